@@ -1,0 +1,33 @@
+"""suandian (算电): co-optimise data-center compute with the electricity that powers it.
+
+Public API::
+
+    sc = suandian.load_scenario("models/chongqing_hami_day.yaml")
+    model = suandian.build_model(sc)          # add your own constraints here if you like
+    result = suandian.solve(model, mip_rel_gap=1e-3)
+    result.ds, result.kpis, result.certify(), result.save("out/")
+"""
+
+from .model import build_model
+from .results import Diagnosis, Result, Violation, certify, read_result
+from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
+from .solve import SolveInfo, SolveOptions, solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Diagnosis",
+    "Problem",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "SolveInfo",
+    "SolveOptions",
+    "Violation",
+    "build_model",
+    "certify",
+    "load_scenario",
+    "read_result",
+    "solve",
+    "validate_scenario",
+]

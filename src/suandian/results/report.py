@@ -1,0 +1,58 @@
+"""Plain-text KPI table of a Result (used by the CLI)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .result import Result
+
+
+def summary(result: Result) -> str:
+    """Return a KPI table: status, cost by term, green share, PUE, emissions, timings."""
+    info = result.info
+    lines = [
+        f"scenario      {result.ds.attrs.get('scenario', '')}",
+        f"status        {info.status} (HiGHS: {info.highs_status})",
+    ]
+    if result.has_plan:
+        k = result.kpis
+        lines += [
+            f"total cost    {info.objective:>16,.0f} CNY   gap {info.mip_gap:.3%}",
+            "",
+            "cost by term                    CNY",
+        ]
+        lines += [f"  {term:<22}{value:>16,.0f}" for term, value in k["cost"].items()
+                  if term != "total" and abs(value) > 0.5]
+        target = result.ds.attrs.get("green_share_target")
+        lines += ["", f"green share (target {target:.0%})" if target == target else
+                  "green share (no target)"]
+        lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["green_share"].items()]
+        lines += ["", "hourly CFE (no certificates)"]
+        lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
+        caps = result.ds["pue_cap"].to_series()
+        lines += ["", "PUE (energy-weighted)        achieved   cap"]
+        lines += [f"  {site:<22}{value:>15.3f}   {caps[site]:.3f}"
+                  for site, value in k["pue"].items()]
+        e = k["energy_mwh"]
+        lines += ["", "energy                          MWh"]
+        lines += [f"  {name:<22}{value:>16,.1f}" for name, value in e.items() if abs(value) > 0.05]
+        em = k["emissions_tco2"]
+        lines += [
+            "",
+            f"emissions     location-based {em['location_based']:,.1f} tCO2, "
+            f"market-based {em['market_based']:,.1f} tCO2",
+            f"CUE           {k['cue_kg_per_kwh']:.3f} kgCO2/kWh IT",
+        ]
+        shadow = k.get("shadow_prices", {})
+        if shadow:
+            lines += ["", "shadow prices"]
+            lines += [f"  {name:<40}{value:>14,.2f}" for name, value in shadow.items()]
+    if result.diagnosis is not None:
+        lines += ["", str(result.diagnosis)]
+    t = info.timings
+    lines += ["", "seconds       " + "  ".join(f"{k} {v:.3f}" for k, v in t.items())]
+    s = info.size
+    lines.append(f"size          {s['columns']} columns ({s['integer_columns']} integer), "
+                 f"{s['rows']} rows, {s['nonzeros']} nonzeros")
+    return "\n".join(lines)

@@ -1,0 +1,149 @@
+"""``Result``: schedule (xarray), KPIs, books, solver report, certification and export."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyomo.environ as pyo
+import xarray as xr
+
+from . import io
+from .accounting import books
+from .extract import build_dataset, empty_dataset
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from ..solve import SolveInfo
+    from .certify import Violation
+    from .diagnosis import Diagnosis
+
+
+class Result:
+    """The outcome of a solve.
+
+    Attributes
+    ----------
+    ds : xarray.Dataset
+        Decisions, inputs and duals (``role`` and ``units`` in each variable's attrs).
+    info : SolveInfo
+        Status, objective, bound, gap, timings and problem size.
+    diagnosis : Diagnosis or None
+        For an infeasible scenario: how far the targets can be met and what binds.
+    """
+
+    def __init__(self, ds: xr.Dataset, info: SolveInfo, diagnosis: Diagnosis | None = None):
+        self.ds = ds
+        self.info = info
+        self.diagnosis = diagnosis
+
+    @classmethod
+    def from_model(cls, model: pyo.ConcreteModel, info: SolveInfo) -> Result:
+        """Build a Result from a solved model."""
+        ds = build_dataset(model)
+        ds.attrs.update(_info_attrs(info))
+        return cls(ds, info)
+
+    @classmethod
+    def empty(cls, scenario: Scenario, info: SolveInfo) -> Result:
+        """A Result without a plan (infeasible, error)."""
+        ds = empty_dataset(scenario)
+        ds.attrs.update(_info_attrs(info))
+        return cls(ds, info)
+
+    def __repr__(self) -> str:
+        return (f"Result(status={self.status!r}, objective={self.objective:,.0f} CNY, "
+                f"gap={self.info.mip_gap:.2e})")
+
+    # ---------------------------------------------------------------- status
+    @property
+    def status(self) -> str:
+        """``optimal``, ``time_limit``, ``infeasible``, ``unbounded``, ``no_solution``, ``error``."""
+        return self.info.status
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether the result holds a schedule."""
+        return self.info.has_solution
+
+    @property
+    def objective(self) -> float:
+        """Total cost of the plan (CNY), as reported by the solver."""
+        return self.info.objective
+
+    @property
+    def mip_gap(self) -> float:
+        """Relative gap between the plan and the best bound."""
+        return self.info.mip_gap
+
+    # ------------------------------------------------------------------ books
+    @cached_property
+    def kpis(self) -> dict:
+        """KPIs computed from the Dataset alone (see :mod:`suandian.results.accounting`)."""
+        if not self.has_plan:
+            return {}
+        out = books(self.ds)
+        out["shadow_prices"] = {k: v for k, v in self.ds.attrs.items()
+                                if k.startswith("shadow_")}
+        return out
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Cost by term (CNY) and the total."""
+        return self.kpis.get("cost", {})
+
+    def schedule(self, name: str) -> xr.DataArray:
+        """One schedule variable, e.g. ``result.schedule('p_grid')``."""
+        return self.ds[name]
+
+    def certify(self, tol: float = 1e-5) -> list[Violation]:
+        """Re-check the plan from the Dataset alone; returns the violations (empty if none)."""
+        from .certify import certify
+
+        return certify(self.ds, tol=tol)
+
+    # ----------------------------------------------------------------- export
+    def save(self, directory: str | Path, formats: tuple[str, ...] = io.FORMATS) -> list[Path]:
+        """Write the result to ``directory`` (netCDF, Parquet, CSV, kpis.json), atomically.
+
+        Returns the paths written.
+        """
+        directory = Path(directory)
+        unknown = set(formats) - set(io.FORMATS)
+        if unknown:
+            raise ValueError(f"unknown format(s) {sorted(unknown)}; use some of {io.FORMATS}")
+        written = []
+        if "netcdf" in formats:
+            written.append(io.write_netcdf(self.ds, directory / "result.nc"))
+        for fmt in ("parquet", "csv"):
+            if fmt in formats:
+                written += io.write_tables(self.ds, directory / fmt, fmt)
+        report = {"solver": {k: v for k, v in asdict(self.info).items()}, "kpis": self.kpis}
+        if self.diagnosis is not None:
+            report["diagnosis"] = self.diagnosis.as_dict()
+        written.append(io.write_json(report, directory / "kpis.json"))
+        return written
+
+    def summary(self) -> str:
+        """A plain-text KPI table."""
+        from .report import summary
+
+        return summary(self)
+
+
+def read_result(path: str | Path) -> xr.Dataset:
+    """Read a saved result Dataset (``result.nc`` or the directory holding it)."""
+    path = Path(path)
+    return io.read_netcdf(path / "result.nc" if path.is_dir() else path)
+
+
+def _info_attrs(info: SolveInfo) -> dict:
+    return {
+        "status": info.status,
+        "highs_status": info.highs_status,
+        "objective": info.objective,
+        "best_bound": info.bound,
+        "mip_gap": info.mip_gap,
+    }

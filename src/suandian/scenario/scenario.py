@@ -1,0 +1,263 @@
+"""A validated scenario: configuration plus time series aligned to the horizon."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .errors import Problem
+from .series import horizon_index
+
+
+class Scenario:
+    """A validated scenario.
+
+    Use :func:`suandian.load_scenario` to make one; it checks everything before returning.
+
+    Attributes
+    ----------
+    config : ScenarioConfig
+        The validated configuration.
+    series : pandas.DataFrame
+        Time series aligned to the horizon (index ``time``, one column per series).
+    base_dir : Path
+        Directory relative file paths start from.
+    """
+
+    def __init__(self, config: schema.ScenarioConfig, series: pd.DataFrame, base_dir: Path):
+        self.config = config
+        self.series = series
+        self.base_dir = Path(base_dir)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Scenario({c.name!r}: {c.horizon.periods} x {c.horizon.resolution} from "
+            f"{self.time[0]}, {len(c.sites)} sites, {len(c.interactive)} interactive, "
+            f"{len(c.batch)} batch, {len(c.storage)} storage, {len(c.corridors)} corridors)"
+        )
+
+    # ------------------------------------------------------------------ time
+    @cached_property
+    def time(self) -> pd.DatetimeIndex:
+        """Start time of every period."""
+        h = self.config.horizon
+        return horizon_index(h.start, h.periods, h.resolution)
+
+    @property
+    def periods(self) -> int:
+        """Number of periods T."""
+        return self.config.horizon.periods
+
+    @cached_property
+    def dt(self) -> float:
+        """Length of a period in hours (Δ)."""
+        return pd.Timedelta(pd.tseries.frequencies.to_offset(self.config.horizon.resolution)) / (
+            pd.Timedelta("1h")
+        )
+
+    @cached_property
+    def clock_hours(self) -> np.ndarray:
+        """Hour of day (float) at the start of each period."""
+        t = self.time
+        return t.hour.to_numpy() + t.minute.to_numpy() / 60.0
+
+    # ------------------------------------------------------------ profiles
+    def profile(self, value: schema.Profile | schema.TimeOfUse | None) -> np.ndarray:
+        """Return a (T,) float array for a number, a series name or a TOU tariff."""
+        if isinstance(value, schema.TimeOfUse):
+            return self.tou_prices(value)
+        if isinstance(value, str):
+            return self.series[value].to_numpy(dtype=float)
+        return np.full(self.periods, float(value if value is not None else 0.0))
+
+    def tou_prices(self, tou: schema.TimeOfUse) -> np.ndarray:
+        """Expand a time-of-use tariff to a price per period (CNY/MWh)."""
+        prices = np.full(self.periods, tou.prices[tou.default], dtype=float)
+        hours = self.clock_hours
+        for band, ranges in tou.periods.items():
+            for text in ranges:
+                start, end = schema.parse_clock_range(text, band)
+                prices[(hours >= start) & (hours < end)] = tou.prices[band]
+        return prices
+
+    def tou_bands(self, tou: schema.TimeOfUse) -> np.ndarray:
+        """Band name of each period of a time-of-use tariff."""
+        bands = np.full(self.periods, tou.default, dtype=object)
+        hours = self.clock_hours
+        for band, ranges in tou.periods.items():
+            for text in ranges:
+                start, end = schema.parse_clock_range(text, band)
+                bands[(hours >= start) & (hours < end)] = band
+        return bands
+
+    def cop(self, site: schema.Site) -> np.ndarray:
+        """Cooling COP per period of a site (given, or derived from the ambient temperature)."""
+        c = site.cooling
+        if c.cop is not None:
+            return self.profile(c.cop)
+        return cop_from_ambient(self.profile(c.ambient), c)
+
+    def period(self, value: int | datetime | None, default: int) -> int:
+        """Period index of a job release / deadline (index, or timestamp on the grid)."""
+        if value is None:
+            return default
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        stamp = pd.Timestamp(value)
+        end = self.time[-1] + pd.Timedelta(hours=self.dt)
+        if stamp == end:
+            return self.periods
+        where = self.time.get_indexer([stamp])[0]
+        if where < 0:
+            raise KeyError(stamp)
+        return int(where)
+
+    def window_ids(self, windows: list[str] | None) -> np.ndarray:
+        """Contract-window id per period (-1 when no window covers it).
+
+        Each clock window of each calendar day is its own id, numbered in time order.
+        """
+        ranges = [schema.parse_clock_range(w, "windows") for w in (windows or ["00:00-24:00"])]
+        hours = self.clock_hours
+        days = (self.time.normalize() - self.time[0].normalize()).days.to_numpy()
+        which = np.full(self.periods, -1)
+        for k, (start, end) in enumerate(ranges):
+            which[(hours >= start) & (hours < end)] = k
+        key = np.where(which >= 0, days * len(ranges) + which, -1)
+        _, ids = np.unique(key, return_inverse=True)
+        offset = 1 if (key < 0).any() else 0
+        return np.where(key >= 0, ids - offset, -1)
+
+    # ------------------------------------------------------------ lookups
+    def sites_at(self, node: str) -> list[str]:
+        """Names of the sites connected to a node."""
+        return [s.name for s in self.config.sites if s.node == node]
+
+    def node_of(self, site: str) -> schema.Node:
+        """The node a site is connected to."""
+        name = next(s.node for s in self.config.sites if s.name == site)
+        return next(n for n in self.config.nodes if n.name == name)
+
+    def pue_cap(self, site: schema.Site) -> float | None:
+        """PUE cap of a site (its own, else the policy's), or None when no cap applies."""
+        if self.config.policies.pue is None:
+            return None
+        return site.pue_cap if site.pue_cap is not None else self.config.policies.pue.cap
+
+    # ------------------------------------------------------------ checks
+    def check(self) -> list[Problem]:
+        """Cross-field checks that need the time series; returns every problem found."""
+        c = self.config
+        problems: list[Problem] = []
+        known = list(self.series.columns)
+
+        def ref(value, field: str, low: float | None = 0.0, high: float | None = None,
+                what: str = "values") -> None:
+            if isinstance(value, schema.TimeOfUse) or value is None:
+                return
+            if isinstance(value, str) and value not in self.series.columns:
+                close = difflib.get_close_matches(value, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                problems.append(
+                    Problem(
+                        field,
+                        repr(value),
+                        f"unknown series; {hint}name a column of the series files "
+                        f"({', '.join(known) or 'none loaded'}) or give a number",
+                    )
+                )
+                return
+            values = self.profile(value)
+            if low is not None and (values < low).any():
+                problems.append(
+                    Problem(field, f"min {values.min():g}", f"{what} must be >= {low:g}")
+                )
+            if high is not None and (values > high).any():
+                problems.append(
+                    Problem(field, f"max {values.max():g}", f"{what} must be <= {high:g}")
+                )
+
+        for i, n in enumerate(c.nodes):
+            ref(n.tariff, f"nodes[{i}].tariff", what="prices")
+            ref(n.emission_factor, f"nodes[{i}].emission_factor", what="emission factors")
+            ref(n.residual_emission_factor, f"nodes[{i}].residual_emission_factor")
+        for i, s in enumerate(c.sites):
+            ref(s.cooling.cop, f"sites[{i}].cooling.cop", low=1e-9, what="COP values")
+            ref(s.cooling.ambient, f"sites[{i}].cooling.ambient", low=-80, high=70,
+                what="temperatures (degC)")
+        for i, w in enumerate(c.interactive):
+            ref(w.demand, f"interactive[{i}].demand", what="demands")
+        for i, r in enumerate(c.renewables):
+            ref(r.profile, f"renewables[{i}].profile", high=1.0,
+                what="availability per unit of capacity")
+        for i, k in enumerate(c.corridors):
+            ref(k.capacity, f"corridors[{i}].capacity", what="capacities")
+            ref(k.source_price, f"corridors[{i}].source_price", what="prices")
+            if k.from_node == k.to_node:
+                problems.append(
+                    Problem(f"corridors[{i}].to_node", repr(k.to_node),
+                            "a corridor must link two different nodes")
+                )
+        for i, g in enumerate(c.green_contracts):
+            ref(g.capacity, f"green_contracts[{i}].capacity", what="capacities")
+            ref(g.price, f"green_contracts[{i}].price", what="prices")
+        for i, j in enumerate(c.batch):
+            problems += self._check_job(i, j)
+        return problems
+
+    def _check_job(self, i: int, job: schema.BatchJob) -> list[Problem]:
+        problems: list[Problem] = []
+        try:
+            release = self.period(job.release, 0)
+        except KeyError:
+            return [Problem(f"batch[{i}].release", str(job.release),
+                            f"not a period start of the horizon ({self.time[0]} .. "
+                            f"{self.time[-1]}, every {self.config.horizon.resolution})")]
+        try:
+            deadline = self.period(job.deadline, self.periods)
+        except KeyError:
+            return [Problem(f"batch[{i}].deadline", str(job.deadline),
+                            "not a period boundary of the horizon; use a period index or a "
+                            "timestamp on the grid")]
+        if not 0 <= release < self.periods:
+            problems.append(Problem(f"batch[{i}].release", str(job.release),
+                                    f"release must be a period in 0..{self.periods - 1}"))
+        if not 0 < deadline <= self.periods:
+            problems.append(Problem(f"batch[{i}].deadline", str(job.deadline),
+                                    f"deadline must be in 1..{self.periods} (exclusive end)"))
+        if release >= deadline:
+            problems.append(
+                Problem(f"batch[{i}].release", f"{job.release} (deadline {job.deadline})",
+                        "release after deadline: the job's window is empty; move the release "
+                        "earlier or the deadline later")
+            )
+        elif job.max_rate * (deadline - release) * self.dt < job.work - 1e-9:
+            most = job.max_rate * (deadline - release) * self.dt
+            problems.append(
+                Problem(f"batch[{i}].work", f"{job.work:g}",
+                        f"cannot finish: at max_rate {job.max_rate:g} over its window of "
+                        f"{(deadline - release) * self.dt:g} h at most {most:g} can be done; "
+                        "raise max_rate, widen the window or reduce the work")
+            )
+        return problems
+
+
+def cop_from_ambient(ambient: np.ndarray, cooling: schema.Cooling) -> np.ndarray:
+    """Cooling COP from the ambient temperature (see docs/math/datacenter.md).
+
+    The electricity per unit of heat, ``1 / COP``, is that of free cooling at or below
+    ``t_free``, that of the chiller at or above ``t_mech``, and blended linearly in between.
+    """
+    c = cooling
+    chiller = np.maximum(c.cop_ref * (1.0 - c.cop_slope * (ambient - c.t_ref)), c.cop_min)
+    span = max(c.t_mech - c.t_free, 1e-9)
+    mech_share = np.clip((ambient - c.t_free) / span, 0.0, 1.0)
+    per_heat = (1.0 - mech_share) / c.cop_free + mech_share / chiller
+    return 1.0 / per_heat

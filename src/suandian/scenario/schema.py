@@ -1,0 +1,345 @@
+"""Scenario configuration schema (pydantic).
+
+Every quantity has one unit, fixed here and in ``docs/scenario-format.md``:
+
+==========================  =====================================
+quantity                    unit
+==========================  =====================================
+power                       MW
+energy                      MWh
+price of energy             CNY/MWh
+emission factor             tCO2/MWh (numerically equal to kg/kWh)
+compute rate                compute units (default PFLOPS)
+compute work                compute unit x hour (e.g. PFLOPS h)
+temperature                 degC
+==========================  =====================================
+
+A field typed :data:`Profile` takes either a number (constant over the horizon) or the name
+of a column in the scenario's time-series table (``series:`` files or the ``series=``
+DataFrame of the Python API).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: A number (constant) or the name of a time-series column.
+Profile = float | str
+
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Efficiency = Annotated[float, Field(gt=0, le=1)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class _Model(BaseModel):
+    """Base: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Horizon(_Model):
+    """The planning horizon: ``periods`` steps of ``resolution`` from ``start``."""
+
+    start: datetime = Field(description="first period's start (local time)")
+    periods: int = Field(gt=0, description="number of periods, e.g. 96 for a day of 15 min")
+    resolution: str = Field("1h", description="pandas frequency: '15min', '30min', '1h'")
+    upsample: Literal["none", "hold"] = Field(
+        "none",
+        description="'hold' lets a coarser time series (e.g. hourly) be held constant over the "
+        "finer periods it covers; 'none' requires every period's timestamp in the series",
+    )
+
+    @field_validator("resolution")
+    @classmethod
+    def _known_frequency(cls, value: str) -> str:
+        import pandas as pd
+
+        try:
+            delta = pd.Timedelta(pd.tseries.frequencies.to_offset(value))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"'{value}' is not a time step; write e.g. '15min', '30min' or '1h'"
+            ) from exc
+        if delta <= pd.Timedelta(0) or pd.Timedelta("1D") % delta != pd.Timedelta(0):
+            raise ValueError(f"'{value}' must divide a day evenly, e.g. '15min' or '1h'")
+        return value
+
+
+class TimeOfUse(_Model):
+    """A time-of-use tariff: a price per band and the clock-time ranges of each band.
+
+    Periods not covered by any range get the ``default`` band.
+    """
+
+    prices: dict[str, NonNeg] = Field(description="CNY/MWh per band, e.g. peak/flat/valley")
+    periods: dict[str, list[str]] = Field(
+        default_factory=dict, description="band -> list of 'HH:MM-HH:MM' clock ranges"
+    )
+    default: str = Field("flat", description="band of periods in no range")
+
+    @model_validator(mode="after")
+    def _bands_priced(self) -> TimeOfUse:
+        missing = [b for b in [*self.periods, self.default] if b not in self.prices]
+        if missing:
+            raise ValueError(
+                f"bands {missing} have no price; add them under 'prices' "
+                f"(priced bands: {sorted(self.prices)})"
+            )
+        for band, ranges in self.periods.items():
+            for text in ranges:
+                parse_clock_range(text, f"periods.{band}")
+        return self
+
+
+class Node(_Model):
+    """A grid node (province / price zone) with its tariff and emission factor."""
+
+    name: Name
+    tariff: Profile | TimeOfUse = Field(description="grid energy price, CNY/MWh")
+    emission_factor: Profile = Field(description="location-based grid factor, tCO2/MWh")
+    residual_emission_factor: Profile | None = Field(
+        None, description="market-based residual-mix factor, tCO2/MWh; default: emission_factor"
+    )
+    import_limit: NonNeg | None = Field(None, description="MW, summed over the node's sites")
+
+
+class Cooling(_Model):
+    """Cooling plant: a COP series, or a COP derived from the ambient temperature.
+
+    Derivation (see docs/math/datacenter): full free cooling (``cop_free``) at or below
+    ``t_free``; full mechanical cooling at or above ``t_mech`` with a chiller COP of
+    ``cop_ref * (1 - cop_slope * (T - t_ref))`` floored at ``cop_min``; in between the
+    electricity per unit of heat is blended linearly.
+    """
+
+    cop: Profile | None = Field(None, description="COP series or constant; overrides ambient")
+    ambient: Profile | None = Field(None, description="ambient temperature, degC")
+    t_free: float = Field(12.0, description="degC at or below which cooling is fully free")
+    t_mech: float = Field(20.0, description="degC at or above which chillers carry it all")
+    cop_free: Positive = Field(25.0, description="COP in free-cooling mode (fans, pumps)")
+    cop_ref: Positive = Field(7.0, description="chiller COP at t_ref")
+    t_ref: float = Field(25.0, description="degC of the chiller's reference COP")
+    cop_slope: NonNeg = Field(0.025, description="relative COP loss per K above t_ref")
+    cop_min: Positive = Field(2.0, description="floor of the chiller COP")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Cooling:
+        if self.cop is None and self.ambient is None:
+            raise ValueError("give either 'cop' (series or number) or 'ambient' temperature")
+        if self.t_mech < self.t_free:
+            raise ValueError(
+                f"t_mech ({self.t_mech}) must be >= t_free ({self.t_free}); "
+                "free cooling ends before chillers take the whole load"
+            )
+        return self
+
+
+class Site(_Model):
+    """A data center: K identical cluster blocks, cooling and electrical losses."""
+
+    name: Name
+    node: Name = Field(description="grid node the site is connected to")
+    blocks: int = Field(ge=0, description="K, number of identical cluster blocks")
+    block_capacity: Positive = Field(description="compute units per block when on")
+    idle_power: NonNeg = Field(description="MW of IT power per switched-on block")
+    dynamic_power: NonNeg = Field(description="MW of IT power per compute unit served")
+    startup_cost: NonNeg = Field(0.0, description="CNY per block start-up")
+    initial_on: int | None = Field(None, ge=0, description="blocks on before the horizon")
+    min_on: int = Field(0, ge=0, description="blocks that must stay on every period")
+    loss_fraction: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.04, description="electrical (UPS, distribution) losses per MW of IT power"
+    )
+    cooling: Cooling
+    pue_cap: Annotated[float, Field(ge=1)] | None = Field(
+        None, description="site-specific PUE cap; default: policies.pue.cap"
+    )
+
+    @model_validator(mode="after")
+    def _counts(self) -> Site:
+        if self.initial_on is not None and self.initial_on > self.blocks:
+            raise ValueError(
+                f"initial_on ({self.initial_on}) exceeds blocks ({self.blocks}); "
+                "lower initial_on or add blocks"
+            )
+        if self.min_on > self.blocks:
+            raise ValueError(f"min_on ({self.min_on}) exceeds blocks ({self.blocks})")
+        return self
+
+
+class InteractiveWorkload(_Model):
+    """Latency-bound demand served every period at one of its eligible sites."""
+
+    name: Name
+    demand: Profile = Field(description="compute units required each period")
+    sites: list[Name] = Field(min_length=1, description="eligible sites")
+
+
+class BatchJob(_Model):
+    """Deferrable work to finish between a release and a deadline."""
+
+    name: Name
+    work: Positive = Field(description="compute unit x hours to complete")
+    release: int | datetime = Field(0, description="first period (index or timestamp)")
+    deadline: int | datetime | None = Field(
+        None, description="end of the window, exclusive (index or timestamp); default: horizon end"
+    )
+    max_rate: Positive = Field(description="compute units the job can use at most per period")
+    sites: list[Name] = Field(min_length=1, description="eligible sites")
+
+
+class Renewable(_Model):
+    """On-site or direct-connected (绿电直连) PV / wind: capacity x profile, curtailable."""
+
+    name: Name
+    site: Name
+    kind: Literal["pv", "wind", "hydro", "other"] = "pv"
+    capacity: NonNeg = Field(description="MW")
+    profile: Profile = Field(description="availability per unit of capacity, 0..1")
+    cost: NonNeg = Field(0.0, description="CNY/MWh used (O&M or PPA price)")
+
+
+class Storage(_Model):
+    """A battery at a site."""
+
+    name: Name
+    site: Name
+    power: NonNeg = Field(description="MW, charge and discharge limit")
+    energy: NonNeg = Field(description="MWh capacity")
+    eta_charge: Efficiency = 0.95
+    eta_discharge: Efficiency = 0.95
+    self_discharge: Fraction = Field(0.0, description="fraction of stored energy lost per hour")
+    soc_initial: Fraction = Field(0.5, description="initial state of charge, fraction of energy")
+    soc_final: Literal["cyclic", "free"] | Fraction = Field(
+        "cyclic",
+        description="'cyclic': end >= initial; 'free': no rule; a number: end >= that fraction",
+    )
+    throughput_cost: NonNeg = Field(0.0, description="CNY per MWh charged plus discharged")
+    no_simultaneous: bool = Field(
+        False, description="binary forbidding charge and discharge in the same period"
+    )
+
+
+class Corridor(_Model):
+    """Cross-province green-power purchase over a transmission corridor.
+
+    ``capacity`` and purchases are measured at the sending end; the receiving node's sites
+    get ``(1 - loss)`` of it.
+    """
+
+    name: Name
+    from_node: Name
+    to_node: Name
+    capacity: Profile = Field(description="MW available to the buyer at the sending end")
+    source_price: Profile = Field(description="CNY/MWh at the sending end")
+    tariff: NonNeg = Field(0.0, description="transmission tariff, CNY/MWh sent")
+    loss: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="loss factor, 0..1")
+    green_fraction: Fraction = Field(1.0, description="share of delivered energy that is green")
+    block_mw: Positive | None = Field(
+        None, description="if set: purchases in integer blocks of this size (MW, sending end)"
+    )
+    windows: list[str] | None = Field(
+        None,
+        description="contract windows 'HH:MM-HH:MM'; with block_mw the number of blocks is "
+        "constant within each window of each day; default: the whole day",
+    )
+    min_mw: NonNeg = Field(0.0, description="minimum purchase in every period, MW")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_parse(cls, value: list[str] | None) -> list[str] | None:
+        for text in value or []:
+            parse_clock_range(text, "windows")
+        return value
+
+
+class GreenContract(_Model):
+    """A local green-power contract at a node (e.g. provincial green-power trading)."""
+
+    name: Name
+    node: Name
+    capacity: Profile = Field(description="MW deliverable")
+    price: Profile = Field(description="CNY/MWh")
+
+
+class Certificates(_Model):
+    """Unbundled green certificates (GEC, 1 certificate = 1 MWh)."""
+
+    price: NonNeg = Field(description="CNY per certificate (MWh)")
+    max_share: Fraction | None = Field(
+        None, description="cap on certificates as a share of electricity consumed"
+    )
+
+
+class GreenSharePolicy(_Model):
+    """Green share of electricity consumed over the horizon."""
+
+    target: Fraction = 0.8
+    scope: Literal["portfolio", "site"] = "portfolio"
+
+
+class PuePolicy(_Model):
+    """Energy-weighted PUE cap per site over the horizon."""
+
+    cap: Annotated[float, Field(ge=1)] = 1.25
+
+
+class Policies(_Model):
+    """Targets: each is off when absent (null)."""
+
+    green_share: GreenSharePolicy | None = Field(default_factory=GreenSharePolicy)
+    pue: PuePolicy | None = Field(default_factory=PuePolicy)
+    carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on location-based emissions")
+
+
+class ScenarioConfig(_Model):
+    """A complete scenario."""
+
+    name: Name = "scenario"
+    description: str = ""
+    compute_unit: str = "PFLOPS"
+    horizon: Horizon
+    series: list[str] = Field(default_factory=list, description="CSV files of time series")
+    nodes: list[Node] = Field(min_length=1)
+    sites: list[Site] = Field(min_length=1)
+    interactive: list[InteractiveWorkload] = Field(default_factory=list)
+    batch: list[BatchJob] = Field(default_factory=list)
+    renewables: list[Renewable] = Field(default_factory=list)
+    storage: list[Storage] = Field(default_factory=list)
+    corridors: list[Corridor] = Field(default_factory=list)
+    green_contracts: list[GreenContract] = Field(default_factory=list)
+    certificates: Certificates | None = None
+    policies: Policies = Field(default_factory=Policies)
+
+
+def parse_clock_range(text: str, field: str) -> tuple[float, float]:
+    """Parse ``'HH:MM-HH:MM'`` into hours since midnight ``(start, end)``; end may be 24:00.
+
+    Raises
+    ------
+    ValueError
+        naming the field and the expected format.
+    """
+    try:
+        start_text, end_text = text.split("-")
+        start = _clock_hours(start_text)
+        end = _clock_hours(end_text)
+    except ValueError:
+        raise ValueError(
+            f"{field}: '{text}' is not a clock range; write 'HH:MM-HH:MM', e.g. '08:00-11:30'"
+        ) from None
+    if not 0 <= start < end <= 24:
+        raise ValueError(
+            f"{field}: '{text}' must start before it ends within one day (00:00-24:00); "
+            "split ranges across midnight in two, e.g. '23:00-24:00' and '00:00-07:00'"
+        )
+    return start, end
+
+
+def _clock_hours(text: str) -> float:
+    hours, minutes = text.strip().split(":")
+    return int(hours) + int(minutes) / 60.0
