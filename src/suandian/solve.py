@@ -48,7 +48,7 @@ class SolveOptions:
         Any other HiGHS option, passed through by name.
     """
 
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = 1e-3
     time_limit: float = 60.0
     threads: int | None = None
     duals: bool = True

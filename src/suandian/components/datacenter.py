@@ -1,8 +1,10 @@
 """Data centers: workloads, cluster blocks, IT power, cooling and facility power.
 
 Math: ``docs/math/datacenter.md``. Block ``m.dc``; ports ``injection[s,t]`` (MW, minus the
-facility power) and ``cost`` (CNY, start-ups). Units: compute in the scenario's compute unit
-(default PFLOPS), power MW, work unit*h.
+facility power) and ``cost`` (CNY, start-ups). Units: power MW; compute variables ``x_*`` are
+held in units of ``compute_scale`` (the largest block capacity, in the scenario's compute
+unit) so that the matrix stays well scaled (PFLOPS counts of 10^4 next to MW of 10^0 made
+HiGHS's MIP 3-4x slower); :mod:`suandian.results.extract` multiplies them back.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     dt = sc.dt
     sites = {s.name: s for s in c.sites}
     b = m.dc = pyo.Block()
+    S = b.compute_scale = max((s.block_capacity for s in c.sites), default=1.0)
 
-    demand = {w.name: sc.profile(w.demand) for w in c.interactive}
+    demand = {w.name: sc.profile(w.demand) / S for w in c.interactive}
     cop = {s.name: sc.cop(s) for s in c.sites}
     window = {
         j.name: (sc.period(j.release, 0), sc.period(j.deadline, sc.periods)) for j in c.batch
@@ -50,7 +53,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     b.n_on = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeIntegers, bounds=n_on_bounds)
     b.n_start = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
     b.x_serve = pyo.Var(b.SERVE, m.TIME, domain=pyo.NonNegativeReals)
-    rate = {j.name: j.max_rate for j in c.batch}
+    rate = {j.name: j.max_rate / S for j in c.batch}
     b.x_run = pyo.Var(b.RUN, domain=pyo.NonNegativeReals, bounds=lambda _, j, s, t: (0, rate[j]))
     b.p_it = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
     b.p_loss = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
@@ -90,7 +93,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         rule=lambda _, w, t: sum(b.x_serve[w, s, t] for s in serve_sites[w]) + unserved(w, t)
         == float(demand[w][t]),
     )
-    work = {j.name: j.work for j in c.batch}
+    work = {j.name: j.work / S for j in c.batch}
     cells: dict[str, list[tuple[str, int]]] = {j: [] for j in work}
     for j, s, t in b.RUN:
         cells[j].append((s, t))
@@ -107,7 +110,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     b.compute_capacity = pyo.Constraint(
         m.SITE,
         m.TIME,
-        rule=lambda _, s, t: x_total(s, t) <= sites[s].block_capacity * b.n_on[s, t],
+        rule=lambda _, s, t: x_total(s, t) <= sites[s].block_capacity / S * b.n_on[s, t],
     )
 
     def start_rule(_, s, t):
@@ -122,7 +125,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         m.SITE,
         m.TIME,
         rule=lambda _, s, t: b.p_it[s, t]
-        == sites[s].idle_power * b.n_on[s, t] + sites[s].dynamic_power * x_total(s, t),
+        == sites[s].idle_power * b.n_on[s, t] + sites[s].dynamic_power * S * x_total(s, t),
     )
     b.p_loss_def = pyo.Constraint(
         m.SITE,

@@ -74,9 +74,10 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         ("p_grid", grid.p_grid, "MW", "grid import"),
     ]:
         v[name] = _da(_pair(var, sites, T), site_time, units, "decision", doc)
-    v["x_serve"] = _da(_grid(dc.x_serve, wls, sites, T), ("workload", "site", "time"), unit,
+    S = dc.compute_scale
+    v["x_serve"] = _da(S * _grid(dc.x_serve, wls, sites, T), ("workload", "site", "time"), unit,
                        "decision", "interactive compute served")
-    v["x_run"] = _da(_grid(dc.x_run, jobs, sites, T), ("job", "site", "time"), unit,
+    v["x_run"] = _da(S * _grid(dc.x_run, jobs, sites, T), ("job", "site", "time"), unit,
                      "decision", "batch compute run")
     v["p_renewable"] = _da(_pair(res.p_used, ress, T), ("renewable", "time"), "MW", "decision",
                            "renewable power used")
@@ -94,9 +95,9 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
     v["e_certificate"] = _da([green.e_certificate[s].value for s in sites], ("site",), "MWh",
                              "decision", "green certificates bought")
     if m.shortfall_penalty is not None:
-        v["x_unserved"] = _da(_pair(dc.x_unserved, wls, T), ("workload", "time"), unit,
+        v["x_unserved"] = _da(S * _pair(dc.x_unserved, wls, T), ("workload", "time"), unit,
                               "decision", "interactive demand not served (diagnosis)")
-        v["x_unfinished"] = _da([dc.x_unfinished[j].value for j in jobs], ("job",),
+        v["x_unfinished"] = _da([S * dc.x_unfinished[j].value for j in jobs], ("job",),
                                 f"{unit} h", "decision", "batch work not done (diagnosis)")
         v["e_green_shortfall"] = _da(
             [m.green_share.e_shortfall[g].value for g in m.green_share.SCOPE], ("scope",),
