@@ -1,0 +1,65 @@
+"""Shared fixtures: small hand-solvable scenarios built from Python dicts."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import suandian
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
+
+
+def base_config(periods: int = 4, resolution: str = "1h") -> dict:
+    """One node, one site with 2 blocks, flat price 100 CNY/MWh, COP 10, no losses, no policies.
+
+    Block: capacity 10 units, idle 1 MW, dynamic 0.1 MW/unit, so a block at full load draws
+    2 MW of IT power; facility power = IT * (1 + 1/COP) = 1.1 * IT.
+    """
+    return {
+        "name": "tiny",
+        "horizon": {"start": "2026-07-15 00:00", "periods": periods, "resolution": resolution},
+        "nodes": [{"name": "n1", "tariff": 100.0, "emission_factor": 0.5}],
+        "sites": [
+            {
+                "name": "s1",
+                "node": "n1",
+                "blocks": 2,
+                "block_capacity": 10.0,
+                "idle_power": 1.0,
+                "dynamic_power": 0.1,
+                "loss_fraction": 0.0,
+                "cooling": {"cop": 10.0},
+            }
+        ],
+        "policies": {"green_share": None, "pue": None},
+    }
+
+
+def scenario(config: dict, series=None) -> suandian.Scenario:
+    """Load a scenario from a dict (deep-copied)."""
+    return suandian.load_scenario(copy.deepcopy(config), series=series)
+
+
+def solve_ok(config: dict, series=None, **options) -> suandian.Result:
+    """Solve a dict scenario, assert it is optimal and that the certifier finds nothing."""
+    result = suandian.solve(scenario(config, series), **options)
+    assert result.status == "optimal", result.summary()
+    violations = result.certify()
+    assert violations == [], violations
+    return result
+
+
+@pytest.fixture
+def tiny() -> dict:
+    """A fresh copy of :func:`base_config`."""
+    return base_config()
+
+
+@pytest.fixture(scope="session")
+def default_result() -> suandian.Result:
+    """The embedded default scenario, solved once per test session."""
+    return suandian.solve(suandian.load_scenario(DEFAULT_SCENARIO))
