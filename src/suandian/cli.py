@@ -1,0 +1,158 @@
+"""``suandian`` command line: plan a day, validate a scenario.
+
+Exit codes: 0 plan found (optimal or within the time limit), 1 bad input, 2 infeasible
+(with a diagnosis), 3 no plan for another reason (time limit without any plan, solver error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_NAME = "chongqing_hami_day.yaml"
+
+EPILOG = """\
+examples:
+  suandian solve                          plan the embedded Chongqing-Hami summer day
+  suandian solve my_day.yaml --out plan/  plan your own scenario, results into plan/
+  suandian solve --mip-gap 0.005 --time-limit 20
+  suandian validate my_day.yaml           check a scenario and list every problem
+  suandian example --out my_day/          copy the default scenario and its data to edit
+
+results (in --out, default ./suandian-results): result.nc (everything, netCDF),
+parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json.
+"""
+
+
+def default_scenario() -> Path:
+    """Path of the embedded default scenario (installed package, else the source tree)."""
+    embedded = resources.files("suandian") / "_embedded" / "models" / DEFAULT_NAME
+    if embedded.is_file():
+        return Path(str(embedded))
+    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_NAME
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="suandian",
+        description="Plan data-center compute and the electricity behind it at least cost, "
+        "with a green-share target and PUE caps (Pyomo + HiGHS).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"suandian {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    solve = sub.add_parser(
+        "solve", help="plan a scenario (default: the embedded Chongqing-Hami day)",
+        description="Build and solve a scenario, print the KPI table, write the results.",
+    )
+    solve.add_argument("scenario", nargs="?", type=Path,
+                       help="scenario YAML file (default: the embedded Chongqing-Hami day)")
+    solve.add_argument("--out", type=Path, default=Path("suandian-results"),
+                       help="directory for the results (default: %(default)s)")
+    solve.add_argument("--mip-gap", type=float, default=1e-3, metavar="G",
+                       help="relative MIP gap to stop at (default: %(default)s = 0.1 %%)")
+    solve.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                       help="seconds; the best plan found by then is returned with its gap "
+                       "(default: %(default)s)")
+    solve.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    solve.add_argument("--formats", default="netcdf,parquet,csv",
+                       help="comma-separated subset of netcdf,parquet,csv (default: all)")
+    solve.add_argument("--no-certify", action="store_true",
+                       help="skip the independent re-check of the plan")
+    solve.add_argument("--log", action="store_true", help="print the HiGHS log")
+    solve.set_defaults(run=_solve)
+
+    validate = sub.add_parser("validate", help="check a scenario and list every problem",
+                              description="Load a scenario and report every problem at once.")
+    validate.add_argument("scenario", type=Path, help="scenario YAML file")
+    validate.set_defaults(run=_validate)
+
+    example = sub.add_parser("example", help="copy the default scenario and data to edit",
+                             description="Copy the embedded scenario (models/) and its data "
+                             "(data/) into a directory.")
+    example.add_argument("--out", type=Path, default=Path("suandian-example"),
+                         help="target directory (default: %(default)s)")
+    example.set_defaults(run=_example)
+    return parser
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from . import ScenarioError, load_scenario, solve
+
+    path = args.scenario or default_scenario()
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"planning {scenario!r}")
+    result = solve(scenario, mip_rel_gap=args.mip_gap, time_limit=args.time_limit,
+                   threads=args.threads, log=args.log)
+    print(result.summary())
+    if result.has_plan:
+        try:
+            written = result.save(args.out, formats=formats)
+        except ValueError as exc:
+            print(f"--formats: {exc}", file=sys.stderr)
+            return 1
+        print(f"\nwrote {len(written)} files to {args.out}/")
+        if not args.no_certify:
+            violations = result.certify()
+            if violations:
+                print(f"certifier: {len(violations)} violation(s)", file=sys.stderr)
+                for v in violations[:20]:
+                    print(f"  - {v}", file=sys.stderr)
+                return 3
+            print("certifier: the plan satisfies every check (balances, storage, deadlines, "
+                  "green share, PUE, cost)")
+        return 0
+    if result.status == "infeasible":
+        return 2
+    print(f"no plan: {result.info.highs_status}", file=sys.stderr)
+    return 3
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from . import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"ok: {scenario!r}")
+    return 0
+
+
+def _example(args: argparse.Namespace) -> int:
+    import shutil
+
+    source = default_scenario().parent.parent
+    target = Path(args.out)
+    for part in ("models", "data"):
+        shutil.copytree(source / part, target / part, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    print(f"copied the default scenario to {target}/models/{DEFAULT_NAME} "
+          f"(data in {target}/data/)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
