@@ -1,0 +1,205 @@
+"""Sphinx helpers of the suandian docs.
+
+* ``{schema-table} ClassName`` renders the fields of a pydantic model of
+  :mod:`suandian.scenario.schema` (name, type, default, description with units) as a table,
+  so the scenario-format page cannot drift from the code.
+* In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by one
+  ``{include}`` per ``data/*.provenance.md`` file that exists (plus ``data/README.md``), so the
+  page picks up provenance notes as they are written.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+
+from docutils import nodes
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from suandian.scenario import schema
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKER = "<!-- provenance-includes -->"
+
+#: Descriptions for schema fields that carry none in the code (units stated).
+FALLBACK = {
+    ("Node", "name"): "node name, referenced by sites, corridors and contracts",
+    ("Site", "name"): "site name, referenced by workloads, renewables and storage",
+    ("InteractiveWorkload", "name"): "workload name",
+    ("BatchJob", "name"): "job name",
+    ("Renewable", "name"): "asset name",
+    ("Renewable", "site"): "site whose bus the asset feeds",
+    ("Renewable", "kind"): "technology label (reporting only)",
+    ("Storage", "name"): "battery name",
+    ("Storage", "site"): "site whose bus the battery is connected to",
+    ("Storage", "eta_charge"): "charge efficiency, fraction in (0, 1]",
+    ("Storage", "eta_discharge"): "discharge efficiency, fraction in (0, 1]",
+    ("Corridor", "name"): "corridor name",
+    ("Corridor", "from_node"): "sending node (e.g. hami)",
+    ("Corridor", "to_node"): "receiving node; its sites may take the delivered power",
+    ("GreenContract", "name"): "contract name",
+    ("GreenContract", "node"): "node whose sites may take the deliveries",
+    ("GreenSharePolicy", "target"): "minimum green share φ of electricity consumed, fraction",
+    ("GreenSharePolicy", "scope"): "'portfolio': one row over all sites; 'site': one per site",
+    ("PuePolicy", "cap"): "energy-weighted PUE cap per site (1.25 for 2026, 1.2 from 2027)",
+    ("ScenarioConfig", "name"): "scenario name (results carry it)",
+    ("ScenarioConfig", "description"): "free text",
+    ("ScenarioConfig", "compute_unit"): "label of the compute unit (default PFLOPS)",
+    ("ScenarioConfig", "horizon"): "the planning horizon",
+    ("ScenarioConfig", "nodes"): "grid nodes (at least one)",
+    ("ScenarioConfig", "sites"): "data centers (at least one)",
+    ("ScenarioConfig", "interactive"): "latency-bound workloads",
+    ("ScenarioConfig", "batch"): "deferrable jobs",
+    ("ScenarioConfig", "renewables"): "on-site / direct-connected renewables",
+    ("ScenarioConfig", "storage"): "batteries",
+    ("ScenarioConfig", "corridors"): "cross-province green-power purchases",
+    ("ScenarioConfig", "green_contracts"): "local green-power contracts",
+    ("ScenarioConfig", "certificates"): "unbundled green certificates (off when absent)",
+    ("ScenarioConfig", "policies"): "targets",
+    ("Policies", "green_share"): "green-share target (null: off)",
+    ("Policies", "pue"): "PUE cap (null: off)",
+}
+
+
+def schema_models() -> dict[str, type[BaseModel]]:
+    """The pydantic models of the scenario schema, by class name."""
+    return {
+        name: obj
+        for name, obj in vars(schema).items()
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and not name.startswith("_")
+        and obj.__module__ == schema.__name__
+    }
+
+
+def _constraint_text(metadata) -> str:
+    parts = []
+    for item in metadata:
+        for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(item, attr, None)
+            if value is not None:
+                parts.append(f"{sign} {value:g}")
+        if getattr(item, "min_length", None):
+            parts.append(f"min length {item.min_length}")
+    return ", ".join(parts)
+
+
+def type_text(annotation) -> str:
+    """A short human name of a field's type (Profile, number >= 0, list of Site, ...)."""
+    if annotation in (float | str, str | float):
+        return "Profile"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        base = type_text(args[0])
+        extra = _constraint_text(args[1:])
+        if base == "text" and any(getattr(a, "pattern", None) for a in args[1:]):
+            return "name"
+        return f"{base} ({extra})" if extra else base
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in args if a is not type(None)]
+        # float | str | TimeOfUse style unions: keep Profile together
+        names = []
+        if float in members and str in members:
+            names.append("Profile")
+            members = [a for a in members if a not in (float, str)]
+        names += [type_text(a) for a in members]
+        text = " or ".join(names)
+        return f"{text} or null" if type(None) in args else text
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is list:
+        return f"list of {type_text(args[0])}"
+    if origin is dict:
+        return f"mapping {type_text(args[0])} → {type_text(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    return {
+        float: "number", int: "integer", str: "text", bool: "boolean",
+    }.get(annotation, getattr(annotation, "__name__", str(annotation)))
+
+
+def default_text(field) -> str:
+    """The default of a field as text ('required' when none)."""
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return f"{type(value).__name__}()"
+        return repr(value)
+    if field.default is PydanticUndefined:
+        return "required"
+    return "null" if field.default is None else repr(field.default)
+
+
+def _row(cells: list[nodes.Node | str], header: bool = False) -> nodes.row:
+    row = nodes.row()
+    for cell in cells:
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        para += cell if isinstance(cell, nodes.Node) else nodes.Text(cell)
+        entry += para
+        row += entry
+    return row
+
+
+class SchemaTable(SphinxDirective):
+    """``{schema-table} Site``: table of the fields of a schema model."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        models = schema_models()
+        if name not in models:
+            raise self.error(f"schema-table: no model {name!r} in suandian.scenario.schema")
+        model = models[name]
+        self.env.note_dependency(schema.__file__)
+        table = nodes.table(classes=["schema-table"])
+        group = nodes.tgroup(cols=4)
+        table += group
+        for width in (18, 26, 14, 42):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        head += _row(["field", "type", "default", "meaning (unit)"])
+        group += head
+        body = nodes.tbody()
+        for fname, field in model.model_fields.items():
+            doc = field.description or FALLBACK.get((name, fname), "")
+            body += _row([nodes.literal(fname, fname), type_text(field.annotation),
+                          nodes.literal(text=default_text(field)), doc])
+        group += body
+        return [table]
+
+
+def _provenance_text(docdir: Path) -> str:
+    data = ROOT / "data"
+    files = []
+    readme = data / "README.md"
+    if readme.exists():
+        files.append(readme)
+    files += sorted(data.glob("*.provenance.md"))
+    if not files:
+        return ("*No provenance notes are present in this checkout yet; see* `data/` *in the "
+                "repository.*\n")
+    out = []
+    for path in files:
+        rel = Path("..") if docdir == ROOT / "docs" else Path("../..")
+        out.append(f"```{{include}} {(rel / 'data' / path.name).as_posix()}\n"
+                   ":heading-offset: 1\n```\n")
+    return "\n".join(out)
+
+
+def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    if MARKER in source[0]:
+        docdir = (Path(app.srcdir) / docname).parent
+        source[0] = source[0].replace(MARKER, _provenance_text(docdir))
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_directive("schema-table", SchemaTable)
+    app.connect("source-read", _source_read)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
