@@ -21,7 +21,11 @@ from .policies import add_carbon_price, add_green_share, add_pue_cap
 from .scenario import Scenario
 
 
-def build_model(scenario: Scenario, shortfall_penalty: float | None = None) -> pyo.ConcreteModel:
+def build_model(
+    scenario: Scenario,
+    shortfall_penalty: float | None = None,
+    compute_shortfall_penalty: float | None = None,
+) -> pyo.ConcreteModel:
     """Build the Pyomo model of a scenario.
 
     Parameters
@@ -29,9 +33,12 @@ def build_model(scenario: Scenario, shortfall_penalty: float | None = None) -> p
     scenario : Scenario
         A validated scenario (:func:`suandian.load_scenario`).
     shortfall_penalty : float, optional
-        If given, unserved demand, unfinished work, green-share shortfall and PUE excess become
-        priced slack variables (CNY per unit) instead of hard limits. Used to diagnose
-        infeasible targets; off by default.
+        If given, the green-share shortfall and the PUE excess become priced slack variables
+        (CNY per MWh) instead of hard limits. Used to diagnose infeasible targets; off by
+        default.
+    compute_shortfall_penalty : float, optional
+        If given, unserved interactive demand and unfinished batch work become priced slacks
+        (CNY per compute unit x hour). Off by default.
 
     Returns
     -------
@@ -45,10 +52,11 @@ def build_model(scenario: Scenario, shortfall_penalty: float | None = None) -> p
     m.scenario = scenario
     m.dt = scenario.dt
     m.shortfall_penalty = shortfall_penalty
+    m.compute_shortfall_penalty = compute_shortfall_penalty
     m.TIME = pyo.Set(initialize=range(scenario.periods), ordered=True)
     m.SITE = pyo.Set(initialize=[s.name for s in scenario.config.sites], ordered=True)
 
-    add_datacenters(m, scenario, shortfall_penalty)
+    add_datacenters(m, scenario, compute_shortfall_penalty)
     add_grid(m, scenario)
     add_renewables(m, scenario)
     add_storage(m, scenario)

@@ -22,10 +22,6 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .model import build_model
 from .scenario import Scenario
 
-#: Penalty (CNY per unit) used when re-solving an infeasible scenario with priced slacks.
-DIAGNOSIS_PENALTY = 1.0e6
-
-
 @dataclass
 class SolveOptions:
     """Options of :func:`solve`.
@@ -136,7 +132,8 @@ def solve(
     else:
         result = Result.empty(model.scenario, info)
     timings["extract"] = time.perf_counter() - start
-    if info.status == "infeasible" and opts.diagnose and model.shortfall_penalty is None:
+    relaxed = model.shortfall_penalty is not None or model.compute_shortfall_penalty is not None
+    if info.status == "infeasible" and opts.diagnose and not relaxed:
         from .results.diagnosis import diagnose
 
         result.diagnosis = diagnose(model.scenario, opts)

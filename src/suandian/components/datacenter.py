@@ -152,8 +152,9 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     )
     cost_terms = {"startup": b.cost_startup}
     if shortfall_penalty is not None:
-        b.cost_shortfall = pyo.Expression(
+        b.cost_shortfall = pyo.Expression(  # penalty per compute unit x hour
             expr=shortfall_penalty
+            * S
             * (dt * sum(b.x_unserved[w, t] for w in b.WORKLOAD for t in T)
                + sum(b.x_unfinished[j] for j in b.JOB))
         )

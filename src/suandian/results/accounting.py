@@ -122,10 +122,13 @@ def books(ds: xr.Dataset) -> dict:
         "carbon": float(location.sum()) * float(ds.attrs.get("carbon_price", 0.0)),
     }
     penalty = _zero_nan(ds.attrs.get("shortfall_penalty"))
+    if penalty and "e_green_shortfall" in ds:
+        cost["shortfall_policy"] = penalty * float(
+            ds["e_green_shortfall"].sum() + ds["e_pue_excess"].sum())
+    penalty = _zero_nan(ds.attrs.get("compute_shortfall_penalty"))
     if penalty and "x_unserved" in ds:
-        cost["shortfall"] = penalty * float(
-            ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum()
-            + ds["e_green_shortfall"].sum() + ds["e_pue_excess"].sum())
+        cost["shortfall_compute"] = penalty * float(
+            ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum())
     cost["total"] = sum(cost.values())
 
     return {

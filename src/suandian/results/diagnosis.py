@@ -1,7 +1,13 @@
 """Diagnosis of an infeasible scenario: how far each target can be met, and what binds.
 
-The scenario is re-solved with priced slacks (``build_model(..., shortfall_penalty=P)``):
-unserved interactive demand, unfinished batch work, green-share shortfall and PUE excess.
+The scenario is re-solved with priced slacks, in two stages so that compute is never given
+up to meet a policy:
+
+1. the green-share shortfall and the PUE excess are priced (``POLICY_PENALTY`` CNY/MWh, far
+   above any energy price) while all compute stays mandatory;
+2. only if that is still infeasible, unserved interactive demand and unfinished batch work
+   are priced too (``COMPUTE_PENALTY`` CNY per compute unit x hour).
+
 Slacks that stay non-zero name the targets that cannot be met and by how much.
 """
 
@@ -11,6 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .accounting import books
+
+#: CNY per MWh of green-share shortfall or PUE excess in the diagnosis re-solve.
+POLICY_PENALTY = 1.0e5
+#: CNY per compute unit x hour not served in the second diagnosis stage.
+COMPUTE_PENALTY = 1.0e4
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
@@ -47,15 +58,19 @@ class Diagnosis:
                 "achievable": self.achievable}
 
 
-def diagnose(scenario: Scenario, opts: SolveOptions, penalty: float | None = None) -> Diagnosis:
+def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
     """Re-solve with priced slacks and report which targets bind and by how much."""
     from ..model import build_model
-    from ..solve import DIAGNOSIS_PENALTY, solve_model
+    from ..solve import solve_model
 
-    model = build_model(scenario, shortfall_penalty=penalty or DIAGNOSIS_PENALTY)
     relaxed_opts = type(opts)(**{**opts.__dict__, "duals": False, "diagnose": False})
-    info = solve_model(model, relaxed_opts, {})
     out = Diagnosis()
+    for compute_penalty in (None, COMPUTE_PENALTY):
+        model = build_model(scenario, shortfall_penalty=POLICY_PENALTY,
+                            compute_shortfall_penalty=compute_penalty)
+        info = solve_model(model, relaxed_opts, {})
+        if info.has_solution:
+            break
     if not info.has_solution:
         out.findings.append(
             f"even with every target relaxed HiGHS finds no plan ({info.highs_status}); "
@@ -69,7 +84,7 @@ def diagnose(scenario: Scenario, opts: SolveOptions, penalty: float | None = Non
     unit = ds.attrs["compute_unit"]
     dt = float(ds.attrs["dt_hours"])
     tol = 1e-6
-    for w in ds["workload"].values:
+    for w in ds["workload"].values if "x_unserved" in ds else ():
         missing = ds["x_unserved"].sel(workload=w)
         if float(missing.max()) > tol:
             worst = missing.idxmax("time").values
@@ -79,7 +94,7 @@ def diagnose(scenario: Scenario, opts: SolveOptions, penalty: float | None = Non
                 f"demand cannot be served (worst at {str(worst)[:16]}, "
                 f"{float(missing.max()):,.1f} {unit}); add blocks at an eligible site or "
                 "make more sites eligible")
-    for j in ds["job"].values:
+    for j in ds["job"].values if "x_unfinished" in ds else ():
         left = float(ds["x_unfinished"].sel(job=j))
         if left > tol:
             out.shortfalls[f"unfinished_{j}"] = left

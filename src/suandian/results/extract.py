@@ -94,11 +94,12 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
                           "green contract delivery")
     v["e_certificate"] = _da([green.e_certificate[s].value for s in sites], ("site",), "MWh",
                              "decision", "green certificates bought")
-    if m.shortfall_penalty is not None:
+    if m.compute_shortfall_penalty is not None:
         v["x_unserved"] = _da(S * _pair(dc.x_unserved, wls, T), ("workload", "time"), unit,
                               "decision", "interactive demand not served (diagnosis)")
         v["x_unfinished"] = _da([S * dc.x_unfinished[j].value for j in jobs], ("job",),
                                 f"{unit} h", "decision", "batch work not done (diagnosis)")
+    if m.shortfall_penalty is not None:
         v["e_green_shortfall"] = _da(
             [m.green_share.e_shortfall[g].value for g in m.green_share.SCOPE], ("scope",),
             "MWh", "decision", "green energy missing for the target (diagnosis)")
@@ -226,6 +227,8 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         else c.certificates.max_share,
         carbon_price=policy.carbon_price,
         shortfall_penalty=NAN if m.shortfall_penalty is None else m.shortfall_penalty,
+        compute_shortfall_penalty=NAN if m.compute_shortfall_penalty is None
+        else m.compute_shortfall_penalty,
     )
     if dual is not None and len(dual):
         ds.attrs.update(_policy_duals(m, dual))

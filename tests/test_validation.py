@@ -1,0 +1,173 @@
+"""Bad input gets a clear error: field, value and fix, every problem at once."""
+
+from __future__ import annotations
+
+import copy
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import base_config
+
+import suandian
+from suandian import ScenarioError
+
+
+def problems_of(config: dict, series=None, base_dir=None) -> list[suandian.Problem]:
+    with pytest.raises(ScenarioError) as info:
+        suandian.load_scenario(copy.deepcopy(config), series=series, base_dir=base_dir)
+    return info.value.problems
+
+
+def find(problems, field: str) -> suandian.Problem:
+    matches = [p for p in problems if p.field == field]
+    assert matches, f"no problem for {field}; got {[str(p) for p in problems]}"
+    return matches[0]
+
+
+def test_valid_base_config_loads():
+    sc = suandian.load_scenario(base_config())
+    assert sc.periods == 4 and sc.dt == 1.0
+
+
+def test_negative_capacity_names_field_value_and_fix(tiny):
+    tiny["sites"][0]["blocks"] = -3
+    p = find(problems_of(tiny), "sites[0].blocks")
+    assert p.value == "-3"
+    assert ">= 0" in p.message
+
+
+def test_efficiency_above_one_explains_fractions(tiny):
+    tiny["storage"] = [{"name": "b", "site": "s1", "power": 1, "energy": 2, "eta_charge": 95}]
+    p = find(problems_of(tiny), "storage[0].eta_charge")
+    assert p.value == "95"
+    assert "<= 1" in p.message and "0.95" in p.message
+
+
+def test_unknown_key_suggests_the_right_one(tiny):
+    tiny["sites"][0]["block_capacty"] = 10.0
+    p = find(problems_of(tiny), "sites[0].block_capacty")
+    assert "unknown key" in p.message and "block_capacity" in p.message
+
+
+def test_unknown_site_and_node_references(tiny):
+    tiny["sites"][0]["node"] = "n2"
+    tiny["interactive"] = [{"name": "w", "demand": 1.0, "sites": ["s9"]}]
+    problems = problems_of(tiny)
+    node = find(problems, "sites[0].node")
+    assert node.value == "'n2'" and "n1" in node.message
+    site = find(problems, "interactive[0].sites[0]")
+    assert site.value == "'s9'" and "s1" in site.message
+
+
+def test_release_after_deadline(tiny):
+    tiny["batch"] = [{"name": "j", "work": 5, "release": 3, "deadline": 2, "max_rate": 10,
+                      "sites": ["s1"]}]
+    p = find(problems_of(tiny), "batch[0].release")
+    assert "release after deadline" in p.message
+
+
+def test_work_impossible_within_window_at_max_rate(tiny):
+    # window 2 periods x 1 h at max 10 units -> at most 20 unit-h; 30 requested
+    tiny["batch"] = [{"name": "j", "work": 30, "release": 1, "deadline": 3, "max_rate": 10,
+                      "sites": ["s1"]}]
+    p = find(problems_of(tiny), "batch[0].work")
+    assert "at most 20" in p.message
+
+
+def test_all_problems_reported_at_once(tiny):
+    tiny["sites"][0]["blocks"] = -1
+    tiny["sites"][0]["node"] = "nowhere"
+    tiny["storage"] = [{"name": "b", "site": "s1", "power": -1, "energy": 2, "eta_charge": 2}]
+    tiny["bogus"] = 1
+    fields = {p.field for p in problems_of(tiny)}
+    assert {"sites[0].blocks", "sites[0].node", "storage[0].power", "storage[0].eta_charge",
+            "bogus"} <= fields
+
+
+def test_wrong_series_length_positional(tiny):
+    series = pd.DataFrame({"d": [1.0, 2.0, 3.0]})  # horizon has 4 periods
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    p = find(problems_of(tiny, series=series), "series (DataFrame)")
+    assert p.value == "3 rows" and "4 periods" in p.message
+
+
+def test_nan_in_series_is_reported_with_its_time(tiny):
+    series = pd.DataFrame({"d": [1.0, np.nan, 3.0, 4.0]})
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    p = find(problems_of(tiny, series=series), "series (DataFrame):d")
+    assert "1 NaN" in p.value and "2026-07-15 01:00" in p.value
+
+
+def test_unknown_series_name_suggests_close_match(tiny):
+    series = pd.DataFrame({"demand_a": [1.0, 2.0, 3.0, 4.0]})
+    tiny["interactive"] = [{"name": "w", "demand": "demand_b", "sites": ["s1"]}]
+    p = find(problems_of(tiny, series=series), "interactive[0].demand")
+    assert "unknown series" in p.message and "demand_a" in p.message
+
+
+def test_profile_above_one_rejected(tiny):
+    tiny["renewables"] = [{"name": "pv", "site": "s1", "capacity": 5, "profile": 1.5}]
+    p = find(problems_of(tiny), "renewables[0].profile")
+    assert "<= 1" in p.message
+
+
+def test_csv_aligned_by_timestamp_and_missing_rows_reported(tmp_path, tiny):
+    times = pd.date_range("2026-07-15", periods=4, freq="1h")
+    pd.DataFrame({"time": times[:3], "d": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "s.csv",
+                                                                   index=False)
+    tiny["series"] = ["s.csv"]
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    p = find(problems_of(tiny, base_dir=tmp_path), "series[0] (s.csv):time")
+    assert "1 missing, first 2026-07-15 03:00:00" == p.value
+    assert "upsample: hold" in p.message
+
+
+def test_hourly_series_held_over_15_min_horizon_when_asked(tmp_path, tiny):
+    times = pd.date_range("2026-07-15", periods=2, freq="1h")
+    pd.DataFrame({"time": times, "d": [1.0, 2.0]}).to_csv(tmp_path / "s.csv", index=False)
+    tiny["horizon"] = {"start": "2026-07-15", "periods": 8, "resolution": "15min"}
+    tiny["series"] = ["s.csv"]
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    with pytest.raises(ScenarioError):  # default: exact alignment required
+        suandian.load_scenario(copy.deepcopy(tiny), base_dir=tmp_path)
+    tiny["horizon"]["upsample"] = "hold"
+    sc = suandian.load_scenario(tiny, base_dir=tmp_path)
+    assert sc.profile("d").tolist() == [1.0] * 4 + [2.0] * 4
+
+
+def test_rows_outside_horizon_are_not_used_but_horizon_is_not_truncated(tmp_path, tiny):
+    times = pd.date_range("2026-07-14 22:00", periods=10, freq="1h")
+    pd.DataFrame({"time": times, "d": np.arange(10.0)}).to_csv(tmp_path / "s.csv", index=False)
+    tiny["series"] = ["s.csv"]
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    sc = suandian.load_scenario(tiny, base_dir=tmp_path)
+    assert sc.profile("d").tolist() == [2.0, 3.0, 4.0, 5.0]
+
+
+def test_yaml_file_errors_name_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(textwrap.dedent("""
+        horizon: {start: 2026-07-15, periods: 4}
+        nodes: [{name: n1, tariff: 1, emission_factor: 0.5}]
+        sites: [{name: s1, node: n1, blocks: 1, block_capacity: 0, idle_power: 1,
+                 dynamic_power: 0.1, cooling: {cop: 5}}]
+    """))
+    with pytest.raises(ScenarioError) as info:
+        suandian.load_scenario(path)
+    assert str(path) in str(info.value)
+    assert "sites[0].block_capacity" in str(info.value)
+
+
+def test_tou_band_without_price(tiny):
+    tiny["nodes"][0]["tariff"] = {"prices": {"flat": 1.0}, "periods": {"peak": ["11:00-17:00"]}}
+    problems = problems_of(tiny)
+    assert any("peak" in p.message and "no price" in p.message for p in problems)
+
+
+def test_bad_clock_range(tiny):
+    tiny["nodes"][0]["tariff"] = {"prices": {"flat": 1.0, "peak": 2.0},
+                                  "periods": {"peak": ["23:00-02:00"]}}
+    problems = problems_of(tiny)
+    assert any("across midnight" in p.message for p in problems)
