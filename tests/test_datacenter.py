@@ -159,6 +159,9 @@ def test_interactive_split_when_one_site_lacks_capacity():
         # blended, flat chiller (cop_slope 0 -> chiller 7): share (16-12)/8 = 0.5
         # 1/COP = 0.5/25 + 0.5/7 = 64/700 -> COP = 700/64 = 10.9375
         (16.0, {"cop_slope": 0.0}, 10.9375),
+        # blended, default slope: chiller at T = 7 * (1 + 0.025 * 9) = 8.575 (docs/math:
+        # the chiller COP is taken at T), 1/COP = 0.5/25 + 0.5/8.575 -> COP = 12.7699
+        (16.0, {}, 1.0 / (0.5 / 25.0 + 0.5 / 8.575)),
     ],
 )
 def test_cop_from_ambient(ambient, changes, expected):
