@@ -171,3 +171,11 @@ def test_bad_clock_range(tiny):
                                   "periods": {"peak": ["23:00-02:00"]}}
     problems = problems_of(tiny)
     assert any("across midnight" in p.message for p in problems)
+
+
+def test_overlapping_tou_ranges(tiny):
+    tiny["nodes"][0]["tariff"] = {"prices": {"flat": 1.0, "peak": 2.0, "valley": 0.5},
+                                  "periods": {"peak": ["10:00-12:00"],
+                                              "valley": ["11:00-13:00"]}}
+    problems = problems_of(tiny)
+    assert any("overlap" in p.message for p in problems)

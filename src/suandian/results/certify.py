@@ -7,6 +7,9 @@ they are defined once. Check names follow the model's components, e.g. ``ledger.
 ``stor.e_soc_balance``, ``dc.job_completion``, ``green_share.share_min``,
 ``pue_cap.pue_max``, ``res.p_used.bounds`` (variable bounds), ``dc.n_on.integrality``,
 ``dc.RUN`` (a value outside its variable's index set) and ``total_cost`` (the objective).
+A relaxed (diagnosis) plan certifies with its slacks: ``x_unserved`` / ``x_unfinished`` enter
+``dc.demand_served`` / ``dc.job_completion`` and ``e_green_shortfall`` / ``e_pue_excess``
+enter ``green_share.share_min`` / ``pue_cap.pue_max`` whenever the Dataset holds them.
 
 Tolerance rule
 --------------
@@ -147,7 +150,6 @@ class _Checker:
         #: compute rows are measured in blocks (the model's scaling): their absolute floor
         self.cs = float(caps.max()) if caps.size else 1.0
         self.zero = xr.zeros_like(ds["p_grid"])
-        self.relaxed = not np.isnan(_attr(ds, "shortfall_penalty")) and "x_unserved" in ds
 
     # ------------------------------------------------------------- row tests
     def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
@@ -296,13 +298,13 @@ class _Checker:
         """Demand served, job completion and rate, capacity, start-ups and power chain."""
         ds, cs, dt = self.ds, self.cs, self.dt
         served = ds["x_serve"].where(ds["serve_eligible"], 0.0).sum("site")
-        if self.relaxed:
+        if "x_unserved" in ds:  # diagnosis slack (compute_shortfall_penalty)
             served = served + ds["x_unserved"]
         self.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
         done = dt * ds["x_run"].where(ds["run_eligible"] & self._in_window(), 0.0).sum(
             ("site", "time"))
-        if self.relaxed:
+        if "x_unfinished" in ds:
             done = done + ds["x_unfinished"]
         self.eq("dc.job_completion", done, ds["job_work"], floor=cs)
         self.le("dc.job_rate", ds["x_run"].sum("site"), ds["job_max_rate"], floor=cs)
@@ -363,7 +365,7 @@ class _Checker:
         target = _attr(ds, "green_share_target")
         if not np.isnan(target):
             shortfall = xr.zeros_like(green)
-            if self.relaxed and "e_green_shortfall" in ds:
+            if "e_green_shortfall" in ds:  # diagnosis slack (shortfall_penalty)
                 shortfall = xr.DataArray(ds["e_green_shortfall"].values, dims=label,
                                          coords={label: [str(s) for s in ds["scope"].values]})
             got = green + shortfall
@@ -376,7 +378,7 @@ class _Checker:
 
         e_it = ds["p_it"].sum("time") * dt
         e_fac = ds["p_facility"].sum("time") * dt
-        if self.relaxed and "e_pue_excess" in ds:
+        if "e_pue_excess" in ds:
             e_fac = e_fac - ds["e_pue_excess"]
         cap = ds["pue_cap"]
         pue = (e_fac / e_it.where(e_it > 0)).fillna(np.inf).where(e_fac > 0, 0.0)

@@ -74,6 +74,7 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         ("p_grid", grid.p_grid, "MW", "grid import"),
     ]:
         v[name] = _da(_pair(var, sites, T), site_time, units, "decision", doc)
+    v["n_start"].values = _reported_starts(v["n_on"].values, v["n_start"].values, c.sites)
     S = dc.compute_scale
     v["x_serve"] = _da(S * _grid(dc.x_serve, wls, sites, T), ("workload", "site", "time"), unit,
                        "decision", "interactive compute served")
@@ -233,6 +234,22 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
     if dual is not None and len(dual):
         ds.attrs.update(_policy_duals(m, dual))
     return ds
+
+
+def _reported_starts(n_on: np.ndarray, n_start: np.ndarray, sites) -> np.ndarray:
+    """Start-ups to report: the model's, except where a start costs nothing.
+
+    With ``startup_cost = 0`` the model's ``n_start`` is only bounded below, so any larger
+    value is equally optimal; report the fewest starts consistent with ``n_on`` there.
+    """
+    out = n_start.copy()
+    for i, site in enumerate(sites):
+        if site.startup_cost > 0:
+            continue
+        before = np.concatenate(([n_on[i, 0] if site.initial_on is None else site.initial_on],
+                                 n_on[i, :-1]))
+        out[i] = np.maximum(n_on[i] - before, 0.0)
+    return out
 
 
 def _policy_duals(m: pyo.ConcreteModel, dual) -> dict[str, float]:

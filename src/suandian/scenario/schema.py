@@ -90,9 +90,17 @@ class TimeOfUse(_Model):
                 f"bands {missing} have no price; add them under 'prices' "
                 f"(priced bands: {sorted(self.prices)})"
             )
-        for band, ranges in self.periods.items():
-            for text in ranges:
-                parse_clock_range(text, f"periods.{band}")
+        spans = sorted(
+            (*parse_clock_range(text, f"periods.{band}"), band, text)
+            for band, ranges in self.periods.items()
+            for text in ranges
+        )
+        for (_, end, band, text), (start, _, other, text2) in zip(spans, spans[1:]):
+            if start < end:
+                raise ValueError(
+                    f"ranges '{text}' ({band}) and '{text2}' ({other}) overlap; "
+                    "each clock time may belong to one band only"
+                )
         return self
 
 
