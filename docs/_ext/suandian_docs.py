@@ -3,13 +3,16 @@
 * ``{schema-table} ClassName`` renders the fields of a pydantic model of
   :mod:`suandian.scenario.schema` (name, type, default, description with units) as a table,
   so the scenario-format page cannot drift from the code.
-* In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by one
-  ``{include}`` per ``data/*.provenance.md`` file that exists (plus ``data/README.md``), so the
-  page picks up provenance notes as they are written.
+* In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
+  text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
+  exists (headings one level down, links between the notes turned into links to their
+  sections, links to repository files into literal paths), so the page picks up provenance
+  notes as they are written without broken references.
 """
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from pathlib import Path
@@ -175,28 +178,68 @@ class SchemaTable(SphinxDirective):
         return [table]
 
 
-def _provenance_text(docdir: Path) -> str:
-    data = ROOT / "data"
-    files = []
-    readme = data / "README.md"
-    if readme.exists():
-        files.append(readme)
-    files += sorted(data.glob("*.provenance.md"))
+def provenance_files() -> list[Path]:
+    """Provenance notes present in this checkout, in page order."""
+    files = [p for p in (ROOT / "data" / "README.md", ROOT / "models" / "README.md") if p.exists()]
+    return files + sorted((ROOT / "data").glob("*.provenance.md"))
+
+
+def _label(path: Path) -> str:
+    stem = f"{path.parent.name}-{path.name.removesuffix('.md')}"
+    return "prov-" + re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+
+
+_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def _embed(path: Path, labels: dict[Path, str]) -> str:
+    """A note's text for embedding in data.md.
+
+    Headings go one level down; links to another embedded note point to its section; other
+    relative links (files of the repository, not pages of the docs) become literal paths.
+    """
+    out, fence = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.lstrip()
+        if fence is None and stripped[:3] in ("```", "~~~"):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None:
+            if re.match(r"#{1,5} ", line):
+                line = "#" + line
+
+            def link(match: re.Match) -> str:
+                bang, text, target = match.groups()
+                if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                    return match.group(0)
+                resolved = (path.parent / target.split("#")[0]).resolve()
+                if resolved in labels and not bang:
+                    return f"[{text}](#{labels[resolved]})"
+                rel = resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else target
+                return f"{text} (`{rel}`)" if text.strip("`") != str(rel) else f"`{rel}`"
+
+            line = _LINK.sub(link, line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _provenance_text(app: Sphinx) -> str:
+    files = provenance_files()
     if not files:
         return ("*No provenance notes are present in this checkout yet; see* `data/` *in the "
                 "repository.*\n")
-    out = []
+    labels = {p.resolve(): _label(p) for p in files}
+    parts = []
     for path in files:
-        rel = Path("..") if docdir == ROOT / "docs" else Path("../..")
-        out.append(f"```{{include}} {(rel / 'data' / path.name).as_posix()}\n"
-                   ":heading-offset: 1\n```\n")
-    return "\n".join(out)
+        app.env.note_dependency(str(path))
+        parts.append(f"({labels[path.resolve()]})=\n{_embed(path, labels)}\n")
+    return "\n".join(parts)
 
 
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if MARKER in source[0]:
-        docdir = (Path(app.srcdir) / docname).parent
-        source[0] = source[0].replace(MARKER, _provenance_text(docdir))
+        source[0] = source[0].replace(MARKER, _provenance_text(app))
 
 
 def setup(app: Sphinx) -> dict:
