@@ -18,7 +18,7 @@ def components(m: pyo.ConcreteModel) -> list[pyo.Block]:
 
 
 def add_ledgers(m: pyo.ConcreteModel) -> None:
-    """Add Block ``m.ledger``: ``balance[s,t]`` and the books ``consumption``, ``green``, ``co2``."""
+    """Add Block ``m.ledger``: ``balance[s,t]`` and the books consumption, green, co2."""
     blocks = components(m)
     dt = m.dt
     b = m.ledger = pyo.Block()

@@ -22,6 +22,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from .model import build_model
 from .scenario import Scenario
 
+
 @dataclass
 class SolveOptions:
     """Options of :func:`solve`.
@@ -102,8 +103,10 @@ def solve(
         A model from :func:`suandian.build_model` (possibly with user constraints added)
         or a scenario, which is built first.
     options : SolveOptions, optional
-        Solver options; keyword ``overrides`` replace single fields
-        (e.g. ``solve(sc, mip_rel_gap=1e-3, time_limit=10)``).
+        Solver options.
+    **overrides
+        Replace single fields of ``options``, e.g.
+        ``solve(sc, mip_rel_gap=1e-3, time_limit=10)``.
 
     Returns
     -------
@@ -219,9 +222,8 @@ def _to_highs_lp(repn) -> tuple[highspy.HighsLp, np.ndarray]:
     lp.num_row_ = A.shape[0]
     lp.col_cost_ = np.asarray(repn.c.todense()).ravel() if repn.c.shape[0] else np.zeros(n)
     lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
-    lp.sense_ = (
-        highspy.ObjSense.kMaximize if objective.sense == pyo.maximize else highspy.ObjSense.kMinimize
-    )
+    sense = highspy.ObjSense
+    lp.sense_ = sense.kMaximize if objective.sense == pyo.maximize else sense.kMinimize
     lp.col_lower_ = lower
     lp.col_upper_ = upper
     lp.row_lower_ = np.where(bound_type == 1, -inf, rhs)

@@ -17,14 +17,18 @@ A row ``lhs <= rhs`` (or ``>=``, ``==``) is violated when it misses by more than
 ``tol * max(floor, |scale|)``: ``scale`` is the row's natural magnitude (the limit for a
 bound or capacity, the largest flow for a balance, the energy capacity for a state-of-charge
 step) and ``floor`` is 1 in the row's own unit (MW, MWh, blocks), except for compute rows,
-whose floor is the largest block capacity: the model holds compute in units of blocks, so the
-solver's absolute feasibility tolerance is one block-capacity wide there. The recomputed cost
-must match ``attrs['objective']`` within ``max(1e-3 CNY, 1e-6 * |objective|)``: both are the
-same linear function of the same stored values, so only round-off separates them, and a
-millionth of the bill is far below any real missing term.
+whose floor is the largest block capacity: the model holds compute in units of the largest
+block (``compute_scale``), so the solver's absolute feasibility tolerance is scaled by it.
+The recomputed cost must match ``attrs['objective']`` within
+``max(1e-3 CNY, 1e-6 * |objective|)``: both are the same linear function of the same stored
+values, so only round-off separates them, and a millionth of the bill is far below any real
+missing term. Without an objective (e.g. a diagnosis Dataset) the cost is not checked.
 
-Every violation is returned (no cap): checks in a fixed order, and within a check in index
-order (site, then time, ...).
+Every violation is returned (no cap; a tampered plan can yield one per row): checks in a
+fixed order, and within each row test in index order (``where`` lists the dimensions in the
+order scope, workload, job, corridor, contract, renewable, storage, node, site, time).
+Inputs are trusted as given: a NaN limit means "no limit" (``import_limit``, ``pue_cap``,
+``soc_final_min``, ``initial_on``), a NaN decision fails its bounds.
 """
 
 from __future__ import annotations
@@ -149,7 +153,7 @@ class _Checker:
         caps = ds["block_capacity"].values
         #: compute rows are measured in blocks (the model's scaling): their absolute floor
         self.cs = float(caps.max()) if caps.size else 1.0
-        self.zero = xr.zeros_like(ds["p_grid"])
+        self.books = books(ds)
 
     # ------------------------------------------------------------- row tests
     def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
@@ -348,8 +352,7 @@ class _Checker:
     def policies(self) -> None:
         """Green share and certificate cap per scope; PUE cap per site."""
         ds, dt = self.ds, self.dt
-        k = books(ds)
-        self.books = k
+        k = self.books
         sites = [str(s) for s in ds["site"].values]
         scope = str(ds.attrs.get("green_share_scope", "none"))
         groups = ({s: [s] for s in sites} if scope == "site" else {"portfolio": sites})

@@ -265,7 +265,7 @@ def _policy_duals(m: pyo.ConcreteModel, dual) -> dict[str, float]:
     for s in m.pue_cap.CAPPED:
         y = dual.get(m.pue_cap.pue_max[s], NAN)
         it = pyo.value(m.dt * sum(m.dc.p_it[s, t] for t in m.TIME))
-        out[f"shadow_pue_{s}_cny_per_0.01"] = -y * it * 0.01
+        out[f"shadow_pue_{s}_cny_per_0.01"] = 0.0 - y * it * 0.01
     return out
 
 

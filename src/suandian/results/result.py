@@ -60,7 +60,7 @@ class Result:
     # ---------------------------------------------------------------- status
     @property
     def status(self) -> str:
-        """``optimal``, ``time_limit``, ``infeasible``, ``unbounded``, ``no_solution``, ``error``."""
+        """How the solve ended: optimal, time_limit, infeasible, unbounded, no_solution, error."""
         return self.info.status
 
     @property

@@ -68,7 +68,8 @@ def load_scenario(
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
-            raise ScenarioError([Problem("scenario", str(path), f"invalid YAML: {exc}")], label)
+            problem = Problem("scenario", str(path), f"invalid YAML: {exc}")
+            raise ScenarioError([problem], label) from None
         base = Path(base_dir) if base_dir is not None else path.parent
     elif isinstance(source, BaseModel):
         raw = source.model_dump(mode="python", exclude_unset=False)

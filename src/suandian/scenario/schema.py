@@ -95,7 +95,7 @@ class TimeOfUse(_Model):
             for band, ranges in self.periods.items()
             for text in ranges
         )
-        for (_, end, band, text), (start, _, other, text2) in zip(spans, spans[1:]):
+        for (_, end, band, text), (start, _, other, text2) in zip(spans, spans[1:], strict=False):
             if start < end:
                 raise ValueError(
                     f"ranges '{text}' ({band}) and '{text2}' ({other}) overlap; "
@@ -107,7 +107,7 @@ class TimeOfUse(_Model):
 class Node(_Model):
     """A grid node (province / price zone) with its tariff and emission factor."""
 
-    name: Name
+    name: Name = Field(description="node name, referenced by sites, corridors and contracts")
     tariff: Profile | TimeOfUse = Field(description="grid energy price, CNY/MWh")
     emission_factor: Profile = Field(description="location-based grid factor, tCO2/MWh")
     residual_emission_factor: Profile | None = Field(
@@ -150,7 +150,7 @@ class Cooling(_Model):
 class Site(_Model):
     """A data center: K identical cluster blocks, cooling and electrical losses."""
 
-    name: Name
+    name: Name = Field(description="site name")
     node: Name = Field(description="grid node the site is connected to")
     blocks: int = Field(ge=0, description="K, number of identical cluster blocks")
     block_capacity: Positive = Field(description="compute units per block when on")
@@ -162,7 +162,7 @@ class Site(_Model):
     loss_fraction: Annotated[float, Field(ge=0, lt=1)] = Field(
         0.04, description="electrical (UPS, distribution) losses per MW of IT power"
     )
-    cooling: Cooling
+    cooling: Cooling = Field(description="cooling plant (COP series or from ambient)")
     pue_cap: Annotated[float, Field(ge=1)] | None = Field(
         None, description="site-specific PUE cap; default: policies.pue.cap"
     )
@@ -182,7 +182,7 @@ class Site(_Model):
 class InteractiveWorkload(_Model):
     """Latency-bound demand served every period at one of its eligible sites."""
 
-    name: Name
+    name: Name = Field(description="workload name")
     demand: Profile = Field(description="compute units required each period")
     sites: list[Name] = Field(min_length=1, description="eligible sites")
 
@@ -190,7 +190,7 @@ class InteractiveWorkload(_Model):
 class BatchJob(_Model):
     """Deferrable work to finish between a release and a deadline."""
 
-    name: Name
+    name: Name = Field(description="job name")
     work: Positive = Field(description="compute unit x hours to complete")
     release: int | datetime = Field(0, description="first period (index or timestamp)")
     deadline: int | datetime | None = Field(
@@ -203,9 +203,9 @@ class BatchJob(_Model):
 class Renewable(_Model):
     """On-site or direct-connected (绿电直连) PV / wind: capacity x profile, curtailable."""
 
-    name: Name
-    site: Name
-    kind: Literal["pv", "wind", "hydro", "other"] = "pv"
+    name: Name = Field(description="asset name")
+    site: Name = Field(description="site the asset is connected to")
+    kind: Literal["pv", "wind", "hydro", "other"] = Field("pv", description="technology")
     capacity: NonNeg = Field(description="MW")
     profile: Profile = Field(description="availability per unit of capacity, 0..1")
     cost: NonNeg = Field(0.0, description="CNY/MWh used (O&M or PPA price)")
@@ -214,12 +214,12 @@ class Renewable(_Model):
 class Storage(_Model):
     """A battery at a site."""
 
-    name: Name
-    site: Name
+    name: Name = Field(description="battery name")
+    site: Name = Field(description="site the asset is connected to")
     power: NonNeg = Field(description="MW, charge and discharge limit")
     energy: NonNeg = Field(description="MWh capacity")
-    eta_charge: Efficiency = 0.95
-    eta_discharge: Efficiency = 0.95
+    eta_charge: Efficiency = Field(0.95, description="charge efficiency, 0..1")
+    eta_discharge: Efficiency = Field(0.95, description="discharge efficiency, 0..1")
     self_discharge: Fraction = Field(0.0, description="fraction of stored energy lost per hour")
     soc_initial: Fraction = Field(0.5, description="initial state of charge, fraction of energy")
     soc_final: Literal["cyclic", "free"] | Fraction = Field(
@@ -239,9 +239,9 @@ class Corridor(_Model):
     get ``(1 - loss)`` of it.
     """
 
-    name: Name
-    from_node: Name
-    to_node: Name
+    name: Name = Field(description="corridor name")
+    from_node: Name = Field(description="sending node")
+    to_node: Name = Field(description="receiving node; its sites share the delivery")
     capacity: Profile = Field(description="MW available to the buyer at the sending end")
     source_price: Profile = Field(description="CNY/MWh at the sending end")
     tariff: NonNeg = Field(0.0, description="transmission tariff, CNY/MWh sent")
@@ -268,8 +268,8 @@ class Corridor(_Model):
 class GreenContract(_Model):
     """A local green-power contract at a node (e.g. provincial green-power trading)."""
 
-    name: Name
-    node: Name
+    name: Name = Field(description="contract name")
+    node: Name = Field(description="node whose sites share the delivery")
     capacity: Profile = Field(description="MW deliverable")
     price: Profile = Field(description="CNY/MWh")
 
@@ -286,42 +286,56 @@ class Certificates(_Model):
 class GreenSharePolicy(_Model):
     """Green share of electricity consumed over the horizon."""
 
-    target: Fraction = 0.8
-    scope: Literal["portfolio", "site"] = "portfolio"
+    target: Fraction = Field(0.8, description="minimum green share of consumption, 0..1")
+    scope: Literal["portfolio", "site"] = Field(
+        "portfolio", description="'portfolio': one target over all sites; 'site': each site"
+    )
 
 
 class PuePolicy(_Model):
     """Energy-weighted PUE cap per site over the horizon."""
 
-    cap: Annotated[float, Field(ge=1)] = 1.25
+    cap: Annotated[float, Field(ge=1)] = Field(
+        1.25, description="PUE cap (1.25 for 2026 new sites, 1.2 from 2027)"
+    )
 
 
 class Policies(_Model):
     """Targets: each is off when absent (null)."""
 
-    green_share: GreenSharePolicy | None = Field(default_factory=GreenSharePolicy)
-    pue: PuePolicy | None = Field(default_factory=PuePolicy)
+    green_share: GreenSharePolicy | None = Field(
+        default_factory=GreenSharePolicy, description="green-share target; null: none"
+    )
+    pue: PuePolicy | None = Field(default_factory=PuePolicy, description="PUE cap; null: none")
     carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on location-based emissions")
 
 
 class ScenarioConfig(_Model):
     """A complete scenario."""
 
-    name: Name = "scenario"
-    description: str = ""
-    compute_unit: str = "PFLOPS"
-    horizon: Horizon
+    name: Name = Field("scenario", description="scenario name, reported with the results")
+    description: str = Field("", description="free text")
+    compute_unit: str = Field("PFLOPS", description="unit of compute rates (work: unit x h)")
+    horizon: Horizon = Field(description="planning horizon")
     series: list[str] = Field(default_factory=list, description="CSV files of time series")
-    nodes: list[Node] = Field(min_length=1)
-    sites: list[Site] = Field(min_length=1)
-    interactive: list[InteractiveWorkload] = Field(default_factory=list)
-    batch: list[BatchJob] = Field(default_factory=list)
-    renewables: list[Renewable] = Field(default_factory=list)
-    storage: list[Storage] = Field(default_factory=list)
-    corridors: list[Corridor] = Field(default_factory=list)
-    green_contracts: list[GreenContract] = Field(default_factory=list)
-    certificates: Certificates | None = None
-    policies: Policies = Field(default_factory=Policies)
+    nodes: list[Node] = Field(min_length=1, description="grid nodes")
+    sites: list[Site] = Field(min_length=1, description="data centers")
+    interactive: list[InteractiveWorkload] = Field(
+        default_factory=list, description="latency-bound workloads"
+    )
+    batch: list[BatchJob] = Field(default_factory=list, description="deferrable jobs")
+    renewables: list[Renewable] = Field(
+        default_factory=list, description="on-site / direct-connected renewables"
+    )
+    storage: list[Storage] = Field(default_factory=list, description="batteries")
+    corridors: list[Corridor] = Field(
+        default_factory=list, description="cross-province green-power corridors"
+    )
+    green_contracts: list[GreenContract] = Field(
+        default_factory=list, description="local green contracts"
+    )
+    certificates: Certificates | None = Field(None, description="unbundled certificates")
+    policies: Policies = Field(default_factory=Policies, description="targets and prices")
 
 
 def parse_clock_range(text: str, field: str) -> tuple[float, float]:
