@@ -99,9 +99,17 @@ class Result:
         return self.ds[name]
 
     def certify(self, tol: float = 1e-5) -> list[Violation]:
-        """Re-check the plan from the Dataset alone; returns the violations (empty if none)."""
+        """Re-check the plan from the Dataset alone; returns the violations (empty if none).
+
+        Raises
+        ------
+        ValueError
+            if the result holds no plan (infeasible, error).
+        """
         from .certify import certify
 
+        if not self.has_plan:
+            raise ValueError(f"no plan to certify (status {self.status!r})")
         return certify(self.ds, tol=tol)
 
     # ----------------------------------------------------------------- export
