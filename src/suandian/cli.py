@@ -1,6 +1,6 @@
 """``suandian`` command line: plan a day, validate a scenario.
 
-Exit codes: 0 plan found (optimal or within the time limit), 1 bad input, 2 infeasible
+Exit codes: 0 plan found (optimal, or the best by the time limit), 1 bad input, 2 infeasible
 (with a diagnosis), 3 no plan for another reason (time limit without any plan, solver error).
 """
 

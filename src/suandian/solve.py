@@ -61,8 +61,10 @@ class SolveInfo:
     Attributes
     ----------
     status : str
-        ``optimal``, ``time_limit`` (a plan within the gap reported), ``infeasible``,
-        ``unbounded``, ``no_solution`` or ``error``.
+        ``optimal`` (within the MIP gap), ``time_limit`` (the best plan found by the time
+        limit, with its gap), ``limit_reached`` (another HiGHS limit stopped the search with a
+        plan), ``infeasible``, ``unbounded``, ``no_solution`` (a limit hit before any plan)
+        or ``error``.
     highs_status : str
         HiGHS's own model status text.
     objective : float
@@ -276,7 +278,8 @@ def _status_kind(status, has_solution: bool) -> str:
         return "infeasible"
     if status == s.kUnbounded:
         return "unbounded"
-    if has_solution and status in (s.kTimeLimit, s.kIterationLimit, s.kInterrupt,
-                                   s.kSolutionLimit):
+    if has_solution and status == s.kTimeLimit:
         return "time_limit"
+    if has_solution and status in (s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
+        return "limit_reached"
     return "no_solution" if status in (s.kTimeLimit, s.kInterrupt) else "error"

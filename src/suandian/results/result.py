@@ -60,7 +60,7 @@ class Result:
     # ---------------------------------------------------------------- status
     @property
     def status(self) -> str:
-        """How the solve ended: optimal, time_limit, infeasible, unbounded, no_solution, error."""
+        """How the solve ended (see :class:`~suandian.SolveInfo`)."""
         return self.info.status
 
     @property
