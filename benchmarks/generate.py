@@ -88,8 +88,8 @@ def make_scenario(
     t0 = pd.Timestamp(start)
     time = pd.date_range(t0, periods=periods, freq="1h")
     hour = time.hour.to_numpy().astype(float)
-    doy = time.dayofyear.to_numpy().astype(float)
-    weekday = time.dayofweek.to_numpy()
+    doy = time.day_of_year.to_numpy().astype(float)
+    weekday = time.day_of_week.to_numpy()
     day_index = ((time.normalize() - t0.normalize()).days).to_numpy()
     days = int(day_index[-1]) + 1
     series: dict[str, np.ndarray] = {}
@@ -102,9 +102,8 @@ def make_scenario(
         west = i % 2 == 0  # even sites: windy, sunny, cheap power
 
         # -------------------------------------------------------------- weather
-        summer = -math.cos(2 * math.pi * 0 + 0)  # placeholder for readability
         season = -np.cos(2 * np.pi * (doy - 20.0) / 365.0)  # -1 mid-January, +1 mid-July
-        mean_wb = 30.0 - 0.55 * lat + (9.0 if not west else 7.0) * season - 1.0 * summer
+        mean_wb = 27.0 - 0.5 * lat + (9.0 if not west else 7.0) * season
         diurnal = (2.0 if not west else 4.0) * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
         wetbulb = mean_wb + diurnal + _ar1(rng, periods, 0.97, 2.0)
         series[f"wetbulb_{site}_degc"] = np.clip(wetbulb, -30.0, 30.0)
