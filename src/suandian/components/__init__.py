@@ -1,6 +1,8 @@
 """Component families, each adding one Pyomo Block with fixed ports.
 
-Ports (all optional except ``cost``):
+Ports (all optional except ``cost``). The per-period ports are plain dicts of Pyomo
+expressions keyed ``(site, t)`` (no Pyomo component: a named Expression per site and period
+cost about a quarter of the build time); the horizon ports are Pyomo Expressions.
 
 ``injection[s, t]``  MW into site ``s``'s bus (negative for consumption)
 ``intake[s, t]``     MW of electricity entering the site from a source (grid, renewables,

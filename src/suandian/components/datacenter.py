@@ -70,10 +70,15 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         run_of.setdefault((j, t), []).append(s)
     serve_sites = {w.name: list(w.sites) for w in c.interactive}
 
+    compute = {  # compute served at (s, t), built once and shared by two constraints
+        (s, t): sum(b.x_serve[w, s, t] for w in serve_at[s])
+        + sum(b.x_run[j, s, t] for j in run_at.get((s, t), ()))
+        for s in sites
+        for t in T
+    }
+
     def x_total(s, t):
-        return sum(b.x_serve[w, s, t] for w in serve_at[s]) + sum(
-            b.x_run[j, s, t] for j in run_at.get((s, t), ())
-        )
+        return compute[s, t]
 
     # ---------------------------------------------------------- shortfall slacks
     if shortfall_penalty is not None:
@@ -146,7 +151,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     )
 
     # -------------------------------------------------------------------- ports
-    b.injection = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: -b.p_facility[s, t])
+    b.injection = {(s, t): -b.p_facility[s, t] for s in sites for t in T}
     b.cost_startup = pyo.Expression(
         expr=sum(sites[s].startup_cost * b.n_start[s, t] for s in sites for t in T)
     )

@@ -109,8 +109,7 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
                 total = total + b.p_contract[name, s, t]
         return total
 
-    b.injection = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: delivered(s, t))
-    b.intake = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: delivered(s, t))
+    b.injection = b.intake = {(s, t): delivered(s, t) for s in site_node for t in T}
     b.green = pyo.Expression(
         m.SITE,
         rule=lambda _, s: dt * sum(delivered(s, t, green_only=True) for t in T)

@@ -31,8 +31,7 @@ def add_grid(m: pyo.ConcreteModel, sc: Scenario) -> None:
         rule=lambda _, n, t: sum(b.p_grid[s, t] for s in sc.sites_at(n)) <= limit[n],
     )
 
-    b.injection = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: b.p_grid[s, t])
-    b.intake = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: b.p_grid[s, t])
+    b.injection = b.intake = {(s, t): b.p_grid[s, t] for s in m.SITE for t in T}
     b.co2 = pyo.Expression(
         m.SITE,
         rule=lambda _, s: dt

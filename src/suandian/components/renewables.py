@@ -33,8 +33,7 @@ def add_renewables(m: pyo.ConcreteModel, sc: Scenario) -> None:
     def used(s, t):
         return sum(b.p_used[r, t] for r in at_site[s])
 
-    b.injection = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: used(s, t))
-    b.intake = pyo.Expression(m.SITE, m.TIME, rule=lambda _, s, t: used(s, t))
+    b.injection = b.intake = {(s, t): used(s, t) for s in m.SITE for t in T}
     b.green = pyo.Expression(m.SITE, rule=lambda _, s: dt * sum(used(s, t) for t in T))
     b.cost_energy = pyo.Expression(
         expr=dt * sum(assets[r].cost * b.p_used[r, t] for r in assets for t in T)

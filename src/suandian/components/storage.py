@@ -67,11 +67,11 @@ def add_storage(m: pyo.ConcreteModel, sc: Scenario) -> None:
         rule=lambda _, u, t: b.p_discharge[u, t] <= units[u].power * (1 - b.u_charge[u, t]),
     )
 
-    b.injection = pyo.Expression(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: sum(b.p_discharge[u, t] - b.p_charge[u, t] for u in at_site[s]),
-    )
+    b.injection = {
+        (s, t): sum(b.p_discharge[u, t] - b.p_charge[u, t] for u in at_site[s])
+        for s in m.SITE
+        for t in T
+    }
     b.cost_wear = pyo.Expression(
         expr=dt
         * sum(
