@@ -130,8 +130,7 @@ def make_scenario(
         week = np.where(weekday >= 5, 0.9, 1.0)
         noise = 1.0 + _ar1(rng, periods, 0.8, 0.04)
         series[f"demand_{site}_pflops"] = np.maximum(level * shape * week * noise, 0.0)
-        workload = {"name": f"inference_{site}", "demand": f"demand_{site}_pflops",
-                    "sites": [site]}
+        workload = {"name": f"inference_{site}", "demand": f"demand_{site}_pflops", "sites": [site]}
         if i % 2 == 0 and i + 1 < n_sites:
             workload["sites"].append(f"dc{i + 1:02d}")
         interactive.append(workload)
@@ -143,47 +142,80 @@ def make_scenario(
         mean_loads.append(mean_load)
 
         scale = rng.uniform(0.85, 1.15)
-        nodes.append({
-            "name": node,
-            "tariff": {
-                "prices": {"peak": round(1000.0 * scale, 1), "flat": round(620.0 * scale, 1),
-                           "valley": round(260.0 * scale, 1)},
-                "periods": {"peak": ["10:00-15:00", "18:00-21:00"] if not west
-                            else ["07:00-09:00", "19:00-24:00"],
-                            "valley": ["00:00-07:00", "23:00-24:00"] if not west
-                            else ["10:00-16:00"]},
-                "default": "flat",
-            },
-            "emission_factor": round(float(rng.uniform(0.50, 0.65)), 4),
-        })
-        sites.append({
-            "name": site,
-            "node": node,
-            "blocks": blocks,
-            "block_capacity": BLOCK_CAPACITY,
-            "idle_power": IDLE_POWER,
-            "dynamic_power": DYNAMIC_POWER,
-            "startup_cost": 3000.0,
-            "initial_on": blocks // 2,
-            "loss_fraction": 0.04,
-            "cooling": {"ambient": f"wetbulb_{site}_degc",
-                        "t_free": 14.0, "t_mech": 21.0, "cop_free": 25.0,
-                        "cop_ref": 7.0, "t_ref": 25.0, "cop_slope": 0.025, "cop_min": 2.0},
-        })
+        nodes.append(
+            {
+                "name": node,
+                "tariff": {
+                    "prices": {
+                        "peak": round(1000.0 * scale, 1),
+                        "flat": round(620.0 * scale, 1),
+                        "valley": round(260.0 * scale, 1),
+                    },
+                    "periods": {
+                        "peak": ["10:00-15:00", "18:00-21:00"]
+                        if not west
+                        else ["07:00-09:00", "19:00-24:00"],
+                        "valley": ["00:00-07:00", "23:00-24:00"] if not west else ["10:00-16:00"],
+                    },
+                    "default": "flat",
+                },
+                "emission_factor": round(float(rng.uniform(0.50, 0.65)), 4),
+            }
+        )
+        sites.append(
+            {
+                "name": site,
+                "node": node,
+                "blocks": blocks,
+                "block_capacity": BLOCK_CAPACITY,
+                "idle_power": IDLE_POWER,
+                "dynamic_power": DYNAMIC_POWER,
+                "startup_cost": 3000.0,
+                "initial_on": blocks // 2,
+                "loss_fraction": 0.04,
+                "cooling": {
+                    "ambient": f"wetbulb_{site}_degc",
+                    "t_free": 14.0,
+                    "t_mech": 21.0,
+                    "cop_free": 25.0,
+                    "cop_ref": 7.0,
+                    "t_ref": 25.0,
+                    "cop_slope": 0.025,
+                    "cop_min": 2.0,
+                },
+            }
+        )
         renewables += [
-            {"name": f"pv_{site}", "site": site, "kind": "pv",
-             "capacity": round((2.2 if west else 1.2) * mean_load, 1),
-             "profile": f"pv_{site}_pu", "cost": 180.0 if west else 0.0},
-            {"name": f"wind_{site}", "site": site, "kind": "wind",
-             "capacity": round((1.6 if west else 0.6) * mean_load, 1),
-             "profile": f"wind_{site}_pu", "cost": 200.0},
+            {
+                "name": f"pv_{site}",
+                "site": site,
+                "kind": "pv",
+                "capacity": round((2.2 if west else 1.2) * mean_load, 1),
+                "profile": f"pv_{site}_pu",
+                "cost": 180.0 if west else 0.0,
+            },
+            {
+                "name": f"wind_{site}",
+                "site": site,
+                "kind": "wind",
+                "capacity": round((1.6 if west else 0.6) * mean_load, 1),
+                "profile": f"wind_{site}_pu",
+                "cost": 200.0,
+            },
         ]
-        storage.append({
-            "name": f"battery_{site}", "site": site,
-            "power": round(0.3 * mean_load, 1), "energy": round(1.2 * mean_load, 1),
-            "eta_charge": 0.95, "eta_discharge": 0.95, "soc_initial": 0.5,
-            "soc_final": "cyclic", "throughput_cost": 40.0,
-        })
+        storage.append(
+            {
+                "name": f"battery_{site}",
+                "site": site,
+                "power": round(0.3 * mean_load, 1),
+                "energy": round(1.2 * mean_load, 1),
+                "eta_charge": 0.95,
+                "eta_discharge": 0.95,
+                "soc_initial": 0.5,
+                "soc_final": "cyclic",
+                "throughput_cost": 40.0,
+            }
+        )
 
     # ------------------------------------------------------------------ batch jobs
     n_jobs = max(2, round(jobs_per_site_week * n_sites * periods / 168.0))
@@ -196,11 +228,16 @@ def make_scenario(
         second = (first + 1 + int(rng.integers(0, n_sites - 1))) % n_sites
         max_rate = float(rng.integers(1, 3)) * BLOCK_CAPACITY
         work = round(float(rng.uniform(0.3, 0.6)) * max_rate * window, 1)
-        batch.append({
-            "name": f"job{k:04d}", "work": work, "release": release,
-            "deadline": release + window, "max_rate": max_rate,
-            "sites": [f"dc{first:02d}", f"dc{second:02d}"],
-        })
+        batch.append(
+            {
+                "name": f"job{k:04d}",
+                "work": work,
+                "release": release,
+                "deadline": release + window,
+                "max_rate": max_rate,
+                "sites": [f"dc{first:02d}", f"dc{second:02d}"],
+            }
+        )
 
     config = {
         "name": name or f"synthetic_{n_sites}x{periods}",
@@ -213,19 +250,34 @@ def make_scenario(
         "batch": batch,
         "renewables": renewables,
         "storage": storage,
-        "corridors": [{
-            "name": "west_east", "from_node": "node00", "to_node": "node01",
-            "capacity": round(0.8 * mean_loads[1], 1), "source_price": 270.0,
-            "tariff": 60.0, "loss": 0.06, "green_fraction": 1.0, "block_mw": 10.0,
-            "windows": ["00:00-08:00", "08:00-16:00", "16:00-24:00"],
-        }],
-        "green_contracts": [{
-            "name": "hydro_contract", "node": f"node{n_sites - 1:02d}",
-            "capacity": round(0.3 * mean_loads[-1], 1), "price": 680.0,
-        }],
+        "corridors": [
+            {
+                "name": "west_east",
+                "from_node": "node00",
+                "to_node": "node01",
+                "capacity": round(0.8 * mean_loads[1], 1),
+                "source_price": 270.0,
+                "tariff": 60.0,
+                "loss": 0.06,
+                "green_fraction": 1.0,
+                "block_mw": 10.0,
+                "windows": ["00:00-08:00", "08:00-16:00", "16:00-24:00"],
+            }
+        ],
+        "green_contracts": [
+            {
+                "name": "hydro_contract",
+                "node": f"node{n_sites - 1:02d}",
+                "capacity": round(0.3 * mean_loads[-1], 1),
+                "price": 680.0,
+            }
+        ],
         "certificates": {"price": 5.0, "max_share": 0.1},
-        "policies": {"green_share": {"target": 0.8, "scope": "portfolio"},
-                     "pue": {"cap": 1.25}, "carbon_price": 0.0},
+        "policies": {
+            "green_share": {"target": 0.8, "scope": "portfolio"},
+            "pue": {"cap": 1.25},
+            "carbon_price": 0.0,
+        },
     }
     frame = pd.DataFrame({k: np.round(v, 4) for k, v in series.items()})
     return config, frame

@@ -44,15 +44,25 @@ ROOT = HERE.parent
 CASES = {
     "day": {
         "title": "day-ahead: embedded default, 2 sites x 96 x 15 min, MILP",
-        "mip_rel_gap": 1e-3, "time_limit": 60.0, "relax": False,
+        "mip_rel_gap": 1e-3,
+        "time_limit": 60.0,
+        "relax": False,
     },
     "week": {
         "title": "week: synthetic 4 sites x 168 h, MILP, gap 1 %, time limit 15 s",
-        "sites": 4, "periods": 168, "mip_rel_gap": 1e-2, "time_limit": 15.0, "relax": False,
+        "sites": 4,
+        "periods": 168,
+        "mip_rel_gap": 1e-2,
+        "time_limit": 15.0,
+        "relax": False,
     },
     "year": {
         "title": "year-LP: synthetic 10 sites x 8760 h, integers relaxed (LP)",
-        "sites": 10, "periods": 8760, "mip_rel_gap": 1e-3, "time_limit": 170.0, "relax": True,
+        "sites": 10,
+        "periods": 8760,
+        "mip_rel_gap": 1e-3,
+        "time_limit": 170.0,
+        "relax": True,
     },
 }
 
@@ -151,7 +161,9 @@ def worker(case: str, route: str, year_mode: str) -> dict:
         _clocked(Result, "from_model", clock, "extract")
         t, cpu = time.perf_counter(), _cpu()
         result = suandian.solve(
-            model, mip_rel_gap=spec["mip_rel_gap"], time_limit=spec["time_limit"],
+            model,
+            mip_rel_gap=spec["mip_rel_gap"],
+            time_limit=spec["time_limit"],
             diagnose=False,
         )
         out["call"], out["call_cpu"] = time.perf_counter() - t, _cpu() - cpu
@@ -175,7 +187,9 @@ def worker(case: str, route: str, year_mode: str) -> dict:
         opt = pyo.SolverFactory("appsi_highs")
         t, cpu = time.perf_counter(), _cpu()
         res = opt.solve(
-            model, timelimit=spec["time_limit"], options={"mip_rel_gap": spec["mip_rel_gap"]},
+            model,
+            timelimit=spec["time_limit"],
+            options={"mip_rel_gap": spec["mip_rel_gap"]},
             load_solutions=True,
         )
         out["call"], out["call_cpu"] = time.perf_counter() - t, _cpu() - cpu
@@ -196,18 +210,29 @@ def worker(case: str, route: str, year_mode: str) -> dict:
 
 # =========================================================================== driver side
 def _run_worker(case: str, route: str, year_mode: str) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", case, route,
-           "--year-mode", year_mode]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        case,
+        route,
+        "--year-mode",
+        year_mode,
+    ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT[case],
-                              env=env, cwd=ROOT)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=TIMEOUT[case], env=env, cwd=ROOT
+        )
     except subprocess.TimeoutExpired:
         return {"case": case, "route": route, "error": f"timeout after {TIMEOUT[case]} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        return {"case": case, "route": route,
-                "error": (proc.stderr or proc.stdout).strip().splitlines()[-5:]}
+        return {
+            "case": case,
+            "route": route,
+            "error": (proc.stderr or proc.stdout).strip().splitlines()[-5:],
+        }
     return json.loads(lines[-1])
 
 
@@ -218,12 +243,32 @@ def _median(runs: list[dict], key: str) -> float:
 
 def _summary(runs: list[dict]) -> dict:
     ok = [r for r in runs if "error" not in r]
-    keys = ("import", "load", "build", "handover", "solve", "duals", "extract",
-            "load_primals", "unaccounted", "call", "peak_rss_mb", "objective",
-            "build_cpu", "handover_cpu", "solve_cpu", "extract_cpu", "call_cpu")
+    keys = (
+        "import",
+        "load",
+        "build",
+        "handover",
+        "solve",
+        "duals",
+        "extract",
+        "load_primals",
+        "unaccounted",
+        "call",
+        "peak_rss_mb",
+        "objective",
+        "build_cpu",
+        "handover_cpu",
+        "solve_cpu",
+        "extract_cpu",
+        "call_cpu",
+    )
     out = {k: _median(ok, k) for k in keys}
-    out["e2e_cpu"] = (out["build_cpu"] + out["handover_cpu"] + out["solve_cpu"]
-                      + (out["extract_cpu"] if out["extract_cpu"] == out["extract_cpu"] else 0.0))
+    out["e2e_cpu"] = (
+        out["build_cpu"]
+        + out["handover_cpu"]
+        + out["solve_cpu"]
+        + (out["extract_cpu"] if out["extract_cpu"] == out["extract_cpu"] else 0.0)
+    )
     out["core"] = _median(ok, "build") + _median(ok, "handover") + _median(ok, "solve")
     out["e2e"] = out["core"] + out["extract"]
     out["total"] = out["build"] + out["call"]
@@ -245,8 +290,10 @@ def _ratio(a: float, b: float) -> str:
 
 
 def table(summary: dict) -> str:
-    head = ("| case | route | build | handover | solve | duals | extract | unacc. | "
-            "build+hand.+solve | e2e | total | peak RSS MB | status |")
+    head = (
+        "| case | route | build | handover | solve | duals | extract | unacc. | "
+        "build+hand.+solve | e2e | total | peak RSS MB | status |"
+    )
     rows = [head, "|" + "---|" * 13]
     for case, routes in summary["cases"].items():
         for route in ("suandian", "appsi"):
@@ -268,24 +315,35 @@ def table(summary: dict) -> str:
                 f"| | | {_ratio(a['core'], b['core'])} | | {_ratio(a['total'], b['total'])} | "
                 f"{_ratio(a['peak_rss_mb'], b['peak_rss_mb'])} | |"
             )
-    rows += ["", "CPU seconds of the worker process (robust to other load on the machine):", "",
-             "| case | route | build | handover | solve | extract | build+hand.+solve(+extract) |",
-             "|---|---|---|---|---|---|---|"]
+    rows += [
+        "",
+        "CPU seconds of the worker process (robust to other load on the machine):",
+        "",
+        "| case | route | build | handover | solve | extract | build+hand.+solve(+extract) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for case, routes in summary["cases"].items():
         for route in ("suandian", "appsi"):
             s = routes.get(route)
             if s and s["reps_ok"]:
-                rows.append(f"| {case} | {route} | {_fmt(s['build_cpu'])} | "
-                            f"{_fmt(s['handover_cpu'])} | {_fmt(s['solve_cpu'])} | "
-                            f"{_fmt(s['extract_cpu'])} | {_fmt(s['e2e_cpu'])} |")
-    sizes = ["", "| case | columns | rows | nonzeros | integer columns | import s | load s |",
-             "|---|---|---|---|---|---|---|"]
+                rows.append(
+                    f"| {case} | {route} | {_fmt(s['build_cpu'])} | "
+                    f"{_fmt(s['handover_cpu'])} | {_fmt(s['solve_cpu'])} | "
+                    f"{_fmt(s['extract_cpu'])} | {_fmt(s['e2e_cpu'])} |"
+                )
+    sizes = [
+        "",
+        "| case | columns | rows | nonzeros | integer columns | import s | load s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for case, routes in summary["cases"].items():
         s = routes.get("suandian")
         if s and s.get("size"):
             z = s["size"]
-            sizes.append(f"| {case} | {z['columns']:,} | {z['rows']:,} | {z['nonzeros']:,} | "
-                         f"{z['integer_columns']:,} | {_fmt(s['import'])} | {_fmt(s['load'])} |")
+            sizes.append(
+                f"| {case} | {z['columns']:,} | {z['rows']:,} | {z['nonzeros']:,} | "
+                f"{z['integer_columns']:,} | {_fmt(s['import'])} | {_fmt(s['load'])} |"
+            )
     return "\n".join(rows + sizes)
 
 
@@ -296,22 +354,40 @@ def checks(summary: dict) -> list[tuple[str, str, str]]:
     day = cases.get("day", {}).get("suandian")
     if day and day["reps_ok"]:
         e2e = day["e2e"]
-        out.append(("day-ahead end-to-end (build+handover+solve+extract) < 5 s, wall",
-                    "PASS" if e2e < 5.0 else "FAIL", f"{e2e:.2f} s"))
-        out.append(("day-ahead end-to-end < 5 s, CPU seconds", "PASS" if day["e2e_cpu"] < 5.0
-                    else "FAIL", f"{day['e2e_cpu']:.2f} s"))
+        out.append(
+            (
+                "day-ahead end-to-end (build+handover+solve+extract) < 5 s, wall",
+                "PASS" if e2e < 5.0 else "FAIL",
+                f"{e2e:.2f} s",
+            )
+        )
+        out.append(
+            (
+                "day-ahead end-to-end < 5 s, CPU seconds",
+                "PASS" if day["e2e_cpu"] < 5.0 else "FAIL",
+                f"{day['e2e_cpu']:.2f} s",
+            )
+        )
     year = cases.get("year", {}).get("suandian")
     if year and year["reps_ok"]:
-        out.append(("year: build < solve (model building must never dominate solving)",
-                    "PASS" if year["build"] < year["solve"] else "FAIL",
-                    f"build {year['build']:.1f} s vs solve {year['solve']:.1f} s"))
+        out.append(
+            (
+                "year: build < solve (model building must never dominate solving)",
+                "PASS" if year["build"] < year["solve"] else "FAIL",
+                f"build {year['build']:.1f} s vs solve {year['solve']:.1f} s",
+            )
+        )
     for case, routes in cases.items():
         a, b = routes.get("suandian"), routes.get("appsi")
         if a and b and a["reps_ok"] and b["reps_ok"]:
-            out.append((f"{case}: handover faster than appsi_highs set_instance",
-                        "PASS" if a["handover"] < b["handover"] else "FAIL",
-                        f"{a['handover']:.3f} s vs {b['handover']:.3f} s "
-                        f"({a['handover'] / b['handover']:.2f}×)"))
+            out.append(
+                (
+                    f"{case}: handover faster than appsi_highs set_instance",
+                    "PASS" if a["handover"] < b["handover"] else "FAIL",
+                    f"{a['handover']:.3f} s vs {b['handover']:.3f} s "
+                    f"({a['handover'] / b['handover']:.2f}×)",
+                )
+            )
     return out
 
 
@@ -320,9 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default="day,week,year")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--year-mode", choices=("lp", "mip"), default="lp",
-                        help="year case: relax the integers (lp, default) or keep them (mip, "
-                        "stops at the time limit)")
+    parser.add_argument(
+        "--year-mode",
+        choices=("lp", "mip"),
+        default="lp",
+        help="year case: relax the integers (lp, default) or keep them (mip, "
+        "stops at the time limit)",
+    )
     parser.add_argument("--out", default=str(HERE / "results"))
     parser.add_argument("--report", metavar="JSON", help="re-print the tables of a saved run")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "ROUTE"), help=argparse.SUPPRESS)
@@ -335,9 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         saved = json.loads(Path(args.report).read_text())
         routes = sorted({r["route"] for r in saved["raw"]})
-        saved["cases"] = {c: {r: _summary([x for x in saved["raw"]
-                                           if x["case"] == c and x["route"] == r])
-                              for r in routes} for c in saved["cases"]}
+        saved["cases"] = {
+            c: {
+                r: _summary([x for x in saved["raw"] if x["case"] == c and x["route"] == r])
+                for r in routes
+            }
+            for c in saved["cases"]
+        }
         print(table(saved))
         for n, v, d in checks(saved):
             print(f"  [{v}] {n}: {d}")
@@ -358,24 +442,33 @@ def main(argv: list[str] | None = None) -> int:
                 r["rep"] = rep
                 raw.append(r)
                 note = r.get("error") or f"{r.get('status')}"
-                print(f"  {case:5s} {route:9s} rep {rep + 1}/{args.reps}: "
-                      f"{time.perf_counter() - t:6.1f} s wall  {note}", file=sys.stderr,
-                      flush=True)
+                print(
+                    f"  {case:5s} {route:9s} rep {rep + 1}/{args.reps}: "
+                    f"{time.perf_counter() - t:6.1f} s wall  {note}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     import highspy
     import pyomo
 
     summary = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "pyomo": pyomo.version.version,
-                    "highspy": highspy.__version__ if hasattr(highspy, "__version__") else "?",
-                    "load_avg_at_end": os.getloadavg()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "pyomo": pyomo.version.version,
+            "highspy": highspy.__version__ if hasattr(highspy, "__version__") else "?",
+            "load_avg_at_end": os.getloadavg(),
+        },
         "reps": args.reps,
         "year_mode": args.year_mode,
         "case_specs": {c: CASES[c] for c in cases},
-        "cases": {c: {r: _summary([x for x in raw if x["case"] == c and x["route"] == r])
-                      for r in routes} for c in cases},
+        "cases": {
+            c: {r: _summary([x for x in raw if x["case"] == c and x["route"] == r]) for r in routes}
+            for c in cases
+        },
         "wall_seconds": time.perf_counter() - started,
     }
     summary["targets"] = [{"target": n, "verdict": v, "detail": d} for n, v, d in checks(summary)]
@@ -385,8 +478,10 @@ def main(argv: list[str] | None = None) -> int:
     path = out_dir / f"{dt.date.today().isoformat()}.json"
     path.write_text(json.dumps(summary, indent=1, default=str))
 
-    print(f"\nsuandian benchmark {summary['date']}, {os.cpu_count()} CPUs, medians of "
-          f"{args.reps} fresh-process runs, seconds\n")
+    print(
+        f"\nsuandian benchmark {summary['date']}, {os.cpu_count()} CPUs, medians of "
+        f"{args.reps} fresh-process runs, seconds\n"
+    )
     for c in cases:
         print(f"* {c}: {CASES[c]['title']}")
     print()

@@ -102,8 +102,10 @@ def saturation_vapour_pressure_hpa(t: np.ndarray) -> np.ndarray:
 
 def relative_humidity(t: np.ndarray, dew_point: float) -> np.ndarray:
     """RH in % from dry-bulb and a constant dew point."""
-    return 100.0 * saturation_vapour_pressure_hpa(np.full_like(t, dew_point)) / (
-        saturation_vapour_pressure_hpa(t)
+    return (
+        100.0
+        * saturation_vapour_pressure_hpa(np.full_like(t, dew_point))
+        / (saturation_vapour_pressure_hpa(t))
     )
 
 
@@ -155,7 +157,7 @@ def pv_profile(h: np.ndarray, lat: float, lon: float, daily_cf: float, gamma: fl
 
 
 def wind_profile(h: np.ndarray, mean_cf: float, amplitude: float, peak_hour: float) -> np.ndarray:
-    """Smooth diurnal cycle: CF_mean (1 + a cos(2 pi (h - h_peak)/24)); its daily mean is CF_mean."""
+    """Smooth diurnal cycle CF_mean (1 + a cos(2 pi (h - h_peak)/24)), daily mean CF_mean."""
     return mean_cf * (1.0 + amplitude * np.cos(2.0 * np.pi * (h - peak_hour) / 24.0))
 
 

@@ -18,11 +18,13 @@ import suandian
 from suandian.results.accounting import books
 from suandian.results.certify import Violation, certify
 
-SERIES = pd.DataFrame({
-    "price_n1": [60.0, 60, 80, 120, 150, 150, 100, 80],
-    "chat_demand": [5.0, 5, 8, 12, 15, 12, 8, 5],
-    "pv_pu": [0.0, 0, 0.3, 0.8, 1.0, 0.8, 0.3, 0],
-})
+SERIES = pd.DataFrame(
+    {
+        "price_n1": [60.0, 60, 80, 120, 150, 150, 100, 80],
+        "chat_demand": [5.0, 5, 8, 12, 15, 12, 8, 5],
+        "pv_pu": [0.0, 0, 0.3, 0.8, 1.0, 0.8, 0.3, 0],
+    }
+)
 
 
 def rich_config() -> dict:
@@ -33,16 +35,51 @@ def rich_config() -> dict:
     c["sites"][0]["initial_on"] = 0
     c["sites"].append(dict(c["sites"][0], name="s2", node="n2", initial_on=None))
     c["interactive"] = [{"name": "chat", "demand": "chat_demand", "sites": ["s1", "s2"]}]
-    c["batch"] = [{"name": "train", "work": 40.0, "release": 2, "deadline": 6,
-                   "max_rate": 15.0, "sites": ["s1"]}]
-    c["renewables"] = [{"name": "pv", "site": "s1", "kind": "pv", "capacity": 2.0,
-                        "profile": "pv_pu", "cost": 10.0}]
-    c["storage"] = [{"name": "bat", "site": "s1", "power": 1.0, "energy": 2.0,
-                     "no_simultaneous": True, "self_discharge": 0.01, "throughput_cost": 1.0}]
-    c["corridors"] = [{"name": "line", "from_node": "n2", "to_node": "n1", "capacity": 3.0,
-                       "source_price": 50.0, "tariff": 10.0, "loss": 0.05,
-                       "green_fraction": 0.9, "block_mw": 1.0,
-                       "windows": ["00:00-04:00", "04:00-08:00"]}]
+    c["batch"] = [
+        {
+            "name": "train",
+            "work": 40.0,
+            "release": 2,
+            "deadline": 6,
+            "max_rate": 15.0,
+            "sites": ["s1"],
+        }
+    ]
+    c["renewables"] = [
+        {
+            "name": "pv",
+            "site": "s1",
+            "kind": "pv",
+            "capacity": 2.0,
+            "profile": "pv_pu",
+            "cost": 10.0,
+        }
+    ]
+    c["storage"] = [
+        {
+            "name": "bat",
+            "site": "s1",
+            "power": 1.0,
+            "energy": 2.0,
+            "no_simultaneous": True,
+            "self_discharge": 0.01,
+            "throughput_cost": 1.0,
+        }
+    ]
+    c["corridors"] = [
+        {
+            "name": "line",
+            "from_node": "n2",
+            "to_node": "n1",
+            "capacity": 3.0,
+            "source_price": 50.0,
+            "tariff": 10.0,
+            "loss": 0.05,
+            "green_fraction": 0.9,
+            "block_mw": 1.0,
+            "windows": ["00:00-04:00", "04:00-08:00"],
+        }
+    ]
     c["green_contracts"] = [{"name": "hydro", "node": "n1", "capacity": 0.5, "price": 120.0}]
     c["certificates"] = {"price": 5.0, "max_share": 0.5}
     c["policies"] = {"green_share": {"target": 0.1, "scope": "portfolio"}, "pue": {"cap": 1.2}}
@@ -80,15 +117,22 @@ def put(ds, name: str, value: float, **where) -> None:
 def repower(ds, site: str, t: int) -> None:
     """Recompute the power chain of (site, t) from n_on and compute; the grid takes the change."""
     s = {"site": site, "time": t}
-    compute = (float(ds["x_serve"].loc[_loc(ds, s)].sum())
-               + float(ds["x_run"].loc[_loc(ds, s)].sum()))
-    p_it = (get(ds, "idle_power", site=site) * get(ds, "n_on", **s)
-            + get(ds, "dynamic_power", site=site) * compute)
+    compute = float(ds["x_serve"].loc[_loc(ds, s)].sum()) + float(
+        ds["x_run"].loc[_loc(ds, s)].sum()
+    )
+    p_it = (
+        get(ds, "idle_power", site=site) * get(ds, "n_on", **s)
+        + get(ds, "dynamic_power", site=site) * compute
+    )
     p_loss = get(ds, "loss_fraction", site=site) * p_it
     p_cool = (p_it + p_loss) / get(ds, "cop", **s)
     before = get(ds, "p_facility", **s)
-    for name, value in [("p_it", p_it), ("p_loss", p_loss), ("p_cool", p_cool),
-                        ("p_facility", p_it + p_loss + p_cool)]:
+    for name, value in [
+        ("p_it", p_it),
+        ("p_loss", p_loss),
+        ("p_cool", p_cool),
+        ("p_facility", p_it + p_loss + p_cool),
+    ]:
         put(ds, name, value, **s)
     add(ds, "p_grid", p_it + p_loss + p_cool - before, **s)
     assert get(ds, "p_grid", **s) >= 0
@@ -330,38 +374,64 @@ RICH_TAMPERS = [
     (_renewable_bound, "res.p_used.bounds", [f"renewable=pv time={when(2)}"], set()),
     (_n_on_fractional, "dc.n_on.integrality", [f"site=s1 time={when(6)}"], set()),
     (_n_on_above_blocks, "dc.n_on.bounds", [f"site=s1 time={when(4)}"], set()),
-    (_import_limit, "grid.import_limit",
-     lambda ds: [f"node=n1 time={when(t)}" for t in times(ds["p_grid"].sel(site="s1") > 1.0)],
-     set()),
-    (_corridor_capacity, "green.corridor_capacity", [f"corridor=line time={when(5)}"],
-     set()),
+    (
+        _import_limit,
+        "grid.import_limit",
+        lambda ds: [f"node=n1 time={when(t)}" for t in times(ds["p_grid"].sel(site="s1") > 1.0)],
+        set(),
+    ),
+    (_corridor_capacity, "green.corridor_capacity", [f"corridor=line time={when(5)}"], set()),
     (_corridor_block, "green.corridor_block", [f"corridor=line time={when(5)}"], set()),
-    (_corridor_min, "green.corridor_min",
-     lambda ds: [f"corridor=line time={when(t)}" for t in times(ds["p_send"].sum("site") < 2.5)],
-     set()),
+    (
+        _corridor_min,
+        "green.corridor_min",
+        lambda ds: [f"corridor=line time={when(t)}" for t in times(ds["p_send"].sum("site") < 2.5)],
+        set(),
+    ),
     (_outside_block_window, "green.corridor_block", [f"corridor=line time={when(5)}"], set()),
-    (_contract_capacity, "green.contract_capacity", [f"contract=hydro time={when(5)}"],
-     set()),
+    (_contract_capacity, "green.contract_capacity", [f"contract=hydro time={when(5)}"], set()),
     (_send_to_other_node, "green.SEND", [f"corridor=line site=s2 time={when(3)}"], set()),
-    (_contract_elsewhere, "green.TAKE",
-     lambda ds: [f"contract=hydro site=s1 time={when(t)}"
-                 for t in times(ds["p_contract"].sel(site="s1") > 1e-6)], set()),
+    (
+        _contract_elsewhere,
+        "green.TAKE",
+        lambda ds: [
+            f"contract=hydro site=s1 time={when(t)}"
+            for t in times(ds["p_contract"].sel(site="s1") > 1e-6)
+        ],
+        set(),
+    ),
     # served at a site that may not serve it: the demand counts as not served either
-    (_serve_ineligible, "dc.SERVE",
-     lambda ds: [f"workload=chat site=s2 time={when(t)}"
-                 for t in times(ds["x_serve"].sel(site="s2") > 1e-3)], {"dc.demand_served"}),
+    (
+        _serve_ineligible,
+        "dc.SERVE",
+        lambda ds: [
+            f"workload=chat site=s2 time={when(t)}"
+            for t in times(ds["x_serve"].sel(site="s2") > 1e-3)
+        ],
+        {"dc.demand_served"},
+    ),
     (_demand_served, "dc.demand_served", [f"workload=chat time={when(2)}"], set()),
     (_job_completion, "dc.job_completion", ["job=train"], set()),
     # work done outside the window does not count towards the job: completion breaks too
-    (_run_outside_window, "dc.RUN", [f"job=train site=s1 time={when(6)}"],
-     {"dc.job_completion"}),
-    (_job_rate, "dc.job_rate",
-     lambda ds: [f"job=train time={when(t)}" for t in times(ds["x_run"].sum("site") > 14.0)],
-     set()),
-    (_compute_capacity, "dc.compute_capacity",
-     lambda ds: [f"site=s1 time={when(t)}" for t in times(
-         (ds["x_serve"].sum("workload") + ds["x_run"].sum("job")).sel(site="s1")
-         > 9.5 * ds["n_on"].sel(site="s1"))], set()),
+    (_run_outside_window, "dc.RUN", [f"job=train site=s1 time={when(6)}"], {"dc.job_completion"}),
+    (
+        _job_rate,
+        "dc.job_rate",
+        lambda ds: [f"job=train time={when(t)}" for t in times(ds["x_run"].sum("site") > 14.0)],
+        set(),
+    ),
+    (
+        _compute_capacity,
+        "dc.compute_capacity",
+        lambda ds: [
+            f"site=s1 time={when(t)}"
+            for t in times(
+                (ds["x_serve"].sum("workload") + ds["x_run"].sum("job")).sel(site="s1")
+                > 9.5 * ds["n_on"].sel(site="s1")
+            )
+        ],
+        set(),
+    ),
     (_start_count, "dc.start_count", [f"site=s1 time={when(2)}"], set()),
     (_start_count_initial, "dc.start_count", [f"site=s1 time={when(0)}"], set()),
     (_p_it_def, "dc.p_it_def", [f"site=s1 time={when(6)}"], set()),
@@ -370,9 +440,12 @@ RICH_TAMPERS = [
     (_p_facility_def, "dc.p_facility_def", [f"site=s1 time={when(6)}"], set()),
     (_soc_step, "stor.e_soc_balance", [f"storage=bat time={when(6)}"], set()),
     (_soc_final, "stor.e_soc_final", ["storage=bat"], set()),
-    (_discharge_bound, "stor.p_discharge.bounds",
-     lambda ds: [f"storage=bat time={when(t)}" for t in times(ds["p_discharge"] > 0.85)],
-     set()),
+    (
+        _discharge_bound,
+        "stor.p_discharge.bounds",
+        lambda ds: [f"storage=bat time={when(t)}" for t in times(ds["p_discharge"] > 0.85)],
+        set(),
+    ),
     (_charge_and_discharge, "stor.charge_mode", [f"storage=bat time={when(2)}"], set()),
     (_green_target, "green_share.share_min", ["scope=portfolio"], set()),
     (_pue, "pue_cap.pue_max", ["site=s1"], set()),
@@ -381,8 +454,11 @@ RICH_TAMPERS = [
 ]
 
 
-@pytest.mark.parametrize(("change", "check", "rows", "also"), RICH_TAMPERS,
-                         ids=[t[0].__name__.strip("_") for t in RICH_TAMPERS])
+@pytest.mark.parametrize(
+    ("change", "check", "rows", "also"),
+    RICH_TAMPERS,
+    ids=[t[0].__name__.strip("_") for t in RICH_TAMPERS],
+)
 def test_tamper_rich(rich, change, check, rows, also):
     def tamper(ds):
         change(ds)
@@ -508,8 +584,7 @@ def test_relaxed_plan_with_unserved_compute_certifies():
 
     found = tampered(result, change)
     assert checks(found) == {"dc.demand_served", "dc.job_completion"}
-    assert where(found, "dc.demand_served") == [f"workload=chat time={when(t)}"
-                                                for t in range(4)]
+    assert where(found, "dc.demand_served") == [f"workload=chat time={when(t)}" for t in range(4)]
     assert where(found, "dc.job_completion") == ["job=job"]
 
 

@@ -92,12 +92,20 @@ def test_batch_job_goes_to_cheapest_periods_of_tou():
     cfg = base_config(periods=6)
     cfg["nodes"][0]["tariff"] = {
         "prices": {"valley": 50.0, "peak": 200.0, "flat": 100.0},
-        "periods": {"valley": ["00:00-01:00", "02:00-04:00"],
-                    "peak": ["01:00-02:00", "05:00-06:00"]},
+        "periods": {
+            "valley": ["00:00-01:00", "02:00-04:00"],
+            "peak": ["01:00-02:00", "05:00-06:00"],
+        },
     }
     cfg["batch"] = [
-        {"name": "train", "work": 30.0, "release": 1, "deadline": 5, "max_rate": 10.0,
-         "sites": ["s1"]}
+        {
+            "name": "train",
+            "work": 30.0,
+            "release": 1,
+            "deadline": 5,
+            "max_rate": 10.0,
+            "sites": ["s1"],
+        }
     ]
     r = solve_ok(cfg)
     x = r.ds["x_run"].sel(job="train", site="s1").values

@@ -66,9 +66,15 @@ def _everything_on() -> suandian.Scenario:
     raw["nodes"][0]["import_limit"] = 200.0
     raw["corridors"][0]["min_mw"] = 1.0
     raw["corridors"][0]["block_mw"] = None
-    raw["corridors"].append(dict(raw["corridors"][0], name="hami_chongqing_blocks",
-                                 block_mw=10.0, min_mw=0.0,
-                                 windows=["08:00-16:00", "16:00-24:00"]))
+    raw["corridors"].append(
+        dict(
+            raw["corridors"][0],
+            name="hami_chongqing_blocks",
+            block_mw=10.0,
+            min_mw=0.0,
+            windows=["08:00-16:00", "16:00-24:00"],
+        )
+    )
     raw["policies"]["green_share"]["scope"] = "site"
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
@@ -79,8 +85,9 @@ def models() -> list[pyo.ConcreteModel]:
     return [
         suandian.build_model(default),
         suandian.build_model(default, shortfall_penalty=1e5, compute_shortfall_penalty=1e4),
-        suandian.build_model(_everything_on(), shortfall_penalty=1e5,
-                             compute_shortfall_penalty=1e4),
+        suandian.build_model(
+            _everything_on(), shortfall_penalty=1e5, compute_shortfall_penalty=1e4
+        ),
     ]
 
 
@@ -110,8 +117,10 @@ def test_math_pages_name_no_stale_components(models):
     known: set[str] = set()
     for m in models:
         for block in m.component_objects(pyo.Block):
-            known.update(f"{block.local_name}.{c.local_name}"
-                         for c in block.component_objects(descend_into=False))
+            known.update(
+                f"{block.local_name}.{c.local_name}"
+                for c in block.component_objects(descend_into=False)
+            )
             known.update(f"{block.local_name}.{a}" for a in vars(block) if not a.startswith("_"))
     stale = set()
     for page in MATH.glob("*.md"):
@@ -124,8 +133,11 @@ def test_math_pages_name_no_stale_components(models):
 def test_every_certifier_check_is_documented():
     module = importlib.import_module("suandian.results.certify")
     source = Path(module.__file__).read_text(encoding="utf-8")
-    checks = set(re.findall(
-        r'"((?:dc|grid|res|stor|green|ledger|green_share|pue_cap)\.[A-Za-z_.]+)"', source))
+    checks = set(
+        re.findall(
+            r'"((?:dc|grid|res|stor|green|ledger|green_share|pue_cap)\.[A-Za-z_.]+)"', source
+        )
+    )
     checks.add("total_cost")
     text = (MATH / "certification.md").read_text(encoding="utf-8")
     missing = sorted(c for c in checks if not _mentioned(c, text))
@@ -136,9 +148,12 @@ def test_every_schema_model_has_a_field_table():
     text = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
     tables = set(re.findall(r"```\{schema-table\}\s+(\w+)", text))
     models = {
-        name for name, obj in vars(schema).items()
-        if isinstance(obj, type) and issubclass(obj, schema.BaseModel)
-        and obj.__module__ == schema.__name__ and not name.startswith("_")
+        name
+        for name, obj in vars(schema).items()
+        if isinstance(obj, type)
+        and issubclass(obj, schema.BaseModel)
+        and obj.__module__ == schema.__name__
+        and not name.startswith("_")
     }
     assert models - tables == set(), f"schema models without a table: {sorted(models - tables)}"
 
@@ -146,7 +161,18 @@ def test_every_schema_model_has_a_field_table():
 @pytest.mark.docs
 def test_sphinx_build(tmp_path):
     """The documentation builds with warnings as errors, tutorials executed."""
-    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
-           "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "-d",
+        str(tmp_path / "doctrees"),
+        str(DOCS),
+        str(tmp_path / "html"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:] + "\n" + proc.stderr[-10000:]

@@ -23,8 +23,13 @@ def loaded(periods: int = 2, grid_price: float = 100.0) -> dict:
 
 
 def corridor(**changes) -> dict:
-    line = {"name": "line", "from_node": "n2", "to_node": "n1", "capacity": 10.0,
-            "source_price": 100.0}
+    line = {
+        "name": "line",
+        "from_node": "n2",
+        "to_node": "n1",
+        "capacity": 10.0,
+        "source_price": 100.0,
+    }
     line.update(changes)
     return line
 

@@ -85,8 +85,11 @@ def test_green_share_scope(scope, green_s2, cost):
     assert r.objective == pytest.approx(cost)
     # the binding row (portfolio, or s2's own) is worth the contract premium 150 - 100 = 50;
     # s1's site row is slack (100 % green) and worth 0
-    shadow = {k.split("_")[3]: v for k, v in r.ds.attrs.items()
-              if k.startswith("shadow_green_share_") and k.endswith("_cny_per_mwh")}
+    shadow = {
+        k.split("_")[3]: v
+        for k, v in r.ds.attrs.items()
+        if k.startswith("shadow_green_share_") and k.endswith("_cny_per_mwh")
+    }
     expected = {"portfolio": 50.0} if scope == "portfolio" else {"s1": 0.0, "s2": 50.0}
     assert shadow == pytest.approx(expected)
 

@@ -15,8 +15,9 @@ def default_scenario() -> suandian.Scenario:
 
 
 def test_stopping_at_first_plan_returns_it_with_its_gap(default_scenario):
-    r = suandian.solve(default_scenario, mip_rel_gap=0.0,
-                       highs_options={"mip_max_improving_sols": 1})
+    r = suandian.solve(
+        default_scenario, mip_rel_gap=0.0, highs_options={"mip_max_improving_sols": 1}
+    )
     assert r.status == "limit_reached"
     assert r.has_plan and r.mip_gap > 0
     assert r.objective >= r.info.bound

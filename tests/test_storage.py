@@ -19,8 +19,14 @@ def with_battery(prices: list[float], **battery) -> tuple[dict, pd.DataFrame]:
     cfg = base_config(periods=len(prices))
     cfg["nodes"][0]["tariff"] = "price"
     cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
-    unit = {"name": "bat", "site": "s1", "power": 1.0, "energy": 2.0,
-            "eta_charge": 0.9, "eta_discharge": 0.9}
+    unit = {
+        "name": "bat",
+        "site": "s1",
+        "power": 1.0,
+        "energy": 2.0,
+        "eta_charge": 0.9,
+        "eta_discharge": 0.9,
+    }
     unit.update(battery)
     cfg["storage"] = [unit]
     return cfg, pd.DataFrame({"price": prices})
@@ -91,8 +97,16 @@ def _surplus_case(no_simultaneous: bool) -> tuple[dict, pd.DataFrame]:
     cfg, series = with_battery([100.0], soc_initial=1.0, no_simultaneous=no_simultaneous)
     cfg["interactive"][0]["demand"] = 10.0
     cfg["nodes"].append({"name": "n2", "tariff": 100.0, "emission_factor": 0.0})
-    cfg["corridors"] = [{"name": "line", "from_node": "n2", "to_node": "n1", "capacity": 2.3,
-                         "source_price": 100.0, "min_mw": 2.3}]
+    cfg["corridors"] = [
+        {
+            "name": "line",
+            "from_node": "n2",
+            "to_node": "n1",
+            "capacity": 2.3,
+            "source_price": 100.0,
+            "min_mw": 2.3,
+        }
+    ]
     return cfg, series
 
 
@@ -133,8 +147,9 @@ def test_no_simultaneous_binary_forbids_burning():
 )
 def test_self_discharge(resolution, expected):
     """A 0 MW battery holding 2 MWh loses 10 %/h of its energy: SOC_t = 0.9^dt * SOC_{t-1}."""
-    cfg, series = with_battery([100.0] * 3, power=0.0, soc_initial=1.0, self_discharge=0.1,
-                               soc_final="free")
+    cfg, series = with_battery(
+        [100.0] * 3, power=0.0, soc_initial=1.0, self_discharge=0.1, soc_final="free"
+    )
     cfg["horizon"]["resolution"] = resolution
     r = solve_ok(cfg, series=series)
     (soc,) = battery(r, "e_soc")

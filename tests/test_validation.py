@@ -62,16 +62,18 @@ def test_unknown_site_and_node_references(tiny):
 
 
 def test_release_after_deadline(tiny):
-    tiny["batch"] = [{"name": "j", "work": 5, "release": 3, "deadline": 2, "max_rate": 10,
-                      "sites": ["s1"]}]
+    tiny["batch"] = [
+        {"name": "j", "work": 5, "release": 3, "deadline": 2, "max_rate": 10, "sites": ["s1"]}
+    ]
     p = find(problems_of(tiny), "batch[0].release")
     assert "release after deadline" in p.message
 
 
 def test_work_impossible_within_window_at_max_rate(tiny):
     # window 2 periods x 1 h at max 10 units -> at most 20 unit-h; 30 requested
-    tiny["batch"] = [{"name": "j", "work": 30, "release": 1, "deadline": 3, "max_rate": 10,
-                      "sites": ["s1"]}]
+    tiny["batch"] = [
+        {"name": "j", "work": 30, "release": 1, "deadline": 3, "max_rate": 10, "sites": ["s1"]}
+    ]
     p = find(problems_of(tiny), "batch[0].work")
     assert "at most 20" in p.message
 
@@ -82,8 +84,13 @@ def test_all_problems_reported_at_once(tiny):
     tiny["storage"] = [{"name": "b", "site": "s1", "power": -1, "energy": 2, "eta_charge": 2}]
     tiny["bogus"] = 1
     fields = {p.field for p in problems_of(tiny)}
-    assert {"sites[0].blocks", "sites[0].node", "storage[0].power", "storage[0].eta_charge",
-            "bogus"} <= fields
+    assert {
+        "sites[0].blocks",
+        "sites[0].node",
+        "storage[0].power",
+        "storage[0].eta_charge",
+        "bogus",
+    } <= fields
 
 
 def test_wrong_series_length_positional(tiny):
@@ -115,8 +122,7 @@ def test_profile_above_one_rejected(tiny):
 
 def test_csv_aligned_by_timestamp_and_missing_rows_reported(tmp_path, tiny):
     times = pd.date_range("2026-07-15", periods=4, freq="1h")
-    pd.DataFrame({"time": times[:3], "d": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "s.csv",
-                                                                   index=False)
+    pd.DataFrame({"time": times[:3], "d": [1.0, 2.0, 3.0]}).to_csv(tmp_path / "s.csv", index=False)
     tiny["series"] = ["s.csv"]
     tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
     p = find(problems_of(tiny, base_dir=tmp_path), "series[0] (s.csv):time")
@@ -148,12 +154,14 @@ def test_rows_outside_horizon_are_not_used_but_horizon_is_not_truncated(tmp_path
 
 def test_yaml_file_errors_name_the_file(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         horizon: {start: 2026-07-15, periods: 4}
         nodes: [{name: n1, tariff: 1, emission_factor: 0.5}]
         sites: [{name: s1, node: n1, blocks: 1, block_capacity: 0, idle_power: 1,
                  dynamic_power: 0.1, cooling: {cop: 5}}]
-    """))
+    """)
+    )
     with pytest.raises(ScenarioError) as info:
         suandian.load_scenario(path)
     assert str(path) in str(info.value)
@@ -167,15 +175,18 @@ def test_tou_band_without_price(tiny):
 
 
 def test_bad_clock_range(tiny):
-    tiny["nodes"][0]["tariff"] = {"prices": {"flat": 1.0, "peak": 2.0},
-                                  "periods": {"peak": ["23:00-02:00"]}}
+    tiny["nodes"][0]["tariff"] = {
+        "prices": {"flat": 1.0, "peak": 2.0},
+        "periods": {"peak": ["23:00-02:00"]},
+    }
     problems = problems_of(tiny)
     assert any("across midnight" in p.message for p in problems)
 
 
 def test_overlapping_tou_ranges(tiny):
-    tiny["nodes"][0]["tariff"] = {"prices": {"flat": 1.0, "peak": 2.0, "valley": 0.5},
-                                  "periods": {"peak": ["10:00-12:00"],
-                                              "valley": ["11:00-13:00"]}}
+    tiny["nodes"][0]["tariff"] = {
+        "prices": {"flat": 1.0, "peak": 2.0, "valley": 0.5},
+        "periods": {"peak": ["10:00-12:00"], "valley": ["11:00-13:00"]},
+    }
     problems = problems_of(tiny)
     assert any("overlap" in p.message for p in problems)

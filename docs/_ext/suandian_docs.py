@@ -73,7 +73,9 @@ def schema_models() -> dict[str, type[BaseModel]]:
     return {
         name: obj
         for name, obj in vars(schema).items()
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and not name.startswith("_")
+        if isinstance(obj, type)
+        and issubclass(obj, BaseModel)
+        and not name.startswith("_")
         and obj.__module__ == schema.__name__
     }
 
@@ -121,7 +123,10 @@ def type_text(annotation) -> str:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.__name__
     return {
-        float: "number", int: "integer", str: "text", bool: "boolean",
+        float: "number",
+        int: "integer",
+        str: "text",
+        bool: "boolean",
     }.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
@@ -172,8 +177,14 @@ class SchemaTable(SphinxDirective):
         body = nodes.tbody()
         for fname, field in model.model_fields.items():
             doc = field.description or FALLBACK.get((name, fname), "")
-            body += _row([nodes.literal(fname, fname), type_text(field.annotation),
-                          nodes.literal(text=default_text(field)), doc])
+            body += _row(
+                [
+                    nodes.literal(fname, fname),
+                    type_text(field.annotation),
+                    nodes.literal(text=default_text(field)),
+                    doc,
+                ]
+            )
         group += body
         return [table]
 
@@ -227,8 +238,10 @@ def _embed(path: Path, labels: dict[Path, str]) -> str:
 def _provenance_text(app: Sphinx) -> str:
     files = provenance_files()
     if not files:
-        return ("*No provenance notes are present in this checkout yet; see* `data/` *in the "
-                "repository.*\n")
+        return (
+            "*No provenance notes are present in this checkout yet; see* `data/` *in the "
+            "repository.*\n"
+        )
     labels = {p.resolve(): _label(p) for p in files}
     parts = []
     for path in files:

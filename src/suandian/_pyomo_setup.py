@@ -19,8 +19,9 @@ def skip_scipy_stats_import() -> None:
         from pyomo.repn.plugins import standard_form
     except ImportError:  # pragma: no cover - Pyomo missing is reported elsewhere
         return
-    callbacks = getattr(getattr(dependencies, "DeferredImportCallbackFinder", None),
-                        "_callbacks", None)
+    callbacks = getattr(
+        getattr(dependencies, "DeferredImportCallbackFinder", None), "_callbacks", None
+    )
     impl = getattr(standard_form, "_LinearStandardFormCompiler_impl", None)
     primed = getattr(impl, "_to_vector", 0) is not None
     if not isinstance(callbacks, dict) or impl is None or primed:

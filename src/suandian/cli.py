@@ -58,36 +58,67 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     solve = sub.add_parser(
-        "solve", help="plan a scenario (default: the embedded Chongqing-Hami day)",
+        "solve",
+        help="plan a scenario (default: the embedded Chongqing-Hami day)",
         description="Build and solve a scenario, print the KPI table, write the results.",
     )
-    solve.add_argument("scenario", nargs="?", type=Path,
-                       help="scenario YAML file (default: the embedded Chongqing-Hami day)")
-    solve.add_argument("--out", type=Path, default=Path("suandian-results"),
-                       help="directory for the results (default: %(default)s)")
-    solve.add_argument("--mip-gap", type=float, default=1e-3, metavar="G",
-                       help="relative MIP gap to stop at (default: %(default)s = 0.1 %%)")
-    solve.add_argument("--time-limit", type=float, default=60.0, metavar="S",
-                       help="seconds; the best plan found by then is returned with its gap "
-                       "(default: %(default)s)")
+    solve.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        help="scenario YAML file (default: the embedded Chongqing-Hami day)",
+    )
+    solve.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-results"),
+        help="directory for the results (default: %(default)s)",
+    )
+    solve.add_argument(
+        "--mip-gap",
+        type=float,
+        default=1e-3,
+        metavar="G",
+        help="relative MIP gap to stop at (default: %(default)s = 0.1 %%)",
+    )
+    solve.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds; the best plan found by then is returned with its gap (default: %(default)s)",
+    )
     solve.add_argument("--threads", type=int, default=None, help="HiGHS threads")
-    solve.add_argument("--formats", default="netcdf,parquet,csv",
-                       help="comma-separated subset of netcdf,parquet,csv (default: all)")
-    solve.add_argument("--no-certify", action="store_true",
-                       help="skip the independent re-check of the plan")
+    solve.add_argument(
+        "--formats",
+        default="netcdf,parquet,csv",
+        help="comma-separated subset of netcdf,parquet,csv (default: all)",
+    )
+    solve.add_argument(
+        "--no-certify", action="store_true", help="skip the independent re-check of the plan"
+    )
     solve.add_argument("--log", action="store_true", help="print the HiGHS log")
     solve.set_defaults(run=_solve)
 
-    validate = sub.add_parser("validate", help="check a scenario and list every problem",
-                              description="Load a scenario and report every problem at once.")
+    validate = sub.add_parser(
+        "validate",
+        help="check a scenario and list every problem",
+        description="Load a scenario and report every problem at once.",
+    )
     validate.add_argument("scenario", type=Path, help="scenario YAML file")
     validate.set_defaults(run=_validate)
 
-    example = sub.add_parser("example", help="copy the default scenario and data to edit",
-                             description="Copy the embedded scenario (models/) and its data "
-                             "(data/) into a directory.")
-    example.add_argument("--out", type=Path, default=Path("suandian-example"),
-                         help="target directory (default: %(default)s)")
+    example = sub.add_parser(
+        "example",
+        help="copy the default scenario and data to edit",
+        description="Copy the embedded scenario (models/) and its data (data/) into a directory.",
+    )
+    example.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-example"),
+        help="target directory (default: %(default)s)",
+    )
     example.set_defaults(run=_example)
     return parser
 
@@ -103,8 +134,13 @@ def _solve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"planning {scenario!r}")
-    result = solve(scenario, mip_rel_gap=args.mip_gap, time_limit=args.time_limit,
-                   threads=args.threads, log=args.log)
+    result = solve(
+        scenario,
+        mip_rel_gap=args.mip_gap,
+        time_limit=args.time_limit,
+        threads=args.threads,
+        log=args.log,
+    )
     print(result.summary())
     if result.has_plan:
         try:
@@ -120,8 +156,10 @@ def _solve(args: argparse.Namespace) -> int:
                 for v in violations[:20]:
                     print(f"  - {v}", file=sys.stderr)
                 return 3
-            print("certifier: the plan satisfies every check (balances, storage, deadlines, "
-                  "green share, PUE, cost)")
+            print(
+                "certifier: the plan satisfies every check (balances, storage, deadlines, "
+                "green share, PUE, cost)"
+            )
         return 0
     if result.status == "infeasible":
         return 2
@@ -147,10 +185,13 @@ def _example(args: argparse.Namespace) -> int:
     source = default_scenario().parent.parent
     target = Path(args.out)
     for part in ("models", "data"):
-        shutil.copytree(source / part, target / part, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    print(f"copied the default scenario to {target}/models/{DEFAULT_NAME} "
-          f"(data in {target}/data/)")
+        shutil.copytree(
+            source / part,
+            target / part,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    print(f"copied the default scenario to {target}/models/{DEFAULT_NAME} (data in {target}/data/)")
     return 0
 
 

@@ -250,9 +250,7 @@ def _load_duals(model, h: highspy.Highs, repn, x: np.ndarray, integer: np.ndarra
     if integer.any():
         idx = np.flatnonzero(integer).astype(np.int32)
         fixed = np.round(x[idx])
-        h.changeColsIntegrality(
-            len(idx), idx, np.full(len(idx), highspy.HighsVarType.kContinuous)
-        )
+        h.changeColsIntegrality(len(idx), idx, np.full(len(idx), highspy.HighsVarType.kContinuous))
         h.changeColsBounds(len(idx), idx, fixed, fixed)
         h.setOptionValue("time_limit", highspy.kHighsInf)
         h.run()

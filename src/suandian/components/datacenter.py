@@ -26,9 +26,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
 
     demand = {w.name: sc.profile(w.demand) / S for w in c.interactive}
     cop = {s.name: sc.cop(s) for s in c.sites}
-    window = {
-        j.name: (sc.period(j.release, 0), sc.period(j.deadline, sc.periods)) for j in c.batch
-    }
+    window = {j.name: (sc.period(j.release, 0), sc.period(j.deadline, sc.periods)) for j in c.batch}
 
     b.WORKLOAD = pyo.Set(initialize=[w.name for w in c.interactive], ordered=True)
     b.JOB = pyo.Set(initialize=[j.name for j in c.batch], ordered=True)
@@ -37,10 +35,7 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     )
     b.RUN = pyo.Set(
         initialize=[
-            (j.name, s, t)
-            for j in c.batch
-            for s in j.sites
-            for t in range(*window[j.name])
+            (j.name, s, t) for j in c.batch for s in j.sites for t in range(*window[j.name])
         ],
         dimen=3,
         ordered=True,
@@ -95,8 +90,9 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     b.demand_served = pyo.Constraint(
         b.WORKLOAD,
         m.TIME,
-        rule=lambda _, w, t: sum(b.x_serve[w, s, t] for s in serve_sites[w]) + unserved(w, t)
-        == float(demand[w][t]),
+        rule=lambda _, w, t: (
+            sum(b.x_serve[w, s, t] for s in serve_sites[w]) + unserved(w, t) == float(demand[w][t])
+        ),
     )
     work = {j.name: j.work / S for j in c.batch}
     cells: dict[str, list[tuple[str, int]]] = {j: [] for j in work}
@@ -104,8 +100,9 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         cells[j].append((s, t))
     b.job_completion = pyo.Constraint(
         b.JOB,
-        rule=lambda _, j: dt * sum(b.x_run[j, s, t] for s, t in cells[j]) + unfinished(j)
-        == work[j],
+        rule=lambda _, j: (
+            dt * sum(b.x_run[j, s, t] for s, t in cells[j]) + unfinished(j) == work[j]
+        ),
     )
     multi = [(j, t) for (j, t), ss in run_of.items() if len(ss) > 1]
     b.job_rate = pyo.Constraint(
@@ -129,8 +126,10 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     b.p_it_def = pyo.Constraint(
         m.SITE,
         m.TIME,
-        rule=lambda _, s, t: b.p_it[s, t]
-        == sites[s].idle_power * b.n_on[s, t] + sites[s].dynamic_power * S * x_total(s, t),
+        rule=lambda _, s, t: (
+            b.p_it[s, t]
+            == sites[s].idle_power * b.n_on[s, t] + sites[s].dynamic_power * S * x_total(s, t)
+        ),
     )
     b.p_loss_def = pyo.Constraint(
         m.SITE,
@@ -140,14 +139,14 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
     b.p_cool_def = pyo.Constraint(
         m.SITE,
         m.TIME,
-        rule=lambda _, s, t: b.p_cool[s, t]
-        == (b.p_it[s, t] + b.p_loss[s, t]) * float(1.0 / cop[s][t]),
+        rule=lambda _, s, t: (
+            b.p_cool[s, t] == (b.p_it[s, t] + b.p_loss[s, t]) * float(1.0 / cop[s][t])
+        ),
     )
     b.p_facility_def = pyo.Constraint(
         m.SITE,
         m.TIME,
-        rule=lambda _, s, t: b.p_facility[s, t]
-        == b.p_it[s, t] + b.p_loss[s, t] + b.p_cool[s, t],
+        rule=lambda _, s, t: b.p_facility[s, t] == b.p_it[s, t] + b.p_loss[s, t] + b.p_cool[s, t],
     )
 
     # -------------------------------------------------------------------- ports
@@ -160,11 +159,12 @@ def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         b.cost_shortfall = pyo.Expression(  # penalty per compute unit x hour
             expr=shortfall_penalty
             * S
-            * (dt * sum(b.x_unserved[w, t] for w in b.WORKLOAD for t in T)
-               + sum(b.x_unfinished[j] for j in b.JOB))
+            * (
+                dt * sum(b.x_unserved[w, t] for w in b.WORKLOAD for t in T)
+                + sum(b.x_unfinished[j] for j in b.JOB)
+            )
         )
         cost_terms["shortfall_compute"] = b.cost_shortfall
     b.cost_terms = cost_terms
     b.cost = pyo.Expression(expr=sum(cost_terms.values()))
     b.cop = {s: np.asarray(v) for s, v in cop.items()}
-

@@ -45,9 +45,9 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
     b.corridor_min = pyo.Constraint(
         b.CORRIDOR,
         m.TIME,
-        rule=lambda _, k, t: sent(k, t) >= corridors[k].min_mw
-        if corridors[k].min_mw > 0
-        else pyo.Constraint.Skip,
+        rule=lambda _, k, t: (
+            sent(k, t) >= corridors[k].min_mw if corridors[k].min_mw > 0 else pyo.Constraint.Skip
+        ),
     )
     blocks = {k: sc.window_ids(cor.windows) for k, cor in corridors.items() if cor.block_mw}
     b.BLOCK_WINDOW = pyo.Set(
@@ -81,8 +81,9 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
     b.contract_capacity = pyo.Constraint(
         b.CONTRACT,
         m.TIME,
-        rule=lambda _, g, t: sum(b.p_contract[g, s, t] for s in takers[g])
-        <= float(contract_cap[g][t]),
+        rule=lambda _, g, t: (
+            sum(b.p_contract[g, s, t] for s in takers[g]) <= float(contract_cap[g][t])
+        ),
     )
 
     # --------------------------------------------------------------- certificates
@@ -112,8 +113,9 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
     b.injection = b.intake = {(s, t): delivered(s, t) for s in site_node for t in T}
     b.green = pyo.Expression(
         m.SITE,
-        rule=lambda _, s: dt * sum(delivered(s, t, green_only=True) for t in T)
-        + b.e_certificate[s],
+        rule=lambda _, s: (
+            dt * sum(delivered(s, t, green_only=True) for t in T) + b.e_certificate[s]
+        ),
     )
     b.co2 = pyo.Expression(
         m.SITE, rule=lambda _, s: dt * sum(float(factor[s][t]) * delivered(s, t) for t in T)
@@ -126,9 +128,7 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
         * sum(float(contract_price[g][t]) * b.p_contract[g, s, t] for g, s in b.TAKE for t in T)
     )
     cert_price = c.certificates.price if c.certificates is not None else 0.0
-    b.cost_certificate = pyo.Expression(
-        expr=cert_price * sum(b.e_certificate[s] for s in m.SITE)
-    )
+    b.cost_certificate = pyo.Expression(expr=cert_price * sum(b.e_certificate[s] for s in m.SITE))
     b.cost_terms = {
         "corridor": b.cost_corridor,
         "green_contract": b.cost_contract,

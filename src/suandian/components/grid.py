@@ -34,12 +34,10 @@ def add_grid(m: pyo.ConcreteModel, sc: Scenario) -> None:
     b.injection = b.intake = {(s, t): b.p_grid[s, t] for s in m.SITE for t in T}
     b.co2 = pyo.Expression(
         m.SITE,
-        rule=lambda _, s: dt
-        * sum(float(factor[node_of[s].name][t]) * b.p_grid[s, t] for t in T),
+        rule=lambda _, s: dt * sum(float(factor[node_of[s].name][t]) * b.p_grid[s, t] for t in T),
     )
     b.cost_energy = pyo.Expression(
-        expr=dt
-        * sum(float(tariff[node_of[s].name][t]) * b.p_grid[s, t] for s in m.SITE for t in T)
+        expr=dt * sum(float(tariff[node_of[s].name][t]) * b.p_grid[s, t] for s in m.SITE for t in T)
     )
     b.cost_terms = {"grid_energy": b.cost_energy}
     b.cost = pyo.Expression(expr=b.cost_energy)

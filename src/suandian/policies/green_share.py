@@ -36,17 +36,19 @@ def add_green_share(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float
         b.target = policy.target
         b.share_min = pyo.Constraint(
             b.SCOPE,
-            rule=lambda _, g: total(led.green, g)
-            + b.e_shortfall[g]
-            - policy.target * total(led.consumption, g)
-            >= 0,
+            rule=lambda _, g: (
+                total(led.green, g) + b.e_shortfall[g] - policy.target * total(led.consumption, g)
+                >= 0
+            ),
         )
     if certificates is not None and certificates.max_share is not None:
         b.certificate_cap = pyo.Constraint(
             b.SCOPE,
-            rule=lambda _, g: sum(m.green.e_certificate[s] for s in groups[g])
-            - certificates.max_share * total(led.consumption, g)
-            <= 0,
+            rule=lambda _, g: (
+                sum(m.green.e_certificate[s] for s in groups[g])
+                - certificates.max_share * total(led.consumption, g)
+                <= 0
+            ),
         )
     penalty = shortfall_penalty or 0.0
     b.cost_shortfall = pyo.Expression(expr=penalty * sum(b.e_shortfall[g] for g in b.SCOPE))

@@ -24,10 +24,12 @@ def add_pue_cap(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float | N
             b.e_excess[s].fix(0.0)
     b.pue_max = pyo.Constraint(
         b.CAPPED,
-        rule=lambda _, s: dt * sum(dc.p_facility[s, t] for t in m.TIME)
-        - caps[s] * dt * sum(dc.p_it[s, t] for t in m.TIME)
-        - b.e_excess[s]
-        <= 0,
+        rule=lambda _, s: (
+            dt * sum(dc.p_facility[s, t] for t in m.TIME)
+            - caps[s] * dt * sum(dc.p_it[s, t] for t in m.TIME)
+            - b.e_excess[s]
+            <= 0
+        ),
     )
     penalty = shortfall_penalty or 0.0
     b.cost_shortfall = pyo.Expression(expr=penalty * sum(b.e_excess[s] for s in b.CAPPED))

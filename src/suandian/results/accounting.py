@@ -37,8 +37,9 @@ def flows(ds: xr.Dataset) -> xr.Dataset:
     """Per-site power flows (MW): grid, renewables, delivered purchases, green, brown, intake."""
     sites = ds["site"]
     zeros = xr.zeros_like(ds["p_grid"])
-    renew = (_by_site(ds["p_renewable"], ds["renewable_site"], sites)
-             if ds.sizes["renewable"] else zeros)
+    renew = (
+        _by_site(ds["p_renewable"], ds["renewable_site"], sites) if ds.sizes["renewable"] else zeros
+    )
     keep = 1.0 - ds["corridor_loss"]
     if ds.sizes["corridor"]:
         corridor = (ds["p_send"] * keep).sum("corridor")
@@ -113,8 +114,9 @@ def books(ds: xr.Dataset) -> dict:
     cost = {
         "grid_energy": float((ds["p_grid"] * tariff).sum() * dt),
         "renewables": float((ds["p_renewable"] * ds["renewable_cost"]).sum() * dt),
-        "storage_wear": float(((ds["p_charge"] + ds["p_discharge"])
-                               * ds["throughput_cost"]).sum() * dt),
+        "storage_wear": float(
+            ((ds["p_charge"] + ds["p_discharge"]) * ds["throughput_cost"]).sum() * dt
+        ),
         "corridor": float((ds["p_send"] * ds["corridor_price"]).sum() * dt),
         "green_contract": float((ds["p_contract"] * ds["contract_price"]).sum() * dt),
         "certificates": float(cert.sum()) * _zero_nan(ds.attrs.get("certificate_price")),
@@ -124,11 +126,13 @@ def books(ds: xr.Dataset) -> dict:
     penalty = _zero_nan(ds.attrs.get("shortfall_penalty"))
     if penalty and "e_green_shortfall" in ds:
         cost["shortfall_policy"] = penalty * float(
-            ds["e_green_shortfall"].sum() + ds["e_pue_excess"].sum())
+            ds["e_green_shortfall"].sum() + ds["e_pue_excess"].sum()
+        )
     penalty = _zero_nan(ds.attrs.get("compute_shortfall_penalty"))
     if penalty and "x_unserved" in ds:
         cost["shortfall_compute"] = penalty * float(
-            ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum())
+            ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum()
+        )
     cost["total"] = sum(cost.values())
 
     return {
@@ -139,7 +143,8 @@ def books(ds: xr.Dataset) -> dict:
             "grid": float(f["grid"].sum() * dt),
             "renewables_used": float(f["renewables"].sum() * dt),
             "renewables_curtailed": float(
-                (ds["p_renewable_available"] - ds["p_renewable"]).sum() * dt),
+                (ds["p_renewable_available"] - ds["p_renewable"]).sum() * dt
+            ),
             "corridor_sent": float(ds["p_send"].sum() * dt),
             "corridor_delivered": float(f["corridor"].sum() * dt),
             "green_contract": float(f["contract"].sum() * dt),
@@ -161,8 +166,7 @@ def books(ds: xr.Dataset) -> dict:
         },
         "cfe_hourly": {
             "portfolio": ratio(matched.sum(), hourly_cons.sum()),
-            **{s: ratio(matched.sel(site=s), hourly_cons.sum("time").sel(site=s))
-               for s in sites},
+            **{s: ratio(matched.sel(site=s), hourly_cons.sum("time").sel(site=s)) for s in sites},
         },
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         "co2_per_compute": ratio(location.sum(), compute.sum()),

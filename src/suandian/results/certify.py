@@ -47,8 +47,18 @@ COST_RTOL = 1e-6
 COST_ATOL = 1e-3
 
 #: order of dimensions in ``Violation.where``
-_DIM_ORDER = ("scope", "workload", "job", "corridor", "contract", "renewable", "storage",
-              "node", "site", "time")
+_DIM_ORDER = (
+    "scope",
+    "workload",
+    "job",
+    "corridor",
+    "contract",
+    "renewable",
+    "storage",
+    "node",
+    "site",
+    "time",
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +84,10 @@ class Violation:
     limit: float
 
     def __str__(self) -> str:
-        return (f"{self.check} at {self.where}: {self.value:.10g} against {self.limit:.10g} "
-                f"(off by {self.value - self.limit:+.3g})")
+        return (
+            f"{self.check} at {self.where}: {self.value:.10g} against {self.limit:.10g} "
+            f"(off by {self.value - self.limit:+.3g})"
+        )
 
 
 def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
@@ -117,9 +129,11 @@ def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
 # ------------------------------------------------------------------------ helpers
 def _normalise(ds: xr.Dataset) -> xr.Dataset:
     """Undo netCDF round-trip effects on flags (stored as integers) so they mask as bool."""
-    flags = {name: ds[name].astype(bool)
-             for name in ("serve_eligible", "run_eligible", "storage_exclusive")
-             if name in ds and ds[name].dtype != bool}
+    flags = {
+        name: ds[name].astype(bool)
+        for name in ("serve_eligible", "run_eligible", "storage_exclusive")
+        if name in ds and ds[name].dtype != bool
+    }
     return ds.assign(flags) if flags else ds
 
 
@@ -163,11 +177,16 @@ class _Checker:
         bad, value, limit = (a.transpose(*order) for a in (bad, value, limit))
         mask = np.asarray(bad.values, dtype=bool)
         for ix in np.argwhere(mask):
-            where = " ".join(f"{d}={_label(d, bad[d].values[i])}"
-                             for d, i in zip(order, ix, strict=True)) or "all"
+            where = (
+                " ".join(
+                    f"{d}={_label(d, bad[d].values[i])}" for d, i in zip(order, ix, strict=True)
+                )
+                or "all"
+            )
             key = tuple(ix)
-            self.out.append(Violation(check, where, float(value.values[key]),
-                                      float(limit.values[key])))
+            self.out.append(
+                Violation(check, where, float(value.values[key]), float(limit.values[key]))
+            )
 
     def _row(self, check, sense, lhs, rhs, scale, floor, value, limit) -> None:
         """Flag rows ``lhs <sense> rhs`` missed by more than ``tol * max(floor, |scale|)``.
@@ -187,8 +206,12 @@ class _Checker:
                 ok = np.abs(left - right) <= thr
         bad = ~np.isnan(right) & ~ok
         if bad.any():
-            self._flag(check, arrays[0].copy(data=bad), lhs if value is None else value,
-                       rhs if limit is None else limit)
+            self._flag(
+                check,
+                arrays[0].copy(data=bad),
+                lhs if value is None else value,
+                rhs if limit is None else limit,
+            )
 
     def le(self, check, lhs, rhs, scale=None, floor=1.0, value=None, limit=None) -> None:
         """Flag ``lhs <= rhs`` rows missed by more than the tolerance (NaN rhs: no limit)."""
@@ -229,13 +252,23 @@ class _Checker:
             ("e_soc", "stor.e_soc", 0.0, ds["storage_energy"], 1.0),
             ("p_send", "green.p_send", 0.0, inf, 1.0),
             ("p_contract", "green.p_contract", 0.0, inf, 1.0),
-            ("e_certificate", "green.e_certificate", 0.0,
-             inf if not np.isnan(_attr(ds, "certificate_price")) else 0.0, 1.0),
+            (
+                "e_certificate",
+                "green.e_certificate",
+                0.0,
+                inf if not np.isnan(_attr(ds, "certificate_price")) else 0.0,
+                1.0,
+            ),
             ("x_unserved", "dc.x_unserved", 0.0, inf, cs),
             ("x_unfinished", "dc.x_unfinished", 0.0, inf, cs),
             ("e_green_shortfall", "green_share.e_shortfall", 0.0, inf, 1.0),
-            ("e_pue_excess", "pue_cap.e_excess", 0.0,
-             xr.where(ds["pue_cap"].notnull(), inf, 0.0), 1.0),
+            (
+                "e_pue_excess",
+                "pue_cap.e_excess",
+                0.0,
+                xr.where(ds["pue_cap"].notnull(), inf, 0.0),
+                1.0,
+            ),
         ]
         for var, name, lo, hi, floor in table:
             if var not in ds:
@@ -252,8 +285,7 @@ class _Checker:
         ds, cs = self.ds, self.cs
         self.zero_outside("dc.SERVE", ds["x_serve"], ds["serve_eligible"], floor=cs)
         self.zero_outside("dc.RUN", ds["x_run"], ds["run_eligible"] & self._in_window(), floor=cs)
-        self.zero_outside("green.SEND", ds["p_send"],
-                          ds["site_node"] == ds["corridor_to_node"])
+        self.zero_outside("green.SEND", ds["p_send"], ds["site_node"] == ds["corridor_to_node"])
         self.zero_outside("green.TAKE", ds["p_contract"], ds["site_node"] == ds["contract_node"])
 
     def _in_window(self) -> xr.DataArray:
@@ -266,8 +298,9 @@ class _Checker:
         f, p_fac = self.f, self.ds["p_facility"]
         supply = f["grid"] + f["renewables"] + f["corridor"] + f["contract"] + f["discharge"]
         demand = p_fac + f["charge"]
-        self.eq("ledger.balance", supply - demand, 0.0,
-                scale=np.maximum(np.abs(supply), np.abs(demand)))
+        self.eq(
+            "ledger.balance", supply - demand, 0.0, scale=np.maximum(np.abs(supply), np.abs(demand))
+        )
 
     def grid(self) -> None:
         """Grid import per node within its limit."""
@@ -293,10 +326,13 @@ class _Checker:
             for w in np.unique(ids[ids >= 0]):
                 held[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
             held = xr.DataArray(held, dims="time", coords={"time": ds["time"]})
-            self.eq("green.corridor_block", s.expand_dims(corridor=[k]),
-                    held.expand_dims(corridor=[k]), scale=np.maximum(held, block))
-        self.le("green.contract_capacity", ds["p_contract"].sum("site"),
-                ds["contract_capacity"])
+            self.eq(
+                "green.corridor_block",
+                s.expand_dims(corridor=[k]),
+                held.expand_dims(corridor=[k]),
+                scale=np.maximum(held, block),
+            )
+        self.le("green.contract_capacity", ds["p_contract"].sum("site"), ds["contract_capacity"])
 
     def datacenter(self) -> None:
         """Demand served, job completion and rate, capacity, start-ups and power chain."""
@@ -307,7 +343,8 @@ class _Checker:
         self.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
         done = dt * ds["x_run"].where(ds["run_eligible"] & self._in_window(), 0.0).sum(
-            ("site", "time"))
+            ("site", "time")
+        )
         if "x_unfinished" in ds:
             done = done + ds["x_unfinished"]
         self.eq("dc.job_completion", done, ds["job_work"], floor=cs)
@@ -315,8 +352,12 @@ class _Checker:
 
         compute = ds["x_serve"].sum("workload") + ds["x_run"].sum("job")
         n_on = ds["n_on"]
-        self.le("dc.compute_capacity", compute, ds["block_capacity"] * n_on,
-                scale=ds["block_capacity"] * np.maximum(n_on, 1.0))
+        self.le(
+            "dc.compute_capacity",
+            compute,
+            ds["block_capacity"] * n_on,
+            scale=ds["block_capacity"] * np.maximum(n_on, 1.0),
+        )
 
         before = n_on.shift(time=1)
         before[{"time": 0}] = ds["initial_on"]
@@ -338,16 +379,21 @@ class _Checker:
         before = soc.shift(time=1)
         before[{"time": 0}] = ds["soc_initial"] * energy
         keep = (1.0 - ds["self_discharge"]) ** dt
-        expected = keep * before + dt * (ds["eta_charge"] * ds["p_charge"]
-                                         - ds["p_discharge"] / ds["eta_discharge"])
+        expected = keep * before + dt * (
+            ds["eta_charge"] * ds["p_charge"] - ds["p_discharge"] / ds["eta_discharge"]
+        )
         self.eq("stor.e_soc_balance", soc, expected, scale=energy)
         last = soc.isel(time=-1)
         self.ge("stor.e_soc_final", last, ds["soc_final_min"] * energy, scale=energy)
 
         both = np.minimum(ds["p_charge"], ds["p_discharge"])
         exclusive = ds["storage_exclusive"]
-        self.le("stor.charge_mode", both, xr.zeros_like(both).where(exclusive),
-                scale=ds["storage_power"])
+        self.le(
+            "stor.charge_mode",
+            both,
+            xr.zeros_like(both).where(exclusive),
+            scale=ds["storage_power"],
+        )
 
     def policies(self) -> None:
         """Green share and certificate cap per scope; PUE cap per site."""
@@ -355,26 +401,43 @@ class _Checker:
         k = self.books
         sites = [str(s) for s in ds["site"].values]
         scope = str(ds.attrs.get("green_share_scope", "none"))
-        groups = ({s: [s] for s in sites} if scope == "site" else {"portfolio": sites})
+        groups = {s: [s] for s in sites} if scope == "site" else {"portfolio": sites}
         label = "site" if scope == "site" else "scope"
         names = list(groups)
-        cons = xr.DataArray([sum(k["consumption_mwh"][s] for s in groups[g]) for g in names],
-                            dims=label, coords={label: names})
-        green = xr.DataArray([sum(k["green_mwh"][s] for s in groups[g]) for g in names],
-                             dims=label, coords={label: names})
+        cons = xr.DataArray(
+            [sum(k["consumption_mwh"][s] for s in groups[g]) for g in names],
+            dims=label,
+            coords={label: names},
+        )
+        green = xr.DataArray(
+            [sum(k["green_mwh"][s] for s in groups[g]) for g in names],
+            dims=label,
+            coords={label: names},
+        )
         cert = ds["e_certificate"]
-        certs = xr.DataArray([float(cert.sel(site=groups[g]).sum()) for g in names],
-                             dims=label, coords={label: names})
+        certs = xr.DataArray(
+            [float(cert.sel(site=groups[g]).sum()) for g in names],
+            dims=label,
+            coords={label: names},
+        )
         target = _attr(ds, "green_share_target")
         if not np.isnan(target):
             shortfall = xr.zeros_like(green)
             if "e_green_shortfall" in ds:  # diagnosis slack (shortfall_penalty)
-                shortfall = xr.DataArray(ds["e_green_shortfall"].values, dims=label,
-                                         coords={label: [str(s) for s in ds["scope"].values]})
+                shortfall = xr.DataArray(
+                    ds["e_green_shortfall"].values,
+                    dims=label,
+                    coords={label: [str(s) for s in ds["scope"].values]},
+                )
             got = green + shortfall
             share = got / cons.where(cons > 0)
-            self.ge("green_share.share_min", got, target * cons,
-                    value=share.fillna(np.inf), limit=target)
+            self.ge(
+                "green_share.share_min",
+                got,
+                target * cons,
+                value=share.fillna(np.inf),
+                limit=target,
+            )
         max_share = _attr(ds, "certificate_max_share")
         if not np.isnan(max_share):
             self.le("green_share.certificate_cap", certs, max_share * cons)

@@ -50,12 +50,16 @@ class Diagnosis:
         if not self.findings:
             return "diagnosis: no target shortfall found (check bounds and limits)"
         return "diagnosis: the scenario is infeasible\n" + "\n".join(
-            f"  - {line}" for line in self.findings)
+            f"  - {line}" for line in self.findings
+        )
 
     def as_dict(self) -> dict:
         """Plain-dict form (for JSON)."""
-        return {"findings": self.findings, "shortfalls": self.shortfalls,
-                "achievable": self.achievable}
+        return {
+            "findings": self.findings,
+            "shortfalls": self.shortfalls,
+            "achievable": self.achievable,
+        }
 
 
 def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
@@ -66,15 +70,17 @@ def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
     relaxed_opts = type(opts)(**{**opts.__dict__, "duals": False, "diagnose": False})
     out = Diagnosis()
     for compute_penalty in (None, COMPUTE_PENALTY):
-        model = build_model(scenario, shortfall_penalty=POLICY_PENALTY,
-                            compute_shortfall_penalty=compute_penalty)
+        model = build_model(
+            scenario, shortfall_penalty=POLICY_PENALTY, compute_shortfall_penalty=compute_penalty
+        )
         info = solve_model(model, relaxed_opts, {})
         if info.has_solution:
             break
     if not info.has_solution:
         out.findings.append(
             f"even with every target relaxed HiGHS finds no plan ({info.highs_status}); "
-            "check import limits and battery end-of-day rules against the load")
+            "check import limits and battery end-of-day rules against the load"
+        )
         return out
     from .extract import build_dataset
 
@@ -93,7 +99,8 @@ def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
                 f"interactive workload '{w}': {float(missing.sum() * dt):,.1f} {unit}·h of "
                 f"demand cannot be served (worst at {str(worst)[:16]}, "
                 f"{float(missing.max()):,.1f} {unit}); add blocks at an eligible site or "
-                "make more sites eligible")
+                "make more sites eligible"
+            )
     for j in ds["job"].values if "x_unfinished" in ds else ():
         left = float(ds["x_unfinished"].sel(job=j))
         if left > tol:
@@ -101,7 +108,8 @@ def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
             out.findings.append(
                 f"batch job '{j}': {left:,.1f} {unit}·h of its work cannot be done by its "
                 "deadline with the capacity available; widen its window, raise max_rate or "
-                "add capacity")
+                "add capacity"
+            )
     target = ds.attrs.get("green_share_target")
     for g in ds["scope"].values:
         gap = float(ds["e_green_shortfall"].sel(scope=g))
@@ -112,7 +120,8 @@ def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
                 f"green share ({g}): at most {best:.1%} reachable against the target "
                 f"{target:.0%} ({gap:,.1f} MWh of green energy missing); binding: the green "
                 "supply available (renewables, corridor and contract capacity, certificate "
-                "cap)")
+                "cap)"
+            )
     for s in ds["site"].values:
         excess = float(ds["e_pue_excess"].sel(site=s))
         if excess > tol:
@@ -122,5 +131,6 @@ def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
             out.findings.append(
                 f"PUE at site '{s}': best achievable {best:.3f} against the cap {cap:.3f} "
                 f"({excess:,.1f} MWh above it); binding: cooling COP and losses over the "
-                "hours the load must run")
+                "hours the load must run"
+            )
     return out

@@ -37,8 +37,9 @@ def _pair(var, keys, T: int) -> np.ndarray:
 
 
 def _da(data, dims, units: str, role: str, doc: str) -> xr.DataArray:
-    return xr.DataArray(np.asarray(data), dims=dims,
-                        attrs={"units": units, "role": role, "description": doc})
+    return xr.DataArray(
+        np.asarray(data), dims=dims, attrs={"units": units, "role": role, "description": doc}
+    )
 
 
 def _text(values) -> np.ndarray:
@@ -76,54 +77,122 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         v[name] = _da(_pair(var, sites, T), site_time, units, "decision", doc)
     v["n_start"].values = _reported_starts(v["n_on"].values, v["n_start"].values, c.sites)
     S = dc.compute_scale
-    v["x_serve"] = _da(S * _grid(dc.x_serve, wls, sites, T), ("workload", "site", "time"), unit,
-                       "decision", "interactive compute served")
-    v["x_run"] = _da(S * _grid(dc.x_run, jobs, sites, T), ("job", "site", "time"), unit,
-                     "decision", "batch compute run")
-    v["p_renewable"] = _da(_pair(res.p_used, ress, T), ("renewable", "time"), "MW", "decision",
-                           "renewable power used")
+    v["x_serve"] = _da(
+        S * _grid(dc.x_serve, wls, sites, T),
+        ("workload", "site", "time"),
+        unit,
+        "decision",
+        "interactive compute served",
+    )
+    v["x_run"] = _da(
+        S * _grid(dc.x_run, jobs, sites, T),
+        ("job", "site", "time"),
+        unit,
+        "decision",
+        "batch compute run",
+    )
+    v["p_renewable"] = _da(
+        _pair(res.p_used, ress, T), ("renewable", "time"), "MW", "decision", "renewable power used"
+    )
     for name, var, units, doc in [
         ("p_charge", stor.p_charge, "MW", "battery charging"),
         ("p_discharge", stor.p_discharge, "MW", "battery discharging"),
         ("e_soc", stor.e_soc, "MWh", "state of charge at the end of the period"),
     ]:
         v[name] = _da(_pair(var, stors, T), ("storage", "time"), units, "decision", doc)
-    v["p_send"] = _da(_grid(green.p_send, cors, sites, T), ("corridor", "site", "time"), "MW",
-                      "decision", "corridor purchase at the sending end, per receiving site")
-    v["p_contract"] = _da(_grid(green.p_contract, cons, sites, T),
-                          ("contract", "site", "time"), "MW", "decision",
-                          "green contract delivery")
-    v["e_certificate"] = _da([green.e_certificate[s].value for s in sites], ("site",), "MWh",
-                             "decision", "green certificates bought")
+    v["p_send"] = _da(
+        _grid(green.p_send, cors, sites, T),
+        ("corridor", "site", "time"),
+        "MW",
+        "decision",
+        "corridor purchase at the sending end, per receiving site",
+    )
+    v["p_contract"] = _da(
+        _grid(green.p_contract, cons, sites, T),
+        ("contract", "site", "time"),
+        "MW",
+        "decision",
+        "green contract delivery",
+    )
+    v["e_certificate"] = _da(
+        [green.e_certificate[s].value for s in sites],
+        ("site",),
+        "MWh",
+        "decision",
+        "green certificates bought",
+    )
     if m.compute_shortfall_penalty is not None:
-        v["x_unserved"] = _da(S * _pair(dc.x_unserved, wls, T), ("workload", "time"), unit,
-                              "decision", "interactive demand not served (diagnosis)")
-        v["x_unfinished"] = _da([S * dc.x_unfinished[j].value for j in jobs], ("job",),
-                                f"{unit} h", "decision", "batch work not done (diagnosis)")
+        v["x_unserved"] = _da(
+            S * _pair(dc.x_unserved, wls, T),
+            ("workload", "time"),
+            unit,
+            "decision",
+            "interactive demand not served (diagnosis)",
+        )
+        v["x_unfinished"] = _da(
+            [S * dc.x_unfinished[j].value for j in jobs],
+            ("job",),
+            f"{unit} h",
+            "decision",
+            "batch work not done (diagnosis)",
+        )
     if m.shortfall_penalty is not None:
         v["e_green_shortfall"] = _da(
-            [m.green_share.e_shortfall[g].value for g in m.green_share.SCOPE], ("scope",),
-            "MWh", "decision", "green energy missing for the target (diagnosis)")
+            [m.green_share.e_shortfall[g].value for g in m.green_share.SCOPE],
+            ("scope",),
+            "MWh",
+            "decision",
+            "green energy missing for the target (diagnosis)",
+        )
         v["e_pue_excess"] = _da(
             [m.pue_cap.e_excess[s].value if s in m.pue_cap.CAPPED else 0.0 for s in sites],
-            ("site",), "MWh", "decision", "facility energy above the PUE cap (diagnosis)")
+            ("site",),
+            "MWh",
+            "decision",
+            "facility energy above the PUE cap (diagnosis)",
+        )
 
     # ------------------------------------------------------------------ inputs
     def inp(name, data, dims, units, doc):
         v[name] = _da(data, dims, units, "input", doc)
 
-    inp("demand", [sc.profile(w.demand) for w in c.interactive] or np.zeros((0, T)),
-        ("workload", "time"), unit, "interactive demand")
-    inp("serve_eligible", [[s in w.sites for s in sites] for w in c.interactive]
-        or np.zeros((0, len(sites)), bool), ("workload", "site"), "1", "eligible sites")
+    inp(
+        "demand",
+        [sc.profile(w.demand) for w in c.interactive] or np.zeros((0, T)),
+        ("workload", "time"),
+        unit,
+        "interactive demand",
+    )
+    inp(
+        "serve_eligible",
+        [[s in w.sites for s in sites] for w in c.interactive] or np.zeros((0, len(sites)), bool),
+        ("workload", "site"),
+        "1",
+        "eligible sites",
+    )
     inp("job_work", [j.work for j in c.batch], ("job",), f"{unit} h", "work to complete")
-    inp("job_release", [sc.period(j.release, 0) for j in c.batch], ("job",), "period",
-        "first period the job may run")
-    inp("job_deadline", [sc.period(j.deadline, T) for j in c.batch], ("job",), "period",
-        "end of the job's window (exclusive)")
+    inp(
+        "job_release",
+        [sc.period(j.release, 0) for j in c.batch],
+        ("job",),
+        "period",
+        "first period the job may run",
+    )
+    inp(
+        "job_deadline",
+        [sc.period(j.deadline, T) for j in c.batch],
+        ("job",),
+        "period",
+        "end of the job's window (exclusive)",
+    )
     inp("job_max_rate", [j.max_rate for j in c.batch], ("job",), unit, "maximum rate")
-    inp("run_eligible", [[s in j.sites for s in sites] for j in c.batch]
-        or np.zeros((0, len(sites)), bool), ("job", "site"), "1", "eligible sites")
+    inp(
+        "run_eligible",
+        [[s in j.sites for s in sites] for j in c.batch] or np.zeros((0, len(sites)), bool),
+        ("job", "site"),
+        "1",
+        "eligible sites",
+    )
     inp("site_node", _text(s.node for s in c.sites), ("site",), "", "grid node of the site")
     for name, attr, units, doc in [
         ("blocks", "blocks", "blocks", "cluster blocks K"),
@@ -135,28 +204,72 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         ("min_on", "min_on", "blocks", "blocks always on"),
     ]:
         inp(name, [float(getattr(s, attr)) for s in c.sites], ("site",), units, doc)
-    inp("initial_on", [NAN if s.initial_on is None else float(s.initial_on) for s in c.sites],
-        ("site",), "blocks", "blocks on before the horizon (NaN: free)")
+    inp(
+        "initial_on",
+        [NAN if s.initial_on is None else float(s.initial_on) for s in c.sites],
+        ("site",),
+        "blocks",
+        "blocks on before the horizon (NaN: free)",
+    )
     inp("cop", [sc.cop(s) for s in c.sites], site_time, "1", "cooling COP")
-    inp("pue_cap", [NAN if sc.pue_cap(s) is None else sc.pue_cap(s) for s in c.sites],
-        ("site",), "1", "PUE cap (NaN: none)")
-    inp("tariff", [sc.profile(n.tariff) for n in c.nodes], ("node", "time"), "CNY/MWh",
-        "grid energy price")
-    inp("emission_factor", [sc.profile(n.emission_factor) for n in c.nodes], ("node", "time"),
-        "tCO2/MWh", "location-based grid factor")
-    inp("residual_emission_factor",
-        [sc.profile(n.residual_emission_factor if n.residual_emission_factor is not None
-                    else n.emission_factor) for n in c.nodes],
-        ("node", "time"), "tCO2/MWh", "market-based residual-mix factor")
-    inp("import_limit", [NAN if n.import_limit is None else n.import_limit for n in c.nodes],
-        ("node",), "MW", "import limit (NaN: none)")
+    inp(
+        "pue_cap",
+        [NAN if sc.pue_cap(s) is None else sc.pue_cap(s) for s in c.sites],
+        ("site",),
+        "1",
+        "PUE cap (NaN: none)",
+    )
+    inp(
+        "tariff",
+        [sc.profile(n.tariff) for n in c.nodes],
+        ("node", "time"),
+        "CNY/MWh",
+        "grid energy price",
+    )
+    inp(
+        "emission_factor",
+        [sc.profile(n.emission_factor) for n in c.nodes],
+        ("node", "time"),
+        "tCO2/MWh",
+        "location-based grid factor",
+    )
+    inp(
+        "residual_emission_factor",
+        [
+            sc.profile(
+                n.residual_emission_factor
+                if n.residual_emission_factor is not None
+                else n.emission_factor
+            )
+            for n in c.nodes
+        ],
+        ("node", "time"),
+        "tCO2/MWh",
+        "market-based residual-mix factor",
+    )
+    inp(
+        "import_limit",
+        [NAN if n.import_limit is None else n.import_limit for n in c.nodes],
+        ("node",),
+        "MW",
+        "import limit (NaN: none)",
+    )
     inp("renewable_site", _text(r.site for r in c.renewables), ("renewable",), "", "site")
     inp("renewable_kind", _text(r.kind for r in c.renewables), ("renewable",), "", "kind")
-    inp("p_renewable_available",
+    inp(
+        "p_renewable_available",
         [r.capacity * sc.profile(r.profile) for r in c.renewables] or np.zeros((0, T)),
-        ("renewable", "time"), "MW", "available renewable power")
-    inp("renewable_cost", [r.cost for r in c.renewables], ("renewable",), "CNY/MWh",
-        "price of renewable energy used")
+        ("renewable", "time"),
+        "MW",
+        "available renewable power",
+    )
+    inp(
+        "renewable_cost",
+        [r.cost for r in c.renewables],
+        ("renewable",),
+        "CNY/MWh",
+        "price of renewable energy used",
+    )
     inp("storage_site", _text(u.site for u in c.storage), ("storage",), "", "site")
     for name, attr, units, doc in [
         ("storage_power", "power", "MW", "charge/discharge limit"),
@@ -168,35 +281,91 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         ("throughput_cost", "throughput_cost", "CNY/MWh", "wear cost per MWh in or out"),
     ]:
         inp(name, [float(getattr(u, attr)) for u in c.storage], ("storage",), units, doc)
-    inp("soc_final_min",
-        [NAN if u.soc_final == "free" else (u.soc_initial if u.soc_final == "cyclic"
-                                            else float(u.soc_final)) for u in c.storage],
-        ("storage",), "1", "minimum final state of charge (fraction; NaN: free)")
-    inp("storage_exclusive", [u.no_simultaneous for u in c.storage], ("storage",), "1",
-        "charge and discharge exclusive")
-    inp("corridor_to_node", _text(k.to_node for k in c.corridors), ("corridor",), "",
-        "receiving node")
-    inp("corridor_from_node", _text(k.from_node for k in c.corridors), ("corridor",), "",
-        "sending node")
-    inp("corridor_capacity", [sc.profile(k.capacity) for k in c.corridors] or np.zeros((0, T)),
-        ("corridor", "time"), "MW", "capacity available at the sending end")
-    inp("corridor_price", [sc.profile(k.source_price) + k.tariff for k in c.corridors]
-        or np.zeros((0, T)), ("corridor", "time"), "CNY/MWh",
-        "source price + transmission tariff, per MWh sent")
+    inp(
+        "soc_final_min",
+        [
+            NAN
+            if u.soc_final == "free"
+            else (u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final))
+            for u in c.storage
+        ],
+        ("storage",),
+        "1",
+        "minimum final state of charge (fraction; NaN: free)",
+    )
+    inp(
+        "storage_exclusive",
+        [u.no_simultaneous for u in c.storage],
+        ("storage",),
+        "1",
+        "charge and discharge exclusive",
+    )
+    inp(
+        "corridor_to_node",
+        _text(k.to_node for k in c.corridors),
+        ("corridor",),
+        "",
+        "receiving node",
+    )
+    inp(
+        "corridor_from_node",
+        _text(k.from_node for k in c.corridors),
+        ("corridor",),
+        "",
+        "sending node",
+    )
+    inp(
+        "corridor_capacity",
+        [sc.profile(k.capacity) for k in c.corridors] or np.zeros((0, T)),
+        ("corridor", "time"),
+        "MW",
+        "capacity available at the sending end",
+    )
+    inp(
+        "corridor_price",
+        [sc.profile(k.source_price) + k.tariff for k in c.corridors] or np.zeros((0, T)),
+        ("corridor", "time"),
+        "CNY/MWh",
+        "source price + transmission tariff, per MWh sent",
+    )
     inp("corridor_loss", [k.loss for k in c.corridors], ("corridor",), "1", "loss factor")
-    inp("corridor_green_fraction", [k.green_fraction for k in c.corridors], ("corridor",), "1",
-        "green share of delivered energy")
+    inp(
+        "corridor_green_fraction",
+        [k.green_fraction for k in c.corridors],
+        ("corridor",),
+        "1",
+        "green share of delivered energy",
+    )
     inp("corridor_min", [k.min_mw for k in c.corridors], ("corridor",), "MW", "minimum purchase")
-    inp("corridor_block_mw", [NAN if k.block_mw is None else k.block_mw for k in c.corridors],
-        ("corridor",), "MW", "block size (NaN: continuous)")
-    inp("corridor_window", [sc.window_ids(k.windows) for k in c.corridors]
-        or np.zeros((0, T), int), ("corridor", "time"), "1",
-        "contract window id (-1: none)")
+    inp(
+        "corridor_block_mw",
+        [NAN if k.block_mw is None else k.block_mw for k in c.corridors],
+        ("corridor",),
+        "MW",
+        "block size (NaN: continuous)",
+    )
+    inp(
+        "corridor_window",
+        [sc.window_ids(k.windows) for k in c.corridors] or np.zeros((0, T), int),
+        ("corridor", "time"),
+        "1",
+        "contract window id (-1: none)",
+    )
     inp("contract_node", _text(g.node for g in c.green_contracts), ("contract",), "", "node")
-    inp("contract_capacity", [sc.profile(g.capacity) for g in c.green_contracts]
-        or np.zeros((0, T)), ("contract", "time"), "MW", "deliverable power")
-    inp("contract_price", [sc.profile(g.price) for g in c.green_contracts] or np.zeros((0, T)),
-        ("contract", "time"), "CNY/MWh", "contract energy price")
+    inp(
+        "contract_capacity",
+        [sc.profile(g.capacity) for g in c.green_contracts] or np.zeros((0, T)),
+        ("contract", "time"),
+        "MW",
+        "deliverable power",
+    )
+    inp(
+        "contract_price",
+        [sc.profile(g.price) for g in c.green_contracts] or np.zeros((0, T)),
+        ("contract", "time"),
+        "CNY/MWh",
+        "contract energy price",
+    )
 
     # -------------------------------------------------------------------- duals
     dual = getattr(m, "dual", None)
@@ -204,13 +373,22 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         balance = m.ledger.balance
         v["energy_price"] = _da(
             [[dual.get(balance[s, t], NAN) / sc.dt for t in range(T)] for s in sites],
-            site_time, "CNY/MWh", "dual",
-            "marginal cost of one more MWh consumed at the site in the period")
+            site_time,
+            "CNY/MWh",
+            "dual",
+            "marginal cost of one more MWh consumed at the site in the period",
+        )
 
     coords = {
-        "time": sc.time.values, "site": _text(sites), "node": _text(nodes),
-        "workload": _text(wls), "job": _text(jobs), "storage": _text(stors),
-        "renewable": _text(ress), "corridor": _text(cors), "contract": _text(cons),
+        "time": sc.time.values,
+        "site": _text(sites),
+        "node": _text(nodes),
+        "workload": _text(wls),
+        "job": _text(jobs),
+        "storage": _text(stors),
+        "renewable": _text(ress),
+        "corridor": _text(cors),
+        "contract": _text(cons),
     }
     if m.shortfall_penalty is not None:
         coords["scope"] = _text(m.green_share.SCOPE)
@@ -224,11 +402,13 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         green_share_target=NAN if policy.green_share is None else policy.green_share.target,
         green_share_scope="none" if policy.green_share is None else policy.green_share.scope,
         certificate_price=NAN if c.certificates is None else c.certificates.price,
-        certificate_max_share=NAN if c.certificates is None or c.certificates.max_share is None
+        certificate_max_share=NAN
+        if c.certificates is None or c.certificates.max_share is None
         else c.certificates.max_share,
         carbon_price=policy.carbon_price,
         shortfall_penalty=NAN if m.shortfall_penalty is None else m.shortfall_penalty,
-        compute_shortfall_penalty=NAN if m.compute_shortfall_penalty is None
+        compute_shortfall_penalty=NAN
+        if m.compute_shortfall_penalty is None
         else m.compute_shortfall_penalty,
     )
     if dual is not None and len(dual):
@@ -246,8 +426,9 @@ def _reported_starts(n_on: np.ndarray, n_start: np.ndarray, sites) -> np.ndarray
     for i, site in enumerate(sites):
         if site.startup_cost > 0:
             continue
-        before = np.concatenate(([n_on[i, 0] if site.initial_on is None else site.initial_on],
-                                 n_on[i, :-1]))
+        before = np.concatenate(
+            ([n_on[i, 0] if site.initial_on is None else site.initial_on], n_on[i, :-1])
+        )
         out[i] = np.maximum(n_on[i] - before, 0.0)
     return out
 
@@ -275,9 +456,10 @@ def _scope_sites(m: pyo.ConcreteModel, scope: str) -> list[str]:
 
 def empty_dataset(sc: Scenario) -> xr.Dataset:
     """Dataset with only the time and site coordinates (no plan was found)."""
-    return xr.Dataset(coords={"time": sc.time.values,
-                              "site": _text(s.name for s in sc.config.sites)},
-                      attrs={"scenario": sc.config.name, "dt_hours": sc.dt})
+    return xr.Dataset(
+        coords={"time": sc.time.values, "site": _text(s.name for s in sc.config.sites)},
+        attrs={"scenario": sc.config.name, "dt_hours": sc.dt},
+    )
 
 
 def to_frame(da: xr.DataArray) -> pd.DataFrame:

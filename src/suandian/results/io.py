@@ -80,8 +80,11 @@ def write_tables(ds: xr.Dataset, directory: Path, fmt: str) -> list[Path]:
             written.append(atomic_write(path, lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
         else:
             path = Path(directory) / f"{group}.csv"
-            written.append(atomic_write(
-                path, lambda tmp, f=frame: f.to_csv(tmp, index=False, float_format="%.17g")))
+            written.append(
+                atomic_write(
+                    path, lambda tmp, f=frame: f.to_csv(tmp, index=False, float_format="%.17g")
+                )
+            )
     return written
 
 
@@ -93,8 +96,9 @@ def read_tables(directory: Path, fmt: str) -> dict[str, pd.DataFrame]:
         if fmt == "parquet":
             out[path.stem] = pd.read_parquet(path)
         else:
-            out[path.stem] = pd.read_csv(path, parse_dates=["time"] if "time" in path.stem
-                                         else False)
+            out[path.stem] = pd.read_csv(
+                path, parse_dates=["time"] if "time" in path.stem else False
+            )
     return out
 
 

@@ -22,18 +22,24 @@ def summary(result: Result) -> str:
             "",
             "cost by term                    CNY",
         ]
-        lines += [f"  {term:<22}{value:>16,.0f}" for term, value in k["cost"].items()
-                  if term != "total" and abs(value) > 0.5]
+        lines += [
+            f"  {term:<22}{value:>16,.0f}"
+            for term, value in k["cost"].items()
+            if term != "total" and abs(value) > 0.5
+        ]
         target = result.ds.attrs.get("green_share_target")
-        lines += ["", f"green share (target {target:.0%})" if target == target else
-                  "green share (no target)"]
+        lines += [
+            "",
+            f"green share (target {target:.0%})" if target == target else "green share (no target)",
+        ]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["green_share"].items()]
         lines += ["", "hourly CFE (no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
         caps = result.ds["pue_cap"].to_series()
         lines += ["", "PUE (energy-weighted)        achieved   cap"]
-        lines += [f"  {site:<22}{value:>15.3f}   {caps[site]:.3f}"
-                  for site, value in k["pue"].items()]
+        lines += [
+            f"  {site:<22}{value:>15.3f}   {caps[site]:.3f}" for site, value in k["pue"].items()
+        ]
         e = k["energy_mwh"]
         lines += ["", "energy                          MWh"]
         lines += [f"  {name:<22}{value:>16,.1f}" for name, value in e.items() if abs(value) > 0.05]
@@ -53,6 +59,8 @@ def summary(result: Result) -> str:
     t = info.timings
     lines += ["", "seconds       " + "  ".join(f"{k} {v:.3f}" for k, v in t.items())]
     s = info.size
-    lines.append(f"size          {s['columns']} columns ({s['integer_columns']} integer), "
-                 f"{s['rows']} rows, {s['nonzeros']} nonzeros")
+    lines.append(
+        f"size          {s['columns']} columns ({s['integer_columns']} integer), "
+        f"{s['rows']} rows, {s['nonzeros']} nonzeros"
+    )
     return "\n".join(lines)

@@ -54,8 +54,10 @@ class Result:
         return cls(ds, info)
 
     def __repr__(self) -> str:
-        return (f"Result(status={self.status!r}, objective={self.objective:,.0f} CNY, "
-                f"gap={self.info.mip_gap:.2e})")
+        return (
+            f"Result(status={self.status!r}, objective={self.objective:,.0f} CNY, "
+            f"gap={self.info.mip_gap:.2e})"
+        )
 
     # ---------------------------------------------------------------- status
     @property
@@ -85,8 +87,7 @@ class Result:
         if not self.has_plan:
             return {}
         out = books(self.ds)
-        out["shadow_prices"] = {k: v for k, v in self.ds.attrs.items()
-                                if k.startswith("shadow_")}
+        out["shadow_prices"] = {k: v for k, v in self.ds.attrs.items() if k.startswith("shadow_")}
         return out
 
     @property

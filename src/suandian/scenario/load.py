@@ -176,8 +176,16 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
                 )
             seen.add(name)
 
-    for key in ("nodes", "sites", "interactive", "batch", "renewables", "storage",
-                "corridors", "green_contracts"):
+    for key in (
+        "nodes",
+        "sites",
+        "interactive",
+        "batch",
+        "renewables",
+        "storage",
+        "corridors",
+        "green_contracts",
+    ):
         check_unique(key)
     nodes, sites = names("nodes"), names("sites")
 
@@ -254,4 +262,3 @@ def _load_series(
     table = pd.concat(tables, axis=1) if tables else pd.DataFrame(index=index)
     table = table.loc[:, ~table.columns.duplicated()]
     return table, []
-

@@ -158,8 +158,13 @@ class Scenario:
         problems: list[Problem] = []
         known = list(self.series.columns)
 
-        def ref(value, field: str, low: float | None = 0.0, high: float | None = None,
-                what: str = "values") -> None:
+        def ref(
+            value,
+            field: str,
+            low: float | None = 0.0,
+            high: float | None = None,
+            what: str = "values",
+        ) -> None:
             if isinstance(value, schema.TimeOfUse) or value is None:
                 return
             if isinstance(value, str) and value not in self.series.columns:
@@ -190,20 +195,32 @@ class Scenario:
             ref(n.residual_emission_factor, f"nodes[{i}].residual_emission_factor")
         for i, s in enumerate(c.sites):
             ref(s.cooling.cop, f"sites[{i}].cooling.cop", low=1e-9, what="COP values")
-            ref(s.cooling.ambient, f"sites[{i}].cooling.ambient", low=-80, high=70,
-                what="temperatures (degC)")
+            ref(
+                s.cooling.ambient,
+                f"sites[{i}].cooling.ambient",
+                low=-80,
+                high=70,
+                what="temperatures (degC)",
+            )
         for i, w in enumerate(c.interactive):
             ref(w.demand, f"interactive[{i}].demand", what="demands")
         for i, r in enumerate(c.renewables):
-            ref(r.profile, f"renewables[{i}].profile", high=1.0,
-                what="availability per unit of capacity")
+            ref(
+                r.profile,
+                f"renewables[{i}].profile",
+                high=1.0,
+                what="availability per unit of capacity",
+            )
         for i, k in enumerate(c.corridors):
             ref(k.capacity, f"corridors[{i}].capacity", what="capacities")
             ref(k.source_price, f"corridors[{i}].source_price", what="prices")
             if k.from_node == k.to_node:
                 problems.append(
-                    Problem(f"corridors[{i}].to_node", repr(k.to_node),
-                            "a corridor must link two different nodes")
+                    Problem(
+                        f"corridors[{i}].to_node",
+                        repr(k.to_node),
+                        "a corridor must link two different nodes",
+                    )
                 )
         for i, g in enumerate(c.green_contracts):
             ref(g.capacity, f"green_contracts[{i}].capacity", what="capacities")
@@ -217,34 +234,60 @@ class Scenario:
         try:
             release = self.period(job.release, 0)
         except KeyError:
-            return [Problem(f"batch[{i}].release", str(job.release),
-                            f"not a period start of the horizon ({self.time[0]} .. "
-                            f"{self.time[-1]}, every {self.config.horizon.resolution})")]
+            return [
+                Problem(
+                    f"batch[{i}].release",
+                    str(job.release),
+                    f"not a period start of the horizon ({self.time[0]} .. "
+                    f"{self.time[-1]}, every {self.config.horizon.resolution})",
+                )
+            ]
         try:
             deadline = self.period(job.deadline, self.periods)
         except KeyError:
-            return [Problem(f"batch[{i}].deadline", str(job.deadline),
-                            "not a period boundary of the horizon; use a period index or a "
-                            "timestamp on the grid")]
+            return [
+                Problem(
+                    f"batch[{i}].deadline",
+                    str(job.deadline),
+                    "not a period boundary of the horizon; use a period index or a "
+                    "timestamp on the grid",
+                )
+            ]
         if not 0 <= release < self.periods:
-            problems.append(Problem(f"batch[{i}].release", str(job.release),
-                                    f"release must be a period in 0..{self.periods - 1}"))
+            problems.append(
+                Problem(
+                    f"batch[{i}].release",
+                    str(job.release),
+                    f"release must be a period in 0..{self.periods - 1}",
+                )
+            )
         if not 0 < deadline <= self.periods:
-            problems.append(Problem(f"batch[{i}].deadline", str(job.deadline),
-                                    f"deadline must be in 1..{self.periods} (exclusive end)"))
+            problems.append(
+                Problem(
+                    f"batch[{i}].deadline",
+                    str(job.deadline),
+                    f"deadline must be in 1..{self.periods} (exclusive end)",
+                )
+            )
         if release >= deadline:
             problems.append(
-                Problem(f"batch[{i}].release", f"{job.release} (deadline {job.deadline})",
-                        "release after deadline: the job's window is empty; move the release "
-                        "earlier or the deadline later")
+                Problem(
+                    f"batch[{i}].release",
+                    f"{job.release} (deadline {job.deadline})",
+                    "release after deadline: the job's window is empty; move the release "
+                    "earlier or the deadline later",
+                )
             )
         elif job.max_rate * (deadline - release) * self.dt < job.work - 1e-9:
             most = job.max_rate * (deadline - release) * self.dt
             problems.append(
-                Problem(f"batch[{i}].work", f"{job.work:g}",
-                        f"cannot finish: at max_rate {job.max_rate:g} over its window of "
-                        f"{(deadline - release) * self.dt:g} h at most {most:g} can be done; "
-                        "raise max_rate, widen the window or reduce the work")
+                Problem(
+                    f"batch[{i}].work",
+                    f"{job.work:g}",
+                    f"cannot finish: at max_rate {job.max_rate:g} over its window of "
+                    f"{(deadline - release) * self.dt:g} h at most {most:g} can be done; "
+                    "raise max_rate, widen the window or reduce the work",
+                )
             )
         return problems
 
