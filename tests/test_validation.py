@@ -190,3 +190,10 @@ def test_overlapping_tou_ranges(tiny):
     }
     problems = problems_of(tiny)
     assert any("overlap" in p.message for p in problems)
+
+
+def test_series_file_problems_reported_with_schema_problems(tiny):
+    tiny["sites"][0]["blocks"] = -1
+    tiny["series"] = ["no_such_file.csv"]
+    fields = {p.field for p in problems_of(tiny)}
+    assert {"sites[0].blocks", "series[0]"} <= fields

@@ -91,9 +91,11 @@ def load_scenario(
         problems += [_from_pydantic(err) for err in exc.errors()]
     problems += check_references(raw)
 
+    # series files are checked even when other fields are wrong, so all problems come at once
+    horizon, files = _horizon_and_files(config, raw)
     table: pd.DataFrame | None = None
-    if config is not None:
-        table, series_problems = _load_series(config, series, base)
+    if horizon is not None:
+        table, series_problems = _load_series(horizon, files, series, base)
         problems += series_problems
     if config is not None and table is not None and not problems:
         scenario = Scenario(config, table, base)
@@ -224,16 +226,31 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _horizon_and_files(
+    config: schema.ScenarioConfig | None, raw: Mapping[str, Any]
+) -> tuple[schema.Horizon | None, list[str]]:
+    """The horizon and series files, from the config or, if it failed, the raw mapping."""
+    if config is not None:
+        return config.horizon, config.series
+    try:
+        horizon = schema.Horizon.model_validate(raw.get("horizon"))
+    except ValidationError:
+        return None, []
+    files = raw.get("series") or []
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return horizon, []
+    return horizon, files
+
+
 def _load_series(
-    config: schema.ScenarioConfig, extra: pd.DataFrame | None, base: Path
+    horizon: schema.Horizon, files: list[str], extra: pd.DataFrame | None, base: Path
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    horizon = config.horizon
     index = horizon_index(horizon.start, horizon.periods, horizon.resolution)
     problems: list[Problem] = []
     tables: list[pd.DataFrame] = []
     sources: dict[str, str] = {}
     inputs: list[tuple[str, pd.DataFrame | None]] = []
-    for i, file in enumerate(config.series):
+    for i, file in enumerate(files):
         frame, found = read_series_file(base / file, f"series[{i}]")
         problems += found
         inputs.append((f"series[{i}] ({file})", frame))
