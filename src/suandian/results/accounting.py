@@ -9,9 +9,8 @@ Every measure is defined once here and used by the KPIs, the certifier and the d
                  + contract delivered) * dt + certificates                           (MWh)
 * PUE[s]       = sum_t p_facility / sum_t p_it (storage losses excluded)
 * location-based CO2 = sum_t EF_node * (intake - renewables used) * dt               (tCO2)
-* market-based CO2   = max(0, sum_t EF_residual * brown * dt - certificates * EF_brown)
-  with brown = grid + non-green part of corridor delivered and EF_brown its
-  energy-weighted residual factor                                                    (tCO2)
+* market-based CO2   = max(0, sum_t EF_residual * brown * dt - certificates * mean_t EF_residual)
+  per site, with brown = grid + non-green part of corridor delivered                (tCO2)
 * hourly CFE   = sum_h min(green_h, consumption_h) / sum_h consumption_h, certificates
   excluded, periods summed to clock hours
 """
@@ -96,10 +95,8 @@ def books(ds: xr.Dataset) -> dict:
     ef = node_series(ds, "emission_factor")
     ef_res = node_series(ds, "residual_emission_factor")
     location = ((f["intake"] - f["renewables"]) * ef).sum("time") * dt
-    brown_mwh = f["brown"].sum("time") * dt
     brown_co2 = (f["brown"] * ef_res).sum("time") * dt
-    ef_brown = xr.where(brown_mwh > 0, brown_co2 / brown_mwh.where(brown_mwh > 0), 0.0)
-    market = np.maximum(brown_co2 - cert * ef_brown, 0.0)
+    market = np.maximum(brown_co2 - cert * ef_res.mean("time"), 0.0)
     compute = (ds["x_serve"].sum(("workload", "time")) + ds["x_run"].sum(("job", "time"))) * dt
 
     hourly_green = f["green"].resample(time="1h").sum() * dt
@@ -121,7 +118,10 @@ def books(ds: xr.Dataset) -> dict:
         "green_contract": float((ds["p_contract"] * ds["contract_price"]).sum() * dt),
         "certificates": float(cert.sum()) * _zero_nan(ds.attrs.get("certificate_price")),
         "startup": float((ds["n_start"] * ds["startup_cost"]).sum()),
-        "carbon": float(location.sum()) * float(ds.attrs.get("carbon_price", 0.0)),
+        "carbon": float(
+            market.sum() if ds.attrs.get("carbon_basis") == "market" else location.sum()
+        )
+        * float(ds.attrs.get("carbon_price", 0.0)),
     }
     penalty = _zero_nan(ds.attrs.get("shortfall_penalty"))
     if penalty and "e_green_shortfall" in ds:

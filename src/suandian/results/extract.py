@@ -406,6 +406,7 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         if c.certificates is None or c.certificates.max_share is None
         else c.certificates.max_share,
         carbon_price=policy.carbon_price,
+        carbon_basis=policy.carbon_basis,
         shortfall_penalty=NAN if m.shortfall_penalty is None else m.shortfall_penalty,
         compute_shortfall_penalty=NAN
         if m.compute_shortfall_penalty is None

@@ -97,6 +97,11 @@ class Scenario:
                 bands[(hours >= start) & (hours < end)] = band
         return bands
 
+    def residual_factor(self, node: schema.Node) -> np.ndarray:
+        """Market-based residual-mix factor per period (default: the grid factor), tCO2/MWh."""
+        value = node.residual_emission_factor
+        return self.profile(node.emission_factor if value is None else value)
+
     def cop(self, site: schema.Site) -> np.ndarray:
         """Cooling COP per period of a site (given, or derived from the ambient temperature)."""
         c = site.cooling

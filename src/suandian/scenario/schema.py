@@ -307,7 +307,13 @@ class Policies(_Model):
         default_factory=GreenSharePolicy, description="green-share target; null: none"
     )
     pue: PuePolicy | None = Field(default_factory=PuePolicy, description="PUE cap; null: none")
-    carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on location-based emissions")
+    carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on the emissions of carbon_basis")
+    carbon_basis: Literal["location", "market"] = Field(
+        "market",
+        description="emissions the carbon price applies to: 'market' (grid energy at the "
+        "residual factor; green purchases and certificates count as zero) or 'location' "
+        "(all grid-delivered energy at the grid factor)",
+    )
 
 
 class ScenarioConfig(_Model):
