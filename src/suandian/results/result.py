@@ -129,7 +129,7 @@ class Result:
         for fmt in ("parquet", "csv"):
             if fmt in formats:
                 written += io.write_tables(self.ds, directory / fmt, fmt)
-        report = {"solver": {k: v for k, v in asdict(self.info).items()}, "kpis": self.kpis}
+        report = {"solver": asdict(self.info), "kpis": self.kpis}
         if self.diagnosis is not None:
             report["diagnosis"] = self.diagnosis.as_dict()
         written.append(io.write_json(report, directory / "kpis.json"))
