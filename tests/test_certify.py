@@ -16,7 +16,7 @@ from conftest import base_config, scenario
 
 import suandian
 from suandian.results.accounting import books
-from suandian.results.certify import Violation, certify
+from suandian.results.certifier import Violation, certify
 
 SERIES = pd.DataFrame(
     {

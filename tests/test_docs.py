@@ -132,7 +132,7 @@ def test_math_pages_name_no_stale_components(models):
 
 
 def test_every_certifier_check_is_documented():
-    module = importlib.import_module("suandian.results.certify")
+    module = importlib.import_module("suandian.results.certifier")
     source = Path(module.__file__).read_text(encoding="utf-8")
     checks = set(
         re.findall(

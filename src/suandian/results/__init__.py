@@ -1,7 +1,7 @@
 """Results: the schedule as xarray, the carbon books, certification and export."""
 
 from .accounting import books
-from .certify import Violation, certify
+from .certifier import Violation, certify
 from .diagnosis import Diagnosis
 from .result import Result, read_result
 

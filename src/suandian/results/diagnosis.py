@@ -25,7 +25,7 @@ COMPUTE_PENALTY = 1.0e4
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
-    from ..solve import SolveOptions
+    from ..solver import SolveOptions
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Diagnosis:
 def diagnose(scenario: Scenario, opts: SolveOptions) -> Diagnosis:
     """Re-solve with priced slacks and report which targets bind and by how much."""
     from ..model import build_model
-    from ..solve import solve_model
+    from ..solver import solve_model
 
     relaxed_opts = type(opts)(**{**opts.__dict__, "duals": False, "diagnose": False})
     out = Diagnosis()

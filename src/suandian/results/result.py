@@ -16,8 +16,8 @@ from .extract import build_dataset, empty_dataset
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
-    from ..solve import SolveInfo
-    from .certify import Violation
+    from ..solver import SolveInfo
+    from .certifier import Violation
     from .diagnosis import Diagnosis
 
 
@@ -107,7 +107,7 @@ class Result:
         ValueError
             if the result holds no plan (infeasible, error).
         """
-        from .certify import certify
+        from .certifier import certify
 
         if not self.has_plan:
             raise ValueError(f"no plan to certify (status {self.status!r})")
