@@ -8,7 +8,6 @@ need, so a saved result can be re-checked without the scenario (``role`` attribu
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 import xarray as xr
 
@@ -211,7 +210,7 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
         "blocks",
         "blocks on before the horizon (NaN: free)",
     )
-    inp("cop", [sc.cop(s) for s in c.sites], site_time, "1", "cooling COP")
+    inp("cop", [dc.cop[s] for s in sites], site_time, "1", "cooling COP")
     inp(
         "pue_cap",
         [NAN if sc.pue_cap(s) is None else sc.pue_cap(s) for s in c.sites],
@@ -258,7 +257,7 @@ def build_dataset(m: pyo.ConcreteModel) -> xr.Dataset:
     inp("renewable_kind", _text(r.kind for r in c.renewables), ("renewable",), "", "kind")
     inp(
         "p_renewable_available",
-        [r.capacity * sc.profile(r.profile) for r in c.renewables] or np.zeros((0, T)),
+        [res.p_available[r] for r in ress] or np.zeros((0, T)),
         ("renewable", "time"),
         "MW",
         "available renewable power",
@@ -461,8 +460,3 @@ def empty_dataset(sc: Scenario) -> xr.Dataset:
         coords={"time": sc.time.values, "site": _text(s.name for s in sc.config.sites)},
         attrs={"scenario": sc.config.name, "dt_hours": sc.dt},
     )
-
-
-def to_frame(da: xr.DataArray) -> pd.DataFrame:
-    """Long table of a DataArray (one row per index combination)."""
-    return da.to_dataframe().reset_index()

@@ -79,13 +79,7 @@ class Scenario:
 
     def tou_prices(self, tou: schema.TimeOfUse) -> np.ndarray:
         """Expand a time-of-use tariff to a price per period (CNY/MWh)."""
-        prices = np.full(self.periods, tou.prices[tou.default], dtype=float)
-        hours = self.clock_hours
-        for band, ranges in tou.periods.items():
-            for text in ranges:
-                start, end = schema.parse_clock_range(text, band)
-                prices[(hours >= start) & (hours < end)] = tou.prices[band]
-        return prices
+        return np.array([tou.prices[band] for band in self.tou_bands(tou)], dtype=float)
 
     def tou_bands(self, tou: schema.TimeOfUse) -> np.ndarray:
         """Band name of each period of a time-of-use tariff."""
