@@ -12,7 +12,8 @@ from . import _pyomo_setup  # noqa: F401  (first: keeps Pyomo from importing sci
 from .model import build_model
 from .results import Diagnosis, Result, Violation, certify, read_result
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
-from .solver import SolveInfo, SolveOptions, solve
+from .highs import SolveInfo, SolveOptions
+from .run import solve
 
 __version__ = "0.1.0"
 

@@ -1,39 +1,102 @@
 """Ledgers: the only place that sums component ports.
 
-Math: ``docs/math/ledgers.md``. Block ``m.ledger`` with the electricity balance per site and
-period, and the horizon books (consumption, green energy, location-based CO2, cost).
+Math: ``docs/math/ledgers.md``. Component ``ledger``: the electricity balance per site and
+period (``ledger.balance``, whose dual is the energy price) and, for policies, the books per
+carrier: per (site, period) with :meth:`Ledger.flow` and per site over the horizon with
+:meth:`Ledger.total`.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
+import xarray as xr
 
-#: Component Blocks in the order their ports are summed.
-COMPONENT_BLOCKS = ("dc", "grid", "res", "stor", "green")
-
-
-def components(m: pyo.ConcreteModel) -> list[pyo.Block]:
-    """The component Blocks present on a model."""
-    return [getattr(m, name) for name in COMPONENT_BLOCKS if hasattr(m, name)]
+from .checks import Rows
+from .component import CARRIERS, Component, Context, FamilyBuilder, Output
+from .linear import Expr
 
 
-def add_ledgers(m: pyo.ConcreteModel) -> None:
-    """Add Block ``m.ledger``: ``balance[s,t]`` and the books consumption, green, CO2."""
-    blocks = components(m)
-    dt = m.dt
-    b = m.ledger = pyo.Block()
+class Ledger:
+    """Sums of every family's ports, by carrier.
 
-    def port_sum(port: str, *index):
-        return sum(getattr(blk, port)[index] for blk in blocks if hasattr(blk, port))
+    Parameters
+    ----------
+    ports : dict
+        ``{family: {carrier: Expr}}`` as built (``carrier:horizon`` for horizon parts).
+    S, T : int
+        Sites and periods.
+    dt : float
+        Period length, hours.
+    """
 
-    b.balance = pyo.Constraint(
-        m.SITE, m.TIME, rule=lambda _, s, t: port_sum("injection", s, t) == 0
+    def __init__(self, ports: dict[str, dict[str, Expr]], S: int, T: int, dt: float):
+        self.ports = ports
+        self.S, self.T, self.dt = S, T, dt
+
+    def flow(self, carrier: str) -> Expr:
+        """Sum over families of a per-period port, shape (S, T) (zero if no family has it)."""
+        total = Expr.zeros((self.S, self.T))
+        for ports in self.ports.values():
+            if carrier in ports:
+                total = total + ports[carrier]
+        return total
+
+    def total(self, carrier: str) -> Expr:
+        """Per-site horizon total, shape (S,): ``dt * sum_t flow`` plus horizon parts."""
+        out = self.flow(carrier).sum(1) * self.dt
+        for ports in self.ports.values():
+            if carrier + ":horizon" in ports:
+                out = out + ports[carrier + ":horizon"]
+        return out
+
+    def consumption(self) -> Expr:
+        """Electricity consumed per site over the horizon, MWh (total intake)."""
+        return self.total("intake")
+
+    def green(self) -> Expr:
+        """Green energy per site over the horizon, MWh (green intake plus certificates)."""
+        return self.total("green") + self.total("certificates")
+
+
+def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    ledger = ctx.ledger
+    fb.constrain(
+        "balance", ledger.flow("power"), "==", 0.0, dual="energy_price", dual_factor=1.0 / ctx.dt
     )
-    b.consumption = pyo.Expression(
-        m.SITE, rule=lambda _, s: dt * sum(port_sum("intake", s, t) for t in m.TIME)
+    unknown = {
+        c.split(":")[0] for ports in ledger.ports.values() for c in ports
+    } - set(CARRIERS)
+    if unknown:
+        raise KeyError(f"ports with unknown carriers: {sorted(unknown)}")
+
+
+def _check(ds: xr.Dataset, rows: Rows) -> None:
+    """Balance per site and period: the families' power flows sum to zero."""
+    flows = [a.flows["power"] for a in rows.accounts.values() if "power" in a.flows]
+    inflow = sum((np.maximum(p, 0.0) for p in flows), 0.0)
+    outflow = sum((np.maximum(-p, 0.0) for p in flows), 0.0)
+    rows.eq(
+        "ledger.balance",
+        inflow - outflow,
+        0.0,
+        scale=np.maximum(np.abs(inflow), np.abs(outflow)),
     )
-    b.green = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("green", s))
-    b.co2 = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("co2", s))
-    b.co2_market = pyo.Expression(m.SITE, rule=lambda _, s: port_sum("co2_market", s))
-    b.cost_terms = {name: term for blk in blocks for name, term in blk.cost_terms.items()}
-    b.cost = pyo.Expression(expr=sum(blk.cost for blk in blocks))
+
+
+COMPONENT = Component(
+    name="ledger",
+    sections=(),
+    doc="electricity balance and books by carrier",
+    outputs=(
+        Output(
+            "energy_price",
+            ("site", "time"),
+            "CNY/MWh",
+            "marginal cost of one more MWh consumed at the site in the period",
+            role="dual",
+        ),
+    ),
+    build=_build,
+    check=_check,
+    kind="ledger",
+)

@@ -1,170 +1,315 @@
 """Data centers: workloads, cluster blocks, IT power, cooling and facility power.
 
-Math: ``docs/math/datacenter.md``. Block ``m.dc``; ports ``injection[s,t]`` (MW, minus the
-facility power) and ``cost`` (CNY, start-ups). Units: power MW; compute variables ``x_*`` are
-held in units of ``compute_scale`` (the largest block capacity, in the scenario's compute
-unit) so that the matrix stays well scaled (PFLOPS counts of 10^4 next to MW of 10^0 made
-HiGHS's MIP 3-4x slower); :mod:`suandian.results.extract` multiplies them back.
+Math: ``docs/math/datacenter.md``. Block ``m.dc``; port ``power`` (MW, minus the facility
+power); cost terms ``startup`` and, in a diagnosis, ``shortfall_compute`` (CNY).
+
+Compute variables ``x_*`` are held in units of ``compute_scale`` (the largest block
+capacity): PFLOPS counts of 10^4 next to MW of 10^0 made HiGHS's MIP 3-4x slower. The
+extraction multiplies them back. IT, loss, cooling and facility power are expressions of
+``n_on`` and the compute served, not columns (four columns and rows per site and period
+that presolve would remove anyway). Batch work is stored sparsely: one cell per (job, site,
+period) inside the job's window at an eligible site (dimension ``run``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
+import xarray as xr
 
-from ..scenario import Scenario
+from ..checks import Rows
+from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..linear import Expr
 
 
-def add_datacenters(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float | None) -> None:
-    """Add Block ``m.dc``: interactive service, batch jobs, blocks on/off and facility power."""
+def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    sc = ctx.scenario
     c = sc.config
-    T = range(sc.periods)
-    dt = sc.dt
-    sites = {s.name: s for s in c.sites}
-    b = m.dc = pyo.Block()
-    S = b.compute_scale = max((s.block_capacity for s in c.sites), default=1.0)
+    S_, T, dt = ctx.S, ctx.T, ctx.dt
+    sites = c.sites
+    scale = max((s.block_capacity for s in sites), default=1.0)
+    fb.attrs["compute_scale"] = scale
+    site_pos = {s.name: i for i, s in enumerate(sites)}
+    W, J = len(c.interactive), len(c.batch)
 
-    demand = {w.name: sc.profile(w.demand) / S for w in c.interactive}
-    cop = {s.name: sc.cop(s) for s in c.sites}
-    window = {j.name: (sc.period(j.release, 0), sc.period(j.deadline, sc.periods)) for j in c.batch}
-
-    b.WORKLOAD = pyo.Set(initialize=[w.name for w in c.interactive], ordered=True)
-    b.JOB = pyo.Set(initialize=[j.name for j in c.batch], ordered=True)
-    b.SERVE = pyo.Set(
-        initialize=[(w.name, s) for w in c.interactive for s in w.sites], dimen=2, ordered=True
+    # ------------------------------------------------------------- index sets
+    serve_ok = np.zeros((W, S_), bool)
+    for i, w in enumerate(c.interactive):
+        serve_ok[i, [site_pos[s] for s in w.sites]] = True
+    run_ok = np.zeros((J, S_), bool)
+    release = np.array([sc.period(j.release, 0) for j in c.batch], dtype=np.int64)
+    deadline = np.array([sc.period(j.deadline, T) for j in c.batch], dtype=np.int64)
+    for i, j in enumerate(c.batch):
+        run_ok[i, [site_pos[s] for s in j.sites]] = True
+    jj, ss = np.nonzero(run_ok)  # eligible (job, site) pairs, job-major
+    lengths = deadline[jj] - release[jj]
+    run_job = np.repeat(jj, lengths)
+    run_site = np.repeat(ss, lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    run_t = np.arange(len(run_job)) - starts + np.repeat(release[jj], lengths)
+    job_names = [j.name for j in c.batch]
+    site_names = [s.name for s in sites]
+    fb.coord("workload", [w.name for w in c.interactive])
+    fb.coord("job", job_names)
+    fb.coord(
+        "run",
+        range(len(run_job)),
+        run_job=np.array([job_names[i] for i in run_job], dtype=object),
+        run_site=np.array([site_names[i] for i in run_site], dtype=object),
+        run_period=run_t,
     )
-    b.RUN = pyo.Set(
-        initialize=[
-            (j.name, s, t) for j in c.batch for s in j.sites for t in range(*window[j.name])
-        ],
-        dimen=3,
-        ordered=True,
-    )
+    ctx.coords["run:key"] = ["run_job", "run_site", "run_period"]
 
-    # ---------------------------------------------------------------- variables
-    def n_on_bounds(_, s, t):
-        return (sites[s].min_on, sites[s].blocks)
+    # ------------------------------------------------------------------ inputs
+    demand = np.array([sc.profile(w.demand) for w in c.interactive]).reshape(W, T)
+    cop = np.array([sc.cop(s) for s in sites]).reshape(S_, T)
+    col = {a: np.array([float(getattr(s, a)) for s in sites]) for a in _SITE_FIELDS}
+    max_rate = np.array([j.max_rate for j in c.batch])
+    fb.input("demand", demand)
+    fb.input("serve_eligible", serve_ok)
+    fb.input("job_work", np.array([j.work for j in c.batch]))
+    fb.input("job_release", release)
+    fb.input("job_deadline", deadline)
+    fb.input("job_max_rate", max_rate)
+    fb.input("run_eligible", run_ok)
+    for name in _SITE_FIELDS:
+        fb.input(name, col[name])
+    fb.input("initial_on", np.array([np.nan if s.initial_on is None else s.initial_on for s in sites]))
+    fb.input("cop", cop)
 
-    b.n_on = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeIntegers, bounds=n_on_bounds)
-    b.n_start = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
-    b.x_serve = pyo.Var(b.SERVE, m.TIME, domain=pyo.NonNegativeReals)
-    rate = {j.name: j.max_rate / S for j in c.batch}
-    b.x_run = pyo.Var(b.RUN, domain=pyo.NonNegativeReals, bounds=lambda _, j, s, t: (0, rate[j]))
-    b.p_it = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
-    b.p_loss = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
-    b.p_cool = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
-    b.p_facility = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
+    # --------------------------------------------------------------- variables
+    n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
+    costly = col["startup_cost"] > 0
+    n_start = fb.var("n_start", mask=np.broadcast_to(costly[:, None], (S_, T)))
+    x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
+    x_run = fb.var("x_run", ub=max_rate[run_job] / scale, scale=scale)
 
-    serve_at: dict[str, list[str]] = {s: [] for s in sites}
-    for w, s in b.SERVE:
-        serve_at[s].append(w)
-    run_at: dict[tuple[str, int], list[str]] = {}
-    run_of: dict[tuple[str, int], list[str]] = {}
-    for j, s, t in b.RUN:
-        run_at.setdefault((s, t), []).append(j)
-        run_of.setdefault((j, t), []).append(s)
-    serve_sites = {w.name: list(w.sites) for w in c.interactive}
+    penalty = ctx.options.get("compute_shortfall_penalty")
+    if penalty is not None:
+        x_unserved = fb.var("x_unserved", scale=scale)
+        x_unfinished = fb.var("x_unfinished", scale=scale)
 
-    compute = {  # compute served at (s, t), built once and shared by two constraints
-        (s, t): sum(b.x_serve[w, s, t] for w in serve_at[s])
-        + sum(b.x_run[j, s, t] for j in run_at.get((s, t), ()))
-        for s in sites
-        for t in T
-    }
+    # ------------------------------------------------------------------- rows
+    served = x_serve.sum(1)
+    if penalty is not None:
+        served = served + x_unserved
+    fb.constrain("demand_served", served, "==", demand / scale)
 
-    def x_total(s, t):
-        return compute[s, t]
+    done = Expr.cells((J,), run_job, x_run.cols, dt)
+    if penalty is not None:
+        done = done + x_unfinished
+    fb.constrain("job_completion", done, "==", np.array([j.work for j in c.batch]) / scale)
 
-    # ---------------------------------------------------------- shortfall slacks
-    if shortfall_penalty is not None:
-        b.x_unserved = pyo.Var(b.WORKLOAD, m.TIME, domain=pyo.NonNegativeReals)
-        b.x_unfinished = pyo.Var(b.JOB, domain=pyo.NonNegativeReals)
+    pairs = np.zeros((J, T), np.int64)
+    np.add.at(pairs, (run_job, run_t), 1)
+    rate = Expr.cells((J, T), (run_job, run_t), x_run.cols)
+    fb.constrain("job_rate", rate, "<=", max_rate[:, None] / scale, mask=pairs > 1)
 
-    def unserved(w, t):
-        return b.x_unserved[w, t] if shortfall_penalty is not None else 0.0
+    compute = x_serve.sum(0) + Expr.cells((S_, T), (run_site, run_t), x_run.cols)
+    cap = col["block_capacity"] / scale
+    fb.constrain("compute_capacity", compute - n_on * cap[:, None], "<=", 0.0)
 
-    def unfinished(j):
-        return b.x_unfinished[j] if shortfall_penalty is not None else 0.0
-
-    # -------------------------------------------------------------- constraints
-    b.demand_served = pyo.Constraint(
-        b.WORKLOAD,
-        m.TIME,
-        rule=lambda _, w, t: (
-            sum(b.x_serve[w, s, t] for s in serve_sites[w]) + unserved(w, t) == float(demand[w][t])
-        ),
-    )
-    work = {j.name: j.work / S for j in c.batch}
-    cells: dict[str, list[tuple[str, int]]] = {j: [] for j in work}
-    for j, s, t in b.RUN:
-        cells[j].append((s, t))
-    b.job_completion = pyo.Constraint(
-        b.JOB,
-        rule=lambda _, j: (
-            dt * sum(b.x_run[j, s, t] for s, t in cells[j]) + unfinished(j) == work[j]
-        ),
-    )
-    multi = [(j, t) for (j, t), ss in run_of.items() if len(ss) > 1]
-    b.job_rate = pyo.Constraint(
-        pyo.Set(initialize=multi, dimen=2, ordered=True),
-        rule=lambda _, j, t: sum(b.x_run[j, s, t] for s in run_of[j, t]) <= rate[j],
-    )
-    b.compute_capacity = pyo.Constraint(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: x_total(s, t) <= sites[s].block_capacity / S * b.n_on[s, t],
-    )
-
-    def start_rule(_, s, t):
-        if t > 0:
-            return b.n_start[s, t] >= b.n_on[s, t] - b.n_on[s, t - 1]
-        if sites[s].initial_on is None:  # state before the horizon unknown: first period free
-            return pyo.Constraint.Skip
-        return b.n_start[s, t] >= b.n_on[s, t] - sites[s].initial_on
-
-    b.start_count = pyo.Constraint(m.SITE, m.TIME, rule=start_rule)
-    b.p_it_def = pyo.Constraint(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: (
-            b.p_it[s, t]
-            == sites[s].idle_power * b.n_on[s, t] + sites[s].dynamic_power * S * x_total(s, t)
-        ),
-    )
-    b.p_loss_def = pyo.Constraint(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: b.p_loss[s, t] == sites[s].loss_fraction * b.p_it[s, t],
-    )
-    b.p_cool_def = pyo.Constraint(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: (
-            b.p_cool[s, t] == (b.p_it[s, t] + b.p_loss[s, t]) * float(1.0 / cop[s][t])
-        ),
-    )
-    b.p_facility_def = pyo.Constraint(
-        m.SITE,
-        m.TIME,
-        rule=lambda _, s, t: b.p_facility[s, t] == b.p_it[s, t] + b.p_loss[s, t] + b.p_cool[s, t],
+    known = ~np.isnan(fb.recorded["initial_on"].data)
+    first = np.zeros((S_, T), bool)
+    first[:, 0] = True
+    start_rhs = np.where(first, -np.nan_to_num(fb.recorded["initial_on"].data)[:, None], 0.0)
+    fb.constrain(
+        "start_count",
+        n_start - n_on + n_on.shift(1, 1),
+        ">=",
+        start_rhs,
+        mask=costly[:, None] & (~first | known[:, None]),
     )
 
-    # -------------------------------------------------------------------- ports
-    b.injection = {(s, t): -b.p_facility[s, t] for s in sites for t in T}
-    b.cost_startup = pyo.Expression(
-        expr=sum(sites[s].startup_cost * b.n_start[s, t] for s in sites for t in T)
+    p_it = fb.expression(
+        "p_it", n_on * col["idle_power"][:, None] + compute * (scale * col["dynamic_power"])[:, None]
     )
-    cost_terms = {"startup": b.cost_startup}
-    if shortfall_penalty is not None:
-        b.cost_shortfall = pyo.Expression(  # penalty per compute unit x hour
-            expr=shortfall_penalty
-            * S
-            * (
-                dt * sum(b.x_unserved[w, t] for w in b.WORKLOAD for t in T)
-                + sum(b.x_unfinished[j] for j in b.JOB)
-            )
+    loss = col["loss_fraction"][:, None]
+    p_loss = fb.expression("p_loss", p_it * loss)
+    p_cool = fb.expression("p_cool", p_it * ((1.0 + loss) / cop))
+    p_facility = fb.expression("p_facility", p_it * ((1.0 + loss) * (1.0 + 1.0 / cop)))
+    del p_loss, p_cool
+
+    # ------------------------------------------------------------ ports, cost
+    fb.port("power", -p_facility)
+    fb.port("it", p_it)
+    fb.port("facility", p_facility)
+    fb.cost("startup", n_start * col["startup_cost"][:, None])
+    if penalty is not None:
+        fb.cost(
+            "shortfall_compute",
+            x_unserved * (penalty * scale * dt) + x_unfinished * (penalty * scale),
         )
-        cost_terms["shortfall_compute"] = b.cost_shortfall
-    b.cost_terms = cost_terms
-    b.cost = pyo.Expression(expr=sum(cost_terms.values()))
-    b.cop = {s: np.asarray(v) for s, v in cop.items()}
+    fb.attrs["compute_shortfall_penalty"] = np.nan if penalty is None else penalty
+
+
+_SITE_FIELDS = (
+    "blocks",
+    "block_capacity",
+    "idle_power",
+    "dynamic_power",
+    "startup_cost",
+    "loss_fraction",
+    "min_on",
+)
+
+
+def _derive(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """Start-ups to report where a start costs nothing: the fewest consistent with ``n_on``.
+
+    There the model has no start-up column (its count cannot change the cost), so the
+    Dataset reports ``max(n_on[t] - n_on[t-1], 0)`` (first period: against ``initial_on``,
+    or no start when it is unknown).
+    """
+    n_on = ds["n_on"].values.astype(float)
+    out = ds["n_start"].values.astype(float).copy()
+    initial = ds["initial_on"].values
+    free = ds["startup_cost"].values <= 0
+    before = np.concatenate((np.where(np.isnan(initial), n_on[:, 0], initial)[:, None], n_on[:, :-1]), 1)
+    out[free] = np.maximum(n_on - before, 0.0)[free]
+    return {"n_start": out}
+
+
+def run_to_site_time(ds: xr.Dataset, values=None) -> xr.DataArray:
+    """Sum a ``run`` array (default ``x_run``) into (site, time)."""
+    values = ds["x_run"].values if values is None else np.asarray(values)
+    site_pos = {s: i for i, s in enumerate(ds["site"].values)}
+    out = np.zeros((ds.sizes["site"], ds.sizes["time"]))
+    if len(values):
+        si = np.array([site_pos[s] for s in ds["run_site"].values])
+        np.add.at(out, (si, ds["run_period"].values.astype(np.int64)), values)
+    return xr.DataArray(out, dims=("site", "time"), coords={"site": ds["site"], "time": ds["time"]})
+
+
+def run_to_job_time(ds: xr.Dataset) -> xr.DataArray:
+    """Sum ``x_run`` over sites into (job, time)."""
+    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
+    out = np.zeros((ds.sizes["job"], ds.sizes["time"]))
+    if ds.sizes["run"]:
+        ji = np.array([job_pos[j] for j in ds["run_job"].values])
+        np.add.at(out, (ji, ds["run_period"].values.astype(np.int64)), ds["x_run"].values)
+    return xr.DataArray(out, dims=("job", "time"), coords={"job": ds["job"], "time": ds["time"]})
+
+
+def compute_served(ds: xr.Dataset) -> xr.DataArray:
+    """Compute served per (site, time): interactive plus batch."""
+    return ds["x_serve"].sum("workload") + run_to_site_time(ds)
+
+
+def _account(ds: xr.Dataset) -> Account:
+    dt = float(ds.attrs["dt_hours"])
+    cost = {"startup": float((ds["n_start"] * ds["startup_cost"]).sum())}
+    penalty = float(ds.attrs.get("compute_shortfall_penalty", np.nan))
+    if not np.isnan(penalty) and "x_unserved" in ds:
+        cost["shortfall_compute"] = penalty * float(
+            ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum()
+        )
+    return Account(
+        flows={"power": -ds["p_facility"], "it": ds["p_it"], "facility": ds["p_facility"]},
+        cost=cost,
+        energy={
+            "facility": float(ds["p_facility"].sum() * dt),
+            "it": float(ds["p_it"].sum() * dt),
+        },
+    )
+
+
+def _check(ds: xr.Dataset, rows: Rows) -> None:
+    cs, dt = rows.cs, rows.dt
+    t = rows.time_index()
+    # cells of x_run must lie in their job's window at an eligible site (the index set)
+    if ds.sizes["run"]:
+        job = ds["run_job"]
+        inside = (
+            (ds["run_period"] >= ds["job_release"].sel(job=job))
+            & (ds["run_period"] < ds["job_deadline"].sel(job=job))
+            & ds["run_eligible"].sel(job=job, site=ds["run_site"])
+        ).drop_vars(["job", "site"], errors="ignore")
+        rows.zero_outside("dc.RUN", ds["x_run"], inside, floor=cs)
+    rows.zero_outside("dc.SERVE", ds["x_serve"], ds["serve_eligible"], floor=cs)
+
+    served = ds["x_serve"].where(ds["serve_eligible"], 0.0).sum("site")
+    if "x_unserved" in ds:  # diagnosis slack
+        served = served + ds["x_unserved"]
+    rows.eq("dc.demand_served", served, ds["demand"], floor=cs)
+
+    done = ds["x_run"].groupby(ds["run_job"]).sum() if ds.sizes["run"] else None
+    done = (
+        xr.DataArray(
+            [float(done.sel(run_job=j)) if done is not None and j in done["run_job"] else 0.0
+             for j in ds["job"].values],
+            dims="job",
+            coords={"job": ds["job"]},
+        )
+        * dt
+    )
+    if "x_unfinished" in ds:
+        done = done + ds["x_unfinished"]
+    rows.eq("dc.job_completion", done, ds["job_work"], floor=cs)
+    rows.le("dc.job_rate", run_to_job_time(ds), ds["job_max_rate"], floor=cs)
+
+    compute = compute_served(ds)
+    n_on = ds["n_on"]
+    rows.le(
+        "dc.compute_capacity",
+        compute,
+        ds["block_capacity"] * n_on,
+        scale=ds["block_capacity"] * np.maximum(n_on, 1.0),
+    )
+    before = n_on.shift(time=1)
+    before[{"time": 0}] = ds["initial_on"]
+    rows.ge("dc.start_count", ds["n_start"], n_on - before, scale=ds["blocks"])
+    del t
+
+    p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
+    rows.eq("dc.p_it", p_it, ds["idle_power"] * n_on + ds["dynamic_power"] * compute)
+    rows.eq("dc.p_loss", p_loss, ds["loss_fraction"] * p_it)
+    rows.eq("dc.p_cool", p_cool, (p_it + p_loss) / ds["cop"])
+    rows.eq("dc.p_facility", ds["p_facility"], p_it + p_loss + p_cool)
+
+
+_S = ("site",)
+COMPONENT = Component(
+    name="dc",
+    sections=("sites", "interactive", "batch"),
+    doc="data centers: workloads, cluster blocks, IT, cooling and facility power",
+    outputs=(
+        Output("n_on", ("site", "time"), "blocks", "cluster blocks switched on",
+               lower="min_on", upper="blocks", integer=True),
+        Output("n_start", ("site", "time"), "blocks", "cluster blocks started"),
+        Output("x_serve", ("workload", "site", "time"), "{compute}", "interactive compute served",
+               floor="compute"),
+        Output("x_run", ("run",), "{compute}", "batch compute run (one cell per job, site, period "
+               "in the job's window)", floor="compute"),
+        Output("x_unserved", ("workload", "time"), "{compute}",
+               "interactive demand not served (diagnosis)", floor="compute"),
+        Output("x_unfinished", ("job",), "{compute} h", "batch work not done (diagnosis)",
+               floor="compute"),
+        Output("p_it", ("site", "time"), "MW", "IT power", role="expression"),
+        Output("p_loss", ("site", "time"), "MW", "electrical losses", role="expression"),
+        Output("p_cool", ("site", "time"), "MW", "cooling electricity", role="expression"),
+        Output("p_facility", ("site", "time"), "MW", "facility power = IT + losses + cooling",
+               role="expression"),
+        Output("demand", ("workload", "time"), "{compute}", "interactive demand", role="input"),
+        Output("serve_eligible", ("workload", "site"), "bool", "eligible sites", role="input"),
+        Output("job_work", ("job",), "{compute} h", "work to complete", role="input"),
+        Output("job_release", ("job",), "period", "first period the job may run", role="input"),
+        Output("job_deadline", ("job",), "period", "end of the job's window (exclusive)",
+               role="input"),
+        Output("job_max_rate", ("job",), "{compute}", "maximum rate", role="input"),
+        Output("run_eligible", ("job", "site"), "bool", "eligible sites", role="input"),
+        Output("blocks", _S, "blocks", "cluster blocks K", role="input"),
+        Output("block_capacity", _S, "{compute}", "compute per block", role="input"),
+        Output("idle_power", _S, "MW", "IT power per block on", role="input"),
+        Output("dynamic_power", _S, "MW/{compute}", "IT power per compute unit", role="input"),
+        Output("startup_cost", _S, "CNY", "cost per block start", role="input"),
+        Output("loss_fraction", _S, "1", "electrical losses per MW IT", role="input"),
+        Output("min_on", _S, "blocks", "blocks always on", role="input"),
+        Output("initial_on", _S, "blocks", "blocks on before the horizon (NaN: free)",
+               role="input"),
+        Output("cop", ("site", "time"), "1", "cooling COP", role="input"),
+    ),
+    build=_build,
+    account=_account,
+    check=_check,
+    derive=_derive,
+)

@@ -1,49 +1,92 @@
-"""Grid supply at each site's node: time-of-use tariff, import limit, emission factor.
+"""Grid supply at each site's node: time-of-use tariff, import limit, emission factors.
 
-Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``injection[s,t]`` and ``intake[s,t]``
-(MW), ``co2[s]`` (tCO2, location-based), ``co2_market[s]`` (tCO2, market-based: the
-residual-mix factor), ``cost`` (CNY).
+Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake`` (MW), ``co2``
+(tCO2/h at the node's location-based factor), ``co2_market`` (tCO2/h at its residual-mix
+factor); cost term ``grid_energy`` (CNY).
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
+import xarray as xr
 
-from ..scenario import Scenario
+from ..checks import Rows, node_series
+from ..component import Account, Component, Context, FamilyBuilder, Output
 
 
-def add_grid(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """Add Block ``m.grid`` with ``p_grid[s,t]`` and the node import limits."""
+def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    sc = ctx.scenario
     c = sc.config
-    T = range(sc.periods)
-    dt = sc.dt
-    b = m.grid = pyo.Block()
-    node_of = {s.name: sc.node_of(s.name) for s in c.sites}
-    tariff = {n.name: sc.profile(n.tariff) for n in c.nodes}
-    factor = {n.name: sc.profile(n.emission_factor) for n in c.nodes}
-    residual = {n.name: sc.residual_factor(n) for n in c.nodes}
+    nodes = [n.name for n in c.nodes]
+    node_pos = {n: i for i, n in enumerate(nodes)}
+    site_node = np.array([node_pos[s.node] for s in c.sites], dtype=np.int64)
+    tariff = np.array([sc.profile(n.tariff) for n in c.nodes]).reshape(len(nodes), ctx.T)
+    factor = np.array([sc.profile(n.emission_factor) for n in c.nodes]).reshape(len(nodes), ctx.T)
+    residual = np.array([sc.residual_factor(n) for n in c.nodes]).reshape(len(nodes), ctx.T)
+    limit = np.array([np.nan if n.import_limit is None else n.import_limit for n in c.nodes])
 
-    b.p_grid = pyo.Var(m.SITE, m.TIME, domain=pyo.NonNegativeReals)
-    limited = [n for n in c.nodes if n.import_limit is not None and sc.sites_at(n.name)]
-    b.LIMITED_NODE = pyo.Set(initialize=[n.name for n in limited], ordered=True)
-    limit = {n.name: n.import_limit for n in limited}
-    b.import_limit = pyo.Constraint(
-        b.LIMITED_NODE,
-        m.TIME,
-        rule=lambda _, n, t: sum(b.p_grid[s, t] for s in sc.sites_at(n)) <= limit[n],
+    fb.input("site_node", np.array([s.node for s in c.sites], dtype=object))
+    fb.input("tariff", tariff)
+    fb.input("emission_factor", factor)
+    fb.input("residual_emission_factor", residual)
+    fb.input("import_limit", limit)
+
+    p = fb.var("p_grid")
+    has_site = np.bincount(site_node, minlength=len(nodes)) > 0
+    limited = ~np.isnan(limit) & has_site
+    imported = p.group(0, site_node, len(nodes))
+    fb.constrain(
+        "import_limit", imported, "<=", np.nan_to_num(limit)[:, None], mask=limited[:, None]
+    )
+    fb.port("power", p.expr())
+    fb.port("intake", p.expr())
+    fb.port("co2", p * factor[site_node])
+    fb.port("co2_market", p * residual[site_node])
+    fb.cost("grid_energy", p * (ctx.dt * tariff[site_node]))
+
+
+def _account(ds: xr.Dataset) -> Account:
+    dt = float(ds.attrs["dt_hours"])
+    p = ds["p_grid"]
+    return Account(
+        flows={
+            "power": p,
+            "intake": p,
+            "co2": p * node_series(ds, "emission_factor"),
+            "co2_market": p * node_series(ds, "residual_emission_factor"),
+        },
+        cost={"grid_energy": float((p * node_series(ds, "tariff")).sum() * dt)},
+        energy={"grid": float(p.sum() * dt)},
     )
 
-    b.injection = b.intake = {(s, t): b.p_grid[s, t] for s in m.SITE for t in T}
-    b.co2 = pyo.Expression(
-        m.SITE,
-        rule=lambda _, s: dt * sum(float(factor[node_of[s].name][t]) * b.p_grid[s, t] for t in T),
-    )
-    b.co2_market = pyo.Expression(
-        m.SITE,
-        rule=lambda _, s: dt * sum(float(residual[node_of[s].name][t]) * b.p_grid[s, t] for t in T),
-    )
-    b.cost_energy = pyo.Expression(
-        expr=dt * sum(float(tariff[node_of[s].name][t]) * b.p_grid[s, t] for s in m.SITE for t in T)
-    )
-    b.cost_terms = {"grid_energy": b.cost_energy}
-    b.cost = pyo.Expression(expr=b.cost_energy)
+
+def _check(ds: xr.Dataset, rows: Rows) -> None:
+    at_node = ds["site_node"] == ds["node"]
+    imported = (ds["p_grid"] * at_node).sum("site")
+    rows.le("grid.import_limit", imported, ds["import_limit"])
+
+
+COMPONENT = Component(
+    name="grid",
+    sections=("nodes",),
+    doc="grid import at each site's node",
+    outputs=(
+        Output("p_grid", ("site", "time"), "MW", "grid import"),
+        Output("site_node", ("site",), "", "grid node of the site", role="input"),
+        Output("tariff", ("node", "time"), "CNY/MWh", "grid energy price", role="input"),
+        Output(
+            "emission_factor", ("node", "time"), "tCO2/MWh", "location-based factor", role="input"
+        ),
+        Output(
+            "residual_emission_factor",
+            ("node", "time"),
+            "tCO2/MWh",
+            "market-based residual-mix factor",
+            role="input",
+        ),
+        Output("import_limit", ("node",), "MW", "import limit (NaN: none)", role="input"),
+    ),
+    build=_build,
+    account=_account,
+    check=_check,
+)

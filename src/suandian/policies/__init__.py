@@ -1,7 +1,12 @@
-"""Policies: targets that constrain only the ledgers."""
+"""Policies: targets and prices that read the ledgers only.
 
-from .carbon import add_carbon_price
-from .green_share import add_green_share
-from .pue_cap import add_pue_cap
+:data:`POLICIES` lists them in build order; each is a :class:`~suandian.component.Component`
+of kind ``policy``.
+"""
 
-__all__ = ["add_carbon_price", "add_green_share", "add_pue_cap"]
+from . import carbon, green_share, pue_cap
+
+#: every policy, in build order
+POLICIES = (green_share.COMPONENT, pue_cap.COMPONENT, carbon.COMPONENT)
+
+__all__ = ["POLICIES"]

@@ -1,33 +1,47 @@
 """Carbon price on location- or market-based emissions.
 
-Math: ``docs/math/carbon.md``. Block ``m.carbon``.
+Math: ``docs/math/carbon.md``. Component ``carbon`` (a policy: reads the ledgers only).
+Location basis: ``price * sum_s co2[s]``. Market basis: ``price * sum_s e_co2_market[s]``
+with ``e_co2_market[s] >= co2_market[s]`` and ``>= 0`` (certificates cannot make a site's
+market-based emissions negative).
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
 
-from ..scenario import Scenario
+from ..component import Component, Context, FamilyBuilder, Output
 
 
-def add_carbon_price(m: pyo.ConcreteModel, sc: Scenario) -> None:
-    """Add Block ``m.carbon``: ``cost = carbon_price * emissions`` of the chosen basis.
-
-    Location basis: ``sum_s ledger.co2[s]``. Market basis: ``sum_s e_co2_market[s]`` with
-    ``e_co2_market[s] >= ledger.co2_market[s]`` and ``>= 0`` (certificates cannot make a
-    site's market-based emissions negative).
-    """
-    policy = sc.config.policies
-    b = m.carbon = pyo.Block()
+def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    policy = ctx.scenario.config.policies
     price = policy.carbon_price
-    market = policy.carbon_basis == "market"
-    b.PRICED = pyo.Set(initialize=list(m.SITE) if price and market else [], ordered=True)
-    b.e_co2_market = pyo.Var(b.PRICED, domain=pyo.NonNegativeReals)
-    b.co2_market_floor = pyo.Constraint(
-        b.PRICED, rule=lambda _, s: b.e_co2_market[s] - m.ledger.co2_market[s] >= 0
-    )
-    if market:
-        b.cost = pyo.Expression(expr=price * sum(b.e_co2_market[s] for s in b.PRICED))
+    fb.attrs.update(carbon_price=price, carbon_basis=policy.carbon_basis)
+    if not price:
+        return
+    led = ctx.ledger
+    if policy.carbon_basis == "market":
+        e = fb.var("e_co2_market")
+        fb.constrain("co2_market_floor", e - led.total("co2_market"), ">=", 0.0)
+        fb.cost("carbon", e * price)
     else:
-        b.cost = pyo.Expression(expr=price * sum(m.ledger.co2[s] for s in m.SITE))
-    b.cost_terms = {"carbon": b.cost} if price else {}
+        fb.cost("carbon", led.total("co2") * price)
+
+
+COMPONENT = Component(
+    name="carbon",
+    sections=("policies.carbon_price", "policies.carbon_basis"),
+    doc="carbon price on emissions",
+    outputs=(
+        Output(
+            "e_co2_market",
+            ("site",),
+            "tCO2",
+            "market-based emissions, floored at 0 (carbon price on market basis)",
+        ),
+    ),
+    build=_build,
+    kind="policy",
+)
+
+_ = np

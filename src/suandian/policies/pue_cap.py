@@ -1,37 +1,74 @@
 """Energy-weighted PUE cap per site over the horizon.
 
-Math: ``docs/math/pue_cap.md``. Block ``m.pue_cap``.
+Math: ``docs/math/pue_cap.md``. Component ``pue_cap`` (a policy: reads the ledgers only).
+A site's own ``pue_cap`` always applies; otherwise the policy's cap, if any.
 """
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import numpy as np
+import xarray as xr
 
-from ..scenario import Scenario
+from ..checks import Rows
+from ..component import Component, Context, FamilyBuilder, Output
 
 
-def add_pue_cap(m: pyo.ConcreteModel, sc: Scenario, shortfall_penalty: float | None) -> None:
-    """Add Block ``m.pue_cap`` with ``pue_max[s]``: facility energy <= cap * IT energy."""
-    b = m.pue_cap = pyo.Block()
-    caps = {s.name: sc.pue_cap(s) for s in sc.config.sites}
-    caps = {s: cap for s, cap in caps.items() if cap is not None}
-    b.CAPPED = pyo.Set(initialize=list(caps), ordered=True)
-    b.cap = caps
-    dc, dt = m.dc, m.dt
-    b.e_excess = pyo.Var(b.CAPPED, domain=pyo.NonNegativeReals)
-    if shortfall_penalty is None:
-        for s in b.CAPPED:
-            b.e_excess[s].fix(0.0)
-    b.pue_max = pyo.Constraint(
-        b.CAPPED,
-        rule=lambda _, s: (
-            dt * sum(dc.p_facility[s, t] for t in m.TIME)
-            - caps[s] * dt * sum(dc.p_it[s, t] for t in m.TIME)
-            - b.e_excess[s]
-            <= 0
-        ),
+def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    sc = ctx.scenario
+    caps = np.array(
+        [np.nan if sc.pue_cap(s) is None else sc.pue_cap(s) for s in sc.config.sites], float
     )
-    penalty = shortfall_penalty or 0.0
-    b.cost_shortfall = pyo.Expression(expr=penalty * sum(b.e_excess[s] for s in b.CAPPED))
-    b.cost = pyo.Expression(expr=b.cost_shortfall)
-    b.cost_terms = {"shortfall_pue": b.cost_shortfall} if shortfall_penalty else {}
+    fb.input("pue_cap", caps)
+    led = ctx.ledger
+    e_fac = led.total("facility")
+    e_it = led.total("it")
+    lhs = e_fac - e_it * np.nan_to_num(caps)
+    penalty = ctx.options.get("shortfall_penalty")
+    capped = ~np.isnan(caps)
+    if penalty is not None:
+        excess = fb.var("e_pue_excess", ub=np.where(capped, np.inf, 0.0))
+        lhs = lhs - excess
+        fb.cost("shortfall_pue", excess * penalty)
+    fb.constrain(
+        "pue_max",
+        lhs,
+        "<=",
+        0.0,
+        mask=capped,
+        dual="shadow_pue",
+        dual_factor=lambda x: -0.01 * e_it.value(x),
+    )
+
+
+def _check(ds: xr.Dataset, rows: Rows) -> None:
+    dt = rows.dt
+    e_it = ds["p_it"].sum("time") * dt
+    e_fac = ds["p_facility"].sum("time") * dt
+    if "e_pue_excess" in ds:
+        e_fac = e_fac - ds["e_pue_excess"]
+    cap = ds["pue_cap"]
+    pue = (e_fac / e_it.where(e_it > 0)).fillna(np.inf).where(e_fac > 0, 0.0)
+    rows.le("pue_cap.pue_max", e_fac, cap * e_it, value=pue, limit=cap)
+    if "e_pue_excess" in ds:
+        rows.le("pue_cap.e_excess.bounds", ds["e_pue_excess"], xr.where(cap.notnull(), np.nan, 0.0))
+
+
+COMPONENT = Component(
+    name="pue_cap",
+    sections=("policies.pue", "sites.pue_cap"),
+    doc="energy-weighted PUE cap per site",
+    outputs=(
+        Output("pue_cap", ("site",), "1", "PUE cap (NaN: none)", role="input"),
+        Output("e_pue_excess", ("site",), "MWh", "facility energy above the cap (diagnosis)"),
+        Output(
+            "shadow_pue",
+            ("site",),
+            "CNY/0.01",
+            "saving from a cap 0.01 higher (dual of pue_max times -0.01 x IT energy)",
+            role="dual",
+        ),
+    ),
+    build=_build,
+    check=_check,
+    kind="policy",
+)

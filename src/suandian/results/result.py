@@ -7,7 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import numpy as np
+import pandas as pd
 import xarray as xr
 
 from . import io
@@ -16,8 +17,8 @@ from .extract import build_dataset, empty_dataset
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
-    from ..solver import SolveInfo
-    from .certifier import Violation
+    from ..checks import Violation
+    from ..highs import SolveInfo
     from .diagnosis import Diagnosis
 
 
@@ -40,7 +41,7 @@ class Result:
         self.diagnosis = diagnosis
 
     @classmethod
-    def from_model(cls, model: pyo.ConcreteModel, info: SolveInfo) -> Result:
+    def from_model(cls, model, info: SolveInfo) -> Result:
         """Build a Result from a solved model."""
         ds = build_dataset(model)
         ds.attrs.update(_info_attrs(info))
@@ -87,8 +88,18 @@ class Result:
         if not self.has_plan:
             return {}
         out = books(self.ds)
-        out["shadow_prices"] = {k: v for k, v in self.ds.attrs.items() if k.startswith("shadow_")}
+        out["shadow_prices"] = shadow_prices(self.ds)
         return out
+
+    def kpi_frame(self) -> pd.DataFrame:
+        """The KPIs as a tidy table: columns ``kpi``, ``key`` (site, term, ...) and ``value``."""
+        rows = []
+        for kpi, value in self.kpis.items():
+            if isinstance(value, dict):
+                rows += [(kpi, str(k), float(v)) for k, v in value.items()]
+            else:
+                rows.append((kpi, "", float(value)))
+        return pd.DataFrame(rows, columns=["kpi", "key", "value"])
 
     @property
     def costs(self) -> dict[str, float]:
@@ -142,10 +153,51 @@ class Result:
         return summary(self)
 
 
-def read_result(path: str | Path) -> xr.Dataset:
-    """Read a saved result Dataset (``result.nc`` or the directory holding it)."""
+def read_result(path: str | Path) -> Result:
+    """Read a saved result (``result.nc`` or the directory holding it) as a :class:`Result`.
+
+    The solver report is rebuilt from the Dataset's attributes (timings and size come from
+    ``kpis.json`` when it sits beside the file); a re-read Result certifies identically.
+    """
+    import json
+
+    from ..highs import SolveInfo
+
     path = Path(path)
-    return io.read_netcdf(path / "result.nc" if path.is_dir() else path)
+    file = path / "result.nc" if path.is_dir() else path
+    ds = io.read_netcdf(file)
+    report = file.parent / "kpis.json"
+    solver = {}
+    if report.is_file():
+        solver = json.loads(report.read_text(encoding="utf-8")).get("solver", {})
+    a = ds.attrs
+    info = SolveInfo(
+        status=str(a.get("status", "")),
+        highs_status=str(a.get("highs_status", "")),
+        objective=float(a.get("objective", np.nan)),
+        bound=float(a.get("best_bound", np.nan)),
+        mip_gap=float(a.get("mip_gap", np.nan)),
+        has_solution="p_grid" in ds,
+        timings=solver.get("timings", {}),
+        size=solver.get("size", {}),
+    )
+    return Result(ds, info)
+
+
+def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
+    """Scalar shadow prices by name (from the Dataset's ``dual`` variables of policies)."""
+    out: dict[str, float] = {}
+    units = {"shadow_green_share": "cny_per_mwh", "shadow_green_share_point": "cny_per_point",
+             "shadow_pue": "cny_per_0.01"}
+    for name, unit in units.items():
+        if name not in ds:
+            continue
+        da = ds[name]
+        for label in da[da.dims[0]].values:
+            value = float(da.sel({da.dims[0]: label}))
+            if not np.isnan(value):
+                out[f"{name}_{label}_{unit}"] = value
+    return out
 
 
 def _info_attrs(info: SolveInfo) -> dict:

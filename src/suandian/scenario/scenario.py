@@ -145,10 +145,11 @@ class Scenario:
         return next(n for n in self.config.nodes if n.name == name)
 
     def pue_cap(self, site: schema.Site) -> float | None:
-        """PUE cap of a site (its own, else the policy's), or None when no cap applies."""
-        if self.config.policies.pue is None:
-            return None
-        return site.pue_cap if site.pue_cap is not None else self.config.policies.pue.cap
+        """PUE cap of a site: its own if given (always applies), else the policy's, else None."""
+        if site.pue_cap is not None:
+            return site.pue_cap
+        policy = self.config.policies.pue
+        return None if policy is None else policy.cap
 
     # ------------------------------------------------------------ checks
     def check(self) -> list[Problem]:

@@ -1,0 +1,198 @@
+"""Row tests over a result Dataset: the certifier's vocabulary, shared by every component.
+
+A component's ``check(ds, rows)`` states its rows with :meth:`Rows.le`, :meth:`Rows.ge`,
+:meth:`Rows.eq` and :meth:`Rows.zero_outside`; a row is violated when it misses by more than
+``tol * max(floor, |scale|)`` (see :mod:`suandian.results.certifier`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+#: order of dimensions in ``Violation.where``
+DIM_ORDER = (
+    "scope",
+    "workload",
+    "job",
+    "run",
+    "corridor",
+    "contract",
+    "renewable",
+    "storage",
+    "node",
+    "site",
+    "time",
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One violated row of a check.
+
+    Attributes
+    ----------
+    check : str
+        The constraint family, named like the model component (``ledger.balance``).
+    where : str
+        The index of the row, e.g. ``site=cq_dc time=2026-07-15 10:15`` (``all`` for a
+        scalar row).
+    value : float
+        The recomputed left-hand side (for a share or PUE row: the share or PUE achieved).
+    limit : float
+        The right-hand side it had to meet.
+    """
+
+    check: str
+    where: str
+    value: float
+    limit: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.check} at {self.where}: {self.value:.10g} against {self.limit:.10g} "
+            f"(off by {self.value - self.limit:+.3g})"
+        )
+
+
+def normalise(ds: xr.Dataset) -> xr.Dataset:
+    """Undo netCDF round-trip effects on flags (stored as integers) so they mask as bool."""
+    flags = {
+        name: ds[name].astype(bool)
+        for name in ds.data_vars
+        if ds[name].attrs.get("units") == "bool" and ds[name].dtype != bool
+    }
+    return ds.assign(flags) if flags else ds
+
+
+def _da(x) -> xr.DataArray:
+    return x if isinstance(x, xr.DataArray) else xr.DataArray(x)
+
+
+def _label(dim: str, value) -> str:
+    if dim == "time":
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def attr(ds: xr.Dataset, name: str) -> float:
+    value = ds.attrs.get(name)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+class Rows:
+    """Holds the Dataset, the tolerance and the violations found so far."""
+
+    def __init__(self, ds: xr.Dataset, tol: float):
+        self.ds = ds
+        self.tol = float(tol)
+        self.dt = float(ds.attrs["dt_hours"])
+        self.out: list[Violation] = []
+        caps = ds["block_capacity"].values if "block_capacity" in ds else np.zeros(0)
+        #: compute rows are measured in blocks (the model's scaling): their absolute floor
+        self.cs = float(caps.max()) if caps.size else 1.0
+        #: the books of :func:`suandian.results.accounting.books`, set by the certifier
+        self.books: dict = {}
+        #: each component's :class:`~suandian.component.Account`, set by the certifier
+        self.accounts: dict = {}
+
+    def time_index(self) -> xr.DataArray:
+        """Period numbers 0..T-1 along ``time``."""
+        ds = self.ds
+        return xr.DataArray(np.arange(ds.sizes["time"]), dims="time", coords={"time": ds["time"]})
+
+    # ------------------------------------------------------------- row tests
+    def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
+        bad, value, limit = xr.broadcast(bad, _da(value), _da(limit))
+        order = [d for d in DIM_ORDER if d in bad.dims]
+        order += [d for d in bad.dims if d not in order]
+        bad, value, limit = (a.transpose(*order) for a in (bad, value, limit))
+        mask = np.asarray(bad.values, dtype=bool)
+        for ix in np.argwhere(mask):
+            where = (
+                " ".join(
+                    f"{d}={_label(d, bad[d].values[i])}" for d, i in zip(order, ix, strict=True)
+                )
+                or "all"
+            )
+            key = tuple(ix)
+            self.out.append(
+                Violation(check, where, float(value.values[key]), float(limit.values[key]))
+            )
+
+    def _row(self, check, sense, lhs, rhs, scale, floor, value, limit) -> None:
+        """Flag rows ``lhs <sense> rhs`` missed by more than ``tol * max(floor, |scale|)``.
+
+        One alignment, then plain numpy; a NaN ``rhs`` means no limit, a NaN ``lhs`` fails.
+        """
+        lhs, rhs = _da(lhs), _da(rhs)
+        arrays = xr.broadcast(lhs, rhs, _da(rhs if scale is None else scale))
+        left, right, size = (np.asarray(a.values, dtype=float) for a in arrays)
+        thr = self.tol * np.maximum(floor, np.abs(size))
+        with np.errstate(invalid="ignore"):
+            if sense == "<=":
+                ok = left - right <= thr
+            elif sense == ">=":
+                ok = right - left <= thr
+            else:
+                ok = np.abs(left - right) <= thr
+        bad = ~np.isnan(right) & ~ok
+        if bad.any():
+            self._flag(
+                check,
+                arrays[0].copy(data=bad),
+                lhs if value is None else value,
+                rhs if limit is None else limit,
+            )
+
+    def le(self, check, lhs, rhs, scale=None, floor=1.0, value=None, limit=None) -> None:
+        """Flag ``lhs <= rhs`` rows missed by more than the tolerance (NaN rhs: no limit)."""
+        self._row(check, "<=", lhs, rhs, scale, floor, value, limit)
+
+    def ge(self, check, lhs, rhs, scale=None, floor=1.0, value=None, limit=None) -> None:
+        """Flag ``lhs >= rhs`` rows missed by more than the tolerance (NaN rhs: no limit)."""
+        self._row(check, ">=", lhs, rhs, scale, floor, value, limit)
+
+    def eq(self, check, lhs, rhs, scale=None, floor=1.0) -> None:
+        """Flag ``lhs == rhs`` rows missed by more than the tolerance."""
+        self._row(check, "==", lhs, rhs, scale, floor, None, None)
+
+    def zero_outside(self, check, x, allowed, floor=1.0) -> None:
+        """Flag non-zero values of ``x`` where ``allowed`` is False (outside the index set)."""
+        x = _da(x)
+        bad = ~_da(allowed) & ~(np.abs(x) <= self.tol * floor)
+        self._flag(check, bad, x, 0.0)
+
+
+
+# ------------------------------------------------------------ Dataset-side helpers
+def node_series(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """A node input (node, time) mapped to each site -> (site, time)."""
+    return ds[name].sel(node=ds["site_node"]).drop_vars("node")
+
+
+def by_site(da: xr.DataArray, site_of: xr.DataArray, sites: xr.DataArray) -> xr.DataArray:
+    """Sum an (asset, time) array over the assets of each site -> (site, time)."""
+    dim = da.dims[0]
+    if not da.sizes[dim]:
+        rest = [d for d in da.dims if d != dim]
+        shape = [len(sites)] + [da.sizes[d] for d in rest]
+        coords = {"site": sites, **{d: da[d] for d in rest if d in da.coords}}
+        return xr.DataArray(np.zeros(shape), dims=["site", *rest], coords=coords)
+    onehot = (site_of == sites).astype(float)  # (asset, site)
+    return xr.dot(da, onehot, dim=dim).transpose("site", ...)
+
+
+def site_time_zeros(ds: xr.Dataset) -> xr.DataArray:
+    """Zeros over (site, time)."""
+    return xr.DataArray(
+        np.zeros((ds.sizes["site"], ds.sizes["time"])),
+        dims=("site", "time"),
+        coords={"site": ds["site"], "time": ds["time"]},
+    )

@@ -1,0 +1,387 @@
+"""The only module that talks to HiGHS: hand-over, run, solution and duals.
+
+Route: the model's standard-form arrays (:meth:`suandian.linear.LinearModel.arrays`), plus
+any Pyomo constraints a user added (compiled with Pyomo's ``LinearStandardFormCompiler`` and
+mapped to the same columns), go to HiGHS in one ``passModel``. Integer columns whose bounds
+are equal are passed as continuous, so a model whose integers are all fixed is an LP.
+
+Shadow prices come from one well-posed LP: after a MIP, a fresh HiGHS instance receives the
+same arrays with every integer column fixed at its value and passed as continuous, and
+solves it from scratch (with presolve). The row duals are kept as a vector; extraction
+reads them by the row indices recorded at build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+
+from .pyomo_bridge import column_of, family_vardata
+
+log = logging.getLogger("suandian")
+
+
+@dataclass
+class SolveOptions:
+    """Options of :func:`suandian.solve`.
+
+    Attributes
+    ----------
+    mip_rel_gap : float
+        Relative MIP gap at which HiGHS stops (0.001 = 0.1 %).
+    time_limit : float
+        Seconds for the whole solve: the MIP, the shadow-price LP and, for an infeasible
+        scenario, the diagnosis re-solves share it. At the limit the best plan found is
+        returned with its gap.
+    threads : int, optional
+        HiGHS threads (default: HiGHS's choice). Use 1 inside parallel sweeps.
+    duals : bool
+        Solve the LP with integers fixed to report shadow prices.
+    diagnose : bool
+        On infeasibility, re-solve with priced slacks and report what binds.
+    log : bool
+        Print the HiGHS log (banner and iterations) to the console.
+    progress : bool
+        Report incumbent, bound, gap and elapsed time through the ``suandian`` logger
+        (INFO) while a MIP runs longer than a second.
+    highs_options : dict
+        Any other HiGHS option, passed through by name.
+    """
+
+    mip_rel_gap: float = 1e-3
+    time_limit: float = 60.0
+    threads: int | None = None
+    duals: bool = True
+    diagnose: bool = True
+    log: bool = False
+    progress: bool = True
+    highs_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (np.isfinite(self.mip_rel_gap) and self.mip_rel_gap >= 0):
+            problems.append(f"mip_rel_gap={self.mip_rel_gap!r}: use a number >= 0, e.g. 0.001")
+        if not (self.time_limit > 0):  # NaN fails too
+            problems.append(f"time_limit={self.time_limit!r}: use seconds > 0 (inf for none)")
+        if self.threads is not None and int(self.threads) < 0:
+            problems.append(f"threads={self.threads!r}: use a count >= 0 (0: HiGHS's choice)")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+@dataclass
+class SolveInfo:
+    """What the solver reported.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal`` (within the MIP gap), ``time_limit`` (the best plan found by the time
+        limit, with its gap), ``limit_reached`` (another HiGHS limit stopped the search with a
+        plan), ``infeasible``, ``unbounded``, ``no_solution`` (a limit hit before any plan)
+        or ``error``.
+    highs_status : str
+        HiGHS's own model status text.
+    objective : float
+        Objective of the plan returned (CNY), NaN without a plan.
+    bound : float
+        Best lower bound (CNY).
+    mip_gap : float
+        Relative gap of the plan returned (0 for an LP).
+    has_solution : bool
+        Whether a plan (feasible point) is available.
+    timings : dict
+        Seconds for ``build``, ``handover`` (arrays + user rows + passModel), ``solve``
+        (HiGHS run), ``duals`` (the fixed-integer LP), ``extract`` and, for an infeasible
+        scenario, ``diagnosis``.
+    size : dict
+        Columns, rows, nonzeros and integer columns handed to HiGHS.
+    """
+
+    status: str
+    highs_status: str
+    objective: float
+    bound: float
+    mip_gap: float
+    has_solution: bool
+    timings: dict[str, float]
+    size: dict[str, int]
+
+
+@dataclass
+class HandOver:
+    """The arrays passed to HiGHS and what maps them back to the model."""
+
+    c: np.ndarray
+    offset: float
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    A: sp.csc_array
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    user_rows: list = field(default_factory=list)  # (pyomo constraint, global row)
+    user_cols: list = field(default_factory=list)  # (pyomo vardata, global column)
+
+
+def hand_over(model) -> HandOver:
+    """Assemble the model's arrays and the user's Pyomo constraints into one standard form."""
+    c, offset, lb, ub, integer, A, lo, hi = model.lm.arrays()
+    # bounds and fixes a user set on family variables through Pyomo
+    for vardata, col in family_vardata(model):
+        if vardata.fixed:
+            lb[col] = ub[col] = float(vardata.value)
+            continue
+        if vardata.lb is not None:
+            lb[col] = max(lb[col], float(vardata.lb))
+        if vardata.ub is not None:
+            ub[col] = min(ub[col], float(vardata.ub))
+    ho = HandOver(c, offset, lb, ub, integer, A, lo, hi)
+    if next(model.component_data_objects(pyo.Objective, active=True), None) is not None:
+        raise ValueError(
+            "the model has a Pyomo Objective; suandian's objective is the sum of its cost "
+            "terms — deactivate it and express the cost as a constraint-linked variable"
+        )
+    if next(model.component_data_objects(pyo.Constraint, active=True), None) is None:
+        return ho
+    _add_user_rows(model, ho)
+    return ho
+
+
+def _add_user_rows(model, ho: HandOver) -> None:
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    n = len(ho.lb)
+    mapping = np.empty(len(repn.columns), dtype=np.int64)
+    extra_lb, extra_ub, extra_int = [], [], []
+    for j, vardata in enumerate(repn.columns):
+        col = column_of(model, vardata)
+        if col is None:  # a variable of the user's own: a new column
+            col = n + len(extra_lb)
+            lo, up = vardata.bounds
+            extra_lb.append(-np.inf if lo is None else lo)
+            extra_ub.append(np.inf if up is None else up)
+            extra_int.append(vardata.is_integer())
+            ho.user_cols.append((vardata, col))
+        mapping[j] = col
+    n_new = n + len(extra_lb)
+    if extra_lb:
+        ho.lb = np.concatenate((ho.lb, extra_lb))
+        ho.ub = np.concatenate((ho.ub, extra_ub))
+        ho.integer = np.concatenate((ho.integer, np.array(extra_int, bool)))
+        ho.c = np.concatenate((ho.c, np.zeros(len(extra_lb))))
+    U = repn.A.tocoo()
+    user = sp.csc_array(
+        (U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new)
+    )
+    base = ho.A
+    if extra_lb:  # widen the family rows by the new (empty) columns
+        pad = np.full(len(extra_lb), ho.A.indptr[-1])
+        base = sp.csc_array(
+            (ho.A.data, ho.A.indices, np.concatenate((ho.A.indptr, pad))),
+            shape=(ho.A.shape[0], n_new),
+        )
+    first = base.shape[0]
+    ho.A = sp.vstack([base, user], format="csc")
+    kinds = np.array([r[1] for r in repn.rows], dtype=np.int8)
+    rhs = np.asarray(repn.rhs, dtype=float)
+    ho.row_lo = np.concatenate((ho.row_lo, np.where(kinds == 1, -np.inf, rhs)))
+    ho.row_hi = np.concatenate((ho.row_hi, np.where(kinds == -1, np.inf, rhs)))
+    ho.user_rows = [(r.constraint, first + i) for i, r in enumerate(repn.rows)]
+
+
+def _highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.HighsLp:
+    lp = highspy.HighsLp()
+    n = len(ho.lb)
+    lp.num_col_ = n
+    lp.num_row_ = ho.A.shape[0]
+    lp.col_cost_ = ho.c
+    lp.offset_ = float(ho.offset)
+    lp.col_lower_ = ho.lb if lb is None else lb
+    lp.col_upper_ = ho.ub if ub is None else ub
+    lp.row_lower_ = ho.row_lo
+    lp.row_upper_ = ho.row_hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = ho.A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = ho.A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = ho.A.data.astype(float)
+    if integer.any():
+        kinds = np.where(
+            integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        )
+        lp.integrality_ = list(kinds)
+    return lp
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A Highs instance, its once-per-process banner kept off stdout."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real stdout (some notebooks)
+        return highspy.Highs()
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(null)
+        os.close(saved)
+
+
+def _new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
+    h = highspy.Highs() if opts.log else _quiet_highs()
+    h.setOptionValue("output_flag", bool(opts.log))
+    h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
+    h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    if opts.threads is not None:
+        h.setOptionValue("threads", int(opts.threads))
+    for name, value in opts.highs_options.items():
+        if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS option {name}={value!r} was refused; check its name and type")
+    return h
+
+
+def _progress(h: highspy.Highs) -> None:
+    state = {"next": 1.0}
+
+    def report(event) -> None:
+        d = event.data_out
+        if d.running_time < state["next"]:
+            return
+        state["next"] = d.running_time + 2.0
+        log.info(
+            "MIP %6.1f s  incumbent %s  bound %.6g  gap %s  nodes %d",
+            d.running_time,
+            f"{d.objective_function_value:.6g}" if np.isfinite(d.mip_primal_bound) else "none",
+            d.mip_dual_bound,
+            f"{d.mip_gap:.3%}" if np.isfinite(d.mip_gap) else "-",
+            d.mip_node_count,
+        )
+
+    def improved(event) -> None:
+        d = event.data_out
+        log.info(
+            "MIP %6.1f s  new plan %.6g  bound %.6g  gap %.3f%%",
+            d.running_time,
+            d.objective_function_value,
+            d.mip_dual_bound,
+            100 * d.mip_gap if np.isfinite(d.mip_gap) else float("nan"),
+        )
+
+    h.cbMipInterrupt.subscribe(report)
+    h.cbMipImprovingSolution.subscribe(improved)
+
+
+def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None):
+    """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
+
+    ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
+    Returns a :class:`SolveInfo`; on success ``model.solution`` and ``model.duals`` hold the
+    column values and row duals (NaN where unavailable).
+    """
+    limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
+    start = time.perf_counter()
+    ho = hand_over(model)
+    fixed = ho.integer & (ho.lb == ho.ub)
+    integer = ho.integer & ~fixed
+    h = _new_highs(opts, limit)
+    if opts.progress and integer.any():
+        _progress(h)
+    h.passModel(_highs_lp(ho, integer))
+    timings["handover"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    h.run()
+    timings["solve"] = time.perf_counter() - start
+    status = h.getModelStatus()
+    hinfo = h.getInfo()
+    has_solution = hinfo.primal_solution_status == 2 and len(ho.lb) > 0
+    size = {
+        "columns": len(ho.lb),
+        "rows": int(ho.A.shape[0]),
+        "nonzeros": int(ho.A.nnz),
+        "integer_columns": int(integer.sum()),
+    }
+    kind = _status_kind(status, has_solution)
+    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+    if integer.any():
+        bound = float(hinfo.mip_dual_bound)
+        gap = float(hinfo.mip_gap) if has_solution else float("nan")
+    else:
+        bound, gap = objective, 0.0
+    info = SolveInfo(kind, h.modelStatusToString(status), objective, bound, gap, has_solution,
+                     timings, size)
+    log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
+    if not has_solution:
+        return info
+    x = np.asarray(h.getSolution().col_value)
+    model.solution = x
+    model.duals = None
+    if opts.duals:
+        start = time.perf_counter()
+        left = limit - timings["solve"]
+        model.duals = _duals(h, ho, x, integer, opts, left)
+        timings["duals"] = time.perf_counter() - start
+    _load_back(model, ho, x, model.duals)
+    return info
+
+
+def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.ndarray | None:
+    """Row duals: from the LP itself, or from the LP with the integers fixed (fresh HiGHS)."""
+    if integer.any():
+        lb, ub = ho.lb.copy(), ho.ub.copy()
+        lb[integer] = ub[integer] = np.round(x[integer])
+        h = _new_highs(opts, max(left, 1.0))
+        h.passModel(_highs_lp(ho, np.zeros(len(lb), bool), lb, ub))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            log.warning("shadow prices unavailable: the fixed-integer LP ended %s",
+                        h.modelStatusToString(h.getModelStatus()))
+            return None
+    solution = h.getSolution()
+    if not solution.dual_valid:
+        return None
+    return np.asarray(solution.row_dual)
+
+
+def _load_back(model, ho: HandOver, x, y) -> None:
+    """Values into every Pyomo variable that exists; user-row duals into ``model.dual``."""
+    for vardata, col in family_vardata(model):
+        vardata.set_value(float(x[col]), skip_validation=True)
+    for vardata, col in ho.user_cols:
+        vardata.set_value(float(x[col]), skip_validation=True)
+    if y is None or not ho.user_rows:
+        return
+    if not hasattr(model, "dual"):
+        model.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    dual = model.dual
+    dual.clear()
+    for con, row in ho.user_rows:
+        dual[con] = dual.get(con, 0.0) + float(y[row])
+
+
+def _status_kind(status, has_solution: bool) -> str:
+    s = highspy.HighsModelStatus
+    if status == s.kOptimal:
+        return "optimal"
+    if status in (s.kInfeasible, s.kUnboundedOrInfeasible):
+        return "infeasible"
+    if status == s.kUnbounded:
+        return "unbounded"
+    if has_solution and status == s.kTimeLimit:
+        return "time_limit"
+    if has_solution and status in (s.kIterationLimit, s.kInterrupt, s.kSolutionLimit):
+        return "limit_reached"
+    return "no_solution" if status in (s.kTimeLimit, s.kInterrupt) else "error"

@@ -1,0 +1,440 @@
+"""A small vectorised linear-model layer: named variable and constraint arrays over numpy.
+
+Every component family writes its variables and constraints here as whole arrays (indexed
+by site x period, asset x period, ...), not one Pyomo object per index. The model is kept in
+standard form — columns with bounds and integrality, rows as COO triplets with a sense and a
+right-hand side — so the hand-over to HiGHS is one ``passModel`` of arrays, and results are
+read straight from the solution and dual vectors by the column and row indices recorded
+here. Pyomo stays the extension layer: :mod:`suandian.pyomo_bridge` exposes every variable
+array as a Pyomo ``Var`` (created lazily, index by index) so users can add Pyomo constraints.
+
+Why not Pyomo components for the families: measured on this project (docs/solver.md,
+``benchmarks/``), the Pyomo build plus standard-form compile of an 8,760 h x 10-site model took
+22 s against well under 1 s for the same rows assembled here; Pyomo's templatized
+constraints only halve the build (``../shared/reference/pyomo-highs-performance.md`` §3).
+
+Classes
+-------
+Var
+    A named array of columns (``cols``: column index per cell, -1 where the cell has none).
+Expr
+    A linear expression per cell of an array shape: COO entries ``(row, col, val)`` plus a
+    constant per cell. Arithmetic (``+``, ``-``, ``*`` by arrays), ``sum`` over an axis,
+    ``shift`` along an axis and ``group`` of an axis into labels are vectorised.
+LinearModel
+    Columns, constraint blocks and the objective; assembles the CSC matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+INF = np.inf
+
+
+def _as_index(shape: tuple[int, ...]) -> np.ndarray:
+    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
+
+
+class Expr:
+    """A linear expression for every cell of an array of shape ``shape``.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        Shape of the cell array (``()`` for a scalar).
+    row : numpy.ndarray
+        Flat cell index of each entry (int64).
+    col : numpy.ndarray
+        Column of each entry (int64).
+    val : numpy.ndarray
+        Coefficient of each entry (float).
+    const : numpy.ndarray
+        Constant term per cell, of shape ``shape``.
+    """
+
+    __slots__ = ("shape", "row", "col", "val", "const")
+
+    def __init__(self, shape, row, col, val, const=None):
+        self.shape = tuple(int(n) for n in shape)
+        self.row = np.asarray(row, dtype=np.int64)
+        self.col = np.asarray(col, dtype=np.int64)
+        self.val = np.asarray(val, dtype=float)
+        self.const = (
+            np.zeros(self.shape) if const is None else np.broadcast_to(const, self.shape).copy()
+        )
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def zeros(cls, shape) -> Expr:
+        """The expression 0 in every cell."""
+        empty = np.empty(0, dtype=np.int64)
+        return cls(shape, empty, empty, np.empty(0))
+
+    @classmethod
+    def constant(cls, value, shape) -> Expr:
+        """A constant (array) expression."""
+        e = cls.zeros(shape)
+        e.const = np.broadcast_to(np.asarray(value, dtype=float), e.shape).copy()
+        return e
+
+    @classmethod
+    def cells(cls, shape, cell, col, val=1.0) -> Expr:
+        """Entries ``val * x[col]`` added to cells ``cell`` (flat or a tuple of index arrays)."""
+        if isinstance(cell, tuple):
+            cell = np.ravel_multi_index(cell, shape) if len(shape) else np.zeros_like(col)
+        cell = np.asarray(cell, dtype=np.int64)
+        col = np.asarray(col, dtype=np.int64)
+        val = np.broadcast_to(np.asarray(val, dtype=float), col.shape)
+        keep = col >= 0
+        return cls(shape, cell[keep], col[keep], val[keep])
+
+    # -------------------------------------------------------------- arithmetic
+    def copy(self) -> Expr:
+        """An independent copy."""
+        return Expr(self.shape, self.row.copy(), self.col.copy(), self.val.copy(), self.const)
+
+    def _coerce(self, other) -> Expr:
+        if isinstance(other, Expr):
+            return other
+        if isinstance(other, Var):
+            return other.expr()
+        return Expr.constant(other, self.shape)
+
+    def __add__(self, other) -> Expr:
+        other = self._coerce(other)
+        if other.shape != self.shape:
+            if other.shape == () and not len(other.row):
+                return Expr(self.shape, self.row, self.col, self.val, self.const + other.const)
+            raise ValueError(f"cannot add expressions of shapes {self.shape} and {other.shape}")
+        return Expr(
+            self.shape,
+            np.concatenate((self.row, other.row)),
+            np.concatenate((self.col, other.col)),
+            np.concatenate((self.val, other.val)),
+            self.const + other.const,
+        )
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Expr:
+        return Expr(self.shape, self.row, self.col, -self.val, -self.const)
+
+    def __sub__(self, other) -> Expr:
+        return self + (-self._coerce(other))
+
+    def __rsub__(self, other) -> Expr:
+        return (-self) + other
+
+    def __mul__(self, factor) -> Expr:
+        a = np.asarray(factor, dtype=float)
+        if a.ndim == 0:
+            return Expr(self.shape, self.row, self.col, self.val * float(a), self.const * float(a))
+        a = np.broadcast_to(a, self.shape)
+        return Expr(self.shape, self.row, self.col, self.val * a.ravel()[self.row], self.const * a)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, factor) -> Expr:
+        return self * (1.0 / np.asarray(factor, dtype=float))
+
+    # ----------------------------------------------------------------- reshaping
+    def sum(self, axis: int | tuple[int, ...] | None = None) -> Expr:
+        """Sum over one or more axes (all axes when ``None``)."""
+        if axis is None:
+            axis = tuple(range(len(self.shape)))
+        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        axes = tuple(a % len(self.shape) for a in axes)
+        keep = [i for i in range(len(self.shape)) if i not in axes]
+        shape = tuple(self.shape[i] for i in keep)
+        if not len(self.row):
+            row = self.row
+        else:
+            idx = np.unravel_index(self.row, self.shape)
+            row = (
+                np.ravel_multi_index(tuple(idx[i] for i in keep), shape)
+                if keep
+                else np.zeros_like(self.row)
+            )
+        return Expr(shape, row, self.col, self.val, self.const.sum(axis=axes))
+
+    def shift(self, axis: int, by: int = 1) -> Expr:
+        """Cell ``i`` takes the value of cell ``i - by`` along ``axis``; cells shifted in are 0.
+
+        ``e.shift(1)`` on a (site, time) array is the previous period's expression.
+        """
+        n = self.shape[axis]
+        idx = list(np.unravel_index(self.row, self.shape))
+        idx[axis] = idx[axis] + by
+        keep = (idx[axis] >= 0) & (idx[axis] < n)
+        row = np.ravel_multi_index(tuple(i[keep] for i in idx), self.shape)
+        const = np.roll(self.const, by, axis=axis)
+        sl = [slice(None)] * len(self.shape)
+        sl[axis] = slice(0, by) if by >= 0 else slice(n + by, n)
+        const[tuple(sl)] = 0.0
+        return Expr(self.shape, row, self.col[keep], self.val[keep], const)
+
+    def group(self, axis: int, labels, size: int) -> Expr:
+        """Sum the cells along ``axis`` into ``size`` groups (``labels[i]``: group of ``i``).
+
+        A label of -1 drops the cell. Used e.g. to sum assets into their sites.
+        """
+        labels = np.asarray(labels, dtype=np.int64)
+        shape = list(self.shape)
+        shape[axis] = int(size)
+        shape = tuple(shape)
+        idx = list(np.unravel_index(self.row, self.shape))
+        idx[axis] = labels[idx[axis]]
+        keep = idx[axis] >= 0
+        row = np.ravel_multi_index(tuple(i[keep] for i in idx), shape)
+        const = np.zeros(shape)
+        moved = np.moveaxis(self.const, axis, 0)
+        target = np.moveaxis(const, axis, 0)
+        ok = labels >= 0
+        np.add.at(target, labels[ok], moved[ok])
+        return Expr(shape, row, self.col[keep], self.val[keep], const)
+
+    def expand(self, shape, axis: int) -> Expr:
+        """Insert a new axis at ``axis`` and broadcast to ``shape`` (repeats the entries)."""
+        shape = tuple(int(n) for n in shape)
+        n = shape[axis]
+        idx = list(np.unravel_index(self.row, self.shape))
+        reps = len(self.row)
+        new_idx = [np.repeat(i, n) for i in idx]
+        new_idx.insert(axis, np.tile(np.arange(n), reps))
+        row = np.ravel_multi_index(tuple(new_idx), shape)
+        const = np.broadcast_to(np.expand_dims(self.const, axis), shape)
+        return Expr(shape, row, np.repeat(self.col, n), np.repeat(self.val, n), const)
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """Evaluate at the column values ``x``; returns an array of shape ``shape``."""
+        size = int(np.prod(self.shape, dtype=np.int64))
+        out = np.bincount(self.row, weights=self.val * x[self.col], minlength=size)
+        return out.reshape(self.shape) + self.const
+
+
+@dataclass
+class Var:
+    """A named array of columns.
+
+    Attributes
+    ----------
+    name : str
+        Qualified name, ``block.var`` (e.g. ``grid.p_grid``).
+    cols : numpy.ndarray
+        Column of each cell, -1 where the cell has no column (outside the index set).
+    integer : bool
+        Whether the columns are integer.
+    """
+
+    name: str
+    cols: np.ndarray
+    integer: bool = False
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the cell array."""
+        return self.cols.shape
+
+    def expr(self) -> Expr:
+        """The expression ``1 * x`` in every cell that has a column (0 elsewhere)."""
+        flat = self.cols.ravel()
+        cell = np.flatnonzero(flat >= 0)
+        return Expr(self.shape, cell, flat[cell], np.ones(len(cell)))
+
+    def __add__(self, other) -> Expr:
+        return self.expr() + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> Expr:
+        return self.expr() - other
+
+    def __rsub__(self, other) -> Expr:
+        return other - self.expr()
+
+    def __neg__(self) -> Expr:
+        return -self.expr()
+
+    def __mul__(self, factor) -> Expr:
+        return self.expr() * factor
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, factor) -> Expr:
+        return self.expr() / factor
+
+    def sum(self, axis=None) -> Expr:
+        """Sum over axes (see :meth:`Expr.sum`)."""
+        return self.expr().sum(axis)
+
+    def shift(self, axis: int, by: int = 1) -> Expr:
+        """Previous cells along an axis (see :meth:`Expr.shift`)."""
+        return self.expr().shift(axis, by)
+
+    def group(self, axis: int, labels, size: int) -> Expr:
+        """Sum cells into groups (see :meth:`Expr.group`)."""
+        return self.expr().group(axis, labels, size)
+
+
+@dataclass
+class RowBlock:
+    """A named block of rows ``lower <= A x <= upper``.
+
+    Attributes
+    ----------
+    name : str
+        Qualified name, ``block.constraint``.
+    shape : tuple of int
+        Shape of the cell array the rows are indexed by.
+    rows : numpy.ndarray
+        Global row index per cell (-1 where the cell has no row).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    rows: np.ndarray
+
+
+@dataclass
+class LinearModel:
+    """Columns, rows and objective of a linear (mixed-integer) model in standard form."""
+
+    n_cols: int = 0
+    n_rows: int = 0
+    _lb: list[np.ndarray] = field(default_factory=list)
+    _ub: list[np.ndarray] = field(default_factory=list)
+    _int: list[np.ndarray] = field(default_factory=list)
+    _A: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _rlo: list[np.ndarray] = field(default_factory=list)
+    _rhi: list[np.ndarray] = field(default_factory=list)
+    _cost: list[Expr] = field(default_factory=list)
+    vars: dict[str, Var] = field(default_factory=dict)
+    var_start: list[int] = field(default_factory=list)
+    var_order: list[Var] = field(default_factory=list)
+    rowblocks: dict[str, RowBlock] = field(default_factory=dict)
+
+    # --------------------------------------------------------------- columns
+    def add_var(
+        self,
+        name: str,
+        shape,
+        lb=0.0,
+        ub=INF,
+        integer: bool = False,
+        mask=None,
+    ) -> Var:
+        """Add a column per cell of ``shape`` (only where ``mask`` is true).
+
+        Parameters
+        ----------
+        name : str
+            Qualified name, ``block.var``.
+        shape : tuple of int
+            Cell array shape.
+        lb, ub : float or array
+            Bounds, broadcast to ``shape`` (``numpy.inf`` for none).
+        integer : bool
+            Integer columns.
+        mask : array of bool, optional
+            Cells that get a column.
+        """
+        if name in self.vars:
+            raise ValueError(f"variable {name!r} is declared twice")
+        shape = tuple(int(n) for n in shape)
+        keep = np.ones(shape, bool) if mask is None else np.broadcast_to(mask, shape)
+        n = int(keep.sum())
+        cols = np.full(shape, -1, dtype=np.int64)
+        cols[keep] = np.arange(self.n_cols, self.n_cols + n)
+        self._lb.append(np.broadcast_to(np.asarray(lb, float), shape)[keep].astype(float))
+        self._ub.append(np.broadcast_to(np.asarray(ub, float), shape)[keep].astype(float))
+        self._int.append(np.full(n, bool(integer)))
+        var = Var(name, cols, integer)
+        self.vars[name] = var
+        self.var_start.append(self.n_cols)
+        self.var_order.append(var)
+        self.n_cols += n
+        return var
+
+    # ------------------------------------------------------------------ rows
+    def add_rows(self, name: str, lhs: Expr, sense: str, rhs=0.0, mask=None) -> RowBlock:
+        """Add ``lhs <sense> rhs`` for every cell (only where ``mask`` is true).
+
+        ``sense`` is ``"<="``, ``">="`` or ``"=="``; ``rhs`` may be an array or an
+        :class:`Expr` (moved to the left). The constant of ``lhs`` moves to the right.
+        """
+        if name in self.rowblocks:
+            raise ValueError(f"constraint {name!r} is declared twice")
+        if isinstance(rhs, Expr | Var):
+            lhs = lhs - rhs
+            rhs = 0.0
+        if isinstance(lhs, Var):
+            lhs = lhs.expr()
+        shape = lhs.shape
+        bound = np.broadcast_to(np.asarray(rhs, float), shape) - lhs.const
+        keep = np.ones(shape, bool) if mask is None else np.broadcast_to(mask, shape)
+        flat_keep = keep.ravel()
+        n = int(flat_keep.sum())
+        rows = np.full(shape, -1, dtype=np.int64)
+        rows[keep] = np.arange(self.n_rows, self.n_rows + n)
+        flat_rows = rows.ravel()
+        sel = flat_keep[lhs.row] if len(lhs.row) else np.zeros(0, bool)
+        self._A.append((flat_rows[lhs.row[sel]], lhs.col[sel], lhs.val[sel]))
+        b = bound[keep].astype(float)
+        if sense == "<=":
+            lo, hi = np.full(n, -INF), b
+        elif sense == ">=":
+            lo, hi = b, np.full(n, INF)
+        elif sense == "==":
+            lo, hi = b, b.copy()
+        else:
+            raise ValueError(f"sense must be '<=', '>=' or '==', not {sense!r}")
+        self._rlo.append(lo)
+        self._rhi.append(hi)
+        block = RowBlock(name, shape, rows)
+        self.rowblocks[name] = block
+        self.n_rows += n
+        return block
+
+    # ------------------------------------------------------------- objective
+    def add_cost(self, expr: Expr) -> None:
+        """Add a term (any shape; all cells are summed) to the objective to minimise."""
+        self._cost.append(expr)
+
+    # -------------------------------------------------------------- assembly
+    def arrays(self):
+        """Standard-form arrays: ``(c, offset, lb, ub, integer, A_csc, row_lo, row_hi)``."""
+        n = self.n_cols
+        cat = np.concatenate
+        lb = cat(self._lb) if self._lb else np.zeros(0)
+        ub = cat(self._ub) if self._ub else np.zeros(0)
+        integer = cat(self._int) if self._int else np.zeros(0, bool)
+        c = np.zeros(n)
+        offset = 0.0
+        for e in self._cost:
+            if len(e.col):
+                c += np.bincount(e.col, weights=e.val, minlength=n)
+            offset += float(e.const.sum())
+        if self._A:
+            r = cat([a[0] for a in self._A])
+            k = cat([a[1] for a in self._A])
+            v = cat([a[2] for a in self._A])
+        else:
+            r = k = np.zeros(0, np.int64)
+            v = np.zeros(0)
+        A = sp.csc_array((v, (r, k)), shape=(self.n_rows, n))
+        A.sum_duplicates()
+        lo = cat(self._rlo) if self._rlo else np.zeros(0)
+        hi = cat(self._rhi) if self._rhi else np.zeros(0)
+        return c, offset, lb, ub, integer, A, lo, hi
+
+    def var_of_column(self, col: int) -> tuple[Var, int]:
+        """The variable array holding column ``col`` and the flat cell index in it."""
+        i = int(np.searchsorted(self.var_start, col, side="right")) - 1
+        var = self.var_order[i]
+        flat = var.cols.ravel()
+        cell = int(np.searchsorted(flat[flat >= 0], col))
+        return var, int(np.flatnonzero(flat >= 0)[cell])
