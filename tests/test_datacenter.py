@@ -108,7 +108,7 @@ def test_batch_job_goes_to_cheapest_periods_of_tou():
         }
     ]
     r = solve_ok(cfg)
-    x = r.ds["x_run"].sel(job="train", site="s1").values
+    x = r.batch_schedule().sel(job="train", site="s1").values
     assert x == pytest.approx([0, 0, 10, 10, 10, 0])
     assert r.objective == pytest.approx(440.0)
 
@@ -126,7 +126,7 @@ def test_batch_job_goes_to_the_cheaper_of_two_sites():
     add_site(cfg, "b", "n2", cooling={"cop": 5.0})
     cfg["batch"] = [{"name": "job", "work": 20.0, "max_rate": 10.0, "sites": ["a", "b"]}]
     r = solve_ok(cfg)
-    x = r.ds["x_run"].sel(job="job")
+    x = r.batch_schedule().sel(job="job")
     assert x.sel(site="b").values == pytest.approx([10, 10])
     assert x.sel(site="a").values == pytest.approx([0, 0])
     assert r.objective == pytest.approx(384.0)

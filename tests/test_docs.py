@@ -16,7 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyomo.environ as pyo
 import pytest
 import yaml
 
@@ -28,10 +27,6 @@ DOCS = ROOT / "docs"
 MATH = DOCS / "math"
 DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
 
-#: Pyomo component types each math page must name
-KINDS = (pyo.Var, pyo.Constraint, pyo.Expression, pyo.Set)
-
-
 def _math_text() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(MATH.glob("*.md")))
 
@@ -41,15 +36,29 @@ def _mentioned(name: str, text: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text) is not None
 
 
-def _components(model: pyo.ConcreteModel) -> dict[str, int]:
-    """Qualified names ``block.component`` of every Var/Constraint/Expression/Set -> size."""
+def _components(model) -> dict[str, int]:
+    """Qualified names ``block.name`` of every variable, row block, expression, port -> size."""
     out: dict[str, int] = {}
-    for block in model.component_objects(pyo.Block, descend_into=True):
-        for comp in block.component_objects(KINDS, descend_into=False):
-            out[f"{block.local_name}.{comp.local_name}"] = len(comp)
-    for comp in model.component_objects(KINDS + (pyo.Objective,), descend_into=False):
-        out[comp.local_name] = len(comp)
+    for block, fb in model.builders.items():
+        for name in fb.names:
+            size = 1
+            if name in fb.rows:
+                size = int((fb.rows[name].rows >= 0).sum())
+            elif name in fb.recorded and fb.recorded[name].var is not None:
+                size = int((fb.recorded[name].var.cols >= 0).sum())
+            out[f"{block}.{name}"] = size
+        for term in fb.cost_terms:
+            out[f"{block}.cost_terms.{term}"] = 1
     return out
+
+
+def _declared() -> set[str]:
+    """Every ``block.output`` of every component's output table."""
+    from suandian.components import REGISTRY
+    from suandian.ledgers import COMPONENT as LEDGER
+    from suandian.policies import POLICIES
+
+    return {f"{c.name}.{o.name}" for c in (*REGISTRY, LEDGER, *POLICIES) for o in c.outputs}
 
 
 def _everything_on() -> suandian.Scenario:
@@ -81,7 +90,7 @@ def _everything_on() -> suandian.Scenario:
 
 
 @pytest.fixture(scope="module")
-def models() -> list[pyo.ConcreteModel]:
+def models() -> list:
     default = suandian.load_scenario(DEFAULT_SCENARIO)
     return [
         suandian.build_model(default),
@@ -93,12 +102,19 @@ def models() -> list[pyo.ConcreteModel]:
 
 
 def test_every_component_is_documented(models):
+    """Every variable, row block and expression is named on a math page; cost terms too."""
     text = _math_text()
     names: dict[str, int] = {}
     for m in models:
         for name, size in _components(m).items():
             names[name] = max(names.get(name, 0), size)
-    missing = sorted(n for n in names if not _mentioned(n, text))
+    missing = sorted(
+        n for n in names if ".port." not in n and ".cost_terms." not in n and not _mentioned(n, text)
+    )
+    accounting = (MATH / "accounting.md").read_text(encoding="utf-8")
+    missing += sorted(
+        n for n in names if ".cost_terms." in n and f"`{n.rsplit('.', 1)[1]}`" not in accounting
+    )
     assert not missing, f"components not named on any docs/math/*.md page: {missing}"
 
 
@@ -112,33 +128,47 @@ def test_every_component_is_exercised(models):
     assert not empty, f"components empty in every test model: {empty}"
 
 
+def test_every_output_is_documented():
+    """Every entry of every output table (Dataset variable) is named on a math page."""
+    text = _math_text()
+    missing = sorted(n for n in _declared() if not _mentioned(n.split(".", 1)[1], text))
+    assert not missing, f"outputs not named on any docs/math/*.md page: {missing}"
+
+
 def test_math_pages_name_no_stale_components(models):
     """Every ``block.name`` written in code style on a math page exists in the model."""
-    blocks = {b.local_name for m in models for b in m.component_objects(pyo.Block)}
-    known: set[str] = set()
+    blocks = {block for m in models for block in m.builders}
+    known = set(_declared())
     for m in models:
-        for block in m.component_objects(pyo.Block):
-            known.update(
-                f"{block.local_name}.{c.local_name}"
-                for c in block.component_objects(descend_into=False)
-            )
-            known.update(f"{block.local_name}.{a}" for a in vars(block) if not a.startswith("_"))
+        known.update(_components(m))
+        for block, fb in m.builders.items():
+            known.update(f"{block}.{term}" for term in fb.cost_terms)
+            known.update(f"{block}.{o.name}" for o in fb.component.outputs)
     stale = set()
     for page in MATH.glob("*.md"):
-        for name in re.findall(r"`([a-z_]+\.[A-Za-z_]+)(?:\[[^`]*\])?`", page.read_text()):
+        for name in re.findall(r"`([a-z_]+\.[A-Za-z_.]+)(?:\[[^`]*\])?`", page.read_text()):
             if name.split(".")[0] in blocks and name not in known:
                 stale.add(f"{page.name}: {name}")
     assert not stale, f"names on math pages that the model does not have: {sorted(stale)}"
 
 
 def test_every_certifier_check_is_documented():
-    module = importlib.import_module("suandian.results.certifier")
-    source = Path(module.__file__).read_text(encoding="utf-8")
-    checks = set(
-        re.findall(
-            r'"((?:dc|grid|res|stor|green|ledger|green_share|pue_cap)\.[A-Za-z_.]+)"', source
-        )
-    )
+    from suandian.components import REGISTRY
+    from suandian.ledgers import COMPONENT as LEDGER
+    from suandian.policies import POLICIES
+
+    components = (*REGISTRY, LEDGER, *POLICIES)
+    prefixes = "|".join(c.name for c in components)
+    checks = set()
+    for c in components:
+        module = importlib.import_module(c.build.__module__)
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        checks.update(re.findall(rf'"((?:{prefixes})\.[A-Za-z_.]+)"', source))
+        for o in c.outputs:  # generic bounds and integrality checks of the certifier
+            if o.role == "decision":
+                checks.add(f"{c.name}.{o.name}.bounds")
+                if o.integer:
+                    checks.add(f"{c.name}.{o.name}.integrality")
     checks.add("total_cost")
     text = (MATH / "certification.md").read_text(encoding="utf-8")
     missing = sorted(c for c in checks if not _mentioned(c, text))

@@ -14,7 +14,9 @@ from suandian.results import io
 def test_netcdf_round_trip_is_exact(default_result, tmp_path):
     default_result.save(tmp_path, formats=("netcdf",))
     back = suandian.read_result(tmp_path)
-    xr.testing.assert_identical(back, default_result.ds)
+    xr.testing.assert_identical(back.ds, default_result.ds)
+    assert back.certify() == default_result.certify() == []
+    assert back.kpis["cost"] == default_result.kpis["cost"]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])

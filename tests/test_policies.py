@@ -53,9 +53,9 @@ def test_green_share_forces_dearer_green_source_and_its_shadow_price():
     assert r.kpis["energy_mwh"]["green_contract"] == pytest.approx(4.62)
     assert r.kpis["green_share"]["portfolio"] == pytest.approx(0.6)
     assert r.objective == pytest.approx(1001.0)
-    assert r.ds.attrs["shadow_green_share_portfolio_cny_per_mwh"] == pytest.approx(50.0)
+    assert r.ds["shadow_green_share"].sel(scope="portfolio") == pytest.approx(50.0)
     # per percentage point: 50 CNY/MWh * 7.7 MWh / 100 = 3.85 CNY
-    assert r.ds.attrs["shadow_green_share_portfolio_cny_per_point"] == pytest.approx(3.85)
+    assert r.ds["shadow_green_share_point"].sel(scope="portfolio") == pytest.approx(3.85)
     assert r.ds["energy_price"].sel(site="s1").values == pytest.approx([130.0, 130.0])
 
 
@@ -85,11 +85,8 @@ def test_green_share_scope(scope, green_s2, cost):
     assert r.objective == pytest.approx(cost)
     # the binding row (portfolio, or s2's own) is worth the contract premium 150 - 100 = 50;
     # s1's site row is slack (100 % green) and worth 0
-    shadow = {
-        k.split("_")[3]: v
-        for k, v in r.ds.attrs.items()
-        if k.startswith("shadow_green_share_") and k.endswith("_cny_per_mwh")
-    }
+    da = r.ds["shadow_green_share"]
+    shadow = {str(k): float(v) for k, v in zip(da["scope"].values, da.values, strict=True)}
     expected = {"portfolio": 50.0} if scope == "portfolio" else {"s1": 0.0, "s2": 50.0}
     assert shadow == pytest.approx(expected)
 
@@ -119,7 +116,7 @@ def _pue_case(cap: float | None) -> tuple[dict, pd.DataFrame]:
 def test_pue_cap_moves_load_to_the_cool_period(cap, x, cost, pue):
     cfg, series = _pue_case(cap)
     r = solve_ok(cfg, series=series)
-    assert r.ds["x_run"].sel(job="job", site="s1").values == pytest.approx(x, abs=1e-9)
+    assert r.batch_schedule().sel(job="job", site="s1").values == pytest.approx(x, abs=1e-9)
     assert r.objective == pytest.approx(cost)
     assert r.kpis["pue"]["s1"] == pytest.approx(pue)
 
@@ -135,10 +132,10 @@ def test_pue_cap_binding_split_and_shadow_price():
     cfg, series = _pue_case(1.25)
     cfg["sites"][0]["idle_power"] = 0.0
     r = solve_ok(cfg, series=series)
-    assert r.ds["x_run"].sel(job="job", site="s1").values == pytest.approx([40 / 9, 50 / 9])
+    assert r.batch_schedule().sel(job="job", site="s1").values == pytest.approx([40 / 9, 50 / 9])
     assert r.objective == pytest.approx(105.0 - 40.0 / 3.0)
     assert r.kpis["pue"]["s1"] == pytest.approx(1.25)
-    assert r.ds.attrs["shadow_pue_s1_cny_per_0.01"] == pytest.approx(2.0 / 3.0)
+    assert r.ds["shadow_pue"].sel(site="s1") == pytest.approx(2.0 / 3.0)
 
 
 def test_pue_cap_picks_the_efficient_site():

@@ -137,7 +137,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if penalty is not None:
         fb.cost(
             "shortfall_compute",
-            x_unserved * (penalty * scale * dt) + x_unfinished * (penalty * scale),
+            x_unserved.sum() * (penalty * scale * dt) + x_unfinished.sum() * (penalty * scale),
         )
     fb.attrs["compute_shortfall_penalty"] = np.nan if penalty is None else penalty
 
@@ -188,6 +188,23 @@ def run_to_job_time(ds: xr.Dataset) -> xr.DataArray:
         ji = np.array([job_pos[j] for j in ds["run_job"].values])
         np.add.at(out, (ji, ds["run_period"].values.astype(np.int64)), ds["x_run"].values)
     return xr.DataArray(out, dims=("job", "time"), coords={"job": ds["job"], "time": ds["time"]})
+
+
+def batch_dense(ds: xr.Dataset) -> xr.DataArray:
+    """``x_run`` as a dense (job, site, time) array (zeros outside the cells)."""
+    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
+    site_pos = {s: i for i, s in enumerate(ds["site"].values)}
+    out = np.zeros((ds.sizes["job"], ds.sizes["site"], ds.sizes["time"]))
+    if ds.sizes.get("run", 0):
+        ji = np.array([job_pos[j] for j in ds["run_job"].values])
+        si = np.array([site_pos[s] for s in ds["run_site"].values])
+        out[ji, si, ds["run_period"].values.astype(np.int64)] = ds["x_run"].values
+    return xr.DataArray(
+        out,
+        dims=("job", "site", "time"),
+        coords={"job": ds["job"], "site": ds["site"], "time": ds["time"]},
+        attrs=dict(ds["x_run"].attrs),
+    )
 
 
 def compute_served(ds: xr.Dataset) -> xr.DataArray:
@@ -261,10 +278,10 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     del t
 
     p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
-    rows.eq("dc.p_it", p_it, ds["idle_power"] * n_on + ds["dynamic_power"] * compute)
-    rows.eq("dc.p_loss", p_loss, ds["loss_fraction"] * p_it)
-    rows.eq("dc.p_cool", p_cool, (p_it + p_loss) / ds["cop"])
-    rows.eq("dc.p_facility", ds["p_facility"], p_it + p_loss + p_cool)
+    rows.eq("dc.p_it_def", p_it, ds["idle_power"] * n_on + ds["dynamic_power"] * compute)
+    rows.eq("dc.p_loss_def", p_loss, ds["loss_fraction"] * p_it)
+    rows.eq("dc.p_cool_def", p_cool, (p_it + p_loss) / ds["cop"])
+    rows.eq("dc.p_facility_def", ds["p_facility"], p_it + p_loss + p_cool)
 
 
 _S = ("site",)

@@ -110,6 +110,12 @@ class Result:
         """One schedule variable, e.g. ``result.schedule('p_grid')``."""
         return self.ds[name]
 
+    def batch_schedule(self) -> xr.DataArray:
+        """Batch compute run as a dense (job, site, time) array (``x_run`` is stored sparse)."""
+        from ..components.datacenter import batch_dense
+
+        return batch_dense(self.ds)
+
     def certify(self, tol: float = 1e-5) -> list[Violation]:
         """Re-check the plan from the Dataset alone; returns the violations (empty if none).
 
