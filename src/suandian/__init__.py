@@ -8,7 +8,6 @@ Public API::
     result.ds, result.kpis, result.certify(), result.save("out/")
 """
 
-from . import _pyomo_setup  # noqa: F401  (first: keeps Pyomo from importing scipy.stats)
 from .model import build_model
 from .results import Diagnosis, Result, Violation, certify, read_result
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario

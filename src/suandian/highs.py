@@ -22,10 +22,6 @@ from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-import scipy.sparse as sp
-
-from .pyomo_bridge import column_of, family_vardata
 
 log = logging.getLogger("suandian")
 
@@ -126,7 +122,7 @@ class HandOver:
     lb: np.ndarray
     ub: np.ndarray
     integer: np.ndarray
-    A: sp.csc_array
+    A: Any
     row_lo: np.ndarray
     row_hi: np.ndarray
     user_rows: list = field(default_factory=list)  # (pyomo constraint, global row)
@@ -136,6 +132,13 @@ class HandOver:
 def hand_over(model) -> HandOver:
     """Assemble the model's arrays and the user's Pyomo constraints into one standard form."""
     c, offset, lb, ub, integer, A, lo, hi = model.lm.arrays()
+    ho = HandOver(c, offset, lb, ub, integer, A, lo, hi)
+    if not hasattr(model, "component_data_objects"):  # no Pyomo layer (ArrayModel)
+        return ho
+    import pyomo.environ as pyo
+
+    from .pyomo_bridge import family_vardata
+
     # bounds and fixes a user set on family variables through Pyomo
     for vardata, col in family_vardata(model):
         if vardata.fixed:
@@ -145,7 +148,6 @@ def hand_over(model) -> HandOver:
             lb[col] = max(lb[col], float(vardata.lb))
         if vardata.ub is not None:
             ub[col] = min(ub[col], float(vardata.ub))
-    ho = HandOver(c, offset, lb, ub, integer, A, lo, hi)
     if next(model.component_data_objects(pyo.Objective, active=True), None) is not None:
         raise ValueError(
             "the model has a Pyomo Objective; suandian's objective is the sum of its cost "
@@ -158,7 +160,10 @@ def hand_over(model) -> HandOver:
 
 
 def _add_user_rows(model, ho: HandOver) -> None:
+    import scipy.sparse as sp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    from .pyomo_bridge import column_of
 
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     n = len(ho.lb)
@@ -180,6 +185,7 @@ def _add_user_rows(model, ho: HandOver) -> None:
         ho.ub = np.concatenate((ho.ub, extra_ub))
         ho.integer = np.concatenate((ho.integer, np.array(extra_int, bool)))
         ho.c = np.concatenate((ho.c, np.zeros(len(extra_lb))))
+    ho.A = sp.csc_array((ho.A.data, ho.A.indices, ho.A.indptr), shape=ho.A.shape)
     U = repn.A.tocoo()
     user = sp.csc_array(
         (U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new)
@@ -358,6 +364,12 @@ def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.n
 
 def _load_back(model, ho: HandOver, x, y) -> None:
     """Values into every Pyomo variable that exists; user-row duals into ``model.dual``."""
+    if not hasattr(model, "component_data_objects"):
+        return
+    import pyomo.environ as pyo
+
+    from .pyomo_bridge import family_vardata
+
     for vardata, col in family_vardata(model):
         vardata.set_value(float(x[col]), skip_validation=True)
     for vardata, col in ho.user_cols:

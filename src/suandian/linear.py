@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 INF = np.inf
 
@@ -214,6 +213,41 @@ class Expr:
         size = int(np.prod(self.shape, dtype=np.int64))
         out = np.bincount(self.row, weights=self.val * x[self.col], minlength=size)
         return out.reshape(self.shape) + self.const
+
+
+@dataclass
+class CSC:
+    """A compressed-sparse-column matrix built with numpy alone (scipy costs 0.3 s to import).
+
+    Attributes
+    ----------
+    data, indices, indptr : numpy.ndarray
+        The usual CSC arrays (duplicates summed, rows sorted within a column).
+    shape : tuple of int
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored entries."""
+        return len(self.data)
+
+    @classmethod
+    def from_coo(cls, row, col, val, shape) -> CSC:
+        """Sum duplicate (row, col) entries and compress by column."""
+        n_rows, n_cols = shape
+        key = np.asarray(col, np.int64) * max(n_rows, 1) + np.asarray(row, np.int64)
+        uniq, inverse = np.unique(key, return_inverse=True)
+        data = np.bincount(inverse, weights=val, minlength=len(uniq))
+        cols = uniq // max(n_rows, 1)
+        indices = uniq - cols * max(n_rows, 1)
+        indptr = np.zeros(n_cols + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cols, minlength=n_cols), out=indptr[1:])
+        return cls(data, indices, indptr, (int(n_rows), int(n_cols)))
 
 
 @dataclass
@@ -425,8 +459,7 @@ class LinearModel:
         else:
             r = k = np.zeros(0, np.int64)
             v = np.zeros(0)
-        A = sp.csc_array((v, (r, k)), shape=(self.n_rows, n))
-        A.sum_duplicates()
+        A = CSC.from_coo(r, k, v, (self.n_rows, n))
         lo = cat(self._rlo) if self._rlo else np.zeros(0)
         hi = cat(self._rhi) if self._rhi else np.zeros(0)
         return c, offset, lb, ub, integer, A, lo, hi

@@ -45,7 +45,10 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
     out = Diagnosis()
     for compute_penalty in (None, COMPUTE_PENALTY):
         model = build_model(
-            scenario, shortfall_penalty=POLICY_PENALTY, compute_shortfall_penalty=compute_penalty
+            scenario,
+            shortfall_penalty=POLICY_PENALTY,
+            compute_shortfall_penalty=compute_penalty,
+            pyomo=False,
         )
         left = budget - (time.perf_counter() - began)
         info = solve_model(model, relaxed_opts, {}, budget=max(left, 1.0))

@@ -41,7 +41,7 @@ def solve(model_or_scenario, options: SolveOptions | None = None, **overrides: A
     began = time.perf_counter()
     timings: dict[str, float] = {}
     if isinstance(model_or_scenario, Scenario):
-        model = build_model(model_or_scenario)
+        model = build_model(model_or_scenario, pyomo=False)  # nothing to extend: skip Pyomo
     else:
         model = model_or_scenario
     timings["build"] = getattr(model, "build_seconds", float("nan"))
