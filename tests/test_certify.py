@@ -347,8 +347,9 @@ def _corridor_capacity(ds):
 
 
 def _corridor_block(ds):
-    add(ds, "p_send", -0.5, corridor="line", site="s1", time=5)
-    add(ds, "p_grid", 0.5 * 0.95, site="s1", time=5)
+    # in the 4-h window 00-04 (1 block each hour), so the odd hour out is unambiguous
+    add(ds, "p_send", -0.5, corridor="line", site="s1", time=3)
+    add(ds, "p_grid", 0.5 * 0.95, site="s1", time=3)
 
 
 def _corridor_min(ds):
@@ -490,7 +491,7 @@ RICH_TAMPERS = [
     # limit 1 MW: s1 imports 0.59, 0.81, 3.15, 2.65, 0.597, 1.6, 1.78, 2.28 MW
     (_import_limit, "grid.import_limit", rows("node=n1", 2, 3, 5, 6, 7), set()),
     (_corridor_capacity, "green.corridor_capacity", rows("corridor=line", 5), set()),
-    (_corridor_block, "green.corridor_block", rows("corridor=line", 5), set()),
+    (_corridor_block, "green.corridor_block", rows("corridor=line", 3), set()),
     # minimum 2.5 MW: the plan sends 1, 1, 1, 1, 2, 2, 0, 0 MW
     (_corridor_min, "green.corridor_min", rows("corridor=line", *range(8)), set()),
     (_outside_block_window, "green.corridor_block", rows("corridor=line", 5), set()),
