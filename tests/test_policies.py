@@ -217,3 +217,38 @@ def test_green_target_above_supply_is_infeasible_with_diagnosis():
     assert "green share" in text
     assert "26.0%" in text
     assert "50%" in text
+
+
+def test_site_pue_cap_holds_without_a_pue_policy():
+    """The case above with the cap 1.25 on the site and ``policies.pue: null``: same answer.
+
+    (Before, a site's own cap was dropped when the policy was null.)
+    """
+    cfg, series = _pue_case(None)
+    cfg["sites"][0]["pue_cap"] = 1.25
+    r = solve_ok(cfg, series=series)
+    assert r.objective == pytest.approx(210.0)
+    assert r.kpis["pue"]["s1"] == pytest.approx(1.05)
+    assert float(r.ds["pue_cap"].sel(site="s1")) == 1.25
+
+
+def test_diagnosis_names_the_binding_import_limit():
+    """Demand 15 units; idle power 0, so facility = 1.1 x 0.1 x = 0.11 x MW; 3 blocks of 10.
+
+    The node imports at most 1.1 MW and there is no other supply: at most 10 units per hour
+    are served (0.11 x 10 = 1.1), 5 per hour unserved, 10 units x h over 2 h. Blocks are
+    not what binds (10 units need 1 of 3): the import limit of n1 is.
+    """
+    cfg = base_config(periods=2)
+    cfg["sites"][0]["blocks"] = 3
+    cfg["sites"][0]["idle_power"] = 0.0
+    cfg["nodes"][0]["import_limit"] = 1.1
+    cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    r = suandian.solve(scenario(cfg))
+    assert r.status == "infeasible"
+    d = r.diagnosis
+    assert d.proven and d.status == "optimal" and d.seconds > 0
+    assert d.shortfalls["unserved_web"] == pytest.approx(10.0)
+    assert "import limit of node 'n1'" in str(d)
+    assert "add blocks" not in str(d)
+    assert r.info.timings["diagnosis"] > 0

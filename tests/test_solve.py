@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 from conftest import DEFAULT_SCENARIO, base_config, scenario
@@ -49,3 +52,70 @@ def test_timings_and_size_reported(default_scenario):
     r = suandian.solve(default_scenario)
     assert set(r.info.timings) >= {"build", "handover", "solve", "duals", "extract"}
     assert r.info.size["integer_columns"] > 0 and r.info.size["rows"] > 0
+
+
+def test_user_variable_and_expression_through_pyomo():
+    # As test_user_constraint_added_before_solve_is_respected, but the 3 MW cap goes through
+    # a variable of the user's own (y <= 3, p_grid <= y) and a family expression
+    # (p_grid >= p_facility - contract headroom 5 MW, never binding): 1880 CNY again, and
+    # y = 3 in every hour (p_grid = 3 needs y >= 3).
+    c = base_config()
+    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+    c["green_contracts"] = [{"name": "k", "node": "n1", "capacity": 5.0, "price": 200.0}]
+    model = suandian.build_model(scenario(c))
+    model.y = pyo.Var(model.TIME, bounds=(0, 3.0))
+    model.cap = pyo.Constraint(model.TIME, rule=lambda m, t: m.grid.p_grid["s1", t] <= m.y[t])
+    model.loose = pyo.Constraint(
+        model.TIME, rule=lambda m, t: m.grid.p_grid["s1", t] >= m.dc.p_facility["s1", t] - 5.0
+    )
+    r = suandian.solve(model)
+    assert r.objective == pytest.approx(1880.0)
+    assert [model.y[t].value for t in model.TIME] == pytest.approx([3.0] * 4)
+    assert r.certify() == []
+
+
+def test_fixing_a_family_variable_through_pyomo():
+    c = base_config()
+    c["interactive"] = [{"name": "w", "demand": 5.0, "sites": ["s1"]}]
+    model = suandian.build_model(scenario(c))
+    model.dc.n_on["s1", 2].fix(2)  # one idle block more in hour 2: +1 MW x 1.1 x 100 CNY
+    r = suandian.solve(model)
+    # one block serves 5 units: facility 1.1 x (1 + 0.5) = 1.65 MW -> 4 x 165 = 660; +110
+    assert r.objective == pytest.approx(770.0)
+    assert r.ds["n_on"].values.tolist() == [[1, 1, 2, 1]]
+
+
+def test_unknown_index_of_a_family_variable_names_the_form():
+    model = suandian.build_model(scenario(base_config()))
+    model.bad = pyo.Constraint(expr=model.grid.p_grid["nowhere", 0] <= 1)
+    with pytest.raises(KeyError, match=r"grid.p_grid.*\(site, time\)"):
+        suandian.solve(model)
+
+
+def test_fixed_integers_go_to_highs_as_an_lp():
+    c = base_config()
+    c["sites"][0]["min_on"] = 2  # blocks fixed by their bounds
+    r = suandian.solve(scenario(c))
+    assert r.info.size["integer_columns"] == 0
+    assert r.mip_gap == 0.0 and not np.isnan(float(r.ds["energy_price"][0, 0]))
+
+
+def test_no_banner_on_stdout_and_progress_through_logging(default_scenario, capfd, caplog):
+    with caplog.at_level(logging.INFO, logger="suandian"):
+        r = suandian.solve(default_scenario)
+    out = capfd.readouterr().out
+    assert "HiGHS" not in out and "Running" not in out
+    assert r.status == "optimal"
+    assert any("new plan" in rec.getMessage() for rec in caplog.records)
+
+
+def test_bad_options_are_named_together():
+    with pytest.raises(ValueError, match="mip_rel_gap.*time_limit"):
+        suandian.SolveOptions(mip_rel_gap=-0.5, time_limit=-1)
+
+
+def test_second_solve_in_one_process_with_other_threads(default_scenario):
+    a = suandian.solve(default_scenario)
+    b = suandian.solve(default_scenario, threads=1)
+    assert a.status == b.status == "optimal"
+    assert b.objective == pytest.approx(a.objective, rel=2e-3)  # both within the 0.1 % gap

@@ -97,7 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--no-certify", action="store_true", help="skip the independent re-check of the plan"
     )
-    solve.add_argument("--log", action="store_true", help="print the HiGHS log")
+    solve.add_argument(
+        "--log", "--verbose", action="store_true", help="print the HiGHS log (banner, iterations)"
+    )
+    solve.add_argument(
+        "--quiet", action="store_true", help="no progress lines on stderr while solving"
+    )
     solve.set_defaults(run=_solve)
 
     validate = sub.add_parser(
@@ -124,7 +129,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _solve(args: argparse.Namespace) -> int:
+    import logging
+
     from . import ScenarioError, load_scenario, solve
+
+    if not args.quiet:  # progress (incumbent, bound, gap) of solves longer than a second
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        logger = logging.getLogger("suandian")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    problems = []
+    if not (args.mip_gap >= 0):
+        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: use seconds > 0 (inf for none)")
+    if args.threads is not None and args.threads < 0:
+        problems.append(f"--threads {args.threads}: use a count >= 0 (0: HiGHS's choice)")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
 
     path = args.scenario or default_scenario()
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())

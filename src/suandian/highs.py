@@ -246,7 +246,16 @@ def _quiet_highs() -> highspy.Highs:
         os.close(saved)
 
 
+#: HiGHS's thread scheduler is global to a process and keeps the thread count of its first
+#: use; a later solve asking for another count fails ("Not Set") unless it is reset.
+_scheduler = {"threads": None}
+
+
 def _new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
+    threads = 0 if opts.threads is None else int(opts.threads)
+    if _scheduler["threads"] not in (None, threads):
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler["threads"] = threads
     h = highspy.Highs() if opts.log else _quiet_highs()
     h.setOptionValue("output_flag", bool(opts.log))
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))

@@ -5,6 +5,7 @@ extraction, the books, the certifier and the docs coverage test loop over it. To
 family, write its module and add one line here (``docs/add-a-component.md``).
 """
 
+from ..component import Component
 from . import datacenter, green_power, grid, renewables, storage
 
 #: every component family, in build order
@@ -16,4 +17,35 @@ REGISTRY = (
     green_power.COMPONENT,
 )
 
-__all__ = ["REGISTRY"]
+__all__ = ["REGISTRY", "known", "register"]
+
+_EXTRA: dict[str, Component] = {}
+
+
+def register(component: Component) -> Component:
+    """Make a component that is not in :data:`REGISTRY` known to the books and the certifier.
+
+    Build it with ``build_model(sc, components=(*REGISTRY, component))``; a result Dataset
+    names the components it was built from (``attrs["components"]``), and those names are
+    looked up here and in the registries.
+    """
+    _EXTRA[component.name] = component
+    return component
+
+
+def known(ds) -> tuple[Component, ...]:
+    """The components a result Dataset was built from, in build order."""
+    from ..ledgers import COMPONENT as LEDGER
+    from ..policies import POLICIES
+
+    catalogue = {c.name: c for c in (*REGISTRY, LEDGER, *POLICIES)} | _EXTRA
+    names = str(ds.attrs.get("components", "")).split(",")
+    if names == [""]:
+        return tuple(catalogue.values())
+    missing = [n for n in names if n not in catalogue]
+    if missing:
+        raise KeyError(
+            f"the result was built with components {missing} that are not registered; "
+            "import their module and call suandian.components.register(COMPONENT)"
+        )
+    return tuple(catalogue[n] for n in names)

@@ -21,14 +21,14 @@ import xarray as xr
 
 from ..checks import attr, site_time_zeros
 from ..component import Account
-from ..components import REGISTRY
+from ..components import known
 
 CARRIER_FLOWS = ("power", "intake", "green", "co2", "co2_market", "it", "facility")
 
 
 def accounts(ds: xr.Dataset) -> dict[str, Account]:
     """Every family's account of the Dataset."""
-    return {c.name: c.account(ds) for c in REGISTRY if c.account is not None}
+    return {c.name: c.account(ds) for c in known(ds) if c.account is not None}
 
 
 def flows(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> xr.Dataset:

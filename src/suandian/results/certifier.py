@@ -37,9 +37,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, Violation, attr, normalise
-from ..components import REGISTRY
-from ..ledgers import COMPONENT as LEDGER
-from ..policies import POLICIES
+from ..components import known
 from .accounting import accounts, books
 
 #: relative tolerance of the cost check (see the module docstring)
@@ -76,7 +74,7 @@ def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
     rows = Rows(ds, tol)
     rows.accounts = accounts(ds)
     rows.books = books(ds, rows.accounts)
-    components = (*REGISTRY, LEDGER, *POLICIES)
+    components = known(ds)
     for component in components:
         _bounds(ds, rows, component)
     for component in components:

@@ -54,6 +54,7 @@ def build_dataset(m) -> xr.Dataset:
         "compute_unit": unit,
         "dt_hours": sc.dt,
         "resolution": sc.config.horizon.resolution,
+        "components": ",".join(m.builders),
     }
     for fb in m.builders.values():
         for name, rec in fb.recorded.items():
