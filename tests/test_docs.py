@@ -27,6 +27,7 @@ DOCS = ROOT / "docs"
 MATH = DOCS / "math"
 DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
 
+
 def _math_text() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(MATH.glob("*.md")))
 
@@ -109,7 +110,9 @@ def test_every_component_is_documented(models):
         for name, size in _components(m).items():
             names[name] = max(names.get(name, 0), size)
     missing = sorted(
-        n for n in names if ".port." not in n and ".cost_terms." not in n and not _mentioned(n, text)
+        n
+        for n in names
+        if ".port." not in n and ".cost_terms." not in n and not _mentioned(n, text)
     )
     accounting = (MATH / "accounting.md").read_text(encoding="utf-8")
     missing += sorted(

@@ -8,11 +8,11 @@ Public API::
     result.ds, result.kpis, result.certify(), result.save("out/")
 """
 
+from .highs import SolveInfo, SolveOptions
 from .model import build_model
 from .results import Diagnosis, Result, Violation, certify, read_result
-from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
-from .highs import SolveInfo, SolveOptions
 from .run import solve
+from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
 
 __version__ = "0.1.0"
 

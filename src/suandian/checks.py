@@ -79,6 +79,7 @@ def _label(dim: str, value) -> str:
 
 
 def attr(ds: xr.Dataset, name: str) -> float:
+    """A numeric attribute of the Dataset (NaN when absent or not a number)."""
     value = ds.attrs.get(name)
     try:
         return float(value)
@@ -116,15 +117,28 @@ class Rows:
         mask = np.asarray(bad.values, dtype=bool)
         for ix in np.argwhere(mask):
             where = (
-                " ".join(
-                    f"{d}={_label(d, bad[d].values[i])}" for d, i in zip(order, ix, strict=True)
-                )
+                " ".join(self._where(d, bad[d].values[i]) for d, i in zip(order, ix, strict=True))
                 or "all"
             )
             key = tuple(ix)
             self.out.append(
                 Violation(check, where, float(value.values[key]), float(limit.values[key]))
             )
+
+    def _where(self, dim: str, value) -> str:
+        """``dim=label``; a cell of a sparse dimension by its key (``job=.. site=.. time=..``)."""
+        key = self.ds.attrs.get(f"{dim}_key")
+        if not key or dim not in self.ds.coords:
+            return f"{dim}={_label(dim, value)}"
+        i = int(np.flatnonzero(self.ds[dim].values == value)[0])
+        parts = []
+        for coord in str(key).split(","):
+            name = coord.removeprefix(f"{dim}_")
+            v = self.ds[coord].values[i]
+            if name == "period":
+                name, v = "time", self.ds["time"].values[int(v)]
+            parts.append(f"{name}={_label(name, v)}")
+        return " ".join(parts)
 
     def _row(self, check, sense, lhs, rhs, scale, floor, value, limit) -> None:
         """Flag rows ``lhs <sense> rhs`` missed by more than ``tol * max(floor, |scale|)``.
@@ -168,7 +182,6 @@ class Rows:
         x = _da(x)
         bad = ~_da(allowed) & ~(np.abs(x) <= self.tol * floor)
         self._flag(check, bad, x, 0.0)
-
 
 
 # ------------------------------------------------------------ Dataset-side helpers

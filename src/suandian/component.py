@@ -40,7 +40,6 @@ import numpy as np
 from .linear import INF, Expr, LinearModel, Var
 
 if TYPE_CHECKING:
-    import pyomo.environ as pyo
     import xarray as xr
 
     from .checks import Rows
@@ -226,8 +225,8 @@ class FamilyBuilder:
 
     def coord(self, dim: str, labels, **aux) -> None:
         """Declare a Dataset dimension (and auxiliary coordinates along it)."""
-        self.ctx.coords[dim] = np.asarray(list(labels), dtype=object) if len(labels) else (
-            np.zeros(0, dtype=object)
+        self.ctx.coords[dim] = (
+            np.asarray(list(labels), dtype=object) if len(labels) else (np.zeros(0, dtype=object))
         )
         for name, values in aux.items():
             self.ctx.coords[name] = (dim, np.asarray(values))

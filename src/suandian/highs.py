@@ -187,9 +187,7 @@ def _add_user_rows(model, ho: HandOver) -> None:
         ho.c = np.concatenate((ho.c, np.zeros(len(extra_lb))))
     ho.A = sp.csc_array((ho.A.data, ho.A.indices, ho.A.indptr), shape=ho.A.shape)
     U = repn.A.tocoo()
-    user = sp.csc_array(
-        (U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new)
-    )
+    user = sp.csc_array((U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new))
     base = ho.A
     if extra_lb:  # widen the family rows by the new (empty) columns
         pad = np.full(len(extra_lb), ho.A.indptr[-1])
@@ -222,9 +220,7 @@ def _highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.Hi
     lp.a_matrix_.index_ = ho.A.indices.astype(np.int32)
     lp.a_matrix_.value_ = ho.A.data.astype(float)
     if integer.any():
-        kinds = np.where(
-            integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-        )
+        kinds = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
         lp.integrality_ = list(kinds)
     return lp
 
@@ -336,8 +332,9 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         gap = float(hinfo.mip_gap) if has_solution else float("nan")
     else:
         bound, gap = objective, 0.0
-    info = SolveInfo(kind, h.modelStatusToString(status), objective, bound, gap, has_solution,
-                     timings, size)
+    info = SolveInfo(
+        kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
+    )
     log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
     if not has_solution:
         return info
@@ -362,8 +359,10 @@ def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.n
         h.passModel(_highs_lp(ho, np.zeros(len(lb), bool), lb, ub))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            log.warning("shadow prices unavailable: the fixed-integer LP ended %s",
-                        h.modelStatusToString(h.getModelStatus()))
+            log.warning(
+                "shadow prices unavailable: the fixed-integer LP ended %s",
+                h.modelStatusToString(h.getModelStatus()),
+            )
             return None
     solution = h.getSolution()
     if not solution.dual_valid:

@@ -63,9 +63,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain(
         "balance", ledger.flow("power"), "==", 0.0, dual="energy_price", dual_factor=1.0 / ctx.dt
     )
-    unknown = {
-        c.split(":")[0] for ports in ledger.ports.values() for c in ports
-    } - set(CARRIERS)
+    unknown = {c.split(":")[0] for ports in ledger.ports.values() for c in ports} - set(CARRIERS)
     if unknown:
         raise KeyError(f"ports with unknown carriers: {sorted(unknown)}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,9 +80,9 @@ def build_model(
     """
     start = time.perf_counter()
     if pyomo or parent is not None:
-        from . import _pyomo_setup  # noqa: F401  (first: keeps Pyomo from importing scipy.stats)
-
         import pyomo.environ as pyo
+
+        from . import _pyomo_setup  # noqa: F401  (first: keeps Pyomo from importing scipy.stats)
 
         m = parent if parent is not None else pyo.ConcreteModel(name=scenario.config.name)
     else:

@@ -116,9 +116,7 @@ class ExpressionView:
             self._order = np.argsort(e.row, kind="stable")
         rows = e.row[self._order]
         lo, hi = np.searchsorted(rows, cell), np.searchsorted(rows, cell, side="right")
-        terms = [
-            float(e.val[k]) * pyomo_var(model, int(e.col[k])) for k in self._order[lo:hi]
-        ]
+        terms = [float(e.val[k]) * pyomo_var(model, int(e.col[k])) for k in self._order[lo:hi]]
         return sum(terms) + float(e.const.ravel()[cell])
 
 

@@ -73,7 +73,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("run_eligible", run_ok)
     for name in _SITE_FIELDS:
         fb.input(name, col[name])
-    fb.input("initial_on", np.array([np.nan if s.initial_on is None else s.initial_on for s in sites]))
+    fb.input(
+        "initial_on", np.array([np.nan if s.initial_on is None else s.initial_on for s in sites])
+    )
     fb.input("cop", cop)
 
     # --------------------------------------------------------------- variables
@@ -121,7 +123,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
 
     p_it = fb.expression(
-        "p_it", n_on * col["idle_power"][:, None] + compute * (scale * col["dynamic_power"])[:, None]
+        "p_it",
+        n_on * col["idle_power"][:, None] + compute * (scale * col["dynamic_power"])[:, None],
     )
     loss = col["loss_fraction"][:, None]
     p_loss = fb.expression("p_loss", p_it * loss)
@@ -164,7 +167,9 @@ def _derive(ds: xr.Dataset) -> dict[str, np.ndarray]:
     out = ds["n_start"].values.astype(float).copy()
     initial = ds["initial_on"].values
     free = ds["startup_cost"].values <= 0
-    before = np.concatenate((np.where(np.isnan(initial), n_on[:, 0], initial)[:, None], n_on[:, :-1]), 1)
+    before = np.concatenate(
+        (np.where(np.isnan(initial), n_on[:, 0], initial)[:, None], n_on[:, :-1]), 1
+    )
     out[free] = np.maximum(n_on - before, 0.0)[free]
     return {"n_start": out}
 
@@ -232,8 +237,9 @@ def _account(ds: xr.Dataset) -> Account:
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
     cs, dt = rows.cs, rows.dt
-    t = rows.time_index()
-    # cells of x_run must lie in their job's window at an eligible site (the index set)
+    # cells of x_run must lie in their job's window at an eligible site (the index set);
+    # work in a cell outside it does not count towards the job
+    x_run = ds["x_run"]
     if ds.sizes["run"]:
         job = ds["run_job"]
         inside = (
@@ -241,7 +247,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             & (ds["run_period"] < ds["job_deadline"].sel(job=job))
             & ds["run_eligible"].sel(job=job, site=ds["run_site"])
         ).drop_vars(["job", "site"], errors="ignore")
-        rows.zero_outside("dc.RUN", ds["x_run"], inside, floor=cs)
+        rows.zero_outside("dc.RUN", x_run, inside, floor=cs)
+        x_run = x_run.where(inside, 0.0)
     rows.zero_outside("dc.SERVE", ds["x_serve"], ds["serve_eligible"], floor=cs)
 
     served = ds["x_serve"].where(ds["serve_eligible"], 0.0).sum("site")
@@ -249,16 +256,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         served = served + ds["x_unserved"]
     rows.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
-    done = ds["x_run"].groupby(ds["run_job"]).sum() if ds.sizes["run"] else None
-    done = (
-        xr.DataArray(
-            [float(done.sel(run_job=j)) if done is not None and j in done["run_job"] else 0.0
-             for j in ds["job"].values],
-            dims="job",
-            coords={"job": ds["job"]},
-        )
-        * dt
-    )
+    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
+    work = np.zeros(ds.sizes["job"])
+    if ds.sizes["run"]:
+        np.add.at(work, [job_pos[j] for j in ds["run_job"].values], x_run.values)
+    done = xr.DataArray(work * dt, dims="job", coords={"job": ds["job"]})
     if "x_unfinished" in ds:
         done = done + ds["x_unfinished"]
     rows.eq("dc.job_completion", done, ds["job_work"], floor=cs)
@@ -275,8 +277,6 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     before = n_on.shift(time=1)
     before[{"time": 0}] = ds["initial_on"]
     rows.ge("dc.start_count", ds["n_start"], n_on - before, scale=ds["blocks"])
-    del t
-
     p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
     rows.eq("dc.p_it_def", p_it, ds["idle_power"] * n_on + ds["dynamic_power"] * compute)
     rows.eq("dc.p_loss_def", p_loss, ds["loss_fraction"] * p_it)
@@ -290,28 +290,61 @@ COMPONENT = Component(
     sections=("sites", "interactive", "batch"),
     doc="data centers: workloads, cluster blocks, IT, cooling and facility power",
     outputs=(
-        Output("n_on", ("site", "time"), "blocks", "cluster blocks switched on",
-               lower="min_on", upper="blocks", integer=True),
+        Output(
+            "n_on",
+            ("site", "time"),
+            "blocks",
+            "cluster blocks switched on",
+            lower="min_on",
+            upper="blocks",
+            integer=True,
+        ),
         Output("n_start", ("site", "time"), "blocks", "cluster blocks started"),
-        Output("x_serve", ("workload", "site", "time"), "{compute}", "interactive compute served",
-               floor="compute"),
-        Output("x_run", ("run",), "{compute}", "batch compute run (one cell per job, site, period "
-               "in the job's window)", floor="compute"),
-        Output("x_unserved", ("workload", "time"), "{compute}",
-               "interactive demand not served (diagnosis)", floor="compute"),
-        Output("x_unfinished", ("job",), "{compute} h", "batch work not done (diagnosis)",
-               floor="compute"),
+        Output(
+            "x_serve",
+            ("workload", "site", "time"),
+            "{compute}",
+            "interactive compute served",
+            floor="compute",
+        ),
+        Output(
+            "x_run",
+            ("run",),
+            "{compute}",
+            "batch compute run (one cell per job, site, period in the job's window)",
+            floor="compute",
+        ),
+        Output(
+            "x_unserved",
+            ("workload", "time"),
+            "{compute}",
+            "interactive demand not served (diagnosis)",
+            floor="compute",
+        ),
+        Output(
+            "x_unfinished",
+            ("job",),
+            "{compute} h",
+            "batch work not done (diagnosis)",
+            floor="compute",
+        ),
         Output("p_it", ("site", "time"), "MW", "IT power", role="expression"),
         Output("p_loss", ("site", "time"), "MW", "electrical losses", role="expression"),
         Output("p_cool", ("site", "time"), "MW", "cooling electricity", role="expression"),
-        Output("p_facility", ("site", "time"), "MW", "facility power = IT + losses + cooling",
-               role="expression"),
+        Output(
+            "p_facility",
+            ("site", "time"),
+            "MW",
+            "facility power = IT + losses + cooling",
+            role="expression",
+        ),
         Output("demand", ("workload", "time"), "{compute}", "interactive demand", role="input"),
         Output("serve_eligible", ("workload", "site"), "bool", "eligible sites", role="input"),
         Output("job_work", ("job",), "{compute} h", "work to complete", role="input"),
         Output("job_release", ("job",), "period", "first period the job may run", role="input"),
-        Output("job_deadline", ("job",), "period", "end of the job's window (exclusive)",
-               role="input"),
+        Output(
+            "job_deadline", ("job",), "period", "end of the job's window (exclusive)", role="input"
+        ),
         Output("job_max_rate", ("job",), "{compute}", "maximum rate", role="input"),
         Output("run_eligible", ("job", "site"), "bool", "eligible sites", role="input"),
         Output("blocks", _S, "blocks", "cluster blocks K", role="input"),
@@ -321,8 +354,9 @@ COMPONENT = Component(
         Output("startup_cost", _S, "CNY", "cost per block start", role="input"),
         Output("loss_fraction", _S, "1", "electrical losses per MW IT", role="input"),
         Output("min_on", _S, "blocks", "blocks always on", role="input"),
-        Output("initial_on", _S, "blocks", "blocks on before the horizon (NaN: free)",
-               role="input"),
+        Output(
+            "initial_on", _S, "blocks", "blocks on before the horizon (NaN: free)", role="input"
+        ),
         Output("cop", ("site", "time"), "1", "cooling COP", role="input"),
     ),
     build=_build,

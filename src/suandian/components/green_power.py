@@ -29,7 +29,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.coord("contract", [g.name for g in cons])
     windows = np.array([sc.window_ids(k.windows) for k in cors], dtype=np.int64).reshape(K, T)
     blocked = np.array([k.block_mw is not None for k in cors], dtype=bool)
-    pairs = [(i, int(w)) for i in range(K) if blocked[i] for w in np.unique(windows[i][windows[i] >= 0])]
+    pairs = [
+        (i, int(w)) for i in range(K) if blocked[i] for w in np.unique(windows[i][windows[i] >= 0])
+    ]
     fb.coord(
         "block",
         range(len(pairs)),
@@ -65,13 +67,19 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sent = p_send.sum(1)
     fb.constrain("corridor_capacity", sent, "<=", cap)
     fb.constrain(
-        "corridor_min", sent, ">=", min_mw[:, None], mask=np.broadcast_to((min_mw > 0)[:, None], (K, T))
+        "corridor_min",
+        sent,
+        ">=",
+        min_mw[:, None],
+        mask=np.broadcast_to((min_mw > 0)[:, None], (K, T)),
     )
     n_block = fb.var("n_block")
     if pairs:
         index = {p: i for i, p in enumerate(pairs)}
         kk, tt = np.nonzero(blocked[:, None] & (windows >= 0))
-        cols = n_block.cols[[index[(int(k), int(windows[k, t]))] for k, t in zip(kk, tt, strict=True)]]
+        cols = n_block.cols[
+            [index[(int(k), int(windows[k, t]))] for k, t in zip(kk, tt, strict=True)]
+        ]
         held = Expr.cells((K, T), (kk, tt), cols, block_mw[kk])
     else:
         held = Expr.zeros((K, T))
@@ -183,8 +191,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.eq(
                 "green.n_block",
                 ds["n_block"].isel(block=[i]),
-                xr.DataArray([np.median(s) / float(size[i])], dims="block",
-                             coords={"block": ds["block"][[i]]}),
+                xr.DataArray(
+                    [np.median(s) / float(size[i])],
+                    dims="block",
+                    coords={"block": ds["block"][[i]]},
+                ),
             )
     rows.le("green.contract_capacity", ds["p_contract"].sum("site"), ds["contract_capacity"])
 
@@ -238,9 +249,7 @@ COMPONENT = Component(
             role="input",
         ),
         Output("contract_node", ("contract",), "", "node", role="input"),
-        Output(
-            "contract_capacity", ("contract", "time"), "MW", "deliverable power", role="input"
-        ),
+        Output("contract_capacity", ("contract", "time"), "MW", "deliverable power", role="input"),
         Output(
             "contract_price", ("contract", "time"), "CNY/MWh", "contract energy price", role="input"
         ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site
+from ..checks import by_site
 from ..component import Account, Component, Context, FamilyBuilder, Output
 
 
@@ -70,9 +70,7 @@ COMPONENT = Component(
             "available renewable power",
             role="input",
         ),
-        Output(
-            "renewable_cost", ("renewable",), "CNY/MWh", "price of energy used", role="input"
-        ),
+        Output("renewable_cost", ("renewable",), "CNY/MWh", "price of energy used", role="input"),
     ),
     build=_build,
     account=_account,

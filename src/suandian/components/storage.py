@@ -46,7 +46,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     rhs[:, 0] = keep[:, 0] * e0
     fb.constrain(
         "e_soc_balance",
-        e_soc - e_soc.shift(1, 1) * keep - p_ch * (dt * a["eta_charge"])[:, None]
+        e_soc
+        - e_soc.shift(1, 1) * keep
+        - p_ch * (dt * a["eta_charge"])[:, None]
         + p_dis * (dt / a["eta_discharge"])[:, None],
         "==",
         rhs,

@@ -50,7 +50,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     pue = (e_fac / e_it.where(e_it > 0)).fillna(np.inf).where(e_fac > 0, 0.0)
     rows.le("pue_cap.pue_max", e_fac, cap * e_it, value=pue, limit=cap)
     if "e_pue_excess" in ds:
-        rows.le("pue_cap.e_pue_excess.bounds", ds["e_pue_excess"], xr.where(cap.notnull(), np.nan, 0.0))
+        rows.le(
+            "pue_cap.e_pue_excess.bounds", ds["e_pue_excess"], xr.where(cap.notnull(), np.nan, 0.0)
+        )
 
 
 COMPONENT = Component(

@@ -37,9 +37,8 @@ class Diagnosis:
         if not self.findings:
             return "diagnosis: no target shortfall found (check bounds and limits)"
         how = "proven" if self.proven else f"best found, not proven ({self.status})"
-        return (
-            f"diagnosis: the scenario is infeasible ({how}, {self.seconds:.1f} s)\n"
-            + "\n".join(f"  - {line}" for line in self.findings)
+        return f"diagnosis: the scenario is infeasible ({how}, {self.seconds:.1f} s)\n" + "\n".join(
+            f"  - {line}" for line in self.findings
         )
 
     def as_dict(self) -> dict:

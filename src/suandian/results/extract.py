@@ -44,8 +44,10 @@ def build_dataset(m) -> xr.Dataset:
     unit = sc.config.compute_unit
     ctx = m.ctx
     coords: dict = {}
+    keys = {}
     for name, value in ctx.coords.items():
-        if name.endswith(":key"):
+        if name.endswith(":key"):  # the labels of a sparse dimension's cells
+            keys[f"{name[:-4]}_key"] = ",".join(value)
             continue
         coords[name] = value
     data: dict[str, xr.DataArray] = {}
@@ -55,6 +57,7 @@ def build_dataset(m) -> xr.Dataset:
         "dt_hours": sc.dt,
         "resolution": sc.config.horizon.resolution,
         "components": ",".join(m.builders),
+        **keys,
     }
     for fb in m.builders.values():
         for name, rec in fb.recorded.items():

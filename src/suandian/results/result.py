@@ -16,9 +16,9 @@ from .accounting import books
 from .extract import build_dataset, empty_dataset
 
 if TYPE_CHECKING:
-    from ..scenario import Scenario
     from ..checks import Violation
     from ..highs import SolveInfo
+    from ..scenario import Scenario
     from .diagnosis import Diagnosis
 
 
@@ -193,8 +193,11 @@ def read_result(path: str | Path) -> Result:
 def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
     """Scalar shadow prices by name (from the Dataset's ``dual`` variables of policies)."""
     out: dict[str, float] = {}
-    units = {"shadow_green_share": "cny_per_mwh", "shadow_green_share_point": "cny_per_point",
-             "shadow_pue": "cny_per_0.01"}
+    units = {
+        "shadow_green_share": "cny_per_mwh",
+        "shadow_green_share_point": "cny_per_point",
+        "shadow_pue": "cny_per_0.01",
+    }
     for name, unit in units.items():
         if name not in ds:
             continue

@@ -124,8 +124,11 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
 def _binding(ds, workload: str, when) -> str:
     """Name what limits service of a workload at its worst period: blocks or an import limit."""
     t = int(np.flatnonzero(ds["time"].values == when)[0])
-    eligible = [str(s) for s in ds["site"].values
-                if bool(ds["serve_eligible"].sel(workload=workload, site=s))]
+    eligible = [
+        str(s)
+        for s in ds["site"].values
+        if bool(ds["serve_eligible"].sel(workload=workload, site=s))
+    ]
     names = []
     for s in eligible:
         node = str(ds["site_node"].sel(site=s).values)

@@ -47,12 +47,15 @@ def solve(model_or_scenario, options: SolveOptions | None = None, **overrides: A
     timings["build"] = getattr(model, "build_seconds", float("nan"))
     info = solve_model(model, opts, timings)
     start = time.perf_counter()
-    result = Result.from_model(model, info) if info.has_solution else Result.empty(
-        model.scenario, info
+    result = (
+        Result.from_model(model, info) if info.has_solution else Result.empty(model.scenario, info)
     )
     timings["extract"] = time.perf_counter() - start
     log.info(
-        "%s: objective %.6g CNY, gap %.3g, %.2f s", info.status, info.objective, info.mip_gap,
+        "%s: objective %.6g CNY, gap %.3g, %.2f s",
+        info.status,
+        info.objective,
+        info.mip_gap,
         sum(timings.values()),
     )
     relaxed = model.shortfall_penalty is not None or model.compute_shortfall_penalty is not None

@@ -161,6 +161,10 @@ _ALL_FIELDS = _collect_fields()
 _UNION_TAGS = {"float", "str", "int", "datetime", "TimeOfUse", "function-after[_bands_priced()]"}
 
 
+#: fields that name a grid node, in any section
+NODE_FIELDS = ("node", "from_node", "to_node")
+
+
 def check_references(raw: Mapping[str, Any]) -> list[Problem]:
     """Check that names refer to declared nodes and sites (works on the raw mapping)."""
     problems: list[Problem] = []
@@ -178,16 +182,13 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
                 )
             seen.add(name)
 
-    for key in (
-        "nodes",
-        "sites",
-        "interactive",
-        "batch",
-        "renewables",
-        "storage",
-        "corridors",
-        "green_contracts",
-    ):
+    # every section that is a list of named items (any family's, present or future)
+    sections = [
+        key
+        for key, value in raw.items()
+        if isinstance(value, list) and any(isinstance(i, Mapping) and "name" in i for i in value)
+    ]
+    for key in sections:
         check_unique(key)
     nodes, sites = names("nodes"), names("sites")
 
@@ -204,25 +205,20 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
                 )
             )
 
-    def each(key: str):
+    # references by convention: fields node / from_node / to_node name a node, site a
+    # site, sites a list of sites — in every section, so a new family is checked too
+    for key in sections:
         for i, item in enumerate(raw.get(key) or []):
-            if isinstance(item, Mapping):
-                yield i, item
-
-    for i, item in each("sites"):
-        check(item.get("node"), nodes, f"sites[{i}].node", "node")
-    for key in ("interactive", "batch"):
-        for i, item in each(key):
-            for j, site in enumerate(item.get("sites") or []):
-                check(site, sites, f"{key}[{i}].sites[{j}]", "site")
-    for key in ("renewables", "storage"):
-        for i, item in each(key):
-            check(item.get("site"), sites, f"{key}[{i}].site", "site")
-    for i, item in each("corridors"):
-        check(item.get("from_node"), nodes, f"corridors[{i}].from_node", "node")
-        check(item.get("to_node"), nodes, f"corridors[{i}].to_node", "node")
-    for i, item in each("green_contracts"):
-        check(item.get("node"), nodes, f"green_contracts[{i}].node", "node")
+            if not isinstance(item, Mapping):
+                continue
+            for field in NODE_FIELDS:
+                if field in item and key != "nodes":
+                    check(item.get(field), nodes, f"{key}[{i}].{field}", "node")
+            if "site" in item:
+                check(item.get("site"), sites, f"{key}[{i}].site", "site")
+            if isinstance(item.get("sites"), list):
+                for j, site in enumerate(item["sites"]):
+                    check(site, sites, f"{key}[{i}].sites[{j}]", "site")
     return problems
 
 
