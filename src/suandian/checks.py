@@ -117,24 +117,28 @@ class Rows:
         mask = np.asarray(bad.values, dtype=bool)
         for ix in np.argwhere(mask):
             where = (
-                " ".join(self._where(d, bad[d].values[i]) for d, i in zip(order, ix, strict=True))
-                or "all"
+                " ".join(self._where(bad, d, i) for d, i in zip(order, ix, strict=True)) or "all"
             )
             key = tuple(ix)
             self.out.append(
                 Violation(check, where, float(value.values[key]), float(limit.values[key]))
             )
 
-    def _where(self, dim: str, value) -> str:
-        """``dim=label``; a cell of a sparse dimension by its key (``job=.. site=.. time=..``)."""
-        key = self.ds.attrs.get(f"{dim}_key")
-        if not key or dim not in self.ds.coords:
-            return f"{dim}={_label(dim, value)}"
-        i = int(np.flatnonzero(self.ds[dim].values == value)[0])
+    def _where(self, arr: xr.DataArray, dim: str, i: int) -> str:
+        """``dim=label``; a cell of a sparse dimension by its key (``job=.. site=.. time=..``).
+
+        The key is the array's coordinates ``<dim>_*`` along ``dim`` (in the order of the
+        Dataset's ``<dim>_key`` attribute when it has one); ``*_period`` shows as ``time``.
+        """
+        aux = [c for c in arr.coords if c.startswith(f"{dim}_") and arr[c].dims == (dim,)]
+        if not aux:
+            return f"{dim}={_label(dim, arr[dim].values[i])}"
+        order = str(self.ds.attrs.get(f"{dim}_key", "")).split(",")
+        aux.sort(key=lambda c: order.index(c) if c in order else len(order))
         parts = []
-        for coord in str(key).split(","):
+        for coord in aux:
             name = coord.removeprefix(f"{dim}_")
-            v = self.ds[coord].values[i]
+            v = arr[coord].values[i]
             if name == "period":
                 name, v = "time", self.ds["time"].values[int(v)]
             parts.append(f"{name}={_label(name, v)}")

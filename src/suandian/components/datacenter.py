@@ -101,10 +101,13 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         done = done + x_unfinished
     fb.constrain("job_completion", done, "==", np.array([j.work for j in c.batch]) / scale)
 
-    pairs = np.zeros((J, T), np.int64)
-    np.add.at(pairs, (run_job, run_t), 1)
-    rate = Expr.cells((J, T), (run_job, run_t), x_run.cols)
-    fb.constrain("job_rate", rate, "<=", max_rate[:, None] / scale, mask=pairs > 1)
+    # a job's rate summed over its sites, only at (job, period) pairs with several sites;
+    # the rows are indexed by those pairs (sparse: a year of daily jobs has J x T ~ 10^7)
+    key = run_job * T + run_t
+    pairs, where, count = np.unique(key, return_inverse=True, return_counts=True)
+    multi = count > 1
+    rate = Expr.cells((len(pairs),), where, x_run.cols)
+    fb.constrain("job_rate", rate, "<=", max_rate[pairs // T] / scale, mask=multi)
 
     compute = x_serve.sum(0) + Expr.cells((S_, T), (run_site, run_t), x_run.cols)
     cap = col["block_capacity"] / scale
@@ -186,13 +189,21 @@ def run_to_site_time(ds: xr.Dataset, values=None) -> xr.DataArray:
 
 
 def run_to_job_time(ds: xr.Dataset) -> xr.DataArray:
-    """Sum ``x_run`` over sites into (job, time)."""
+    """``x_run`` summed over sites per (job, period) pair that has cells (dimension ``pair``)."""
     job_pos = {j: i for i, j in enumerate(ds["job"].values)}
-    out = np.zeros((ds.sizes["job"], ds.sizes["time"]))
-    if ds.sizes["run"]:
-        ji = np.array([job_pos[j] for j in ds["run_job"].values])
-        np.add.at(out, (ji, ds["run_period"].values.astype(np.int64)), ds["x_run"].values)
-    return xr.DataArray(out, dims=("job", "time"), coords={"job": ds["job"], "time": ds["time"]})
+    T = ds.sizes["time"]
+    ji = np.array([job_pos[j] for j in ds["run_job"].values], dtype=np.int64)
+    key = ji * T + ds["run_period"].values.astype(np.int64)
+    pairs, where = np.unique(key, return_inverse=True)
+    total = np.bincount(where, weights=ds["x_run"].values, minlength=len(pairs))
+    return xr.DataArray(
+        total,
+        dims="pair",
+        coords={
+            "pair_job": ("pair", ds["job"].values[pairs // T] if len(pairs) else []),
+            "pair_time": ("pair", ds["time"].values[pairs % T] if len(pairs) else []),
+        },
+    )
 
 
 def batch_dense(ds: xr.Dataset) -> xr.DataArray:
@@ -264,7 +275,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if "x_unfinished" in ds:
         done = done + ds["x_unfinished"]
     rows.eq("dc.job_completion", done, ds["job_work"], floor=cs)
-    rows.le("dc.job_rate", run_to_job_time(ds), ds["job_max_rate"], floor=cs)
+    rate = run_to_job_time(ds)
+    limit = ds["job_max_rate"].sel(job=rate["pair_job"]).drop_vars("job")
+    rows.le("dc.job_rate", rate, limit, floor=cs)
 
     compute = compute_served(ds)
     n_on = ds["n_on"]
