@@ -119,3 +119,15 @@ def test_second_solve_in_one_process_with_other_threads(default_scenario):
     b = suandian.solve(default_scenario, threads=1)
     assert a.status == b.status == "optimal"
     assert b.objective == pytest.approx(a.objective, rel=2e-3)  # both within the 0.1 % gap
+
+
+def test_lp_relaxation_on_request():
+    # 15 units need 1.5 blocks in the relaxation: IT = 1.5 x 1 + 0.1 x 15 = 3 MW,
+    # facility 3.3 MW, 4 h x 3.3 x 100 = 1320 CNY (the MIP needs 2 blocks: 1540 CNY)
+    c = base_config()
+    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+    r = suandian.solve(scenario(c), relax_integers=True)
+    assert r.objective == pytest.approx(1320.0)
+    assert r.ds["n_on"].values == pytest.approx(np.full((1, 4), 1.5))
+    assert r.ds.attrs["relaxed"] == 1 and r.info.size["integer_columns"] == 0
+    assert r.certify() == []

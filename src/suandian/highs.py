@@ -49,6 +49,10 @@ class SolveOptions:
     progress : bool
         Report incumbent, bound, gap and elapsed time through the ``suandian`` logger
         (INFO) while a MIP runs longer than a second.
+    relax_integers : bool
+        Solve the LP relaxation (every integer column continuous): a bound on the MIP and,
+        for annual studies, a fast approximate plan. The status says ``optimal`` for the LP;
+        ``Result.ds.attrs["relaxed"]`` records it and the certifier then skips integrality.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -60,6 +64,7 @@ class SolveOptions:
     diagnose: bool = True
     log: bool = False
     progress: bool = True
+    relax_integers: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -306,7 +311,7 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     start = time.perf_counter()
     ho = hand_over(model)
     fixed = ho.integer & (ho.lb == ho.ub)
-    integer = ho.integer & ~fixed
+    integer = ho.integer & ~fixed & (not opts.relax_integers)
     h = _new_highs(opts, limit)
     if opts.progress and integer.any():
         _progress(h)
@@ -341,6 +346,7 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     x = np.asarray(h.getSolution().col_value)
     model.solution = x
     model.duals = None
+    model.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
         start = time.perf_counter()
         left = limit - timings["solve"]

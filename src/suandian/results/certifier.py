@@ -96,7 +96,7 @@ def _bounds(ds: xr.Dataset, rows: Rows, component) -> None:
         name = f"{component.name}.{o.name}"
         rows.ge(f"{name}.bounds", x, lo, floor=floor)
         rows.le(f"{name}.bounds", x, hi.where(np.isfinite(hi)), floor=floor)
-        if o.integer:
+        if o.integer and not int(ds.attrs.get("relaxed", 0)):
             rows.eq(f"{name}.integrality", x, np.round(x))
 
 

@@ -17,12 +17,12 @@ from ..component import Recorded
 NAN = float("nan")
 
 
-def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None, relaxed: bool) -> np.ndarray:
     o = rec.output
     if o.role == "decision":
         cols = rec.var.cols
         out = np.where(cols >= 0, x[np.maximum(cols, 0)] if len(x) else 0.0, 0.0) * rec.scale
-        if o.integer:
+        if o.integer and not relaxed:
             out = np.round(out).astype(np.int64)
         return out
     if o.role == "expression":
@@ -41,6 +41,7 @@ def build_dataset(m) -> xr.Dataset:
     sc = m.scenario
     x = m.solution
     y = getattr(m, "duals", None)
+    relaxed = bool(getattr(m, "relaxed", False))
     unit = sc.config.compute_unit
     ctx = m.ctx
     coords: dict = {}
@@ -57,12 +58,13 @@ def build_dataset(m) -> xr.Dataset:
         "dt_hours": sc.dt,
         "resolution": sc.config.horizon.resolution,
         "components": ",".join(m.builders),
+        "relaxed": int(relaxed),
         **keys,
     }
     for fb in m.builders.values():
         for name, rec in fb.recorded.items():
             o = rec.output
-            values = _value(rec, x, y)
+            values = _value(rec, x, y, relaxed)
             data[name] = xr.DataArray(
                 values,
                 dims=o.dims,
