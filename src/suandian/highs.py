@@ -318,6 +318,15 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     h.passModel(_highs_lp(ho, integer))
     timings["handover"] = time.perf_counter() - start
 
+    log.info(
+        "HiGHS: %s of %d columns (%d integer), %d rows, %d nonzeros; time limit %g s",
+        "MIP" if integer.any() else "LP",
+        len(ho.lb),
+        int(integer.sum()),
+        ho.A.shape[0],
+        ho.A.nnz,
+        limit,
+    )
     start = time.perf_counter()
     h.run()
     timings["solve"] = time.perf_counter() - start
