@@ -98,3 +98,32 @@ def test_pyomo_variable_of_a_new_family_takes_user_constraints():
     # one hour at 1 MW instead of 2: 1 MWh more from the grid at 100 - 60 = 40 CNY more
     assert r.objective == pytest.approx(1260.0)
     assert model.genset.p_gen["s1", 0].value == pytest.approx(1.0)
+
+
+def test_two_scenarios_built_into_one_model_share_one_linear_model():
+    """Builders take any parent: two scenarios as Blocks of one model, solved as one problem.
+
+    Each is the base site with 15 units (facility 3.85 MW for 4 h); at 100 and 200 CNY/MWh
+    they cost 1,540 and 3,080 CNY, so the joint optimum is 4,620 CNY and each block's Result
+    shows its own plan.
+    """
+    import pyomo.environ as pyo
+
+    from suandian.highs import SolveOptions, solve_model
+    from suandian.linear import LinearModel
+    from suandian.results.result import Result
+
+    root = pyo.ConcreteModel()
+    root.lm = LinearModel()
+    for name, price in (("a", 100.0), ("b", 200.0)):
+        c = base_config()
+        c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+        c["nodes"][0]["tariff"] = price
+        root.add_component(name, pyo.Block())
+        suandian.build_model(scenario(c), parent=getattr(root, name), lm=root.lm, prefix=f"{name}.")
+    info = solve_model(root, SolveOptions(mip_rel_gap=0.0), {})
+    assert info.objective == pytest.approx(4620.0)
+    a, b = Result.from_model(root.a, info), Result.from_model(root.b, info)
+    assert a.kpis["cost"]["grid_energy"] == pytest.approx(1540.0)
+    assert b.kpis["cost"]["grid_energy"] == pytest.approx(3080.0)
+    assert {"a.grid.p_grid", "b.grid.p_grid"} <= set(root.lm.vars)

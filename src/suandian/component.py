@@ -156,6 +156,9 @@ class Context:
         Build options (``shortfall_penalty``, ``compute_shortfall_penalty``).
     ledger : Ledger or None
         The ledgers, available to policies (built after every family).
+    prefix : str
+        Prefix of every qualified name (``"w1."``), so that several scenarios or windows can
+        share one :class:`~suandian.linear.LinearModel`.
     """
 
     scenario: Scenario
@@ -166,6 +169,7 @@ class Context:
     coords: dict[str, Any]
     options: dict[str, Any]
     ledger: Any = None
+    prefix: str = ""
 
     @property
     def S(self) -> int:
@@ -218,16 +222,14 @@ class FamilyBuilder:
     # ---------------------------------------------------------------- helpers
     def qual(self, name: str) -> str:
         """``block.name``."""
-        return f"{self.component.name}.{name}"
+        return f"{self.ctx.prefix}{self.component.name}.{name}"
 
     def _shape(self, dims) -> tuple[int, ...]:
         return tuple(len(self.ctx.coords[d]) for d in dims)
 
     def coord(self, dim: str, labels, **aux) -> None:
         """Declare a Dataset dimension (and auxiliary coordinates along it)."""
-        self.ctx.coords[dim] = (
-            np.asarray(list(labels), dtype=object) if len(labels) else (np.zeros(0, dtype=object))
-        )
+        self.ctx.coords[dim] = np.array(list(labels), dtype=object)
         for name, values in aux.items():
             self.ctx.coords[name] = (dim, np.asarray(values))
 

@@ -304,8 +304,9 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
     ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
-    Returns a :class:`SolveInfo`; on success ``model.solution`` and ``model.duals`` hold the
-    column values and row duals (NaN where unavailable).
+    Returns a :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
+    holds the column values (``lm.x``) and row duals (``lm.y``, None when unavailable), read
+    by every block built into it.
     """
     limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
     start = time.perf_counter()
@@ -353,15 +354,15 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     if not has_solution:
         return info
     x = np.asarray(h.getSolution().col_value)
-    model.solution = x
-    model.duals = None
-    model.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
+    lm = model.lm
+    lm.x, lm.y = x, None
+    lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
         start = time.perf_counter()
         left = limit - timings["solve"]
-        model.duals = _duals(h, ho, x, integer, opts, left)
+        lm.y = _duals(h, ho, x, integer, opts, left)
         timings["duals"] = time.perf_counter() - start
-    _load_back(model, ho, x, model.duals)
+    _load_back(model, ho, x, lm.y)
     return info
 
 

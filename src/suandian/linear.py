@@ -350,6 +350,11 @@ class LinearModel:
     var_start: list[int] = field(default_factory=list)
     var_order: list[Var] = field(default_factory=list)
     rowblocks: dict[str, RowBlock] = field(default_factory=dict)
+    #: column values of the last solve (None before), row duals (None if unavailable)
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    #: whether the last solve relaxed the integer columns
+    relaxed: bool = False
 
     # --------------------------------------------------------------- columns
     def add_var(

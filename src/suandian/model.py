@@ -48,6 +48,8 @@ def build_model(
     components: Sequence[Component] = REGISTRY,
     policies: Sequence[Component] = POLICIES,
     pyomo: bool = True,
+    lm: LinearModel | None = None,
+    prefix: str = "",
 ) -> pyo.ConcreteModel | ArrayModel:
     """Build the model of a scenario.
 
@@ -66,6 +68,12 @@ def build_model(
         a new ``ConcreteModel``.
     components, policies : sequence of Component
         The families and policies to build (default: the registries).
+    lm : LinearModel, optional
+        Build into this (shared) linear model — with ``parent`` and ``prefix``, several
+        scenarios, windows or stages become one problem, solved through any Block whose
+        ``lm`` is the shared model (see ``tests/test_registry.py``).
+    prefix : str
+        Prefix of the qualified names in ``lm`` (needed when it is shared).
     pyomo : bool
         Build the Pyomo extension layer (default). ``False`` skips importing Pyomo (about
         0.5 s of a fresh process) and returns an :class:`ArrayModel`, which solves the same
@@ -91,7 +99,7 @@ def build_model(
     m.dt = scenario.dt
     m.shortfall_penalty = shortfall_penalty
     m.compute_shortfall_penalty = compute_shortfall_penalty
-    m.lm = LinearModel()
+    m.lm = LinearModel() if lm is None else lm
     sites = [s.name for s in scenario.config.sites]
     T = scenario.periods
     if isinstance(m, ArrayModel):
@@ -115,6 +123,7 @@ def build_model(
             "shortfall_penalty": shortfall_penalty,
             "compute_shortfall_penalty": compute_shortfall_penalty,
         },
+        prefix=prefix,
     )
     builders: dict[str, FamilyBuilder] = {}
 

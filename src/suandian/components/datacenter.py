@@ -130,10 +130,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         n_on * col["idle_power"][:, None] + compute * (scale * col["dynamic_power"])[:, None],
     )
     loss = col["loss_fraction"][:, None]
-    p_loss = fb.expression("p_loss", p_it * loss)
-    p_cool = fb.expression("p_cool", p_it * ((1.0 + loss) / cop))
+    fb.expression("p_loss", p_it * loss)
+    fb.expression("p_cool", p_it * ((1.0 + loss) / cop))
     p_facility = fb.expression("p_facility", p_it * ((1.0 + loss) * (1.0 + 1.0 / cop)))
-    del p_loss, p_cool
 
     # ------------------------------------------------------------ ports, cost
     fb.port("power", -p_facility)

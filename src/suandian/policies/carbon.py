@@ -8,7 +8,6 @@ market-based emissions negative).
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..component import Component, Context, FamilyBuilder, Output
 
@@ -44,4 +43,3 @@ COMPONENT = Component(
     kind="policy",
 )
 
-_ = np

@@ -39,9 +39,7 @@ def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None, relaxed: bool) ->
 def build_dataset(m) -> xr.Dataset:
     """Return the schedule, inputs and duals of a solved model as a Dataset."""
     sc = m.scenario
-    x = m.solution
-    y = getattr(m, "duals", None)
-    relaxed = bool(getattr(m, "relaxed", False))
+    x, y, relaxed = m.lm.x, m.lm.y, m.lm.relaxed
     unit = sc.config.compute_unit
     ctx = m.ctx
     coords: dict = {}
