@@ -8,7 +8,6 @@ market-based emissions negative).
 
 from __future__ import annotations
 
-
 from ..component import Component, Context, FamilyBuilder, Output
 
 
@@ -42,4 +41,3 @@ COMPONENT = Component(
     build=_build,
     kind="policy",
 )
-
