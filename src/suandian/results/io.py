@@ -70,11 +70,19 @@ def read_netcdf(path: Path) -> xr.Dataset:
     return out
 
 
-def write_tables(ds: xr.Dataset, directory: Path, fmt: str) -> list[Path]:
-    """Write one Parquet or CSV table per group of dimensions, atomically."""
+def write_tables(
+    ds: xr.Dataset, directory: Path, fmt: str, frames: dict[str, pd.DataFrame] | None = None
+) -> list[Path]:
+    """Write one Parquet or CSV table per group of dimensions, atomically.
+
+    ``frames`` caches the tables between formats (filled here when given empty).
+    """
     written = []
+    frames = {} if frames is None else frames
     for group, names in groups(ds).items():
-        frame = group_frame(ds, names)
+        if group not in frames:
+            frames[group] = group_frame(ds, names)
+        frame = frames[group]
         if fmt == "parquet":
             path = Path(directory) / f"{group}.parquet"
             written.append(atomic_write(path, lambda tmp, f=frame: f.to_parquet(tmp, index=False)))

@@ -143,9 +143,10 @@ class Result:
         written = []
         if "netcdf" in formats:
             written.append(io.write_netcdf(self.ds, directory / "result.nc"))
+        frames: dict = {}  # the long tables, built once for both formats
         for fmt in ("parquet", "csv"):
             if fmt in formats:
-                written += io.write_tables(self.ds, directory / fmt, fmt)
+                written += io.write_tables(self.ds, directory / fmt, fmt, frames)
         report = {"solver": asdict(self.info), "kpis": self.kpis}
         if self.diagnosis is not None:
             report["diagnosis"] = self.diagnosis.as_dict()
