@@ -3,8 +3,9 @@
 * ``test_sphinx_build`` (marked ``docs``, slow): the Sphinx build with warnings as errors,
   tutorials executed — the CI gate "docs built with warnings as errors".
 * The fast tests check that the math pages name every Pyomo component of the model exactly as
-  the code does (an undocumented constraint fails), that every certifier check is documented
-  and that every schema model has a generated field table.
+  the code does (an undocumented constraint fails), that every cost term and certifier check
+  is in a cost or check table of a math page (``accounting.md``, ``certification.md`` or the
+  family's own page) and that every scenario model has a generated field table on some page.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import importlib
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 import suandian
 from suandian.scenario import schema
@@ -26,10 +29,58 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 MATH = DOCS / "math"
 DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
+#: families the docs-test scenarios must fill (the default scenario uses them all); a family
+#: added later may instead be exercised by its own test file (test_every_component_is_exercised)
+CORE_FAMILIES = ("dc", "grid", "res", "stor", "green")
 
 
 def _math_text() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted(MATH.glob("*.md")))
+
+
+def _doc_pages() -> list[Path]:
+    """Every source page of the docs (not build output)."""
+    return sorted(
+        p
+        for p in DOCS.rglob("*.md")
+        if not any(part.startswith("_") or part == "jupyter_execute" for part in p.parts)
+    )
+
+
+def _outside_fences(text: str) -> list[str]:
+    """The lines of a MyST page that are not inside a fenced block (code or directive).
+
+    A directive's opening line (```` ```{name} argument ````) is kept, its body is not, so an
+    example written inside a code fence (e.g. on add-a-component.md) does not count.
+    """
+    out: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if fence:
+            if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+                fence = ""
+            continue
+        opening = re.match(r"(`{3,}|~{3,}|:{3,})", stripped)
+        if opening:
+            fence = opening.group(1)
+        out.append(line)
+    return out
+
+
+def _table_rows(first_header: str) -> list[list[str]]:
+    """Rows of every markdown table on a math page whose first column is ``first_header``."""
+    rows: list[list[str]] = []
+    for page in sorted(MATH.glob("*.md")):
+        table: list[list[str]] = []
+        for line in [*_outside_fences(page.read_text(encoding="utf-8")), ""]:
+            if line.lstrip().startswith("|"):
+                table.append([c.strip() for c in line.strip().strip("|").split("|")])
+                continue
+            if table and table[0][0] == first_header:
+                rows += [r for r in table[1:] if not set("".join(r)) <= set("-: ")]
+            table = []
+    return rows
 
 
 def _mentioned(name: str, text: str) -> bool:
@@ -114,21 +165,67 @@ def test_every_component_is_documented(models):
         for n in names
         if ".port." not in n and ".cost_terms." not in n and not _mentioned(n, text)
     )
-    accounting = (MATH / "accounting.md").read_text(encoding="utf-8")
+    # a cost term is a row `term` | `component` of a cost table (header "term") on any math
+    # page: accounting.md or the family's own page
+    costs = {(row[0], row[1]) for row in _table_rows("term") if len(row) > 1}
     missing += sorted(
-        n for n in names if ".cost_terms." in n and f"`{n.rsplit('.', 1)[1]}`" not in accounting
+        n
+        for n in names
+        if ".cost_terms." in n
+        and (f"`{n.rsplit('.', 1)[1]}`", f"`{n.split('.', 1)[0]}`") not in costs
     )
     assert not missing, f"components not named on any docs/math/*.md page: {missing}"
 
 
+def _has_data(config, section: str) -> bool:
+    """Whether a scenario fills a family's section (a non-empty list, a set value)."""
+    return bool(getattr(config, section.split(".")[0], None))
+
+
 def test_every_component_is_exercised(models):
-    """The models above activate every indexed component (so the check above means something)."""
+    """The models above activate every indexed component (so the check above means something).
+
+    Required of every component except a family whose sections are empty in all the models
+    above (a family added without data in the default scenario, not one of CORE_FAMILIES):
+    that one must be used by a test file of its own (``tests/test_<family>.py`` setting its
+    section).
+    """
     names: dict[str, int] = {}
+    exercised: dict[str, bool] = {}
     for m in models:
         for name, size in _components(m).items():
             names[name] = max(names.get(name, 0), size)
-    empty = sorted(n for n, size in names.items() if size == 0)
+        for block, fb in m.builders.items():
+            c = fb.component
+            used = c.kind != "family" or not c.sections
+            used = used or any(_has_data(fb.ctx.scenario.config, s) for s in c.sections)
+            exercised[block] = exercised.get(block, False) or used
+    unused = [b for b in CORE_FAMILIES if not exercised.get(b)]
+    assert not unused, f"families without data in any docs-test scenario: {unused}"
+    empty = sorted(n for n, size in names.items() if size == 0 and exercised[n.split(".", 1)[0]])
     assert not empty, f"components empty in every test model: {empty}"
+    sources = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in (ROOT / "tests").glob("test_*.py")
+        if p.name != Path(__file__).name
+    }
+    untested = sorted(
+        {
+            block
+            for m in models
+            for block, fb in m.builders.items()
+            if not exercised[block]
+            and not any(
+                f'"{s}"' in text or f"'{s}'" in text
+                for s in fb.component.sections
+                for text in sources.values()
+            )
+        }
+    )
+    assert not untested, (
+        f"families with no data in the docs-test scenarios and no test file using their "
+        f"sections: {untested}"
+    )
 
 
 def test_every_output_is_documented():
@@ -173,23 +270,61 @@ def test_every_certifier_check_is_documented():
                 if o.integer:
                     checks.add(f"{c.name}.{o.name}.integrality")
     checks.add("total_cost")
-    text = (MATH / "certification.md").read_text(encoding="utf-8")
+    # a check is named in the first column of a check table (header "check") on any math
+    # page: certification.md or the family's own page
+    text = "\n".join(row[0] for row in _table_rows("check"))
     missing = sorted(c for c in checks if not _mentioned(c, text))
-    assert not missing, f"certifier checks not named in docs/math/certification.md: {missing}"
+    assert not missing, f"certifier checks not in a check table of docs/math/*.md: {missing}"
+
+
+def _scenario_models() -> list[type[BaseModel]]:
+    """The public models of schema.py and every model reachable from ScenarioConfig's fields.
+
+    Found by walking the field annotations (lists, unions, Annotated, ...) recursively, so a
+    family's section class defined in its own module is included.
+    """
+    found = [
+        obj
+        for name, obj in vars(schema).items()
+        if isinstance(obj, type)
+        and issubclass(obj, BaseModel)
+        and obj.__module__ == schema.__name__
+        and not name.startswith("_")
+    ]
+    stack: list = [schema.ScenarioConfig]
+    seen: set = set()
+    while stack:
+        annotation = stack.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                continue
+            seen.add(annotation)
+            if annotation not in found:
+                found.append(annotation)
+            stack += [f.annotation for f in annotation.model_fields.values()]
+        else:
+            stack += typing.get_args(annotation)
+    return found
 
 
 def test_every_schema_model_has_a_field_table():
-    text = (DOCS / "scenario-format.md").read_text(encoding="utf-8")
-    tables = set(re.findall(r"```\{schema-table\}\s+(\w+)", text))
-    models = {
-        name
-        for name, obj in vars(schema).items()
-        if isinstance(obj, type)
-        and issubclass(obj, schema.BaseModel)
-        and obj.__module__ == schema.__name__
-        and not name.startswith("_")
-    }
-    assert models - tables == set(), f"schema models without a table: {sorted(models - tables)}"
+    """Every scenario model has a ``{schema-table}`` on some docs page (by name or path)."""
+    tables: set[str] = set()
+    for page in _doc_pages():
+        for line in _outside_fences(page.read_text(encoding="utf-8")):
+            match = re.match(r"\s*(?:`{3,}|:{3,})\{schema-table\}\s+(\S+)", line)
+            if match:
+                tables.add(match.group(1))
+    models = _scenario_models()
+    assert schema.ScenarioConfig in models and len(models) > 10
+    names = [m.__name__ for m in models]
+    missing = sorted(
+        f"{m.__module__}.{m.__qualname__}"
+        for m in models
+        if f"{m.__module__}.{m.__qualname__}" not in tables
+        and not (m.__name__ in tables and names.count(m.__name__) == 1)
+    )
+    assert not missing, f"scenario models without a schema-table on any docs page: {missing}"
 
 
 @pytest.mark.docs

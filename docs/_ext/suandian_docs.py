@@ -1,8 +1,11 @@
 """Sphinx helpers of the suandian docs.
 
-* ``{schema-table} ClassName`` renders the fields of a pydantic model of
-  :mod:`suandian.scenario.schema` (name, type, default, description with units) as a table,
-  so the scenario-format page cannot drift from the code.
+* ``{schema-table} ClassName`` renders the fields of a pydantic model of the scenario (name,
+  type, default, description with units) as a table, so the docs cannot drift from the code.
+  The models are those of :mod:`suandian.scenario.schema` and every model reachable from the
+  fields of ``ScenarioConfig``, wherever it is defined (a family may declare its section class
+  in its own module); the argument is the class name or, to disambiguate, its dotted path
+  (``suandian.components.genset.Genset``). The directive may be used on any page.
 * In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
   text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
   exists (headings one level down, links between the notes turned into links to their
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import types
 import typing
 from pathlib import Path
@@ -68,16 +72,43 @@ FALLBACK = {
 }
 
 
+def _reachable(annotation, found: list[type[BaseModel]]) -> None:
+    """Add the pydantic models named in ``annotation`` and in their fields, recursively."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in found:
+            return
+        found.append(annotation)
+        for field in annotation.model_fields.values():
+            _reachable(field.annotation, found)
+        return
+    for arg in typing.get_args(annotation):
+        _reachable(arg, found)
+
+
 def schema_models() -> dict[str, type[BaseModel]]:
-    """The pydantic models of the scenario schema, by class name."""
-    return {
-        name: obj
+    """The pydantic models of the scenario, by class name and by dotted path.
+
+    The public models defined in :mod:`suandian.scenario.schema` and every model reachable
+    from the fields of ``ScenarioConfig`` (a family's section class in its own module).
+    A class name shared by two models is only available as a dotted path.
+    """
+    found: list[type[BaseModel]] = []
+    _reachable(schema.ScenarioConfig, found)
+    found += [
+        obj
         for name, obj in vars(schema).items()
         if isinstance(obj, type)
         and issubclass(obj, BaseModel)
         and not name.startswith("_")
         and obj.__module__ == schema.__name__
-    }
+        and obj not in found
+    ]
+    by_name: dict[str, list[type[BaseModel]]] = {}
+    for model in found:
+        by_name.setdefault(model.__name__, []).append(model)
+    out = {f"{m.__module__}.{m.__qualname__}": m for m in found}
+    out.update({name: models[0] for name, models in by_name.items() if len(models) == 1})
+    return out
 
 
 def _constraint_text(metadata) -> str:
@@ -163,9 +194,15 @@ class SchemaTable(SphinxDirective):
         name = self.arguments[0]
         models = schema_models()
         if name not in models:
-            raise self.error(f"schema-table: no model {name!r} in suandian.scenario.schema")
+            raise self.error(
+                f"schema-table: no scenario model {name!r} (a class of "
+                "suandian.scenario.schema or reachable from ScenarioConfig's fields, by name "
+                "or dotted path)"
+            )
         model = models[name]
         self.env.note_dependency(schema.__file__)
+        self.env.note_dependency(sys.modules[model.__module__].__file__)
+        name = model.__name__  # FALLBACK is keyed by class name
         table = nodes.table(classes=["schema-table"])
         group = nodes.tgroup(cols=4)
         table += group

@@ -21,21 +21,27 @@ A family module defines one :class:`Component`:
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
 
+A family's scenario section may be declared in its own module too: a pydantic class deriving
+from :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), named in
+one field of :class:`suandian.scenario.schema.ScenarioConfig`. The schema imports it from the
+family's module, so a family module must not import :mod:`suandian.scenario` at run time.
+
 Ports are per (site, period): arrays of shape (S, T) of :class:`~suandian.linear.Expr` by
 carrier (see :data:`CARRIERS`); a horizon-only contribution (shape (S,)) is allowed where the
 instrument has no time stamp (unbundled certificates). The ledgers sum ports of every
 component; policies read ledgers only. Adding a family = one module with a
-``COMPONENT``, one line in :data:`suandian.components.REGISTRY`, one docs/math page, one test
-file (``docs/add-a-component.md``).
+``COMPONENT`` (and its section class), one line in :data:`suandian.components.REGISTRY`, one
+field on ``ScenarioConfig``, one docs/math page, one test file (``docs/add-a-component.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from .linear import INF, Expr, LinearModel, Var
 
@@ -44,6 +50,26 @@ if TYPE_CHECKING:
 
     from .checks import Rows
     from .scenario import Scenario
+
+
+# --------------------------------------------------------------------------- scenario input
+class Section(BaseModel):
+    """Base of the scenario's models: unknown keys are errors, values validated on assignment.
+
+    A family's section items derive from it (``class Genset(Section)``), in the family's module
+    or in :mod:`suandian.scenario.schema`.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+#: A number (constant) or the name of a time-series column.
+Profile = float | str
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Efficiency = Annotated[float, Field(gt=0, le=1)]
+Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 #: Port carriers: per (site, period) unless noted. Units are per period's rate.
 CARRIERS = {
@@ -305,7 +331,14 @@ __all__ = [
     "Account",
     "Component",
     "Context",
+    "Efficiency",
     "FamilyBuilder",
+    "Fraction",
+    "Name",
+    "NonNeg",
     "Output",
+    "Positive",
+    "Profile",
     "Recorded",
+    "Section",
 ]

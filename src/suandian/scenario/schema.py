@@ -17,6 +17,10 @@ temperature                 degC
 A field typed :data:`Profile` takes either a number (constant over the horizon) or the name
 of a column in the scenario's time-series table (``series:`` files or the ``series=``
 DataFrame of the Python API).
+
+A family may declare its section class in its own module (deriving from
+:class:`suandian.component.Section`); it is then imported here and named in one field of
+:class:`ScenarioConfig` (``docs/add-a-component.md``).
 """
 
 from __future__ import annotations
@@ -24,22 +28,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-#: A number (constant) or the name of a time-series column.
-Profile = float | str
-
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Efficiency = Annotated[float, Field(gt=0, le=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
-
-
-class _Model(BaseModel):
-    """Base: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+# the base class and field types live in suandian.component, so that a family module can
+# declare its own section class without importing this module (which imports it)
+from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
+from ..component import Section as _Model
 
 
 class Horizon(_Model):
