@@ -103,11 +103,6 @@ class Rows:
         #: each component's :class:`~suandian.component.Account`, set by the certifier
         self.accounts: dict = {}
 
-    def time_index(self) -> xr.DataArray:
-        """Period numbers 0..T-1 along ``time``."""
-        ds = self.ds
-        return xr.DataArray(np.arange(ds.sizes["time"]), dims="time", coords={"time": ds["time"]})
-
     # ------------------------------------------------------------- row tests
     def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
         bad, value, limit = xr.broadcast(bad, _da(value), _da(limit))

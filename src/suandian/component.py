@@ -219,7 +219,6 @@ class Recorded:
     rows: Any = None
     scale: float = 1.0
     dual_factor: Any = 1.0
-    aux: dict[str, Any] = field(default_factory=dict)
 
 
 class FamilyBuilder:

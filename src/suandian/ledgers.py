@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from .checks import Rows
-from .component import CARRIERS, Component, Context, FamilyBuilder, Output
+from .component import Component, Context, FamilyBuilder, Output
 from .linear import Expr
 
 
@@ -63,9 +63,6 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain(
         "balance", ledger.flow("power"), "==", 0.0, dual="energy_price", dual_factor=1.0 / ctx.dt
     )
-    unknown = {c.split(":")[0] for ports in ledger.ports.values() for c in ports} - set(CARRIERS)
-    if unknown:
-        raise KeyError(f"ports with unknown carriers: {sorted(unknown)}")
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:

@@ -106,11 +106,14 @@ class ExpressionView:
         self.ctx = ctx
         self.dims = dims
         self._order: np.ndarray | None = None
+        self._keys: _Keys | None = None
 
     def __getitem__(self, index):
         model = self._block.model()
-        keys = _Keys(Var(self.name, np.zeros(self.expr.shape, np.int64)), self.dims, self.ctx)
-        cell = keys.cell(index)
+        if self._keys is None:  # index -> cell, built on first use
+            shape_only = Var(self.name, np.zeros(self.expr.shape, np.int64))
+            self._keys = _Keys(shape_only, self.dims, self.ctx)
+        cell = self._keys.cell(index)
         e = self.expr
         if self._order is None:
             self._order = np.argsort(e.row, kind="stable")

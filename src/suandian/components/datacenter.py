@@ -176,22 +176,26 @@ def _derive(ds: xr.Dataset) -> dict[str, np.ndarray]:
     return {"n_start": out}
 
 
+def _positions(ds: xr.Dataset, dim: str, labels) -> np.ndarray:
+    """Positions along ``dim`` of each of ``labels`` (e.g. the site of every run cell)."""
+    pos = {v: i for i, v in enumerate(ds[dim].values)}
+    return np.array([pos[v] for v in labels], dtype=np.int64)
+
+
 def run_to_site_time(ds: xr.Dataset, values=None) -> xr.DataArray:
     """Sum a ``run`` array (default ``x_run``) into (site, time)."""
     values = ds["x_run"].values if values is None else np.asarray(values)
-    site_pos = {s: i for i, s in enumerate(ds["site"].values)}
     out = np.zeros((ds.sizes["site"], ds.sizes["time"]))
     if len(values):
-        si = np.array([site_pos[s] for s in ds["run_site"].values])
+        si = _positions(ds, "site", ds["run_site"].values)
         np.add.at(out, (si, ds["run_period"].values.astype(np.int64)), values)
     return xr.DataArray(out, dims=("site", "time"), coords={"site": ds["site"], "time": ds["time"]})
 
 
 def run_to_job_time(ds: xr.Dataset) -> xr.DataArray:
     """``x_run`` summed over sites per (job, period) pair that has cells (dimension ``pair``)."""
-    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
     T = ds.sizes["time"]
-    ji = np.array([job_pos[j] for j in ds["run_job"].values], dtype=np.int64)
+    ji = _positions(ds, "job", ds["run_job"].values)
     key = ji * T + ds["run_period"].values.astype(np.int64)
     pairs, where = np.unique(key, return_inverse=True)
     total = np.bincount(where, weights=ds["x_run"].values, minlength=len(pairs))
@@ -207,12 +211,10 @@ def run_to_job_time(ds: xr.Dataset) -> xr.DataArray:
 
 def batch_dense(ds: xr.Dataset) -> xr.DataArray:
     """``x_run`` as a dense (job, site, time) array (zeros outside the cells)."""
-    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
-    site_pos = {s: i for i, s in enumerate(ds["site"].values)}
     out = np.zeros((ds.sizes["job"], ds.sizes["site"], ds.sizes["time"]))
     if ds.sizes.get("run", 0):
-        ji = np.array([job_pos[j] for j in ds["run_job"].values])
-        si = np.array([site_pos[s] for s in ds["run_site"].values])
+        ji = _positions(ds, "job", ds["run_job"].values)
+        si = _positions(ds, "site", ds["run_site"].values)
         out[ji, si, ds["run_period"].values.astype(np.int64)] = ds["x_run"].values
     return xr.DataArray(
         out,
@@ -266,10 +268,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         served = served + ds["x_unserved"]
     rows.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
-    job_pos = {j: i for i, j in enumerate(ds["job"].values)}
     work = np.zeros(ds.sizes["job"])
     if ds.sizes["run"]:
-        np.add.at(work, [job_pos[j] for j in ds["run_job"].values], x_run.values)
+        np.add.at(work, _positions(ds, "job", ds["run_job"].values), x_run.values)
     done = xr.DataArray(work * dt, dims="job", coords={"job": ds["job"]})
     if "x_unfinished" in ds:
         done = done + ds["x_unfinished"]
