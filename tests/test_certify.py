@@ -750,3 +750,64 @@ def test_dataset_without_plan_is_refused():
 
     with pytest.raises(ValueError, match="no plan"):
         certify(xr.Dataset(attrs={"dt_hours": 1.0}))
+
+
+# ------------------------------------------------------------ what is reported
+def _report(result) -> dict:
+    import json
+
+    from suandian.results import io
+
+    return json.loads(json.dumps(io._clean(result.report())))  # as kpis.json holds it
+
+
+def test_clean_report_certifies(default_result, rich):
+    from suandian.results.certifier import certify_report
+
+    assert certify_report(default_result.ds, _report(default_result)) == []
+    assert certify_report(rich.ds, _report(rich)) == []
+
+
+@pytest.mark.parametrize(
+    ("kpi", "key", "tamper"),
+    [
+        ("green_share", "portfolio", lambda k: 0.95),
+        ("pue", "cq_dc", lambda k: 1.05),
+        ("cost", "total", lambda k: 0.8 * k),
+        ("cost", "grid_energy", lambda k: 0.8 * k),
+        ("emissions_tco2", "location_based", lambda k: 0.5 * k),
+        ("cfe_hourly", "portfolio", lambda k: 1.0),
+    ],
+)
+def test_tampered_report_names_the_kpi(default_result, kpi, key, tamper):
+    from suandian.results.certifier import certify_report
+
+    report = _report(default_result)
+    if key not in report["kpis"][kpi]:
+        key = next(iter(report["kpis"][kpi]))
+    true = report["kpis"][kpi][key]
+    report["kpis"][kpi][key] = tamper(true)
+    found = certify_report(default_result.ds, report)
+    assert [(v.check, v.where) for v in found] == [(f"report.{kpi}", key)]
+    assert found[0].value == tamper(true) and found[0].limit == pytest.approx(true)
+    assert f"report.{kpi} at {key}" in str(found[0])
+
+
+def test_report_missing_extra_and_solver_fields(default_result):
+    from suandian.results.certifier import certify_report
+
+    report = _report(default_result)
+    del report["kpis"]["pue"]["hm_dc"]
+    report["kpis"]["green_share"]["bonus"] = 1.0
+    report["kpis"]["cue_kg_per_kwh"] = None
+    report["solver"]["objective"] *= 0.8
+    report["solver"]["status"] = "proven optimal"
+    found = {(v.check, v.where) for v in certify_report(default_result.ds, report)}
+    assert found == {
+        ("report.pue", "hm_dc"),
+        ("report.green_share", "bonus"),
+        ("report.cue_kg_per_kwh", "all"),
+        ("report.solver.objective", "all"),
+        ("report.solver.status", "reported 'proven optimal', Dataset 'optimal'"),
+    }
+    assert certify_report(default_result.ds, {"solver": {}})[0].check == "report.kpis"

@@ -103,3 +103,129 @@ def test_import_does_not_load_scipy_stats():
 
 def test_entry_point_installed():
     assert Path(sys.executable).with_name("suandian").exists() or shutil.which("suandian")
+
+
+# ------------------------------------------------------------- the output folder
+def tampered_copy(out: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    return copy
+
+
+def test_certify_a_saved_folder_clean_and_tampered(default_run, tmp_path):
+    _, out = default_run
+    proc = run("certify", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "clean" in proc.stdout
+
+    copy = tampered_copy(out, tmp_path)  # green share 95 %, PUE 1.05, cost -20 % in kpis.json
+    report = json.loads((copy / "kpis.json").read_text())
+    report["kpis"]["green_share"]["portfolio"] = 0.95
+    report["kpis"]["pue"]["cq_dc"] = 1.05
+    report["kpis"]["cost"]["total"] *= 0.8
+    (copy / "kpis.json").write_text(json.dumps(report, indent=2))
+    proc = run("certify", str(copy), cwd=tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    for text in (
+        "kpis.json: ",  # checksum or size against the manifest
+        "report.green_share at portfolio: 0.95",
+        "report.pue at cq_dc: 1.05",
+        "report.cost at total",
+    ):
+        assert text in proc.stderr, (text, proc.stderr)
+
+    copy = tampered_copy(out, tmp_path / "b")  # a stale file and a changed table
+    (copy / "csv" / "old_run.csv").write_text("x\n1\n")
+    with (copy / "csv" / "site_time.csv").open("a") as fh:
+        fh.write("cq_dc,2026-07-16 00:00:00\n")
+    proc = run("certify", str(copy), cwd=tmp_path)
+    assert proc.returncode == 3
+    assert "csv/old_run.csv: not part of this run" in proc.stderr
+    assert "csv/site_time.csv: " in proc.stderr
+
+    proc = run("certify", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert proc.returncode == 1 and "not a folder" in proc.stderr
+
+
+@pytest.mark.parametrize("case", ["file", "file_parent", "not_results", "proc", "formats"])
+def test_bad_out_fails_before_the_solve(tmp_path, case):
+    out = tmp_path / "out"
+    extra = []
+    if case == "file":
+        out.write_text("not a folder")
+        expected = "is a file, not a folder"
+    elif case == "file_parent":
+        (tmp_path / "f").write_text("x")
+        out = tmp_path / "f" / "out"
+        expected = "is a file, not a folder"
+    elif case == "not_results":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+        expected = "not suandian results (notes.txt)"
+    elif case == "proc":
+        out = Path("/proc/suandian-out")
+        expected = "cannot write in /proc"
+    else:
+        extra = ["--formats", "netcdf,xlsx"]
+        expected = "--formats 'netcdf,xlsx'"
+    proc = run("solve", "--out", str(out), *extra, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "planning" not in proc.stdout  # refused before loading and solving
+
+
+def test_read_only_out_fails_before_the_solve(tmp_path):
+    """As an unprivileged user (root ignores permissions; setpriv drops to nobody)."""
+    import os
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="suandian-ro-"))
+    try:
+        base.chmod(0o755)
+        ro = base / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        prefix = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("running as root without setpriv")
+            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        for out, expected in ((ro, "is read-only"), (ro / "out", "cannot write in")):
+            proc = subprocess.run(
+                [*prefix, *cli(), "solve", "--out", str(out)],
+                cwd=base,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "HOME": str(base)},
+            )
+            assert proc.returncode == 1, proc.stdout + proc.stderr
+            assert expected in proc.stderr and "Traceback" not in proc.stderr
+            assert "planning" not in proc.stdout
+    finally:
+        (base / "ro").chmod(0o755)
+        shutil.rmtree(base)
+
+
+def test_infeasible_run_replaces_an_old_plan_with_its_diagnosis(default_run, tmp_path):
+    _, previous = default_run
+    out = tmp_path / "out"
+    shutil.copytree(previous, out)
+    config = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    config["series"] = [str(DEFAULT_SCENARIO.parent / p) for p in config["series"]]
+    config["policies"]["green_share"]["target"] = 0.9
+    config["corridors"], config["green_contracts"] = [], []
+    config["certificates"]["max_share"] = 0.0
+    path = tmp_path / "too_green.yaml"
+    path.write_text(yaml.safe_dump(config))
+    proc = run("solve", str(path), "--out", str(out), "--formats", "csv", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["kpis.json", "manifest.json"]
+    report = json.loads((out / "kpis.json").read_text())
+    assert report["solver"]["status"] == "infeasible" and report["kpis"] == {}
+    assert any("green share" in f for f in report["diagnosis"]["findings"])
+    proc = run("certify", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr

@@ -1,7 +1,9 @@
-"""``suandian`` command line: plan a day, validate a scenario.
+"""``suandian`` command line: plan a day, validate a scenario, certify a results folder.
 
-Exit codes: 0 plan found (optimal, or the best by the time limit), 1 bad input, 2 infeasible
-(with a diagnosis), 3 no plan for another reason (time limit without any plan, solver error).
+Exit codes: 0 plan found (optimal, or the best by the time limit), 1 bad input (including an
+``--out`` that cannot be written, found before the solve), 2 infeasible (with a diagnosis),
+3 no plan for another reason (time limit without any plan, solver error) or, for
+``certify``, a results folder with problems.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ examples:
   suandian solve --mip-gap 0.005 --time-limit 20
   suandian validate my_day.yaml           check a scenario and list every problem
   suandian example --out my_day/          copy the default scenario and its data to edit
+  suandian certify plan/                  re-check a saved results folder
 
 results (in --out, default ./suandian-results): result.nc (everything, netCDF),
-parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json.
+parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json,
+manifest.json (every file with its sha256). The folder is replaced whole by each run.
 """
 
 
@@ -72,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("suandian-results"),
-        help="directory for the results (default: %(default)s)",
+        help="folder for the results, replaced whole by this run; checked writable before "
+        "the solve (default: %(default)s)",
     )
     solve.add_argument(
         "--mip-gap",
@@ -125,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
         help="target directory (default: %(default)s)",
     )
     example.set_defaults(run=_example)
+
+    certify = sub.add_parser(
+        "certify",
+        help="re-check a saved results folder (manifest, checksums, plan, KPIs)",
+        description="Verify a results folder written by 'suandian solve': every file against "
+        "the manifest's sha256, the plan against the formulation, and kpis.json against the "
+        "KPIs recomputed from the plan. Exit 0 when clean, 3 with the list of problems.",
+    )
+    certify.add_argument("folder", type=Path, help="results folder (the --out of a solve)")
+    certify.add_argument(
+        "--tol", type=float, default=1e-5, help="relative tolerance of the plan checks"
+    )
+    certify.set_defaults(run=_certify)
     return parser
 
 
@@ -132,6 +150,7 @@ def _solve(args: argparse.Namespace) -> int:
     import logging
 
     from . import ScenarioError, load_scenario, solve
+    from .results.io import FORMATS, check_output
 
     if not args.quiet:  # progress (incumbent, bound, gap) of solves longer than a second
         handler = logging.StreamHandler(sys.stderr)
@@ -146,12 +165,19 @@ def _solve(args: argparse.Namespace) -> int:
         problems.append(f"--time-limit {args.time_limit}: use seconds > 0 (inf for none)")
     if args.threads is not None and args.threads < 0:
         problems.append(f"--threads {args.threads}: use a count >= 0 (0: HiGHS's choice)")
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        problems.append(f"--formats {args.formats!r}: use some of {','.join(FORMATS)}")
+    try:
+        check_output(args.out)
+    except OSError as exc:
+        problems.append(f"--out: {exc}")
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
 
     path = args.scenario or default_scenario()
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
@@ -166,13 +192,13 @@ def _solve(args: argparse.Namespace) -> int:
         log=args.log,
     )
     print(result.summary())
+    try:  # every outcome is saved: a plan, or the solver report and diagnosis without one
+        written = result.save(args.out, formats=formats)
+    except OSError as exc:
+        print(f"--out: results not saved: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nwrote {len(written)} files to {args.out}/")
     if result.has_plan:
-        try:
-            written = result.save(args.out, formats=formats)
-        except ValueError as exc:
-            print(f"--formats: {exc}", file=sys.stderr)
-            return 1
-        print(f"\nwrote {len(written)} files to {args.out}/")
         if not args.no_certify:
             violations = result.certify()
             if violations:
@@ -189,6 +215,26 @@ def _solve(args: argparse.Namespace) -> int:
         return 2
     print(f"no plan: {result.info.highs_status}", file=sys.stderr)
     return 3
+
+
+def _certify(args: argparse.Namespace) -> int:
+    from .results.certifier import certify_folder
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"{folder}: not a folder (give the --out folder of a solve)", file=sys.stderr)
+        return 1
+    problems = certify_folder(folder, tol=args.tol)
+    if problems:
+        print(f"{folder}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 3
+    print(
+        f"{folder}: clean (every file matches the manifest; the plan satisfies every check; "
+        "the reported KPIs are the ones the plan gives)"
+    )
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -29,9 +29,24 @@ fixed order, and within each row test in index order (``where`` lists the dimens
 order scope, workload, job, corridor, contract, renewable, storage, node, site, time).
 Inputs are trusted as given: a NaN limit means "no limit" (``import_limit``, ``pue_cap``,
 ``soc_final_min``, ``initial_on``), a NaN decision fails its bounds.
+
+What is reported
+----------------
+:func:`certify_report` recomputes every KPI of ``kpis.json`` (cost by term and total, energy,
+green share, PUE, emissions, CFE, CUE, shadow prices) from the Dataset and compares it with
+the reported value within ``max(atol, REPORT_RTOL * |recomputed|)`` (``atol`` is
+``COST_ATOL`` for CNY, ``REPORT_ATOL`` otherwise); a KPI missing from the report, or reported
+but not recomputable, is a violation too. The solver report (status, objective, gap) must
+match the Dataset's attributes. Check names are ``report.<kpi>`` (e.g.
+``report.green_share`` at ``portfolio``) and ``report.solver.<field>``.
+:func:`certify_folder` checks a saved results folder: the manifest and checksums
+(:func:`suandian.results.io.verify_folder`), the plan (:func:`certify`) and the report.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -45,7 +60,12 @@ COST_RTOL = 1e-6
 #: absolute floor of the cost check, CNY
 COST_ATOL = 1e-3
 
-__all__ = ["Violation", "certify"]
+#: relative tolerance of a reported KPI against its recomputed value
+REPORT_RTOL = 1e-6
+#: absolute floor for reported KPIs other than costs (shares, PUE, MWh, tCO2)
+REPORT_ATOL = 1e-9
+
+__all__ = ["Violation", "certify", "certify_folder", "certify_report"]
 
 
 def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
@@ -108,3 +128,145 @@ def _cost(ds: xr.Dataset, rows: Rows) -> None:
     total = float(rows.books["cost"]["total"])
     if not abs(total - objective) <= max(COST_ATOL, COST_RTOL * abs(objective)):
         rows.out.append(Violation("total_cost", "all", total, objective))
+
+
+def recomputed_kpis(ds: xr.Dataset) -> dict:
+    """The KPIs of ``kpis.json`` recomputed from the Dataset alone."""
+    from .result import shadow_prices
+
+    out = books(normalise(ds))
+    out["shadow_prices"] = shadow_prices(ds)
+    return out
+
+
+def certify_report(ds: xr.Dataset, report: dict) -> list[Violation]:
+    """Compare a report (the content of ``kpis.json``) with what the Dataset gives.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The result Dataset the report claims to describe (with a plan).
+    report : dict
+        ``{"solver": {...}, "kpis": {...}}`` as written by :meth:`suandian.Result.save`.
+
+    Returns
+    -------
+    list of Violation
+        ``report.<kpi>`` at the key (site, term, ...) for each KPI that differs, is missing
+        or is not recomputable (value the reported one, limit the recomputed one; NaN where
+        absent), and ``report.solver.<field>`` for a solver report that contradicts the
+        Dataset's attributes. Empty when everything reported is what the plan gives.
+    """
+    if "p_grid" not in ds:
+        raise ValueError("the Dataset holds no plan (no decision variables); nothing to check")
+    out: list[Violation] = []
+    reported = report.get("kpis") if isinstance(report, dict) else None
+    if not isinstance(reported, dict):
+        return [Violation("report.kpis", "missing", np.nan, np.nan)]
+    _compare(recomputed_kpis(ds), reported, (), out)
+    solver = report.get("solver", {})
+    solver = solver if isinstance(solver, dict) else {}
+    for field, key in (("objective", "objective"), ("mip_gap", "mip_gap"), ("bound", "best_bound")):
+        expected = attr(ds, key)
+        got = _number(solver.get(field))
+        if not _close(got, expected, COST_ATOL if field != "mip_gap" else REPORT_ATOL):
+            out.append(Violation(f"report.solver.{field}", "all", got, expected))
+    if str(solver.get("status")) != str(ds.attrs.get("status")):
+        out.append(
+            Violation(
+                "report.solver.status",
+                f"reported {solver.get('status')!r}, Dataset {ds.attrs.get('status')!r}",
+                np.nan,
+                np.nan,
+            )
+        )
+    return out
+
+
+def _number(value) -> float:
+    """A reported number as float (JSON null = NaN; anything else non-numeric = NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return float("nan")
+    return float(value)
+
+
+def _close(got: float, expected: float, atol: float) -> bool:
+    if np.isnan(expected) or np.isnan(got):
+        return bool(np.isnan(expected) and np.isnan(got))
+    return abs(got - expected) <= max(atol, REPORT_RTOL * abs(expected))
+
+
+def _compare(expected, got, path: tuple[str, ...], out: list[Violation]) -> None:
+    """Walk the recomputed KPIs and the reported ones side by side."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            out.append(_violation(path, _number(got), np.nan))
+            return
+        for key, value in expected.items():
+            if key in got:
+                _compare(value, got[key], (*path, key), out)
+            else:  # missing from the report
+                limit = np.nan if isinstance(value, dict) else float(value)
+                out.append(_violation((*path, key), np.nan, limit))
+        for key in got:
+            if key not in expected:  # reported, but nothing the plan gives
+                out.append(_violation((*path, key), _number(got[key]), np.nan))
+        return
+    value = _number(got)
+    atol = COST_ATOL if path and path[0] == "cost" else REPORT_ATOL
+    if not _close(value, float(expected), atol):
+        out.append(_violation(path, value, float(expected)))
+
+
+def _violation(path: tuple[str, ...], value: float, limit: float) -> Violation:
+    """``report.<kpi>`` at ``<key>`` (nested keys joined by dots)."""
+    check = "report." + (path[0] if path else "kpis")
+    return Violation(check, ".".join(path[1:]) or "all", value, limit)
+
+
+def certify_folder(directory: str | Path, tol: float = 1e-5) -> list[str]:
+    """Check a saved results folder; returns the problems (empty when clean).
+
+    Checks the manifest and every file's size and sha256, then (with a plan) the plan
+    itself (:func:`certify` on ``result.nc``) and the reported KPIs against the recomputed
+    ones (:func:`certify_report`); without a plan, that ``kpis.json`` says so.
+    """
+    from . import io
+
+    folder = Path(directory)
+    problems = io.verify_folder(folder)
+    report_path = folder / "kpis.json"
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [*problems, "kpis.json missing"]
+    except (OSError, ValueError) as exc:
+        return [*problems, f"kpis.json unreadable ({type(exc).__name__})"]
+    if not isinstance(report, dict):
+        return [*problems, "kpis.json is not a JSON object"]
+    has_plan = bool(report.get("solver", {}).get("has_solution")) or bool(report.get("kpis"))
+    nc = folder / "result.nc"
+    if not nc.is_file():
+        if has_plan:
+            manifest = io.read_manifest(folder) if (folder / io.MANIFEST).is_file() else {}
+            if "netcdf" in manifest.get("formats", ["netcdf"]):
+                problems.append("result.nc missing: kpis.json reports a plan")
+            else:
+                problems.append(
+                    "result.nc not written (--formats without netcdf): the plan and KPIs "
+                    "cannot be re-checked"
+                )
+        return problems
+    try:
+        ds = io.read_netcdf(nc)
+    except Exception as exc:  # a corrupt file: name it, do not crash
+        return [*problems, f"result.nc unreadable ({type(exc).__name__})"]
+    if "p_grid" not in ds:
+        if has_plan:
+            problems.append("result.nc holds no plan but kpis.json reports one")
+        return problems
+    if not has_plan:
+        problems.append("kpis.json reports no plan but result.nc holds one")
+    problems += [f"plan: {v}" for v in certify(ds, tol=tol)]
+    problems += [f"report: {v}" for v in certify_report(ds, report)]
+    return problems

@@ -1,20 +1,32 @@
-"""Writing and reading results: netCDF, Parquet and CSV, each written atomically.
+"""Writing and reading results: netCDF, Parquet and CSV, one run per folder.
 
-Layout of a results directory::
+Layout of a results folder::
 
     result.nc                 the whole Dataset (decisions, inputs, duals, attrs)
     parquet/<group>.parquet   one long table per group of dimensions, e.g. site_time
     csv/<group>.csv           the same tables as CSV (floats written round-trip exact)
-    kpis.json                 the KPIs and the solver report
+    kpis.json                 the KPIs and the solver report (and the diagnosis, if any)
+    manifest.json             the run id and every file above with its size and sha256
 
-A file is first written under a temporary name in the same directory and then renamed,
-so a reader never sees a half-written file.
+A run without a plan (infeasible, solver error) writes ``kpis.json`` and ``manifest.json``
+only. The folder is written whole (:func:`write_folder`): every file goes into a staging
+folder beside the target (``.<name>.tmp-XXXX``), the manifest last, and the staging folder
+then replaces the target in one step (an atomic exchange of the two folders where the
+system offers it, else two renames), after which the old folder is deleted. A reader thus
+sees either the old run or the new one, never a mix; a kill mid-write leaves the old folder
+untouched (and a ``.<name>.tmp-*`` folder that may be deleted). Files and folders get the
+permissions of the user's umask.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,15 +36,36 @@ import pandas as pd
 import xarray as xr
 
 FORMATS = ("netcdf", "parquet", "csv")
+#: name of the manifest written last into every results folder
+MANIFEST = "manifest.json"
+#: manifest format tag
+MANIFEST_FORMAT = "suandian-results/1"
+#: entries a results folder may hold; an existing folder with anything else is not replaced
+RESULT_ENTRIES = frozenset({"result.nc", "kpis.json", MANIFEST, "parquet", "csv"})
+
+
+class OutputError(OSError):
+    """A results folder that cannot be written (a file, read-only, holds other files)."""
+
+
+def umask() -> int:
+    """The process's umask (read without changing it for good)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The file gets the permissions of a plain ``open`` under the umask (``0o666 & ~umask``).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~umask())
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
@@ -41,6 +74,198 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
+# ------------------------------------------------------------------ results folder
+def check_output(directory: str | Path) -> None:
+    """Check, without writing anything there, that ``directory`` can receive a results folder.
+
+    The folder may be missing (its nearest existing ancestor must be a writable folder), empty,
+    or an earlier results folder (only the entries of :data:`RESULT_ENTRIES`); its parent must
+    be writable, since the new folder is staged beside it and swapped in.
+
+    Raises
+    ------
+    OutputError
+        with a message naming the path and what to do.
+    """
+    target = Path(os.path.realpath(directory))
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise OutputError(f"{directory} is a file, not a folder: give a folder for the results")
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise OutputError(f"{directory} is read-only: give a folder you can write to")
+        others = sorted(p.name for p in target.iterdir() if p.name not in RESULT_ENTRIES)
+        if others:
+            shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+            raise OutputError(
+                f"{directory} holds files that are not suandian results ({shown}); the results "
+                "folder is replaced whole, so give a new or empty folder, or an earlier results "
+                "folder"
+            )
+    ancestor = target.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"{directory}: {ancestor} is a file, not a folder")
+    _probe(ancestor, directory)
+
+
+def _probe(folder: Path, shown) -> None:
+    """Create and remove a folder in ``folder`` (permissions alone miss read-only mounts)."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".suandian-probe-", dir=folder)
+    except OSError as exc:
+        raise OutputError(
+            f"{shown}: cannot write in {folder} ({exc.strerror}): give a folder you can write to"
+        ) from None
+    os.rmdir(probe)
+
+
+def write_folder(directory: str | Path, write: Callable[[Path], None], run: dict) -> list[Path]:
+    """Write a results folder whole: ``write(staging)``, then the manifest, then swap it in.
+
+    ``run`` goes into the manifest (status, formats, ...) beside the run id and the files.
+    Returns the final paths of the files written (the manifest last).
+    """
+    check_output(directory)
+    target = Path(os.path.realpath(directory))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        write(staging)
+        manifest = build_manifest(staging, run)
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        (staging / MANIFEST).write_text(text, encoding="utf-8")
+        mode = 0o777 & ~umask()
+        os.chmod(staging, mode)
+        for sub in staging.rglob("*"):
+            if sub.is_dir():
+                os.chmod(sub, mode)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [target / name for name in manifest["files"]] + [target / MANIFEST]
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put ``staging`` at ``target``; the old ``target`` (if any) is removed afterwards."""
+    if not (target.exists() or target.is_symlink()):
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):  # staging now holds the old run
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = staging.with_name(staging.name.replace(".tmp-", ".old-", 1))
+    os.rename(target, old)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    code = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if code == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def build_manifest(folder: Path, run: dict) -> dict:
+    """Manifest of every file under ``folder`` (sorted POSIX paths), its size and sha256.
+
+    The run id is the sha256 of the file list with their checksums: it names the content.
+    """
+    files = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel != MANIFEST:
+            files[rel] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
+    listing = json.dumps(files, sort_keys=True).encode()
+    return {
+        "format": MANIFEST_FORMAT,
+        "run_id": hashlib.sha256(listing).hexdigest()[:16],
+        **run,
+        "files": files,
+    }
+
+
+def verify_folder(directory: str | Path) -> list[str]:
+    """Check a results folder against its manifest; returns the problems (empty if none).
+
+    Every listed file must be present with its size and sha256, no other file may be there,
+    and the run id must match the listing.
+    """
+    folder = Path(directory)
+    path = folder / MANIFEST
+    if not path.is_file():
+        return [f"{MANIFEST} missing: the folder was not written whole by suandian save"]
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        return [f"{MANIFEST} unreadable ({type(exc).__name__}: {str(exc)[:80]})"]
+    problems = []
+    if manifest.get("format") != MANIFEST_FORMAT:
+        problems.append(
+            f"{MANIFEST}: format {manifest.get('format')!r}, expected {MANIFEST_FORMAT!r}"
+        )
+    listing = json.dumps(files, sort_keys=True).encode()
+    if manifest.get("run_id") != hashlib.sha256(listing).hexdigest()[:16]:
+        problems.append(f"{MANIFEST}: run_id does not match the file list (edited manifest)")
+    for rel, entry in files.items():
+        file = folder / rel
+        if not file.is_file():
+            problems.append(f"{rel}: listed in the manifest but missing")
+            continue
+        size = file.stat().st_size
+        if size != entry.get("bytes"):
+            problems.append(f"{rel}: {size} bytes, the manifest says {entry.get('bytes')}")
+        elif sha256(file) != entry.get("sha256"):
+            problems.append(f"{rel}: sha256 differs from the manifest (file changed)")
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = file.relative_to(folder).as_posix()
+        if rel != MANIFEST and rel not in files:
+            problems.append(f"{rel}: not part of this run (not in the manifest)")
+    return problems
+
+
+def read_manifest(directory: str | Path) -> dict:
+    """The manifest of a results folder."""
+    return json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------- files
 def groups(ds: xr.Dataset) -> dict[str, list[str]]:
     """Variables of a Dataset grouped by their dimensions, e.g. ``{'site_time': [...]}``."""
     out: dict[str, list[str]] = {}

@@ -132,26 +132,53 @@ class Result:
 
     # ----------------------------------------------------------------- export
     def save(self, directory: str | Path, formats: tuple[str, ...] = io.FORMATS) -> list[Path]:
-        """Write the result to ``directory`` (netCDF, Parquet, CSV, kpis.json), atomically.
+        """Write the result to ``directory`` as one whole folder (see :mod:`suandian.results.io`).
 
-        Returns the paths written.
+        With a plan: ``result.nc``, ``parquet/``, ``csv/`` (the chosen ``formats``),
+        ``kpis.json`` and ``manifest.json``; without one (infeasible, error): ``kpis.json``
+        (solver report and diagnosis) and ``manifest.json``. Everything is staged beside
+        ``directory`` and swapped in whole, so no file of an earlier run remains and a reader
+        never sees two runs mixed.
+
+        Returns the paths written (the manifest last).
+
+        Raises
+        ------
+        ValueError
+            for an unknown format.
+        suandian.results.io.OutputError
+            if ``directory`` is a file, read-only, or a folder holding other files.
         """
-        directory = Path(directory)
         unknown = set(formats) - set(io.FORMATS)
         if unknown:
             raise ValueError(f"unknown format(s) {sorted(unknown)}; use some of {io.FORMATS}")
-        written = []
-        if "netcdf" in formats:
-            written.append(io.write_netcdf(self.ds, directory / "result.nc"))
-        frames: dict = {}  # the long tables, built once for both formats
-        for fmt in ("parquet", "csv"):
-            if fmt in formats:
-                written += io.write_tables(self.ds, directory / fmt, fmt, frames)
+        chosen = [f for f in io.FORMATS if f in formats] if self.has_plan else []
+
+        def write(folder: Path) -> None:
+            if "netcdf" in chosen:
+                io.write_netcdf(self.ds, folder / "result.nc")
+            frames: dict = {}  # the long tables, built once for both formats
+            for fmt in ("parquet", "csv"):
+                if fmt in chosen:
+                    io.write_tables(self.ds, folder / fmt, fmt, frames)
+            io.write_json(self.report(), folder / "kpis.json")
+
+        from .. import __version__
+
+        run = {
+            "suandian": __version__,
+            "scenario": str(self.ds.attrs.get("scenario", "")),
+            "status": self.status,
+            "formats": chosen,
+        }
+        return io.write_folder(directory, write, run)
+
+    def report(self) -> dict:
+        """The content of ``kpis.json``: solver report, KPIs and (if any) the diagnosis."""
         report = {"solver": asdict(self.info), "kpis": self.kpis}
         if self.diagnosis is not None:
             report["diagnosis"] = self.diagnosis.as_dict()
-        written.append(io.write_json(report, directory / "kpis.json"))
-        return written
+        return report
 
     def summary(self) -> str:
         """A plain-text KPI table."""
