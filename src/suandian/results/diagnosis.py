@@ -24,6 +24,9 @@ class Diagnosis:
         How the relaxed re-solve ended.
     seconds : float
         Time the diagnosis took.
+    stage : str
+        What had to be relaxed to find a plan: ``"policies"``, ``"batch work"``,
+        ``"interactive demand"`` or ``"hard limits"`` (see ``docs/math/diagnosis.md``).
     """
 
     findings: list[str] = field(default_factory=list)
@@ -32,6 +35,7 @@ class Diagnosis:
     proven: bool = False
     status: str = ""
     seconds: float = 0.0
+    stage: str = ""
 
     def __str__(self) -> str:
         if not self.findings:
@@ -50,4 +54,5 @@ class Diagnosis:
             "proven": self.proven,
             "status": self.status,
             "seconds": self.seconds,
+            "stage": self.stage,
         }

@@ -1,30 +1,53 @@
-"""Diagnosis of an infeasible scenario: how far each target can be met, and what binds.
+"""Diagnosis of an infeasible scenario: what cannot be met, by how much, and whose fault it is.
 
-The scenario is re-solved with priced slacks, in two stages so that compute is never given
-up to meet a policy:
+Rules (``docs/math/diagnosis.md``):
 
-1. the green-share shortfall and the PUE excess are priced (``POLICY_PENALTY`` CNY/MWh, far
-   above any energy price) while all compute stays mandatory;
-2. only if that is still infeasible, unserved interactive demand and unfinished batch work
-   are priced too (``COMPUTE_PENALTY`` CNY per compute unit x hour).
+0. **Data checks** (no solve): hard limits that contradict each other on the data alone — a
+   corridor minimum in periods its block windows forbid or above its capacity, a battery end
+   state that charging at full power cannot reach, a node import limit below what the sites'
+   ``min_on`` blocks draw at the least. Each is a proof of infeasibility.
+1. **Policies** priced (``POLICY_PENALTY`` CNY/MWh), all compute mandatory.
+2. **Batch work** priced too (``COMPUTE_PENALTY`` CNY per unit·h), interactive demand still
+   mandatory: if this has a plan, only the batch jobs left unfinished are blamed.
+3. **Interactive demand** priced too, at ``INTERACTIVE_WEIGHT`` times the batch price, so that
+   a job is given up before latency-bound demand.
+4. **Hard limits** (only when 3 has no plan, or a data check fired): node import limits,
+   corridor minimums and blocks and battery end rules get slack columns; the re-solve
+   minimises the total violation (MWh) with every target and all compute free. The elements
+   whose slack stays non-zero are the culprits.
 
-Slacks that stay non-zero name the targets that cannot be met and by how much.
+Stages run in this order and stop at the first that has a plan; they share the caller's
+time budget.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from ..results.accounting import books
 from ..results.diagnosis import Diagnosis
 
 #: CNY per MWh of green-share shortfall or PUE excess in the diagnosis re-solve.
 POLICY_PENALTY = 1.0e5
-#: CNY per compute unit x hour not served in the second diagnosis stage.
+#: CNY per compute unit x hour of batch work not done (stages 2 and 3).
 COMPUTE_PENALTY = 1.0e4
+#: Unserved interactive demand costs this many times unfinished batch work (stage 3).
+INTERACTIVE_WEIGHT = 10.0
+#: Hard limits relaxed in stage 4: (row block, shortfall key, weight per MWh of violation,
+#: whether the rows are per period (x dt) or horizon energies). Corridor blocks weigh more
+#: than corridor minimums, so a minimum that cannot be bought is blamed on the minimum.
+HARD_LIMITS = (
+    ("grid.import_limit", "import_limit", 1.0, True),
+    ("green.corridor_min", "corridor_min", 1.0, True),
+    ("green.corridor_block", "corridor_block", 2.0, True),
+    ("stor.e_soc_final", "soc_final", 1.0, False),
+)
+TOL = 1e-6
 
 if TYPE_CHECKING:
     from ..highs import SolveOptions
@@ -32,68 +55,137 @@ if TYPE_CHECKING:
 
 
 def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None) -> Diagnosis:
-    """Re-solve with priced slacks and report which targets bind and by how much.
+    """Re-solve with priced slacks and report which targets or limits bind and by how much.
 
-    ``budget`` (seconds, default ``opts.time_limit``) is the total time both stages may use.
+    ``budget`` (seconds, default ``opts.time_limit``) is the total time all stages may use.
     """
-    from ..highs import solve_model
-    from ..model import build_model
-
     began = time.perf_counter()
     budget = opts.time_limit if budget is None else max(budget, 1.0)
     relaxed_opts = type(opts)(**{**opts.__dict__, "duals": False, "diagnose": False})
     out = Diagnosis()
-    for compute_penalty in (None, COMPUTE_PENALTY):
-        model = build_model(
-            scenario,
-            shortfall_penalty=POLICY_PENALTY,
-            compute_shortfall_penalty=compute_penalty,
-            pyomo=False,
-        )
-        left = budget - (time.perf_counter() - began)
-        info = solve_model(model, relaxed_opts, {}, budget=max(left, 1.0))
-        if info.has_solution:
-            break
+
+    def left() -> float:
+        return max(budget - (time.perf_counter() - began), 1.0)
+
+    checks = _data_checks(scenario)
+    if not checks:
+        c = scenario.config
+        stages = [("policies", None, False)]
+        if c.batch:
+            stages.append(("batch work", COMPUTE_PENALTY, True))
+        if c.interactive:
+            stages.append(("interactive demand", COMPUTE_PENALTY, False))
+        for stage, penalty, interactive_fixed in stages:
+            model, info = _relaxed_solve(scenario, relaxed_opts, left(), penalty, interactive_fixed)
+            if info.has_solution:
+                out.stage = stage
+                _report_targets(out, model, info)
+                out.seconds = time.perf_counter() - began
+                return out
+    # stage 4: the hard limits themselves
+    out.stage = "hard limits"
+    for kind, element, text, amount in checks:
+        out.findings.append(text)
+        out.shortfalls[f"{kind}_{element}"] = amount
+    covered = {(k, e) for k, e, _, _ in checks}
+    covered |= {("corridor_block", e) for k, e, _, _ in checks if k == "corridor_min"}
+    info, found = _elastic(scenario, relaxed_opts, left())
     out.status = info.status
-    out.proven = info.status == "optimal"
-    out.seconds = time.perf_counter() - began
+    extra = [(k, e, t, a) for k, e, t, a in found if (k, e) not in covered]
+    for kind, element, text, amount in extra:
+        out.findings.append(text)
+        out.shortfalls[f"{kind}_{element}"] = amount
+    # data findings are proofs; figures from the relaxed solve are proven when it is optimal
+    out.proven = info.status == "optimal" or (bool(checks) and not extra)
     if not info.has_solution:
+        relaxed = "every target, all compute, node import limits, corridor minimums and blocks "
+        relaxed += "and battery end rules relaxed"
+        if checks:
+            out.findings.append(
+                f"fixing the above may not be enough: even with {relaxed} HiGHS finds no plan "
+                f"({info.highs_status})"
+            )
+        else:
+            out.findings.append(
+                f"even with {relaxed} HiGHS finds no plan ({info.highs_status}); the data "
+                "contradict themselves elsewhere (bounds of a user constraint or a series)"
+            )
+    elif extra and info.status != "optimal":
         out.findings.append(
-            f"even with every target relaxed HiGHS finds no plan ({info.highs_status}); "
-            "check import limits and battery end-of-day rules against the load"
+            f"the relaxed re-solve stopped at its time budget ({info.status}): the figures "
+            "above are the best found, not proven minimal violations; give more time"
         )
-        return out
+    if out.findings and info.has_solution:
+        out.findings.append(
+            "targets and workloads are assessed once these limits are fixed (re-run then)"
+        )
+    out.seconds = time.perf_counter() - began
+    return out
+
+
+# --------------------------------------------------------------------------- stages 1-3
+def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
+    """Build with the policy (and compute) slacks priced and solve within ``budget``."""
+    from ..highs import solve_model
+    from ..model import build_model
+
+    model = build_model(
+        scenario,
+        shortfall_penalty=POLICY_PENALTY,
+        compute_shortfall_penalty=compute_penalty,
+        pyomo=False,
+    )
+    lm = model.lm
+    unserved = lm.vars.get("dc.x_unserved")
+    if unserved is not None and compute_penalty is not None:
+        i = next(k for k, v in enumerate(lm.var_order) if v is unserved)
+        if interactive_fixed:
+            lm._ub[i] = np.zeros_like(lm._ub[i])
+        else:  # the model prices it like batch work; add the rest of its weight
+            scale = max(s.block_capacity for s in scenario.config.sites)  # compute_scale
+            extra = (INTERACTIVE_WEIGHT - 1.0) * compute_penalty * scale * scenario.dt
+            lm.add_cost(unserved.sum() * extra)
+    return model, solve_model(model, opts, {}, budget=budget)
+
+
+def _report_targets(out: Diagnosis, model, info) -> None:
+    """Findings of a relaxed plan: unserved demand, unfinished work, policy shortfalls."""
     from ..results.extract import build_dataset
 
+    out.status = info.status
+    out.proven = info.status == "optimal"
     ds = build_dataset(model)
     k = books(ds)
     out.achievable = {"green_share": k["green_share"], "pue": k["pue"]}
     unit = ds.attrs["compute_unit"]
     dt = float(ds.attrs["dt_hours"])
-    tol = 1e-6
+    sc = model.scenario
     for w in ds["workload"].values if "x_unserved" in ds else ():
         missing = ds["x_unserved"].sel(workload=w)
-        if float(missing.max()) > tol:
-            worst = missing.idxmax("time").values
-            out.shortfalls[f"unserved_{w}"] = float(missing.sum() * dt)
+        if float(missing.max()) > TOL:
+            t = int(missing.argmax("time"))
+            total = float(missing.sum() * dt)
+            sites = [
+                str(s)
+                for s in ds["site"].values
+                if bool(ds["serve_eligible"].sel(workload=w, site=s))
+            ]
+            out.shortfalls[f"unserved_{w}"] = total
             out.findings.append(
-                f"interactive workload '{w}': {float(missing.sum() * dt):,.1f} {unit}·h of "
-                f"demand cannot be served (worst at {str(worst)[:16]}, "
-                f"{float(missing.max()):,.1f} {unit}); binding: {_binding(ds, w, worst)}"
+                f"interactive workload '{w}': {total:,.1f} {unit}·h of demand cannot be served "
+                f"in {_spans(sc, missing.values > TOL)} (worst at {_stamp(sc, t)}, "
+                f"{float(missing.max()):,.1f} of {float(ds['demand'].sel(workload=w)[t]):,.1f} "
+                f"{unit}); binding: {_binding(ds, sites, [t])}"
             )
     for j in ds["job"].values if "x_unfinished" in ds else ():
-        left = float(ds["x_unfinished"].sel(job=j))
-        if left > tol:
-            out.shortfalls[f"unfinished_{j}"] = left
-            out.findings.append(
-                f"batch job '{j}': {left:,.1f} {unit}·h of its work cannot be done by its "
-                "deadline with the capacity available; widen its window, raise max_rate or "
-                "add capacity (or raise the node import limits that bind)"
-            )
+        unfinished = float(ds["x_unfinished"].sel(job=j))
+        if unfinished > TOL:
+            out.shortfalls[f"unfinished_{j}"] = unfinished
+            out.findings.append(_job_finding(ds, sc, str(j), unfinished, unit))
     target = ds.attrs.get("green_share_target")
     for g in ds["scope"].values if "e_green_shortfall" in ds else ():
         gap = float(ds["e_green_shortfall"].sel(scope=g))
-        if gap > tol:
+        if gap > TOL:
             best = k["green_share"].get(str(g), float("nan"))
             out.shortfalls[f"green_share_{g}"] = gap
             out.findings.append(
@@ -104,7 +196,7 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
             )
     for s in ds["site"].values:
         excess = float(ds["e_pue_excess"].sel(site=s))
-        if excess > tol:
+        if excess > TOL:
             best = k["pue"][str(s)]
             cap = float(ds["pue_cap"].sel(site=s))
             out.shortfalls[f"pue_{s}"] = excess
@@ -118,31 +210,312 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
             f"the relaxed re-solve stopped at its time budget ({info.status}): the figures "
             "above are the best found, not proven bounds; give more time to prove them"
         )
-    return out
 
 
-def _binding(ds, workload: str, when) -> str:
-    """Name what limits service of a workload at its worst period: blocks or an import limit."""
-    t = int(np.flatnonzero(ds["time"].values == when)[0])
-    eligible = [
-        str(s)
-        for s in ds["site"].values
-        if bool(ds["serve_eligible"].sel(workload=workload, site=s))
-    ]
-    names = []
-    for s in eligible:
+def _job_finding(ds, sc, job: str, unfinished: float, unit: str) -> str:
+    """Needed vs possible for a batch job left unfinished, and what binds in its window."""
+    from ..components.datacenter import batch_dense
+
+    dt = float(ds.attrs["dt_hours"])
+    work = float(ds["job_work"].sel(job=job))
+    r0, r1 = int(ds["job_release"].sel(job=job)), int(ds["job_deadline"].sel(job=job))
+    hours = (r1 - r0) * dt
+    rate = float(ds["job_max_rate"].sel(job=job))
+    sites = [str(s) for s in ds["site"].values if bool(ds["run_eligible"].sel(job=job, site=s))]
+    blocks = ds["blocks"].sel(site=sites) * ds["block_capacity"].sel(site=sites)
+    capacity = float(blocks.sum()) * hours
+    window = slice(r0, r1)
+    inter = float(ds["x_serve"].sel(site=sites).isel(time=window).sum()) * dt
+    ran = batch_dense(ds).sel(job=job).sum("site").values
+    mask = np.zeros(ds.sizes["time"], bool)
+    mask[r0:r1] = True
+    slow = [t for t in range(r0, r1) if ran[t] < rate - 1e-6 * max(rate, 1.0)]
+    why = _binding(ds, sites, slow) if slow else f"its max_rate {rate:,.1f} in every period"
+    return (
+        f"batch job '{job}': needs {work:,.1f} {unit}·h in its window {_spans(sc, mask)} "
+        f"({hours:g} h) but at most {work - unfinished:,.1f} can be done ({unfinished:,.1f} "
+        f"{unit}·h unfinished): its max_rate {rate:,.1f} allows {rate * hours:,.1f}, the blocks "
+        f"of its sites ({', '.join(sites)}) {capacity:,.1f}, of which interactive demand takes "
+        f"{inter:,.1f}; binding: {why}"
+    )
+
+
+def _binding(ds, sites, periods) -> str:
+    """Name what limits compute at ``sites`` in ``periods``: blocks or a node import limit."""
+    names: list[str] = []
+    for s in sites:
         node = str(ds["site_node"].sel(site=s).values)
         limit = float(ds["import_limit"].sel(node=node))
         at_node = ds["site_node"] == node
-        imported = float((ds["p_grid"].isel(time=t) * at_node).sum())
-        n_on = float(ds["n_on"].sel(site=s).isel(time=t))
-        if not np.isnan(limit) and imported >= limit - 1e-6 * max(1.0, limit):
-            names.append(
-                f"the import limit of node '{node}' ({limit:,.1f} MW, all used) for site '{s}';"
-                " raise it or add on-site supply"
-            )
-        elif n_on >= float(ds["blocks"].sel(site=s)) - 1e-6:
-            names.append(f"all {int(n_on)} blocks of site '{s}' are on; add blocks there")
+        for t in periods:
+            imported = float((ds["p_grid"].isel(time=t) * at_node).sum())
+            n_on = float(ds["n_on"].sel(site=s).isel(time=t))
+            if not np.isnan(limit) and imported >= limit - 1e-6 * max(1.0, limit):
+                text = (
+                    f"the import limit of node '{node}' ({limit:,.1f} MW, all used) for site "
+                    f"'{s}'; raise it or add on-site supply"
+                )
+            elif n_on >= float(ds["blocks"].sel(site=s)) - 1e-6:
+                text = f"all {int(round(n_on))} blocks of site '{s}' are on; add blocks there"
+            else:
+                continue
+            if text not in names:
+                names.append(text)
     if not names:
         return "the capacity of the eligible sites; make more sites eligible"
     return "; ".join(names)
+
+
+# --------------------------------------------------------------------------- stage 4
+def _elastic(scenario, opts, budget):
+    """Slack every hard-limit row, minimise the total violation, name the rows that give."""
+    from ..highs import solve_model
+    from ..model import build_model
+
+    model = build_model(
+        scenario,
+        shortfall_penalty=POLICY_PENALTY,
+        compute_shortfall_penalty=COMPUTE_PENALTY,
+        pyomo=False,
+    )
+    lm = model.lm
+    lm._cost.clear()  # targets and compute are free: only violations of hard limits count
+    lo, hi = np.concatenate(lm._rlo), np.concatenate(lm._rhi)
+    dt = scenario.dt
+    slacks = []
+    for name, kind, weight, per_period in HARD_LIMITS:
+        block = lm.rowblocks.get(name)
+        if block is None:
+            continue
+        flat = block.rows.ravel()
+        cells = np.flatnonzero(flat >= 0)
+        rows = flat[cells]
+        for sign, bounded in ((-1.0, np.isfinite(hi[rows])), (1.0, np.isfinite(lo[rows]))):
+            if not bounded.any():
+                continue
+            n = int(bounded.sum())
+            var = lm.add_var(f"diagnosis.{kind}_{'over' if sign < 0 else 'under'}", (n,))
+            lm._A.append((rows[bounded], var.cols.copy(), np.full(n, sign)))
+            lm.add_cost(var.sum() * (weight * (dt if per_period else 1.0)))
+            slacks.append((kind, block.shape, cells[bounded], var))
+    info = solve_model(model, opts, {}, budget=budget)
+    if not info.has_solution:
+        return info, []
+    c = scenario.config
+    amounts: dict[str, np.ndarray] = {}
+    for kind, shape, cells, var in slacks:
+        grid = amounts.setdefault(kind, np.zeros(shape))
+        np.add.at(grid.reshape(-1), cells, lm.x[var.cols])
+    found, seen = [], set()
+    for kind, grid in amounts.items():
+        names = {
+            "import_limit": [n.name for n in c.nodes],
+            "corridor_min": [k.name for k in c.corridors],
+            "corridor_block": [k.name for k in c.corridors],
+            "soc_final": [u.name for u in c.storage],
+        }[kind]
+        for i, element in enumerate(names):
+            row = grid[i]
+            if row.max() <= TOL * 10:
+                continue
+            finding = _elastic_finding(scenario, kind, i, element, row)
+            if finding[:2] not in seen:
+                seen.add(finding[:2])
+                found.append(finding)
+    return info, found
+
+
+def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
+    """Text of a hard limit the relaxed re-solve had to violate (not caught by a data check)."""
+    c, dt = sc.config, sc.dt
+    when = _spans(sc, row > TOL * 10)
+    if kind == "import_limit":
+        node = c.nodes[i]
+        total = float(row.sum() * dt)
+        text = (
+            f"node '{element}': its import limit {node.import_limit:g} MW must be exceeded by up "
+            f"to {row.max():,.2f} MW ({total:,.2f} MWh) in {when} even with all compute given "
+            f"up: sites {', '.join(sc.sites_at(element))} cannot draw less there (min_on "
+            "blocks, battery end rules); raise the limit or add on-site supply"
+        )
+        return kind, element, text, total
+    if kind in ("corridor_min", "corridor_block"):
+        k = c.corridors[i]
+        total = float(row.sum() * dt)
+        if kind == "corridor_min":
+            used = (k.min_mw - row[row > TOL * 10].max()) * (1 - k.loss)
+            text = (
+                f"corridor '{element}': its minimum purchase {k.min_mw:g} MW cannot be taken in "
+                f"{when}: the sites at node '{k.to_node}' can use or store at most "
+                f"{used:,.2f} MW of it there ({row.max():,.2f} MW, {total:,.2f} MWh too much); "
+                "lower min_mw"
+            )
+        else:
+            text = (
+                f"corridor '{element}': purchases in whole blocks of {k.block_mw:g} MW, constant "
+                f"over each window, cannot fit in {when} (off by up to {row.max():,.2f} MW); "
+                "change block_mw, the windows or min_mw"
+            )
+        return "corridor_min", element, text, total
+    u = c.storage[i]
+    total = float(row.sum())
+    site = next(s for s in c.sites if s.name == u.site)
+    node = next(n for n in c.nodes if n.name == site.node)
+    limit = (
+        ""
+        if node.import_limit is None
+        else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
+    )
+    need = float(u.soc_final) * u.energy
+    text = (
+        f"battery '{element}': soc_final {float(u.soc_final):g} ({need:g} MWh) cannot be "
+        f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
+        f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
+    )
+    return kind, element, text, total
+
+
+# --------------------------------------------------------------------------- data checks
+def _data_checks(sc) -> list[tuple[str, str, str, float]]:
+    """Hard limits that contradict each other on the data alone: (kind, element, text, MWh)."""
+    found = []
+    c, dt, T = sc.config, sc.dt, sc.periods
+    for k in c.corridors:
+        if k.min_mw <= 0:
+            continue
+        cap = sc.profile(k.capacity)
+        if k.block_mw is not None:
+            ids = sc.window_ids(k.windows)
+            closed = ids < 0
+            if closed.any():
+                windows = ", ".join(k.windows or ["00:00-24:00"])
+                found.append(
+                    (
+                        "corridor_min",
+                        k.name,
+                        f"corridor '{k.name}': min_mw {k.min_mw:g} MW is required in every "
+                        f"period but purchases are only possible in its windows {windows} "
+                        f"(block_mw {k.block_mw:g}); none can be made in {_spans(sc, closed)}; "
+                        "set min_mw to 0 or widen the windows",
+                        float(k.min_mw * closed.sum() * dt),
+                    )
+                )
+                continue
+            most = np.zeros(T)
+            for w in np.unique(ids):
+                inside = ids == w
+                most[inside] = math.floor(cap[inside].min() / k.block_mw + 1e-9) * k.block_mw
+            short = most < k.min_mw - TOL
+            why = f"whole blocks of {k.block_mw:g} MW held over each window reach at most"
+        else:
+            most = cap
+            short = cap < k.min_mw - TOL
+            why = "its capacity is"
+        if short.any():
+            found.append(
+                (
+                    "corridor_min",
+                    k.name,
+                    f"corridor '{k.name}': min_mw {k.min_mw:g} MW is required in every period "
+                    f"but in {_spans(sc, short)} {why} {most[short].min():g} MW; lower min_mw "
+                    "or raise the capacity",
+                    float(((k.min_mw - most) * short).sum() * dt),
+                )
+            )
+    for u in c.storage:
+        if u.soc_final in ("cyclic", "free"):
+            continue
+        keep = (1.0 - u.self_discharge) ** dt
+        e = u.soc_initial * u.energy
+        for _ in range(T):
+            e = min(u.energy, keep * e + u.power * u.eta_charge * dt)
+        need = float(u.soc_final) * u.energy
+        if e < need - TOL * max(1.0, need):
+            loss = f", self-discharge {u.self_discharge:g}/h" if u.self_discharge else ""
+            found.append(
+                (
+                    "soc_final",
+                    u.name,
+                    f"battery '{u.name}': soc_final {float(u.soc_final):g} ({need:g} MWh) cannot "
+                    f"be reached: from soc_initial {u.soc_initial:g} ({u.soc_initial * u.energy:g}"
+                    f" MWh), charging at its full {u.power:g} MW for all {T * dt:g} h (eta_charge "
+                    f"{u.eta_charge:g}{loss}) gives at most {e:,.2f} MWh; lower soc_final or "
+                    "raise the power",
+                    need - e,
+                )
+            )
+    for n in c.nodes:
+        if n.import_limit is None:
+            continue
+        sites = [s for s in c.sites if s.node == n.name]
+        held = [s for s in sites if s.min_on > 0]
+        if not held:
+            continue
+        load = np.zeros(T)
+        for s in held:
+            load += s.min_on * s.idle_power * (1 + s.loss_fraction) * (1 + 1 / sc.cop(s))
+        names = {s.name for s in sites}
+        supply = np.zeros(T)
+        for r in c.renewables:
+            if r.site in names:
+                supply += r.capacity * sc.profile(r.profile)
+        for b in c.storage:
+            if b.site in names:
+                supply += b.power
+        for g in c.green_contracts:
+            if g.node == n.name:
+                supply += sc.profile(g.capacity)
+        for k in c.corridors:
+            if k.to_node == n.name:
+                supply += sc.profile(k.capacity) * (1 - k.loss)
+        over = load - supply - n.import_limit
+        bad = over > TOL * max(1.0, n.import_limit)
+        if not bad.any():
+            continue
+        who = ", ".join(
+            f"'{s.name}' (min_on {s.min_on} blocks x idle {s.idle_power:g} MW)" for s in held
+        )
+        other = f"; other supply there at most {supply[bad].max():g} MW" if supply.any() else ""
+        found.append(
+            (
+                "import_limit",
+                n.name,
+                f"node '{n.name}': import limit {n.import_limit:g} MW is below the "
+                f"{load[bad].min():,.2f} MW that site(s) {who} draw at the least, with "
+                f"cooling and losses, in {_spans(sc, bad)}{other}; raise the limit or lower "
+                "min_on",
+                float((over * bad).sum() * dt),
+            )
+        )
+    return found
+
+
+# --------------------------------------------------------------------------- time text
+def _stamp(sc, t: int) -> str:
+    return str(sc.time[t])[:16]
+
+
+def _spans(sc, mask: np.ndarray, most: int = 3) -> str:
+    """Clock ranges of the periods in ``mask``, e.g. ``00:00-16:00`` (dated over several days).
+
+    A range ends at midnight (``24:00``); the next day starts a new range.
+    """
+    time = sc.time
+    step = pd.Timedelta(hours=sc.dt)
+    days = time.normalize()
+    several = days[0] != (time[-1] + step - pd.Timedelta(seconds=1)).normalize()
+    runs: list[list[int]] = []
+    for t in np.flatnonzero(mask):
+        if runs and runs[-1][1] == t and days[t] == days[runs[-1][0]]:
+            runs[-1][1] = t + 1
+        else:
+            runs.append([t, t + 1])
+    texts = []
+    for a, b in runs:
+        begin, end = time[a], time[b - 1] + step
+        end_text = "24:00" if end.normalize() != begin.normalize() else end.strftime("%H:%M")
+        day = begin.strftime("%Y-%m-%d ") if several else ""
+        texts.append(f"{day}{begin.strftime('%H:%M')}-{end_text}")
+    if len(texts) > most:
+        return ", ".join(texts[:most]) + f" and {len(texts) - most} more"
+    return ", ".join(texts) if texts else "no period"
