@@ -47,6 +47,8 @@ def test_2027_pue_cap_is_infeasible_and_diagnosed():
     assert "pue_cq_dc" in r.diagnosis.shortfalls
     assert r.diagnosis.achievable["pue"]["cq_dc"] >= 1.2
     assert "pue_hm_dc" not in r.diagnosis.shortfalls
+    assert r.diagnosis.stage == "policies"  # compute stays mandatory: no workload is blamed
+    assert not any(k.startswith(("unserved_", "unfinished_")) for k in r.diagnosis.shortfalls)
 
 
 def test_every_data_file_has_a_provenance_note():

@@ -213,6 +213,7 @@ def test_green_target_above_supply_is_infeasible_with_diagnosis():
     assert d is not None
     assert d.achievable["green_share"]["portfolio"] == pytest.approx(2.0 / 7.7)
     assert d.shortfalls["green_share_portfolio"] == pytest.approx(1.85)
+    assert d.stage == "policies" and d.proven
     text = str(d)
     assert "green share" in text
     assert "26.0%" in text
@@ -250,5 +251,7 @@ def test_diagnosis_names_the_binding_import_limit():
     assert d.proven and d.status == "optimal" and d.seconds > 0
     assert d.shortfalls["unserved_web"] == pytest.approx(10.0)
     assert "import limit of node 'n1'" in str(d)
+    assert d.stage == "interactive demand"  # no batch job: stage 3 of docs/math/diagnosis.md
+    assert set(d.shortfalls) == {"unserved_web"}
     assert "add blocks" not in str(d)
     assert r.info.timings["diagnosis"] > 0

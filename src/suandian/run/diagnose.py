@@ -366,9 +366,11 @@ def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
         if node.import_limit is None
         else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
     )
-    need = float(u.soc_final) * u.energy
+    final = u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final)
+    need = final * u.energy
+    rule = "cyclic" if u.soc_final == "cyclic" else f"{final:g}"
     text = (
-        f"battery '{element}': soc_final {float(u.soc_final):g} ({need:g} MWh) cannot be "
+        f"battery '{element}': soc_final {rule} ({need:g} MWh) cannot be "
         f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
         f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
     )
