@@ -438,10 +438,36 @@ class LinearModel:
         self.n_rows += n
         return block
 
+    def add_entries(self, rows, cols, vals) -> None:
+        """Add coefficients ``vals`` at (global ``rows``, ``cols``) of existing rows.
+
+        Used to make rows elastic (a slack column in each) after they were built.
+        """
+        self._A.append(
+            (np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(vals, float))
+        )
+
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of every row, in row order."""
+        cat = np.concatenate
+        return (cat(self._rlo) if self._rlo else np.zeros(0)), (
+            cat(self._rhi) if self._rhi else np.zeros(0)
+        )
+
+    def set_upper(self, var: Var, ub) -> None:
+        """Replace the upper bounds of a variable's columns (broadcast over its cells)."""
+        i = next(k for k, v in enumerate(self.var_order) if v is var)
+        keep = var.cols >= 0
+        self._ub[i] = np.broadcast_to(np.asarray(ub, float), var.shape)[keep].astype(float)
+
     # ------------------------------------------------------------- objective
     def add_cost(self, expr: Expr) -> None:
         """Add a term (any shape; all cells are summed) to the objective to minimise."""
         self._cost.append(expr)
+
+    def clear_costs(self) -> None:
+        """Remove every objective term (to minimise something else, e.g. violations)."""
+        self._cost.clear()
 
     # -------------------------------------------------------------- assembly
     def arrays(self):

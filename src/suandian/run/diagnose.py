@@ -138,9 +138,8 @@ def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
     lm = model.lm
     unserved = lm.vars.get("dc.x_unserved")
     if unserved is not None and compute_penalty is not None:
-        i = next(k for k, v in enumerate(lm.var_order) if v is unserved)
         if interactive_fixed:
-            lm._ub[i] = np.zeros_like(lm._ub[i])
+            lm.set_upper(unserved, 0.0)
         else:  # the model prices it like batch work; add the rest of its weight
             scale = max(s.block_capacity for s in scenario.config.sites)  # compute_scale
             extra = (INTERACTIVE_WEIGHT - 1.0) * compute_penalty * scale * scenario.dt
@@ -279,8 +278,8 @@ def _elastic(scenario, opts, budget):
         pyomo=False,
     )
     lm = model.lm
-    lm._cost.clear()  # targets and compute are free: only violations of hard limits count
-    lo, hi = np.concatenate(lm._rlo), np.concatenate(lm._rhi)
+    lm.clear_costs()  # targets and compute are free: only violations of hard limits count
+    lo, hi = lm.row_bounds()
     dt = scenario.dt
     slacks = []
     for name, kind, weight, per_period in HARD_LIMITS:
@@ -295,7 +294,7 @@ def _elastic(scenario, opts, budget):
                 continue
             n = int(bounded.sum())
             var = lm.add_var(f"diagnosis.{kind}_{'over' if sign < 0 else 'under'}", (n,))
-            lm._A.append((rows[bounded], var.cols.copy(), np.full(n, sign)))
+            lm.add_entries(rows[bounded], var.cols, np.full(n, sign))
             lm.add_cost(var.sum() * (weight * (dt if per_period else 1.0)))
             slacks.append((kind, block.shape, cells[bounded], var))
     info = solve_model(model, opts, {}, budget=budget)
