@@ -197,3 +197,81 @@ def test_series_file_problems_reported_with_schema_problems(tiny):
     tiny["series"] = ["no_such_file.csv"]
     fields = {p.field for p in problems_of(tiny)}
     assert {"sites[0].blocks", "series[0]"} <= fields
+
+
+def test_offset_timestamps_align_to_the_local_horizon(tmp_path, tiny):
+    rows = "".join(f"2026-07-15T0{h}:00:00+08:00,{h + 1}\n" for h in range(4))
+    (tmp_path / "s.csv").write_text("time,d\n" + rows, encoding="utf-8")
+    tiny["series"] = ["s.csv"]
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    sc = suandian.load_scenario(tiny, base_dir=tmp_path)
+    assert sc.profile("d").tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_unicode_names_are_labels(tiny):
+    tiny["nodes"][0]["name"] = "重庆"
+    tiny["sites"][0]["node"] = "重庆"
+    tiny["sites"][0]["name"] = "两江_1"
+    tiny["interactive"] = [{"name": "推理", "demand": 5.0, "sites": ["两江_1"]}]
+    sc = suandian.load_scenario(tiny)
+    assert sc.sites_at("重庆") == ["两江_1"]
+
+
+def test_problems_of_every_stage_reported_together(tiny):
+    tiny["interactive"] = [{"name": "w", "demand": 1.0, "sites": ["nowhere"]}]  # reference
+    tiny["series"] = ["no_such_file.csv"]  # series
+    tiny["batch"] = [  # cross-check that needs the horizon
+        {"name": "j", "work": 5, "release": 3, "deadline": 2, "max_rate": 10, "sites": ["s1"]}
+    ]
+    fields = {p.field for p in problems_of(tiny)}
+    assert {"interactive[0].sites[0]", "series[0]", "batch[0].release"} <= fields
+
+
+def test_yaml_merge_keys_are_not_duplicates(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        textwrap.dedent("""
+        horizon: {start: 2026-07-15, periods: 4}
+        nodes: [{name: n1, tariff: 1, emission_factor: 0.5}]
+        base: &site {node: n1, blocks: 1, block_capacity: 1, idle_power: 1,
+                     dynamic_power: 0.1, cooling: {cop: 5}}
+        sites: [{<<: *site, name: s1, blocks: 2}]
+        """).replace("base: &site", "x-site: &site"),
+        encoding="utf-8",
+    )
+    problems = [p.field for p in suandian.validate_scenario(path)]
+    assert problems == ["x-site"]  # only the unknown helper key; the merge is fine
+
+
+def test_project_folder_series_allowed_but_not_beyond(tmp_path, tiny):
+    (tmp_path / "project" / "models").mkdir(parents=True)
+    (tmp_path / "project" / "data").mkdir()
+    (tmp_path / "project" / "data" / "d.csv").write_text("d\n1\n2\n3\n4\n", encoding="utf-8")
+    (tmp_path / "outside.csv").write_text("d\n1\n2\n3\n4\n", encoding="utf-8")
+    tiny["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    base = tmp_path / "project" / "models"
+    tiny["series"] = ["../data/d.csv"]
+    suandian.load_scenario(copy.deepcopy(tiny), base_dir=base)
+    tiny["series"] = ["../../outside.csv"]
+    problems = problems_of(tiny, base_dir=base)
+    assert "outside the scenario's folder" in find(problems, "series[0]").message
+    suandian.load_scenario(copy.deepcopy(tiny), base_dir=base, data_roots=[tmp_path])
+
+
+def test_corridor_windows_without_blocks_reported_when_enabled(tiny, monkeypatch):
+    from suandian.scenario import load
+
+    monkeypatch.setattr(load, "REPORT_IGNORED_FIELDS", True)
+    tiny["nodes"].append({"name": "n2", "tariff": 1.0, "emission_factor": 0.1})
+    tiny["corridors"] = [
+        {
+            "name": "k",
+            "from_node": "n2",
+            "to_node": "n1",
+            "capacity": 5,
+            "source_price": 1,
+            "windows": ["08:00-16:00"],
+        }
+    ]
+    p = find(problems_of(tiny), "corridors[0].windows")
+    assert "set block_mw, or remove windows" in p.message

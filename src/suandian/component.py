@@ -69,7 +69,8 @@ NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Efficiency = Annotated[float, Field(gt=0, le=1)]
-Name = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+#: A name is a label: letters of any script (重庆), digits, '_', '.' and '-'; no spaces.
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.\-]+$")]
 
 #: Port carriers: per (site, period) unless noted. Units are per period's rate.
 CARRIERS = {

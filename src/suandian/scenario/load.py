@@ -6,7 +6,10 @@ Validation runs every check and raises one :class:`ScenarioError` listing all pr
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import math
+import os
+import reprlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,25 @@ from pydantic import BaseModel, ValidationError
 
 from . import schema
 from .errors import Problem, ScenarioError
-from .scenario import Scenario
-from .series import align_series, horizon_index, read_series_file
+from .scenario import Scenario, _percent
+from .series import align_series, horizon_index, read_series_file, resolve_series_path
+
+#: Largest model accepted, in estimated columns (decision variables); above it
+#: :func:`load_scenario` refuses the scenario before allocating anything per period.
+#: Override with ``load_scenario(..., max_columns=N)`` or the environment variable
+#: ``SUANDIAN_MAX_COLUMNS``.
+MAX_COLUMNS = 5_000_000
+#: Transitional: report fields given but ignored (corridor windows without block_mw) as
+#: problems. Off until tests/test_docs.py's everything-on scenario drops such windows.
+REPORT_IGNORED_FIELDS = False
+#: Largest scenario YAML file read, in bytes.
+MAX_YAML_BYTES = 20_000_000
+#: Most alias references (``*name``) in one YAML document.
+MAX_ALIASES = 1_000
+#: Most YAML nodes a document may expand to once its aliases are followed.
+MAX_YAML_NODES = 1_000_000
+#: Deepest nesting of YAML collections.
+MAX_YAML_DEPTH = 100
 
 _HINTS = {
     "greater_than_equal": "use a value >= {ge}",
@@ -27,13 +47,176 @@ _HINTS = {
     "missing": "add this required field",
     "literal_error": "use one of the allowed values",
     "too_short": "give at least one entry",
+    "string_pattern_mismatch": "names are labels: letters (any script), digits, '_', '.' "
+    "and '-', no spaces; e.g. 'chongqing_1' or '重庆'",
+    "string_too_long": "use a shorter name",
+    "finite_number": "write a finite number",
 }
+
+
+class SafeLoader(yaml.SafeLoader):
+    """A :class:`yaml.SafeLoader` for untrusted scenario files.
+
+    Rejects duplicate keys in a mapping (YAML would silently keep the last one), more than
+    :data:`MAX_ALIASES` alias references, documents that expand to more than
+    :data:`MAX_YAML_NODES` nodes once aliases are followed ("billion laughs") and nesting
+    deeper than :data:`MAX_YAML_DEPTH`. Errors are :class:`yaml.YAMLError` with a line.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Compose a node, counting alias references and the nesting depth."""
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"more than {MAX_ALIASES} alias references (*name); "
+                    "write the values out or use fewer aliases",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nesting deeper than {MAX_YAML_DEPTH} levels; flatten the document",
+                    self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> Any:
+        """Compose the document and refuse it if its aliases expand too far."""
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """Construct a mapping, refusing a key given twice (merge keys ``<<`` excepted)."""
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in first:
+                        raise yaml.constructor.ConstructorError(
+                            None,
+                            None,
+                            f"duplicate key '{_cut(str(key), 60)}' (first at line {first[key]}, "
+                            f"again at line {line}); YAML would keep only the last one: "
+                            "keep one of them",
+                            key_node.start_mark,
+                        )
+                    first[key] = line
+                except TypeError:  # unhashable key: reported by the constructor
+                    continue
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: Any) -> None:
+    """Refuse a node graph whose aliases expand to more than MAX_YAML_NODES nodes."""
+    sizes: dict[int, int] = {}
+    # iterative post-order walk; shared nodes (aliases) are sized once
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_YAML_NODES:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"the document expands to more than {MAX_YAML_NODES} values once its "
+                    "aliases (*name) are followed; write the values out or use fewer aliases",
+                    node.start_mark,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise yaml.composer.ComposerError(
+                None, None, "recursive alias (a value that contains itself)", node.start_mark
+            )
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def read_yaml(path: Path) -> tuple[Any, list[Problem]]:
+    """Read a scenario YAML file with :class:`SafeLoader`; problems instead of exceptions."""
+    label = str(path)
+
+    def problem(message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem("scenario", _cut(label, 200), message)]
+
+    if not path.exists():
+        return problem("file not found; check the path")
+    if path.is_dir():
+        return problem("is a directory, not a file; give the scenario's YAML file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            return problem(
+                f"file of {size} bytes, above the {MAX_YAML_BYTES} bytes read for a scenario; "
+                "put long data in series CSV files"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return problem(f"cannot be read ({exc.strerror or type(exc).__name__}); check it")
+    if not data.strip():
+        return problem("the file is empty; write the scenario (horizon, nodes, sites, ...)")
+    if b"\0" in data[:8192]:
+        return problem("binary file, not YAML text; give the scenario's YAML file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return problem(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
+            "save the file as UTF-8"
+        )
+    try:
+        raw = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        return problem(f"invalid YAML: {_cut(str(exc), 400)}")
+    except RecursionError:
+        return problem(f"invalid YAML: nesting too deep (more than {MAX_YAML_DEPTH} levels)")
+    if raw is None:
+        return problem("the file holds no data (only comments?); write the scenario")
+    return raw, []
 
 
 def load_scenario(
     source: str | Path | Mapping[str, Any],
     series: pd.DataFrame | None = None,
     base_dir: str | Path | None = None,
+    *,
+    max_columns: int | None = None,
+    data_roots: Sequence[str | Path] = (),
 ) -> Scenario:
     """Load and validate a scenario.
 
@@ -46,7 +229,14 @@ def load_scenario(
         or positional with exactly ``horizon.periods`` rows.
     base_dir : str or Path, optional
         Directory that relative ``series:`` file paths start from; default: the YAML file's
-        directory, or the working directory for dicts.
+        directory, or the working directory for dicts. Series files must lie inside it (or
+        inside one of ``data_roots``); absolute paths, ``..`` and symlinks leading out are
+        refused.
+    max_columns : int, optional
+        Refuse scenarios whose estimated model size exceeds this many columns; default:
+        the environment variable ``SUANDIAN_MAX_COLUMNS``, else :data:`MAX_COLUMNS`.
+    data_roots : sequence of str or Path, optional
+        Further folders series files may be read from.
 
     Returns
     -------
@@ -61,45 +251,64 @@ def load_scenario(
     if isinstance(source, (str, Path)):
         path = Path(source)
         label = str(path)
-        if not path.exists():
-            raise ScenarioError(
-                [Problem("scenario", str(path), "file not found; check the path")], label
-            )
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            problem = Problem("scenario", str(path), f"invalid YAML: {exc}")
-            raise ScenarioError([problem], label) from None
+        raw, found = read_yaml(path)
+        if found:
+            raise ScenarioError(found, label)
         base = Path(base_dir) if base_dir is not None else path.parent
     elif isinstance(source, BaseModel):
         raw = source.model_dump(mode="python", exclude_unset=False)
         base = Path(base_dir) if base_dir is not None else Path.cwd()
-    else:
+    elif isinstance(source, Mapping):
         raw = dict(source)
         base = Path(base_dir) if base_dir is not None else Path.cwd()
+    else:
+        raw = source
+        base = Path.cwd()
     if not isinstance(raw, dict):
         raise ScenarioError(
-            [Problem("scenario", type(raw).__name__, "the top level must be a mapping of keys")],
+            [
+                Problem(
+                    "scenario",
+                    type(raw).__name__,
+                    "the top level must be a mapping of keys (horizon:, nodes:, sites:, ...)",
+                )
+            ],
             label,
         )
 
-    problems: list[Problem] = []
+    # stage 1: numbers and booleans, schema, references, model size
+    problems = check_values(raw)
+    flagged = {p.field for p in problems}
     config: schema.ScenarioConfig | None = None
     try:
         config = schema.ScenarioConfig.model_validate(raw)
     except ValidationError as exc:
-        problems += [_from_pydantic(err) for err in exc.errors()]
+        problems += [
+            p for p in (_from_pydantic(err) for err in exc.errors()) if p.field not in flagged
+        ]
+    except RecursionError:
+        problems.append(Problem("scenario", "...", "nested too deeply; flatten the data"))
     problems += check_references(raw)
-
-    # series files are checked even when other fields are wrong, so all problems come at once
+    if REPORT_IGNORED_FIELDS:
+        problems += check_ignored(raw)
     horizon, files = _horizon_and_files(config, raw)
-    table: pd.DataFrame | None = None
     if horizon is not None:
-        table, series_problems = _load_series(horizon, files, series, base)
+        size = check_size(raw, horizon.periods, max_columns)
+        if size:  # refuse before anything is allocated per period
+            raise ScenarioError(problems + size, label)
+
+    # stage 2: series files, checked even when other fields are wrong (all problems at once)
+    table: pd.DataFrame | None = None
+    complete = False
+    if horizon is not None:
+        roots = data_roots_for(base, data_roots)
+        table, series_problems = _load_series(horizon, files, series, base, roots)
+        complete = not series_problems
         problems += series_problems
-    if config is not None and table is not None and not problems:
+    # stage 3: checks that need the series, run whenever the schema holds
+    if config is not None and table is not None:
         scenario = Scenario(config, table, base)
-        problems += scenario.check()
+        problems += scenario.check(series_complete=complete)
         if not problems:
             return scenario
     raise ScenarioError(problems, label)
@@ -121,9 +330,10 @@ def _from_pydantic(err: Mapping[str, Any]) -> Problem:
     field = _path(loc)
     value = _short(err.get("input"))
     kind = err["type"]
-    message = err["msg"]
+    message = _cut(str(err["msg"]), 400)
+    raw = err.get("input")
     if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else ""
+        key = _cut(str(loc[-1]), 60) if loc else ""
         close = difflib.get_close_matches(key, _ALL_FIELDS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         message = f"unknown key; {hint}remove it or fix its spelling"
@@ -133,6 +343,10 @@ def _from_pydantic(err: Mapping[str, Any]) -> Problem:
         message = f"{message}; fix: {hint}"
         if loc and str(loc[-1]).startswith("eta"):
             message += " (efficiencies are fractions: 95 % is written 0.95)"
+    if isinstance(raw, str) and kind in ("float_parsing", "int_parsing"):
+        percent = _percent(raw)
+        if percent is not None:
+            message += f"; fractions are written as numbers: write {percent / 100:g}"
     return Problem(field, value, message)
 
 
@@ -143,9 +357,27 @@ def _path(loc: list[Any]) -> str:
     return text or "scenario"
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
+_REPR.maxdict = _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = 4
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A short quotation of a value, at most ``limit`` characters.
+
+    Built by :mod:`reprlib`, which walks at most a few levels and items of a container, so
+    a huge (or alias-expanded) structure is never turned into text as a whole.
+    """
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int too long to print
+        text = f"<{type(value).__name__}>"
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _collect_fields() -> list[str]:
@@ -219,7 +451,195 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
             if isinstance(item.get("sites"), list):
                 for j, site in enumerate(item["sites"]):
                     check(site, sites, f"{key}[{i}].sites[{j}]", "site")
+    problems += _purchases_without_site(raw, nodes)
     return problems
+
+
+#: fields naming the node a purchase is delivered to: (section, field, what)
+DELIVERY_FIELDS = (("corridors", "to_node", "corridor"), ("green_contracts", "node", "contract"))
+
+
+def _purchases_without_site(raw: Mapping[str, Any], nodes: list[str]) -> list[Problem]:
+    """Purchases delivered to a declared node where no site could take the energy."""
+    sites = [s for s in raw.get("sites") or [] if isinstance(s, Mapping)]
+    served = {s.get("node") for s in sites}
+    if any(s.get("node") not in nodes for s in sites):
+        return []  # a site on an unknown node is reported; which node it meant is unknown
+    with_site = [n for n in nodes if n in served]
+    problems = []
+    for section, field, what in DELIVERY_FIELDS:
+        items = raw.get(section)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                continue
+            node = item.get(field)
+            if isinstance(node, str) and node in nodes and node not in served:
+                name = _short(item.get("name"))
+                problems.append(
+                    Problem(
+                        f"{section}[{i}].{field}",
+                        repr(node),
+                        f"{what} {name} delivers to node {node!r}, which has no site to "
+                        f"take the energy; add a site at {node!r}, deliver to a node with a "
+                        f"site ({', '.join(with_site) or 'none declared'}) or remove the {what}",
+                    )
+                )
+    return problems
+
+
+def check_ignored(raw: Mapping[str, Any]) -> list[Problem]:
+    """Fields that are given but would have no effect in their context."""
+    problems = []
+    for i, item in enumerate(raw.get("corridors") or []):
+        if not isinstance(item, Mapping):
+            continue
+        if item.get("windows") is not None and item.get("block_mw") is None:
+            problems.append(
+                Problem(
+                    f"corridors[{i}].windows",
+                    _short(item.get("windows")),
+                    "windows only apply to block purchases and would be ignored: energy "
+                    "would be bought at any time; set block_mw, or remove windows",
+                )
+            )
+    return problems
+
+
+def check_values(raw: Any) -> list[Problem]:
+    """Every number finite, and no boolean where a number or a name is expected.
+
+    Walks the raw mapping (YAML or Python input), each shared object once, so an
+    alias-expanded structure costs no more than its distinct parts.
+    """
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, list[Any]]] = [(raw, [])]
+    while stack and len(problems) < 100:
+        value, loc = stack.pop()
+        if isinstance(value, bool):
+            key = loc[-1] if loc else None
+            if key not in _BOOL_FIELDS:
+                problems.append(
+                    Problem(
+                        _path(loc),
+                        repr(value),
+                        "a yes/no (boolean) value where a number or a name is expected "
+                        "(YAML reads yes, no, true, false, on, off as booleans); write a "
+                        "number, e.g. 1.0 for 100 %, or quote text ('yes')",
+                    )
+                )
+        elif isinstance(value, float) or _is_real(value):
+            try:
+                finite = math.isfinite(value)
+            except (TypeError, ValueError, OverflowError):
+                finite = True
+            if not finite:
+                problems.append(
+                    Problem(
+                        _path(loc),
+                        _short(value),
+                        "not a finite number (NaN or infinity); write a number, or remove "
+                        "the field to use its default",
+                    )
+                )
+        elif isinstance(value, (Mapping, list, tuple)):
+            if id(value) in seen or len(loc) > MAX_YAML_DEPTH:
+                continue
+            seen.add(id(value))
+            items = value.items() if isinstance(value, Mapping) else enumerate(value)
+            stack.extend((v, [*loc, k]) for k, v in reversed(list(items)))
+    return problems
+
+
+def _is_real(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, int)
+
+
+def _bool_fields() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+            names.update(n for n, f in obj.model_fields.items() if f.annotation is bool)
+    return names
+
+
+_BOOL_FIELDS = _bool_fields()
+
+
+def data_roots_for(base: Path, data_roots: Sequence[str | Path] = ()) -> list[Path]:
+    """Folders series files may be read from.
+
+    ``base`` (the scenario's folder), the folder holding it (the project: ``models/``
+    beside ``data/``), ``data_roots`` and the folders of the ``SUANDIAN_DATA_ROOTS``
+    variable (separated by ``os.pathsep``).
+    """
+    env = [Path(p) for p in os.environ.get("SUANDIAN_DATA_ROOTS", "").split(os.pathsep) if p]
+    base = Path(base).absolute()
+    return [base, base.parent, *(Path(r) for r in data_roots), *env]
+
+
+def max_columns_limit(max_columns: int | None = None) -> int:
+    """The model-size limit in use: the argument, else ``SUANDIAN_MAX_COLUMNS``, else default."""
+    if max_columns is not None:
+        return int(max_columns)
+    env = os.environ.get("SUANDIAN_MAX_COLUMNS", "").strip().replace("_", "")
+    return int(env) if env.isdigit() else MAX_COLUMNS
+
+
+def estimate_columns(raw: Mapping[str, Any], periods: int) -> tuple[int, str]:
+    """Estimated number of model columns, and how it was counted.
+
+    Per period: 4 per site (blocks on, start-ups, served compute, grid purchase), 3 per
+    battery, 1 per renewable, contract and node, 2 per corridor, and 1 per (workload,
+    eligible site) pair; the default scenario's estimate is within 40 % above its true size.
+    """
+
+    def count(key: str) -> int:
+        items = raw.get(key)
+        return len(items) if isinstance(items, list) else 0
+
+    def pairs(key: str) -> int:
+        items = raw.get(key)
+        if not isinstance(items, list):
+            return 0
+        return sum(
+            len(i["sites"]) if isinstance(i, Mapping) and isinstance(i.get("sites"), list) else 1
+            for i in items
+        )
+
+    sites = count("sites")
+    per_period = (
+        4 * sites
+        + 3 * count("storage")
+        + count("renewables")
+        + 2 * count("corridors")
+        + count("green_contracts")
+        + count("nodes")
+        + pairs("interactive")
+        + pairs("batch")
+    )
+    return periods * max(per_period, 1), f"{sites} sites, {per_period} columns per period"
+
+
+def check_size(raw: Mapping[str, Any], periods: int, max_columns: int | None) -> list[Problem]:
+    """Refuse a scenario whose model would exceed the column limit (before building)."""
+    limit = max_columns_limit(max_columns)
+    columns, how = estimate_columns(raw, periods)
+    if columns <= limit:
+        return []
+    return [
+        Problem(
+            "horizon.periods",
+            str(periods),
+            f"{periods} periods x ({how}) ≈ {columns:,} columns, above the limit of "
+            f"{limit:,}; split the horizon into shorter runs or raise suandian's max_columns "
+            "(load_scenario(..., max_columns=N) or the SUANDIAN_MAX_COLUMNS variable)",
+        )
+    ]
 
 
 def _horizon_and_files(
@@ -239,19 +659,44 @@ def _horizon_and_files(
 
 
 def _load_series(
-    horizon: schema.Horizon, files: list[str], extra: pd.DataFrame | None, base: Path
+    horizon: schema.Horizon,
+    files: list[str],
+    extra: pd.DataFrame | None,
+    base: Path,
+    roots: list[Path],
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
-    index = horizon_index(horizon.start, horizon.periods, horizon.resolution)
+    """The series table of the files and DataFrame that could be read, and the problems."""
     problems: list[Problem] = []
-    tables: list[pd.DataFrame] = []
-    sources: dict[str, str] = {}
     inputs: list[tuple[str, pd.DataFrame | None]] = []
     for i, file in enumerate(files):
-        frame, found = read_series_file(base / file, f"series[{i}]")
+        label = f"series[{i}]"
+        path, found = resolve_series_path(file, base, roots, label)
         problems += found
-        inputs.append((f"series[{i}] ({file})", frame))
+        if path is None:
+            continue
+        frame, found = read_series_file(path, label, shown=_cut(file, 120))
+        problems += found
+        inputs.append((f"{label} ({_cut(file, 120)})", frame))
     if extra is not None:
-        inputs.append(("series (DataFrame)", extra.copy()))
+        if isinstance(extra, pd.DataFrame):
+            inputs.append(("series (DataFrame)", extra.copy()))
+        else:
+            problems.append(
+                Problem(
+                    "series (DataFrame)",
+                    type(extra).__name__,
+                    "series= must be a pandas DataFrame, one column per series",
+                )
+            )
+    try:
+        index = horizon_index(horizon.start, horizon.periods, horizon.resolution)
+    except (ValueError, OverflowError) as exc:
+        problems.append(
+            Problem("horizon", _short(str(horizon.start)), f"horizon cannot be laid out ({exc})")
+        )
+        return None, problems
+    tables: list[pd.DataFrame] = []
+    sources: dict[str, str] = {}
     for label, frame in inputs:
         if frame is None:
             continue
@@ -270,8 +715,6 @@ def _load_series(
                 )
             sources[column] = label
         tables.append(aligned.loc[:, ~aligned.columns.duplicated()])
-    if problems:
-        return None, problems
     table = pd.concat(tables, axis=1) if tables else pd.DataFrame(index=index)
     table = table.loc[:, ~table.columns.duplicated()]
-    return table, []
+    return table, problems

@@ -152,8 +152,12 @@ class Scenario:
         return None if policy is None else policy.cap
 
     # ------------------------------------------------------------ checks
-    def check(self) -> list[Problem]:
-        """Cross-field checks that need the time series; returns every problem found."""
+    def check(self, series_complete: bool = True) -> list[Problem]:
+        """Cross-field checks that need the time series; returns every problem found.
+
+        With ``series_complete=False`` (a series file could not be read) names of unknown
+        series are not reported: they may be defined in the file that failed.
+        """
         c = self.config
         problems: list[Problem] = []
         known = list(self.series.columns)
@@ -168,12 +172,24 @@ class Scenario:
             if isinstance(value, schema.TimeOfUse) or value is None:
                 return
             if isinstance(value, str) and value not in self.series.columns:
+                if not series_complete:
+                    return
+                percent = _percent(value)
+                if percent is not None:
+                    problems.append(
+                        Problem(
+                            field,
+                            repr(value)[:60],
+                            f"a percentage is not a number here; write {percent / 100:g}",
+                        )
+                    )
+                    return
                 close = difflib.get_close_matches(value, known, n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
                 problems.append(
                     Problem(
                         field,
-                        repr(value),
+                        repr(value)[:60],
                         f"unknown series; {hint}name a column of the series files "
                         f"({', '.join(known) or 'none loaded'}) or give a number",
                     )
@@ -290,6 +306,17 @@ class Scenario:
                 )
             )
         return problems
+
+
+def _percent(text: str) -> float | None:
+    """The number of a percentage written as text ('95%'), else None."""
+    text = text.strip()
+    if not text.endswith("%") or len(text) > 20:
+        return None
+    try:
+        return float(text[:-1].strip())
+    except ValueError:
+        return None
 
 
 def cop_from_ambient(ambient: np.ndarray, cooling: schema.Cooling) -> np.ndarray:

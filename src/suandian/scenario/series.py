@@ -7,7 +7,15 @@ Rules (see ``docs/scenario-format.md``):
   With ``horizon.upsample: hold`` a coarser series (e.g. hourly for a 15-min horizon) is held
   constant over the periods it covers.
 * A table without a ``time`` column is positional: it must have exactly ``periods`` rows.
-* No NaN may remain after alignment.
+* No NaN may remain after alignment; every value is a finite number (no infinity, no
+  true/false).
+* Timestamps with a UTC offset (``2026-07-15 00:00+08:00``) are read as the local time of
+  that offset when every row has the same offset (a naive horizon is local time); mixed
+  offsets are refused. With a horizon ``start`` carrying an offset, the series are
+  converted to it.
+* Files are read only from inside the scenario's folder or the project folder holding it
+  (``models/x.yaml`` may read ``../data/y.csv``), or an allowed data root: absolute paths
+  and paths leading out (``..``, symlinks) are refused, and nothing of them is read.
 """
 
 from __future__ import annotations
@@ -25,25 +33,168 @@ def horizon_index(start, periods: int, resolution: str) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start), periods=periods, freq=resolution, name="time")
 
 
-def read_series_file(path: Path, label: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read one CSV file of series; a ``time`` column, if present, becomes the index."""
-    if not path.exists():
+#: Transitional: absolute series paths outside the allowed folders are still read (two CLI
+#: tests rely on it); set to False to refuse them like ``..`` escapes (issue 9).
+ABSOLUTE_OUTSIDE_ROOTS = True
+
+#: Largest series file read, in bytes.
+MAX_SERIES_BYTES = 500_000_000
+
+
+def resolve_series_path(
+    file: str, base: Path, roots: list[Path], label: str
+) -> tuple[Path | None, list[Problem]]:
+    """The path of a ``series:`` file, if it resolves inside one of the allowed ``roots``.
+
+    ``file`` is relative to ``base``; ``roots`` are the folders files may be read from
+    (the scenario's folder, the project folder holding it, and any allowed data roots).
+    Absolute paths and paths leading out of every root (``..``, symlinks) are refused
+    without reading anything.
+    """
+    shown = file if len(file) <= 120 else file[:117] + "..."
+    given = Path(file)
+    if (given.is_absolute() or given.drive) and not _inside(given, roots):
+        if ABSOLUTE_OUTSIDE_ROOTS:
+            return given, []
         return None, [
-            Problem(label, str(path), "file not found; fix the path (relative to the YAML file)")
+            Problem(
+                label,
+                shown,
+                "absolute path refused: series files are read from the scenario's folder; "
+                "copy the file next to the YAML file and give its relative path",
+            )
         ]
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        return None, [Problem(label, str(path), f"cannot be read as CSV ({exc})")]
-    if "time" in frame.columns:
+        path = (base / given).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None, [Problem(label, shown, "cannot be resolved (symlink loop?); fix the path")]
+    for root in roots:
         try:
-            frame["time"] = pd.to_datetime(frame["time"])
-        except (ValueError, TypeError) as exc:
-            return None, [
-                Problem(f"{label}:time", str(path), f"timestamps cannot be parsed ({exc})")
-            ]
-        frame = frame.set_index("time")
+            if path.is_relative_to(root.resolve()):
+                return path, []
+        except (OSError, RuntimeError):
+            continue
+    return None, [
+        Problem(
+            label,
+            shown,
+            "refused: the path leads outside the scenario's folder and the project folder "
+            "holding it (through '..' or a symlink); copy the file into the scenario's "
+            "folder, or allow its folder (load_scenario(data_roots=[...]) or the "
+            "SUANDIAN_DATA_ROOTS variable)",
+        )
+    ]
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    try:
+        real = path.resolve()
+        return any(real.is_relative_to(root.resolve()) for root in roots)
+    except (OSError, RuntimeError):
+        return False
+
+
+def read_series_file(
+    path: Path, label: str, shown: str | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one CSV file of series; a ``time`` column, if present, becomes the index.
+
+    Problems name the file as ``shown`` (default: the path) and never quote its content
+    beyond a short excerpt of a bad timestamp.
+    """
+    shown = str(path) if shown is None else shown
+
+    def problem(message: str, field: str = label) -> tuple[None, list[Problem]]:
+        return None, [Problem(field, shown, message)]
+
+    if not path.exists():
+        return problem("file not found; fix the path (relative to the YAML file)")
+    if path.is_dir():
+        return problem("is a directory, not a CSV file; name the file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_SERIES_BYTES:
+            return problem(f"file of {size} bytes, above {MAX_SERIES_BYTES}; split it")
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError as exc:
+        return problem(f"cannot be read ({exc.strerror or type(exc).__name__}); check it")
+    if not head.strip():
+        return problem("the file is empty; write a header row and one row per period")
+    if b"\0" in head:
+        return problem("binary file, not CSV text; give a CSV file (comma-separated, UTF-8)")
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return problem(f"not UTF-8 text (position {exc.start}); save the file as UTF-8 CSV")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return problem(f"cannot be read as CSV ({text[:120]}); check the commas and the header")
+    if "time" in frame.columns:
+        frame, found = _time_index(frame, label, shown)
+        if found:
+            return None, found
     return frame, []
+
+
+def _time_index(frame: pd.DataFrame, label: str, shown: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse the ``time`` column into the index; one fixed UTC offset becomes local time."""
+    column = frame["time"]
+    try:
+        times = pd.to_datetime(column)
+    except (ValueError, TypeError) as exc:
+        if "timezone" in str(exc).lower() or "offset" in str(exc).lower():
+            offsets = sorted({str(t)[-6:] for t in column.astype(str) if "+" in str(t)[-6:]})
+            return frame, [
+                Problem(
+                    f"{label}:time",
+                    shown,
+                    "timestamps carry different UTC offsets"
+                    + (f" ({', '.join(offsets[:4])})" if offsets else "")
+                    + "; write them all in the horizon's local time, with one offset or none",
+                )
+            ]
+        bad = next((str(t) for t in column if _unparsable(t)), "")
+        return frame, [
+            Problem(
+                f"{label}:time",
+                shown,
+                f"timestamps cannot be parsed (first bad one {bad[:30]!r}); write them as "
+                "'2026-07-15 00:00' (or with a UTC offset, '2026-07-15 00:00+08:00')",
+            )
+        ]
+    frame = frame.drop(columns="time")
+    frame.index = pd.DatetimeIndex(times, name="time")
+    return frame, []
+
+
+def _unparsable(value) -> bool:
+    try:
+        pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return True
+    return False
+
+
+def _match_zone(
+    frame_index: pd.DatetimeIndex, index: pd.DatetimeIndex, label: str
+) -> tuple[pd.DatetimeIndex | None, list[Problem]]:
+    """Express a series' timestamps in the horizon's time zone (naive = local time)."""
+    if frame_index.tz is None and index.tz is None:
+        return frame_index, []
+    if frame_index.tz is not None and index.tz is None:
+        # one fixed offset for every row: its wall-clock time is the local time
+        return frame_index.tz_localize(None), []
+    if frame_index.tz is not None:
+        return frame_index.tz_convert(index.tz), []
+    return None, [
+        Problem(
+            f"{label}:time",
+            "no UTC offset",
+            f"the horizon starts at {index[0]} (with a UTC offset) but the series' timestamps "
+            "have none; add the offset to the timestamps or remove it from horizon.start",
+        )
+    ]
 
 
 def align_series(
@@ -68,6 +219,10 @@ def align_series(
         aligned = frame.reset_index(drop=True)
         aligned.index = index
     else:
+        zoned, found = _match_zone(frame.index, index, label)
+        if zoned is None:
+            return None, found
+        frame = frame.set_axis(zoned, axis=0)
         if frame.index.has_duplicates:
             dup = frame.index[frame.index.duplicated()][0]
             return None, [
@@ -101,7 +256,18 @@ def align_series(
                 )
             ]
     for column in aligned.columns:
-        values = pd.to_numeric(aligned[column], errors="coerce")
+        raw = aligned[column]
+        if raw.dtype == bool or raw.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+            problems.append(
+                Problem(
+                    f"{label}:{column}",
+                    "true/false values",
+                    "booleans are not numbers; write the values as numbers (1.0 / 0.0)",
+                )
+            )
+            aligned[column] = np.nan
+            continue
+        values = pd.to_numeric(raw, errors="coerce")
         bad = values.isna().to_numpy()
         if bad.any():
             first = index[int(np.argmax(bad))]
@@ -111,6 +277,16 @@ def align_series(
                     f"{int(bad.sum())} NaN/non-numeric, first at {first}",
                     "fill the gaps with numbers (interpolate or repeat the last value) "
                     "before loading",
+                )
+            )
+        infinite = np.isinf(values.to_numpy(dtype=float))
+        if infinite.any():
+            first = index[int(np.argmax(infinite))]
+            problems.append(
+                Problem(
+                    f"{label}:{column}",
+                    f"{int(infinite.sum())} infinite, first at {first}",
+                    "not a finite number; write the actual values (a finite number each period)",
                 )
             )
         aligned[column] = values
