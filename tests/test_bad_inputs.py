@@ -274,10 +274,7 @@ def test_refusing_a_huge_horizon_is_fast():
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX paths")
-def test_absolute_series_path_outside_refused_when_strict(tmp_path, monkeypatch):
-    from suandian.scenario import series as series_module
-
-    monkeypatch.setattr(series_module, "ABSOLUTE_OUTSIDE_ROOTS", False)
+def test_absolute_series_path_outside_refused(tmp_path):
     folder = tmp_path / "project" / "scenario"
     folder.mkdir(parents=True)
     secret = tmp_path / "secret.csv"

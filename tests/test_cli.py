@@ -55,6 +55,16 @@ def test_help_lists_commands_and_examples(tmp_path):
     assert "--mip-gap" in proc.stdout and "--time-limit" in proc.stdout
 
 
+def _copy_series(files: list[str], folder: Path) -> list[str]:
+    """Copy the default scenario's series next to a scenario written in ``folder``.
+
+    Series are read only from the scenario's folder (and ``data/`` beside it).
+    """
+    for p in files:
+        shutil.copy(DEFAULT_SCENARIO.parent / p, folder / Path(p).name)
+    return [Path(p).name for p in files]
+
+
 def test_validate_ok_and_bad(tmp_path):
     proc = run("validate", str(DEFAULT_SCENARIO), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -62,7 +72,7 @@ def test_validate_ok_and_bad(tmp_path):
     bad = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     bad["sites"][0]["node"] = "chongqin"
     bad["storage"][0]["eta_charge"] = 1.5
-    bad["series"] = [str(DEFAULT_SCENARIO.parent / p) for p in bad["series"]]
+    bad["series"] = _copy_series(bad["series"], tmp_path)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
     proc = run("validate", str(path), cwd=tmp_path)
@@ -74,7 +84,7 @@ def test_validate_ok_and_bad(tmp_path):
 
 def test_infeasible_target_exits_2_with_diagnosis(tmp_path):
     config = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    config["series"] = [str(DEFAULT_SCENARIO.parent / p) for p in config["series"]]
+    config["series"] = _copy_series(config["series"], tmp_path)
     config["policies"]["green_share"]["target"] = 0.9
     config["corridors"], config["green_contracts"] = [], []
     config["certificates"]["max_share"] = 0.0
@@ -215,7 +225,7 @@ def test_infeasible_run_replaces_an_old_plan_with_its_diagnosis(default_run, tmp
     out = tmp_path / "out"
     shutil.copytree(previous, out)
     config = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    config["series"] = [str(DEFAULT_SCENARIO.parent / p) for p in config["series"]]
+    config["series"] = _copy_series(config["series"], tmp_path)
     config["policies"]["green_share"]["target"] = 0.9
     config["corridors"], config["green_contracts"] = [], []
     config["certificates"]["max_share"] = 0.0

@@ -127,6 +127,7 @@ def _everything_on() -> suandian.Scenario:
     raw["nodes"][0]["import_limit"] = 200.0
     raw["corridors"][0]["min_mw"] = 1.0
     raw["corridors"][0]["block_mw"] = None
+    raw["corridors"][0]["windows"] = None  # windows apply to blocks only
     raw["corridors"].append(
         dict(
             raw["corridors"][0],

@@ -258,10 +258,7 @@ def test_project_folder_series_allowed_but_not_beyond(tmp_path, tiny):
     suandian.load_scenario(copy.deepcopy(tiny), base_dir=base, data_roots=[tmp_path])
 
 
-def test_corridor_windows_without_blocks_reported_when_enabled(tiny, monkeypatch):
-    from suandian.scenario import load
-
-    monkeypatch.setattr(load, "REPORT_IGNORED_FIELDS", True)
+def test_corridor_windows_without_blocks_reported(tiny):
     tiny["nodes"].append({"name": "n2", "tariff": 1.0, "emission_factor": 0.1})
     tiny["corridors"] = [
         {

@@ -27,9 +27,6 @@ from .series import align_series, horizon_index, read_series_file, resolve_serie
 #: Override with ``load_scenario(..., max_columns=N)`` or the environment variable
 #: ``SUANDIAN_MAX_COLUMNS``.
 MAX_COLUMNS = 5_000_000
-#: Transitional: report fields given but ignored (corridor windows without block_mw) as
-#: problems. Off until tests/test_docs.py's everything-on scenario drops such windows.
-REPORT_IGNORED_FIELDS = False
 #: Largest scenario YAML file read, in bytes.
 MAX_YAML_BYTES = 20_000_000
 #: Most alias references (``*name``) in one YAML document.
@@ -289,8 +286,7 @@ def load_scenario(
     except RecursionError:
         problems.append(Problem("scenario", "...", "nested too deeply; flatten the data"))
     problems += check_references(raw)
-    if REPORT_IGNORED_FIELDS:
-        problems += check_ignored(raw)
+    problems += check_ignored(raw)
     horizon, files = _horizon_and_files(config, raw)
     if horizon is not None:
         size = check_size(raw, horizon.periods, max_columns)
@@ -573,13 +569,13 @@ _BOOL_FIELDS = _bool_fields()
 def data_roots_for(base: Path, data_roots: Sequence[str | Path] = ()) -> list[Path]:
     """Folders series files may be read from.
 
-    ``base`` (the scenario's folder), the folder holding it (the project: ``models/``
-    beside ``data/``), ``data_roots`` and the folders of the ``SUANDIAN_DATA_ROOTS``
-    variable (separated by ``os.pathsep``).
+    ``base`` (the scenario's folder), the ``data/`` folder beside it (the project layout:
+    ``models/`` beside ``data/``), ``data_roots`` and the folders of the
+    ``SUANDIAN_DATA_ROOTS`` variable (separated by ``os.pathsep``).
     """
     env = [Path(p) for p in os.environ.get("SUANDIAN_DATA_ROOTS", "").split(os.pathsep) if p]
     base = Path(base).absolute()
-    return [base, base.parent, *(Path(r) for r in data_roots), *env]
+    return [base, base.parent / "data", *(Path(r) for r in data_roots), *env]
 
 
 def max_columns_limit(max_columns: int | None = None) -> int:

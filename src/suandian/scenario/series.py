@@ -13,7 +13,7 @@ Rules (see ``docs/scenario-format.md``):
   that offset when every row has the same offset (a naive horizon is local time); mixed
   offsets are refused. With a horizon ``start`` carrying an offset, the series are
   converted to it.
-* Files are read only from inside the scenario's folder or the project folder holding it
+* Files are read only from inside the scenario's folder, the ``data/`` folder beside it
   (``models/x.yaml`` may read ``../data/y.csv``), or an allowed data root: absolute paths
   and paths leading out (``..``, symlinks) are refused, and nothing of them is read.
 """
@@ -33,10 +33,6 @@ def horizon_index(start, periods: int, resolution: str) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start), periods=periods, freq=resolution, name="time")
 
 
-#: Transitional: absolute series paths outside the allowed folders are still read (two CLI
-#: tests rely on it); set to False to refuse them like ``..`` escapes (issue 9).
-ABSOLUTE_OUTSIDE_ROOTS = True
-
 #: Largest series file read, in bytes.
 MAX_SERIES_BYTES = 500_000_000
 
@@ -47,15 +43,13 @@ def resolve_series_path(
     """The path of a ``series:`` file, if it resolves inside one of the allowed ``roots``.
 
     ``file`` is relative to ``base``; ``roots`` are the folders files may be read from
-    (the scenario's folder, the project folder holding it, and any allowed data roots).
+    (the scenario's folder, the ``data/`` folder beside it, and any allowed data roots).
     Absolute paths and paths leading out of every root (``..``, symlinks) are refused
     without reading anything.
     """
     shown = file if len(file) <= 120 else file[:117] + "..."
     given = Path(file)
     if (given.is_absolute() or given.drive) and not _inside(given, roots):
-        if ABSOLUTE_OUTSIDE_ROOTS:
-            return given, []
         return None, [
             Problem(
                 label,
@@ -78,8 +72,8 @@ def resolve_series_path(
         Problem(
             label,
             shown,
-            "refused: the path leads outside the scenario's folder and the project folder "
-            "holding it (through '..' or a symlink); copy the file into the scenario's "
+            "refused: the path leads outside the scenario's folder and the data/ folder "
+            "beside it (through '..' or a symlink); copy the file into the scenario's "
             "folder, or allow its folder (load_scenario(data_roots=[...]) or the "
             "SUANDIAN_DATA_ROOTS variable)",
         )
