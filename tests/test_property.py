@@ -274,8 +274,9 @@ def scenarios(draw) -> tuple[dict, pd.DataFrame | None]:
         "green_share": green,
         "pue": pue,
         "carbon_price": d(st.one_of(st.just(0.0), num(0, 300))),
-        "carbon_basis": d(st.sampled_from(["location", "market"])),
     }
+    if config["policies"]["carbon_price"] > 0:  # a basis without a price is refused
+        config["policies"]["carbon_basis"] = d(st.sampled_from(["location", "market"]))
     table = pd.DataFrame(d.series) if d.series else None
     if table is not None and d(st.booleans()):  # indexed by timestamp instead of position
         table.index = pd.date_range(start, periods=periods, freq="1h")

@@ -272,3 +272,14 @@ def test_corridor_windows_without_blocks_reported(tiny):
     ]
     p = find(problems_of(tiny), "corridors[0].windows")
     assert "set block_mw, or remove windows" in p.message
+
+
+def test_cooling_curve_and_carbon_basis_ignored_in_context_are_reported(tiny):
+    tiny["sites"][0]["cooling"] = {"cop": 5.0, "t_free": 10.0, "cop_ref": 6.0}
+    tiny["policies"]["carbon_basis"] = "market"
+    with pytest.raises(suandian.ScenarioError) as err:
+        suandian.load_scenario(tiny)
+    text = str(err.value)
+    assert "sites[0].cooling.t_free" in text and "t_free, cop_ref" in text
+    assert "because cop is given" in text
+    assert "policies.carbon_basis" in text and "no carbon_price" in text

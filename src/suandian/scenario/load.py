@@ -500,7 +500,37 @@ def check_ignored(raw: Mapping[str, Any]) -> list[Problem]:
                     "would be bought at any time; set block_mw, or remove windows",
                 )
             )
+    for i, site in enumerate(raw.get("sites") or []):
+        cooling = site.get("cooling") if isinstance(site, Mapping) else None
+        if not isinstance(cooling, Mapping) or cooling.get("cop") is None:
+            continue
+        curve = [k for k in _COOLING_CURVE if k in cooling]
+        if curve:
+            problems.append(
+                Problem(
+                    f"sites[{i}].cooling.{curve[0]}",
+                    _short(cooling[curve[0]]),
+                    f"{', '.join(curve)} shape the COP derived from ambient and would be ignored "
+                    "because cop is given; remove them, or give ambient instead of cop",
+                )
+            )
+    policies = raw.get("policies")
+    if isinstance(policies, Mapping) and "carbon_basis" in policies:
+        price = policies.get("carbon_price")
+        if price is None or (isinstance(price, int | float) and price == 0):
+            problems.append(
+                Problem(
+                    "policies.carbon_basis",
+                    _short(policies["carbon_basis"]),
+                    "would be ignored: there is no carbon_price; set carbon_price, or remove "
+                    "carbon_basis",
+                )
+            )
     return problems
+
+
+#: cooling fields that only shape the COP derived from the ambient temperature
+_COOLING_CURVE = ("t_free", "t_mech", "cop_free", "cop_ref", "t_ref", "cop_slope", "cop_min")
 
 
 def check_values(raw: Any) -> list[Problem]:
