@@ -82,14 +82,20 @@ def test_validate_ok_and_bad(tmp_path):
     assert "storage[0].eta_charge = 1.5" in proc.stderr
 
 
-def test_infeasible_target_exits_2_with_diagnosis(tmp_path):
+def _too_green(folder: Path) -> Path:
+    """The default day with a 90 % green target and no purchases: infeasible."""
     config = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    config["series"] = _copy_series(config["series"], tmp_path)
+    config["series"] = _copy_series(config["series"], folder)
     config["policies"]["green_share"]["target"] = 0.9
     config["corridors"], config["green_contracts"] = [], []
     config["certificates"]["max_share"] = 0.0
-    path = tmp_path / "too_green.yaml"
+    path = folder / "too_green.yaml"
     path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_infeasible_target_exits_2_with_diagnosis(tmp_path):
+    path = _too_green(tmp_path)
     proc = run("solve", str(path), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "status        infeasible" in proc.stdout
@@ -224,13 +230,7 @@ def test_infeasible_run_replaces_an_old_plan_with_its_diagnosis(default_run, tmp
     _, previous = default_run
     out = tmp_path / "out"
     shutil.copytree(previous, out)
-    config = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    config["series"] = _copy_series(config["series"], tmp_path)
-    config["policies"]["green_share"]["target"] = 0.9
-    config["corridors"], config["green_contracts"] = [], []
-    config["certificates"]["max_share"] = 0.0
-    path = tmp_path / "too_green.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path = _too_green(tmp_path)
     proc = run("solve", str(path), "--out", str(out), "--formats", "csv", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["kpis.json", "manifest.json"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pyomo.environ as pyo
@@ -100,13 +102,26 @@ def test_fixed_integers_go_to_highs_as_an_lp():
     assert r.mip_gap == 0.0 and not np.isnan(float(r.ds["energy_price"][0, 0]))
 
 
-def test_no_banner_on_stdout_and_progress_through_logging(default_scenario, capfd, caplog):
+def test_progress_through_logging(default_scenario, caplog):
     with caplog.at_level(logging.INFO, logger="suandian"):
         r = suandian.solve(default_scenario)
-    out = capfd.readouterr().out
-    assert "HiGHS" not in out and "Running" not in out
     assert r.status == "optimal"
     assert any("new plan" in rec.getMessage() for rec in caplog.records)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_highs_banner_only_when_asked(log):
+    """HiGHS prints its banner once per process, so this runs in a fresh one."""
+    code = (
+        "import suandian, sys; sys.path.insert(0, 'tests'); from conftest import *; "
+        f"suandian.solve(scenario(base_config()), log={log})"
+    )
+    root = DEFAULT_SCENARIO.parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert ("Running HiGHS" in proc.stdout) is log
 
 
 def test_bad_options_are_named_together():

@@ -190,16 +190,14 @@ def _add_user_rows(model, ho: HandOver) -> None:
         ho.ub = np.concatenate((ho.ub, extra_ub))
         ho.integer = np.concatenate((ho.integer, np.array(extra_int, bool)))
         ho.c = np.concatenate((ho.c, np.zeros(len(extra_lb))))
-    ho.A = sp.csc_array((ho.A.data, ho.A.indices, ho.A.indptr), shape=ho.A.shape)
     U = repn.A.tocoo()
     user = sp.csc_array((U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new))
-    base = ho.A
-    if extra_lb:  # widen the family rows by the new (empty) columns
-        pad = np.full(len(extra_lb), ho.A.indptr[-1])
-        base = sp.csc_array(
-            (ho.A.data, ho.A.indices, np.concatenate((ho.A.indptr, pad))),
-            shape=(ho.A.shape[0], n_new),
-        )
+    # the family rows as scipy CSC, widened by the user's new (empty) columns
+    pad = np.full(n_new - n, ho.A.indptr[-1])
+    base = sp.csc_array(
+        (ho.A.data, ho.A.indices, np.concatenate((ho.A.indptr, pad))),
+        shape=(ho.A.shape[0], n_new),
+    )
     first = base.shape[0]
     ho.A = sp.vstack([base, user], format="csc")
     kinds = np.array([r[1] for r in repn.rows], dtype=np.int8)
