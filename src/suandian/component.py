@@ -77,6 +77,8 @@ CARRIERS = {
     "power": "MW into the site's bus (negative: consumption)",
     "intake": "MW of electricity entering the site from a source (grid, renewables, purchases)",
     "green": "MW of that intake counted green (per period: hourly matching is possible)",
+    "metered": "MW of that intake entering through the public-grid meter (grid purchases, "
+    "corridor and contract deliveries): network and demand charges apply to it",
     "certificates": "MWh of unbundled green certificates (horizon only, shape (S,))",
     "co2": "tCO2/h, location-based",
     "co2_market": "tCO2/h, market-based (horizon part: certificate credit, tCO2)",

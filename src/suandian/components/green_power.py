@@ -1,7 +1,7 @@
 """Green-power purchases: cross-province corridors, local green contracts, certificates.
 
-Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``power``, ``intake`` and
-``green`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the receiving node's grid
+Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``power``, ``intake``,
+``metered`` and ``green`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the receiving node's grid
 factor applies to energy delivered through the grid), ``co2_market`` (tCO2/h: the non-green
 part of corridor deliveries at the node's residual factor; horizon part: minus certificates
 at that node's mean residual factor); cost terms ``corridor``, ``green_contract`` and
@@ -107,6 +107,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     residual = np.array([sc.residual_factor(n) for n in c.nodes]).reshape(-1, T)[at]
     fb.port("power", delivered)
     fb.port("intake", delivered)
+    fb.port("metered", delivered)
     fb.port("green", green)
     fb.port("certificates", e_cert.expr())
     fb.port("co2", delivered * factor)
@@ -137,6 +138,7 @@ def _account(ds: xr.Dataset) -> Account:
         flows={
             "power": delivered,
             "intake": delivered,
+            "metered": delivered,
             "green": green,
             "co2": delivered * node_series(ds, "emission_factor"),
             "co2_market": (delivered - green) * residual,
