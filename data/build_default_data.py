@@ -3,7 +3,8 @@
 Writes, next to this file, three CSV files for 2026-07-15, 96 periods of 15 min::
 
     weather_2026-07-15.csv             dry-bulb, dew-point and wet-bulb temperatures (degC)
-    renewable_profiles_2026-07-15.csv  PV and wind availability per unit of capacity (0..1)
+    renewable_profiles_2026-07-15.csv  PV and wind availability per unit of capacity (0..1) and
+                                       the corridor's contracted renewable output (MW)
     compute_demand_2026-07-15.csv      interactive inference demand (PFLOPS)
 
 Every value comes from a closed-form formula below; there is no randomness and no download,
@@ -67,6 +68,10 @@ PV = {
 }
 #   wind(h) = CF_mean * (1 + a * cos(2*pi*(h - h_peak)/24))
 WIND = {"hami": {"mean_cf": 0.27, "amplitude": 0.35, "peak_hour": 22.0}}
+#: Renewable plant behind the buyer's Hami-Chongqing corridor contract at the sending end, MW
+#: (assumption; see renewable_profiles_*.provenance.md): its output bounds the green part of
+#: what the corridor delivers in each period.
+CORRIDOR_GREEN = {"wind_mw": 30.0, "pv_mw": 40.0}
 
 # --------------------------------------------------------------------------------------
 # Interactive demand parameters (PFLOPS), see compute_demand_2026-07-15.provenance.md
@@ -191,6 +196,9 @@ def build() -> dict[str, pd.DataFrame]:
     ren["pv_hami_pu"] = pv_profile(h, **SITES["hami"], **PV["hami"])
     ren["wind_hami_pu"] = wind_profile(h, **WIND["hami"])
     ren["pv_chongqing_pu"] = pv_profile(h, **SITES["chongqing"], **PV["chongqing"])
+    ren["corridor_green_hami_mw"] = (
+        CORRIDOR_GREEN["wind_mw"] * ren["wind_hami_pu"] + CORRIDOR_GREEN["pv_mw"] * ren["pv_hami_pu"]
+    )
 
     demand = pd.DataFrame(index=idx)
     shape = inference_shape(h)
