@@ -1,7 +1,9 @@
-"""Energy-weighted PUE cap per site over the horizon.
+"""Energy-weighted PUE cap per site, over the horizon or over the year.
 
 Math: ``docs/math/pue_cap.md``. Component ``pue_cap`` (a policy: reads the ledgers only).
-A site's own ``pue_cap`` always applies; otherwise the policy's cap, if any.
+A site's own ``pue_cap`` always applies; otherwise the policy's cap, if any. With basis
+``year`` the cap applies to the year's PUE: year to date + horizon + forecast (GB 40879-2021
+judges metered annual energy), which gives the horizon an allowance of facility energy.
 """
 
 from __future__ import annotations
@@ -9,34 +11,91 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows
-from ..component import Component, Context, FamilyBuilder, Output
+from ..checks import Rows, attr
+from ..component import Account, Component, Context, FamilyBuilder, Output
+
+#: GB 40879-2021 grade limits (grade 1, 2, 3) [R: recollection, see docs/math/pue_cap.md]
+GRADE_LIMITS = (1.20, 1.30, 1.50)
+
+
+def grade(pue: float) -> float:
+    """GB 40879-2021 grade of a PUE: 1, 2 or 3; NaN above the grade-3 limit or undefined."""
+    for level, limit in enumerate(GRADE_LIMITS, start=1):
+        if pue <= limit:
+            return float(level)
+    return float("nan")
+
+
+def _year_inputs(sc, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site: allowance (MWh), facility and IT energy outside the horizon (MWh, NaN if none)."""
+    policy = sc.config.policies.pue
+    S = len(sc.config.sites)
+    allowance = np.zeros(S)
+    f_other = np.full(S, np.nan)
+    i_other = np.full(S, np.nan)
+    if policy is None or policy.basis != "year":
+        return allowance, f_other, i_other
+    for s, site in enumerate(sc.config.sites):
+        year = policy.year.get(site.name)
+        if year is None or np.isnan(caps[s]):
+            continue
+        if year.allowance_mwh is not None:
+            allowance[s] = year.allowance_mwh
+        else:
+            f_other[s] = year.facility_to_date_mwh + year.facility_forecast_mwh
+            i_other[s] = year.it_to_date_mwh + year.it_forecast_mwh
+            allowance[s] = caps[s] * i_other[s] - f_other[s]
+    return allowance, f_other, i_other
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
+    policy = sc.config.policies.pue
     caps = np.array(
         [np.nan if sc.pue_cap(s) is None else sc.pue_cap(s) for s in sc.config.sites], float
     )
+    allowance, f_other, i_other = _year_inputs(sc, caps)
     fb.input("pue_cap", caps)
+    fb.input("pue_allowance", allowance)
+    fb.input("pue_facility_other", f_other)
+    fb.input("pue_it_other", i_other)
+    excess_price = None if policy is None else policy.excess_price
+    fb.attrs.update(
+        pue_basis="horizon" if policy is None else policy.basis,
+        pue_excess_price=np.nan if excess_price is None else excess_price,
+    )
     led = ctx.ledger
     e_fac = led.total("facility")
     e_it = led.total("it")
     lhs = e_fac - e_it * np.nan_to_num(caps)
-    penalty = ctx.options.get("shortfall_penalty")
     capped = ~np.isnan(caps)
+    penalty = ctx.options.get("shortfall_penalty")
     if penalty is not None:
         excess = fb.var("e_pue_excess", ub=np.where(capped, np.inf, 0.0))
         lhs = lhs - excess
         fb.cost("shortfall_pue", excess * penalty)
+    if excess_price is not None:
+        over = fb.var("e_pue_over_budget", ub=np.where(capped, np.inf, 0.0))
+        lhs = lhs - over
+        fb.cost("pue_budget_excess", over * excess_price)
+    it_other = np.nan_to_num(i_other)
     fb.constrain(
         "pue_max",
         lhs,
         "<=",
-        0.0,
+        allowance,
         mask=capped,
         dual="shadow_pue",
-        dual_factor=lambda x: -0.01 * e_it.value(x),
+        dual_factor=lambda x: -0.01 * (e_it.value(x) + it_other),
+    )
+
+
+def _account(ds: xr.Dataset) -> Account:
+    price = attr(ds, "pue_excess_price")
+    if np.isnan(price) or "e_pue_over_budget" not in ds:
+        return Account(flows={})
+    return Account(
+        flows={}, cost={"pue_budget_excess": price * float(ds["e_pue_over_budget"].sum())}
     )
 
 
@@ -44,33 +103,68 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     dt = rows.dt
     e_it = ds["p_it"].sum("time") * dt
     e_fac = ds["p_facility"].sum("time") * dt
-    if "e_pue_excess" in ds:
-        e_fac = e_fac - ds["e_pue_excess"]
+    for slack in ("e_pue_excess", "e_pue_over_budget"):
+        if slack in ds:
+            e_fac = e_fac - ds[slack]
     cap = ds["pue_cap"]
-    pue = (e_fac / e_it.where(e_it > 0)).fillna(np.inf).where(e_fac > 0, 0.0)
-    rows.le("pue_cap.pue_max", e_fac, cap * e_it, value=pue, limit=cap)
-    if "e_pue_excess" in ds:
-        rows.le(
-            "pue_cap.e_pue_excess.bounds", ds["e_pue_excess"], xr.where(cap.notnull(), np.nan, 0.0)
-        )
+    allowance = ds["pue_allowance"] if "pue_allowance" in ds else xr.zeros_like(cap)
+    f_other = ds["pue_facility_other"].fillna(0.0) if "pue_facility_other" in ds else 0.0
+    i_other = ds["pue_it_other"].fillna(0.0) if "pue_it_other" in ds else 0.0
+    e_fac_y, e_it_y = e_fac + f_other, e_it + i_other
+    pue = (e_fac_y / e_it_y.where(e_it_y > 0)).fillna(np.inf).where(e_fac_y > 0, 0.0)
+    rows.le(
+        "pue_cap.pue_max", e_fac - cap * e_it, allowance.where(cap.notnull()), value=pue, limit=cap
+    )
+    for slack in ("e_pue_excess", "e_pue_over_budget"):
+        if slack in ds:
+            rows.le(f"pue_cap.{slack}.bounds", ds[slack], xr.where(cap.notnull(), np.nan, 0.0))
 
 
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
-    doc="energy-weighted PUE cap per site",
+    doc="energy-weighted PUE cap per site, over the horizon or the year",
     outputs=(
         Output("pue_cap", ("site",), "1", "PUE cap (NaN: none)", role="input"),
+        Output(
+            "pue_allowance",
+            ("site",),
+            "MWh",
+            "facility energy the horizon may use above cap x its IT energy (0: basis horizon)",
+            role="input",
+        ),
+        Output(
+            "pue_facility_other",
+            ("site",),
+            "MWh",
+            "facility energy of the year outside the horizon: to date + forecast (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "pue_it_other",
+            ("site",),
+            "MWh",
+            "IT energy of the year outside the horizon: to date + forecast (NaN: none)",
+            role="input",
+        ),
         Output("e_pue_excess", ("site",), "MWh", "facility energy above the cap (diagnosis)"),
+        Output(
+            "e_pue_over_budget",
+            ("site",),
+            "MWh",
+            "facility energy above the budget, priced at excess_price (soft budget)",
+        ),
         Output(
             "shadow_pue",
             ("site",),
             "CNY/0.01",
-            "saving from a cap 0.01 higher (dual of pue_max times -0.01 x IT energy)",
+            "saving from a cap 0.01 higher (dual of pue_max times -0.01 x IT energy of the "
+            "cap's period: horizon, or year with to-date and forecast)",
             role="dual",
         ),
     ),
     build=_build,
+    account=_account,
     check=_check,
     kind="policy",
 )

@@ -448,6 +448,47 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
                 for j, site in enumerate(item["sites"]):
                     check(site, sites, f"{key}[{i}].sites[{j}]", "site")
     problems += _purchases_without_site(raw, nodes)
+    problems += _year_budgets(raw, sites)
+    return problems
+
+
+def _year_budgets(raw: Mapping[str, Any], sites: list[str]) -> list[Problem]:
+    """Annual budgets (basis 'year'): one entry per capped site / per scope, no unknown keys."""
+    problems: list[Problem] = []
+    policies = raw.get("policies") if isinstance(raw.get("policies"), Mapping) else {}
+    site_items = [i for i in raw.get("sites") or [] if isinstance(i, Mapping)]
+    for key in ("pue", "green_share"):
+        policy = policies.get(key, {} if key not in policies else None)
+        if not isinstance(policy, Mapping) or policy.get("basis") != "year":
+            continue
+        year = policy.get("year") if isinstance(policy.get("year"), Mapping) else {}
+        if key == "pue":
+            needed = [i.get("name") for i in site_items]
+            what = "site"
+        elif policy.get("scope", "portfolio") == "site":
+            needed, what = list(sites), "site"
+        else:
+            needed, what = ["portfolio"], "scope"
+        for name in year:
+            if name not in needed:
+                problems.append(
+                    Problem(
+                        f"policies.{key}.year.{name}",
+                        repr(name),
+                        f"unknown {what}; use one of: {', '.join(map(str, needed)) or '(none)'}",
+                    )
+                )
+        missing = [n for n in needed if n not in year]
+        if missing:
+            problems.append(
+                Problem(
+                    f"policies.{key}.year",
+                    ", ".join(map(str, year)) or "(empty)",
+                    f"basis 'year' needs the rest of the year for every {what}: add "
+                    f"{', '.join(map(str, missing))} (year-to-date and forecast energies, or "
+                    "allowance_mwh)",
+                )
+            )
     return problems
 
 

@@ -277,21 +277,147 @@ class Certificates(_Model):
     )
 
 
+class GreenYear(_Model):
+    """The rest of a scope's year around the horizon, for an annual green share.
+
+    Give either the four energies (year to date and forecast for the rest of the year) or
+    ``allowance_mwh``.
+    """
+
+    green_to_date_mwh: NonNeg = Field(
+        0.0, description="green energy (with certificates) this year before the horizon, MWh"
+    )
+    consumption_to_date_mwh: NonNeg = Field(
+        0.0, description="electricity consumed this year before the horizon, MWh"
+    )
+    green_forecast_mwh: NonNeg = Field(
+        0.0, description="green energy forecast from the horizon's end to the year's end, MWh"
+    )
+    consumption_forecast_mwh: NonNeg = Field(
+        0.0, description="consumption forecast from the horizon's end to the year's end, MWh"
+    )
+    allowance_mwh: float | None = Field(
+        None,
+        description="instead of the four: green energy the horizon may lack below target x "
+        "its consumption, MWh (negative: the horizon must exceed it by that much)",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> GreenYear:
+        _one_budget_form(self, ("green", "consumption"))
+        return self
+
+
 class GreenSharePolicy(_Model):
-    """Green share of electricity consumed over the horizon."""
+    """Green share of electricity consumed, over the horizon or over the year."""
 
     target: Fraction = Field(0.8, description="minimum green share of consumption, 0..1")
     scope: Literal["portfolio", "site"] = Field(
         "portfolio", description="'portfolio': one target over all sites; 'site': each site"
     )
+    basis: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="'horizon': the horizon's own share meets the target; 'year': the "
+        "year's share (year to date + horizon + forecast, from 'year') meets it",
+    )
+    year: dict[Name, GreenYear] = Field(
+        default_factory=dict,
+        description="basis 'year': the rest of the year per scope ('portfolio' or a site name)",
+    )
+    shortfall_price: NonNeg | None = Field(
+        None,
+        description="CNY per MWh of green energy missing for the target: the target becomes "
+        "a priced (soft) budget; null: a hard constraint",
+    )
+
+    @model_validator(mode="after")
+    def _basis_year(self) -> GreenSharePolicy:
+        _basis_matches_year(self.basis, self.year)
+        return self
+
+
+class PueYear(_Model):
+    """The rest of a site's year around the horizon, for its annual PUE (GB 40879-2021).
+
+    Give either the four energies (year to date and forecast for the rest of the year) or
+    ``allowance_mwh``.
+    """
+
+    facility_to_date_mwh: NonNeg = Field(
+        0.0, description="facility energy metered this year before the horizon, MWh"
+    )
+    it_to_date_mwh: NonNeg = Field(
+        0.0, description="IT energy metered this year before the horizon, MWh"
+    )
+    facility_forecast_mwh: NonNeg = Field(
+        0.0, description="facility energy forecast from the horizon's end to the year's end, MWh"
+    )
+    it_forecast_mwh: NonNeg = Field(
+        0.0, description="IT energy forecast from the horizon's end to the year's end, MWh"
+    )
+    allowance_mwh: float | None = Field(
+        None,
+        description="instead of the four: facility energy the horizon may use above cap x "
+        "its IT energy, MWh (negative: it must stay that far below)",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PueYear:
+        _one_budget_form(self, ("facility", "it"))
+        return self
 
 
 class PuePolicy(_Model):
-    """Energy-weighted PUE cap per site over the horizon."""
+    """Energy-weighted PUE cap per site, over the horizon or over the year."""
 
     cap: Annotated[float, Field(ge=1)] = Field(
         1.25, description="PUE cap (1.25 for 2026 new sites, 1.2 from 2027)"
     )
+    basis: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="'horizon': the horizon's own PUE meets the cap; 'year': the year's PUE "
+        "(year to date + horizon + forecast, from 'year') meets it",
+    )
+    year: dict[Name, PueYear] = Field(
+        default_factory=dict, description="basis 'year': the rest of the year per site"
+    )
+    excess_price: NonNeg | None = Field(
+        None,
+        description="CNY per MWh of facility energy above the budget: the cap becomes a "
+        "priced (soft) budget; null: a hard constraint",
+    )
+
+    @model_validator(mode="after")
+    def _basis_year(self) -> PuePolicy:
+        _basis_matches_year(self.basis, self.year)
+        return self
+
+
+def _one_budget_form(budget: _Model, energies: tuple[str, str]) -> None:
+    """Either ``allowance_mwh`` or the to-date/forecast energies, not both, not neither."""
+    names = [f"{e}_{when}_mwh" for when in ("to_date", "forecast") for e in energies]
+    given = [n for n in names if n in budget.model_fields_set]
+    if budget.allowance_mwh is not None and given:
+        raise ValueError(
+            f"give either allowance_mwh or {', '.join(names)}, not both (given: "
+            f"allowance_mwh and {', '.join(given)})"
+        )
+    if budget.allowance_mwh is None and not given:
+        raise ValueError(f"give allowance_mwh or the year's energies {', '.join(names)}")
+
+
+def _basis_matches_year(basis: str, year: dict) -> None:
+    """``year`` data is given exactly when ``basis`` is ``'year'``."""
+    if basis == "year" and not year:
+        raise ValueError(
+            "basis 'year' needs 'year': the year-to-date and forecast energies (or an "
+            "allowance) per site or scope; or use basis 'horizon'"
+        )
+    if basis == "horizon" and year:
+        raise ValueError(
+            f"'year' is given ({', '.join(year)}) but basis is 'horizon', so it would be "
+            "ignored; set basis: year, or remove 'year'"
+        )
 
 
 class Policies(_Model):
