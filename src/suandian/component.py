@@ -79,6 +79,7 @@ CARRIERS = {
     "green": "MW of that intake counted green (per period: hourly matching is possible)",
     "metered": "MW of that intake entering through the public-grid meter (grid purchases, "
     "corridor and contract deliveries): network and demand charges apply to it",
+    "direct": "MW of that intake from the site's direct-connected (绿电直连) renewables",
     "certificates": "MWh of unbundled green certificates (horizon only, shape (S,))",
     "co2": "tCO2/h, location-based",
     "co2_market": "tCO2/h, market-based (horizon part: certificate credit, tCO2)",

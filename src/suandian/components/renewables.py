@@ -1,7 +1,16 @@
-"""On-site and direct-connected renewables (PV, wind): capacity x profile, curtailable.
+"""On-site and direct-connected renewables (PV, wind): capacity x profile, contracts, export.
 
-Math: ``docs/math/renewables.md``. Block ``m.res``; ports ``power``, ``intake`` and
-``green`` (MW); cost term ``renewables`` (CNY).
+Math: ``docs/math/renewables.md``. Block ``m.res``; ports ``power``, ``intake``, ``green`` and
+``direct`` (MW); cost terms ``renewables`` (by contract: ``pay_as_produced`` per MWh taken,
+``take_or_pay`` per MWh available, a constant, ``owned`` nothing), ``renewables_fixed``,
+``renewable_export`` (revenue, negative), ``renewable_grid_charge`` and
+``renewable_connection`` (CNY). Rows ``export_cap``, ``export_share_max`` and
+``self_consumption_min`` (the 绿电直连 self-consumption ratio of 发改能源〔2025〕650号). The
+supply-share ratio needs the site's consumption and is the policy ``direct_supply``.
+
+Constant cost terms (take-or-pay, fixed and connection charges) are expressions without
+columns: their constant goes to the objective's offset (``LinearModel.arrays``), so the
+objective is the whole bill while the plan is unaffected.
 """
 
 from __future__ import annotations
@@ -9,44 +18,219 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import by_site
+from ..checks import Rows, by_site
 from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..linear import Expr
+
+#: hours per month for ``connection_charge`` (CNY/MW·month): 8,760 / 12
+HOURS_PER_MONTH = 730.0
+#: hours per day for ``fixed_cost`` (CNY/day)
+HOURS_PER_DAY = 24.0
+_RT = ("renewable", "time")
+
+
+def project_ratio(assets, key: str, sites: list[str]) -> np.ndarray:
+    """Per site, the strictest ``key`` stated by its ``direct`` assets (NaN: none).
+
+    A site's direct-connected assets form one 绿电直连 project; a member that states no ratio
+    adopts the project's.
+    """
+    pos = {s: i for i, s in enumerate(sites)}
+    out = np.full(len(sites), np.nan)
+    for r in assets:
+        value = getattr(r, key)
+        if r.direct and value is not None:
+            out[pos[r.site]] = np.fmax(out[pos[r.site]], value)
+    return out
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     assets = sc.config.renewables
-    R = len(assets)
+    R, T, dt = len(assets), ctx.T, ctx.dt
+    hours = T * dt
     fb.coord("renewable", [r.name for r in assets])
-    available = np.array([r.capacity * sc.profile(r.profile) for r in assets]).reshape(R, ctx.T)
+
+    def series(values) -> np.ndarray:
+        return np.array([sc.profile(v) for v in values], dtype=float).reshape(R, T)
+
+    available = np.array([r.capacity * sc.profile(r.profile) for r in assets]).reshape(R, T)
     site = ctx.site_index([r.site for r in assets])
-    cost = np.array([r.cost for r in assets])
+    contract = np.array([r.contract for r in assets], dtype=object)
+    price = np.array([r.price for r in assets], dtype=float)
+    fixed = np.array([r.fixed_cost for r in assets], dtype=float)
+    can_export = np.array([r.export_price is not None for r in assets], dtype=bool)
+    export_price = np.where(
+        can_export[:, None],
+        series([0.0 if r.export_price is None else r.export_price for r in assets]),
+        np.nan,
+    )
+    share_max = np.array(
+        [np.nan if r.max_export_share is None else r.max_export_share for r in assets]
+    )
+    direct = np.array([r.direct for r in assets], dtype=bool)
+    grid_charge = series([r.grid_charge for r in assets])
+    conn_charge = np.array([r.connection_charge for r in assets], dtype=float)
+    conn_mw = np.array(
+        [r.capacity if r.connection_mw is None else r.connection_mw for r in assets], dtype=float
+    )
+    self_min = project_ratio(assets, "min_self_consumption", ctx.sites)
+
     fb.input("renewable_site", np.array([r.site for r in assets], dtype=object))
     fb.input("renewable_kind", np.array([r.kind for r in assets], dtype=object))
+    fb.input("renewable_contract", contract)
     fb.input("p_renewable_available", available)
-    fb.input("renewable_cost", cost)
+    fb.input("renewable_price", price)
+    fb.input("renewable_fixed_cost", fixed)
+    fb.input("renewable_export_price", export_price)
+    fb.input("renewable_export_share_max", share_max)
+    fb.input("renewable_direct", direct)
+    fb.input("renewable_grid_charge", grid_charge)
+    fb.input("renewable_connection_charge", conn_charge)
+    fb.input("renewable_connection_mw", conn_mw)
+    fb.input("direct_self_consumption_min", self_min)
 
     p = fb.var("p_renewable", ub=available)
     used = p.group(0, site, ctx.S)
     fb.port("power", used)
     fb.port("intake", used)
     fb.port("green", used)
-    fb.cost("renewables", p * (ctx.dt * cost)[:, None])
+    direct_site = np.where(direct, site, -1)
+    direct_used = p.group(0, direct_site, ctx.S)
+    fb.port("direct", direct_used)
+
+    taken = p.expr()
+    if can_export.any():
+        allowed = np.broadcast_to(can_export[:, None], (R, T))
+        x = fb.var("p_export", ub=available, mask=allowed)
+        fb.constrain("export_cap", p + x, "<=", available, mask=allowed)
+        limited = ~np.isnan(share_max)
+        if limited.any():
+            fb.constrain(
+                "export_share_max",
+                x.sum(1) * dt,
+                "<=",
+                np.nan_to_num(share_max) * available.sum(1) * dt,
+                mask=limited,
+            )
+        fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)))
+        taken = taken + x
+
+    pap = (contract == "pay_as_produced").astype(float)
+    top = (contract == "take_or_pay").astype(float)
+    fb.cost(
+        "renewables",
+        taken * (dt * price * pap)[:, None] + available * (dt * price * top)[:, None],
+    )
+    if (fixed > 0).any():
+        fb.cost("renewables_fixed", Expr.constant(fixed * hours / HOURS_PER_DAY, (R,)))
+    if (grid_charge != 0).any():
+        fb.cost("renewable_grid_charge", p * (dt * grid_charge))
+    if (conn_charge > 0).any():
+        fb.cost(
+            "renewable_connection",
+            Expr.constant(conn_charge * conn_mw * hours / HOURS_PER_MONTH, (R,)),
+        )
+
+    has_project = ~np.isnan(self_min)
+    if has_project.any():
+        avail_direct = np.zeros(ctx.S)
+        np.add.at(avail_direct, site[direct], available[direct].sum(1) * dt)
+        fb.constrain(
+            "self_consumption_min",
+            direct_used.sum(1) * dt,
+            ">=",
+            np.nan_to_num(self_min) * avail_direct,
+            mask=has_project,
+            dual="shadow_self_consumption",
+        )
+
+
+# --------------------------------------------------------------------------- from a Dataset
+def _inputs(ds: xr.Dataset) -> dict[str, xr.DataArray]:
+    """The contract inputs, with the defaults of a Dataset saved before contracts existed."""
+    p = ds["p_renewable"]
+    zeros_r = xr.zeros_like(p.isel(time=0, drop=True))
+
+    def get(name: str, default):
+        return ds[name] if name in ds else default
+
+    return {
+        "price": get("renewable_price", get("renewable_cost", zeros_r)),
+        "contract": get("renewable_contract", xr.full_like(zeros_r, "pay_as_produced", object)),
+        "fixed": get("renewable_fixed_cost", zeros_r),
+        "export_price": get("renewable_export_price", xr.full_like(p, np.nan)),
+        "share_max": get("renewable_export_share_max", xr.full_like(zeros_r, np.nan)),
+        "direct": get("renewable_direct", zeros_r.astype(bool)).astype(bool),
+        "grid_charge": get("renewable_grid_charge", xr.zeros_like(p)),
+        "conn_charge": get("renewable_connection_charge", zeros_r),
+        "conn_mw": get("renewable_connection_mw", zeros_r),
+        "export": get("p_export", xr.zeros_like(p)),
+    }
 
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
-    used = by_site(ds["p_renewable"], ds["renewable_site"], ds["site"])
+    hours = dt * ds.sizes["time"]
+    i = _inputs(ds)
+    p, avail, x = ds["p_renewable"], ds["p_renewable_available"], i["export"]
+    used = by_site(p, ds["renewable_site"], ds["site"])
+    direct = by_site(p * i["direct"], ds["renewable_site"], ds["site"])
+    pap = (i["contract"] == "pay_as_produced").astype(float)
+    top = (i["contract"] == "take_or_pay").astype(float)
+    cost = {
+        "renewables": float(
+            ((p + x) * i["price"] * pap).sum() * dt + (avail * i["price"] * top).sum() * dt
+        )
+    }
+    energy = {
+        "renewables_used": float(used.sum() * dt),
+        "renewables_curtailed": float((avail - p - x).sum() * dt),
+    }
+    if "p_export" in ds:
+        cost["renewable_export"] = -float((x * i["export_price"].fillna(0.0)).sum() * dt)
+        energy["renewables_exported"] = float(x.sum() * dt)
+    if (i["fixed"] > 0).any():
+        cost["renewables_fixed"] = float(i["fixed"].sum()) * hours / HOURS_PER_DAY
+    if (i["grid_charge"] != 0).any():
+        cost["renewable_grid_charge"] = float((p * i["grid_charge"]).sum() * dt)
+    if (i["conn_charge"] > 0).any():
+        cost["renewable_connection"] = (
+            float((i["conn_charge"] * i["conn_mw"]).sum()) * hours / HOURS_PER_MONTH
+        )
+    if i["direct"].any():
+        energy["renewables_direct_used"] = float(direct.sum() * dt)
     return Account(
-        flows={"power": used, "intake": used, "green": used},
-        cost={"renewables": float((ds["p_renewable"] * ds["renewable_cost"]).sum() * dt)},
-        energy={
-            "renewables_used": float(used.sum() * dt),
-            "renewables_curtailed": float(
-                (ds["p_renewable_available"] - ds["p_renewable"]).sum() * dt
-            ),
-        },
+        flows={"power": used, "intake": used, "green": used, "direct": direct},
+        cost=cost,
+        energy=energy,
     )
+
+
+def _check(ds: xr.Dataset, rows: Rows) -> None:
+    """Export within the surplus, export share, project self-consumption (from the Dataset)."""
+    dt = rows.dt
+    i = _inputs(ds)
+    p, avail, x = ds["p_renewable"], ds["p_renewable_available"], i["export"]
+    allowed = i["export_price"].notnull()
+    rows.zero_outside("res.export_allowed", x, allowed)
+    rows.le("res.export_cap", (p + x).where(allowed), avail.where(allowed), scale=avail)
+    rows.le(
+        "res.export_share_max",
+        x.sum("time") * dt,
+        i["share_max"] * avail.sum("time") * dt,
+        scale=avail.sum("time") * dt,
+    )
+    if "direct_self_consumption_min" in ds:
+        on = i["direct"].astype(float)
+        used = by_site(p * on, ds["renewable_site"], ds["site"]).sum("time") * dt
+        avail_d = by_site(avail * on, ds["renewable_site"], ds["site"]).sum("time") * dt
+        rows.ge(
+            "res.self_consumption_min",
+            used,
+            ds["direct_self_consumption_min"] * avail_d,
+            scale=avail_d,
+        )
 
 
 COMPONENT = Component(
@@ -54,24 +238,78 @@ COMPONENT = Component(
     sections=("renewables",),
     doc="on-site and direct-connected renewables",
     outputs=(
+        Output("p_renewable", _RT, "MW", "renewable power used", upper="p_renewable_available"),
         Output(
-            "p_renewable",
-            ("renewable", "time"),
+            "p_export",
+            _RT,
             "MW",
-            "renewable power used",
+            "renewable power fed into the grid (not intake)",
             upper="p_renewable_available",
         ),
         Output("renewable_site", ("renewable",), "", "site", role="input"),
         Output("renewable_kind", ("renewable",), "", "kind", role="input"),
+        Output("renewable_contract", ("renewable",), "", "contract type", role="input"),
+        Output("p_renewable_available", _RT, "MW", "available renewable power", role="input"),
         Output(
-            "p_renewable_available",
-            ("renewable", "time"),
-            "MW",
-            "available renewable power",
+            "renewable_price",
+            ("renewable",),
+            "CNY/MWh",
+            "price per MWh taken (pay_as_produced) or available (take_or_pay)",
             role="input",
         ),
-        Output("renewable_cost", ("renewable",), "CNY/MWh", "price of energy used", role="input"),
+        Output("renewable_fixed_cost", ("renewable",), "CNY/day", "fixed cost", role="input"),
+        Output(
+            "renewable_export_price",
+            _RT,
+            "CNY/MWh",
+            "price of exported energy (NaN: no export)",
+            role="input",
+        ),
+        Output(
+            "renewable_export_share_max",
+            ("renewable",),
+            "1",
+            "exported share of available energy at most (NaN: no limit)",
+            role="input",
+        ),
+        Output("renewable_direct", ("renewable",), "bool", "绿电直连 project member", role="input"),
+        Output(
+            "renewable_grid_charge",
+            _RT,
+            "CNY/MWh",
+            "grid charges per MWh used on site",
+            role="input",
+        ),
+        Output(
+            "renewable_connection_charge",
+            ("renewable",),
+            "CNY/(MW*month)",
+            "T&D charge on connection capacity",
+            role="input",
+        ),
+        Output(
+            "renewable_connection_mw",
+            ("renewable",),
+            "MW",
+            "capacity the connection charge applies to",
+            role="input",
+        ),
+        Output(
+            "direct_self_consumption_min",
+            ("site",),
+            "1",
+            "the site's direct project: used share of available energy at least (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "shadow_self_consumption",
+            ("site",),
+            "CNY/MWh",
+            "cost of one more MWh of direct-project energy required to be used on site",
+            role="dual",
+        ),
     ),
     build=_build,
     account=_account,
+    check=_check,
 )

@@ -4,9 +4,9 @@
 of kind ``policy``.
 """
 
-from . import carbon, green_share, pue_cap
+from . import carbon, direct_supply, green_share, pue_cap
 
 #: every policy, in build order
-POLICIES = (green_share.COMPONENT, pue_cap.COMPONENT, carbon.COMPONENT)
+POLICIES = (green_share.COMPONENT, pue_cap.COMPONENT, carbon.COMPONENT, direct_supply.COMPONENT)
 
 __all__ = ["POLICIES"]

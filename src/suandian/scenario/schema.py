@@ -195,14 +195,110 @@ class BatchJob(_Model):
 
 
 class Renewable(_Model):
-    """On-site or direct-connected (绿电直连) PV / wind: capacity x profile, curtailable."""
+    """On-site or direct-connected (绿电直连) PV / wind: capacity x profile, curtailable.
+
+    The ``contract`` sets what the site pays (``docs/math/renewables.md``): ``owned`` (no
+    price per MWh; capex and fixed O&M in ``fixed_cost``), ``take_or_pay`` (``price`` on every
+    MWh *available*, used or not: a constant) or ``pay_as_produced`` (``price`` on every MWh
+    taken, used on site or exported; the default, the behaviour before contracts existed).
+    Surplus may be sold to the grid where the contract allows it (``export_price``). Assets
+    with ``direct: true`` at one site form that site's 绿电直连 project (发改能源〔2025〕650号):
+    ``min_self_consumption``, ``min_supply_share``, ``grid_charge`` and ``connection_charge``.
+    """
 
     name: Name = Field(description="asset name")
     site: Name = Field(description="site the asset is connected to")
     kind: Literal["pv", "wind", "hydro", "other"] = Field("pv", description="technology")
     capacity: NonNeg = Field(description="MW")
     profile: Profile = Field(description="availability per unit of capacity, 0..1")
-    cost: NonNeg = Field(0.0, description="CNY/MWh used (O&M or PPA price)")
+    contract: Literal["owned", "take_or_pay", "pay_as_produced"] = Field(
+        "pay_as_produced",
+        description="'owned': no price per MWh (fixed_cost only); 'take_or_pay': price x "
+        "available MWh, used or not (a constant); 'pay_as_produced': price x MWh taken "
+        "(used on site plus exported)",
+    )
+    price: NonNeg = Field(
+        0.0,
+        description="CNY/MWh: per MWh taken (pay_as_produced) or available (take_or_pay); "
+        "must be 0 for 'owned'. 'cost' is accepted as a deprecated alias",
+    )
+    fixed_cost: NonNeg = Field(
+        0.0,
+        description="CNY per day (annualised capex and fixed O&M / 365), pro rata over the "
+        "horizon (hours / 24); a constant, cost term renewables_fixed",
+    )
+    export_price: Profile | None = Field(
+        None,
+        description="CNY/MWh earned per MWh of surplus fed into the grid (number or series); "
+        "null: the contract allows no export",
+    )
+    max_export_share: Fraction | None = Field(
+        None,
+        description="exported energy <= this share of the available energy over the horizon "
+        "(绿电直连 grid-connected projects: 0.2 [R]); null: no limit; needs export_price",
+    )
+    direct: bool = Field(
+        False,
+        description="绿电直连 project member: the site's direct assets together form one "
+        "project for min_self_consumption and min_supply_share",
+    )
+    min_self_consumption: Fraction | None = Field(
+        None,
+        description="the project's energy used on site >= this share of its available energy "
+        "over the horizon (650号: 0.6); needs direct: true; the strictest member's value applies",
+    )
+    min_supply_share: Fraction | None = Field(
+        None,
+        description="the project's energy used on site >= this share of the site's consumption "
+        "over the horizon (650号: 0.3, 0.35 from 2030); needs direct: true; the strictest "
+        "member's value applies",
+    )
+    grid_charge: Profile = Field(
+        0.0,
+        description="CNY/MWh used on site: grid charges a direct-line project still owes "
+        "(system operation, cross-subsidy, government funds); cost term renewable_grid_charge",
+    )
+    connection_charge: NonNeg = Field(
+        0.0,
+        description="CNY per MW of connection_mw per month (T&D on connection capacity), pro "
+        "rata over the horizon (hours / 730); cost term renewable_connection",
+    )
+    connection_mw: NonNeg | None = Field(
+        None, description="MW the connection_charge applies to; default: capacity"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cost_alias(cls, data):
+        if isinstance(data, dict) and "cost" in data:
+            if "price" in data:
+                raise ValueError(
+                    "give 'price' only: 'cost' is its deprecated alias, and both are given "
+                    f"(cost={data['cost']!r}, price={data['price']!r})"
+                )
+            data = {("price" if k == "cost" else k): v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _contract_fields(self) -> Renewable:
+        if self.contract == "owned" and self.price > 0:
+            raise ValueError(
+                f"price={self.price:g} with contract 'owned': an owned plant has no price per "
+                "MWh; put its capex and O&M in fixed_cost, or use contract 'pay_as_produced'"
+            )
+        if self.max_export_share is not None and self.export_price is None:
+            raise ValueError(
+                f"max_export_share={self.max_export_share:g} without export_price: set "
+                "export_price (CNY/MWh) or remove max_export_share"
+            )
+        for key in ("min_self_consumption", "min_supply_share"):
+            if getattr(self, key) is not None and not self.direct:
+                raise ValueError(
+                    f"{key}={getattr(self, key):g} needs direct: true (the ratios of "
+                    "发改能源〔2025〕650号 apply to 绿电直连 projects); set direct: true or "
+                    f"remove {key}"
+                )
+        return self
 
 
 class Storage(_Model):
