@@ -117,8 +117,8 @@ def _everything_on() -> suandian.Scenario:
     """The default scenario with the options it leaves off switched on.
 
     Adds a battery with ``no_simultaneous`` (``stor.u_charge``, ``stor.charge_mode``), a node
-    import limit (``grid.import_limit``), a corridor minimum (``green.corridor_min``) and a
-    per-site green-share scope.
+    import limit (``grid.import_limit``), a corridor minimum (``green.corridor_min``), a
+    per-site green-share scope and a direct-connected PV project with export.
     """
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     raw = copy.deepcopy(raw)
@@ -139,6 +139,15 @@ def _everything_on() -> suandian.Scenario:
     )
     raw["policies"]["green_share"]["scope"] = "site"
     raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
+    # 绿电直连 project with export (res.export_cap, res.export_share_max,
+    # res.self_consumption_min, direct_supply.share_min)
+    raw["renewables"][0].update(
+        direct=True,
+        min_self_consumption=0.6,
+        min_supply_share=0.3,
+        export_price=250.0,
+        max_export_share=0.2,
+    )
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 
