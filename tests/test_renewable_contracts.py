@@ -120,6 +120,16 @@ def test_contract_fields_refused_with_the_fix(fields, words):
     assert words in str(err.value)
 
 
+def test_series_fields_checked_at_load():
+    """An unknown export-price series and a negative grid charge name their field."""
+    cfg, s = with_pv(1, {"pv_cf": [1.0]}, export_price="exp_typo", grid_charge=-5.0)
+    with pytest.raises(suandian.ScenarioError) as err:
+        scenario(cfg, series=s)
+    text = str(err.value)
+    assert "renewables[0].export_price" in text and "unknown series" in text
+    assert "renewables[0].grid_charge" in text
+
+
 # ------------------------------------------------------------------ export
 def export_case(share=None):
     """10 MW take_or_pay at 50 CNY/MWh, always available, 2 h; export at [80, 120] CNY/MWh."""

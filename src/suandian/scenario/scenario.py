@@ -227,6 +227,8 @@ class Scenario:
                 high=1.0,
                 what="availability per unit of capacity",
             )
+            ref(r.export_price, f"renewables[{i}].export_price", low=None, what="prices")
+            ref(r.grid_charge, f"renewables[{i}].grid_charge", what="charges")
         for i, k in enumerate(c.corridors):
             ref(k.capacity, f"corridors[{i}].capacity", what="capacities")
             ref(k.source_price, f"corridors[{i}].source_price", what="prices")
