@@ -45,6 +45,8 @@ def test_pue_year_budget_from_year_to_date_and_forecast():
     assert r.batch_schedule().sel(job="job", site="s1").values == pytest.approx([6.0, 4.0])
     assert r.objective == pytest.approx(87.0)
     assert r.kpis["pue"]["s1"] == pytest.approx(1.32)
+    assert r.kpis["pue_year"]["s1"] == pytest.approx(1.25)
+    assert r.kpis["pue_grade"]["s1"] == 3.0  # GB 40879: 1.30 < 1.32 <= 1.50
     assert float(r.ds["pue_allowance"].sel(site="s1")) == pytest.approx(0.07)
     assert r.ds["shadow_pue"].sel(site="s1") == pytest.approx(30 / 0.45 * 0.01 * 101)
 
@@ -127,6 +129,7 @@ def test_green_year_budget_from_year_to_date_and_forecast():
     assert r.kpis["energy_mwh"]["green_contract"] == pytest.approx(3.08)
     assert r.objective == pytest.approx(924.0)
     assert r.kpis["green_share"]["portfolio"] == pytest.approx(0.4)
+    assert r.kpis["green_share_year"]["portfolio"] == pytest.approx(0.6)
     assert r.ds["shadow_green_share"].sel(scope="portfolio") == pytest.approx(50.0)
     assert r.ds["shadow_green_share_point"].sel(scope="portfolio") == pytest.approx(503.85)
 
@@ -186,3 +189,11 @@ def test_year_data_with_basis_horizon_is_an_error():
     cfg["policies"]["pue"] = {"cap": 1.25, "year": {"s1": {"allowance_mwh": 1.0}}}
     with pytest.raises(suandian.ScenarioError, match="basis is 'horizon'"):
         scenario(cfg)
+
+
+def test_grade_limits():
+    """GB 40879-2021 grades 1/2/3 at 1.20/1.30/1.50; none above 1.50."""
+    from suandian.policies.pue_cap import grade
+
+    assert [grade(x) for x in (1.1, 1.2, 1.25, 1.3, 1.5)] == [1.0, 1.0, 2.0, 2.0, 3.0]
+    assert grade(1.51) != grade(1.51)  # NaN

@@ -22,6 +22,7 @@ import xarray as xr
 from ..checks import attr, site_time_zeros
 from ..component import Account
 from ..components import known
+from ..policies.pue_cap import grade
 
 CARRIER_FLOWS = ("power", "intake", "green", "co2", "co2_market", "it", "facility")
 
@@ -60,7 +61,9 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     -------
     dict
         ``cost`` (CNY by term and total), ``energy_mwh`` (by source), ``consumption_mwh``,
-        ``green_mwh``, ``green_share`` (portfolio and per site), ``pue`` per site,
+        ``green_mwh``, ``green_share`` (portfolio and per site), ``pue`` per site and its
+        GB 40879 grade ``pue_grade``, ``pue_year`` and ``green_share_year`` (the year's
+        figures, with year-to-date and forecast energies; only where given),
         ``emissions_tco2`` (location- and market-based), ``cfe_hourly``, ``cue_kg_per_kwh``,
         ``co2_per_compute`` (tCO2 per compute unit x hour).
     """
@@ -102,6 +105,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         if "e_pue_excess" in ds:
             cost["shortfall_pue"] = penalty * float(ds["e_pue_excess"].sum())
     cost["total"] = sum(cost.values())
+    pue = {s: ratio(e_fac.sel(site=s), e_it.sel(site=s)) for s in sites}
     return {
         "cost": cost,
         "energy_mwh": energy,
@@ -111,7 +115,9 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
             "portfolio": ratio(green.sum(), consumption.sum()),
             **{s: ratio(green.sel(site=s), consumption.sel(site=s)) for s in sites},
         },
-        "pue": {s: ratio(e_fac.sel(site=s), e_it.sel(site=s)) for s in sites},
+        "pue": pue,
+        "pue_grade": {s: grade(value) for s, value in pue.items()},
+        **_year_kpis(ds, sites, e_fac, e_it, green, consumption),
         "emissions_tco2": {
             "location_based": float(location.sum()),
             "market_based": float(market.sum()),
@@ -125,3 +131,30 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         "co2_per_compute": ratio(location.sum(), compute.sum()),
     }
+
+
+def _year_kpis(ds, sites, e_fac, e_it, green, consumption) -> dict:
+    """The year's PUE per site and green share per scope, where year data were given."""
+    out: dict[str, dict[str, float]] = {}
+    if "pue_it_other" in ds:
+        year = {}
+        for s in sites:
+            i_other = float(ds["pue_it_other"].sel(site=s))
+            it = float(e_it.sel(site=s)) + i_other
+            if not np.isnan(i_other) and it > 0:
+                fac = float(e_fac.sel(site=s)) + float(ds["pue_facility_other"].sel(site=s))
+                year[s] = fac / it
+        if year:
+            out["pue_year"] = year
+    if "consumption_other" in ds:
+        year = {}
+        for g in (str(g) for g in ds["scope"].values):
+            members = sites if g == "portfolio" else [g]
+            c_other = float(ds["consumption_other"].sel(scope=g))
+            c = float(consumption.sel(site=members).sum()) + c_other
+            if not np.isnan(c_other) and c > 0:
+                got = float(green.sel(site=members).sum()) + float(ds["green_other"].sel(scope=g))
+                year[g] = got / c
+        if year:
+            out["green_share_year"] = year
+    return out

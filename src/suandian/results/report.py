@@ -35,11 +35,22 @@ def summary(result: Result) -> str:
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["green_share"].items()]
         lines += ["", "hourly CFE (no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
+        year = k.get("green_share_year", {})
+        if year:
+            lines += ["", "green share over the year (to date + plan + forecast)"]
+            lines += [f"  {name:<22}{value:>15.1%}" for name, value in year.items()]
         caps = result.ds["pue_cap"].to_series()
-        lines += ["", "PUE (energy-weighted)        achieved   cap"]
-        lines += [
-            f"  {site:<22}{value:>15.3f}   {caps[site]:.3f}" for site, value in k["pue"].items()
-        ]
+        basis = result.ds.attrs.get("pue_basis", "horizon")
+        head = f"PUE (energy-weighted)        achieved   cap ({basis})  GB 40879 grade"
+        lines += ["", head + ("          year" if k.get("pue_year") else "")]
+        for site, value in k["pue"].items():
+            grade = k["pue_grade"][site]
+            year_pue = k.get("pue_year", {}).get(site)
+            lines.append(
+                f"  {site:<22}{value:>15.3f}   {caps[site]:.3f}"
+                + (f"{int(grade):>14d}" if grade == grade else f"{'none':>14}")
+                + (f"{year_pue:>14.3f}" if year_pue is not None else "")
+            )
         e = k["energy_mwh"]
         lines += ["", "energy                          MWh"]
         lines += [f"  {name:<22}{value:>16,.1f}" for name, value in e.items() if abs(value) > 0.05]
