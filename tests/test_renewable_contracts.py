@@ -15,7 +15,7 @@ from conftest import base_config, scenario, solve_ok
 
 import suandian
 from suandian.results.accounting import books
-from suandian.results.certifier import certify
+from suandian.results.certifier import certify, certify_folder
 
 LOAD = 3.85  # MW at the meter (see module docstring)
 
@@ -324,3 +324,20 @@ def test_tampered_charge_is_caught_by_the_cost_check(name, value):
     ds = r.ds.copy(deep=True)
     ds[name].loc[{"renewable": "pv"}] = value
     assert names(certify(ds)) == {"total_cost"}
+
+
+def test_saved_folder_round_trip_certifies(tmp_path):
+    """A plan with export and a direct project saved (netCDF, Parquet, CSV) and read back
+    certifies: contract labels, the bool flag and the NaN export prices survive the trip.
+    """
+    fields = {"contract": "take_or_pay", "price": 150.0, "direct": True}
+    fields |= {"min_self_consumption": 0.6, "export_price": 80.0, "max_export_share": 0.2}
+    cfg, s = with_pv(2, {"pv_cf": [0.5, 1.0]}, **fields)
+    cfg["renewables"].append(pv(name="roof", contract="owned", profile=0.1))  # no export
+    r = solve_ok(cfg, series=s)
+    out = tmp_path / "out"
+    r.save(out)
+    assert certify_folder(out) == []
+    back = suandian.read_result(out)
+    assert certify(back.ds) == []
+    assert back.costs["renewables"] == pytest.approx(r.costs["renewables"])
