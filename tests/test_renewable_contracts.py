@@ -217,6 +217,7 @@ def test_self_consumption_ratio_forces_the_cheapest_hours():
     assert r.ds["p_renewable"].sel(renewable="pv").values == pytest.approx([0.0, 3.6], abs=1e-9)
     assert r.objective == pytest.approx(955.0)
     assert float(r.ds["shadow_self_consumption"].sel(site="s1")) == pytest.approx(30.0)
+    assert r.kpis["shadow_prices"]["shadow_self_consumption_s1_cny_per_mwh"] == pytest.approx(30.0)
     assert r.kpis["energy_mwh"]["renewables_direct_used"] == pytest.approx(3.6)
 
 
@@ -232,6 +233,7 @@ def test_supply_share_ratio_forces_direct_energy():
     assert r.ds["p_renewable"].sel(renewable="pv").values == pytest.approx([0.0, 3.08], abs=1e-9)
     assert r.objective == pytest.approx(939.4)
     assert float(r.ds["shadow_direct_supply"].sel(site="s1")) == pytest.approx(30.0)
+    assert r.kpis["shadow_prices"]["shadow_direct_supply_s1_cny_per_mwh"] == pytest.approx(30.0)
 
 
 def test_project_ratio_is_the_strictest_member_and_non_direct_assets_do_not_count():

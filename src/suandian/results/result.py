@@ -225,6 +225,8 @@ def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
         "shadow_green_share": "cny_per_mwh",
         "shadow_green_share_point": "cny_per_point",
         "shadow_pue": "cny_per_0.01",
+        "shadow_self_consumption": "cny_per_mwh",
+        "shadow_direct_supply": "cny_per_mwh",
     }
     for name, unit in units.items():
         if name not in ds:
