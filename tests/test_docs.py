@@ -151,6 +151,19 @@ def _everything_on() -> suandian.Scenario:
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 
+def _budgets_on() -> suandian.Scenario:
+    """The default with hourly green matching at a soft price and a soft annual PUE budget
+    (``green_share.share_match``, ``pue_cap.e_pue_over_budget``)."""
+    raw = copy.deepcopy(yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8")))
+    raw["policies"]["green_share"].update(matching="hour", shortfall_price=500.0)
+    raw["policies"]["pue"].update(
+        basis="year",
+        excess_price=300.0,
+        year={s["name"]: {"allowance_mwh": 10.0} for s in raw["sites"]},
+    )
+    return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
+
+
 @pytest.fixture(scope="module")
 def models() -> list:
     default = suandian.load_scenario(DEFAULT_SCENARIO)
@@ -160,6 +173,7 @@ def models() -> list:
         suandian.build_model(
             _everything_on(), shortfall_penalty=1e5, compute_shortfall_penalty=1e4
         ),
+        suandian.build_model(_budgets_on(), shortfall_penalty=1e5),
     ]
 
 

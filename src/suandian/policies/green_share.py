@@ -9,6 +9,7 @@ which gives the horizon an allowance of green energy.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from ..checks import Rows, attr
@@ -50,9 +51,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     price = None if policy is None else policy.shortfall_price
     fb.attrs.update(
         green_share_basis="horizon" if policy is None else policy.basis,
+        green_matching="horizon" if policy is None else policy.matching,
         green_shortfall_price=np.nan if price is None else price,
     )
-    if policy is not None:
+    if policy is not None and policy.matching != "horizon":
+        _build_matching(fb, ctx, policy, member, penalty, price)
+    elif policy is not None:
         got = _by_scope(led.green(), member)
         if penalty is not None:
             shortfall = fb.var("e_green_shortfall")
@@ -78,6 +82,39 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.constrain("certificate_cap", certs - consumption * certificates.max_share, "<=", 0.0)
 
 
+def buckets(time: pd.DatetimeIndex, matching: str) -> tuple[np.ndarray, list[str]]:
+    """Matching bucket of every period and the buckets' labels (their start, ISO text)."""
+    freq = {"month": "MS", "day": "D", "hour": "h"}[matching]
+    start = time.to_period("M").to_timestamp() if freq == "MS" else time.floor(freq)
+    labels, index = np.unique(start.to_numpy(), return_inverse=True)
+    return index.astype(np.int64), [pd.Timestamp(v).isoformat() for v in labels]
+
+
+def _build_matching(fb: FamilyBuilder, ctx: Context, policy, member, penalty, price) -> None:
+    """Rows ``share_match[g, b]``: green supply >= target x use in every bucket b (MWh)."""
+    labels, starts = buckets(ctx.scenario.time, policy.matching)
+    fb.coord("match", starts)
+    B = len(starts)
+    scope_of_site = member.argmax(axis=0)
+    G = member.shape[0]
+    led = ctx.ledger
+
+    def per_bucket(flow: Expr) -> Expr:
+        return flow.group(0, scope_of_site, G).group(1, labels, B) * ctx.dt
+
+    got = per_bucket(led.flow("green"))
+    use = per_bucket(led.flow("intake"))
+    if penalty is not None:
+        shortfall = fb.var("e_green_match_shortfall")
+        got = got + shortfall
+        fb.cost("shortfall_green", shortfall * penalty)
+    if price is not None:
+        gap = fb.var("e_green_match_gap")
+        got = got + gap
+        fb.cost("green_budget_shortfall", gap * price)
+    fb.constrain("share_match", got - use * policy.target, ">=", 0.0, dual="shadow_green_match")
+
+
 def _year_inputs(policy, scopes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per scope: allowance (MWh), green and consumption outside the horizon (MWh, NaN if none)."""
     G = len(scopes)
@@ -98,12 +135,15 @@ def _year_inputs(policy, scopes: list[str]) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _account(ds: xr.Dataset) -> Account:
+    cost = {}
     price = attr(ds, "green_shortfall_price")
-    if np.isnan(price) or "e_green_budget_gap" not in ds:
-        return Account(flows={})
-    return Account(
-        flows={}, cost={"green_budget_shortfall": price * float(ds["e_green_budget_gap"].sum())}
-    )
+    gaps = [ds[v] for v in ("e_green_budget_gap", "e_green_match_gap") if v in ds]
+    if not np.isnan(price) and gaps:
+        cost["green_budget_shortfall"] = price * sum(float(v.sum()) for v in gaps)
+    penalty = attr(ds, "shortfall_penalty")
+    if not np.isnan(penalty) and "e_green_match_shortfall" in ds:
+        cost["shortfall_green"] = penalty * float(ds["e_green_match_shortfall"].sum())
+    return Account(flows={}, cost=cost)
 
 
 def _by_scope(per_site: Expr, member: np.ndarray) -> Expr:
@@ -129,7 +169,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     cert = {s: float(ds["e_certificate"].sel(site=s)) for s in sites}
     certs = per_scope(cert)
     target = attr(ds, "green_share_target")
-    if not np.isnan(target):
+    if not np.isnan(target) and "match" not in ds.dims:
         got = green
         for slack in ("e_green_shortfall", "e_green_budget_gap"):  # diagnosis / soft budget
             if slack in ds:
@@ -150,6 +190,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             value=share.fillna(np.inf),
             limit=target,
         )
+    if "match" in ds.dims and not np.isnan(target):
+        _check_matching(ds, rows, g, label, target)
     max_share = attr(ds, "certificate_max_share")
     if not np.isnan(max_share):
         rows.le("green_share.certificate_cap", certs, max_share * cons)
@@ -189,6 +231,25 @@ COMPONENT = Component(
             "green energy missing for the target, priced at shortfall_price (soft budget)",
         ),
         Output(
+            "e_green_match_shortfall",
+            ("scope", "match"),
+            "MWh",
+            "green energy missing in a matching bucket (diagnosis)",
+        ),
+        Output(
+            "e_green_match_gap",
+            ("scope", "match"),
+            "MWh",
+            "green energy missing in a matching bucket, priced at shortfall_price (soft)",
+        ),
+        Output(
+            "shadow_green_match",
+            ("scope", "match"),
+            "CNY/MWh",
+            "cost of one more MWh of green supply required in the bucket (matching)",
+            role="dual",
+        ),
+        Output(
             "shadow_green_share",
             ("scope",),
             "CNY/MWh",
@@ -208,3 +269,29 @@ COMPONENT = Component(
     check=_check,
     kind="policy",
 )
+
+
+def _check_matching(ds: xr.Dataset, rows: Rows, g: dict, label: str, target: float) -> None:
+    """``share_match``: green flows >= target x intake in every bucket, from the accounts."""
+    dt = rows.dt
+    flows = {
+        c: sum(a.flows[c] for a in rows.accounts.values() if c in a.flows)
+        for c in ("green", "intake")
+    }
+    labels, starts = buckets(pd.DatetimeIndex(ds["time"].values), ds.attrs["green_matching"])
+    names = list(g)
+    got = np.zeros((len(names), len(starts)))
+    use = np.zeros_like(got)
+    for i, n in enumerate(names):
+        green_t = flows["green"].sel(site=g[n]).sum("site").values * dt
+        use_t = flows["intake"].sel(site=g[n]).sum("site").values * dt
+        np.add.at(got[i], labels, green_t)
+        np.add.at(use[i], labels, use_t)
+    for slack in ("e_green_match_shortfall", "e_green_match_gap"):
+        if slack in ds:
+            got = got + ds[slack].values
+    coords = {label: names, "match": starts}
+    got_da = xr.DataArray(got, dims=(label, "match"), coords=coords)
+    use_da = xr.DataArray(use, dims=(label, "match"), coords=coords)
+    share = (got_da / use_da.where(use_da > 0)).fillna(np.inf)
+    rows.ge("green_share.share_match", got_da, target * use_da, value=share, limit=target)

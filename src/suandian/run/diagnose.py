@@ -182,9 +182,23 @@ def _report_targets(out: Diagnosis, model, info) -> None:
             out.shortfalls[f"unfinished_{j}"] = unfinished
             out.findings.append(_job_finding(ds, sc, str(j), unfinished, unit))
     target = ds.attrs.get("green_share_target")
-    for g in ds["scope"].values if "e_green_shortfall" in ds else ():
-        gap = float(ds["e_green_shortfall"].sel(scope=g))
-        if gap > TOL:
+    slack = next((v for v in ("e_green_shortfall", "e_green_match_shortfall") if v in ds), None)
+    for g in ds["scope"].values if slack else ():
+        gap = float(ds[slack].sel(scope=g).sum())
+        if gap > TOL and slack == "e_green_match_shortfall":
+            per = ds[slack].sel(scope=g)
+            short = per.values > TOL
+            worst = int(per.values.argmax())
+            out.shortfalls[f"green_share_{g}"] = gap
+            out.findings.append(
+                f"green share ({g}, {ds.attrs.get('green_matching')} matching): "
+                f"{gap:,.1f} MWh of green supply missing for the target {target:.0%} in "
+                f"{int(short.sum())} of {short.size} buckets (worst "
+                f"{per['match'].values[worst]}: {float(per.values[worst]):,.1f} MWh); binding: "
+                "the green supply available in those periods (renewables, corridor and "
+                "contract capacity; certificates do not count)"
+            )
+        elif gap > TOL:
             best = k["green_share"].get(str(g), float("nan"))
             out.shortfalls[f"green_share_{g}"] = gap
             out.findings.append(

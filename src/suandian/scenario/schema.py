@@ -425,10 +425,22 @@ class GreenSharePolicy(_Model):
         description="CNY per MWh of green energy missing for the target: the target becomes "
         "a priced (soft) budget; null: a hard constraint",
     )
+    matching: Literal["horizon", "month", "day", "hour"] = Field(
+        "horizon",
+        description="time granularity of the match: 'horizon' (volumetric, certificates "
+        "count); 'month', 'day' or 'hour' (24/7): green supply covers the target share of "
+        "use in each calendar month / day / clock hour, certificates do not count",
+    )
 
     @model_validator(mode="after")
     def _basis_year(self) -> GreenSharePolicy:
         _basis_matches_year(self.basis, self.year)
+        if self.matching != "horizon" and self.basis == "year":
+            raise ValueError(
+                f"matching '{self.matching}' is judged in each {self.matching} of the horizon "
+                "and cannot be combined with basis 'year'; use matching 'horizon' for a "
+                "yearly budget"
+            )
         return self
 
 
