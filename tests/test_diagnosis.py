@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import base_config, scenario
+from test_policies import loaded
 
 import suandian
 from suandian.run.diagnose import _spans
@@ -240,3 +241,24 @@ def test_cyclic_battery_losing_charge_behind_a_full_import_limit():
     assert "node 'n1' imports at most 1.1 MW" in str(d)
     assert d.shortfalls == {"soc_final_b1": pytest.approx(1.7195)}
     assert d.proven and d.stage == "hard limits"
+
+
+def test_direct_project_ratios_are_named():
+    """Base site draws 3.85 MW for 2 h (7.7 MWh).
+
+    r1: a 10 MW always-on direct PV must be 90 % self-consumed: 18 MWh, but the site can use
+    7.7 -> 10.3 MWh it cannot absorb (a hard limit: stage 4).
+    r2: a 1 MW direct PV (2 MWh) must supply 50 % of 7.7 = 3.85 MWh: 1.85 MWh short (a target:
+    the policy stage), not blamed on the interactive workload.
+    """
+    cfg = loaded(2)
+    direct = {"name": "pv", "site": "s1", "profile": 1.0, "direct": True}
+    cfg["renewables"] = [direct | {"capacity": 10.0, "min_self_consumption": 0.9}]
+    d = _diagnosis(cfg)
+    assert "must use min_self_consumption" in str(d) and d.stage == "hard limits"
+    assert d.shortfalls == {"self_consumption_s1": pytest.approx(10.3)}
+    cfg["renewables"] = [direct | {"capacity": 1.0, "min_supply_share": 0.5}]
+    d = _diagnosis(cfg)
+    assert d.stage == "policies"
+    assert d.shortfalls == {"direct_supply_s1": pytest.approx(1.85)}
+    assert "min_supply_share 50%" in str(d)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows
-from ..component import Component, Context, FamilyBuilder, Output
+from ..checks import Rows, attr
+from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..components.renewables import project_ratio
 
 
@@ -23,13 +23,28 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if not on.any():
         return
     led = ctx.ledger
+    got = led.total("direct")
+    penalty = ctx.options.get("shortfall_penalty")
+    if penalty is not None:  # diagnosis: how far the ratio can be met
+        shortfall = fb.var("e_direct_shortfall", ub=np.where(on, np.inf, 0.0))
+        got = got + shortfall
+        fb.cost("shortfall_direct", shortfall * penalty)
     fb.constrain(
         "share_min",
-        led.total("direct") - led.consumption() * np.nan_to_num(share),
+        got - led.consumption() * np.nan_to_num(share),
         ">=",
         0.0,
         mask=on,
         dual="shadow_direct_supply",
+    )
+
+
+def _account(ds: xr.Dataset) -> Account:
+    penalty = attr(ds, "shortfall_penalty")
+    if "e_direct_shortfall" not in ds or np.isnan(penalty):
+        return Account(flows={})
+    return Account(
+        flows={}, cost={"shortfall_direct": penalty * float(ds["e_direct_shortfall"].sum())}
     )
 
 
@@ -40,6 +55,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if "direct" not in flows:
         return
     got = flows["direct"].sum("time") * rows.dt
+    if "e_direct_shortfall" in ds:
+        got = got + ds["e_direct_shortfall"]
     sites = [str(s) for s in ds["site"].values]
     cons = xr.DataArray(
         [rows.books["consumption_mwh"][s] for s in sites], dims="site", coords={"site": sites}
@@ -68,6 +85,12 @@ COMPONENT = Component(
             role="input",
         ),
         Output(
+            "e_direct_shortfall",
+            ("site",),
+            "MWh",
+            "direct-project energy missing for the share (diagnosis)",
+        ),
+        Output(
             "shadow_direct_supply",
             ("site",),
             "CNY/MWh",
@@ -76,6 +99,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    account=_account,
     check=_check,
     kind="policy",
 )

@@ -46,6 +46,7 @@ HARD_LIMITS = (
     ("green.corridor_min", "corridor_min", 1.0, True),
     ("green.corridor_block", "corridor_block", 2.0, True),
     ("stor.e_soc_final", "soc_final", 1.0, False),
+    ("res.self_consumption_min", "self_consumption", 1.0, False),
 )
 TOL = 1e-6
 
@@ -207,6 +208,16 @@ def _report_targets(out: Diagnosis, model, info) -> None:
                 "supply available (renewables, corridor and contract capacity, certificate "
                 "cap)"
             )
+    for s in ds["site"].values if "e_direct_shortfall" in ds else ():
+        gap = float(ds["e_direct_shortfall"].sel(site=s))
+        if gap > TOL:
+            share = float(ds["direct_supply_share_min"].sel(site=s))
+            out.shortfalls[f"direct_supply_{s}"] = gap
+            out.findings.append(
+                f"绿电直连 supply share ({s}): the direct project falls {gap:,.1f} MWh short of "
+                f"min_supply_share {share:.0%} of the site's consumption; binding: the direct "
+                "output available; lower min_supply_share or add direct capacity"
+            )
     for s in ds["site"].values:
         excess = float(ds["e_pue_excess"].sel(site=s))
         if excess > TOL:
@@ -326,6 +337,7 @@ def _elastic(scenario, opts, budget):
             "corridor_min": [k.name for k in c.corridors],
             "corridor_block": [k.name for k in c.corridors],
             "soc_final": [u.name for u in c.storage],
+            "self_consumption": [x.name for x in c.sites],
         }[kind]
         for i, element in enumerate(names):
             row = grid[i]
@@ -370,6 +382,15 @@ def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
                 "change block_mw, the windows or min_mw"
             )
         return "corridor_min", element, text, total
+    if kind == "self_consumption":
+        total = float(row.sum())
+        text = (
+            f"site '{element}': its 绿电直连 project must use min_self_consumption of its "
+            f"available output on site, but the site can absorb {total:,.2f} MWh less "
+            "(its load, storage and export limits); lower min_self_consumption, allow "
+            "export or add storage"
+        )
+        return kind, element, text, total
     u = c.storage[i]
     total = float(row.sum())
     site = next(s for s in c.sites if s.name == u.site)
