@@ -283,3 +283,11 @@ def test_cooling_curve_and_carbon_basis_ignored_in_context_are_reported(tiny):
     assert "sites[0].cooling.t_free" in text and "t_free, cop_ref" in text
     assert "because cop is given" in text
     assert "policies.carbon_basis" in text and "no carbon_price" in text
+
+
+def test_connection_mw_without_a_connection_charge_is_reported(tiny):
+    tiny["renewables"] = [
+        {"name": "pv", "site": "s1", "capacity": 5.0, "profile": 0.5, "connection_mw": 3.0}
+    ]
+    p = find(problems_of(tiny), "renewables[0].connection_mw")
+    assert "no connection_charge" in p.message

@@ -555,6 +555,19 @@ def check_ignored(raw: Mapping[str, Any]) -> list[Problem]:
                     "because cop is given; remove them, or give ambient instead of cop",
                 )
             )
+    for i, item in enumerate(raw.get("renewables") or []):
+        if not isinstance(item, Mapping) or item.get("connection_mw") is None:
+            continue
+        charge = item.get("connection_charge")
+        if charge is None or (isinstance(charge, int | float) and charge == 0):
+            problems.append(
+                Problem(
+                    f"renewables[{i}].connection_mw",
+                    _short(item["connection_mw"]),
+                    "would be ignored: there is no connection_charge; set connection_charge "
+                    "(CNY per MW and month), or remove connection_mw",
+                )
+            )
     policies = raw.get("policies")
     if isinstance(policies, Mapping) and "carbon_basis" in policies:
         price = policies.get("carbon_price")
