@@ -1,11 +1,22 @@
 """Green-power purchases: cross-province corridors, local green contracts, certificates.
 
 Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``power``, ``intake``,
-``metered`` and ``green`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the receiving node's grid
-factor applies to energy delivered through the grid), ``co2_market`` (tCO2/h: the non-green
+``metered`` and ``green`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the
+receiving node's grid factor applies to energy delivered through the grid), ``co2_market``
+(tCO2/h: the non-green
 part of corridor deliveries at the node's residual factor; horizon part: minus certificates
-at that node's mean residual factor); cost terms ``corridor``, ``green_contract`` and
-``certificates`` (CNY).
+at that node's mean residual factor); cost terms ``corridor``, ``corridor_deviation``,
+``green_contract`` and ``certificates`` (CNY).
+
+A corridor's price is the sending-end price plus the transmission tariff, per MWh sent
+(inputs ``corridor_source_price``, ``corridor_tariff``, their sum ``corridor_price``); the
+receiving node's network charge applies to the delivered energy through the ``metered``
+port. The loss is either physical (``loss_basis`` ``physical``: the sites get
+``(1 - loss)`` of what is sent) or inside the tariff (``in_tariff``: ``loss`` is 0, energy is
+settled as delivered). With ``green_profile`` the green part of what is sent
+(``p_send_green``) is bounded by the sending end's contracted renewable output; with
+deviation prices a block corridor may take energy off its blocks (``p_dev_up``,
+``p_dev_down``), the blocks held being paid in full.
 """
 
 from __future__ import annotations
@@ -16,6 +27,12 @@ import xarray as xr
 from ..checks import Rows, attr, node_series
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
+
+
+def _optional(sc, values: list, T: int) -> np.ndarray:
+    """(len(values), T) array of optional profiles, NaN where a value is None."""
+    rows = [np.full(T, np.nan) if v is None else sc.profile(v) for v in values]
+    return np.array(rows, dtype=float).reshape(len(values), T)
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -41,22 +58,37 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     ctx.coords["block:key"] = ["block_corridor", "block_window"]
 
     cap = np.array([sc.profile(k.capacity) for k in cors]).reshape(K, T)
-    price = np.array([sc.profile(k.source_price) + k.tariff for k in cors]).reshape(K, T)
+    source = np.array([sc.profile(k.source_price) for k in cors]).reshape(K, T)
+    tariff = np.array([k.tariff for k in cors], dtype=float)
+    price = source + tariff[:, None]
     loss = np.array([k.loss for k in cors])
     gf = np.array([k.green_fraction for k in cors])
     min_mw = np.array([k.min_mw for k in cors])
     block_mw = np.array([np.nan if k.block_mw is None else k.block_mw for k in cors])
+    green_cap = _optional(sc, [k.green_profile for k in cors], T)
+    price_up = _optional(sc, [k.deviation_price_up for k in cors], T)
+    price_down = _optional(sc, [k.deviation_price_down for k in cors], T)
+    profiled = np.array([k.green_profile is not None for k in cors], dtype=bool)
+    up_ok = np.array([k.deviation_price_up is not None for k in cors], dtype=bool)
+    down_ok = np.array([k.deviation_price_down is not None for k in cors], dtype=bool)
+    settled = up_ok | down_ok  # block corridors settled on the blocks held
     con_cap = np.array([sc.profile(g.capacity) for g in cons]).reshape(G, T)
     con_price = np.array([sc.profile(g.price) for g in cons]).reshape(G, T)
     fb.input("corridor_to_node", np.array([k.to_node for k in cors], dtype=object))
     fb.input("corridor_from_node", np.array([k.from_node for k in cors], dtype=object))
     fb.input("corridor_capacity", cap)
+    fb.input("corridor_source_price", source)
+    fb.input("corridor_tariff", tariff)
     fb.input("corridor_price", price)
     fb.input("corridor_loss", loss)
+    fb.input("corridor_loss_basis", np.array([k.loss_basis for k in cors], dtype=object))
     fb.input("corridor_green_fraction", gf)
+    fb.input("corridor_green_profile", green_cap)
     fb.input("corridor_min", min_mw)
     fb.input("corridor_block_mw", block_mw)
     fb.input("corridor_window", windows)
+    fb.input("corridor_deviation_price_up", price_up)
+    fb.input("corridor_deviation_price_down", price_down)
     fb.input("contract_node", np.array([g.node for g in cons], dtype=object))
     fb.input("contract_capacity", con_cap)
     fb.input("contract_price", con_price)
@@ -83,9 +115,20 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         held = Expr.cells((K, T), (kk, tt), cols, block_mw[kk])
     else:
         held = Expr.zeros((K, T))
-    fb.constrain(
-        "corridor_block", sent - held, "==", 0.0, mask=np.broadcast_to(blocked[:, None], (K, T))
-    )
+    # deviations off the blocks, only inside the windows of corridors with deviation prices
+    off = sent - held
+    open_ = windows >= 0
+    if up_ok.any():
+        p_dev_up = fb.var("p_dev_up", mask=up_ok[:, None] & open_)
+        off = off - p_dev_up
+    if down_ok.any():
+        p_dev_down = fb.var("p_dev_down", mask=down_ok[:, None] & open_)
+        off = off + p_dev_down
+        fb.constrain("corridor_held", held, "<=", cap, mask=down_ok[:, None] & open_)
+        fb.constrain(
+            "corridor_dev_down", p_dev_down - held, "<=", 0.0, mask=down_ok[:, None] & open_
+        )
+    fb.constrain("corridor_block", off, "==", 0.0, mask=np.broadcast_to(blocked[:, None], (K, T)))
 
     # --------------------------------------------------------------- contracts
     take_ok = np.array([[g.node == n for n in site_node] for g in cons], bool).reshape(G, S_)
@@ -97,10 +140,31 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     cert_price = c.certificates.price if c.certificates is not None else 0.0
     fb.attrs["certificate_price"] = np.nan if c.certificates is None else cert_price
 
-    # -------------------------------------------------------------------- ports
+    # ------------------------------------------------------------- green part
     keep = (1.0 - loss)[:, None, None]
+    green_sent = p_send * np.where(profiled, 0.0, gf)[:, None, None]
+    if profiled.any():
+        cells = np.broadcast_to((send_ok & profiled[:, None])[:, :, None], (K, S_, T))
+        p_send_green = fb.var("p_send_green", mask=cells)
+        fb.constrain(
+            "corridor_green_share",
+            p_send_green - p_send * gf[:, None, None],
+            "<=",
+            0.0,
+            mask=cells,
+        )
+        fb.constrain(
+            "corridor_green_profile",
+            p_send_green.sum(1),
+            "<=",
+            np.nan_to_num(green_cap),
+            mask=np.broadcast_to(profiled[:, None], (K, T)),
+        )
+        green_sent = green_sent + p_send_green
+
+    # -------------------------------------------------------------------- ports
     delivered = (p_send * keep).sum(0) + p_contract.sum(0)
-    green = (p_send * (keep * gf[:, None, None])).sum(0) + p_contract.sum(0)
+    green = (green_sent * keep).sum(0) + p_contract.sum(0)
     node_pos = {n.name: i for i, n in enumerate(c.nodes)}
     at = np.array([node_pos[n] for n in site_node], dtype=np.int64)
     factor = np.array([sc.profile(n.emission_factor) for n in c.nodes]).reshape(-1, T)[at]
@@ -113,17 +177,89 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("co2", delivered * factor)
     fb.port("co2_market", (delivered - green) * residual)
     fb.port("co2_market", e_cert * (-residual.mean(axis=1)))
-    fb.cost("corridor", p_send * (dt * price)[:, None, :])
+
+    # -------------------------------------------------------------------- costs
+    if settled.any():
+        paid = sent * (dt * price * ~settled[:, None]) + held * (dt * price * settled[:, None])
+        fb.cost("corridor", paid)
+        deviation = Expr.zeros((K, T))
+        if up_ok.any():
+            deviation = deviation + p_dev_up * (dt * np.nan_to_num(price_up))
+        if down_ok.any():
+            deviation = deviation - p_dev_down * (dt * np.nan_to_num(price_down))
+        fb.cost("corridor_deviation", deviation)
+    else:
+        fb.cost("corridor", p_send * (dt * price)[:, None, :])
     fb.cost("green_contract", p_contract * (dt * con_price)[:, None, :])
     fb.cost("certificates", e_cert * cert_price)
+
+
+# ------------------------------------------------------------------ Dataset side
+def _held(ds: xr.Dataset) -> xr.DataArray:
+    """Blocks held, MW at the sending end (corridor, time): B_k n_(k, w(k,t)), 0 outside."""
+    held = np.zeros(ds["corridor_window"].shape)
+    if "n_block" in ds and ds.sizes.get("block", 0):
+        names = list(ds["corridor"].values)
+        win = ds["corridor_window"].values.astype(int)
+        size = ds["corridor_block_mw"].values
+        for i in range(ds.sizes["block"]):
+            k = names.index(str(ds["block_corridor"].values[i]))
+            inside = win[k] == int(ds["block_window"].values[i])
+            held[k, inside] = size[k] * float(ds["n_block"].values[i])
+    return ds["corridor_window"].copy(data=held).astype(float)
+
+
+def _zero_if_absent(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """A corridor decision (corridor, time), zeros when the model has none."""
+    return ds[name] if name in ds else xr.zeros_like(ds["corridor_capacity"], dtype=float)
+
+
+def _settled(ds: xr.Dataset) -> xr.DataArray:
+    """Corridors settled on the blocks held (a deviation price given), (corridor,) bool."""
+    up = ds.get("corridor_deviation_price_up")
+    down = ds.get("corridor_deviation_price_down")
+    if up is None or down is None:
+        return xr.zeros_like(ds["corridor_loss"], dtype=bool)
+    return (up.notnull() | down.notnull()).any("time")
+
+
+def _green_sent(ds: xr.Dataset) -> xr.DataArray:
+    """Green part of what is sent (corridor, site, time), MW at the sending end."""
+    profiled = _profiled(ds)
+    green = ds["p_send"] * ds["corridor_green_fraction"].where(~profiled, 0.0)
+    if "p_send_green" in ds:
+        green = green + ds["p_send_green"]
+    return green
+
+
+def _profiled(ds: xr.Dataset) -> xr.DataArray:
+    """Corridors with a green profile, (corridor,) bool."""
+    if "corridor_green_profile" not in ds:
+        return xr.zeros_like(ds["corridor_loss"], dtype=bool)
+    return ds["corridor_green_profile"].notnull().any("time")
 
 
 def _delivered(ds: xr.Dataset):
     keep = 1.0 - ds["corridor_loss"]
     corridor = (ds["p_send"] * keep).sum("corridor")
-    corridor_green = (ds["p_send"] * keep * ds["corridor_green_fraction"]).sum("corridor")
+    corridor_green = (_green_sent(ds) * keep).sum("corridor")
     contract = ds["p_contract"].sum("contract")
     return corridor, corridor_green, contract
+
+
+def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
+    """Cost terms ``corridor`` and ``corridor_deviation`` (CNY) from the Dataset."""
+    dt = float(ds.attrs["dt_hours"])
+    settled = _settled(ds)
+    sent = ds["p_send"].sum("site")
+    price = ds["corridor_price"]
+    paid = (sent * price).where(~settled, 0.0) + (_held(ds) * price).where(settled, 0.0)
+    deviation = 0.0
+    if "p_dev_up" in ds:
+        deviation += float((ds["p_dev_up"] * ds["corridor_deviation_price_up"].fillna(0)).sum())
+    if "p_dev_down" in ds:
+        deviation -= float((ds["p_dev_down"] * ds["corridor_deviation_price_down"].fillna(0)).sum())
+    return float(paid.sum()) * dt, deviation * dt
 
 
 def _account(ds: xr.Dataset) -> Account:
@@ -134,6 +270,23 @@ def _account(ds: xr.Dataset) -> Account:
     residual = node_series(ds, "residual_emission_factor")
     cert = ds["e_certificate"]
     price = attr(ds, "certificate_price")
+    paid, deviation = _corridor_costs(ds)
+    cost = {"corridor": paid}
+    if bool(_settled(ds).any()):
+        cost["corridor_deviation"] = deviation
+    cost["green_contract"] = float((ds["p_contract"] * ds["contract_price"]).sum() * dt)
+    cost["certificates"] = float(cert.sum()) * (0.0 if np.isnan(price) else price)
+    energy = {
+        "corridor_sent": float(ds["p_send"].sum() * dt),
+        "corridor_delivered": float(corridor.sum() * dt),
+    }
+    if "p_send_green" in ds:
+        energy["corridor_green_delivered"] = float(corridor_green.sum() * dt)
+    for side in ("up", "down"):
+        if f"p_dev_{side}" in ds:
+            energy[f"corridor_deviation_{side}"] = float(ds[f"p_dev_{side}"].sum() * dt)
+    energy["green_contract"] = float(contract.sum() * dt)
+    energy["certificates"] = float(cert.sum())
     return Account(
         flows={
             "power": delivered,
@@ -144,32 +297,89 @@ def _account(ds: xr.Dataset) -> Account:
             "co2_market": (delivered - green) * residual,
         },
         horizon={"certificates": cert, "co2_market": -cert * residual.mean("time")},
-        cost={
-            "corridor": float((ds["p_send"] * ds["corridor_price"]).sum() * dt),
-            "green_contract": float((ds["p_contract"] * ds["contract_price"]).sum() * dt),
-            "certificates": float(cert.sum()) * (0.0 if np.isnan(price) else price),
-        },
-        energy={
-            "corridor_sent": float(ds["p_send"].sum() * dt),
-            "corridor_delivered": float(corridor.sum() * dt),
-            "green_contract": float(contract.sum() * dt),
-            "certificates": float(cert.sum()),
-        },
+        cost=cost,
+        energy=energy,
     )
 
 
+def _derive(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """Green part of corridor purchases reported at its maximum (a canonical plan).
+
+    ``p_send_green`` has no cost, so where no green rule or market-based carbon price makes
+    it bind the solver may return less than the contract allows. The Dataset reports, per
+    corridor and period, the largest green part ``min(phi F, green_profile)``; the difference
+    is spread over the sites in proportion to their room ``phi p_send - p_send_green``. Only
+    rows that ask for more green (targets, carbon) can involve it, so the plan stays feasible
+    and its cost unchanged.
+    """
+    if "p_send_green" not in ds:
+        return {}
+    g = ds["p_send_green"].values.astype(float)
+    send = ds["p_send"].values.astype(float)
+    gf = ds["corridor_green_fraction"].values.astype(float)[:, None, None]
+    cap = ds["corridor_green_profile"].values.astype(float)
+    allowed = ds["site_node"].values[None, :] == ds["corridor_to_node"].values[:, None]
+    cells = allowed[:, :, None] & ~np.isnan(cap)[:, None, :]
+    room = np.where(cells, np.maximum(gf * send - g, 0.0), 0.0)
+    most = np.minimum(gf[:, :, 0] * send.sum(1), np.nan_to_num(cap))
+    extra = np.maximum(most - np.where(cells, g, 0.0).sum(1), 0.0)
+    total = room.sum(1)
+    share = np.divide(room, total[:, None, :], out=np.zeros_like(room), where=total[:, None, :] > 0)
+    return {"p_send_green": np.where(cells, g + extra[:, None, :] * share, 0.0)}
+
+
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    rows.zero_outside("green.SEND", ds["p_send"], ds["site_node"] == ds["corridor_to_node"])
+    to_site = ds["site_node"] == ds["corridor_to_node"]
+    rows.zero_outside("green.SEND", ds["p_send"], to_site)
     rows.zero_outside("green.TAKE", ds["p_contract"], ds["site_node"] == ds["contract_node"])
     if np.isnan(attr(ds, "certificate_price")):
         rows.le("green.e_certificate.bounds", ds["e_certificate"], 0.0)
+    if "corridor_source_price" in ds:
+        rows.eq(
+            "green.corridor_price",
+            ds["corridor_price"],
+            ds["corridor_source_price"] + ds["corridor_tariff"],
+            scale=ds["corridor_price"],
+        )
+    if "corridor_loss_basis" in ds:
+        in_tariff = ds["corridor_loss_basis"].astype(str) == "in_tariff"
+        rows.zero_outside("green.corridor_loss_basis", ds["corridor_loss"], ~in_tariff, floor=1e-3)
     sent = ds["p_send"].sum("site")
     rows.le("green.corridor_capacity", sent, ds["corridor_capacity"])
     minimum = ds["corridor_min"]
     rows.ge("green.corridor_min", sent, minimum.where(minimum > 0))
+    _check_green(ds, rows, to_site)
+    settled = _settled(ds)
+    _check_blocks(ds, rows, sent, settled)
+    _check_deviations(ds, rows, sent, settled)
+    rows.le("green.contract_capacity", ds["p_contract"].sum("site"), ds["contract_capacity"])
+
+
+def _check_green(ds: xr.Dataset, rows: Rows, to_site: xr.DataArray) -> None:
+    """Rows of the green part bounded by the sending end's renewable profile."""
+    profiled = _profiled(ds)
+    if "p_send_green" not in ds:
+        return
+    green = ds["p_send_green"]
+    rows.zero_outside("green.SEND_GREEN", green, to_site & profiled)
+    rows.le(
+        "green.corridor_green_share",
+        green,
+        (ds["p_send"] * ds["corridor_green_fraction"]).where(to_site & profiled),
+        scale=ds["p_send"],
+    )
+    rows.le(
+        "green.corridor_green_profile",
+        green.sum("site"),
+        ds["corridor_green_profile"].where(profiled),
+    )
+
+
+def _check_blocks(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> None:
+    """Whole blocks constant over each window: from the median of sent (no deviations)."""
     for k in ds["corridor"].values:
         block = float(ds["corridor_block_mw"].sel(corridor=k))
-        if np.isnan(block):
+        if np.isnan(block) or bool(settled.sel(corridor=k)):
             continue
         s = sent.sel(corridor=k)
         ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
@@ -187,6 +397,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         size = ds["corridor_block_mw"].sel(corridor=ds["block_corridor"]).drop_vars("corridor")
         for i in range(ds.sizes["block"]):
             k = str(ds["block_corridor"].values[i])
+            if bool(settled.sel(corridor=k)):
+                continue
             w = int(ds["block_window"].values[i])
             ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
             s = sent.sel(corridor=k).values[ids == w]
@@ -199,10 +411,33 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
                     coords={"block": ds["block"][[i]]},
                 ),
             )
-    rows.le("green.contract_capacity", ds["p_contract"].sum("site"), ds["contract_capacity"])
+
+
+def _check_deviations(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> None:
+    """Corridors with deviation prices: sent = held + p_dev_up - p_dev_down, from n_block."""
+    if not bool(settled.any()):
+        return
+    held = _held(ds)
+    open_ = ds["corridor_window"] >= 0
+    up = _zero_if_absent(ds, "p_dev_up")
+    down = _zero_if_absent(ds, "p_dev_down")
+    for side, x in (("up", up), ("down", down)):
+        given = ds[f"corridor_deviation_price_{side}"].notnull().any("time")
+        rows.zero_outside(f"green.DEV_{side.upper()}", x, given & open_)
+    scale = np.maximum(held, ds["corridor_block_mw"])
+    rows.eq(
+        "green.corridor_block",
+        (sent - held - up + down).where(settled),
+        xr.zeros_like(sent).where(settled),
+        scale=scale,
+    )
+    down_given = ds["corridor_deviation_price_down"].notnull().any("time") & open_
+    rows.le("green.corridor_held", held, ds["corridor_capacity"].where(down_given))
+    rows.le("green.corridor_dev_down", down, held.where(down_given), scale=scale)
 
 
 _K = ("corridor",)
+_KT = ("corridor", "time")
 COMPONENT = Component(
     name="green",
     sections=("corridors", "green_contracts", "certificates"),
@@ -215,11 +450,22 @@ COMPONENT = Component(
             "corridor purchase at the sending end, per receiving site",
         ),
         Output(
+            "p_send_green",
+            ("corridor", "site", "time"),
+            "MW",
+            "green part of the corridor purchase at the sending end (corridors with "
+            "green_profile; reported at its maximum)",
+        ),
+        Output(
             "n_block",
             ("block",),
             "blocks",
             "corridor blocks held in each contract window",
             integer=True,
+        ),
+        Output("p_dev_up", _KT, "MW", "corridor energy taken above the blocks held (sending end)"),
+        Output(
+            "p_dev_down", _KT, "MW", "corridor energy of the blocks held not taken (sending end)"
         ),
         Output("p_contract", ("contract", "site", "time"), "MW", "green contract delivery"),
         Output("e_certificate", ("site",), "MWh", "green certificates bought"),
@@ -227,27 +473,63 @@ COMPONENT = Component(
         Output("corridor_from_node", _K, "", "sending node", role="input"),
         Output(
             "corridor_capacity",
-            ("corridor", "time"),
+            _KT,
             "MW",
             "capacity available at the sending end",
             role="input",
         ),
         Output(
+            "corridor_source_price",
+            _KT,
+            "CNY/MWh",
+            "price at the sending end, per MWh sent",
+            role="input",
+        ),
+        Output("corridor_tariff", _K, "CNY/MWh", "transmission tariff, per MWh sent", role="input"),
+        Output(
             "corridor_price",
-            ("corridor", "time"),
+            _KT,
             "CNY/MWh",
             "source price + transmission tariff, per MWh sent",
             role="input",
         ),
         Output("corridor_loss", _K, "1", "loss factor", role="input"),
-        Output("corridor_green_fraction", _K, "1", "green share of delivered energy", role="input"),
+        Output(
+            "corridor_loss_basis",
+            _K,
+            "",
+            "'physical' (loss applied to the energy sent) or 'in_tariff' (loss 0)",
+            role="input",
+        ),
+        Output("corridor_green_fraction", _K, "1", "green share of the energy sent", role="input"),
+        Output(
+            "corridor_green_profile",
+            _KT,
+            "MW",
+            "contracted renewable output at the sending end (NaN: none)",
+            role="input",
+        ),
         Output("corridor_min", _K, "MW", "minimum purchase", role="input"),
         Output("corridor_block_mw", _K, "MW", "block size (NaN: continuous)", role="input"),
         Output(
             "corridor_window",
-            ("corridor", "time"),
+            _KT,
             "1",
             "contract window id (-1: none)",
+            role="input",
+        ),
+        Output(
+            "corridor_deviation_price_up",
+            _KT,
+            "CNY/MWh",
+            "price of energy taken above the blocks held (NaN: none allowed)",
+            role="input",
+        ),
+        Output(
+            "corridor_deviation_price_down",
+            _KT,
+            "CNY/MWh",
+            "credit for energy of the blocks held not taken (NaN: none allowed)",
             role="input",
         ),
         Output("contract_node", ("contract",), "", "node", role="input"),
@@ -259,4 +541,5 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    derive=_derive,
 )

@@ -232,6 +232,11 @@ class Scenario:
         for i, k in enumerate(c.corridors):
             ref(k.capacity, f"corridors[{i}].capacity", what="capacities")
             ref(k.source_price, f"corridors[{i}].source_price", what="prices")
+            ref(k.green_profile, f"corridors[{i}].green_profile", what="capacities")
+            for side in ("up", "down"):
+                field = f"deviation_price_{side}"
+                ref(getattr(k, field), f"corridors[{i}].{field}", low=None, what="prices")
+            problems += self._check_deviation(i, k)
             if k.from_node == k.to_node:
                 problems.append(
                     Problem(
@@ -246,6 +251,28 @@ class Scenario:
         for i, j in enumerate(c.batch):
             problems += self._check_job(i, j)
         return problems
+
+    def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:
+        """A corridor's deviation credit must not exceed its deviation price in any period."""
+        up, down = k.deviation_price_up, k.deviation_price_down
+        names = [v for v in (up, down) if isinstance(v, str)]
+        if up is None or down is None or not names:
+            return []
+        if any(v not in self.series.columns for v in names):
+            return []  # reported as an unknown column
+        over = self.profile(down) - self.profile(up)
+        if not (over > 0).any():
+            return []
+        t = int(over.argmax())
+        return [
+            Problem(
+                f"corridors[{i}].deviation_price_down",
+                f"{self.profile(down)[t]:g} at {self.time[t]}",
+                f"above deviation_price_up ({self.profile(up)[t]:g}) in {int((over > 0).sum())} "
+                "periods: energy could be bought above the blocks and credited below them at a "
+                "profit; lower deviation_price_down to at most deviation_price_up",
+            )
+        ]
 
     def _check_job(self, i: int, job: schema.BatchJob) -> list[Problem]:
         problems: list[Problem] = []

@@ -346,6 +346,30 @@ class Corridor(_Model):
         "constant within each window of each day; default: the whole day",
     )
     min_mw: NonNeg = Field(0.0, description="minimum purchase in every period, MW")
+    loss_basis: Literal["physical", "in_tariff"] = Field(
+        "physical",
+        description="'physical': the receiving end gets (1 - loss) x sent and the tariff "
+        "excludes losses; 'in_tariff': the tariff already includes the losses (含线损, e.g. "
+        "the UHV tariffs of 发改办价格〔2021〕958号), energy is settled as delivered and loss "
+        "must be 0",
+    )
+    green_profile: Profile | None = Field(
+        None,
+        description="contracted renewable output at the sending end, MW (number or series "
+        "column): the green part of what is sent is at most this in each period (and at most "
+        "green_fraction x sent); null: green_fraction x sent is green",
+    )
+    deviation_price_up: Profile | None = Field(
+        None,
+        description="with block_mw: CNY/MWh (at the sending end) paid for energy taken "
+        "above the blocks held in a window; null: no energy above the blocks",
+    )
+    deviation_price_down: Profile | None = Field(
+        None,
+        description="with block_mw: CNY/MWh (at the sending end) credited for energy of the "
+        "blocks held but not taken (the blocks are paid in full; negative: a penalty on top); "
+        "at most deviation_price_up; null: every block held is taken",
+    )
 
     @field_validator("windows")
     @classmethod
@@ -353,6 +377,33 @@ class Corridor(_Model):
         for text in value or []:
             parse_clock_range(text, "windows")
         return value
+
+    @model_validator(mode="after")
+    def _pricing_basis(self) -> Corridor:
+        if self.loss_basis == "in_tariff" and self.loss > 0:
+            raise ValueError(
+                f"loss {self.loss:g} with loss_basis 'in_tariff': the tariff already includes "
+                "the losses, so they would be counted twice; set loss: 0 (energy settled as "
+                "delivered), or loss_basis: physical with a tariff that excludes the losses"
+            )
+        given = [
+            f
+            for f in ("deviation_price_up", "deviation_price_down")
+            if getattr(self, f) is not None
+        ]
+        if self.block_mw is None and given:
+            raise ValueError(
+                f"{given[0]} settles energy off the contracted blocks, but block_mw is not "
+                "set; set block_mw, or remove the deviation prices"
+            )
+        up, down = self.deviation_price_up, self.deviation_price_down
+        if isinstance(up, float) and isinstance(down, float) and down > up:
+            raise ValueError(
+                f"deviation_price_down {down:g} > deviation_price_up {up:g}: energy could be "
+                "bought above the blocks and credited below them at a profit in the same "
+                "period; lower deviation_price_down to at most deviation_price_up"
+            )
+        return self
 
 
 class GreenContract(_Model):
