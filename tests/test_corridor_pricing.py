@@ -17,6 +17,7 @@ from test_green_power import LOAD, corridor, loaded
 import suandian
 from suandian.results.accounting import accounts, books
 from suandian.results.certifier import certify
+from suandian.run.diagnose import _data_checks
 
 
 def _solve(periods: int = 2, series: pd.DataFrame | None = None, **line):
@@ -273,3 +274,25 @@ def test_tampered_loss_basis_is_caught():
     found = _checks(ds)
     assert "green.corridor_loss_basis" in found
     assert np.isclose(float(r.ds["corridor_loss"][0]), 0.0)
+
+
+# ------------------------------------------------------------------------ diagnosis
+def test_minimum_above_the_blocks_is_reachable_with_deviations():
+    """Blocks of 2 MW, capacity 3 MW, min_mw 2.5 MW, 2 h.
+
+    Whole blocks reach at most 2 MW < 2.5: infeasible, and the diagnosis proves it from the
+    data. With deviation_price_up 150 energy above the blocks is allowed up to the capacity:
+    n = 1 (2 MW at 100) + 1 MW above at 150 (< grid 200) + 0.85 MW grid = 520 per h, 1040
+    for 2 h (n = 0 with 3 MW above: 450 + 170 = 620 per h).
+    """
+    cfg = loaded(grid_price=200.0)
+    cfg["corridors"] = [corridor(capacity=3.0, block_mw=2.0, min_mw=2.5)]
+    r = suandian.solve(suandian.load_scenario(cfg))
+    assert r.status == "infeasible"
+    assert "whole blocks of 2 MW held over each window reach at most 2 MW" in str(r.diagnosis)
+    cfg["corridors"][0]["deviation_price_up"] = 150.0
+    assert _data_checks(suandian.load_scenario(cfg)) == []  # the capacity 3 MW >= 2.5
+    r = solve_ok(cfg)
+    assert r.ds["n_block"].values == pytest.approx([1])
+    assert r.ds["p_dev_up"].values.ravel() == pytest.approx([1.0, 1.0])
+    assert r.objective == pytest.approx(1040.0)

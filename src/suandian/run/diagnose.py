@@ -441,8 +441,10 @@ def _data_checks(sc) -> list[tuple[str, str, str, float]]:
             for w in np.unique(ids):
                 inside = ids == w
                 most[inside] = math.floor(cap[inside].min() / k.block_mw + 1e-9) * k.block_mw
-            short = most < k.min_mw - TOL
             why = f"whole blocks of {k.block_mw:g} MW held over each window reach at most"
+            if k.deviation_price_up is not None:  # energy above the blocks, up to the capacity
+                most, why = cap, "its capacity is"
+            short = most < k.min_mw - TOL
         else:
             most = cap
             short = cap < k.min_mw - TOL
