@@ -135,6 +135,11 @@ def _everything_on() -> suandian.Scenario:
             block_mw=10.0,
             min_mw=0.0,
             windows=["08:00-16:00", "16:00-24:00"],
+            # green part bounded by the sending end's output, deviation settlement
+            # (green.p_send_green, green.p_dev_up, green.p_dev_down and their rows)
+            green_profile="corridor_green_hami_mw",
+            deviation_price_up=400.0,
+            deviation_price_down=200.0,
         )
     )
     raw["policies"]["green_share"]["scope"] = "site"
