@@ -296,3 +296,23 @@ def test_minimum_above_the_blocks_is_reachable_with_deviations():
     assert r.ds["n_block"].values == pytest.approx([1])
     assert r.ds["p_dev_up"].values.ravel() == pytest.approx([1.0, 1.0])
     assert r.objective == pytest.approx(1040.0)
+
+
+def test_round_trip_certifies(deviating, profiled, tmp_path):
+    """The new inputs (strings, NaN profiles) and decisions survive netCDF and certify."""
+    for i, r in enumerate((deviating, profiled)):
+        r.save(tmp_path / str(i), formats=("netcdf",))
+        ds = suandian.read_result(tmp_path / str(i)).ds
+        assert certify(ds) == []
+        assert str(ds["corridor_loss_basis"].values[0]) == "physical"
+
+
+def test_green_part_is_reported_at_its_maximum(profiled):
+    """Whatever the solver returns below the bound (here 0 everywhere), the reported green
+    part is min(phi x sent, profile) = min(3.85, [0, 1, 2, 5]) = [0, 1, 2, 3.85]."""
+    from suandian.components.green_power import _derive
+
+    ds = profiled.ds.copy(deep=True)
+    ds["p_send_green"][:] = 0.0
+    got = _derive(ds)["p_send_green"]
+    assert got[0, 0] == pytest.approx([0.0, 1.0, 2.0, LOAD])
