@@ -115,6 +115,10 @@ class Output:
     floor : str
         Absolute floor of the certifier tolerance: ``unit`` (1 in the row's unit) or
         ``compute`` (the largest block's capacity: compute is held in blocks).
+    rounding : str
+        For an integer decision, how the constructive MIP start rounds its LP value:
+        ``nearest`` (default), ``up`` (a capacity such as blocks on: more never breaks a row
+        of its own family) or ``down``.
     """
 
     name: str
@@ -126,6 +130,7 @@ class Output:
     upper: float | str = INF
     integer: bool = False
     floor: str = "unit"
+    rounding: str = "nearest"
 
 
 @dataclass
@@ -272,6 +277,7 @@ class FamilyBuilder:
         if isinstance(lo, str) or isinstance(hi, str):
             raise ValueError(f"{name}: pass numeric bounds for bounds given by input names")
         var = self.ctx.lm.add_var(self.qual(name), shape, lo, hi, out.integer, mask)
+        var.rounding = out.rounding
         self.recorded[name] = Recorded(out, var=var, scale=scale)
         self.names.add(name)
         if self.block is not None:

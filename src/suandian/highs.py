@@ -53,6 +53,14 @@ class SolveOptions:
         Solve the LP relaxation (every integer column continuous): a bound on the MIP and,
         for annual studies, a fast approximate plan. The status says ``optimal`` for the LP;
         ``Result.ds.attrs["relaxed"]`` records it and the certifier then skips integrality.
+    mip_start : bool
+        Before a MIP, build a plan by rounding the LP relaxation and repairing it with an LP
+        (:mod:`suandian.run.mip_start`) and hand it to HiGHS as its first incumbent. The
+        start gets at least ``mip_start_seconds`` even when ``time_limit`` is shorter, so a
+        feasible scenario returns a plan; if the MIP ends without a better one, the start is
+        the plan returned, with its gap against the best bound.
+    mip_start_seconds : float
+        Least time the MIP start may take (seconds, > 0).
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -65,6 +73,8 @@ class SolveOptions:
     log: bool = False
     progress: bool = True
     relax_integers: bool = False
+    mip_start: bool = True
+    mip_start_seconds: float = 10.0
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,6 +83,10 @@ class SolveOptions:
             problems.append(f"mip_rel_gap={self.mip_rel_gap!r}: use a number >= 0, e.g. 0.001")
         if not (self.time_limit > 0):  # NaN fails too
             problems.append(f"time_limit={self.time_limit!r}: use seconds > 0 (inf for none)")
+        if not isinstance(self.mip_start, bool):
+            problems.append(f"mip_start={self.mip_start!r}: use True or False")
+        if not (np.isfinite(self.mip_start_seconds) and self.mip_start_seconds > 0):
+            problems.append(f"mip_start_seconds={self.mip_start_seconds!r}: use seconds > 0")
         if self.threads is not None and int(self.threads) < 0:
             problems.append(f"threads={self.threads!r}: use a count >= 0 (0: HiGHS's choice)")
         if problems:
@@ -106,6 +120,10 @@ class SolveInfo:
         scenario, ``diagnosis``.
     size : dict
         Columns, rows, nonzeros and integer columns handed to HiGHS.
+    start : dict
+        The constructive MIP start, empty without one: ``objective`` and ``bound`` (the LP
+        relaxation, CNY), ``seconds``, ``step`` (the rounding that worked), ``lps`` and
+        ``returned`` (whether the plan returned is the start itself).
     """
 
     status: str
@@ -116,6 +134,7 @@ class SolveInfo:
     has_solution: bool
     timings: dict[str, float]
     size: dict[str, int]
+    start: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -311,11 +330,29 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     ho = hand_over(model)
     fixed = ho.integer & (ho.lb == ho.ub)
     integer = ho.integer & ~fixed & (not opts.relax_integers)
+    timings["handover"] = time.perf_counter() - start
+    plan = None
+    if integer.any() and opts.mip_start:
+        from .run.mip_start import construct
+
+        start = time.perf_counter()
+        rounding = np.zeros(len(ho.lb), np.int8)
+        hint = model.lm.rounding()
+        rounding[: len(hint)] = hint
+        plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
+        timings["mip_start"] = time.perf_counter() - start
+        limit = max(limit - timings["mip_start"], 1e-3)
+    start = time.perf_counter()
     h = _new_highs(opts, limit)
     if opts.progress and integer.any():
         _progress(h)
     h.passModel(_highs_lp(ho, integer))
-    timings["handover"] = time.perf_counter() - start
+    if plan is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = plan.x
+        solution.value_valid = True
+        h.setSolution(solution)
+    timings["handover"] += time.perf_counter() - start
 
     log.info(
         "HiGHS: %s of %d columns (%d integer), %d rows, %d nonzeros; time limit %g s",
@@ -327,31 +364,63 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         limit,
     )
     start = time.perf_counter()
-    h.run()
+    if plan is not None and _gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
+        log.info("MIP start within the gap of the LP bound: no branch and bound")
+        status, hinfo, has_solution = highspy.HighsModelStatus.kOptimal, None, False
+    else:
+        h.run()
+        status = h.getModelStatus()
+        hinfo = h.getInfo()
+        has_solution = hinfo.primal_solution_status == 2 and len(ho.lb) > 0
     timings["solve"] = time.perf_counter() - start
-    status = h.getModelStatus()
-    hinfo = h.getInfo()
-    has_solution = hinfo.primal_solution_status == 2 and len(ho.lb) > 0
     size = {
         "columns": len(ho.lb),
         "rows": int(ho.A.shape[0]),
         "nonzeros": int(ho.A.nnz),
         "integer_columns": int(integer.sum()),
     }
-    kind = _status_kind(status, has_solution)
     objective = float(hinfo.objective_function_value) if has_solution else float("nan")
-    if integer.any():
+    if integer.any() and hinfo is not None:
         bound = float(hinfo.mip_dual_bound)
         gap = float(hinfo.mip_gap) if has_solution else float("nan")
     else:
         bound, gap = objective, 0.0
+    x = np.asarray(h.getSolution().col_value) if has_solution else None
+    returned = False
+    if plan is not None and (
+        not has_solution or objective > plan.objective + 1e-9 * abs(objective)
+    ):
+        # HiGHS found nothing better than the start (or stopped before reading it)
+        x, objective, returned = plan.x, plan.objective, True
+        bound = max(plan.bound, bound) if np.isfinite(bound) else plan.bound
+        bound = min(bound, objective)
+        gap = _gap(objective, bound)
+        if not has_solution and status not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
+            log.warning("MIP ended %s; returning the MIP start", h.modelStatusToString(status))
+        has_solution = True
+        if status != highspy.HighsModelStatus.kOptimal and gap <= opts.mip_rel_gap:
+            status = highspy.HighsModelStatus.kOptimal
+        elif status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            status = highspy.HighsModelStatus.kTimeLimit
+    kind = _status_kind(status, has_solution)
     info = SolveInfo(
         kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
     )
+    if plan is not None:
+        info.start = {
+            "objective": plan.objective,
+            "bound": plan.bound,
+            "seconds": plan.seconds,
+            "step": plan.step,
+            "lps": plan.lps,
+            "returned": returned,
+        }
     log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
     if not has_solution:
         return info
-    x = np.asarray(h.getSolution().col_value)
     lm = model.lm
     lm.x, lm.y = x, None
     lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
@@ -362,6 +431,13 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         timings["duals"] = time.perf_counter() - start
     _load_back(model, ho, x, lm.y)
     return info
+
+
+def _gap(objective: float, bound: float) -> float:
+    """Relative gap as HiGHS defines it: (objective - bound) / |objective|."""
+    if not (np.isfinite(objective) and np.isfinite(bound)):
+        return float("inf")
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
 def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.ndarray | None:

@@ -262,11 +262,15 @@ class Var:
         Column of each cell, -1 where the cell has no column (outside the index set).
     integer : bool
         Whether the columns are integer.
+    rounding : str
+        Hint for the constructive MIP start (:mod:`suandian.run.mip_start`): ``up`` (a
+        capacity: rounding up keeps its rows feasible), ``down`` or ``nearest``.
     """
 
     name: str
     cols: np.ndarray
     integer: bool = False
+    rounding: str = "nearest"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -494,6 +498,14 @@ class LinearModel:
         lo = cat(self._rlo) if self._rlo else np.zeros(0)
         hi = cat(self._rhi) if self._rhi else np.zeros(0)
         return c, offset, lb, ub, integer, A, lo, hi
+
+    def rounding(self) -> np.ndarray:
+        """Rounding hint per column: +1 ``up``, -1 ``down``, 0 ``nearest`` (int8)."""
+        code = {"up": 1, "down": -1, "nearest": 0}
+        parts = [
+            np.full(int((v.cols >= 0).sum()), code[v.rounding], np.int8) for v in self.var_order
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int8)
 
     def var_of_column(self, col: int) -> tuple[Var, int]:
         """The variable array holding column ``col`` and the flat cell index in it."""

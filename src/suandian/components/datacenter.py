@@ -311,6 +311,7 @@ COMPONENT = Component(
             lower="min_on",
             upper="blocks",
             integer=True,
+            rounding="up",
         ),
         Output("n_start", ("site", "time"), "blocks", "cluster blocks started"),
         Output(

@@ -1,0 +1,175 @@
+"""A constructive MIP start: LP relaxation, rounding, fixing, LP repair.
+
+Math and measurements: ``docs/math/solver.md`` (section "A plan within seconds"). Generic
+over the standard-form arrays of :func:`suandian.highs.hand_over`: it knows only which
+columns are integer, their bounds and each column's rounding hint
+(:meth:`suandian.linear.LinearModel.rounding`: ``up`` for capacities such as ``dc.n_on``,
+``down`` or ``nearest``).
+
+Steps, all on one HiGHS instance with the integers relaxed (each LP warm-started from the
+previous basis):
+
+1. **relax**: solve the LP relaxation; its optimum is a lower bound of the MIP. If it is
+   infeasible, so is the MIP, and no start is made.
+2. **round up, then shrink**: fix every ``up`` column at ``ceil`` of its LP value (the others
+   stay relaxed) and re-solve; then let the ``up`` columns move again below that ceiling and
+   round up again, until nothing changes (each pass can only lower them, so blocks switched
+   on but not needed are switched off).
+3. **round the rest**: fix the other integer columns at their rounded values (``nearest``
+   or ``down``) and solve the **repair LP** over the continuous columns.
+4. **fallbacks**: if the repair LP is infeasible, try the other roundings of the remaining
+   integers (``ceil``, then ``floor``), then the ``up`` columns one step higher (capped at
+   their upper bounds) with each of those, until one is feasible or the budget runs out.
+
+The repaired point is a plan: every row holds at the LP tolerances and every integer column
+is integral. It is handed to HiGHS with ``Highs.setSolution`` before the MIP runs, so the MIP
+starts with an incumbent and only improves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+log = logging.getLogger("suandian")
+
+
+@dataclass
+class Start:
+    """A plan made by :func:`construct`.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        Column values (integers integral).
+    objective : float
+        Objective of ``x`` (CNY, with the constant offset).
+    bound : float
+        Objective of the LP relaxation: a lower bound of the MIP.
+    seconds : float
+        Wall time of the construction.
+    step : str
+        Which rounding gave the plan (``up+nearest``, ``up+ceil``, ...).
+    lps : int
+        LPs solved.
+    """
+
+    x: np.ndarray
+    objective: float
+    bound: float
+    seconds: float
+    step: str
+    lps: int
+
+
+def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float) -> Start | None:
+    """Make a MIP start for the hand-over ``ho`` within about ``budget`` seconds.
+
+    Parameters
+    ----------
+    ho : suandian.highs.HandOver
+        The standard-form arrays.
+    integer : numpy.ndarray of bool
+        Integer columns to decide (fixed ones excluded).
+    rounding : numpy.ndarray of int8
+        Per column: +1 round up, -1 round down, 0 nearest.
+    opts : suandian.highs.SolveOptions
+        Options (threads, log).
+    budget : float
+        Seconds available; every LP gets what is left (at least 0.5 s).
+
+    Returns
+    -------
+    Start or None
+        None if the relaxation is infeasible or unbounded, or no rounding was feasible.
+    """
+    from ..highs import _highs_lp, _new_highs
+
+    began = time.perf_counter()
+    n = len(ho.lb)
+    h = _new_highs(opts, max(budget, 0.5))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.passModel(_highs_lp(ho, np.zeros(n, bool)))
+    lps = 0
+
+    def left() -> float:
+        return max(budget - (time.perf_counter() - began), 0.5)
+
+    def run(lb: np.ndarray, ub: np.ndarray) -> np.ndarray | None:
+        nonlocal lps
+        idx = np.arange(n, dtype=np.int32)
+        h.changeColsBounds(n, idx, lb, ub)
+        h.setOptionValue("time_limit", float(left()))
+        h.run()
+        lps += 1
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+    x = run(ho.lb, ho.ub)
+    if x is None:
+        log.info("MIP start: the LP relaxation ended %s", h.modelStatusToString(h.getModelStatus()))
+        return None
+    bound = float(h.getInfo().objective_function_value)
+    log.info("MIP start: LP relaxation %.6g after %.2f s", bound, time.perf_counter() - began)
+    tol = 1e-6
+    up = integer & (rounding > 0)
+    rest = integer & ~up
+    lb0, ub0 = ho.lb, ho.ub
+
+    # round up, then shrink
+    lb, ub = lb0.copy(), ub0.copy()
+    fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
+    for _ in range(6):
+        lb[up] = ub[up] = fix
+        x = run(lb, ub)
+        if x is None:  # the ceiling made a coupling row infeasible: stop shrinking
+            break
+        lb[up], ub[up] = lb0[up], fix
+        y = run(lb, ub)
+        if y is None:
+            break
+        lower = np.maximum(np.ceil(y[up] - tol), lb0[up])
+        if np.array_equal(lower, fix):
+            break
+        fix = lower
+    ups = [fix, np.minimum(fix + 1, ub0[up])]
+
+    # round the rest; fallbacks
+    ref = x if x is not None else run(lb0, ub0)
+    if ref is None:
+        ref = np.zeros(n)
+    nearest = np.where(rounding[rest] < 0, np.floor(ref[rest] + tol), np.round(ref[rest]))
+    ways = [
+        ("nearest", nearest),
+        ("ceil", np.ceil(ref[rest] - tol)),
+        ("floor", np.floor(ref[rest] + tol)),
+    ]
+    for k, fix_up in enumerate(ups):
+        for name, values in ways:
+            lb, ub = lb0.copy(), ub0.copy()
+            lb[up] = ub[up] = fix_up
+            lb[rest] = ub[rest] = np.clip(values, lb0[rest], ub0[rest])
+            x = run(lb, ub)
+            step = f"{'up' if k == 0 else 'up+1'}+{name}"
+            if x is not None:
+                objective = float(h.getInfo().objective_function_value)
+                seconds = time.perf_counter() - began
+                log.info(
+                    "MIP start: plan %.6g (%s, %d LPs, %.2f s), %.3f%% above the LP bound",
+                    objective,
+                    step,
+                    lps,
+                    seconds,
+                    100 * (objective - bound) / max(abs(objective), 1e-9),
+                )
+                x[integer] = np.round(x[integer])
+                return Start(x, objective, bound, seconds, step, lps)
+            log.info("MIP start: rounding %s infeasible", step)
+            if time.perf_counter() - began > budget:
+                return None
+    return None
