@@ -118,7 +118,8 @@ def _everything_on() -> suandian.Scenario:
 
     Adds a battery with ``no_simultaneous`` (``stor.u_charge``, ``stor.charge_mode``), a node
     import limit (``grid.import_limit``), a corridor minimum (``green.corridor_min``), a
-    per-site green-share scope and a direct-connected PV project with export.
+    per-site green-share scope, a direct-connected PV project with export, a demand-response
+    event and an orderly-curtailment cap.
     """
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     raw = copy.deepcopy(raw)
@@ -153,6 +154,22 @@ def _everything_on() -> suandian.Scenario:
         export_price=250.0,
         max_export_share=0.2,
     )
+    # demand response (dr.*) and an orderly-curtailment cap (dr.curtail_max)
+    raw["nodes"][0]["curtailment_limit"] = 500.0
+    raw["demand_response"] = [
+        {
+            "name": "evening_peak",
+            "sites": [raw["sites"][0]["name"]],
+            "start": "2026-07-15 19:00",
+            "end": "2026-07-15 21:00",
+            "capacity_price": 500.0,
+            "energy_price": 3000.0,
+            "min_bid": 1.0,
+            "max_reduction": 20.0,
+            "shortfall_price": 4000.0,
+            "baseline": {raw["sites"][0]["name"]: 60.0},
+        }
+    ]
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 

@@ -4,9 +4,15 @@
 of kind ``policy``.
 """
 
-from . import carbon, direct_supply, green_share, pue_cap
+from . import carbon, demand_response, direct_supply, green_share, pue_cap
 
 #: every policy, in build order
-POLICIES = (green_share.COMPONENT, pue_cap.COMPONENT, carbon.COMPONENT, direct_supply.COMPONENT)
+POLICIES = (
+    green_share.COMPONENT,
+    pue_cap.COMPONENT,
+    carbon.COMPONENT,
+    direct_supply.COMPONENT,
+    demand_response.COMPONENT,
+)
 
 __all__ = ["POLICIES"]

@@ -250,6 +250,9 @@ class Scenario:
             ref(g.price, f"green_contracts[{i}].price", what="prices")
         for i, j in enumerate(c.batch):
             problems += self._check_job(i, j)
+        from ..policies.demand_response import check_events
+
+        problems += check_events(self)
         return problems
 
     def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:

@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 # declare its own section class without importing this module (which imports it)
 from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
 from ..component import Section as _Model
+from ..policies.demand_response import DemandResponseEvent
 
 
 class Horizon(_Model):
@@ -108,6 +109,12 @@ class Node(_Model):
         None, description="market-based residual-mix factor, tCO2/MWh; default: emission_factor"
     )
     import_limit: NonNeg | None = Field(None, description="MW, summed over the node's sites")
+    curtailment_limit: Profile | None = Field(
+        None,
+        description="有序用电 (orderly curtailment): MW the node's sites may draw through the "
+        "public-grid meter together, per period (a number or a series; grid purchases, "
+        "corridor and contract deliveries); none by default",
+    )
 
 
 class Cooling(_Model):
@@ -620,6 +627,9 @@ class ScenarioConfig(_Model):
         default_factory=list, description="local green contracts"
     )
     certificates: Certificates | None = Field(None, description="unbundled certificates")
+    demand_response: list[DemandResponseEvent] = Field(
+        default_factory=list, description="VPP demand-response events called by the grid"
+    )
     policies: Policies = Field(default_factory=Policies, description="targets and prices")
 
 

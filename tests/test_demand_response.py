@@ -1,0 +1,263 @@
+"""VPP demand response against a baseline, and orderly curtailment (policy ``dr``).
+
+Base site (conftest) with 15 units of interactive demand draws 3.85 MW every period (both
+blocks on), at a flat 100 CNY/MWh, 4 periods of 1 h. A battery of 1 MW / 2 MWh, eta 0.9 both
+ways, starts at 1 MWh and must end at >= 1 MWh ('cyclic'): at a flat price a cycle only loses
+money, so without an event the battery stays idle and the plan costs 4 x 3.85 x 100 = 1540.
+
+The event calls node n1 (site s1) in periods 1 and 2 (01:00-03:00), baseline 3.85 MW, minimum
+bid 0.1 MW, at most 5 MW, shortfall 1000 CNY/MWh unless stated.
+Delivering d MW in both event periods from the battery: the battery must charge before (t0)
+and after (t3) what it gives: SOC after t2 = 1 + 0.9 c0 - (d1 + d2)/0.9, end = that + 0.9 c3
+>= 1, so d1 + d2 <= 0.81 (c0 + c3) <= 1.62 (c <= 1 MW each): at most d = 0.81 MW per period.
+The extra grid energy is 2d/0.81 (charging) - 2d (event) = 0.469136 d MWh, i.e. 46.9136 CNY
+per MW delivered over the event. Participation (commitment d) earns capacity_price x d +
+energy_price x 2 h x d: it pays exactly when capacity_price + 2 energy_price > 46.9136.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import base_config, scenario, solve_ok
+
+import suandian
+from suandian import ScenarioError
+from suandian.results.accounting import books
+from suandian.results.certifier import certify
+
+SHIFT = 2 * (1 / 0.81 - 1) * 100  # CNY per MW delivered over the 2-h event: 46.9136
+
+
+def config(event: dict | None = None, curtailment=None) -> dict:
+    """The base site with 15 units of demand, the battery, and optionally one event."""
+    cfg = base_config(periods=4)
+    cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    cfg["storage"] = [
+        {
+            "name": "bat",
+            "site": "s1",
+            "power": 1.0,
+            "energy": 2.0,
+            "eta_charge": 0.9,
+            "eta_discharge": 0.9,
+        }
+    ]
+    if event is not None:
+        ev = {
+            "name": "ev",
+            "node": "n1",
+            "start": "2026-07-15 01:00",
+            "end": "2026-07-15 03:00",
+            "min_bid": 0.1,  # > 0: not taking part is then u = 0 only (not u = 1, c = 0)
+            "max_reduction": 5.0,
+            "shortfall_price": 1000.0,
+            "baseline": {"s1": 3.85},
+        }
+        ev.update(event)
+        cfg["demand_response"] = [ev]
+    if curtailment is not None:
+        cfg["nodes"][0]["curtailment_limit"] = curtailment
+    return cfg
+
+
+def values(r, name: str) -> list:
+    """A dr output of the one event (``p_dr_credit`` as a list over the 4 periods)."""
+    return r.ds[name].sel(dr_event="ev").values.tolist()
+
+
+@pytest.mark.parametrize(
+    ("capacity", "energy", "takes_part"),
+    [
+        (20.0, 20.0, True),  # 20 + 2 x 20 = 60 > 46.91
+        (10.0, 15.0, False),  # 10 + 2 x 15 = 40 < 46.91
+        (0.0, 23.5, True),  # 47.0 > 46.91: energy price alone, barely
+        (0.0, 23.4, False),  # 46.8 < 46.91
+    ],
+)
+def test_participation_pays_when_revenue_exceeds_the_shifting_cost(capacity, energy, takes_part):
+    """Revenue per MW committed (capacity + 2 h x energy price) against 46.9136 CNY of losses.
+
+    Taking part: commit 0.81 MW (the most the battery delivers in both periods; committing
+    more would pay the 1000 CNY/MWh shortfall on 2 h for at most 20 CNY/MW of capacity
+    price), discharge 0.81 in t1 and t2, charge 1 MW in t0 and in t3 (0.81 x 2 / 0.81 = 2 MWh
+    in all, 1 MW each is the only split). Grid: 4.85, 3.04, 3.04, 4.85 MW.
+    Cost = 1540 + 0.81 x 46.9136 - 0.81 x (capacity + 2 energy) = 1578 - 0.81 x (c + 2 e).
+    Not taking part: 1540, battery idle.
+    """
+    r = solve_ok(config({"capacity_price": capacity, "energy_price": energy}))
+    if takes_part:
+        assert values(r, "u_dr") == 1
+        assert values(r, "p_dr_commit") == pytest.approx(0.81)
+        assert values(r, "p_dr_credit") == pytest.approx([0, 0.81, 0.81, 0], abs=1e-7)
+        assert values(r, "p_dr_shortfall") == pytest.approx([0, 0, 0, 0], abs=1e-7)
+        assert values(r, "p_dr_reduction") == pytest.approx([-1.0, 0.81, 0.81, -1.0])
+        assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([4.85, 3.04, 3.04, 4.85])
+        assert r.costs["dr_capacity"] == pytest.approx(-0.81 * capacity)
+        assert r.costs["dr_energy"] == pytest.approx(-0.81 * 2 * energy)
+        assert r.costs["dr_penalty"] == pytest.approx(0.0, abs=1e-6)
+        assert r.objective == pytest.approx(1578.0 - 0.81 * (capacity + 2 * energy))
+        assert r.objective == pytest.approx(1540.0 + 0.81 * (SHIFT - capacity - 2 * energy))
+    else:
+        assert values(r, "u_dr") == 0
+        assert values(r, "p_dr_commit") == pytest.approx(0.0, abs=1e-9)
+        assert r.objective == pytest.approx(1540.0)
+
+
+def test_minimum_bid_above_what_can_be_delivered_means_no_participation():
+    """min_bid 1 MW, prices 20 / 20: the battery delivers at most 1.62 MWh over the event.
+
+    Commit 1 MW: revenue 20 + 20 x 1.62 = 52.4, shifting 0.81 x 46.9136 = 38.0, shortfall
+    (1 - 0.81) x 2 h = 0.38 MWh x 1000 = 380: a loss of 365.6. So no participation: 1540.
+    (Without the minimum bid the same prices commit 0.81 MW: the test above.)
+    """
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0, "min_bid": 1.0}))
+    assert values(r, "u_dr") == 0
+    assert values(r, "p_dr_commit") == pytest.approx(0.0, abs=1e-9)
+    assert r.objective == pytest.approx(1540.0)
+
+
+def test_overcommitment_pays_when_the_shortfall_price_is_low():
+    """Shortfall price 5 CNY/MWh: a MW committed but not delivered costs 2 h x 5 = 10 CNY and
+    earns a capacity price of 20, so the plan commits the maximum, 5 MW.
+
+    Delivery is still 1.62 MWh over the event: a MWh delivered earns 20 (energy) + 5
+    (shortfall avoided) = 25 > 23.4568 = 46.9136 / 2 of shifting losses per MWh. Both periods
+    stay below the 5 MW commitment, so how the 1.62 MWh split between them is free.
+    Cost = 1578 - 20 x 5 - 20 x 1.62 + 5 x (5 - 0.81) x 2 = 1578 - 100 - 32.4 + 41.9 = 1487.5.
+    """
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0, "shortfall_price": 5.0}))
+    assert values(r, "p_dr_commit") == pytest.approx(5.0)
+    assert sum(values(r, "p_dr_credit")) == pytest.approx(1.62)
+    assert sum(values(r, "p_dr_shortfall")) == pytest.approx(10.0 - 1.62)
+    assert r.costs["dr_penalty"] == pytest.approx(41.9)
+    assert r.objective == pytest.approx(1487.5)
+
+
+def test_curtailment_limit_series_binds_in_its_periods():
+    """有序用电: the node may draw 3.35 MW in t1 and t2 (10 MW otherwise, i.e. no cap).
+
+    The battery must give 0.5 MW in t1 and in t2 (1 MWh), charging 1/0.81 = 1.234568 MWh in
+    t0 and t3 (split free: same price). Cost = 1540 + (1/0.81 - 1) x 100 = 1563.45679.
+    """
+    series = pd.DataFrame({"cap": [10.0, 3.35, 3.35, 10.0]})
+    r = solve_ok(config(curtailment="cap"), series=series)
+    grid = r.ds["p_grid"].sel(site="s1").values
+    assert grid[1:3] == pytest.approx([3.35, 3.35])
+    assert r.ds["p_discharge"].sel(storage="bat").values[1:3] == pytest.approx([0.5, 0.5])
+    assert r.ds["p_charge"].sel(storage="bat").values.sum() == pytest.approx(1 / 0.81)
+    assert r.ds["curtailment_limit"].sel(node="n1").values.tolist() == [10.0, 3.35, 3.35, 10.0]
+    assert r.objective == pytest.approx(1540.0 + (1 / 0.81 - 1) * 100)
+
+
+def test_scalar_curtailment_limit_and_event_together():
+    """A constant cap of 4.85 MW (the draw while charging at 1 MW) does not bind the plan of
+    the first test (prices 20 / 20): same cost, 1529.4; a cap of 4.5 MW does — the battery
+    then charges at most 0.65 MW in t0 and t3, so it delivers 0.81 x 1.3 / 2 = 0.5265 MW per
+    period: cost 1540 + 0.5265 x (46.9136 - 60) = 1533.11.
+    """
+    event = {"capacity_price": 20.0, "energy_price": 20.0}
+    r = solve_ok(config(event, curtailment=4.85))
+    assert r.objective == pytest.approx(1529.4)
+    r = solve_ok(config(event, curtailment=4.5))
+    assert values(r, "p_dr_commit") == pytest.approx(0.5265)
+    assert r.objective == pytest.approx(1540.0 + 0.5265 * (SHIFT - 60.0))
+
+
+# ------------------------------------------------------------------ certifier
+@pytest.fixture(scope="module")
+def solved():
+    """The participating plan (prices 20 / 20) under a curtailment series."""
+    series = pd.DataFrame({"cap": [10.0, 3.35, 3.35, 10.0]})
+    cfg = config({"capacity_price": 20.0, "energy_price": 20.0}, curtailment="cap")
+    return solve_ok(cfg, series=series)
+
+
+def _tampered(ds, name, value, **where):
+    ds = ds.copy(deep=True)
+    ds[name].loc[where] = value
+    return ds
+
+
+def _sync(ds):
+    ds.attrs["objective"] = books(ds)["cost"]["total"]
+    return ds
+
+
+def test_clean_plan_certifies(solved):
+    assert certify(solved.ds) == []
+    assert books(solved.ds)["cost"]["dr_energy"] == pytest.approx(solved.costs["dr_energy"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "where", "check"),
+    [
+        ("p_dr_credit", 1.2, {"time": "2026-07-15 01:00"}, "dr.credit_max"),
+        ("p_dr_credit", 0.3, {"time": "2026-07-15 00:00"}, "dr.p_dr_credit.window"),
+        ("p_dr_reduction", 2.0, {"time": "2026-07-15 01:00"}, "dr.p_dr_reduction_def"),
+        ("u_dr", 0, {}, "dr.commit_max"),
+        ("dr_min_bid", 2.0, {}, "dr.commit_min"),
+        ("p_dr_unmeasured", 5.0, {"time": "2026-07-15 01:00"}, "dr.unmeasured_max"),
+        ("curtailment_limit", 3.0, {"node": "n1", "time": "2026-07-15 01:00"}, "dr.curtail_max"),
+    ],
+)
+def test_tampered_value_is_caught(solved, name, value, where, check):
+    """Each change breaks the named row (objective re-synchronised with the books)."""
+    where = dict(where)
+    if name not in ("curtailment_limit",):
+        where["dr_event"] = "ev"
+    ds = _sync(_tampered(solved.ds, name, value, **where))
+    found = {v.check for v in certify(ds)}
+    if check is None:
+        assert found == set()
+    else:
+        assert check in found, found
+
+
+def test_tampered_commitment_changes_the_settlement(solved):
+    """Commitment 0.81 -> 1.0 MW: the shortfall row breaks (0 < 1 - 0.81) and the books
+    settle 20 x 1.0 capacity revenue and 0.19 x 2 x 1000 = 380 penalty, so the objective the
+    solver reported no longer matches."""
+    ds = _tampered(solved.ds, "p_dr_commit", 1.0, dr_event="ev")
+    found = {v.check for v in certify(ds)}
+    assert {"dr.shortfall_min", "total_cost"} <= found
+    cost = books(ds)["cost"]
+    assert cost["dr_capacity"] == pytest.approx(-20.0)
+    assert cost["dr_penalty"] == pytest.approx(380.0)
+
+
+# ------------------------------------------------------------------ inputs
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"sites": ["s1"]}, "demand_response[0]", "not both"),
+        ({"min_bid": 6.0}, "demand_response[0]", "min_bid"),
+        ({"start": "2026-07-15 01:30"}, "demand_response[0].start", "not a period start"),
+        ({"end": "2026-07-15 06:00"}, "demand_response[0].end", "not a period start"),
+        ({"baseline": {}}, "demand_response[0].baseline", "no baseline for site 's1'"),
+        ({"baseline": {"s1": "base"}}, "demand_response[0].baseline.s1", "unknown series"),
+        ({"node": "n9"}, "demand_response[0].node", "unknown node"),
+    ],
+)
+def test_bad_event_inputs_are_named(change, field, fragment):
+    with pytest.raises(ScenarioError) as info:
+        scenario(config(change))
+    problems = [p for p in info.value.problems if p.field.startswith(field)]
+    assert problems, [str(p) for p in info.value.problems]
+    assert any(fragment in p.message or fragment in p.value for p in problems), [
+        str(p) for p in problems
+    ]
+
+
+def test_curtailment_series_must_be_known():
+    with pytest.raises(ScenarioError) as info:
+        scenario(config(curtailment="nope"))
+    assert [p.field for p in info.value.problems] == ["nodes[0].curtailment_limit"]
+
+
+def test_no_event_no_change(tiny):
+    """Without events or caps the policy adds nothing: the base plan costs 1540 as before."""
+    r = solve_ok(config())
+    assert r.objective == pytest.approx(1540.0)
+    assert "u_dr" not in r.ds
+    assert suandian.load_scenario(config()).config.demand_response == []
