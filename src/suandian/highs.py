@@ -392,19 +392,19 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     ):
         # HiGHS found nothing better than the start (or stopped before reading it)
         x, objective, returned = plan.x, plan.objective, True
-        bound = max(plan.bound, bound) if np.isfinite(bound) else plan.bound
-        bound = min(bound, objective)
-        gap = _gap(objective, bound)
         if not has_solution and status not in (
             highspy.HighsModelStatus.kOptimal,
             highspy.HighsModelStatus.kTimeLimit,
         ):
             log.warning("MIP ended %s; returning the MIP start", h.modelStatusToString(status))
         has_solution = True
-        if status != highspy.HighsModelStatus.kOptimal and gap <= opts.mip_rel_gap:
-            status = highspy.HighsModelStatus.kOptimal
-        elif status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
             status = highspy.HighsModelStatus.kTimeLimit
+    if plan is not None and has_solution:  # the LP relaxation's bound may be the better one
+        bound = min(max(plan.bound, bound) if np.isfinite(bound) else plan.bound, objective)
+        gap = _gap(objective, bound)
+        if status == highspy.HighsModelStatus.kTimeLimit and gap <= opts.mip_rel_gap:
+            status = highspy.HighsModelStatus.kOptimal
     kind = _status_kind(status, has_solution)
     info = SolveInfo(
         kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size

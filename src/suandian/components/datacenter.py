@@ -79,7 +79,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("cop", cop)
 
     # --------------------------------------------------------------- variables
-    n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
+    on_lb = np.broadcast_to(col["min_on"][:, None], (S_, T))
+    if TIGHTEN["demand_bound"] and ctx.options.get("compute_shortfall_penalty") is None:
+        on_lb = _blocks_for_demand(serve_ok, demand, col)
+    n_on = fb.var("n_on", lb=on_lb, ub=col["blocks"][:, None])
     costly = col["startup_cost"] > 0
     n_start = fb.var("n_start", mask=np.broadcast_to(costly[:, None], (S_, T)))
     x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
@@ -145,6 +148,24 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             x_unserved.sum() * (penalty * scale * dt) + x_unfinished.sum() * (penalty * scale),
         )
     fb.attrs["compute_shortfall_penalty"] = np.nan if penalty is None else penalty
+
+
+#: Formulation switches (each measured on the generated portfolios, docs/math/solver.md);
+#: kept on where they help. Tests and benchmarks may switch them off to compare.
+TIGHTEN = {"demand_bound": True}
+
+
+def _blocks_for_demand(serve_ok: np.ndarray, demand: np.ndarray, col: dict) -> np.ndarray:
+    """Lower bound of ``n_on``: blocks needed by the interactive demand only this site serves.
+
+    ``n_on[s, t] >= max(min_on[s], ceil(sum_w demand[w, t] / block_capacity[s]))`` over the
+    workloads eligible at site ``s`` alone (capped at ``blocks``; if the demand exceeds the
+    site, ``demand_served`` and ``compute_capacity`` still report the infeasibility).
+    """
+    only = serve_ok.sum(1) == 1
+    req = serve_ok[only].T.astype(float) @ demand[only]  # (S, T)
+    need = np.ceil(req / col["block_capacity"][:, None] - 1e-7)
+    return np.minimum(np.maximum(col["min_on"][:, None], need), col["blocks"][:, None])
 
 
 _SITE_FIELDS = (
