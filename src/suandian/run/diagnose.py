@@ -381,6 +381,8 @@ def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
                 f"over each window, cannot fit in {when} (off by up to {row.max():,.2f} MW); "
                 "change block_mw, the windows or min_mw"
             )
+            if k.deviation_price_up is None or k.deviation_price_down is None:
+                text += ", or settle energy off the blocks (deviation_price_up/_down)"
         return "corridor_min", element, text, total
     if kind == "self_consumption":
         total = float(row.sum())
