@@ -261,3 +261,112 @@ def test_no_event_no_change(tiny):
     assert r.objective == pytest.approx(1540.0)
     assert "u_dr" not in r.ds
     assert suandian.load_scenario(config()).config.demand_response == []
+
+
+# ------------------------------------------------------------------ reserves (policy rsv)
+def with_reserves(*products: dict, prices=None) -> tuple[dict, pd.DataFrame | None]:
+    """The base site and battery (module docstring) with reserve products, price 10 unless
+    given, duration 1 h; ``prices``: a tariff series (then len(prices) periods)."""
+    cfg = config()
+    series = None
+    if prices is not None:
+        cfg["horizon"]["periods"] = len(prices)
+        cfg["nodes"][0]["tariff"] = "price"
+        series = pd.DataFrame({"price": prices})
+    cfg["reserves"] = [{"price": 10.0, **p} for p in products]
+    return cfg, series
+
+
+def reserve(r, name: str) -> list:
+    return r.ds["p_reserve"].sel(reserve=name, storage="bat").values.tolist()
+
+
+def test_idle_battery_offers_what_power_and_energy_allow():
+    """Flat price, battery idle at 1 MWh (of 2), 1 MW, eta 0.9, 1-h products at 10 CNY/MW/h.
+
+    Up: min(power 1, energy 1 MWh x 0.9 delivered) = 0.9 MW every period.
+    Down: min(power 1, room (2 - 1) / 0.9 = 1.11 MWh of charging) = 1 MW.
+    Revenue (0.9 + 1) x 10 x 4 h = 76; cost 1540 - 76 = 1464. Charging to lift the up
+    headroom to 1 MW costs (1/0.9 - 1)/0.9 MWh x 100 = 12.35 CNY for at most 3 x 0.1 x 10 = 3.
+    """
+    cfg, _ = with_reserves({"name": "up", "direction": "up"}, {"name": "dn", "direction": "down"})
+    r = solve_ok(cfg)
+    assert reserve(r, "up") == pytest.approx([0.9] * 4)
+    assert reserve(r, "dn") == pytest.approx([1.0] * 4)
+    assert r.costs["reserve_capacity"] == pytest.approx(-76.0)
+    assert r.objective == pytest.approx(1464.0)
+
+
+def test_headroom_follows_the_arbitrage_schedule():
+    """Prices [50, 200] (tests/test_storage.py): charge 1 MW in t0, discharge 0.81 in t1.
+
+    Up headroom, 1 CNY/MW/h (too cheap to change the dispatch):
+    t0: power 1 + 1 (stop charging) = 2; energy at the start 1 MWh -> 0.9, at the end 1.9 ->
+    1.71: 0.9 MW. t1: power 1 - 0.81 = 0.19; energy 1.9 -> 1.71 and 1.0 -> 0.9: 0.19 MW.
+    Cost = 850.5 - 1 x (0.9 + 0.19) = 849.41.
+    """
+    cfg, series = with_reserves({"name": "up", "direction": "up", "price": 1.0}, prices=[50, 200])
+    r = solve_ok(cfg, series=series)
+    assert r.ds["p_discharge"].sel(storage="bat").values == pytest.approx([0.0, 0.81], abs=1e-9)
+    assert reserve(r, "up") == pytest.approx([0.9, 0.19])
+    assert r.objective == pytest.approx(850.5 - 1.09)
+
+
+def test_market_cap_and_eligible_sites():
+    """max_mw 0.5: 0.5 MW offered in each period (revenue 20); a product for another site's
+    batteries gets nothing from this one."""
+    cfg, _ = with_reserves({"name": "up", "direction": "up", "max_mw": 0.5})
+    cfg["sites"].append(dict(cfg["sites"][0], name="s2"))
+    cfg["reserves"].append({"name": "other", "direction": "down", "price": 10.0, "sites": ["s2"]})
+    r = solve_ok(cfg)
+    assert reserve(r, "up") == pytest.approx([0.5] * 4)
+    assert reserve(r, "other") == pytest.approx([0.0] * 4)
+    assert r.costs["reserve_capacity"] == pytest.approx(-20.0)
+
+
+def test_up_reserve_limited_by_the_sites_import():
+    """A 3.5 MW PV at availability 1 (owned) leaves 0.35 MW of grid import: the battery can
+    lower the site's draw by 0.35 MW at most (it does not export), so up = 0.35 MW, not 0.9.
+    Curtailing PV to import more costs 100 CNY/MWh for 10 of reserve. Cost 4 x 0.35 x (100 -
+    10) = 126.
+    """
+    cfg, _ = with_reserves({"name": "up", "direction": "up"})
+    cfg["renewables"] = [{"name": "pv", "site": "s1", "capacity": 3.5, "profile": 1.0}]
+    r = solve_ok(cfg)
+    assert reserve(r, "up") == pytest.approx([0.35] * 4)
+    assert r.objective == pytest.approx(126.0)
+
+
+@pytest.fixture(scope="module")
+def arbitrage():
+    """The arbitrage plan above with the up product capped at 5 MW by the market."""
+    cfg, series = with_reserves(
+        {"name": "up", "direction": "up", "price": 1.0, "max_mw": 5.0}, prices=[50, 200]
+    )
+    return solve_ok(cfg, series=series)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "t", "check"),
+    [
+        ("p_reserve", 0.5, 1, "rsv.up_power"),  # 0.5 + 0.81 > 1 MW
+        ("p_reserve", 1.0, 0, "rsv.up_energy_start"),  # 1 / 0.9 > 1 MWh stored
+        ("reserve_max", 0.1, 0, "rsv.market_max"),  # 0.9 offered
+    ],
+)
+def test_tampered_reserve_is_caught(arbitrage, name, value, t, check):
+    """One value changed in the arbitrage plan (objective re-synchronised with the books)."""
+    ds = arbitrage.ds.copy(deep=True)
+    sel = {"reserve": "up", "time": ds["time"].values[t]}
+    if name == "p_reserve":
+        sel["storage"] = "bat"
+    ds[name].loc[sel] = value
+    found = {v.check for v in certify(_sync(ds))}
+    assert check in found, found
+
+
+def test_unknown_reserve_price_series_is_named():
+    cfg, _ = with_reserves({"name": "up", "direction": "up", "price": "fcr_price"})
+    with pytest.raises(ScenarioError) as info:
+        scenario(cfg)
+    assert [p.field for p in info.value.problems] == ["reserves[0].price"]

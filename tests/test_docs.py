@@ -119,7 +119,7 @@ def _everything_on() -> suandian.Scenario:
     Adds a battery with ``no_simultaneous`` (``stor.u_charge``, ``stor.charge_mode``), a node
     import limit (``grid.import_limit``), a corridor minimum (``green.corridor_min``), a
     per-site green-share scope, a direct-connected PV project with export, a demand-response
-    event and an orderly-curtailment cap.
+    event, an orderly-curtailment cap and two reserve products.
     """
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     raw = copy.deepcopy(raw)
@@ -183,6 +183,11 @@ def _budgets_on() -> suandian.Scenario:
         excess_price=300.0,
         year={s["name"]: {"allowance_mwh": 10.0} for s in raw["sites"]},
     )
+    # reserve products (rsv.*): up with a market cap, down for one site's batteries
+    raw["reserves"] = [
+        {"name": "up", "direction": "up", "price": 8.0, "duration": 2.0, "max_mw": 20.0},
+        {"name": "down", "direction": "down", "price": 4.0, "sites": [raw["sites"][0]["name"]]},
+    ]
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 

@@ -4,7 +4,7 @@
 of kind ``policy``.
 """
 
-from . import carbon, demand_response, direct_supply, green_share, pue_cap
+from . import carbon, demand_response, direct_supply, green_share, pue_cap, reserves
 
 #: every policy, in build order
 POLICIES = (
@@ -13,6 +13,7 @@ POLICIES = (
     carbon.COMPONENT,
     direct_supply.COMPONENT,
     demand_response.COMPONENT,
+    reserves.COMPONENT,
 )
 
 __all__ = ["POLICIES"]

@@ -251,8 +251,9 @@ class Scenario:
         for i, j in enumerate(c.batch):
             problems += self._check_job(i, j)
         from ..policies.demand_response import check_events
+        from ..policies.reserves import check_products
 
-        problems += check_events(self)
+        problems += check_events(self) + check_products(self)
         return problems
 
     def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:

@@ -35,6 +35,7 @@ from pydantic import Field, field_validator, model_validator
 from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
 from ..component import Section as _Model
 from ..policies.demand_response import DemandResponseEvent
+from ..policies.reserves import ReserveProduct
 
 
 class Horizon(_Model):
@@ -629,6 +630,9 @@ class ScenarioConfig(_Model):
     certificates: Certificates | None = Field(None, description="unbundled certificates")
     demand_response: list[DemandResponseEvent] = Field(
         default_factory=list, description="VPP demand-response events called by the grid"
+    )
+    reserves: list[ReserveProduct] = Field(
+        default_factory=list, description="reserve products batteries may offer headroom to"
     )
     policies: Policies = Field(default_factory=Policies, description="targets and prices")
 
