@@ -12,7 +12,7 @@ Sites alternate between the two archetypes of the default day:
   TOU with a midday solar valley, direct-connected PV (1.3-1.7 MW per block) and wind
   (0.9-1.3 MW per block) with their profiles shifted by up to an hour and scaled;
 * **east** (odd sites, Chongqing-like): humid, ``wetbulb_chongqing_degc``, industrial TOU,
-  rooftop PV (0.3-0.8 MW per block), a provincial hydro green contract (0.8-1.3 MW per
+  rooftop PV (0.3-0.8 MW per block), a provincial hydro green contract (2.4-3.6 MW per
   block) and a battery (0.8-1.4 MW per block, 2 h).
 
 Per site: 4-12 blocks of 8,000 PFLOPS (H100-class figures of the default day),
@@ -205,7 +205,7 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
                 {
                     "name": f"hydro_{site}",
                     "node": node,
-                    "capacity": round(blocks * float(rng.uniform(0.8, 1.3)) * 2.0, 1),
+                    "capacity": round(blocks * float(rng.uniform(1.2, 1.8)) * 2.0, 1),
                     "price": round(nodes[-1]["tariff"]["prices"]["flat"] + 30.0, 1),
                 }
             )

@@ -124,6 +124,10 @@ class SolveInfo:
         The constructive MIP start, empty without one: ``objective`` and ``bound`` (the LP
         relaxation, CNY), ``seconds``, ``step`` (the rounding that worked), ``lps`` and
         ``returned`` (whether the plan returned is the start itself).
+    trace : list of dict
+        For a MIP, the search over time: ``seconds`` since the hand-over, ``objective`` (NaN
+        before a plan), ``bound`` and ``gap``, recorded at the start, every new plan, at
+        most every 0.25 s while HiGHS runs, and at the end.
     """
 
     status: str
@@ -135,6 +139,7 @@ class SolveInfo:
     timings: dict[str, float]
     size: dict[str, int]
     start: dict[str, Any] = field(default_factory=dict)
+    trace: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -286,12 +291,28 @@ def _new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
     return h
 
 
-def _progress(h: highspy.Highs) -> None:
-    state = {"next": 1.0}
+def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floor: float) -> None:
+    """Subscribe the MIP callbacks: log progress (``opts.progress``) and record ``trace``.
+
+    ``trace`` gets ``{seconds, objective, bound, gap}`` entries (seconds since ``t0``, the
+    bound raised to ``floor``, the LP relaxation's bound of the MIP start) at most every
+    0.25 s and at every new plan.
+    """
+    state = {"next": 1.0, "rec": 0.0}
+
+    def record(d) -> None:
+        obj = float(d.objective_function_value) if np.isfinite(d.mip_primal_bound) else np.nan
+        bound = max(float(d.mip_dual_bound), floor)
+        gap = max(obj - bound, 0.0) / max(abs(obj), 1e-9) if np.isfinite(obj) else np.inf
+        seconds = time.perf_counter() - t0
+        trace.append({"seconds": seconds, "objective": obj, "bound": bound, "gap": gap})
 
     def report(event) -> None:
         d = event.data_out
-        if d.running_time < state["next"]:
+        if d.running_time >= state["rec"]:
+            state["rec"] = d.running_time + 0.25
+            record(d)
+        if not opts.progress or d.running_time < state["next"]:
             return
         state["next"] = d.running_time + 2.0
         log.info(
@@ -305,6 +326,9 @@ def _progress(h: highspy.Highs) -> None:
 
     def improved(event) -> None:
         d = event.data_out
+        record(d)
+        if not opts.progress:
+            return
         log.info(
             "MIP %6.1f s  new plan %.6g  bound %.6g  gap %.3f%%",
             d.running_time,
@@ -326,7 +350,8 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     by every block built into it.
     """
     limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
-    start = time.perf_counter()
+    start = t0 = time.perf_counter()
+    trace: list[dict[str, float]] = []
     ho = hand_over(model)
     fixed = ho.integer & (ho.lb == ho.ub)
     integer = ho.integer & ~fixed & (not opts.relax_integers)
@@ -344,8 +369,19 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         limit = max(limit - timings["mip_start"], 1e-3)
     start = time.perf_counter()
     h = _new_highs(opts, limit)
-    if opts.progress and integer.any():
-        _progress(h)
+    if integer.any():
+        floor = plan.bound if plan is not None else -np.inf
+        if plan is not None:
+            gap = _gap(plan.objective, plan.bound)
+            trace.append(
+                {
+                    "seconds": time.perf_counter() - t0,
+                    "objective": plan.objective,
+                    "bound": plan.bound,
+                    "gap": gap,
+                }
+            )
+        _progress(h, opts, trace, t0, floor)
     h.passModel(_highs_lp(ho, integer))
     if plan is not None:
         solution = highspy.HighsSolution()
@@ -409,6 +445,16 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     info = SolveInfo(
         kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
     )
+    info.trace = trace
+    if integer.any() and has_solution:
+        trace.append(
+            {
+                "seconds": time.perf_counter() - t0,
+                "objective": objective,
+                "bound": bound,
+                "gap": gap,
+            }
+        )
     if plan is not None:
         info.start = {
             "objective": plan.objective,

@@ -121,7 +121,12 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
     rest = integer & ~up
     lb0, ub0 = ho.lb, ho.ub
 
+    relaxed = x
+    # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
+    dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
+
     # round up, then shrink
+    x = relaxed
     lb, ub = lb0.copy(), ub0.copy()
     fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
     for _ in range(6):
@@ -137,39 +142,94 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
         if np.array_equal(lower, fix):
             break
         fix = lower
-    ups = [fix, np.minimum(fix + 1, ub0[up])]
+    tries = [("up", fix, relaxed if x is None else x)]
+    if dive is not None:
+        tries.insert(0, ("dive", dive[0], dive[1]))
+    tries.append(("up+1", np.minimum(fix + 1, ub0[up]), tries[-1][2]))
 
-    # round the rest; fallbacks
-    ref = x if x is not None else run(lb0, ub0)
-    if ref is None:
-        ref = np.zeros(n)
-    nearest = np.where(rounding[rest] < 0, np.floor(ref[rest] + tol), np.round(ref[rest]))
-    ways = [
-        ("nearest", nearest),
-        ("ceil", np.ceil(ref[rest] - tol)),
-        ("floor", np.floor(ref[rest] + tol)),
-    ]
-    for k, fix_up in enumerate(ups):
+    # round the rest; keep the best plan; fallbacks only if nothing is feasible
+    best = None
+    for first, fix_up, ref in tries:
+        if first == "up+1" and best is not None:
+            break
+        nearest = np.where(rounding[rest] < 0, np.floor(ref[rest] + tol), np.round(ref[rest]))
+        ways = [
+            ("nearest", nearest),
+            ("ceil", np.ceil(ref[rest] - tol)),
+            ("floor", np.floor(ref[rest] + tol)),
+        ]
         for name, values in ways:
             lb, ub = lb0.copy(), ub0.copy()
             lb[up] = ub[up] = fix_up
             lb[rest] = ub[rest] = np.clip(values, lb0[rest], ub0[rest])
             x = run(lb, ub)
-            step = f"{'up' if k == 0 else 'up+1'}+{name}"
+            step = f"{first}+{name}"
             if x is not None:
                 objective = float(h.getInfo().objective_function_value)
-                seconds = time.perf_counter() - began
-                log.info(
-                    "MIP start: plan %.6g (%s, %d LPs, %.2f s), %.3f%% above the LP bound",
-                    objective,
-                    step,
-                    lps,
-                    seconds,
-                    100 * (objective - bound) / max(abs(objective), 1e-9),
-                )
-                x[integer] = np.round(x[integer])
-                return Start(x, objective, bound, seconds, step, lps)
+                log.info("MIP start: rounding %s gives %.6g", step, objective)
+                if best is None or objective < best[1]:
+                    best = (x, objective, step)
+                break
             log.info("MIP start: rounding %s infeasible", step)
             if time.perf_counter() - began > budget:
+                break
+    if best is None:
+        return None
+    x, objective, step = best
+    seconds = time.perf_counter() - began
+    log.info(
+        "MIP start: plan %.6g (%s, %d LPs, %.2f s), %.3f%% above the LP bound",
+        objective,
+        step,
+        lps,
+        seconds,
+        100 * (objective - bound) / max(abs(objective), 1e-9),
+    )
+    x[integer] = np.round(x[integer])
+    return Start(x, objective, bound, seconds, step, lps)
+
+
+#: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
+DIVE_ROUNDS = 10
+#: How a dive batch is rounded first: ``nearest`` or ``floor`` (then nearest, then up).
+DIVE_MODE = "nearest"
+
+
+def _dive(run, x, up, lb0, ub0, rounds: int):
+    """Fix the ``up`` columns in ``rounds`` batches, nearest-integer first, re-solving between.
+
+    Each round fixes every free column whose LP value is integral and the ``1/rounds`` share
+    of the columns nearest to an integer, at their rounded values; if that LP is infeasible,
+    the batch is fixed at the ceiling instead. Returns ``(values of the up columns, x)`` or
+    None if the dive ends infeasible.
+    """
+    tol = 1e-6
+    lb, ub = lb0.copy(), ub0.copy()
+    free = up.copy()
+    per_round = max(1, int(np.ceil(up.sum() / rounds)))
+    while free.any():
+        cand = np.flatnonzero(free)
+        dist = np.abs(x[cand] - np.round(x[cand]))
+        integral = cand[dist < tol]
+        other = cand[dist >= tol]
+        if DIVE_MODE == "floor":
+            frac = x[other] - np.floor(x[other])
+            pick = other[np.argsort(frac, kind="stable")[:per_round]]
+        else:
+            pick = other[np.argsort(dist[dist >= tol], kind="stable")[:per_round]]
+        sel = np.concatenate((integral, pick))
+        lb[sel] = ub[sel] = np.clip(np.round(x[sel]), lb0[sel], ub0[sel])
+        if DIVE_MODE == "floor":
+            lb[pick] = ub[pick] = np.clip(np.floor(x[pick] + tol), lb0[pick], ub0[pick])
+        y = run(lb, ub)
+        if y is None and DIVE_MODE == "floor":
+            lb[pick] = ub[pick] = np.clip(np.round(x[pick]), lb0[pick], ub0[pick])
+            y = run(lb, ub)
+        if y is None:
+            lb[pick] = ub[pick] = np.clip(np.ceil(x[pick] - tol), lb0[pick], ub0[pick])
+            y = run(lb, ub)
+            if y is None:
                 return None
-    return None
+        free[sel] = False
+        x = y
+    return lb[up].copy(), x
