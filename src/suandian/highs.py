@@ -353,6 +353,12 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     start = t0 = time.perf_counter()
     trace: list[dict[str, float]] = []
     ho = hand_over(model)
+    if not opts.relax_integers and hasattr(model.lm, "mip_lower"):
+        # bounds valid for integer solutions only (e.g. blocks the demand needs)
+        lower = model.lm.mip_lower()
+        n = len(lower)
+        ho.lb = ho.lb.copy()
+        ho.lb[:n] = np.minimum(np.maximum(ho.lb[:n], lower), ho.ub[:n])
     fixed = ho.integer & (ho.lb == ho.ub)
     integer = ho.integer & ~fixed & (not opts.relax_integers)
     timings["handover"] = time.perf_counter() - start

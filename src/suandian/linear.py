@@ -359,6 +359,8 @@ class LinearModel:
     y: np.ndarray | None = None
     #: whether the last solve relaxed the integer columns
     relaxed: bool = False
+    #: lower bounds valid for integer solutions only (columns, bounds), see add_mip_lower
+    _mip_lb: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     # --------------------------------------------------------------- columns
     def add_var(
@@ -498,6 +500,24 @@ class LinearModel:
         lo = cat(self._rlo) if self._rlo else np.zeros(0)
         hi = cat(self._rhi) if self._rhi else np.zeros(0)
         return c, offset, lb, ub, integer, A, lo, hi
+
+    def add_mip_lower(self, cols: np.ndarray, lb: np.ndarray) -> None:
+        """Record lower bounds that hold for every integer solution (not for the relaxation).
+
+        Applied at hand-over to a MIP only, so ``relax_integers`` still solves the plain LP
+        relaxation. ``cols`` and ``lb`` broadcast together; cells without a column (-1) are
+        skipped.
+        """
+        cols, lb = np.broadcast_arrays(np.asarray(cols), np.asarray(lb, float))
+        keep = cols >= 0
+        self._mip_lb.append((cols[keep].astype(np.int64), lb[keep].astype(float)))
+
+    def mip_lower(self) -> np.ndarray:
+        """Lower bounds of :meth:`add_mip_lower` per column (``-inf`` where none)."""
+        out = np.full(self.n_cols, -np.inf)
+        for cols, lb in self._mip_lb:
+            np.maximum.at(out, cols, lb)
+        return out
 
     def rounding(self) -> np.ndarray:
         """Rounding hint per column: +1 ``up``, -1 ``down``, 0 ``nearest`` (int8)."""

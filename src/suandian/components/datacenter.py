@@ -79,10 +79,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("cop", cop)
 
     # --------------------------------------------------------------- variables
-    on_lb = np.broadcast_to(col["min_on"][:, None], (S_, T))
+    n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
     if TIGHTEN["demand_bound"] and ctx.options.get("compute_shortfall_penalty") is None:
-        on_lb = _blocks_for_demand(serve_ok, demand, col)
-    n_on = fb.var("n_on", lb=on_lb, ub=col["blocks"][:, None])
+        ctx.lm.add_mip_lower(n_on.cols, _blocks_for_demand(serve_ok, demand, col))
     costly = col["startup_cost"] > 0
     n_start = fb.var("n_start", mask=np.broadcast_to(costly[:, None], (S_, T)))
     x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
