@@ -370,3 +370,20 @@ def test_unknown_reserve_price_series_is_named():
     with pytest.raises(ScenarioError) as info:
         scenario(cfg)
     assert [p.field for p in info.value.problems] == ["reserves[0].price"]
+
+
+def test_saved_result_certifies_after_reading_back(tmp_path):
+    """Event, curtailment cap and both reserve directions through the results folder."""
+    from suandian.results.certifier import certify_folder
+
+    cfg = config({"capacity_price": 20.0, "energy_price": 20.0}, curtailment=4.85)
+    cfg["reserves"] = [
+        {"name": "up", "direction": "up", "price": 1.0, "max_mw": 0.3},
+        {"name": "dn", "direction": "down", "price": 1.0},
+    ]
+    r = solve_ok(cfg)
+    r.save(tmp_path / "out")
+    assert certify_folder(tmp_path / "out") == []
+    back = suandian.read_result(tmp_path / "out")
+    assert back.ds["dr_member"].sel(dr_event="ev", site="s1").item()
+    assert float(back.ds["p_dr_commit"].sel(dr_event="ev")) == pytest.approx(0.81)
