@@ -47,8 +47,10 @@ SITES = {
 
 # --------------------------------------------------------------------------------------
 # Weather parameters (July), see weather_2026-07-15.provenance.md
-#   T(h) = T_mean + A * cos(2*pi*(h - 15)/24)           (domain-facts 3.6)
+#   T(h) = T_mean + A * cos(2*pi*(h - h_max)/24)        (domain-facts 3.6)
 #   T_mean = (high + low)/2, A = (high - low)/2
+#   h_max = the city's solar noon (UTC+8) + PEAK_LAG_H: the daily maximum follows the sun, so
+#   Hami (93.5 E, solar noon 13:52) peaks about 52 min after Chongqing (106.6 E, 12:59)
 #   dew point held constant over the day (assumption); wet-bulb from Stull (2011).
 # --------------------------------------------------------------------------------------
 WEATHER = {
@@ -57,6 +59,9 @@ WEATHER = {
     # Hami: July daily high 36 degC, night low 22 degC [S]; dew point 10 degC [R] (arid)
     "hami": {"high": 36.0, "low": 22.0, "dew_point": 10.0},
 }
+#: hours from solar noon to the daily maximum temperature [R: 2-3 h on clear days]; 2 h puts
+#: Chongqing's maximum at 14:59, the 15:00 of domain-facts 3.6, and Hami's at 15:52
+PEAK_LAG_H = 2.0
 
 # --------------------------------------------------------------------------------------
 # Renewable parameters, see renewable_profiles_2026-07-15.provenance.md
@@ -94,10 +99,15 @@ def time_index() -> pd.DatetimeIndex:
 
 
 # ---------------------------------------------------------------------------- weather
-def dry_bulb(h: np.ndarray, high: float, low: float) -> np.ndarray:
-    """T(h) = T_mean + A cos(2 pi (h - 15)/24): maximum at 15:00, minimum at 03:00."""
+def dry_bulb(h: np.ndarray, high: float, low: float, peak_hour: float = 15.0) -> np.ndarray:
+    """T(h) = T_mean + A cos(2 pi (h - h_max)/24): maximum at h_max, minimum 12 h earlier."""
     mean, amp = (high + low) / 2.0, (high - low) / 2.0
-    return mean + amp * np.cos(2.0 * np.pi * (h - 15.0) / 24.0)
+    return mean + amp * np.cos(2.0 * np.pi * (h - peak_hour) / 24.0)
+
+
+def solar_noon_local(lon: float, day_of_year: int) -> float:
+    """Solar noon in China Standard Time (UTC+8, meridian 120 E), hours."""
+    return 12.0 + (120.0 - lon) * 4.0 / 60.0 - equation_of_time_min(day_of_year) / 60.0
 
 
 def saturation_vapour_pressure_hpa(t: np.ndarray) -> np.ndarray:
@@ -142,7 +152,7 @@ def sunrise_sunset_local(lat: float, lon: float, day_of_year: int) -> tuple[floa
     delta = np.radians(solar_declination_deg(day_of_year))
     omega0 = np.degrees(np.arccos(-np.tan(np.radians(lat)) * np.tan(delta)))
     half_day = omega0 / 15.0
-    solar_noon = 12.0 + (120.0 - lon) * 4.0 / 60.0 - equation_of_time_min(day_of_year) / 60.0
+    solar_noon = solar_noon_local(lon, day_of_year)
     return solar_noon - half_day, solar_noon + half_day
 
 
@@ -184,8 +194,10 @@ def build() -> dict[str, pd.DataFrame]:
     idx = time_index()
 
     weather = pd.DataFrame(index=idx)
+    doy = pd.Timestamp(DAY).day_of_year
     for city, p in WEATHER.items():
-        t = dry_bulb(h, p["high"], p["low"])
+        peak = solar_noon_local(SITES[city]["lon"], doy) + PEAK_LAG_H
+        t = dry_bulb(h, p["high"], p["low"], peak)
         rh = relative_humidity(t, p["dew_point"])
         weather[f"ambient_{city}_degc"] = t
         weather[f"dewpoint_{city}_degc"] = np.full_like(t, p["dew_point"])
@@ -225,7 +237,11 @@ def summary(frames: dict[str, pd.DataFrame]) -> str:
     doy = pd.Timestamp(DAY).day_of_year
     for city, s in SITES.items():
         rise, sset = sunrise_sunset_local(s["lat"], s["lon"], doy)
-        lines.append(f"{city}: sunrise {rise:.2f} h, sunset {sset:.2f} h (UTC+8)")
+        noon = solar_noon_local(s["lon"], doy)
+        lines.append(
+            f"{city}: sunrise {rise:.2f} h, sunset {sset:.2f} h, solar noon {noon:.2f} h, "
+            f"temperature maximum {noon + PEAK_LAG_H:.2f} h (UTC+8)"
+        )
     for name, frame in frames.items():
         lines.append(f"{name}:")
         desc = frame.agg(["min", "mean", "max"]).T.round(3)

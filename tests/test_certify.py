@@ -507,6 +507,8 @@ def _pue(ds):
     add(ds, "p_facility", 5.0, **s)
     add(ds, "p_grid", 5.0, **s)
     put(ds, "cop", (get(ds, "p_it", **s) + get(ds, "p_loss", **s)) / get(ds, "p_cool", **s), **s)
+    for path in ("k_air", "k_liquid"):  # the heat paths agree with that COP (dc.cop_paths)
+        put(ds, path, 1.0 / get(ds, "cop", **s), **s)
 
 
 def _nan_decision(ds):
@@ -676,8 +678,11 @@ def test_default_certificate_cap_lowered(default_result):
 
 
 def test_default_pue_cap_lowered(default_result):
+    # 1.14 is below cq_dc's lowest reachable PUE, 1.147 with every block at full load in its
+    # coolest period (test_default_scenario.py::test_pue_cap_below_the_plant_is_infeasible_...),
+    # so whatever plan was returned breaks it
     def change(ds):
-        ds["pue_cap"].loc[{"site": "cq_dc"}] = 1.2
+        ds["pue_cap"].loc[{"site": "cq_dc"}] = 1.14
 
     found = tampered(default_result, change)
     assert checks(found) == {"pue_cap.pue_max"}

@@ -61,8 +61,16 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     # ------------------------------------------------------------------ inputs
     demand = np.array([sc.profile(w.demand) for w in c.interactive]).reshape(W, T)
-    cop = np.array([sc.cop(s) for s in sites]).reshape(S_, T)
+    cool = [sc.cooling(s) for s in sites]
+    k_air = np.array([k.k_air for k in cool]).reshape(S_, T)
+    k_liquid = np.array([k.k_liquid for k in cool]).reshape(S_, T)
+    liquid = np.array([k.liquid_fraction for k in cool])
+    wet = np.array([k.wet for k in cool]).reshape(S_, T)
+    k_cool = (1.0 - liquid[:, None]) * k_air + liquid[:, None] * k_liquid
     col = {a: np.array([float(getattr(s, a)) for s in sites]) for a in _SITE_FIELDS}
+    design_it = np.array([s.rated_it for s in sites])
+    water_use = np.array([s.cooling.water_use for s in sites])
+    wue_cap = np.array([np.nan if s.wue_cap is None else s.wue_cap for s in sites])
     max_rate = np.array([j.max_rate for j in c.batch])
     fb.input("demand", demand)
     fb.input("serve_eligible", serve_ok)
@@ -76,7 +84,15 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input(
         "initial_on", np.array([np.nan if s.initial_on is None else s.initial_on for s in sites])
     )
-    fb.input("cop", cop)
+    fb.input("cop", 1.0 / k_cool)
+    fb.input("design_it", design_it)
+    fb.input("t_drive", np.array([k.t_drive for k in cool]).reshape(S_, T))
+    fb.input("k_air", k_air)
+    fb.input("k_liquid", k_liquid)
+    fb.input("liquid_fraction", liquid)
+    fb.input("wet", wet)
+    fb.input("water_use", water_use)
+    fb.input("wue_cap", wue_cap)
 
     # --------------------------------------------------------------- variables
     n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
@@ -127,20 +143,38 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         mask=costly[:, None] & (~first | known[:, None]),
     )
 
+    # power chain and cooling (docs/math/datacenter.md "Expressions"): constants (always-on
+    # IT, no-load losses, fixed load) sit in the expressions' constant part
     p_it = fb.expression(
         "p_it",
-        n_on * col["idle_power"][:, None] + compute * (scale * col["dynamic_power"])[:, None],
+        n_on * col["idle_power"][:, None]
+        + compute * (scale * col["dynamic_power"])[:, None]
+        + col["always_on_it"][:, None],
     )
-    loss = col["loss_fraction"][:, None]
-    fb.expression("p_loss", p_it * loss)
-    fb.expression("p_cool", p_it * ((1.0 + loss) / cop))
-    p_facility = fb.expression("p_facility", p_it * ((1.0 + loss) * (1.0 + 1.0 / cop)))
+    p_loss = fb.expression(
+        "p_loss", p_it * col["loss_fraction"][:, None] + (col["no_load_loss"] * design_it)[:, None]
+    )
+    heat = p_it + p_loss
+    p_cool = fb.expression("p_cool", heat * k_cool)
+    p_facility = fb.expression("p_facility", heat + p_cool + col["fixed_load"][:, None])
+    water = fb.expression("water", heat * (water_use[:, None] * wet))
+    capped = ~np.isnan(wue_cap)
+    if capped.any():
+        fb.constrain(
+            "wue_cap",
+            water.sum(1) - p_it.sum(1) * np.nan_to_num(wue_cap),
+            "<=",
+            0.0,
+            mask=capped,
+        )
 
     # ------------------------------------------------------------ ports, cost
     fb.port("power", -p_facility)
     fb.port("it", p_it)
     fb.port("facility", p_facility)
     fb.cost("startup", n_start * col["startup_cost"][:, None])
+    if (col["water_price"] > 0).any():
+        fb.cost("water", water * (col["water_price"] * dt)[:, None])
     if penalty is not None:
         fb.cost(
             "shortfall_compute",
@@ -175,6 +209,10 @@ _SITE_FIELDS = (
     "startup_cost",
     "loss_fraction",
     "min_on",
+    "no_load_loss",
+    "always_on_it",
+    "fixed_load",
+    "water_price",
 )
 
 
@@ -252,6 +290,8 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     cost = {"startup": float((ds["n_start"] * ds["startup_cost"]).sum())}
+    if "water" in ds and float(ds["water_price"].max()) > 0:
+        cost["water"] = float((ds["water"] * ds["water_price"]).sum() * dt)
     penalty = float(ds.attrs.get("compute_shortfall_penalty", np.nan))
     if not np.isnan(penalty) and "x_unserved" in ds:
         cost["shortfall_compute"] = penalty * float(
@@ -265,6 +305,13 @@ def _account(ds: xr.Dataset) -> Account:
             "it": float(ds["p_it"].sum() * dt),
         },
     )
+
+
+def _site_input(ds: xr.Dataset, name: str, default: float = 0.0) -> xr.DataArray:
+    """A per-site input, or ``default`` for a Dataset saved before the input existed."""
+    if name in ds:
+        return ds[name]
+    return xr.full_like(ds["blocks"], default, dtype=float)
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
@@ -311,10 +358,35 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     before[{"time": 0}] = ds["initial_on"]
     rows.ge("dc.start_count", ds["n_start"], n_on - before, scale=ds["blocks"])
     p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
-    rows.eq("dc.p_it_def", p_it, ds["idle_power"] * n_on + ds["dynamic_power"] * compute)
-    rows.eq("dc.p_loss_def", p_loss, ds["loss_fraction"] * p_it)
+    rows.eq(
+        "dc.p_it_def",
+        p_it,
+        _site_input(ds, "always_on_it") + ds["idle_power"] * n_on + ds["dynamic_power"] * compute,
+    )
+    rows.eq(
+        "dc.p_loss_def",
+        p_loss,
+        _site_input(ds, "no_load_loss") * _site_input(ds, "design_it") + ds["loss_fraction"] * p_it,
+    )
     rows.eq("dc.p_cool_def", p_cool, (p_it + p_loss) / ds["cop"])
-    rows.eq("dc.p_facility_def", ds["p_facility"], p_it + p_loss + p_cool)
+    rows.eq(
+        "dc.p_facility_def",
+        ds["p_facility"],
+        p_it + p_loss + p_cool + _site_input(ds, "fixed_load"),
+    )
+    if "k_air" not in ds:  # a Dataset saved before heat paths and water existed
+        return
+    # the plant's COP is that of its two heat paths (the data precomputed per period)
+    f = ds["liquid_fraction"]
+    rows.eq("dc.cop_paths", 1.0 / ds["cop"], (1.0 - f) * ds["k_air"] + f * ds["k_liquid"])
+    rows.eq("dc.water_def", ds["water"], ds["water_use"] * ds["wet"] * (p_it + p_loss))
+    capped = ~np.isnan(ds["wue_cap"].values)
+    if capped.any():
+        rows.le(
+            "dc.wue_cap",
+            (ds["water"].sum("time") * dt)[capped],
+            (ds["wue_cap"] * p_it.sum("time") * dt)[capped],
+        )
 
 
 _S = ("site",)
@@ -369,7 +441,14 @@ COMPONENT = Component(
             "p_facility",
             ("site", "time"),
             "MW",
-            "facility power = IT + losses + cooling",
+            "facility power = IT + losses + cooling + fixed load",
+            role="expression",
+        ),
+        Output(
+            "water",
+            ("site", "time"),
+            "m3/h",
+            "cooling water evaporated and blown down",
             role="expression",
         ),
         Output("demand", ("workload", "time"), "{compute}", "interactive demand", role="input"),
@@ -386,12 +465,28 @@ COMPONENT = Component(
         Output("idle_power", _S, "MW", "IT power per block on", role="input"),
         Output("dynamic_power", _S, "MW/{compute}", "IT power per compute unit", role="input"),
         Output("startup_cost", _S, "CNY", "cost per block start", role="input"),
-        Output("loss_fraction", _S, "1", "electrical losses per MW IT", role="input"),
+        Output("loss_fraction", _S, "1", "proportional power-chain losses per MW IT", role="input"),
+        Output("no_load_loss", _S, "1", "no-load losses per MW of design IT", role="input"),
+        Output("design_it", _S, "MW", "rated IT capacity of the power chain", role="input"),
+        Output("always_on_it", _S, "MW", "IT power drawn whatever blocks are on", role="input"),
+        Output("fixed_load", _S, "MW", "fixed facility load (not IT)", role="input"),
+        Output("water_price", _S, "CNY/m3", "price of cooling water", role="input"),
+        Output("water_use", _S, "m3/MWh", "water per MWh of heat in wet mode", role="input"),
+        Output("wue_cap", _S, "L/kWh", "cap on water per IT energy (NaN: none)", role="input"),
         Output("min_on", _S, "blocks", "blocks always on", role="input"),
         Output(
             "initial_on", _S, "blocks", "blocks on before the horizon (NaN: free)", role="input"
         ),
-        Output("cop", ("site", "time"), "1", "cooling COP", role="input"),
+        Output("cop", ("site", "time"), "1", "cooling COP of the plant", role="input"),
+        Output(
+            "t_drive", ("site", "time"), "degC", "driving temperature of the plant", role="input"
+        ),
+        Output("k_air", ("site", "time"), "MW/MW", "cooling per MW heat, air path", role="input"),
+        Output(
+            "k_liquid", ("site", "time"), "MW/MW", "cooling per MW heat, liquid path", role="input"
+        ),
+        Output("liquid_fraction", _S, "1", "share of heat on the liquid path", role="input"),
+        Output("wet", ("site", "time"), "1", "1 where the plant runs wet", role="input"),
     ),
     build=_build,
     account=_account,

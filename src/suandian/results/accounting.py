@@ -8,6 +8,7 @@ the certifier and the docs (``docs/math/accounting.md``):
 * consumption  = sum_t intake * dt                                                   (MWh)
 * green        = sum_t green flows * dt + certificates                               (MWh)
 * PUE[s]       = sum_t facility / sum_t IT (storage losses excluded)
+* WUE[s]       = sum_t water * dt / sum_t IT * dt  (m3/MWh = L/kWh)
 * location-based CO2 = sum_t co2 flows * dt                                          (tCO2)
 * market-based CO2   = max(0, sum_t co2_market flows * dt + certificate credit) per site
 * hourly CFE   = sum_h min(green_h, consumption_h) / sum_h consumption_h, certificates
@@ -64,6 +65,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         ``green_mwh``, ``green_share`` (portfolio and per site), ``pue`` per site and its
         GB 40879 grade ``pue_grade``, ``pue_year`` and ``green_share_year`` (the year's
         figures, with year-to-date and forecast energies; only where given),
+        ``wue_l_per_kwh`` (cooling water per IT energy, per site and portfolio),
         ``emissions_tco2`` (location- and market-based), ``cfe_hourly``, ``cue_kg_per_kwh``,
         ``co2_per_compute`` (tCO2 per compute unit x hour).
     """
@@ -117,6 +119,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         },
         "pue": pue,
         "pue_grade": {s: grade(value) for s, value in pue.items()},
+        **_wue(ds, sites, e_it, dt),
         **_year_kpis(ds, sites, e_fac, e_it, green, consumption),
         "emissions_tco2": {
             "location_based": float(location.sum()),
@@ -131,6 +134,19 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         "co2_per_compute": ratio(location.sum(), compute.sum()),
     }
+
+
+def _wue(ds: xr.Dataset, sites: list[str], e_it: xr.DataArray, dt: float) -> dict:
+    """Water usage effectiveness, L/kWh of IT energy (= m3/MWh), where water is modelled."""
+    if "water" not in ds:
+        return {}
+    water = ds["water"].sum("time") * dt
+    total = float(e_it.sum())
+    out = {"portfolio": float(water.sum()) / total if total > 0 else float("nan")}
+    for s in sites:
+        it = float(e_it.sel(site=s))
+        out[s] = float(water.sel(site=s)) / it if it > 0 else float("nan")
+    return {"wue_l_per_kwh": out}
 
 
 def _year_kpis(ds, sites, e_fac, e_it, green, consumption) -> dict:

@@ -61,6 +61,11 @@ def summary(result: Result) -> str:
             f"market-based {em['market_based']:,.1f} tCO2",
             f"CUE           {k['cue_kg_per_kwh']:.3f} kgCO2/kWh IT",
         ]
+        wue = k.get("wue_l_per_kwh", {})
+        if any(v > 0 for v in wue.values()):
+            lines.append(
+                "WUE           " + ", ".join(f"{n} {v:.2f}" for n, v in wue.items()) + " L/kWh IT"
+            )
         shadow = k.get("shadow_prices", {})
         if shadow:
             lines += ["", "shadow prices"]

@@ -6,6 +6,7 @@ import difflib
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -97,11 +98,22 @@ class Scenario:
         return self.profile(node.emission_factor if value is None else value)
 
     def cop(self, site: schema.Site) -> np.ndarray:
-        """Cooling COP per period of a site (given, or derived from the ambient temperature)."""
+        """Cooling COP per period of a site (given, or derived from the weather).
+
+        The plant's effective COP: heat removed per unit of cooling electricity, both paths
+        together (``1 / k`` of :meth:`cooling`).
+        """
+        return self.cooling(site).cop
+
+    def cooling(self, site: schema.Site) -> CoolingSeries:
+        """Cooling electricity per MW of heat, per path and period (docs/math/datacenter)."""
         c = site.cooling
         if c.cop is not None:
-            return self.profile(c.cop)
-        return cop_from_ambient(self.profile(c.ambient), c)
+            k = 1.0 / self.profile(c.cop)
+            ones = np.ones(self.periods)
+            return CoolingSeries(np.full(self.periods, np.nan), ones, k, k.copy(), 0.0)
+        dry = None if c.dry_bulb is None else self.profile(c.dry_bulb)
+        return cooling_series(self.profile(c.ambient), c, dry)
 
     def period(self, value: int | datetime | None, default: int) -> int:
         """Period index of a job release / deadline (index, or timestamp on the grid)."""
@@ -218,6 +230,26 @@ class Scenario:
                 high=70,
                 what="temperatures (degC)",
             )
+            ref(
+                s.cooling.dry_bulb,
+                f"sites[{i}].cooling.dry_bulb",
+                low=-80,
+                high=70,
+                what="temperatures (degC)",
+            )
+            if s.cooling.dry_bulb is not None and not any(
+                p.field.startswith(f"sites[{i}].cooling.") for p in problems
+            ):
+                excess = self.profile(s.cooling.ambient) - self.profile(s.cooling.dry_bulb)
+                if (excess > 1e-6).any():
+                    problems.append(
+                        Problem(
+                            f"sites[{i}].cooling.ambient",
+                            f"wet-bulb above dry-bulb by up to {excess.max():g} K",
+                            "with adiabatic_effectiveness, ambient is the wet-bulb and must "
+                            "not exceed dry_bulb; check the two series",
+                        )
+                    )
         for i, w in enumerate(c.interactive):
             ref(w.demand, f"interactive[{i}].demand", what="demands")
         for i, r in enumerate(c.renewables):
@@ -352,15 +384,92 @@ def _percent(text: str) -> float | None:
         return None
 
 
-def cop_from_ambient(ambient: np.ndarray, cooling: schema.Cooling) -> np.ndarray:
-    """Cooling COP from the ambient temperature (see docs/math/datacenter.md).
+class CoolingSeries(NamedTuple):
+    """A site's cooling per period, computed before the model is built (all shape (T,)).
 
-    The electricity per unit of heat, ``1 / COP``, is that of free cooling at or below
-    ``t_free``, that of the chiller at or above ``t_mech``, and blended linearly in between.
+    Attributes
+    ----------
+    t_drive : numpy.ndarray
+        Driving temperature, degC (NaN where a COP series is given).
+    wet : numpy.ndarray
+        1 where the plant runs wet (evaporates water), else 0.
+    k_air, k_liquid : numpy.ndarray
+        MW of cooling electricity per MW of heat on the air and the liquid path.
+    liquid_fraction : float
+        Share of the heat on the liquid path.
+    """
+
+    t_drive: np.ndarray
+    wet: np.ndarray
+    k_air: np.ndarray
+    k_liquid: np.ndarray
+    liquid_fraction: float
+
+    @property
+    def k(self) -> np.ndarray:
+        """MW of cooling electricity per MW of heat, both paths: the plant's ``1 / COP``."""
+        f = self.liquid_fraction
+        return (1.0 - f) * self.k_air + f * self.k_liquid
+
+    @property
+    def cop(self) -> np.ndarray:
+        """The plant's effective COP, ``1 / k``."""
+        return 1.0 / self.k
+
+
+def drive_temperature(
+    ambient: np.ndarray, cooling: schema.Cooling, dry_bulb: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The plant's driving temperature (degC) and wet-mode flag (1/0) per period.
+
+    ``ambient`` itself unless ``adiabatic_effectiveness`` (epsilon) is given; then adiabatic
+    coolers run wet at ``T_db - epsilon (T_db - T_wb)`` (``ambient`` is the wet-bulb ``T_wb``)
+    where the dry-bulb exceeds ``wet_above`` (always without it), and dry at ``T_db`` (no
+    water) elsewhere.
     """
     c = cooling
-    chiller = np.maximum(c.cop_ref * (1.0 - c.cop_slope * (ambient - c.t_ref)), c.cop_min)
-    span = max(c.t_mech - c.t_free, 1e-9)
-    mech_share = np.clip((ambient - c.t_free) / span, 0.0, 1.0)
-    per_heat = (1.0 - mech_share) / c.cop_free + mech_share / chiller
-    return 1.0 / per_heat
+    ambient = np.asarray(ambient, dtype=float)
+    if c.adiabatic_effectiveness is None:
+        return ambient, np.ones_like(ambient)
+    dry = np.broadcast_to(np.asarray(dry_bulb, dtype=float), ambient.shape)
+    wet_t = dry - c.adiabatic_effectiveness * (dry - ambient)
+    wet = np.ones_like(ambient) if c.wet_above is None else (dry > c.wet_above).astype(float)
+    return np.where(wet > 0, wet_t, dry), wet
+
+
+def _per_heat(t, t_free: float, t_mech: float, cop_free: float, chiller) -> np.ndarray:
+    """Electricity per unit of heat: free cooling blended linearly into chillers."""
+    span = max(t_mech - t_free, 1e-9)
+    mech_share = np.clip((t - t_free) / span, 0.0, 1.0)
+    return (1.0 - mech_share) / cop_free + mech_share / chiller
+
+
+def cooling_series(
+    ambient: np.ndarray, cooling: schema.Cooling, dry_bulb: np.ndarray | None = None
+) -> CoolingSeries:
+    """Cooling electricity per MW of heat on each path (see docs/math/datacenter.md).
+
+    Chiller COP ``max(cop_ref (1 - cop_slope (T + approach - t_ref)), cop_min)`` at the
+    condenser temperature; air path ``air_fan`` + free cooling (``cop_free``) at or below
+    ``t_free`` blended linearly into chillers at or above ``t_mech``; liquid path the same
+    with ``liquid_t_free``, ``liquid_t_mech``, ``liquid_cop_free``.
+    """
+    c = cooling
+    t, wet = drive_temperature(ambient, c, dry_bulb)
+    chiller = np.maximum(c.cop_ref * (1.0 - c.cop_slope * (t + c.approach - c.t_ref)), c.cop_min)
+    k_air = c.air_fan + _per_heat(t, c.t_free, c.t_mech, c.cop_free, chiller)
+    k_liquid = _per_heat(t, c.liquid_t_free, c.liquid_t_mech, c.liquid_cop_free, chiller)
+    return CoolingSeries(t, wet, k_air, k_liquid, float(c.liquid_fraction))
+
+
+def cop_from_ambient(
+    ambient: np.ndarray, cooling: schema.Cooling, dry_bulb: np.ndarray | None = None
+) -> np.ndarray:
+    """Cooling COP from the weather (see docs/math/datacenter.md).
+
+    With the defaults (no liquid path, no approach, no fans) the electricity per unit of
+    heat, ``1 / COP``, is that of free cooling at or below ``t_free``, that of the chiller at
+    or above ``t_mech``, and blended linearly in between. In general it is the plant's
+    effective COP of :func:`cooling_series`.
+    """
+    return cooling_series(ambient, cooling, dry_bulb).cop

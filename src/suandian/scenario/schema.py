@@ -119,23 +119,86 @@ class Node(_Model):
 
 
 class Cooling(_Model):
-    """Cooling plant: a COP series, or a COP derived from the ambient temperature.
+    """Cooling plant: a COP series, or electricity per unit of heat derived from the weather.
 
-    Derivation (see docs/math/datacenter): full free cooling (``cop_free``) at or below
-    ``t_free``; full mechanical cooling at or above ``t_mech`` with a chiller COP of
-    ``cop_ref * (1 - cop_slope * (T - t_ref))`` floored at ``cop_min``; in between the
-    electricity per unit of heat is blended linearly.
+    Derivation (see docs/math/datacenter): the plant is driven by one temperature per period,
+    ``ambient`` (wet-bulb for towers, dry-bulb for closed dry coolers), or for adiabatic
+    coolers ``T_db - adiabatic_effectiveness * (T_db - T_wb)`` from ``dry_bulb`` and
+    ``ambient`` (the wet-bulb). The heat splits into two paths. The **air path** (the whole
+    heat unless ``liquid_fraction`` > 0; CRAH/fan walls and chilled water): full free cooling
+    (``cop_free``) at or below ``t_free``, full mechanical cooling at or above ``t_mech``
+    with a chiller COP of ``cop_ref * (1 - cop_slope * (T_cond - t_ref))`` floored at
+    ``cop_min``, where ``T_cond`` = driving temperature + ``approach``; in between the
+    electricity per unit of heat is blended linearly; plus ``air_fan``. The **liquid path**
+    (warm-water direct liquid cooling, share ``liquid_fraction`` of the heat) has its own
+    thresholds ``liquid_t_free`` / ``liquid_t_mech`` and ``liquid_cop_free`` and trims on the
+    same chillers. All of it is computed per period before the model is built, so the model
+    stays linear. Water: ``water_use`` m3 per MWh of heat rejected in wet mode.
     """
 
     cop: Profile | None = Field(None, description="COP series or constant; overrides ambient")
-    ambient: Profile | None = Field(None, description="ambient temperature, degC")
+    ambient: Profile | None = Field(
+        None,
+        description="driving temperature, degC: wet-bulb for towers and evaporative plants, "
+        "dry-bulb for closed dry coolers; with adiabatic_effectiveness: the wet-bulb",
+    )
     t_free: float = Field(12.0, description="degC at or below which cooling is fully free")
     t_mech: float = Field(20.0, description="degC at or above which chillers carry it all")
     cop_free: Positive = Field(25.0, description="COP in free-cooling mode (fans, pumps)")
     cop_ref: Positive = Field(7.0, description="chiller COP at t_ref")
-    t_ref: float = Field(25.0, description="degC of the chiller's reference COP")
+    t_ref: float = Field(
+        25.0,
+        description="degC of the chiller's reference COP (a condenser temperature: driving "
+        "temperature + approach)",
+    )
     cop_slope: NonNeg = Field(0.025, description="relative COP loss per K above t_ref")
     cop_min: Positive = Field(2.0, description="floor of the chiller COP")
+    approach: NonNeg = Field(
+        0.0,
+        description="K: condenser temperature = driving temperature + approach (tower "
+        "approach 3-5 K [R]); 0: the chiller curve reads the driving temperature itself",
+    )
+    dry_bulb: Profile | None = Field(
+        None, description="dry-bulb temperature, degC (series or number); for adiabatic coolers"
+    )
+    adiabatic_effectiveness: Fraction | None = Field(
+        None,
+        description="epsilon of adiabatic (evaporatively pre-cooled) dry coolers, 0..1 "
+        "(0.7-0.8 [R]): driving temperature T_db - epsilon (T_db - T_wb); needs dry_bulb and "
+        "ambient (the wet-bulb); null: the plant is driven by ambient itself",
+    )
+    wet_above: float | None = Field(
+        None,
+        description="degC dry-bulb above which the adiabatic pads are wetted; at or below it "
+        "the coolers run dry (driven by the dry-bulb, no water); null: always wet; needs "
+        "adiabatic_effectiveness",
+    )
+    air_fan: NonNeg = Field(
+        0.0,
+        description="MW of CRAH / fan-wall electricity per MW of heat on the air path, in "
+        "every mode (0.015-0.04 [R])",
+    )
+    liquid_fraction: Fraction = Field(
+        0.0,
+        description="share of the heat removed by warm-water direct liquid cooling (cold "
+        "plates: 0.7-0.8 of server heat [R]); 0: all heat on the air path",
+    )
+    liquid_t_free: float = Field(
+        25.0,
+        description="degC driving temperature at or below which the liquid path is fully "
+        "free-cooled (warm-water supply 30-45 degC minus approaches: ~25-30 degC wet-bulb [R])",
+    )
+    liquid_t_mech: float = Field(
+        30.0, description="degC at or above which chillers carry the whole liquid path"
+    )
+    liquid_cop_free: Positive = Field(
+        25.0, description="COP of the liquid path in free cooling (CDU and loop pumps, fans)"
+    )
+    water_use: NonNeg = Field(
+        0.0,
+        description="m3 of water per MWh of heat rejected in wet mode (towers ~1.8-2.0, "
+        "adiabatic pre-cooling less [R]); the KPI WUE is in L/kWh IT",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Cooling:
@@ -146,11 +209,49 @@ class Cooling(_Model):
                 f"t_mech ({self.t_mech}) must be >= t_free ({self.t_free}); "
                 "free cooling ends before chillers take the whole load"
             )
+        if self.liquid_t_mech < self.liquid_t_free:
+            raise ValueError(
+                f"liquid_t_mech ({self.liquid_t_mech}) must be >= liquid_t_free "
+                f"({self.liquid_t_free}); free cooling of the liquid path ends before "
+                "chillers take it all"
+            )
+        if self.cop is not None:
+            given = [
+                k
+                for k in ("dry_bulb", "adiabatic_effectiveness", "wet_above")
+                if getattr(self, k) is not None
+            ]
+            given += [k for k in ("liquid_fraction", "air_fan", "approach") if getattr(self, k)]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} shape the cooling derived from the weather and would "
+                    "be ignored because cop is given; remove them, or give ambient instead of cop"
+                )
+        if self.adiabatic_effectiveness is not None and self.dry_bulb is None:
+            raise ValueError(
+                f"adiabatic_effectiveness ({self.adiabatic_effectiveness}) needs dry_bulb (the "
+                "dry-bulb series; ambient is then the wet-bulb); add dry_bulb or remove "
+                "adiabatic_effectiveness"
+            )
+        if self.adiabatic_effectiveness is None:
+            for k in ("dry_bulb", "wet_above"):
+                if getattr(self, k) is not None:
+                    raise ValueError(
+                        f"{k} ({getattr(self, k)!r}) is used only by adiabatic coolers; set "
+                        "adiabatic_effectiveness (0..1), or remove it (a closed dry cooler: "
+                        "give the dry-bulb as ambient)"
+                    )
         return self
 
 
 class Site(_Model):
-    """A data center: K identical cluster blocks, cooling and electrical losses."""
+    """A data center: K identical cluster blocks, cooling, electrical losses, fixed loads.
+
+    Facility power (docs/math/datacenter): IT (``always_on_it`` + blocks on + compute) plus
+    power-chain losses ``no_load_loss * design_it + loss_fraction * IT`` plus cooling of the
+    heat (IT + losses) plus ``fixed_load``. The defaults (0) keep the load-independent PUE
+    ``(1 + loss_fraction)(1 + 1/COP)``.
+    """
 
     name: Name = Field(description="site name")
     node: Name = Field(description="grid node the site is connected to")
@@ -162,9 +263,39 @@ class Site(_Model):
     initial_on: int | None = Field(None, ge=0, description="blocks on before the horizon")
     min_on: int = Field(0, ge=0, description="blocks that must stay on every period")
     loss_fraction: Annotated[float, Field(ge=0, lt=1)] = Field(
-        0.04, description="electrical (UPS, distribution) losses per MW of IT power"
+        0.04,
+        description="proportional electrical (UPS, distribution) losses per MW of IT power "
+        "(b of a*P_rated + b*P)",
     )
-    cooling: Cooling = Field(description="cooling plant (COP series or from ambient)")
+    no_load_loss: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.0,
+        description="no-load power-chain losses (transformers, UPS) per MW of design_it, drawn "
+        "every period whatever the load (a of a*P_rated + b*P; ~0.01-0.02 [R])",
+    )
+    design_it: Positive | None = Field(
+        None,
+        description="MW, rated IT capacity P_rated of the power chain; default: always_on_it + "
+        "blocks x (idle_power + dynamic_power x block_capacity)",
+    )
+    always_on_it: NonNeg = Field(
+        0.0,
+        description="MW of IT power drawn every period whatever blocks are on (network fabric, "
+        "storage, management); counts as IT",
+    )
+    fixed_load: NonNeg = Field(
+        0.0,
+        description="MW of facility load drawn every period (lighting, BMS, security, minimum "
+        "pump and fan power); not IT, not cooled in the model",
+    )
+    cooling: Cooling = Field(description="cooling plant (COP series or from the weather)")
+    water_price: NonNeg = Field(
+        0.0, description="CNY per m3 of cooling water (cost term water); 0: not priced"
+    )
+    wue_cap: Positive | None = Field(
+        None,
+        description="L/kWh: water over the horizon <= wue_cap x IT energy (row dc.wue_cap); "
+        "null: no cap",
+    )
     pue_cap: Annotated[float, Field(ge=1)] | None = Field(
         None, description="site-specific PUE cap; default: policies.pue.cap"
     )
@@ -178,7 +309,20 @@ class Site(_Model):
             )
         if self.min_on > self.blocks:
             raise ValueError(f"min_on ({self.min_on}) exceeds blocks ({self.blocks})")
+        if self.wue_cap is not None and self.cooling.water_use <= 0:
+            raise ValueError(
+                f"wue_cap ({self.wue_cap}) has no effect: cooling.water_use is 0; give "
+                "cooling.water_use (m3 per MWh of heat) or remove wue_cap"
+            )
         return self
+
+    @property
+    def rated_it(self) -> float:
+        """P_rated, MW: ``design_it`` or the IT power of every block at full load."""
+        if self.design_it is not None:
+            return float(self.design_it)
+        full = self.idle_power + self.dynamic_power * self.block_capacity
+        return float(self.always_on_it + self.blocks * full)
 
 
 class InteractiveWorkload(_Model):
