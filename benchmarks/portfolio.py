@@ -8,16 +8,17 @@ series in ``data/``; illustrative, not measurements.
 
 Sites alternate between the two archetypes of the default day:
 
-* **west** (even sites, Hami-like): dry, wet-bulb from ``wetbulb_hami_degc``, Xinjiang-style
-  TOU with a midday solar valley, direct-connected PV (1.3-1.7 MW per block) and wind
-  (0.9-1.3 MW per block) with their profiles shifted by up to an hour and scaled;
-* **east** (odd sites, Chongqing-like): humid, ``wetbulb_chongqing_degc``, industrial TOU,
+* **west** (even sites, Hami-like): dry, the Hami cooling plant, Xinjiang-style TOU with a
+  midday solar valley, direct-connected PV (6.75-9 MW per block) and wind (5.6-7.5 MW per
+  block) with their profiles shifted by up to an hour and scaled;
+* **east** (odd sites, Chongqing-like): humid, the Chongqing cooling plant, industrial TOU,
   rooftop PV (0.3-0.8 MW per block), a provincial hydro green contract (2.4-3.6 MW per
   block) and a battery (0.8-1.4 MW per block, 2 h).
 
 Per site: 4-12 blocks of 8,000 PFLOPS (H100-class figures of the default day),
-``initial_on`` about half the blocks, start-up 3,000 CNY per block, losses 4 %, the
-default day's cooling curves with the wet-bulb shifted by -1.5..+1.5 K; tariffs scaled by
+``initial_on`` about half the blocks, start-up 3,000 CNY per block, losses 4 %, every
+temperature series the cooling plant names (wet-bulb, dry-bulb) shifted by the same
+-1.5..+1.5 K; tariffs scaled by
 0.85-1.15; one inference workload per site with the default day's demand shapes scaled to
 25-40 % of the site's capacity (a west site's workload may also be served at the next site).
 
@@ -93,15 +94,15 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
     nodes_by_name = {n["name"]: n for n in base["nodes"]}
     site_by_name = {s["name"]: s for s in base["sites"]}
     archetype = {
-        "west": ("hami", "hm_dc", "wetbulb_hami_degc", "inference_hami_pflops"),
-        "east": ("chongqing", "cq_dc", "wetbulb_chongqing_degc", "inference_chongqing_pflops"),
+        "west": ("hami", "hm_dc", "inference_hami_pflops"),
+        "east": ("chongqing", "cq_dc", "inference_chongqing_pflops"),
     }
     series: dict[str, np.ndarray] = {}
     nodes, sites, interactive, renewables, storage, contracts = [], [], [], [], [], []
     blocks_of = []
     for i in range(n_sites):
         kind = "west" if i % 2 == 0 else "east"
-        node_name, site_name, wb_col, demand_col = archetype[kind]
+        node_name, site_name, demand_col = archetype[kind]
         site, node = f"dc{i:02d}", f"node{i:02d}"
         blocks = int(rng.integers(4, 13))
         blocks_of.append(blocks)
@@ -124,8 +125,14 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
 
         # site: the archetype's figures, blocks drawn, wet-bulb shifted
         s = dict(site_by_name[site_name])
-        series[f"wetbulb_{site}_degc"] = frame[wb_col].to_numpy() + rng.uniform(-1.5, 1.5)
-        cooling = dict(s["cooling"], ambient=f"wetbulb_{site}_degc")
+        shift_k = float(rng.uniform(-1.5, 1.5))
+        cooling = dict(s["cooling"])
+        for key, value in s["cooling"].items():  # every series the cooling names (wet-bulb, ...)
+            if isinstance(value, str) and value in frame.columns:
+                name = f"{value}_{site}"
+                shift = shift_k if value.endswith("_degc") else 0.0
+                series[name] = frame[value].to_numpy() + shift
+                cooling[key] = name
         sites.append(
             {
                 **{k: v for k, v in s.items() if k not in ("cooling", "name", "node")},
