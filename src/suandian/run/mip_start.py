@@ -122,36 +122,11 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
     lb0, ub0 = ho.lb, ho.ub
 
     relaxed = x
-    # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
-    dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
-
-    # round up, then shrink
-    x = relaxed
-    lb, ub = lb0.copy(), ub0.copy()
-    fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
-    for _ in range(6):
-        lb[up] = ub[up] = fix
-        x = run(lb, ub)
-        if x is None:  # the ceiling made a coupling row infeasible: stop shrinking
-            break
-        lb[up], ub[up] = lb0[up], fix
-        y = run(lb, ub)
-        if y is None:
-            break
-        lower = np.maximum(np.ceil(y[up] - tol), lb0[up])
-        if np.array_equal(lower, fix):
-            break
-        fix = lower
-    tries = [("up", fix, relaxed if x is None else x)]
-    if dive is not None:
-        tries.insert(0, ("dive", dive[0], dive[1]))
-    tries.append(("up+1", np.minimum(fix + 1, ub0[up]), tries[-1][2]))
-
-    # round the rest; keep the best plan; fallbacks only if nothing is feasible
     best = None
-    for first, fix_up, ref in tries:
-        if first == "up+1" and best is not None:
-            break
+
+    def finish(first: str, fix_up: np.ndarray, ref: np.ndarray) -> None:
+        """Fix the up columns, round the rest (nearest, ceil, floor), keep the best plan."""
+        nonlocal best
         nearest = np.where(rounding[rest] < 0, np.floor(ref[rest] + tol), np.round(ref[rest]))
         ways = [
             ("nearest", nearest),
@@ -169,10 +144,21 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
                 log.info("MIP start: rounding %s gives %.6g", step, objective)
                 if best is None or objective < best[1]:
                     best = (x, objective, step)
-                break
+                return
             log.info("MIP start: rounding %s infeasible", step)
             if time.perf_counter() - began > budget:
-                break
+                return
+
+    # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
+    dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
+    if dive is not None:
+        finish("dive", *dive)
+    # round up, then shrink: also tried on small models, and whenever the dive failed
+    if best is None or time.perf_counter() - began < BOTH_PATHS_SECONDS:
+        fix, x = _shrink(run, relaxed, up, lb0, ub0)
+        finish("up", fix, relaxed if x is None else x)
+        if best is None:
+            finish("up+1", np.minimum(fix + 1, ub0[up]), relaxed if x is None else x)
     if best is None:
         return None
     x, objective, step = best
@@ -191,6 +177,32 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
 
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
+#: Round up-and-shrink is tried after a successful dive only if this many seconds have
+#: not passed yet (small models, where both cost little).
+BOTH_PATHS_SECONDS = 2.0
+
+
+def _shrink(run, x, up, lb0, ub0):
+    """Fix the ``up`` columns at the ceiling, let them fall below it, round up; repeat."""
+    tol = 1e-6
+    lb, ub = lb0.copy(), ub0.copy()
+    fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
+    for _ in range(6):
+        lb[up] = ub[up] = fix
+        x = run(lb, ub)
+        if x is None:  # the ceiling made a coupling row infeasible: stop shrinking
+            break
+        lb[up], ub[up] = lb0[up], fix
+        y = run(lb, ub)
+        if y is None:
+            break
+        lower = np.maximum(np.ceil(y[up] - tol), lb0[up])
+        if np.array_equal(lower, fix):
+            break
+        fix = lower
+    return fix, x
+
+
 #: How a dive batch is rounded first: ``nearest`` or ``floor`` (then nearest, then up).
 DIVE_MODE = "nearest"
 
