@@ -114,3 +114,14 @@ def test_blocks_on_round_up_and_demand_bound():
     r = suandian.solve(scenario(c), mip_rel_gap=0.0)
     # 2 blocks: IT 2 + 1.5 = 3.5 MW x 1.1 x 4 h x 100 = 1540 CNY
     assert r.objective == pytest.approx(1540.0)
+
+
+def test_trace_starts_with_the_start_and_ends_with_the_plan():
+    r = suandian.solve(scenario(batch_case()), mip_rel_gap=0.0)
+    trace = r.info.trace
+    assert trace[0]["objective"] == pytest.approx(r.info.start["objective"])
+    assert trace[0]["bound"] == pytest.approx(550.0)
+    assert trace[-1]["objective"] == pytest.approx(605.0)
+    assert trace[-1]["gap"] == pytest.approx(r.mip_gap, abs=1e-9)
+    seconds = [e["seconds"] for e in trace]
+    assert seconds == sorted(seconds)
