@@ -4,7 +4,7 @@
 of kind ``policy``.
 """
 
-from . import carbon, demand_response, direct_supply, green_share, pue_cap, reserves
+from . import bill, carbon, demand_response, direct_supply, green_share, pue_cap, reserves
 
 #: every policy, in build order
 POLICIES = (
@@ -14,6 +14,7 @@ POLICIES = (
     direct_supply.COMPONENT,
     demand_response.COMPONENT,
     reserves.COMPONENT,
+    bill.COMPONENT,
 )
 
 __all__ = ["POLICIES"]

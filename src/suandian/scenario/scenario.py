@@ -79,18 +79,55 @@ class Scenario:
         return np.full(self.periods, float(value if value is not None else 0.0))
 
     def tou_prices(self, tou: schema.TimeOfUse) -> np.ndarray:
-        """Expand a time-of-use tariff to a price per period (CNY/MWh)."""
-        return np.array([tou.prices[band] for band in self.tou_bands(tou)], dtype=float)
+        """Expand a time-of-use tariff to a price per period (CNY/MWh).
+
+        The table of each period's month (a season's, else the base table) gives the band and
+        its price; in the critical-peak days and clock ranges the price is the critical
+        ``price``, or ``multiplier`` x the price of the band that applies there.
+        """
+        return self._tou(tou)[1]
 
     def tou_bands(self, tou: schema.TimeOfUse) -> np.ndarray:
-        """Band name of each period of a time-of-use tariff."""
-        bands = np.full(self.periods, tou.default, dtype=object)
+        """Band name of each period of a time-of-use tariff (``critical_peak`` where it applies)."""
+        return self._tou(tou)[0]
+
+    def _tou(self, tou: schema.TimeOfUse) -> tuple[np.ndarray, np.ndarray]:
+        """(bands, prices) per period; vectorised over the periods, loops over tables/ranges."""
         hours = self.clock_hours
-        for band, ranges in tou.periods.items():
-            for text in ranges:
-                start, end = schema.parse_clock_range(text, band)
-                bands[(hours >= start) & (hours < end)] = band
-        return bands
+        month = self.time.month.to_numpy()
+        bands = np.full(self.periods, tou.default, dtype=object)
+        prices = np.full(self.periods, np.nan)
+        tables = [(tou, ~np.isin(month, [m for s in tou.seasons for m in s.months]))]
+        tables += [(s, np.isin(month, s.months)) for s in tou.seasons]
+        for table, in_table in tables:
+            b = np.full(self.periods, table.default, dtype=object)
+            for band, ranges in table.periods.items():
+                for text in ranges:
+                    start, end = schema.parse_clock_range(text, band)
+                    b[(hours >= start) & (hours < end)] = band
+            bands[in_table] = b[in_table]
+            lookup = np.array([table.prices[x] for x in b[in_table]], dtype=float)
+            prices[in_table] = lookup
+        cp = tou.critical_peak
+        if cp is not None:
+            if cp.months is not None:
+                day = np.isin(month, cp.months)
+            else:
+                day = np.zeros(self.periods, dtype=bool)
+                year, dom = self.time.year.to_numpy(), self.time.day.to_numpy()
+                for text in cp.dates:
+                    y, m, d = schema.critical_day(text)
+                    day |= (month == m) & (dom == d) & ((year == y) if y is not None else True)
+            clock = np.zeros(self.periods, dtype=bool)
+            for text in cp.periods:
+                start, end = schema.parse_clock_range(text, "critical_peak.periods")
+                clock |= (hours >= start) & (hours < end)
+            critical = day & clock
+            prices[critical] = (
+                cp.price if cp.price is not None else cp.multiplier * prices[critical]
+            )
+            bands[critical] = "critical_peak"
+        return bands, prices
 
     def residual_factor(self, node: schema.Node) -> np.ndarray:
         """Market-based residual-mix factor per period (default: the grid factor), tCO2/MWh."""
@@ -221,6 +258,7 @@ class Scenario:
             ref(n.tariff, f"nodes[{i}].tariff", what="prices")
             ref(n.emission_factor, f"nodes[{i}].emission_factor", what="emission factors")
             ref(n.residual_emission_factor, f"nodes[{i}].residual_emission_factor")
+            ref(n.network_charge, f"nodes[{i}].network_charge", what="charges")
         for i, s in enumerate(c.sites):
             ref(s.cooling.cop, f"sites[{i}].cooling.cop", low=1e-9, what="COP values")
             ref(
@@ -282,10 +320,11 @@ class Scenario:
             ref(g.price, f"green_contracts[{i}].price", what="prices")
         for i, j in enumerate(c.batch):
             problems += self._check_job(i, j)
+        from ..policies.bill import check_bill
         from ..policies.demand_response import check_events
         from ..policies.reserves import check_products
 
-        problems += check_events(self) + check_products(self)
+        problems += check_events(self) + check_products(self) + check_bill(self)
         return problems
 
     def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:

@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 # declare its own section class without importing this module (which imports it)
 from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
 from ..component import Section as _Model
+from ..policies.bill import DemandCharge
 from ..policies.demand_response import DemandResponseEvent
 from ..policies.reserves import ReserveProduct
 
@@ -66,10 +67,129 @@ class Horizon(_Model):
         return value
 
 
+def _check_tou_table(
+    prices: dict[str, float], periods: dict[str, list[str]], default: str, where: str = ""
+) -> None:
+    """Every band priced; clock ranges well formed and not overlapping (raises ValueError)."""
+    missing = [b for b in [*periods, default] if b not in prices]
+    if missing:
+        raise ValueError(
+            f"{where}bands {missing} have no price; add them under 'prices' "
+            f"(priced bands: {sorted(prices)})"
+        )
+    spans = sorted(
+        (*parse_clock_range(text, f"{where}periods.{band}"), band, text)
+        for band, ranges in periods.items()
+        for text in ranges
+    )
+    for (_, end, band, text), (start, _, other, text2) in zip(spans, spans[1:], strict=False):
+        if start < end:
+            raise ValueError(
+                f"{where}ranges '{text}' ({band}) and '{text2}' ({other}) overlap; "
+                "each clock time may belong to one band only"
+            )
+
+
+Month = Annotated[int, Field(ge=1, le=12)]
+
+
+class TouSeason(_Model):
+    """A seasonal time-of-use table: replaces the base table in its months."""
+
+    months: list[Month] = Field(
+        min_length=1, description="calendar months (1-12) in which this table applies"
+    )
+    prices: dict[str, NonNeg] = Field(description="CNY/MWh per band in these months")
+    periods: dict[str, list[str]] = Field(
+        default_factory=dict, description="band -> list of 'HH:MM-HH:MM' clock ranges"
+    )
+    default: str = Field("flat", description="band of periods in no range")
+
+    @model_validator(mode="after")
+    def _bands_priced(self) -> TouSeason:
+        _check_tou_table(self.prices, self.periods, self.default, f"season {self.months}: ")
+        return self
+
+
+class CriticalPeak(_Model):
+    """Critical-peak pricing (尖峰电价): clock ranges on given months or dates.
+
+    NDRC 发改价格〔2021〕1093号 sets the critical-peak price at least 20 % above the peak
+    price (a multiplier >= 1.2 over peak); the rule is documented, not enforced.
+    """
+
+    months: list[Month] | None = Field(
+        None, description="calendar months (1-12) with critical peak every day (or give dates)"
+    )
+    dates: list[str] | None = Field(
+        None,
+        description="days with critical peak, 'YYYY-MM-DD' (that day) or 'MM-DD' (that day "
+        "of every year) (or give months)",
+    )
+    periods: list[str] = Field(
+        min_length=1, description="'HH:MM-HH:MM' clock ranges of the critical peak on those days"
+    )
+    multiplier: Annotated[float, Field(gt=0)] | None = Field(
+        None,
+        description="critical-peak price = multiplier x the price of the band that applies in "
+        "the period (1093号: >= 1.2 over peak; not enforced); or give price",
+    )
+    price: NonNeg | None = Field(None, description="critical-peak price, CNY/MWh (or multiplier)")
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> CriticalPeak:
+        if (self.months is None) == (self.dates is None):
+            raise ValueError(
+                "critical_peak: give either months or dates (the days it applies), not both "
+                "and not neither"
+            )
+        if (self.multiplier is None) == (self.price is None):
+            raise ValueError(
+                "critical_peak: give exactly one of multiplier (x the band price) or price "
+                "(CNY/MWh)"
+            )
+        for text in self.dates or []:
+            critical_day(text)
+        spans = sorted(parse_clock_range(t, "critical_peak.periods") + (t,) for t in self.periods)
+        for (_, end, text), (start, _, text2) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ValueError(
+                    f"critical_peak.periods: ranges '{text}' and '{text2}' overlap; give "
+                    "each clock time once"
+                )
+        return self
+
+
+def critical_day(text: str) -> tuple[int | None, int, int]:
+    """Parse a critical-peak date into ``(year, month, day)`` (year ``None`` for ``'MM-DD'``).
+
+    Raises
+    ------
+    ValueError
+        naming the date and the expected format.
+    """
+    parts = str(text).split("-")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        numbers = [int(p) for p in parts]
+        year = numbers[0] if len(parts) == 3 else None
+        month, day = numbers[-2], numbers[-1]
+        datetime(2000 if year is None else year, month, day)  # 2000: a leap year
+    except ValueError:
+        raise ValueError(
+            f"critical_peak.dates: '{text}' is not a date; write 'YYYY-MM-DD' (e.g. "
+            "'2026-07-15') or 'MM-DD' (every year, e.g. '07-15')"
+        ) from None
+    return year, month, day
+
+
 class TimeOfUse(_Model):
     """A time-of-use tariff: a price per band and the clock-time ranges of each band.
 
-    Periods not covered by any range get the ``default`` band.
+    Periods not covered by any range get the ``default`` band. ``seasons`` replace this
+    (base) table in their months; ``critical_peak`` overrides the price in its days and
+    clock ranges (band ``critical_peak``).
     """
 
     prices: dict[str, NonNeg] = Field(description="CNY/MWh per band, e.g. peak/flat/valley")
@@ -77,26 +197,30 @@ class TimeOfUse(_Model):
         default_factory=dict, description="band -> list of 'HH:MM-HH:MM' clock ranges"
     )
     default: str = Field("flat", description="band of periods in no range")
+    seasons: list[TouSeason] = Field(
+        default_factory=list,
+        description="seasonal tables (months, prices, periods, default) replacing the base "
+        "table in their months; a month may be in one season only",
+    )
+    critical_peak: CriticalPeak | None = Field(
+        None,
+        description="critical-peak band: days (months or dates), clock ranges and a "
+        "multiplier on the band price or a price; none by default",
+    )
 
     @model_validator(mode="after")
     def _bands_priced(self) -> TimeOfUse:
-        missing = [b for b in [*self.periods, self.default] if b not in self.prices]
-        if missing:
-            raise ValueError(
-                f"bands {missing} have no price; add them under 'prices' "
-                f"(priced bands: {sorted(self.prices)})"
-            )
-        spans = sorted(
-            (*parse_clock_range(text, f"periods.{band}"), band, text)
-            for band, ranges in self.periods.items()
-            for text in ranges
-        )
-        for (_, end, band, text), (start, _, other, text2) in zip(spans, spans[1:], strict=False):
-            if start < end:
-                raise ValueError(
-                    f"ranges '{text}' ({band}) and '{text2}' ({other}) overlap; "
-                    "each clock time may belong to one band only"
-                )
+        _check_tou_table(self.prices, self.periods, self.default)
+        seen: dict[int, int] = {}
+        for i, season in enumerate(self.seasons):
+            for month in season.months:
+                if month in seen:
+                    raise ValueError(
+                        f"month {month} is in seasons[{seen[month]}] (months "
+                        f"{self.seasons[seen[month]].months}) and in seasons[{i}] (months "
+                        f"{season.months}); a month may be in one season only"
+                    )
+                seen[month] = i
         return self
 
 
@@ -104,7 +228,11 @@ class Node(_Model):
     """A grid node (province / price zone) with its tariff and emission factor."""
 
     name: Name = Field(description="node name, referenced by sites, corridors and contracts")
-    tariff: Profile | TimeOfUse = Field(description="grid energy price, CNY/MWh")
+    tariff: Profile | TimeOfUse = Field(
+        description="grid energy price, CNY/MWh (a number, a series or a time-of-use table); "
+        "with network_charge set: the energy component only (market or agency purchase price), "
+        "otherwise the all-in price"
+    )
     emission_factor: Profile = Field(description="location-based grid factor, tCO2/MWh")
     residual_emission_factor: Profile | None = Field(
         None, description="market-based residual-mix factor, tCO2/MWh; default: emission_factor"
@@ -115,6 +243,18 @@ class Node(_Model):
         description="有序用电 (orderly curtailment): MW the node's sites may draw through the "
         "public-grid meter together, per period (a number or a series; grid purchases, "
         "corridor and contract deliveries); none by default",
+    )
+    network_charge: Profile | TimeOfUse = Field(
+        0.0,
+        description="CNY/MWh on every MWh the node's sites draw through the public-grid meter "
+        "(grid purchases, corridor and contract deliveries): transmission and distribution, "
+        "system-operation charges, government funds, line-loss cost; a number, a series or a "
+        "time-of-use table; 0 by default (tariff then all-in)",
+    )
+    demand_charge: DemandCharge | None = Field(
+        None,
+        description="two-part tariff (基本电费): demand charge on the maximum metered demand "
+        "per billing month, or capacity charge on contracted kVA; none by default",
     )
 
 
