@@ -228,9 +228,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         at_t = Expr.cells((M, T), (mm.ravel(), tt.ravel()), d_peak.cols[mm, month_of[tt]].ravel())
         fb.constrain("demand_peak", at_t - drawn, ">=", 0.0, mask=np.repeat(demand[:, None], T, 1))
         kw = 1000.0 * np.where(demand, rate_a, 0.0)
-        raised = d_peak * kw[:, None] - Expr.constant(
-            float((kw[:, None] * np.nan_to_num(peak_to_date)).sum()), ()
-        )
+        raised = d_peak * kw[:, None] - kw[:, None] * np.nan_to_num(peak_to_date)  # (M, K)
         fb.cost("demand", raised)
 
     # ------------------------------------------------------------ capacity charge

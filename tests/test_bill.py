@@ -1,0 +1,303 @@
+"""The grid side of the bill (policy ``bill``): network charge, demand and capacity charges,
+seasonal time-of-use tables and critical peak.
+
+Base (conftest): one node n1 at a flat 100 CNY/MWh, one site s1 with 2 blocks (capacity 10
+units, idle 1 MW, 0.1 MW per unit), COP 10, no losses: facility power = 1.1 x IT. Periods of
+1 h from 2026-07-15 00:00 unless stated.
+
+* 15 units of interactive demand need both blocks: IT 2 x 1 + 1.5 = 3.5 MW, facility 3.85 MW.
+* 5 units fit one block: IT 1 + 0.5 = 1.5 MW, facility 1.65 MW (a second block would only add
+  1.1 MW of idle draw).
+
+With the demand profile 5, 5, 15, 5 units the site draws 1.65, 1.65, 3.85, 1.65 MW = 8.8 MWh,
+880 CNY of energy. The battery used below is lossless (eta 1 both ways), 1 MW / 2 MWh, starts
+at 1 MWh and must end at >= 1 MWh: at a flat price moving energy costs nothing, so the battery
+can take up to 1 MW off the 3.85 MW peak (its power limit) and put the 1 MWh back in the
+other periods (1.65 + 1/3 MW each, well below the peak).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import base_config, scenario, solve_ok
+
+from suandian import ScenarioError
+from suandian.results.certifier import certify, certify_folder
+
+UNITS = pd.DataFrame({"units": [5.0, 5.0, 15.0, 5.0]})
+BATTERY = {
+    "name": "bat",
+    "site": "s1",
+    "power": 1.0,
+    "energy": 2.0,
+    "eta_charge": 1.0,
+    "eta_discharge": 1.0,
+}
+
+
+def config(demand=15.0, battery: bool = False, **node) -> dict:
+    """The base site with interactive demand (units), optional battery, node fields."""
+    cfg = base_config(periods=4)
+    cfg["interactive"] = [{"name": "web", "demand": demand, "sites": ["s1"]}]
+    if battery:
+        cfg["storage"] = [dict(BATTERY)]
+    cfg["nodes"][0].update(node)
+    return cfg
+
+
+# ------------------------------------------------------------------ network charge
+def test_network_charge_adds_charge_times_metered_energy():
+    """3.85 MW x 4 h = 15.4 MWh metered; 50 CNY/MWh on it: 770. Energy 15.4 x 100 = 1540."""
+    r = solve_ok(config(network_charge=50.0))
+    assert r.costs["network"] == pytest.approx(770.0)
+    assert r.costs["grid_energy"] == pytest.approx(1540.0)
+    assert r.objective == pytest.approx(2310.0)
+    assert r.ds["p_metered"].sel(site="s1").values == pytest.approx([3.85] * 4)
+    assert r.kpis["energy_mwh"]["metered"] == pytest.approx(15.4)
+
+
+def test_network_charge_by_time_of_use():
+    """A TOU network charge: 80 CNY/MWh 01:00-02:00, 20 otherwise.
+
+    network = 3.85 x (20 + 80 + 20 + 20) = 3.85 x 140 = 539.
+    """
+    tou = {"prices": {"peak": 80.0, "flat": 20.0}, "periods": {"peak": ["01:00-02:00"]}}
+    r = solve_ok(config(network_charge=tou))
+    assert r.ds["network_charge"].sel(node="n1").values == pytest.approx([20, 80, 20, 20])
+    assert r.costs["network"] == pytest.approx(539.0)
+    assert r.objective == pytest.approx(1540.0 + 539.0)
+
+
+def test_no_charge_leaves_the_plan_and_the_dataset_unchanged():
+    """Default (network_charge 0, no demand_charge): no bill outputs, no bill terms."""
+    r = solve_ok(config())
+    assert "p_metered" not in r.ds and "d_peak" not in r.ds
+    assert "network" not in r.costs and "demand" not in r.costs
+    assert r.objective == pytest.approx(1540.0)
+
+
+def test_contract_delivery_pays_network_and_counts_in_metered_demand():
+    """A green contract of 1 MW at 80 CNY/MWh (< 100 grid) at n1, network 50, demand 10.
+
+    The contract is cheaper than the grid on the energy component, and both pay the same
+    network charge on the meter: the plan takes the full 1 MW every period, the grid the
+    other 2.85 MW. Metered = 2.85 + 1 = 3.85 MW every period (the contract is metered too):
+    grid 2.85 x 4 x 100 = 1140, contract 1 x 4 x 80 = 320, network 50 x 15.4 = 770,
+    demand: d_peak = 3.85 MW, 10 CNY/kW x 3850 kW = 38,500. Total 40,730.
+    """
+    cfg = config(network_charge=50.0, demand_charge={"kind": "demand", "rate": 10.0})
+    cfg["green_contracts"] = [{"name": "gc", "node": "n1", "capacity": 1.0, "price": 80.0}]
+    r = solve_ok(cfg)
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([2.85] * 4)
+    assert r.ds["p_metered"].sel(site="s1").values == pytest.approx([3.85] * 4)
+    assert r.costs["green_contract"] == pytest.approx(320.0)
+    assert r.costs["network"] == pytest.approx(770.0)
+    assert float(r.ds["d_peak"].sel(meter="n1").item()) == pytest.approx(3.85)
+    assert r.costs["demand"] == pytest.approx(38500.0)
+    assert r.objective == pytest.approx(1140.0 + 320.0 + 770.0 + 38500.0)
+
+
+# ------------------------------------------------------------------ demand charge
+def test_demand_charge_makes_the_battery_shave_the_peak():
+    """Rate 30 CNY/kW·month, no peak to date, node meter.
+
+    Without the battery d_peak = 3.85 MW: 30 x 3850 = 115,500. With it the peak period draws
+    3.85 - 1 = 2.85 MW (discharge at its 1 MW limit; the other periods carry 1.65 + the
+    1 MWh recharge spread as needed, below 2.85), at no energy cost (lossless, flat price):
+    d_peak = 2.85, demand = 30 x 2850 = 85,500, total 880 + 85,500 = 86,380.
+    """
+    r0 = solve_ok(config("units", demand_charge={"kind": "demand", "rate": 30.0}), UNITS)
+    assert float(r0.ds["d_peak"].item()) == pytest.approx(3.85)
+    assert r0.objective == pytest.approx(880.0 + 115500.0)
+    r = solve_ok(
+        config("units", battery=True, demand_charge={"kind": "demand", "rate": 30.0}), UNITS
+    )
+    assert float(r.ds["d_peak"].item()) == pytest.approx(2.85)
+    assert float(r.ds["p_metered"].max()) == pytest.approx(2.85)
+    assert r.costs["demand"] == pytest.approx(85500.0)
+    assert r.objective == pytest.approx(880.0 + 85500.0)
+    assert r.ds.sizes["bill_month"] == 1 and str(r.ds["bill_month"].item()) == "2026-07"
+
+
+@pytest.mark.parametrize(
+    ("peak_to_date", "d_peak", "demand"),
+    [
+        (4.0, 4.0, 0.0),  # above the unshaved 3.85: nothing to pay, nothing to shave
+        (3.35, 3.35, 0.0),  # between 2.85 and 3.85: shaving to <= 3.35 pays nothing more
+        (2.0, 2.85, 30.0 * 850.0),  # below: pays for raising it from 2.0 to 2.85
+    ],
+)
+def test_peak_to_date_is_carried_in(peak_to_date, d_peak, demand):
+    """d_peak = max(peak_to_date, the plan's peak); only the rise is paid: 30 x 1000 x rise."""
+    r = solve_ok(
+        config(
+            "units",
+            battery=True,
+            demand_charge={"kind": "demand", "rate": 30.0, "peak_to_date_mw": peak_to_date},
+        ),
+        UNITS,
+    )
+    assert float(r.ds["d_peak"].item()) == pytest.approx(d_peak)
+    assert r.costs["demand"] == pytest.approx(demand, abs=1e-6)
+    assert r.objective == pytest.approx(880.0 + demand)
+
+
+def test_billing_months_split_the_horizon_and_only_the_first_has_a_peak_to_date():
+    """4 h from 2026-07-31 22:00: two periods in July, two in August; flat 3.85 MW.
+
+    July: d_peak = max(5, 3.85) = 5 (peak to date), pays 0. August: d_peak = 3.85, pays
+    20 x 3850 = 77,000 (a new month starts from zero). Energy 1540.
+    """
+    cfg = config(demand_charge={"kind": "demand", "rate": 20.0, "peak_to_date_mw": 5.0})
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    r = solve_ok(cfg)
+    assert list(r.ds["bill_month"].values) == ["2026-07", "2026-08"]
+    assert r.ds["d_peak"].sel(meter="n1").values == pytest.approx([5.0, 3.85])
+    assert r.costs["demand"] == pytest.approx(77000.0)
+    assert r.objective == pytest.approx(1540.0 + 77000.0)
+
+
+def test_site_meters_are_billed_separately():
+    """Two sites at n1, site meters: s1 draws 3.85 MW flat, s2 (demand 5 units) 1.65 MW.
+
+    Rate 10; peak to date s1 4.0 (above its draw: pays 0), s2 not given (0): pays
+    10 x 1650 = 16,500. A node meter would pay 10 x (3.85 + 1.65) x 1000 = 55,000.
+    """
+    cfg = config()
+    s2 = dict(cfg["sites"][0], name="s2")
+    cfg["sites"].append(s2)
+    cfg["interactive"].append({"name": "api", "demand": 5.0, "sites": ["s2"]})
+    cfg["nodes"][0]["demand_charge"] = {
+        "kind": "demand",
+        "rate": 10.0,
+        "meter": "site",
+        "peak_to_date_mw": {"s1": 4.0},
+    }
+    r = solve_ok(cfg)
+    assert r.ds["d_peak"].sel(meter="s1").item() == pytest.approx(4.0)
+    assert r.ds["d_peak"].sel(meter="s2").item() == pytest.approx(1.65)
+    assert r.costs["demand"] == pytest.approx(16500.0)
+    cfg["nodes"][0]["demand_charge"] = {"kind": "demand", "rate": 10.0}
+    r = solve_ok(cfg)
+    assert r.ds["d_peak"].sel(meter="n1").item() == pytest.approx(5.5)
+    assert r.costs["demand"] == pytest.approx(55000.0)
+
+
+# ------------------------------------------------------------------ capacity charge
+def test_capacity_charge_pro_rata_and_capped_draw():
+    """20 CNY/kVA·month x 4000 kVA = 80,000 per month; 4 h of July's 744: x 4/744 = 430.11.
+
+    With power_factor 0.75 the metered draw is capped at 4000 x 0.75 / 1000 = 3.0 MW: the
+    battery must take at least 0.85 MW off the 3.85 MW period (possible: 1 MW limit).
+    """
+    charge = {"kind": "capacity", "rate": 20.0, "capacity_kva": 4000.0}
+    r = solve_ok(config("units", battery=True, demand_charge=charge), UNITS)
+    assert r.costs["capacity"] == pytest.approx(80000.0 * 4 / 744)
+    assert r.objective == pytest.approx(880.0 + 80000.0 * 4 / 744)
+    assert "d_peak" not in r.ds
+    r = solve_ok(
+        config("units", battery=True, demand_charge=dict(charge, power_factor=0.75)), UNITS
+    )
+    assert float(r.ds["p_metered"].max()) <= 3.0 + 1e-7
+    assert r.objective == pytest.approx(880.0 + 80000.0 * 4 / 744)
+
+
+# ------------------------------------------------------------------ seasons, critical peak
+def test_seasonal_table_and_critical_peak_prices():
+    """From 2026-07-31 22:00, 4 h: 22:00, 23:00 (July), 00:00, 01:00 (August 1).
+
+    Base table: flat 100, valley 50 in 00:00-07:00. August season: valley 60 in 00:00-06:00,
+    flat 120. July periods take the base table (flat 100, flat 100), August the season
+    (valley 60, valley 60). Critical peak on 07-31, 23:00-24:00, multiplier 1.5 on the band
+    price there (flat 100): 150.
+    """
+    tou = {
+        "prices": {"flat": 100.0, "valley": 50.0},
+        "periods": {"valley": ["00:00-07:00"]},
+        "seasons": [
+            {
+                "months": [8],
+                "prices": {"flat": 120.0, "valley": 60.0},
+                "periods": {"valley": ["00:00-06:00"]},
+            }
+        ],
+        "critical_peak": {"dates": ["07-31"], "periods": ["23:00-24:00"], "multiplier": 1.5},
+    }
+    cfg = config(tariff=tou)
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    sc = scenario(cfg)
+    tariff = sc.config.nodes[0].tariff
+    assert sc.tou_prices(tariff) == pytest.approx([100.0, 150.0, 60.0, 60.0])
+    assert list(sc.tou_bands(tariff)) == ["flat", "critical_peak", "valley", "valley"]
+    # a price instead of a multiplier, by month: August 01:00-02:00 at 999
+    tou["critical_peak"] = {"months": [8], "periods": ["01:00-02:00"], "price": 999.0}
+    sc = scenario(config(tariff=tou) | {"horizon": cfg["horizon"]})
+    assert sc.tou_prices(sc.config.nodes[0].tariff) == pytest.approx([100.0, 100.0, 60.0, 999.0])
+    # the same table solves as a tariff: 3.85 MW x (100 + 100 + 60 + 999)
+    r = solve_ok(config(tariff=tou) | {"horizon": cfg["horizon"]})
+    assert r.costs["grid_energy"] == pytest.approx(3.85 * 1259.0)
+
+
+def test_a_month_in_two_seasons_is_an_error_naming_both():
+    tou = {
+        "prices": {"flat": 100.0},
+        "seasons": [
+            {"months": [7, 8], "prices": {"flat": 120.0}},
+            {"months": [8, 9], "prices": {"flat": 90.0}},
+        ],
+    }
+    with pytest.raises(ScenarioError, match=r"month 8 is in seasons\[0\].*seasons\[1\]"):
+        scenario(config(tariff=tou))
+
+
+def test_critical_peak_needs_one_of_multiplier_or_price():
+    tou = {
+        "prices": {"flat": 100.0},
+        "critical_peak": {"months": [7], "periods": ["11:00-12:00"], "multiplier": 1.2, "price": 9},
+    }
+    with pytest.raises(ScenarioError, match="exactly one of multiplier"):
+        scenario(config(tariff=tou))
+
+
+def test_bad_demand_charge_inputs_are_named():
+    with pytest.raises(ScenarioError, match="needs capacity_kva"):
+        scenario(config(demand_charge={"kind": "capacity", "rate": 20.0}))
+    with pytest.raises(ScenarioError, match="needs meter: site"):
+        scenario(
+            config(demand_charge={"kind": "demand", "rate": 1.0, "peak_to_date_mw": {"s1": 1}})
+        )
+    bad = {"kind": "demand", "rate": 1.0, "meter": "site", "peak_to_date_mw": {"nope": 1.0}}
+    with pytest.raises(ScenarioError, match="not a site of node 'n1'"):
+        scenario(config(demand_charge=bad))
+
+
+# ------------------------------------------------------------------ certifier
+def test_tampered_charges_are_caught(tmp_path):
+    """Network charge, d_peak and the metered draw changed in the Dataset are each caught."""
+    r = solve_ok(
+        config(
+            "units",
+            battery=True,
+            network_charge=50.0,
+            demand_charge={"kind": "demand", "rate": 30.0},
+        ),
+        UNITS,
+    )
+    assert certify(r.ds) == []
+    ds = r.ds.copy(deep=True)
+    ds["network_charge"][:] = 40.0
+    assert any(v.check == "total_cost" for v in certify(ds))
+    ds = r.ds.copy(deep=True)
+    ds["d_peak"][:] = 2.5  # below the plan's 2.85 MW peak
+    checks = {v.check for v in certify(ds)}
+    assert "bill.demand_peak" in checks and "total_cost" in checks
+    ds = r.ds.copy(deep=True)
+    ds["p_metered"][:] = 0.0
+    assert "bill.p_metered_def" in {v.check for v in certify(ds)}
+    # a saved folder certifies (strings and flags survive netCDF), and the summary prints
+    # the new terms
+    r.save(tmp_path / "out")
+    assert certify_folder(tmp_path / "out") == []
+    text = r.summary()
+    assert "network" in text and "demand" in text
