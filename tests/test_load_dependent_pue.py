@@ -28,11 +28,12 @@ def _part_load_config() -> dict:
         always_on_it=0.5,  # MW, network fabric and storage
         fixed_load=0.3,  # MW, lighting, BMS, minimum pumps
     )
-    c["interactive"] = [{"name": "chat", "demand": "chat", "sites": ["s1"]}]
+    c["interactive"] = [CHAT_WORKLOAD]
     return c
 
 
 CHAT = pd.DataFrame({"chat": [10.0, 20.0]})
+CHAT_WORKLOAD = {"name": "chat", "demand": "chat", "sites": ["s1"]}
 
 
 def test_fixed_loads_make_pue_rise_at_part_load():
@@ -326,3 +327,26 @@ def test_certifier_recomputes_water_and_its_cap():
         d["wue_cap"].loc[{"site": "s1"}] = 1.5
 
     assert _tampered(ds, tighter_cap) == {"dc.wue_cap"}
+
+
+def test_a_dataset_saved_before_the_new_inputs_still_certifies():
+    """A plan with the defaults (no fixed terms, one path, no water) certifies without them."""
+    r = solve_ok(base_config(periods=2) | {"interactive": [CHAT_WORKLOAD]}, series=CHAT)
+    new = [
+        "always_on_it",
+        "no_load_loss",
+        "design_it",
+        "fixed_load",
+        "water_price",
+        "water_use",
+        "wue_cap",
+        "t_drive",
+        "k_air",
+        "k_liquid",
+        "liquid_fraction",
+        "wet",
+        "water",
+    ]
+    old = r.ds.drop_vars(new)
+    assert certify(old) == []
+    assert "wue_l_per_kwh" not in books(old)
