@@ -156,6 +156,15 @@ def _everything_on() -> suandian.Scenario:
     )
     # demand response (dr.*) and an orderly-curtailment cap (dr.curtail_max)
     raw["nodes"][0]["curtailment_limit"] = 500.0
+    # network charge, demand charge on one node, capped capacity charge on the other (bill.*)
+    raw["nodes"][0]["network_charge"] = 230.0
+    raw["nodes"][0]["demand_charge"] = {"kind": "demand", "rate": 35.0, "peak_to_date_mw": 40.0}
+    raw["nodes"][1]["demand_charge"] = {
+        "kind": "capacity",
+        "rate": 25.0,
+        "capacity_kva": 80000.0,
+        "power_factor": 0.9,
+    }
     raw["demand_response"] = [
         {
             "name": "evening_peak",
