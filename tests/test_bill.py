@@ -109,12 +109,16 @@ def test_demand_charge_makes_the_battery_shave_the_peak():
     """
     r0 = solve_ok(config("units", demand_charge={"kind": "demand", "rate": 30.0}), UNITS)
     assert float(r0.ds["d_peak"].item()) == pytest.approx(3.85)
+    # the dual of demand_peak: one more MW in the peak period costs 30 x 1000 CNY; over a
+    # month the duals sum to the rate x 1000 (stationarity of d_peak, its bound not binding)
+    assert r0.ds["demand_peak_price"].sel(meter="n1").values == pytest.approx([0, 0, 30000, 0])
     assert r0.objective == pytest.approx(880.0 + 115500.0)
     r = solve_ok(
         config("units", battery=True, demand_charge={"kind": "demand", "rate": 30.0}), UNITS
     )
     assert float(r.ds["d_peak"].item()) == pytest.approx(2.85)
     assert float(r.ds["p_metered"].max()) == pytest.approx(2.85)
+    assert float(r.ds["demand_peak_price"].sum()) == pytest.approx(30000.0)
     assert r.costs["demand"] == pytest.approx(85500.0)
     assert r.objective == pytest.approx(880.0 + 85500.0)
     assert r.ds.sizes["bill_month"] == 1 and str(r.ds["bill_month"].item()) == "2026-07"

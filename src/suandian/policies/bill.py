@@ -226,7 +226,14 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         d_peak = fb.var("d_peak", lb=np.nan_to_num(peak_to_date), mask=mask)
         mm, tt = np.meshgrid(np.arange(M), np.arange(T), indexing="ij")
         at_t = Expr.cells((M, T), (mm.ravel(), tt.ravel()), d_peak.cols[mm, month_of[tt]].ravel())
-        fb.constrain("demand_peak", at_t - drawn, ">=", 0.0, mask=np.repeat(demand[:, None], T, 1))
+        fb.constrain(
+            "demand_peak",
+            at_t - drawn,
+            ">=",
+            0.0,
+            mask=np.repeat(demand[:, None], T, 1),
+            dual="demand_peak_price",
+        )
         kw = 1000.0 * np.where(demand, rate_a, 0.0)
         raised = d_peak * kw[:, None] - kw[:, None] * np.nan_to_num(peak_to_date)  # (M, K)
         fb.cost("demand", raised)
@@ -332,6 +339,14 @@ COMPONENT = Component(
             "MW",
             "maximum metered demand of the billing month (demand meters; 0 elsewhere)",
             lower="peak_to_date",
+        ),
+        Output(
+            "demand_peak_price",
+            ("meter", "time"),
+            "CNY/MW",
+            "demand charge of one more MW metered in the period (dual of demand_peak; NaN: "
+            "capacity meter)",
+            role="dual",
         ),
         Output("meter_kind", _M, "", "'demand' or 'capacity'", role="input"),
         Output("meter_site", ("meter", "site"), "bool", "site measured by the meter", role="input"),
