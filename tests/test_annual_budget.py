@@ -107,7 +107,7 @@ def test_tampered_pue_allowance_is_caught():
 def _green_case(**policy) -> dict:
     """Target 0.6 over 7.7 MWh consumed; green only from a 150 CNY/MWh contract vs grid 100."""
     cfg = loaded()
-    cfg["policies"]["green_share"] = {"target": 0.6, **policy}
+    cfg["policies"]["green_share"] = {"target": 0.6, "scope": "portfolio", **policy}
     cfg["green_contracts"] = [contract()]
     return cfg
 

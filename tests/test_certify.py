@@ -498,7 +498,7 @@ def _charge_and_discharge(ds):
 
 
 def _green_target(ds):
-    ds.attrs["green_share_target"] = 0.9
+    ds["green_target"][:] = 0.9
 
 
 def _pue(ds):

@@ -21,7 +21,12 @@ def _case(matching: str, **policy) -> dict:
     cfg = loaded(2)
     cfg["renewables"] = [{"name": "pv", "site": "s1", "capacity": 10.0, "profile": "pv"}]
     cfg["green_contracts"] = [contract()]
-    cfg["policies"]["green_share"] = {"target": 0.5, "matching": matching, **policy}
+    cfg["policies"]["green_share"] = {
+        "target": 0.5,
+        "scope": "portfolio",
+        "matching": matching,
+        **policy,
+    }
     return cfg
 
 

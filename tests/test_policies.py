@@ -47,7 +47,7 @@ def test_green_share_forces_dearer_green_source_and_its_shadow_price():
     = 130 CNY/MWh.
     """
     cfg = loaded()
-    cfg["policies"]["green_share"] = {"target": 0.6}
+    cfg["policies"]["green_share"] = {"target": 0.6, "scope": "portfolio"}
     cfg["green_contracts"] = [contract()]
     r = solve_ok(cfg)
     assert r.kpis["energy_mwh"]["green_contract"] == pytest.approx(4.62)
@@ -206,7 +206,7 @@ def test_green_target_above_supply_is_infeasible_with_diagnosis():
     """
     cfg = loaded()
     cfg["renewables"] = [{"name": "pv", "site": "s1", "capacity": 1.0, "profile": 1.0}]
-    cfg["policies"]["green_share"] = {"target": 0.5}
+    cfg["policies"]["green_share"] = {"target": 0.5, "scope": "portfolio"}
     r = suandian.solve(scenario(cfg))
     assert r.status == "infeasible"
     d = r.diagnosis

@@ -92,6 +92,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("contract_node", np.array([g.node for g in cons], dtype=object))
     fb.input("contract_capacity", con_cap)
     fb.input("contract_price", con_price)
+    fb.input("contract_gec", np.array([g.gec for g in cons], dtype=object))
+    con_green = np.array([g.gec != "none" for g in cons], dtype=float)
+    fb.input("contract_green", con_green)
 
     # --------------------------------------------------------------- corridors
     send_ok = np.array([[k.to_node == n for n in site_node] for k in cors], bool).reshape(K, S_)
@@ -164,7 +167,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     # -------------------------------------------------------------------- ports
     delivered = (p_send * keep).sum(0) + p_contract.sum(0)
-    green = (green_sent * keep).sum(0) + p_contract.sum(0)
+    green = (green_sent * keep).sum(0) + (p_contract * con_green[:, None, None]).sum(0)
     node_pos = {n.name: i for i, n in enumerate(c.nodes)}
     at = np.array([node_pos[n] for n in site_node], dtype=np.int64)
     factor = np.array([sc.profile(n.emission_factor) for n in c.nodes]).reshape(-1, T)[at]
@@ -244,7 +247,9 @@ def _delivered(ds: xr.Dataset):
     corridor = (ds["p_send"] * keep).sum("corridor")
     corridor_green = (_green_sent(ds) * keep).sum("corridor")
     contract = ds["p_contract"].sum("contract")
-    return corridor, corridor_green, contract
+    flag = ds["contract_green"] if "contract_green" in ds else 1.0  # before gec existed
+    contract_green = (ds["p_contract"] * flag).sum("contract")
+    return corridor, corridor_green, contract, contract_green
 
 
 def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
@@ -264,9 +269,9 @@ def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
-    corridor, corridor_green, contract = _delivered(ds)
+    corridor, corridor_green, contract, contract_green = _delivered(ds)
     delivered = corridor + contract
-    green = corridor_green + contract
+    green = corridor_green + contract_green
     residual = node_series(ds, "residual_emission_factor")
     cert = ds["e_certificate"]
     price = attr(ds, "certificate_price")
@@ -536,6 +541,20 @@ COMPONENT = Component(
         Output("contract_capacity", ("contract", "time"), "MW", "deliverable power", role="input"),
         Output(
             "contract_price", ("contract", "time"), "CNY/MWh", "contract energy price", role="input"
+        ),
+        Output(
+            "contract_gec",
+            ("contract",),
+            "",
+            "certificates with the energy: bundled, non_tradable or none",
+            role="input",
+        ),
+        Output(
+            "contract_green",
+            ("contract",),
+            "1",
+            "1 where the contract's energy counts green (gec not 'none'), else 0",
+            role="input",
         ),
     ),
     build=_build,

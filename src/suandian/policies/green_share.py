@@ -44,7 +44,14 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         else certificates.max_share,
         shortfall_penalty=np.nan if penalty is None else penalty,
     )
-    allowance, g_other, c_other = _year_inputs(policy, list(g))
+    targets = np.full(len(g), np.nan)
+    if policy is not None:
+        targets[:] = policy.target
+        for i, name in enumerate(g):
+            if name in policy.site_targets:
+                value = policy.site_targets[name]
+                targets[i] = np.nan if value is None else value
+    allowance, g_other, c_other = _year_inputs(policy, list(g), targets)
     fb.input("green_allowance", allowance)
     fb.input("green_other", g_other)
     fb.input("consumption_other", c_other)
@@ -54,8 +61,16 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         green_matching="horizon" if policy is None else policy.matching,
         green_shortfall_price=np.nan if price is None else price,
     )
+    fb.input("green_target", targets)
+    # each site's certificates cover at most its own non-green consumption (no site > 100 %)
+    fb.constrain(
+        "certificate_own_use",
+        led.total("certificates") - (led.consumption() - led.total("green")),
+        "<=",
+        0.0,
+    )
     if policy is not None and policy.matching != "horizon":
-        _build_matching(fb, ctx, policy, member, penalty, price)
+        _build_matching(fb, ctx, policy, member, penalty, price, targets)
     elif policy is not None:
         got = _by_scope(led.green(), member)
         if penalty is not None:
@@ -68,9 +83,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             fb.cost("green_budget_shortfall", gap * price)
         rows = fb.constrain(
             "share_min",
-            got - consumption * policy.target,
+            got - consumption * np.nan_to_num(targets),
             ">=",
             -allowance,
+            mask=~np.isnan(targets),
             dual="shadow_green_share",
         )
         cons_other = np.nan_to_num(c_other)
@@ -90,7 +106,9 @@ def buckets(time: pd.DatetimeIndex, matching: str) -> tuple[np.ndarray, list[str
     return index.astype(np.int64), [pd.Timestamp(v).isoformat() for v in labels]
 
 
-def _build_matching(fb: FamilyBuilder, ctx: Context, policy, member, penalty, price) -> None:
+def _build_matching(
+    fb: FamilyBuilder, ctx: Context, policy, member, penalty, price, targets
+) -> None:
     """Rows ``share_match[g, b]``: green supply >= target x use in every bucket b (MWh)."""
     labels, starts = buckets(ctx.scenario.time, policy.matching)
     fb.coord("match", starts)
@@ -112,10 +130,20 @@ def _build_matching(fb: FamilyBuilder, ctx: Context, policy, member, penalty, pr
         gap = fb.var("e_green_match_gap")
         got = got + gap
         fb.cost("green_budget_shortfall", gap * price)
-    fb.constrain("share_match", got - use * policy.target, ">=", 0.0, dual="shadow_green_match")
+    targets = np.asarray(targets)
+    fb.constrain(
+        "share_match",
+        got - use * np.nan_to_num(targets)[:, None],
+        ">=",
+        0.0,
+        mask=np.broadcast_to(~np.isnan(targets)[:, None], (G, B)),
+        dual="shadow_green_match",
+    )
 
 
-def _year_inputs(policy, scopes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _year_inputs(
+    policy, scopes: list[str], targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per scope: allowance (MWh), green and consumption outside the horizon (MWh, NaN if none)."""
     G = len(scopes)
     allowance, g_other, c_other = np.zeros(G), np.full(G, np.nan), np.full(G, np.nan)
@@ -123,14 +151,14 @@ def _year_inputs(policy, scopes: list[str]) -> tuple[np.ndarray, np.ndarray, np.
         return allowance, g_other, c_other
     for i, name in enumerate(scopes):
         year = policy.year.get(name)
-        if year is None:
+        if year is None or np.isnan(targets[i]):
             continue
         if year.allowance_mwh is not None:
             allowance[i] = year.allowance_mwh
         else:
             g_other[i] = year.green_to_date_mwh + year.green_forecast_mwh
             c_other[i] = year.consumption_to_date_mwh + year.consumption_forecast_mwh
-            allowance[i] = g_other[i] - policy.target * c_other[i]
+            allowance[i] = g_other[i] - targets[i] * c_other[i]
     return allowance, g_other, c_other
 
 
@@ -169,7 +197,12 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     cert = {s: float(ds["e_certificate"].sel(site=s)) for s in sites}
     certs = per_scope(cert)
     target = attr(ds, "green_share_target")
-    if not np.isnan(target) and "match" not in ds.dims:
+    if "green_target" in ds:  # per scope (site_targets); NaN: no target there
+        target = xr.DataArray(ds["green_target"].values, dims=label, coords={label: names})
+        on = bool(target.notnull().any())
+    else:
+        on = not np.isnan(target)
+    if on and "match" not in ds.dims:
         got = green
         for slack in ("e_green_shortfall", "e_green_budget_gap"):  # diagnosis / soft budget
             if slack in ds:
@@ -185,13 +218,26 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         share = g_year / c_year.where(c_year > 0)
         rows.ge(
             "green_share.share_min",
-            got - target * cons,
-            -allowance,
+            (got - target * cons).fillna(0.0),
+            (-allowance).where(xr.DataArray(target).notnull()),
             value=share.fillna(np.inf),
             limit=target,
         )
-    if "match" in ds.dims and not np.isnan(target):
+    if "match" in ds.dims and on:
         _check_matching(ds, rows, g, label, target)
+    # each site's certificates cover at most its own non-green consumption
+    physical = {s: k["green_mwh"][s] - cert[s] for s in sites}
+    own = xr.DataArray(
+        [k["consumption_mwh"][s] - physical[s] for s in sites], dims="site", coords={"site": sites}
+    )
+    rows.le(
+        "green_share.certificate_own_use",
+        ds["e_certificate"],
+        own,
+        scale=xr.DataArray(
+            [k["consumption_mwh"][s] for s in sites], dims="site", coords={"site": sites}
+        ),
+    )
     max_share = attr(ds, "certificate_max_share")
     if not np.isnan(max_share):
         rows.le("green_share.certificate_cap", certs, max_share * cons)
@@ -221,6 +267,13 @@ COMPONENT = Component(
             ("scope",),
             "MWh",
             "consumption of the year outside the horizon: to date + forecast (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "green_target",
+            ("scope",),
+            "1",
+            "green-share target of the scope (site_targets or target; NaN: none)",
             role="input",
         ),
         Output("e_green_shortfall", ("scope",), "MWh", "green energy missing (diagnosis)"),
@@ -271,7 +324,7 @@ COMPONENT = Component(
 )
 
 
-def _check_matching(ds: xr.Dataset, rows: Rows, g: dict, label: str, target: float) -> None:
+def _check_matching(ds: xr.Dataset, rows: Rows, g: dict, label: str, target) -> None:
     """``share_match``: green flows >= target x intake in every bucket, from the accounts."""
     dt = rows.dt
     flows = {
@@ -295,3 +348,4 @@ def _check_matching(ds: xr.Dataset, rows: Rows, g: dict, label: str, target: flo
     use_da = xr.DataArray(use, dims=(label, "match"), coords=coords)
     share = (got_da / use_da.where(use_da > 0)).fillna(np.inf)
     rows.ge("green_share.share_match", got_da, target * use_da, value=share, limit=target)
+    return

@@ -457,6 +457,17 @@ def _year_budgets(raw: Mapping[str, Any], sites: list[str]) -> list[Problem]:
     problems: list[Problem] = []
     policies = raw.get("policies") if isinstance(raw.get("policies"), Mapping) else {}
     site_items = [i for i in raw.get("sites") or [] if isinstance(i, Mapping)]
+    green = policies.get("green_share")
+    targets = green.get("site_targets") if isinstance(green, Mapping) else None
+    for name in targets if isinstance(targets, Mapping) else ():
+        if name not in sites:
+            problems.append(
+                Problem(
+                    f"policies.green_share.site_targets.{name}",
+                    repr(name),
+                    f"unknown site; use one of: {', '.join(sites) or '(none)'}",
+                )
+            )
     for key in ("pue", "green_share"):
         policy = policies.get(key, {} if key not in policies else None)
         if not isinstance(policy, Mapping) or policy.get("basis") != "year":
@@ -465,7 +476,7 @@ def _year_budgets(raw: Mapping[str, Any], sites: list[str]) -> list[Problem]:
         if key == "pue":
             needed = [i.get("name") for i in site_items]
             what = "site"
-        elif policy.get("scope", "portfolio") == "site":
+        elif policy.get("scope", "site") == "site":
             needed, what = list(sites), "site"
         else:
             needed, what = ["portfolio"], "scope"

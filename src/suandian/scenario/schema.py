@@ -705,6 +705,13 @@ class GreenContract(_Model):
     node: Name = Field(description="node whose sites share the delivery")
     capacity: Profile = Field(description="MW deliverable")
     price: Profile = Field(description="CNY/MWh")
+    gec: Literal["bundled", "non_tradable", "none"] = Field(
+        "bundled",
+        description="certificates that come with the energy: 'bundled' (tradable GECs "
+        "transferred with the settled energy, 绿电交易), 'non_tradable' (non-tradable GECs "
+        "transferred with it, e.g. hydro commissioned before 2023); both count as green; "
+        "'none': no certificates, the energy is not green",
+    )
 
 
 class Certificates(_Model):
@@ -752,7 +759,14 @@ class GreenSharePolicy(_Model):
 
     target: Fraction = Field(0.8, description="minimum green share of consumption, 0..1")
     scope: Literal["portfolio", "site"] = Field(
-        "portfolio", description="'portfolio': one target over all sites; 'site': each site"
+        "site",
+        description="'site': each data center meets its target (the rule: per new data "
+        "center); 'portfolio': one target over all sites (pools sites)",
+    )
+    site_targets: dict[Name, Fraction | None] = Field(
+        default_factory=dict,
+        description="scope 'site': a target per site overriding 'target' (null: no target "
+        "at that site, e.g. outside a hub node)",
     )
     basis: Literal["horizon", "year"] = Field(
         "horizon",
@@ -778,6 +792,11 @@ class GreenSharePolicy(_Model):
     @model_validator(mode="after")
     def _basis_year(self) -> GreenSharePolicy:
         _basis_matches_year(self.basis, self.year)
+        if self.site_targets and self.scope != "site":
+            raise ValueError(
+                "site_targets apply to scope 'site' only; set scope: site, or remove "
+                "site_targets"
+            )
         if self.matching != "horizon" and self.basis == "year":
             raise ValueError(
                 f"matching '{self.matching}' is judged in each {self.matching} of the horizon "
