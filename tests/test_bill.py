@@ -271,6 +271,8 @@ def test_bad_demand_charge_inputs_are_named():
         scenario(
             config(demand_charge={"kind": "demand", "rate": 1.0, "peak_to_date_mw": {"s1": 1}})
         )
+    with pytest.raises(ScenarioError, match=r"nodes\[0\].network_charge.*unknown series"):
+        scenario(config(network_charge="nope"))
     bad = {"kind": "demand", "rate": 1.0, "meter": "site", "peak_to_date_mw": {"nope": 1.0}}
     with pytest.raises(ScenarioError, match="not a site of node 'n1'"):
         scenario(config(demand_charge=bad))
