@@ -26,9 +26,9 @@ Per site pair (0-1, 2-3, ...; an odd last site pairs with site 0): 1-3 batch job
 eligible at both sites of the pair: a training-like job over the whole day (1-4 blocks,
 35-60 % of its maximum rate on average) or a fine-tuning job in a 6-12 h window (1-2 blocks).
 
-One corridor from site 0's node to site 1's node (the default day's corridor: 10 MW blocks in
-three 8-h windows, 270 + 60 CNY/MWh, 6 % loss) and, with four sites or more and on one seed
-in two, a second one from site 2 to site 3. Unbundled certificates up to 10 %; policies:
+One corridor from site 0's node to site 1's node (the default day's corridor with all its
+fields: 10 MW blocks in three 8-h windows, its prices, losses and green profile) and, with
+four sites or more and on one seed in two, a second one from site 2 to site 3. Unbundled certificates up to 10 %; policies:
 portfolio green share >= 0.8 and PUE cap 1.25 per site. New bill fields of the schema are
 left at their defaults (off).
 
@@ -135,7 +135,12 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
                 cooling[key] = name
         sites.append(
             {
-                **{k: v for k, v in s.items() if k not in ("cooling", "name", "node")},
+                **{
+                    k: v
+                    for k, v in s.items()
+                    if k not in ("cooling", "name", "node")
+                    and not (isinstance(v, str) and v in frame.columns)
+                },
                 "name": site,
                 "node": node,
                 "blocks": blocks,
@@ -247,6 +252,9 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
             )
 
     corridor = dict(base["corridors"][0])
+    for value in base["corridors"][0].values():  # series the corridor names (its profile)
+        if isinstance(value, str) and value in frame.columns:
+            series[value] = frame[value].to_numpy()
     corridors = [
         {
             **corridor,
