@@ -608,50 +608,43 @@ def test_tolerance_is_relative_to_the_limit(rich):
 # The default day is solved to the default 0.1 % gap, so its plan is one of many near-optimal
 # plans and may differ between solver versions. These tamper amounts are computed from the
 # plan itself, so that each check must fire whichever plan was returned.
-def _green_and_consumption(ds) -> tuple[float, float]:
-    k = books(ds)
-    return sum(k["green_mwh"].values()), sum(k["consumption_mwh"].values())
-
-
-def _certificates(ds) -> float:
-    return sum(get(ds, "e_certificate", site=s) for s in labels(ds, "site"))
-
-
-def test_default_green_share_broken_by_swapping_renewables_for_grid(default_result):
-    # every feasible plan meets the 80 % target; swap its surplus over the target plus 1 MWh
-    # of renewable energy for grid energy, in the hour of the largest renewable output
+def test_default_green_share_broken_by_swapping_green_for_grid(default_result):
+    # every feasible plan meets cq_dc's 80 % target (the rule is per data center); swap its
+    # surplus over the target plus 1 MWh of contract (green) energy for grid energy at cq_dc,
+    # in the period of the largest contract delivery (metered either way: the bill's demand
+    # is unchanged)
     ds = default_result.ds
-    green, consumption = _green_and_consumption(ds)
-    target = float(ds.attrs["green_share_target"])
+    k = books(ds)
+    green, consumption = k["green_mwh"]["cq_dc"], k["consumption_mwh"]["cq_dc"]
+    target = float(ds["green_target"].sel(scope="cq_dc"))
     assert target == pytest.approx(0.8)
     dt = float(ds.attrs["dt_hours"])
     swap = (green - target * consumption + 1.0) / dt  # MW during one period
     mw, name, t = max(
         (mw, name, t)
-        for name in labels(ds, "renewable")
-        for t, mw in enumerate(along_time(ds, "p_renewable", renewable=name))
+        for name in labels(ds, "contract")
+        for t, mw in enumerate(along_time(ds, "p_contract", contract=name, site="cq_dc"))
     )
     assert mw >= swap, f"{name} gives {mw:.3f} MW at most, {swap:.3f} MW needed"
-    site = label_of(ds, "renewable_site", renewable=name)
 
     def change(ds):
-        add(ds, "p_renewable", -swap, renewable=name, time=t)
-        add(ds, "p_grid", swap, site=site, time=t)
+        add(ds, "p_contract", -swap, contract=name, site="cq_dc", time=t)
+        add(ds, "p_grid", swap, site="cq_dc", time=t)
         resync(ds)
 
     found = tampered(default_result, change)
     assert checks(found) == {"green_share.share_min"}
     (v,) = found
-    assert v.where == "scope=portfolio"
+    assert v.where == "site=cq_dc"
     assert v.value < v.limit == pytest.approx(0.8)
 
 
 def test_default_certificate_cap(default_result):
-    # whatever the plan bought: 1 MWh more than the cap allows
+    # whatever cq_dc bought: 1 MWh more than its cap (10 % of its consumption) allows
     ds = default_result.ds
-    _, consumption = _green_and_consumption(ds)
+    consumption = books(ds)["consumption_mwh"]["cq_dc"]
     cap = float(ds.attrs["certificate_max_share"]) * consumption
-    extra = cap - _certificates(ds) + 1.0
+    extra = cap - get(ds, "e_certificate", site="cq_dc") + 1.0
 
     def change(ds):
         add(ds, "e_certificate", extra, site="cq_dc")
@@ -659,15 +652,14 @@ def test_default_certificate_cap(default_result):
 
     found = tampered(default_result, change)
     assert checks(found) == {"green_share.certificate_cap"}
-    assert where(found, "green_share.certificate_cap") == ["scope=portfolio"]
+    assert where(found, "green_share.certificate_cap") == ["site=cq_dc"]
 
 
 def test_default_certificate_cap_lowered(default_result):
     # certificates (5 CNY/MWh) are by far the cheapest green energy, so every near-optimal
-    # plan buys some (at the optimum: up to the 10 % cap); halve the cap below what it bought
+    # plan buys some for cq_dc (at the optimum: up to the 10 % cap); halve the cap below that
     ds = default_result.ds
-    _, consumption = _green_and_consumption(ds)
-    share = _certificates(ds) / consumption
+    share = get(ds, "e_certificate", site="cq_dc") / books(ds)["consumption_mwh"]["cq_dc"]
     assert share > 0.01
 
     def change(ds):

@@ -39,7 +39,7 @@ def test_solve_default_prints_kpis_and_writes_results(default_run):
     assert (out / "csv" / "site_time.csv").is_file()
     report = json.loads((out / "kpis.json").read_text())
     assert report["solver"]["status"] == "optimal"
-    assert report["kpis"]["green_share"]["portfolio"] >= 0.8 - 1e-6
+    assert report["kpis"]["green_share"]["cq_dc"] >= 0.8 - 1e-6
     for site, pue in report["kpis"]["pue"].items():
         assert pue <= 1.25 + 1e-6, site
     # no temporary files left behind by the atomic writes
@@ -99,7 +99,7 @@ def test_infeasible_target_exits_2_with_diagnosis(tmp_path):
     proc = run("solve", str(path), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "status        infeasible" in proc.stdout
-    assert "green share (portfolio): at most" in proc.stdout
+    assert "green share (cq_dc): at most" in proc.stdout
 
 
 def test_example_copies_an_editable_scenario(tmp_path):

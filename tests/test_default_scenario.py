@@ -14,15 +14,29 @@ def test_default_day_meets_targets_and_certifies(default_result):
     assert r.status == "optimal"
     assert r.mip_gap <= 1e-3
     k = r.kpis
-    assert k["green_share"]["portfolio"] >= 0.8 - 1e-6
+    # the 80 % rule applies per data center in a hub node: cq_dc; hm_dc has no target
+    assert k["green_share"]["cq_dc"] >= 0.8 - 1e-6
+    assert np.isnan(float(r.ds["green_target"].sel(scope="hm_dc")))
     for site, pue in k["pue"].items():
         assert pue <= 1.25 + 1e-6, site
     assert r.certify() == []
 
 
 def test_default_day_needs_the_corridor(default_result):
-    # models/README.md: without the corridor at most 1,131 MWh of green energy exist against
-    # ~1,160 MWh needed, so the plan must buy corridor power
+    """cq_dc needs 0.8 C green with certificates <= 0.1 C, so >= 0.7 C physical green. Without
+    the corridor it has at most its rooftop PV (5 MW x the profile: 19.2 MWh) and the hydro
+    contract (10 MW x 24 h = 240 MWh) = 259.2 MWh. Its consumption C is at least its latency-bound
+    inference with the fewest blocks on, plus always-on IT, losses and the fixed load, without
+    any cooling (computed below from the data: 382.1 MWh): 0.7 x 382.1 = 267.4 > 259.2."""
+    sc = suandian.load_scenario(DEFAULT_SCENARIO)
+    cq = sc.config.sites[0]
+    demand = sc.profile("inference_chongqing_pflops")
+    it = cq.always_on_it + cq.dynamic_power * demand
+    it = it + cq.idle_power * np.ceil(demand / cq.block_capacity)
+    facility = it * (1 + cq.loss_fraction) + cq.no_load_loss * cq.rated_it + cq.fixed_load
+    c_min = float(facility.sum() * sc.dt)
+    green_without = float(5.0 * sc.profile("pv_chongqing_pu").sum() * sc.dt) + 10.0 * 24.0
+    assert 0.7 * c_min > green_without
     assert default_result.kpis["energy_mwh"]["corridor_delivered"] > 0
     # certificates are capped at 10 % of consumption
     e = default_result.kpis["energy_mwh"]
@@ -62,7 +76,11 @@ def test_2027_pue_cap_holds_on_the_july_day():
         assert _full_load_pue(sc, site).max() < 1.155, site.name
     r = suandian.solve(sc)
     assert r.status == "optimal"
-    for site, pue in r.kpis["pue"].items():
+    # judged on the year (basis year): to date + forecast alone give (80,730 + 75,137) /
+    # (70,200 + 64,220) = 1.1596; a day of IT energy I at a PUE of even 1.5 keeps the year
+    # <= 1.2 while 0.3 I <= 1.2 x 134,420 - 155,867 = 5,437 MWh, i.e. I <= 18,123 MWh, far
+    # above what the sites can draw in a day: the year meets 1.2 whatever the day's own PUE
+    for site, pue in r.kpis["pue_year"].items():
         assert pue <= 1.2 + 1e-6, site
     assert r.certify() == []
 
@@ -71,7 +89,7 @@ def test_pue_cap_below_the_plant_is_infeasible_and_diagnosed():
     # a site cap of 1.14 for cq_dc: its full-load PUE is >= 1.1473 in every period (the coolest
     # hour, k = 0.0845: 1.03 x 1.0845 + (0.5135 x 1.0845 + 1.0) / 51.348 = 1.1170 + 0.0303),
     # so no schedule meets it; its latency-bound inference must run there
-    raw = yaml.safe_load(DEFAULT_SCENARIO.with_name("chongqing_hami_day_2027.yaml").read_text())
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     raw["sites"][0]["pue_cap"] = 1.14
     sc = suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
     cq = next(s for s in sc.config.sites if s.name == "cq_dc")
