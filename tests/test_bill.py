@@ -241,6 +241,8 @@ def test_seasonal_table_and_critical_peak_prices():
     # the same table solves as a tariff: 3.85 MW x (100 + 100 + 60 + 999)
     r = solve_ok(config(tariff=tou) | {"horizon": cfg["horizon"]})
     assert r.costs["grid_energy"] == pytest.approx(3.85 * 1259.0)
+    bands = ["flat", "flat", "valley", "critical_peak"]
+    assert list(r.ds["tariff_band"].sel(node="n1").values) == bands
 
 
 def test_a_month_in_two_seasons_is_an_error_naming_both():

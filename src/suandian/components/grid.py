@@ -1,8 +1,8 @@
 """Grid supply at each site's node: time-of-use tariff, import limit, emission factors.
 
-Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake``, ``metered`` (MW), ``co2``
-(tCO2/h at the node's location-based factor), ``co2_market`` (tCO2/h at its residual-mix
-factor); cost term ``grid_energy`` (CNY).
+Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake``, ``metered``
+(MW), ``co2`` (tCO2/h at the node's location-based factor), ``co2_market`` (tCO2/h at its
+residual-mix factor); cost term ``grid_energy`` (CNY).
 """
 
 from __future__ import annotations
@@ -27,6 +27,16 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     fb.input("site_node", np.array([s.node for s in c.sites], dtype=object))
     fb.input("tariff", tariff)
+    fb.input(
+        "tariff_band",
+        np.array(
+            [
+                sc.tou_bands(n.tariff) if hasattr(n.tariff, "prices") else np.full(ctx.T, "")
+                for n in c.nodes
+            ],
+            dtype=object,
+        ).reshape(len(nodes), ctx.T),
+    )
     fb.input("emission_factor", factor)
     fb.input("residual_emission_factor", residual)
     fb.input("import_limit", limit)
@@ -76,6 +86,14 @@ COMPONENT = Component(
         Output("p_grid", ("site", "time"), "MW", "grid import"),
         Output("site_node", ("site",), "", "grid node of the site", role="input"),
         Output("tariff", ("node", "time"), "CNY/MWh", "grid energy price", role="input"),
+        Output(
+            "tariff_band",
+            ("node", "time"),
+            "",
+            "time-of-use band of the tariff in the period ('critical_peak' where it applies; "
+            "'' for a number or series)",
+            role="input",
+        ),
         Output(
             "emission_factor", ("node", "time"), "tCO2/MWh", "location-based factor", role="input"
         ),
