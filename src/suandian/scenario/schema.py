@@ -794,8 +794,7 @@ class GreenSharePolicy(_Model):
         _basis_matches_year(self.basis, self.year)
         if self.site_targets and self.scope != "site":
             raise ValueError(
-                "site_targets apply to scope 'site' only; set scope: site, or remove "
-                "site_targets"
+                "site_targets apply to scope 'site' only; set scope: site, or remove site_targets"
             )
         if self.matching != "horizon" and self.basis == "year":
             raise ValueError(
