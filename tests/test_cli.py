@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,10 @@ def test_solve_default_prints_kpis_and_writes_results(default_run):
     proc, out = default_run
     assert proc.returncode == 0, proc.stderr
     assert "status        optimal" in proc.stdout
-    assert "green share (target 80%)" in proc.stdout
+    assert "green share                    share   of which certificates   target" in proc.stdout
+    # the cost by term includes the bill's network and demand charges
+    assert re.search(r"^  network\s+[\d,]+$", proc.stdout, re.M)
+    assert re.search(r"^  demand\s+[\d,]+$", proc.stdout, re.M)
     assert "certifier: the plan satisfies every check" in proc.stdout
     assert (out / "result.nc").is_file()
     assert (out / "parquet" / "site_time.parquet").is_file()

@@ -62,7 +62,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     -------
     dict
         ``cost`` (CNY by term and total), ``energy_mwh`` (by source), ``consumption_mwh``,
-        ``green_mwh``, ``green_share`` (portfolio and per site), ``pue`` per site and its
+        ``green_mwh``, ``green_share`` (portfolio and per site) and its certificate part
+        ``green_share_certificates``, ``pue`` per site and its
         GB 40879 grade ``pue_grade``, ``pue_year`` and ``green_share_year`` (the year's
         figures, with year-to-date and forecast energies; only where given),
         ``wue_l_per_kwh`` (cooling water per IT energy, per site and portfolio),
@@ -76,7 +77,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     f = flows(ds, acc)
     sites = [str(s) for s in ds["site"].values]
     consumption = f["intake"].sum("time") * dt
-    green = f["green"].sum("time") * dt + _horizon(acc, "certificates", ds)
+    certificates = _horizon(acc, "certificates", ds)
+    green = f["green"].sum("time") * dt + certificates
     e_it = f["it"].sum("time") * dt
     e_fac = f["facility"].sum("time") * dt
     location = f["co2"].sum("time") * dt
@@ -116,6 +118,10 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         "green_share": {
             "portfolio": ratio(green.sum(), consumption.sum()),
             **{s: ratio(green.sel(site=s), consumption.sel(site=s)) for s in sites},
+        },
+        "green_share_certificates": {
+            "portfolio": ratio(certificates.sum(), consumption.sum()),
+            **{s: ratio(certificates.sel(site=s), consumption.sel(site=s)) for s in sites},
         },
         "pue": pue,
         "pue_grade": {s: grade(value) for s, value in pue.items()},

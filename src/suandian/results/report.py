@@ -23,16 +23,17 @@ def summary(result: Result) -> str:
             "cost by term                    CNY",
         ]
         lines += [
-            f"  {term:<22}{value:>16,.0f}"
-            for term, value in k["cost"].items()
-            if term != "total" and abs(value) > 0.5
+            f"  {term:<22}{value:>16,.0f}" for term, value in k["cost"].items() if term != "total"
         ]
-        target = result.ds.attrs.get("green_share_target")
-        lines += [
-            "",
-            f"green share (target {target:.0%})" if target == target else "green share (no target)",
-        ]
-        lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["green_share"].items()]
+        targets = _targets(result)
+        lines += ["", "green share                    share   of which certificates   target"]
+        for name, value in k["green_share"].items():
+            cert = k["green_share_certificates"][name]
+            target = targets.get(name)
+            lines.append(
+                f"  {name:<22}{value:>13.1%}{cert:>24.1%}"
+                + (f"{target:>9.0%}" if target is not None else "")
+            )
         lines += ["", "hourly CFE (no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
         year = k.get("green_share_year", {})
@@ -80,3 +81,16 @@ def summary(result: Result) -> str:
         f"{s['rows']} rows, {s['nonzeros']} nonzeros"
     )
     return "\n".join(lines)
+
+
+def _targets(result: Result) -> dict[str, float]:
+    """Green-share target per scope (site or portfolio) where one applies."""
+    ds = result.ds
+    if "green_target" in ds and "scope" in ds.dims:
+        return {
+            str(g): float(v)
+            for g, v in zip(ds["scope"].values, ds["green_target"].values, strict=True)
+            if v == v
+        }
+    target = ds.attrs.get("green_share_target")
+    return {"portfolio": float(target)} if target is not None and target == target else {}
