@@ -144,6 +144,17 @@ def _everything_on() -> suandian.Scenario:
         )
     )
     raw["policies"]["green_share"]["scope"] = "site"
+    # cluster rules and GPU power capping (dc.min_up, dc.min_down, dc.n_stop, dc.stop_count,
+    # dc.ramp_up, dc.ramp_down, dc.p_dyn, dc.cap_curve, dc.cap_limit)
+    raw["sites"][0].update(
+        min_up_hours=2.0,
+        min_down_hours=1.0,
+        initial_up_hours=0.5,
+        ramp_up=20.0,
+        ramp_down=20.0,
+        power_cap_curve=[[0.6, 0.8], [0.8, 0.94], [1.0, 1.0]],
+        dynamic_power_interactive=0.0005,
+    )
     raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
     # 绿电直连 project with export (res.export_cap, res.export_share_max,
     # res.self_consumption_min, direct_supply.share_min)

@@ -93,13 +93,25 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("wet", wet)
     fb.input("water_use", water_use)
     fb.input("wue_cap", wue_cap)
+    flex = _flex_inputs(sites, dt)
+    for name, data in flex.items():
+        fb.input(name, data)
+    fb.coord("cap_point", range(flex["cap_power_share"].shape[1]))
 
     # --------------------------------------------------------------- variables
     n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
     if TIGHTEN["demand_bound"] and ctx.options.get("compute_shortfall_penalty") is None:
         ctx.lm.add_mip_lower(n_on.cols, _blocks_for_demand(serve_ok, demand, col))
     costly = col["startup_cost"] > 0
-    n_start = fb.var("n_start", mask=np.broadcast_to(costly[:, None], (S_, T)))
+    up_t, down_t = flex["min_up_periods"], flex["min_down_periods"]
+    with_start = costly | (up_t >= 2)  # start-ups priced, or counted by dc.min_up
+    with_stop = down_t >= 2
+    n_start = fb.var("n_start", mask=np.broadcast_to(with_start[:, None], (S_, T)))
+    if with_stop.any():
+        n_stop = fb.var("n_stop", mask=np.broadcast_to(with_stop[:, None], (S_, T)))
+    capped = ~np.isnan(flex["cap_power_share"]).all(1)
+    if capped.any():
+        p_dyn = fb.var("p_dyn", mask=np.broadcast_to(capped[:, None], (S_, T)))
     x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
     x_run = fb.var("x_run", ub=max_rate[run_job] / scale, scale=scale)
 
@@ -127,7 +139,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     rate = Expr.cells((len(pairs),), where, x_run.cols)
     fb.constrain("job_rate", rate, "<=", max_rate[pairs // T] / scale, mask=multi)
 
-    compute = x_serve.sum(0) + Expr.cells((S_, T), (run_site, run_t), x_run.cols)
+    x_i = x_serve.sum(0)
+    x_b = Expr.cells((S_, T), (run_site, run_t), x_run.cols)
+    compute = x_i + x_b
     cap = col["block_capacity"] / scale
     fb.constrain("compute_capacity", compute - n_on * cap[:, None], "<=", 0.0)
 
@@ -140,16 +154,77 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         n_start - n_on + n_on.shift(1, 1),
         ">=",
         start_rhs,
-        mask=costly[:, None] & (~first | known[:, None]),
+        mask=with_start[:, None] & (~first | known[:, None]),
     )
+    k0 = np.nan_to_num(fb.recorded["initial_on"].data)
+    if with_stop.any():
+        fb.constrain(
+            "stop_count",
+            n_stop - n_on.shift(1, 1) + n_on,
+            ">=",
+            np.where(first, k0[:, None], 0.0),
+            mask=with_stop[:, None] & (~first | known[:, None]),
+        )
+    # minimum up and down times, aggregated over identical blocks (docs: "Minimum up and
+    # down times"): blocks started in the last U periods are still on, blocks stopped in the
+    # last D periods are still off; blocks on/off before the horizon keep their remainder
+    t_idx = np.arange(T)[None, :]
+    if (up_t >= 2).any():
+        left = up_t - np.nan_to_num(flex["up_before_periods"], nan=np.inf)  # periods still due
+        fb.constrain(
+            "min_up",
+            n_on - _window(n_start, up_t),
+            ">=",
+            np.where(known[:, None] & (t_idx < left[:, None]), k0[:, None], 0.0),
+            mask=np.broadcast_to((up_t >= 2)[:, None], (S_, T)),
+        )
+    if with_stop.any():
+        left = down_t - np.nan_to_num(flex["down_before_periods"], nan=np.inf)
+        off0 = col["blocks"] - k0
+        fb.constrain(
+            "min_down",
+            -n_on - _window(n_stop, down_t),
+            ">=",
+            -col["blocks"][:, None]
+            + np.where(known[:, None] & (t_idx < left[:, None]), off0[:, None], 0.0),
+            mask=np.broadcast_to(with_stop[:, None], (S_, T)),
+        )
 
     # power chain and cooling (docs/math/datacenter.md "Expressions"): constants (always-on
     # IT, no-load losses, fixed load) sit in the expressions' constant part
+    beta_i = flex["dynamic_power_interactive"]
+    # uncapped dynamic power of the compute served (MW): batch at dynamic_power, interactive
+    # at dynamic_power_interactive
+    u_dyn = x_b * (scale * col["dynamic_power"])[:, None] + x_i * (scale * beta_i)[:, None]
+    if capped.any():
+        # GPU power capping (docs: "GPU power capping"): the dynamic power is a column at
+        # capped sites, bounded below by the concave power-throughput curve
+        full = flex["full_dynamic_power"]
+        a, b, seg = _segments(flex["cap_power_share"], flex["cap_throughput_share"])
+        nk = a.shape[0]
+        shape = (nk, S_, T)
+        fb.constrain(
+            "cap_curve",
+            u_dyn.expand(shape, 0)
+            - p_dyn.expr().expand(shape, 0) * a[:, :, None]
+            - n_on.expr().expand(shape, 0) * (b * full[None, :])[:, :, None],
+            "<=",
+            0.0,
+            mask=np.broadcast_to(seg[:, :, None], shape),
+        )
+        fb.constrain(
+            "cap_limit",
+            p_dyn - n_on * full[:, None],
+            "<=",
+            0.0,
+            mask=np.broadcast_to(capped[:, None], (S_, T)),
+        )
+        dyn = _drop_zero(u_dyn * (~capped).astype(float)[:, None]) + p_dyn
+    else:
+        dyn = u_dyn
     p_it = fb.expression(
         "p_it",
-        n_on * col["idle_power"][:, None]
-        + compute * (scale * col["dynamic_power"])[:, None]
-        + col["always_on_it"][:, None],
+        n_on * col["idle_power"][:, None] + dyn + col["always_on_it"][:, None],
     )
     p_loss = fb.expression(
         "p_loss", p_it * col["loss_fraction"][:, None] + (col["no_load_loss"] * design_it)[:, None]
@@ -158,15 +233,29 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     p_cool = fb.expression("p_cool", heat * k_cool)
     p_facility = fb.expression("p_facility", heat + p_cool + col["fixed_load"][:, None])
     water = fb.expression("water", heat * (water_use[:, None] * wet))
-    capped = ~np.isnan(wue_cap)
-    if capped.any():
+    wue_capped = ~np.isnan(wue_cap)
+    if wue_capped.any():
         fb.constrain(
             "wue_cap",
             water.sum(1) - p_it.sum(1) * np.nan_to_num(wue_cap),
             "<=",
             0.0,
-            mask=capped,
+            mask=wue_capped,
         )
+    # ramp limits on facility power between consecutive periods (MW per hour x dt)
+    for name, sign, limit in (
+        ("ramp_up", 1.0, flex["ramp_up"]),
+        ("ramp_down", -1.0, flex["ramp_down"]),
+    ):
+        ramped = ~np.isnan(limit)
+        if ramped.any():
+            fb.constrain(
+                name,
+                (p_facility - p_facility.shift(1, 1)) * sign,
+                "<=",
+                np.broadcast_to((np.nan_to_num(limit) * dt)[:, None], (S_, T)),
+                mask=ramped[:, None] & (t_idx >= 1),
+            )
 
     # ------------------------------------------------------------ ports, cost
     fb.port("power", -p_facility)
@@ -201,6 +290,91 @@ def _blocks_for_demand(serve_ok: np.ndarray, demand: np.ndarray, col: dict) -> n
     return np.minimum(np.maximum(col["min_on"][:, None], need), col["blocks"][:, None])
 
 
+def _flex_inputs(sites, dt: float) -> dict[str, np.ndarray]:
+    """Per-site inputs of the cluster rules and power capping (docs/math/datacenter.md).
+
+    Times in hours become periods: a minimum up or down time rounds **up** to whole periods
+    (``ceil(hours / dt)``), the time already spent on or off before the horizon rounds
+    **down** (``floor``), both conservative. The capping curve is padded with NaN to the
+    longest curve (dimension ``cap_point``); NaN everywhere at a site without a curve.
+    """
+    eps = 1e-9
+
+    def periods(hours, rounding) -> np.ndarray:
+        return np.array(
+            [
+                np.nan
+                if h is None
+                else float(rounding(h / dt + (-eps if rounding is np.ceil else eps)))
+                for h in hours
+            ]
+        )
+
+    beta = np.array([float(s.dynamic_power) for s in sites])
+    beta_i = np.array(
+        [
+            s.dynamic_power if s.dynamic_power_interactive is None else s.dynamic_power_interactive
+            for s in sites
+        ],
+        dtype=float,
+    )
+    curves = [s.power_cap_curve or [] for s in sites]
+    n_points = max((len(c) for c in curves), default=0)
+    share = np.full((len(sites), n_points), np.nan)
+    thr = np.full((len(sites), n_points), np.nan)
+    for i, c in enumerate(curves):
+        if c:
+            share[i, : len(c)] = [p[0] for p in c]
+            thr[i, : len(c)] = [p[1] for p in c]
+    return {
+        "min_up_periods": np.nan_to_num(periods([s.min_up_hours for s in sites], np.ceil)),
+        "min_down_periods": np.nan_to_num(periods([s.min_down_hours for s in sites], np.ceil)),
+        "up_before_periods": periods([s.initial_up_hours for s in sites], np.floor),
+        "down_before_periods": periods([s.initial_down_hours for s in sites], np.floor),
+        "ramp_up": np.array([np.nan if s.ramp_up is None else s.ramp_up for s in sites]),
+        "ramp_down": np.array([np.nan if s.ramp_down is None else s.ramp_down for s in sites]),
+        "dynamic_power_interactive": beta_i,
+        "full_dynamic_power": np.array([s.block_capacity for s in sites])
+        * np.maximum(beta, beta_i),
+        "cap_power_share": share,
+        "cap_throughput_share": thr,
+    }
+
+
+def _window(var, periods: np.ndarray) -> Expr:
+    """``sum_{k=0}^{U_s - 1} var[s, t - k]`` per (site, period); ``U_s`` = ``periods[s]``.
+
+    Built from ``max(U)`` shifted copies (columns before the first period drop out).
+    """
+    u = periods.astype(np.int64)
+    total = var.expr()
+    for k in range(1, int(u.max(initial=1))):
+        total = total + _drop_zero(var.shift(1, k) * (k < u).astype(float)[:, None])
+    return total
+
+
+def _drop_zero(e: Expr) -> Expr:
+    """``e`` without its zero coefficients (a masked product leaves them in)."""
+    keep = e.val != 0.0
+    return Expr(e.shape, e.row[keep], e.col[keep], e.val[keep], e.const)
+
+
+def _segments(share: np.ndarray, thr: np.ndarray):
+    """Segments of each site's capping curve through (0, 0) and its points.
+
+    Returns ``a``, ``b`` of shape (segments, site) — throughput share ``<= a * power share +
+    b`` on each segment — and the mask of the segments a site has. Segment ``k`` joins point
+    ``k - 1`` (the origin for ``k = 0``) to point ``k``.
+    """
+    s0 = np.concatenate((np.zeros((share.shape[0], 1)), share), 1)
+    t0 = np.concatenate((np.zeros((thr.shape[0], 1)), thr), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.diff(t0, axis=1) / np.diff(s0, axis=1)
+    b = t0[:, :-1] - a * s0[:, :-1]
+    seg = ~np.isnan(a)
+    return np.nan_to_num(a).T, np.nan_to_num(b).T, seg.T
+
+
 _SITE_FIELDS = (
     "blocks",
     "block_capacity",
@@ -231,7 +405,22 @@ def _derive(ds: xr.Dataset) -> dict[str, np.ndarray]:
         (np.where(np.isnan(initial), n_on[:, 0], initial)[:, None], n_on[:, :-1]), 1
     )
     out[free] = np.maximum(n_on - before, 0.0)[free]
-    return {"n_start": out}
+    derived = {"n_start": out}
+    if "n_stop" in ds:  # a stop costs nothing: the fewest stops consistent with n_on
+        derived["n_stop"] = np.maximum(before - n_on, 0.0)
+    if "p_dyn" in ds:  # uncapped sites: the linear dynamic power of the compute served
+        capped = ~np.isnan(ds["cap_power_share"].values).all(1)
+        linear = _uncapped_dynamic(ds).values
+        derived["p_dyn"] = np.where(capped[:, None], ds["p_dyn"].values, linear)
+    return derived
+
+
+def _uncapped_dynamic(ds: xr.Dataset) -> xr.DataArray:
+    """Dynamic IT power of the compute served without capping (MW, site x time)."""
+    beta_i = _site_input(ds, "dynamic_power_interactive", np.nan)
+    beta_i = beta_i.where(~np.isnan(beta_i), ds["dynamic_power"])
+    x_i = ds["x_serve"].sum("workload")
+    return ds["dynamic_power"] * run_to_site_time(ds) + beta_i * x_i
 
 
 def _positions(ds: xr.Dataset, dim: str, labels) -> np.ndarray:
@@ -357,11 +546,19 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     before = n_on.shift(time=1)
     before[{"time": 0}] = ds["initial_on"]
     rows.ge("dc.start_count", ds["n_start"], n_on - before, scale=ds["blocks"])
+    if "n_stop" in ds:
+        rows.ge("dc.stop_count", ds["n_stop"], before - n_on, scale=ds["blocks"])
+    _check_clusters(ds, rows)
     p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
+    dynamic = _uncapped_dynamic(ds)
+    if "p_dyn" in ds:
+        capped = ~np.isnan(ds["cap_power_share"]).all("cap_point")
+        dynamic = dynamic.where(~capped, ds["p_dyn"])
+        _check_capping(ds, rows, capped)
     rows.eq(
         "dc.p_it_def",
         p_it,
-        _site_input(ds, "always_on_it") + ds["idle_power"] * n_on + ds["dynamic_power"] * compute,
+        _site_input(ds, "always_on_it") + ds["idle_power"] * n_on + dynamic,
     )
     rows.eq(
         "dc.p_loss_def",
@@ -389,6 +586,75 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         )
 
 
+def _window_sum(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
+    """``sum_{k=0}^{U_s - 1} values[s, t - k]`` per site (values before period 0 are 0)."""
+    cs = np.concatenate((np.zeros((values.shape[0], 1)), np.cumsum(values, 1)), 1)
+    T = values.shape[1]
+    t = np.arange(T)
+    lo = np.maximum(t[None, :] + 1 - periods.astype(np.int64)[:, None], 0)
+    return cs[:, 1:] - np.take_along_axis(cs, lo, 1)
+
+
+def _check_clusters(ds: xr.Dataset, rows: Rows) -> None:
+    """dc.min_up, dc.min_down, dc.ramp_up, dc.ramp_down recomputed from the Dataset."""
+    if "min_up_periods" not in ds:  # a Dataset saved before the cluster rules existed
+        return
+    n_on = ds["n_on"].astype(float)
+    T = ds.sizes["time"]
+    k0 = np.nan_to_num(ds["initial_on"].values)
+    known = ~np.isnan(ds["initial_on"].values)
+    t = np.arange(T)[None, :]
+    for name, periods, before, counts, held in (
+        (
+            "dc.min_up",
+            ds["min_up_periods"].values,
+            ds["up_before_periods"].values,
+            ds["n_start"],
+            n_on,
+        ),
+        (
+            "dc.min_down",
+            ds["min_down_periods"].values,
+            ds["down_before_periods"].values,
+            ds.get("n_stop"),
+            ds["blocks"] - n_on,
+        ),
+    ):
+        active = periods >= 2
+        if not active.any() or counts is None:
+            continue
+        carried = k0 if name == "dc.min_up" else ds["blocks"].values - k0
+        left = periods - np.nan_to_num(before, nan=np.inf)
+        due = _window_sum(counts.values.astype(float), periods) + np.where(
+            known[:, None] & (t < left[:, None]), carried[:, None], 0.0
+        )
+        need = n_on.copy(data=np.where(active[:, None], due, np.nan))
+        rows.ge(name, held, need, scale=ds["blocks"])
+    p = ds["p_facility"]
+    step = p - p.shift(time=1)  # NaN in the first period: no row
+    dt = float(ds.attrs["dt_hours"])
+    has = step.notnull()
+    step = step.fillna(0.0)
+    rows.le("dc.ramp_up", step, (ds["ramp_up"] * dt).where(has), scale=p)
+    rows.le("dc.ramp_down", -step, (ds["ramp_down"] * dt).where(has), scale=p)
+
+
+def _check_capping(ds: xr.Dataset, rows: Rows, capped: xr.DataArray) -> None:
+    """dc.cap_curve, dc.cap_limit at capped sites, from the stored curve and decisions."""
+    a, b, seg = _segments(ds["cap_power_share"].values, ds["cap_throughput_share"].values)
+    full = ds["full_dynamic_power"]
+    n_on = ds["n_on"].astype(float)
+    u = _uncapped_dynamic(ds)
+    p_dyn = ds["p_dyn"]
+    for k in range(a.shape[0]):
+        on = xr.DataArray(seg[k], dims="site", coords={"site": ds["site"]})
+        a_k = xr.DataArray(a[k], dims="site", coords={"site": ds["site"]})
+        b_k = xr.DataArray(b[k], dims="site", coords={"site": ds["site"]})
+        limit = (a_k * p_dyn + b_k * full * n_on).where(on)
+        rows.le("dc.cap_curve", u, limit, scale=full * np.maximum(n_on, 1.0))
+    rows.le("dc.cap_limit", p_dyn, (full * n_on).where(capped), scale=full * np.maximum(n_on, 1.0))
+
+
 _S = ("site",)
 COMPONENT = Component(
     name="dc",
@@ -406,6 +672,18 @@ COMPONENT = Component(
             rounding="up",
         ),
         Output("n_start", ("site", "time"), "blocks", "cluster blocks started"),
+        Output(
+            "n_stop",
+            ("site", "time"),
+            "blocks",
+            "cluster blocks stopped (columns only with a minimum down time)",
+        ),
+        Output(
+            "p_dyn",
+            ("site", "time"),
+            "MW",
+            "dynamic IT power of the compute served (a column at capped sites)",
+        ),
         Output(
             "x_serve",
             ("workload", "site", "time"),
@@ -476,6 +754,52 @@ COMPONENT = Component(
         Output("min_on", _S, "blocks", "blocks always on", role="input"),
         Output(
             "initial_on", _S, "blocks", "blocks on before the horizon (NaN: free)", role="input"
+        ),
+        Output("min_up_periods", _S, "periods", "minimum up time of a block", role="input"),
+        Output("min_down_periods", _S, "periods", "minimum down time of a block", role="input"),
+        Output(
+            "up_before_periods",
+            _S,
+            "periods",
+            "periods the initial_on blocks have been on (NaN: long enough)",
+            role="input",
+        ),
+        Output(
+            "down_before_periods",
+            _S,
+            "periods",
+            "periods the blocks off before the horizon have been off (NaN: long enough)",
+            role="input",
+        ),
+        Output("ramp_up", _S, "MW/h", "facility power ramp-up limit (NaN: none)", role="input"),
+        Output("ramp_down", _S, "MW/h", "facility power ramp-down limit (NaN: none)", role="input"),
+        Output(
+            "dynamic_power_interactive",
+            _S,
+            "MW/{compute}",
+            "IT power per compute unit of interactive work",
+            role="input",
+        ),
+        Output(
+            "full_dynamic_power",
+            _S,
+            "MW",
+            "dynamic IT power of a block at full power (capping curve's share 1)",
+            role="input",
+        ),
+        Output(
+            "cap_power_share",
+            ("site", "cap_point"),
+            "1",
+            "capping curve: dynamic power share of each point (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "cap_throughput_share",
+            ("site", "cap_point"),
+            "1",
+            "capping curve: throughput share of each point (NaN: none)",
+            role="input",
         ),
         Output("cop", ("site", "time"), "1", "cooling COP of the plant", role="input"),
         Output(

@@ -384,6 +384,30 @@ class Cooling(_Model):
         return self
 
 
+def _check_cap_curve(points: list[tuple[float, float]]) -> None:
+    """A power-capping curve: increasing, ending at (1, 1), concave through (0, 0)."""
+    field = "power_cap_curve"
+    if not points or tuple(points[-1]) != (1.0, 1.0):
+        raise ValueError(f"{field} {points} must end at the uncapped block, [1, 1]; append [1, 1]")
+    xs = [0.0] + [p[0] for p in points]
+    ys = [0.0] + [p[1] for p in points]
+    slopes = []
+    for i in range(1, len(xs)):
+        if not (xs[i] > xs[i - 1] and ys[i] > ys[i - 1]):
+            raise ValueError(
+                f"{field}: point {list(points[i - 1])} does not increase in both power and "
+                "throughput share; sort the points by power share"
+            )
+        slopes.append((ys[i] - ys[i - 1]) / (xs[i] - xs[i - 1]))
+    for i in range(1, len(slopes)):
+        if slopes[i] > slopes[i - 1] + 1e-9:
+            raise ValueError(
+                f"{field}: the curve is not concave at point {list(points[i - 1])} (slope "
+                f"{slopes[i - 1]:.3g} then {slopes[i]:.3g}); drop the point or raise its "
+                "throughput share (throughput must fall less than in proportion to power)"
+            )
+
+
 class Site(_Model):
     """A data center: K identical cluster blocks, cooling, electrical losses, fixed loads.
 
@@ -439,6 +463,49 @@ class Site(_Model):
     pue_cap: Annotated[float, Field(ge=1)] | None = Field(
         None, description="site-specific PUE cap; default: policies.pue.cap"
     )
+    min_up_hours: NonNeg = Field(
+        0.0,
+        description="h, minimum up time of a block: a block started stays on at least this "
+        "long (rounded up to whole periods; rows dc.min_up from 2 periods); 0: none",
+    )
+    min_down_hours: NonNeg = Field(
+        0.0,
+        description="h, minimum down time of a block: a block stopped stays off at least this "
+        "long (rounded up to whole periods; rows dc.min_down from 2 periods); 0: none",
+    )
+    initial_up_hours: NonNeg | None = Field(
+        None,
+        description="h the initial_on blocks have been on before the horizon (rounded down to "
+        "periods); they stay on for the rest of min_up_hours. null: long enough (no carry-over)",
+    )
+    initial_down_hours: NonNeg | None = Field(
+        None,
+        description="h the blocks off before the horizon (blocks - initial_on) have been off "
+        "(rounded down to periods); they stay off for the rest of min_down_hours. null: long "
+        "enough (no carry-over)",
+    )
+    ramp_up: Positive | None = Field(
+        None,
+        description="MW per hour: facility power may rise at most this much between two "
+        "periods (x the period length; rows dc.ramp_up); null: no limit",
+    )
+    ramp_down: Positive | None = Field(
+        None,
+        description="MW per hour: facility power may fall at most this much between two "
+        "periods (x the period length; rows dc.ramp_down); null: no limit",
+    )
+    dynamic_power_interactive: NonNeg | None = Field(
+        None,
+        description="MW of IT power per compute unit of interactive (inference) work; "
+        "dynamic_power then applies to batch (training) work. null: dynamic_power",
+    )
+    power_cap_curve: list[tuple[Fraction, Fraction]] | None = Field(
+        None,
+        description="GPU power capping: points (dynamic power share, throughput share) of a "
+        "block capped below full power, increasing, concave through (0, 0), ending at (1, 1), "
+        "e.g. [[0.6, 0.8], [0.8, 0.94], [1, 1]] (rows dc.cap_curve); null: no capping, IT "
+        "power linear in compute",
+    )
 
     @model_validator(mode="after")
     def _counts(self) -> Site:
@@ -449,6 +516,14 @@ class Site(_Model):
             )
         if self.min_on > self.blocks:
             raise ValueError(f"min_on ({self.min_on}) exceeds blocks ({self.blocks})")
+        for field in ("initial_up_hours", "initial_down_hours"):
+            if getattr(self, field) is not None and self.initial_on is None:
+                raise ValueError(
+                    f"{field} ({getattr(self, field)}) needs initial_on (the blocks on before "
+                    "the horizon); give initial_on or remove it"
+                )
+        if self.power_cap_curve is not None:
+            _check_cap_curve(self.power_cap_curve)
         if self.wue_cap is not None and self.cooling.water_use <= 0:
             raise ValueError(
                 f"wue_cap ({self.wue_cap}) has no effect: cooling.water_use is 0; give "
@@ -461,7 +536,8 @@ class Site(_Model):
         """P_rated, MW: ``design_it`` or the IT power of every block at full load."""
         if self.design_it is not None:
             return float(self.design_it)
-        full = self.idle_power + self.dynamic_power * self.block_capacity
+        beta = max(self.dynamic_power, self.dynamic_power_interactive or 0.0)
+        full = self.idle_power + beta * self.block_capacity
         return float(self.always_on_it + self.blocks * full)
 
 
