@@ -125,3 +125,20 @@ def test_trace_starts_with_the_start_and_ends_with_the_plan():
     assert trace[-1]["gap"] == pytest.approx(r.mip_gap, abs=1e-9)
     seconds = [e["seconds"] for e in trace]
     assert seconds == sorted(seconds)
+
+
+def test_cli_flag_turns_the_start_off(tmp_path, monkeypatch):
+    # the command line passes --no-mip-start through as SolveOptions(mip_start=False)
+    from suandian.cli import main
+
+    seen = {}
+    real = suandian.solve
+
+    def spy(scenario, **options):
+        seen.update(options)
+        return real(scenario, **options)
+
+    monkeypatch.setattr(suandian, "solve", spy)
+    out = str(tmp_path / "plan")
+    code = main(["solve", "--no-mip-start", "--no-certify", "--formats", "csv", "--out", out])
+    assert code == 0 and seen["mip_start"] is False

@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr while solving"
     )
+    solve.add_argument(
+        "--no-mip-start",
+        action="store_true",
+        help="do not build a rounded-and-repaired plan before the MIP (SolveOptions.mip_start)",
+    )
     solve.set_defaults(run=_solve)
 
     validate = sub.add_parser(
@@ -190,6 +195,7 @@ def _solve(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         threads=args.threads,
         log=args.log,
+        mip_start=not args.no_mip_start,
     )
     print(result.summary())
     try:  # every outcome is saved: a plan, or the solver report and diagnosis without one
