@@ -28,9 +28,9 @@ eligible at both sites of the pair: a training-like job over the whole day (1-4 
 
 One corridor from site 0's node to site 1's node (the default day's corridor with all its
 fields: 10 MW blocks in three 8-h windows, its prices, losses and green profile) and, with
-four sites or more and on one seed in two, a second one from site 2 to site 3. Unbundled certificates up to 10 %; policies:
-portfolio green share >= 0.8 and PUE cap 1.25 per site. New bill fields of the schema are
-left at their defaults (off).
+four sites or more and on one seed in two, a second one from site 2 to site 3. Unbundled
+certificates up to 10 %; policies: portfolio green share >= 0.8 and PUE cap 1.25 per site.
+New bill fields of the schema are left at their defaults (off).
 
 Deterministic: the same ``(n_sites, seed)`` gives the same scenario.
 
