@@ -40,6 +40,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("emission_factor", factor)
     fb.input("residual_emission_factor", residual)
     fb.input("import_limit", limit)
+    fb.input(
+        "grid_cfe", np.array([sc.profile(n.grid_cfe) for n in c.nodes]).reshape(len(nodes), ctx.T)
+    )
 
     p = fb.var("p_grid")
     has_site = np.bincount(site_node, minlength=len(nodes)) > 0
@@ -105,6 +108,13 @@ COMPONENT = Component(
             role="input",
         ),
         Output("import_limit", ("node",), "MW", "import limit (NaN: none)", role="input"),
+        Output(
+            "grid_cfe",
+            ("node", "time"),
+            "1",
+            "carbon-free share of the grid mix (hourly CFE score)",
+            role="input",
+        ),
     ),
     build=_build,
     account=_account,

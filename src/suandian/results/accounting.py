@@ -11,8 +11,10 @@ the certifier and the docs (``docs/math/accounting.md``):
 * WUE[s]       = sum_t water * dt / sum_t IT * dt  (m3/MWh = L/kWh)
 * location-based CO2 = sum_t co2 flows * dt                                          (tCO2)
 * market-based CO2   = max(0, sum_t co2_market flows * dt + certificate credit) per site
-* hourly CFE   = sum_h min(green_h, consumption_h) / sum_h consumption_h, certificates
-  excluded, periods summed to clock hours
+* hourly CFE   = sum_h cfe_h / sum_h load_h per site (Google's 24/7 score): load = facility
+  energy in the clock hour, cfe = the carbon-free energy that served it (green intake and the
+  carbon-free part of battery discharge first, then the grid's carbon-free share
+  ``grid_cfe`` of what the grid supplied); certificates excluded (:func:`cfe`)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import attr, site_time_zeros
+from ..checks import attr, node_series, site_time_zeros
 from ..component import Account
 from ..components import known
 from ..policies.pue_cap import grade
@@ -85,9 +87,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     market = np.maximum(f["co2_market"].sum("time") * dt + _horizon(acc, "co2_market", ds), 0.0)
     compute = compute_served(ds).sum("time") * dt
 
-    hourly_green = f["green"].resample(time="1h").sum() * dt
-    hourly_cons = f["intake"].resample(time="1h").sum() * dt
-    matched = np.minimum(hourly_green, hourly_cons).sum("time")
+    hourly = cfe(ds, f).sum("time")
 
     def ratio(a, b):
         a, b = float(a), float(b)
@@ -134,8 +134,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
             **{f"market_based_{s}": float(market.sel(site=s)) for s in sites},
         },
         "cfe_hourly": {
-            "portfolio": ratio(matched.sum(), hourly_cons.sum()),
-            **{s: ratio(matched.sel(site=s), hourly_cons.sum("time").sel(site=s)) for s in sites},
+            "portfolio": ratio(hourly["cfe"].sum(), hourly["load"].sum()),
+            **{s: ratio(hourly["cfe"].sel(site=s), hourly["load"].sel(site=s)) for s in sites},
         },
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         "co2_per_compute": ratio(location.sum(), compute.sum()),
@@ -180,3 +180,127 @@ def _year_kpis(ds, sites, e_fac, e_it, green, consumption) -> dict:
         if year:
             out["green_share_year"] = year
     return out
+
+
+# --------------------------------------------------------------------------- hourly CFE
+def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
+    """Hourly carbon-free energy per site (Google's 24/7 CFE method), from the Dataset alone.
+
+    Periods are summed to clock hours. In each hour and site, the load (facility energy) is
+    served first by the carbon-free supply at hand: green intake (own and direct renewables
+    used, the green part of corridor and contract deliveries: the ``green`` carrier, which
+    already holds only energy with a green attribute) and the carbon-free part of battery
+    discharge. Carbon-free supply beyond the load charges the batteries. The rest of the load
+    and of the charging is served by a pool of grid energy without a green attribute (grid
+    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``, and of
+    battery discharge without carbon-free content; both draw on the pool pro rata. Each
+    battery carries the carbon-free share of what charged it (one store per battery, losses
+    in proportion; initial content counted not carbon-free). Certificates do not count.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A result Dataset.
+    f : xarray.Dataset, optional
+        Its per-site flows (:func:`flows`), if already computed.
+
+    Returns
+    -------
+    xarray.Dataset
+        (site, time) by clock hour, MWh: ``load`` (facility energy), ``cfe`` (carbon-free
+        energy that served the load), ``clean`` (carbon-free supply at hand: green intake plus
+        the carbon-free part of discharge), ``grid_cfe`` (the part of ``cfe`` credited from the
+        grid's carbon-free share). The score is ``cfe.sum() / load.sum()``.
+    """
+    f = flows(ds) if f is None else f
+    dt = float(ds.attrs["dt_hours"])
+    share = node_series(ds, "grid_cfe") if "grid_cfe" in ds else xr.zeros_like(f["intake"])
+    other = np.maximum(f["intake"] - f["green"], 0.0)
+    per_hour = xr.Dataset(
+        {
+            "load": f["facility"] * dt,
+            "green": f["green"] * dt,
+            "grid_cf": share * other * dt,
+        }
+    )
+    h = per_hour.resample(time="1h").sum().transpose("site", "time")
+    load, green, grid_cf = (h[k].values.astype(float) for k in ("load", "green", "grid_cf"))
+    S, H = load.shape
+    charge = np.zeros((S, H))
+    discharge = np.zeros((S, H))
+    discharge_cf = np.zeros((S, H))
+    if ds.sizes.get("storage", 0) and "p_charge" in ds:
+        charge, discharge, discharge_cf = _storage_cf(ds, h, load, green, grid_cf)
+    clean = green + discharge_cf
+    matched, _, residual_load, _, pool_share = _match(load, clean, grid_cf, discharge, charge)
+    from_grid = pool_share * residual_load
+    coords = {"site": ds["site"], "time": h["time"]}
+    dims = ("site", "time")
+    return xr.Dataset(
+        {
+            "load": (dims, load),
+            "cfe": (dims, matched + from_grid),
+            "clean": (dims, clean),
+            "grid_cfe": (dims, from_grid),
+        },
+        coords=coords,
+    )
+
+
+def _match(load, clean, grid_cf, discharge, charge):
+    """One hour's allocation (arrays of any shape, MWh).
+
+    Returns the clean energy serving the load, the excess clean energy going into batteries,
+    the residual load and residual charging served by the pool, and the pool's carbon-free
+    share (grid energy at ``grid_cfe``, discharge without carbon-free content at 0).
+    """
+    matched = np.minimum(load, clean)
+    excess = np.minimum(clean - matched, charge)
+    residual_load = load - matched
+    residual_charge = np.maximum(charge - excess, 0.0)
+    pool = residual_load + residual_charge
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(pool > 1e-12, np.minimum(grid_cf / pool, 1.0), 0.0)
+    return matched, excess, residual_load, residual_charge, share
+
+
+def _storage_cf(ds, h, load, green, grid_cf):
+    """Battery flows by site and hour with the carbon-free part of discharge (MWh).
+
+    Each battery's stored energy ``E`` and its carbon-free part ``F`` follow the battery's own
+    balance hour by hour (self-discharge and losses in proportion): discharge takes out the
+    share ``F / E`` it held at the start of the hour, charging adds the carbon-free share of
+    the site's charging in the hour. The recursion is sequential in time, so it loops over
+    hours (a year: 8,760 steps on small arrays).
+    """
+    dt = float(ds.attrs["dt_hours"])
+    flows_u = xr.Dataset({"c": ds["p_charge"] * dt, "x": ds["p_discharge"] * dt})
+    hu = flows_u.resample(time="1h").sum().transpose("storage", "time")
+    c_u, x_u = hu["c"].values.astype(float), hu["x"].values.astype(float)
+    onehot = (ds["storage_site"].values[:, None] == ds["site"].values[None, :]).astype(float)
+    eta_c = ds["eta_charge"].values.astype(float)
+    eta_d = ds["eta_discharge"].values.astype(float)
+    keep = 1.0 - ds["self_discharge"].values.astype(float)  # per clock hour
+    energy = ds["soc_initial"].values.astype(float) * ds["storage_energy"].values.astype(float)
+    carbon_free = np.zeros_like(energy)
+    S, H = load.shape
+    charge = onehot.T @ c_u
+    discharge = onehot.T @ x_u
+    discharge_cf = np.zeros((S, H))
+    for k in range(H):
+        frac = np.where(
+            energy > 1e-12, np.clip(carbon_free / np.where(energy > 0, energy, 1.0), 0.0, 1.0), 0.0
+        )
+        x_cf = frac * x_u[:, k]
+        discharge_cf[:, k] = onehot.T @ x_cf
+        clean = green[:, k] + discharge_cf[:, k]
+        _, excess, _, residual_charge, share = _match(
+            load[:, k], clean, grid_cf[:, k], discharge[:, k], charge[:, k]
+        )
+        into = excess + share * residual_charge  # carbon-free MWh charged, per site
+        with np.errstate(divide="ignore", invalid="ignore"):
+            site_frac = np.where(charge[:, k] > 1e-12, into / charge[:, k], 0.0)
+        cf_in = c_u[:, k] * (onehot @ site_frac)
+        energy = np.maximum(keep * energy + eta_c * c_u[:, k] - x_u[:, k] / eta_d, 0.0)
+        carbon_free = np.clip(keep * carbon_free + eta_c * cf_in - x_cf / eta_d, 0.0, energy)
+    return charge, discharge, discharge_cf

@@ -34,7 +34,7 @@ def summary(result: Result) -> str:
                 f"  {name:<22}{value:>13.1%}{cert:>24.1%}"
                 + (f"{target:>9.0%}" if target is not None else "")
             )
-        lines += ["", "hourly CFE (no certificates)"]
+        lines += ["", "hourly CFE (24/7: hour by hour, grid share credited, no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
         year = k.get("green_share_year", {})
         if year:

@@ -259,6 +259,7 @@ class Scenario:
             ref(n.emission_factor, f"nodes[{i}].emission_factor", what="emission factors")
             ref(n.residual_emission_factor, f"nodes[{i}].residual_emission_factor")
             ref(n.network_charge, f"nodes[{i}].network_charge", what="charges")
+            ref(n.grid_cfe, f"nodes[{i}].grid_cfe", high=1.0, what="carbon-free shares")
         for i, s in enumerate(c.sites):
             ref(s.cooling.cop, f"sites[{i}].cooling.cop", low=1e-9, what="COP values")
             ref(

@@ -238,6 +238,13 @@ class Node(_Model):
         None, description="market-based residual-mix factor, tCO2/MWh; default: emission_factor"
     )
     import_limit: NonNeg | None = Field(None, description="MW, summed over the node's sites")
+    grid_cfe: Profile = Field(
+        0.0,
+        description="carbon-free share of the node's grid mix, 0..1 (a number or a series, per "
+        "period; hydro, nuclear, wind, solar over all generation serving the node): credited "
+        "in the hourly CFE score to the energy the node's sites draw from the grid without a "
+        "green attribute; 0 by default (no credit)",
+    )
     curtailment_limit: Profile | None = Field(
         None,
         description="有序用电 (orderly curtailment): MW the node's sites may draw through the "

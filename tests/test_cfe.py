@@ -1,0 +1,175 @@
+"""Hourly CFE score (Google's 24/7 method): time alignment, batteries, the grid's share.
+
+Base site (conftest) with 10 units of interactive demand: one block at full load, IT
+1 + 0.1 * 10 = 2 MW, facility 1.1 * 2 = 2.2 MW, so the load is 2.2 MWh in each of the two
+hours. Battery: 1 MW, 2 MWh, eta 0.9 / 0.9, empty at the start, free end, no wear cost.
+
+Rule (docs/math/accounting.md, "Hourly carbon-free energy"): in each hour the load is served
+first by green intake and the carbon-free part of battery discharge, the excess charges the
+battery; the rest of the load (and of the charging) comes from the grid, carbon-free at the
+node's ``grid_cfe``. A battery's discharge is carbon-free in proportion to what charged it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import base_config, scenario, solve_ok
+
+LOAD = 2.2  # MW = MWh per hour
+
+
+def two_hours(
+    prices: list[float], grid_cfe, pv: list[float] | None = None
+) -> tuple[dict, pd.DataFrame]:
+    """Two 1-h periods, 10 units of demand, one battery, optional free PV of 3.2 MW."""
+    cfg = base_config(periods=2)
+    cfg["nodes"][0]["tariff"] = "price"
+    cfg["nodes"][0]["grid_cfe"] = grid_cfe
+    cfg["interactive"] = [{"name": "web", "demand": 10.0, "sites": ["s1"]}]
+    cfg["storage"] = [
+        {
+            "name": "bat",
+            "site": "s1",
+            "power": 1.0,
+            "energy": 2.0,
+            "eta_charge": 0.9,
+            "eta_discharge": 0.9,
+            "soc_initial": 0.0,
+            "soc_final": "free",
+        }
+    ]
+    series = {"price": prices, "cfe": [0.8, 0.0] * (len(prices) // 2)}
+    if pv is not None:
+        cfg["renewables"] = [
+            {"name": "pv", "site": "s1", "capacity": 3.2, "profile": "pv", "contract": "owned"}
+        ]
+        series["pv"] = pv
+    return cfg, pd.DataFrame(series)
+
+
+def test_pv_shifted_by_battery_and_grid_share():
+    """PV 3.2 MW in hour 0 only; grid price 100 in both hours; grid_cfe 0.3.
+
+    Plan (unique optimum): hour 0, PV 3.2 = load 2.2 + charge 1.0 (battery power limit;
+    storing PV saves grid energy at 100, curtailing it saves nothing); SOC 0.9 MWh. Hour 1:
+    discharge all, 0.9 * 0.9 = 0.81 MW; grid 2.2 - 0.81 = 1.39 MW. Cost 139 CNY.
+
+    Volumetric green share (all green MWh over all intake, hour by hour or not):
+        green 3.2 / intake (3.2 + 1.39) = 3.2 / 4.59 = 0.697168.
+    Hourly CFE:
+        hour 0: clean 3.2 >= load 2.2 -> 2.2 carbon-free; the excess 1.0 charges the battery,
+                which holds 0.9 MWh, all carbon-free.
+        hour 1: discharge 0.81 carbon-free (share 1) -> 0.81; grid 1.39 at 0.3 -> 0.417;
+                carbon-free 1.227 of 2.2.
+        score (2.2 + 1.227) / 4.4 = 3.427 / 4.4 = 0.778864.
+    With grid_cfe 0: (2.2 + 0.81) / 4.4 = 0.684091, below the volumetric share: the share
+    counts the 0.19 MWh of PV lost in the battery, the score counts only what served load.
+    """
+    cfg, series = two_hours([100.0, 100.0], 0.3, pv=[1.0, 0.0])
+    r = solve_ok(cfg, series=series)
+    assert r.ds["p_charge"].sel(storage="bat").values == pytest.approx([1.0, 0.0], abs=1e-9)
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([0.0, 1.39], abs=1e-9)
+    assert r.objective == pytest.approx(139.0)
+    k = r.kpis
+    assert k["green_share"]["s1"] == pytest.approx(3.2 / 4.59)
+    assert k["cfe_hourly"]["s1"] == pytest.approx(3.427 / 4.4)
+    assert k["cfe_hourly"]["portfolio"] == pytest.approx(3.427 / 4.4)
+    assert r.ds["grid_cfe"].sel(node="n1").values == pytest.approx([0.3, 0.3])
+
+    from suandian.results.accounting import cfe
+
+    hourly = cfe(r.ds).sel(site="s1")
+    assert hourly["load"].values == pytest.approx([2.2, 2.2])
+    assert hourly["cfe"].values == pytest.approx([2.2, 1.227])
+    assert hourly["clean"].values == pytest.approx([3.2, 0.81])
+    assert hourly["grid_cfe"].values == pytest.approx([0.0, 0.417])
+
+    no_grid = r.ds.assign(grid_cfe=r.ds["grid_cfe"] * 0.0)
+    from suandian.results.accounting import books
+
+    assert books(no_grid)["cfe_hourly"]["s1"] == pytest.approx(3.01 / 4.4)
+    assert books(no_grid)["green_share"]["s1"] == pytest.approx(3.2 / 4.59)
+
+
+def test_grid_charged_battery_carries_the_hour_it_charged_in():
+    """No PV; price [50, 200]; grid_cfe a series [0.8, 0.0].
+
+    Plan (unique optimum): charge 1 MW at 50 in hour 0 (SOC 0.9), discharge 0.81 MW at 200 in
+    hour 1 (profit 0.81 * 200 - 50 = 112 > 0). Grid [2.2 + 1.0, 2.2 - 0.81] = [3.2, 1.39].
+    Cost 3.2 * 50 + 1.39 * 200 = 160 + 278 = 438 CNY.
+
+    Volumetric green share 0 (no green energy at all).
+    Hourly CFE:
+        hour 0: no clean supply; the pool is grid 3.2 MWh, carbon-free 0.8 * 3.2 = 2.56, which
+                serves load 2.2 and charging 1.0 pro rata: 0.8 * 2.2 = 1.76 to the load, 0.8 to
+                the battery (0.72 of its 0.9 MWh carbon-free: share 0.8).
+        hour 1: discharge 0.81 at share 0.8 -> 0.648; grid 1.39 at 0.0 -> 0.
+        score (1.76 + 0.648) / 4.4 = 2.408 / 4.4 = 0.547273.
+    A score that treated discharge as grid energy of its own hour would give 1.76 / 4.4 = 0.4;
+    the battery moved hour 0's carbon-free grid energy into hour 1.
+    """
+    cfg, series = two_hours([50.0, 200.0], "cfe")
+    r = solve_ok(cfg, series=series)
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([3.2, 1.39], abs=1e-9)
+    assert r.objective == pytest.approx(438.0)
+    k = r.kpis
+    assert k["green_share"]["s1"] == pytest.approx(0.0, abs=1e-12)
+    assert k["cfe_hourly"]["s1"] == pytest.approx(2.408 / 4.4)
+
+    from suandian.results.accounting import cfe
+
+    assert cfe(r.ds)["cfe"].sel(site="s1").values == pytest.approx([1.76, 0.648])
+
+
+def test_quarter_hours_are_matched_by_clock_hour():
+    """Four 15-min periods, PV available only in the first two; no battery use, grid_cfe 0.
+
+    Load 2.2 MW throughout; PV 3.2 MW x [1, 1, 0, 0] but no battery (power 0): PV used 2.2 in
+    the first two quarters, curtailed 1.0. Hour 00:00: green 2 * 2.2 * 0.25 = 1.1 MWh,
+    load 2.2 * 4 * 0.25 = 2.2 MWh -> score 1.1 / 2.2 = 0.5 = the volumetric share (the
+    green energy is consumed as it arrives, so the two agree).
+    """
+    cfg, series = two_hours([100.0] * 4, 0.0, pv=[1.0, 1.0, 0.0, 0.0])
+    cfg["horizon"] = {"start": "2026-07-15 00:00", "periods": 4, "resolution": "15min"}
+    cfg["storage"][0]["power"] = 0.0
+    r = solve_ok(cfg, series=series)
+    k = r.kpis
+    assert k["cfe_hourly"]["s1"] == pytest.approx(0.5)
+    assert k["green_share"]["s1"] == pytest.approx(0.5)
+
+    from suandian.results.accounting import cfe
+
+    assert cfe(r.ds).sizes["time"] == 1
+
+
+def test_grid_cfe_above_one_is_refused():
+    """grid_cfe is a share: a series value of 1.2 names the field, the value and the bound."""
+    cfg, series = two_hours([100.0, 100.0], "bad")
+    series["bad"] = [0.5, 1.2]
+    with pytest.raises(Exception) as err:
+        scenario(cfg, series)
+    text = str(err.value)
+    assert "nodes[0].grid_cfe" in text and "max 1.2" in text and "<= 1" in text
+
+
+def test_tampered_cfe_is_caught():
+    """A reported score that differs from the Dataset's is named by the certifier."""
+    from suandian.results import io
+    from suandian.results.certifier import certify_report
+
+    cfg, series = two_hours([100.0, 100.0], 0.3, pv=[1.0, 0.0])
+    r = solve_ok(cfg, series=series)
+    report = json.loads(json.dumps(io._clean(r.report())))
+    assert certify_report(r.ds, report) == []
+    report["kpis"]["cfe_hourly"]["s1"] = 3.2 / 4.59  # the volumetric share passed off as CFE
+    found = certify_report(r.ds, report)
+    assert [(v.check, v.where) for v in found] == [("report.cfe_hourly", "s1")]
+    assert found[0].limit == pytest.approx(3.427 / 4.4)
+    # the score is recomputed from the stored input: changing grid_cfe in the Dataset moves it
+    report["kpis"]["cfe_hourly"]["s1"] = 3.427 / 4.4
+    tampered = r.ds.assign(grid_cfe=r.ds["grid_cfe"] * 0.0)
+    found = certify_report(tampered, report)
+    assert ("report.cfe_hourly", "s1") in [(v.check, v.where) for v in found]
