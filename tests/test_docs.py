@@ -119,7 +119,8 @@ def _everything_on() -> suandian.Scenario:
     Adds a battery with ``no_simultaneous`` (``stor.u_charge``, ``stor.charge_mode``), a node
     import limit (``grid.import_limit``), a corridor minimum (``green.corridor_min``), a
     per-site green-share scope, a direct-connected PV project with export, a demand-response
-    event, an orderly-curtailment cap and two reserve products.
+    event, an orderly-curtailment cap and two reserve products, a chilled-water tank and a
+    heat pump selling waste heat.
     """
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
     raw = copy.deepcopy(raw)
@@ -188,6 +189,26 @@ def _everything_on() -> suandian.Scenario:
             "max_reduction": 20.0,
             "shortfall_price": 4000.0,
             "baseline": {raw["sites"][0]["name"]: 60.0},
+        }
+    ]
+    # thermal storage on Chongqing's air path, waste heat sold from Hami's liquid loop (thermal.*)
+    raw["thermal_storage"] = [
+        {
+            "name": "cq_tank",
+            "site": raw["sites"][0]["name"],
+            "capacity": 40.0,
+            "charge_max": 10.0,
+            "discharge_max": 10.0,
+            "standing_loss": 0.01,
+        }
+    ]
+    raw["heat_recovery"] = [
+        {
+            "name": "hm_heat",
+            "site": raw["sites"][1]["name"],
+            "capacity": 20.0,
+            "demand": 15.0,
+            "price": 120.0,
         }
     ]
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)

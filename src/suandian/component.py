@@ -86,6 +86,8 @@ CARRIERS = {
     "it": "MW of IT load (for PUE)",
     "facility": "MW of facility load: IT + losses + cooling (for PUE)",
     "heat": "MW of heat into the site's heat bus (reserved; no family writes it yet)",
+    "heat_air": "MW of heat the air path (CRAH + chilled water) removes (dc; read by thermal)",
+    "heat_liquid": "MW of heat the liquid (warm-water) path removes (dc; read by thermal)",
     "compute": "compute units into the site (reserved for migration links)",
 }
 
@@ -205,6 +207,13 @@ class Context:
     options: dict[str, Any]
     ledger: Any = None
     prefix: str = ""
+    #: per-period ports of the families built so far, by carrier: a family may read those
+    #: of a family built before it (``thermal`` reads ``dc``'s ``heat_air``), see :meth:`flow`
+    published: dict[str, Any] = field(default_factory=dict)
+
+    def flow(self, carrier: str) -> Expr:
+        """Sum of the per-period port ``carrier`` of the families built so far, (S, T)."""
+        return self.published.get(carrier, Expr.zeros((self.S, self.T)))
 
     @property
     def S(self) -> int:
@@ -325,6 +334,8 @@ class FamilyBuilder:
         if expr.shape not in ((self.ctx.S, self.ctx.T), (self.ctx.S,)):
             raise ValueError(f"port {carrier} of {self.component.name} has shape {expr.shape}")
         self.ports[key] = self.ports[key] + expr if key in self.ports else expr
+        if key == carrier:
+            self.ctx.published[carrier] = self.ctx.flow(carrier) + expr
         self.names.add(f"port.{carrier}")
 
     def cost(self, term: str, expr: Expr) -> None:

@@ -6,7 +6,7 @@ family, write its module and add one line here (``docs/add-a-component.md``).
 """
 
 from ..component import Component
-from . import datacenter, green_power, grid, renewables, storage
+from . import datacenter, green_power, grid, renewables, storage, thermal
 
 #: every component family, in build order
 REGISTRY = (
@@ -15,6 +15,7 @@ REGISTRY = (
     renewables.COMPONENT,
     storage.COMPONENT,
     green_power.COMPONENT,
+    thermal.COMPONENT,
 )
 
 __all__ = ["REGISTRY", "known", "register"]

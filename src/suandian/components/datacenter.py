@@ -261,6 +261,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("power", -p_facility)
     fb.port("it", p_it)
     fb.port("facility", p_facility)
+    fb.port("heat_air", heat * (1.0 - liquid)[:, None])  # heat per path, read by thermal
+    fb.port("heat_liquid", heat * liquid[:, None])
     fb.cost("startup", n_start * col["startup_cost"][:, None])
     if (col["water_price"] > 0).any():
         fb.cost("water", water * (col["water_price"] * dt)[:, None])

@@ -9,6 +9,7 @@ the certifier and the docs (``docs/math/accounting.md``):
 * green        = sum_t green flows * dt + certificates                               (MWh)
 * PUE[s]       = sum_t facility / sum_t IT (storage losses excluded)
 * WUE[s]       = sum_t water * dt / sum_t IT * dt  (m3/MWh = L/kWh)
+* ERF[s]       = sum_t heat recovered * dt / sum_t facility * dt (ISO/IEC 30134-6)
 * location-based CO2 = sum_t co2 flows * dt                                          (tCO2)
 * market-based CO2   = max(0, sum_t co2_market flows * dt + certificate credit) per site
 * hourly CFE   = sum_h cfe_h / sum_h load_h per site (Google's 24/7 score): load = facility
@@ -25,6 +26,7 @@ import xarray as xr
 from ..checks import attr, node_series, site_time_zeros
 from ..component import Account
 from ..components import known
+from ..components.thermal import reuse_kpis
 from ..policies.pue_cap import grade
 
 CARRIER_FLOWS = ("power", "intake", "green", "co2", "co2_market", "it", "facility")
@@ -69,6 +71,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         GB 40879 grade ``pue_grade``, ``pue_year`` and ``green_share_year`` (the year's
         figures, with year-to-date and forecast energies; only where given),
         ``wue_l_per_kwh`` (cooling water per IT energy, per site and portfolio),
+        ``erf`` and ``heat_reused_mwh`` (energy reuse factor, where heat is recovered),
         ``emissions_tco2`` (location- and market-based), ``cfe_hourly``, ``cue_kg_per_kwh``,
         ``co2_per_compute`` (tCO2 per compute unit x hour).
     """
@@ -126,6 +129,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         "pue": pue,
         "pue_grade": {s: grade(value) for s, value in pue.items()},
         **_wue(ds, sites, e_it, dt),
+        **reuse_kpis(ds, e_fac),  # ERF (ISO/IEC 30134-6), where heat is recovered
         **_year_kpis(ds, sites, e_fac, e_it, green, consumption),
         "emissions_tco2": {
             "location_based": float(location.sum()),

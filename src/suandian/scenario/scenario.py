@@ -326,6 +326,9 @@ class Scenario:
         from ..policies.reserves import check_products
 
         problems += check_events(self) + check_products(self) + check_bill(self)
+        from ..components.thermal import check_thermal
+
+        problems += check_thermal(self)
         return problems
 
     def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:

@@ -34,6 +34,7 @@ from pydantic import Field, field_validator, model_validator
 # declare its own section class without importing this module (which imports it)
 from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
 from ..component import Section as _Model
+from ..components.thermal import HeatRecovery, ThermalStorage
 from ..policies.bill import DemandCharge
 from ..policies.demand_response import DemandResponseEvent
 from ..policies.reserves import ReserveProduct
@@ -1006,6 +1007,12 @@ class ScenarioConfig(_Model):
         default_factory=list, description="on-site / direct-connected renewables"
     )
     storage: list[Storage] = Field(default_factory=list, description="batteries")
+    thermal_storage: list[ThermalStorage] = Field(
+        default_factory=list, description="chilled-water / ice tanks on the air path"
+    )
+    heat_recovery: list[HeatRecovery] = Field(
+        default_factory=list, description="heat pumps selling the liquid loop's waste heat"
+    )
     corridors: list[Corridor] = Field(
         default_factory=list, description="cross-province green-power corridors"
     )
