@@ -245,6 +245,20 @@ def test_interactive_work_has_its_own_dynamic_power():
     assert r.ds["p_it"].sel(site="s1").values == pytest.approx([1.5, 1.5])
 
 
+def test_capped_interactive_work_uses_its_own_power():
+    """Capping with dynamic_power_interactive 0.05: 8 units of inference are u = 0.4 MW
+    uncapped; the block's full dynamic power is 10 x max(0.1, 0.05) = 1 MW, so the curve
+    (0.6, 0.8), (1, 1) needs p >= max(0.75 u, 2 u - 1) = 0.3 MW. IT 1.3 MW, facility
+    1.43 MW: 143 CNY per hour, 286 for two."""
+    cfg = base_config(periods=2)
+    cfg["sites"][0].update(blocks=1, dynamic_power_interactive=0.05, power_cap_curve=CURVE)
+    cfg["interactive"] = [{"name": "web", "demand": 8.0, "sites": ["s1"]}]
+    r = solve_ok(cfg)
+    assert r.objective == pytest.approx(286.0)
+    assert r.ds["p_dyn"].sel(site="s1").values == pytest.approx([0.3, 0.3])
+    assert float(r.ds["full_dynamic_power"].sel(site="s1")) == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize(
     ("curve", "message"),
     [
