@@ -142,3 +142,111 @@ def test_cli_flag_turns_the_start_off(tmp_path, monkeypatch):
     out = str(tmp_path / "plan")
     code = main(["solve", "--no-mip-start", "--no-certify", "--formats", "csv", "--out", out])
     assert code == 0 and seen["mip_start"] is False
+
+
+def test_reported_objective_matches_the_plan_after_an_improved_start():
+    """Found by tests/test_property.py: with a start handed over by setSolution, HiGHS 1.16
+    reported the improved MIP objective together with the start's column values (worth more),
+    so the certifier's total_cost check failed. The hand-over now checks that the plan is
+    worth the reported objective and re-solves without the start when it is not: the plan
+    returned certifies and its cost is the objective (any improvement over the start kept).
+    """
+    import pandas as pd
+
+    cfg = {
+        "name": "prop",
+        "horizon": {"start": "2026-07-15 00:00:00", "periods": 7, "resolution": "1h"},
+        "nodes": [
+            {"name": "n0", "tariff": 442.14, "emission_factor": 0.0, "import_limit": 31.93},
+            {
+                "name": "n1",
+                "tariff": 991.43,
+                "emission_factor": 0.0,
+                "residual_emission_factor": 0.0,
+                "import_limit": 5.18,
+            },
+            {"name": "n2", "tariff": 0.0, "emission_factor": "ef_n2"},
+        ],
+        "sites": [
+            {
+                "name": "s0",
+                "node": "n1",
+                "blocks": 2,
+                "block_capacity": 9.82,
+                "idle_power": 0.14,
+                "dynamic_power": 0.029,
+                "startup_cost": 34.75,
+                "min_on": 0,
+                "loss_fraction": 0.0,
+                "cooling": {"ambient": 0.0, "t_free": 0.0, "t_mech": 0.0},
+                "initial_on": 0,
+            },
+            {
+                "name": "s1",
+                "node": "n0",
+                "blocks": 2,
+                "block_capacity": 2.95,
+                "idle_power": 0.86,
+                "dynamic_power": 0.097,
+                "startup_cost": 81.67,
+                "min_on": 0,
+                "loss_fraction": 0.045,
+                "cooling": {"ambient": 0.0, "t_free": 0.0, "t_mech": 0.0},
+                "initial_on": 2,
+                "pue_cap": 1.8,
+            },
+        ],
+        "interactive": [
+            {"name": "w0", "demand": "dem_w0", "sites": ["s0", "s1"]},
+            {"name": "w1", "demand": "dem_w1", "sites": ["s0", "s1"]},
+        ],
+        "batch": [
+            {
+                "name": "b0",
+                "work": 2.03,
+                "max_rate": 3.03,
+                "sites": ["s0", "s1"],
+                "release": 0,
+                "deadline": 5,
+            },
+            {"name": "b1", "work": 8.44, "max_rate": 21.65, "sites": ["s1"]},
+        ],
+        "renewables": [
+            {
+                "name": "r0",
+                "site": "s0",
+                "kind": "pv",
+                "capacity": 0.0,
+                "profile": "cf_r0",
+                "cost": 183.67,
+            }
+        ],
+        "corridors": [
+            {
+                "name": "k0",
+                "from_node": "n0",
+                "to_node": "n1",
+                "capacity": 18.92,
+                "source_price": "price_k0",
+                "tariff": 78.24,
+                "loss": 0.062,
+                "green_fraction": 0.0,
+                "block_mw": 2.26,
+            }
+        ],
+        "policies": {"green_share": None, "pue": None, "carbon_price": 0.0},
+    }
+    series = pd.DataFrame(
+        {
+            "ef_n2": [0.0] * 7,
+            "dem_w0": [5.82, 7.76, 7.31, 5.66, 12.0, 6.08, 1.57],
+            "dem_w1": [1.74, 2.02, 0.0, 6.54, 1.25, 9.65, 3.10],
+            "cf_r0": [0.961, 0.5, 0, 0.185, 0.112, 0.308, 0.877],
+            "price_k0": [408.66, 502.06, 404.85, 253.02, 491.48, 591.06, 469.90],
+        }
+    )
+    r = suandian.solve(suandian.load_scenario(cfg, series=series), mip_rel_gap=0, time_limit=20)
+    assert r.status == "optimal"
+    assert r.certify() == []
+    assert r.kpis["cost"]["total"] == pytest.approx(r.objective, rel=1e-9)
+    assert r.objective <= r.info.start["objective"] + 1e-6
