@@ -157,6 +157,9 @@ def _everything_on() -> suandian.Scenario:
         dynamic_power_interactive=0.0005,
     )
     raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
+    # job placement (dc.y_place, dc.place_one, dc.place_rate) and interactive headroom
+    raw["batch"][0].update(placement="one_site", placement_hours=8.0)
+    raw["interactive"][1]["max_utilization"] = 0.9
     # 绿电直连 project with export (res.export_cap, res.export_share_max,
     # res.self_consumption_min, direct_supply.share_min)
     raw["renewables"][0].update(

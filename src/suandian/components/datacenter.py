@@ -19,6 +19,7 @@ import xarray as xr
 from ..checks import Rows
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
+from .placement import build_placement, check_placement
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -74,6 +75,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     max_rate = np.array([j.max_rate for j in c.batch])
     fb.input("demand", demand)
     fb.input("serve_eligible", serve_ok)
+    rho = np.array([w.max_utilization for w in c.interactive])
+    fb.input("max_utilization", rho)
     fb.input("job_work", np.array([j.work for j in c.batch]))
     fb.input("job_release", release)
     fb.input("job_deadline", deadline)
@@ -101,7 +104,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # --------------------------------------------------------------- variables
     n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
     if TIGHTEN["demand_bound"] and ctx.options.get("compute_shortfall_penalty") is None:
-        ctx.lm.add_mip_lower(n_on.cols, _blocks_for_demand(serve_ok, demand, col))
+        ctx.lm.add_mip_lower(n_on.cols, _blocks_for_demand(serve_ok, demand / rho[:, None], col))
     costly = col["startup_cost"] > 0
     up_t, down_t = flex["min_up_periods"], flex["min_down_periods"]
     with_start = costly | (up_t >= 2)  # start-ups priced, or counted by dc.min_up
@@ -139,9 +142,25 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     rate = Expr.cells((len(pairs),), where, x_run.cols)
     fb.constrain("job_rate", rate, "<=", max_rate[pairs // T] / scale, mask=multi)
 
+    build_placement(
+        fb,
+        c.batch,
+        site_names,
+        run_ok,
+        release,
+        deadline,
+        run_job,
+        run_site,
+        run_t,
+        x_run,
+        max_rate,
+        scale,
+    )
+
     x_i = x_serve.sum(0)
     x_b = Expr.cells((S_, T), (run_site, run_t), x_run.cols)
-    compute = x_i + x_b
+    # interactive work counts x_serve / rho against the blocks (headroom for latency)
+    compute = (x_serve * (1.0 / rho)[:, None, None]).sum(0) + x_b
     cap = col["block_capacity"] / scale
     fb.constrain("compute_capacity", compute - n_on * cap[:, None], "<=", 0.0)
 
@@ -505,6 +524,13 @@ def _site_input(ds: xr.Dataset, name: str, default: float = 0.0) -> xr.DataArray
     return xr.full_like(ds["blocks"], default, dtype=float)
 
 
+def _utilization(ds: xr.Dataset) -> xr.DataArray:
+    """Utilisation headroom rho per workload (1 for a Dataset saved before it existed)."""
+    if "max_utilization" in ds:
+        return ds["max_utilization"]
+    return xr.ones_like(ds["workload"], dtype=float)
+
+
 def _check(ds: xr.Dataset, rows: Rows) -> None:
     cs, dt = rows.cs, rows.dt
     # cells of x_run must lie in their job's window at an eligible site (the index set);
@@ -537,7 +563,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     limit = ds["job_max_rate"].sel(job=rate["pair_job"]).drop_vars("job")
     rows.le("dc.job_rate", rate, limit, floor=cs)
 
-    compute = compute_served(ds)
+    check_placement(ds, rows, x_run)
+    compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
     rows.le(
         "dc.compute_capacity",
@@ -701,6 +728,14 @@ COMPONENT = Component(
             floor="compute",
         ),
         Output(
+            "y_place",
+            ("place",),
+            "1",
+            "1 if a one_site job runs at the site in the placement window",
+            upper=1.0,
+            integer=True,
+        ),
+        Output(
             "x_unserved",
             ("workload", "time"),
             "{compute}",
@@ -740,6 +775,20 @@ COMPONENT = Component(
         ),
         Output("job_max_rate", ("job",), "{compute}", "maximum rate", role="input"),
         Output("run_eligible", ("job", "site"), "bool", "eligible sites", role="input"),
+        Output(
+            "job_window_periods",
+            ("job",),
+            "periods",
+            "placement window of a one_site job (0: split)",
+            role="input",
+        ),
+        Output(
+            "max_utilization",
+            ("workload",),
+            "1",
+            "utilisation headroom: interactive compute counts x_serve / rho",
+            role="input",
+        ),
         Output("blocks", _S, "blocks", "cluster blocks K", role="input"),
         Output("block_capacity", _S, "{compute}", "compute per block", role="input"),
         Output("idle_power", _S, "MW", "IT power per block on", role="input"),

@@ -555,6 +555,11 @@ class InteractiveWorkload(_Model):
     name: Name = Field(description="workload name")
     demand: Profile = Field(description="compute units required each period")
     sites: list[Name] = Field(min_length=1, description="eligible sites")
+    max_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0,
+        description="utilisation headroom rho (0 < rho <= 1): the served compute counts as "
+        "x_serve / rho in the blocks' capacity, so blocks on keep 1 - rho free for latency",
+    )
 
 
 class BatchJob(_Model):
@@ -568,6 +573,17 @@ class BatchJob(_Model):
     )
     max_rate: Positive = Field(description="compute units the job can use at most per period")
     sites: list[Name] = Field(min_length=1, description="eligible sites")
+    placement: Literal["split", "one_site"] = Field(
+        "split",
+        description="'split': the rate may be divided over the eligible sites each period; "
+        "'one_site' (a synchronous job): it runs at one site in each placement window",
+    )
+    placement_hours: Positive | None = Field(
+        None,
+        description="h, length of a placement window of a one_site job, aligned to its "
+        "release and rounded up to whole periods (the last window may be shorter); null: "
+        "the job's whole window",
+    )
 
 
 class Renewable(_Model):
