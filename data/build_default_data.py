@@ -208,9 +208,8 @@ def build() -> dict[str, pd.DataFrame]:
     ren["pv_hami_pu"] = pv_profile(h, **SITES["hami"], **PV["hami"])
     ren["wind_hami_pu"] = wind_profile(h, **WIND["hami"])
     ren["pv_chongqing_pu"] = pv_profile(h, **SITES["chongqing"], **PV["chongqing"])
-    ren["corridor_green_hami_mw"] = (
-        CORRIDOR_GREEN["wind_mw"] * ren["wind_hami_pu"] + CORRIDOR_GREEN["pv_mw"] * ren["pv_hami_pu"]
-    )
+    wind, pv = CORRIDOR_GREEN["wind_mw"], CORRIDOR_GREEN["pv_mw"]
+    ren["corridor_green_hami_mw"] = wind * ren["wind_hami_pu"] + pv * ren["pv_hami_pu"]
 
     demand = pd.DataFrame(index=idx)
     shape = inference_shape(h)
