@@ -11,7 +11,7 @@ Public API::
 from .highs import SolveInfo, SolveOptions
 from .model import build_model
 from .results import Diagnosis, Result, Violation, certify, read_result
-from .run import solve
+from .run import flexibility_offer, solve
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
 
 __version__ = "0.1.0"
@@ -27,6 +27,7 @@ __all__ = [
     "Violation",
     "build_model",
     "certify",
+    "flexibility_offer",
     "load_scenario",
     "read_result",
     "solve",
