@@ -54,6 +54,9 @@ DEFAULT = ROOT / "models" / "chongqing_hami_day.yaml"
 BLOCK_CAPACITY = 8000.0  # PFLOPS per block (default day)
 IDLE_POWER = 2.55  # MW per block on
 DYNAMIC_POWER = 0.000701  # MW per PFLOPS
+#: Site fields of the default's flexibility levers left out of the portfolios, so that the
+#: benchmark stays the one the solver issue defines (blocks, jobs, storage, corridors, rules).
+LEVER_FIELDS = ("min_up_hours", "min_down_hours", "power_cap_curve")
 
 
 def _default() -> tuple[dict, pd.DataFrame]:
@@ -138,7 +141,7 @@ def make_portfolio(n_sites: int, seed: int = 0) -> tuple[dict, pd.DataFrame]:
                 **{
                     k: v
                     for k, v in s.items()
-                    if k not in ("cooling", "name", "node")
+                    if k not in ("cooling", "name", "node", *LEVER_FIELDS)
                     and not (isinstance(v, str) and v in frame.columns)
                 },
                 "name": site,
