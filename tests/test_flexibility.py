@@ -95,3 +95,33 @@ def test_bad_requests_are_named():
         flexibility_offer(sc, start=3, hours=[2.0], options=EXACT)
     with pytest.raises(ValueError, match="not in the scenario"):
         flexibility_offer(sc, start=0, hours=[1.0], sites=["nowhere"], options=EXACT)
+
+
+def test_cli_offer_prints_the_table_and_writes_csv(tmp_path):
+    """The real CLI in a subprocess, on the battery case above: 1 h from 02:00 at 0.5 and 1.5
+    MW gives 18.75 CNY and infeasible; a bad --mw is named with exit code 1."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+    import yaml
+
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(config()), encoding="utf-8")
+    script = Path(sys.executable).with_name("suandian")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "suandian.cli"]
+    args = ["offer", str(path), "--start", "02:00", "--hours", "1", "--mw", "0.5,1.5"]
+    proc = subprocess.run(
+        [*cmd, *args, "--mip-gap", "0", "--csv", str(tmp_path / "offers.csv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "infeasible" in proc.stdout
+    table = pd.read_csv(tmp_path / "offers.csv")
+    assert list(table["status"]) == ["optimal", "infeasible"]
+    assert table["cost"].iloc[0] == pytest.approx(18.75, abs=1e-6)
+    bad = subprocess.run([*cmd, *args[:-1], "-3"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "--mw" in bad.stderr

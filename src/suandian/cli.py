@@ -23,6 +23,8 @@ examples:
   suandian validate my_day.yaml           check a scenario and list every problem
   suandian example --out my_day/          copy the default scenario and its data to edit
   suandian certify plan/                  re-check a saved results folder
+  suandian offer --start 18:00 --hours 1,2 --mw 5,10,20
+                                          what each site can hold below its plan, at what cost
 
 results (in --out, default ./suandian-results): result.nc (everything, netCDF),
 parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json,
@@ -148,7 +150,115 @@ def _parser() -> argparse.ArgumentParser:
         "--tol", type=float, default=1e-5, help="relative tolerance of the plan checks"
     )
     certify.set_defaults(run=_certify)
+
+    offer = sub.add_parser(
+        "offer",
+        help="price what each site can hold below its plan (MW x hours x CNY)",
+        description="Plan the scenario, then re-plan it with each site's metered draw held "
+        "MW below the plan for a window, for every level and window length, and print the "
+        "cost of each offer (docs/math/flexibility.md).",
+    )
+    offer.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        help="scenario YAML file (default: the embedded Chongqing-Hami day)",
+    )
+    offer.add_argument(
+        "--start",
+        required=True,
+        help="first period of the windows: HH:MM on the horizon's first day, a timestamp "
+        "or a period index",
+    )
+    offer.add_argument("--hours", default="1,2,4", help="window lengths, h (default: %(default)s)")
+    offer.add_argument(
+        "--mw", default="5,10,20", help="levels below the plan, MW (default: %(default)s)"
+    )
+    offer.add_argument("--sites", default=None, help="comma-separated sites (default: all)")
+    offer.add_argument(
+        "--mip-gap",
+        type=float,
+        default=1e-4,
+        metavar="G",
+        help="relative MIP gap of every plan (default: %(default)s; costs are differences "
+        "of two plans, so keep it tight)",
+    )
+    offer.add_argument(
+        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan"
+    )
+    offer.add_argument(
+        "--csv", type=Path, default=None, help="also write the table to this CSV file"
+    )
+    offer.set_defaults(run=_offer)
     return parser
+
+
+def _numbers(text: str, flag: str, problems: list[str]) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(v > 0 for v in values):
+        problems.append(f"{flag} {text!r}: give positive numbers separated by commas, e.g. 1,2,4")
+    return values
+
+
+def _offer(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from . import ScenarioError, SolveOptions, flexibility_offer, load_scenario, solve
+
+    problems: list[str] = []
+    hours = _numbers(args.hours, "--hours", problems)
+    levels = _numbers(args.mw, "--mw", problems)
+    if not (args.mip_gap >= 0):
+        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.0001")
+    if not (args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    try:
+        scenario = load_scenario(args.scenario or default_scenario())
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    start: int | pd.Timestamp
+    text = args.start.strip()
+    if text.isdigit():
+        start = int(text)
+    elif len(text) <= 5 and ":" in text:
+        start = pd.Timestamp(f"{scenario.time[0].date()} {text}")
+    else:
+        start = pd.Timestamp(text)
+    options = SolveOptions(
+        mip_rel_gap=args.mip_gap, time_limit=args.time_limit, duals=False, diagnose=False
+    )
+    base = solve(scenario, options)
+    if not base.has_plan:
+        print(f"no plan to measure offers from: {base.status}", file=sys.stderr)
+        return 2 if base.status == "infeasible" else 3
+    sites = None if args.sites is None else [s.strip() for s in args.sites.split(",")]
+    try:
+        table = flexibility_offer(
+            scenario,
+            start=start,
+            hours=hours,
+            levels_mw=levels,
+            sites=sites,
+            base=base,
+            options=options,
+        )
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"plan: {base.objective:,.0f} CNY ({base.status}, gap {base.mip_gap:.3%})")
+    shown = table.drop(columns=["start"]).round({"cost": 0, "cost_per_mwh": 1, "seconds": 1})
+    print(shown.to_string(index=False))
+    if args.csv is not None:
+        table.to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}")
+    return 0
 
 
 def _solve(args: argparse.Namespace) -> int:
