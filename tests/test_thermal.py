@@ -58,6 +58,22 @@ def test_tank_charges_when_cheap_and_covers_the_air_load_when_dear():
     assert r.kpis["energy_mwh"]["tes_discharge"] == pytest.approx(3.5)
 
 
+def test_pue_cap_counts_the_tank_in_facility_energy():
+    """The case above under a PUE cap of 1.13: the plan (PUE 1.125 with the tank's electricity,
+    [4.375, 3.5] MW) meets it, and the certifier must judge the same facility energy as the
+    row: dc's own facility power alone, [3.85, 4.2] MW, would give 8.05 / 7 = 1.15 > 1.13 and a
+    false violation. Lowered to 1.12 the cap is broken, by the value 1.125."""
+    cfg, series = with_tank([100.0, 1000.0], [10.0, 5.0])
+    cfg["policies"] = {"green_share": None, "pue": {"cap": 1.13}}
+    r = solve_ok(cfg, series=series)  # certifies clean
+    assert r.objective == pytest.approx(3937.5)
+    ds = r.ds.copy(deep=True)
+    ds["pue_cap"].loc[{"site": "s1"}] = 1.12
+    (v,) = suandian.certify(ds)
+    assert v.check == "pue_cap.pue_max"
+    assert v.value == pytest.approx(1.125)
+
+
 def test_standing_loss_and_a_dear_charge_leave_the_tank_idle():
     """Same day, standing loss 0.5 per hour and charge factor 20.
 

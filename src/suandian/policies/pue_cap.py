@@ -101,8 +101,11 @@ def _account(ds: xr.Dataset) -> Account:
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
     dt = rows.dt
-    e_it = ds["p_it"].sum("time") * dt
-    e_fac = ds["p_facility"].sum("time") * dt
+    # the row reads the ledger's facility and IT carriers (dc's facility power plus, e.g., the
+    # electricity a thermal tank's charging adds): recompute them from every account
+    accounts = rows.accounts.values()
+    e_it = sum(a.flows["it"] for a in accounts if "it" in a.flows).sum("time") * dt
+    e_fac = sum(a.flows["facility"] for a in accounts if "facility" in a.flows).sum("time") * dt
     for slack in ("e_pue_excess", "e_pue_over_budget"):
         if slack in ds:
             e_fac = e_fac - ds[slack]
