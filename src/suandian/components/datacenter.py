@@ -35,7 +35,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # ------------------------------------------------------------- index sets
     serve_ok = np.zeros((W, S_), bool)
     for i, w in enumerate(c.interactive):
-        serve_ok[i, [site_pos[s] for s in w.sites]] = True
+        serve_ok[i, [site_pos[s] for s in w.eligible_sites]] = True
     run_ok = np.zeros((J, S_), bool)
     release = np.array([sc.period(j.release, 0) for j in c.batch], dtype=np.int64)
     deadline = np.array([sc.period(j.deadline, T) for j in c.batch], dtype=np.int64)

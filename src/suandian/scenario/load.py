@@ -447,6 +447,9 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
             if isinstance(item.get("sites"), list):
                 for j, site in enumerate(item["sites"]):
                     check(site, sites, f"{key}[{i}].sites[{j}]", "site")
+            if isinstance(item.get("latency_ms"), Mapping):
+                for site in item["latency_ms"]:
+                    check(site, sites, f"{key}[{i}].latency_ms.{site}", "site")
     problems += _purchases_without_site(raw, nodes)
     problems += _year_budgets(raw, sites)
     return problems

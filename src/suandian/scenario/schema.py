@@ -560,6 +560,43 @@ class InteractiveWorkload(_Model):
         description="utilisation headroom rho (0 < rho <= 1): the served compute counts as "
         "x_serve / rho in the blocks' capacity, so blocks on keep 1 - rho free for latency",
     )
+    latency_ms: dict[Name, NonNeg] | None = Field(
+        None,
+        description="ms, round-trip network latency from the workload's users to each of its "
+        "sites (e.g. ~5 within a province, ~35-45 over the ~2,300 km Chongqing-Hami route)",
+    )
+    max_latency_ms: Positive | None = Field(
+        None,
+        description="ms, the workload's latency class: only the sites of 'sites' whose "
+        "latency_ms is at most this serve it (needs latency_ms for every site); null: every "
+        "site listed",
+    )
+
+    @model_validator(mode="after")
+    def _latency_class(self) -> InteractiveWorkload:
+        if self.max_latency_ms is None:
+            return self
+        known = self.latency_ms or {}
+        missing = [s for s in self.sites if s not in known]
+        if missing:
+            raise ValueError(
+                f"max_latency_ms {self.max_latency_ms:g} needs latency_ms for every site; "
+                f"missing: {missing}; add them, e.g. latency_ms: {{{missing[0]}: 30}}"
+            )
+        if not self.eligible_sites:
+            raise ValueError(
+                f"no site meets max_latency_ms {self.max_latency_ms:g}: latency_ms is "
+                f"{ {s: known[s] for s in self.sites} }; raise max_latency_ms or add a closer site"
+            )
+        return self
+
+    @property
+    def eligible_sites(self) -> list[str]:
+        """The listed sites that meet the latency class (all of them without one)."""
+        if self.max_latency_ms is None:
+            return list(self.sites)
+        known = self.latency_ms or {}
+        return [s for s in self.sites if known[s] <= self.max_latency_ms]
 
 
 class BatchJob(_Model):
