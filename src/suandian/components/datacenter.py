@@ -19,7 +19,7 @@ import xarray as xr
 from ..checks import Rows
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
-from .placement import build_placement, check_placement
+from .placement import build_placement, check_migration, check_placement
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -500,6 +500,8 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     cost = {"startup": float((ds["n_start"] * ds["startup_cost"]).sum())}
+    if "y_move" in ds and (ds["move_linked"] & (ds["move_unit_cost"] > 0)).any():
+        cost["migration"] = float((ds["y_move"] * ds["move_unit_cost"].fillna(0.0)).sum())
     if "water" in ds and float(ds["water_price"].max()) > 0:
         cost["water"] = float((ds["water"] * ds["water_price"]).sum() * dt)
     penalty = float(ds.attrs.get("compute_shortfall_penalty", np.nan))
@@ -564,6 +566,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     rows.le("dc.job_rate", rate, limit, floor=cs)
 
     check_placement(ds, rows, x_run)
+    check_migration(ds, rows, x_run)
     compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
     rows.le(
@@ -736,6 +739,14 @@ COMPONENT = Component(
             integer=True,
         ),
         Output(
+            "y_move",
+            ("move",),
+            "1",
+            "1 if a one_site job moves between the sites at the window boundary (columns only "
+            "where a data link joins them; 0 or 1 at every vertex: no integer column needed)",
+            upper=1.0,
+        ),
+        Output(
             "x_unserved",
             ("workload", "time"),
             "{compute}",
@@ -780,6 +791,28 @@ COMPONENT = Component(
             ("job",),
             "periods",
             "placement window of a one_site job (0: split)",
+            role="input",
+        ),
+        Output(
+            "job_checkpoint_tb",
+            ("job",),
+            "TB",
+            "checkpoint moved when a one_site job changes site (NaN: moves not modelled)",
+            role="input",
+        ),
+        Output("move_linked", ("move",), "bool", "a data link joins the two sites", role="input"),
+        Output(
+            "move_unit_cost",
+            ("move",),
+            "CNY",
+            "cost of the move: checkpoint_tb x cost_per_tb + move_cost (NaN: no link)",
+            role="input",
+        ),
+        Output(
+            "move_blackout_periods",
+            ("move",),
+            "periods",
+            "periods the job cannot run at its new site after the move: transfer + restore",
             role="input",
         ),
         Output(

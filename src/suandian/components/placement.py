@@ -89,6 +89,120 @@ def build_placement(
         max_rate[run_job] / scale,
     )
     fb.constrain("place_rate", lhs, "<=", 0.0, mask=cell_one)
+    _build_migration(
+        fb, jobs, site_names, index, n_win, P, release, run_job, run_site, y, x_run, max_rate, scale
+    )
+
+
+#: Gbit per TB (1 TB = 8,000 Gbit) over seconds per hour: transfer hours = TB x this / Gbit/s.
+TB_HOURS_PER_GBPS = 8000.0 / 3600.0
+
+
+def _build_migration(
+    fb: FamilyBuilder,
+    jobs,
+    site_names: list[str],
+    index: np.ndarray,
+    n_win: np.ndarray,
+    P: np.ndarray,
+    release: np.ndarray,
+    run_job: np.ndarray,
+    run_site: np.ndarray,
+    y_place,
+    x_run,
+    max_rate: np.ndarray,
+    scale: float,
+) -> None:
+    """Moves of one_site jobs between windows: ``y_move``, ``move_def``, ``move_blackout``.
+
+    A candidate move is (job, from site a, to site b, boundary k between windows k and k+1)
+    for every job with ``checkpoint_tb`` and every ordered pair of its eligible sites; it has a
+    ``y_move`` column only where a data link joins a and b (``move_linked``), so
+    ``move_def`` (``y_a,k + y_b,k+1 - y_move <= 1``) forbids a move without a link.
+    """
+    dt = fb.ctx.dt
+    links = {frozenset(link.sites): link for link in fb.ctx.scenario.config.data_links}
+    parts: dict[str, list] = {k: [] for k in ("j", "a", "b", "k", "linked", "unit", "blackout")}
+    for j, job in enumerate(jobs):
+        if job.checkpoint_tb is None or n_win[j] < 2:
+            continue
+        eligible = np.nonzero(index[j, :, 0] >= 0)[0]
+        ks = np.arange(n_win[j] - 1)
+        for a in eligible:
+            for b in eligible[eligible != a]:
+                link = links.get(frozenset((site_names[a], site_names[b])))
+                if link is None:
+                    unit, periods = np.nan, 0
+                else:
+                    hours = job.checkpoint_tb * TB_HOURS_PER_GBPS / link.bandwidth_gbps
+                    periods = int(np.ceil((hours + job.restore_hours) / dt - 1e-9))
+                    unit = job.checkpoint_tb * link.cost_per_tb + job.move_cost
+                for key, value in zip(
+                    parts, (j, a, b, ks, link is not None, unit, periods), strict=True
+                ):
+                    parts[key].append(np.broadcast_to(value, ks.shape))
+
+    def cat(key: str, kind) -> np.ndarray:
+        return np.concatenate(parts[key]).astype(kind) if parts[key] else np.zeros(0, kind)
+
+    mj, ma, mb, mk = (cat(k, np.int64) for k in ("j", "a", "b", "k"))
+    linked, unit, blackout = cat("linked", bool), cat("unit", float), cat("blackout", np.int64)
+    job_names = [j.name for j in jobs]
+    fb.coord(
+        "move",
+        range(len(mj)),
+        move_job=np.array([job_names[i] for i in mj], dtype=object),
+        move_from=np.array([site_names[i] for i in ma], dtype=object),
+        move_to=np.array([site_names[i] for i in mb], dtype=object),
+        move_boundary=mk,
+    )
+    fb.ctx.coords["move:key"] = ["move_job", "move_from", "move_to", "move_boundary"]
+    checkpoint = [np.nan if j.checkpoint_tb is None else j.checkpoint_tb for j in jobs]
+    fb.input("job_checkpoint_tb", np.array(checkpoint, dtype=float))
+    fb.input("move_linked", linked)
+    fb.input("move_unit_cost", unit)
+    fb.input("move_blackout_periods", blackout)
+    y_move = fb.var("y_move", mask=linked)
+    n = len(mj)
+    if not n:
+        return
+    cells = np.arange(n)
+    lhs = (
+        Expr.cells((n,), cells, y_place.cols[index[mj, ma, mk]])
+        + Expr.cells((n,), cells, y_place.cols[index[mj, mb, mk + 1]])
+        - Expr.cells((n,), cells, y_move.cols)
+    )
+    fb.constrain("move_def", lhs, "<=", 1.0)
+    priced = linked & (unit > 0)
+    if priced.any():
+        fb.cost(
+            "migration", Expr.cells((), np.zeros(n, np.int64), y_move.cols, np.nan_to_num(unit))
+        )
+    # move_blackout: the first L periods of window k+1 at the new site, one row per (move, t);
+    # the run cells of a (job, site) pair are contiguous in time from the job's release
+    S_ = len(site_names)
+    pair = run_job * S_ + run_site
+    keys, first = np.unique(pair, return_index=True)
+    start_of = np.full(len(jobs) * S_, -1)
+    start_of[keys] = first
+    begin = release[mj] + (mk + 1) * P[mj]  # first period of window k+1
+    end = np.minimum(begin + P[mj], release[mj] + n_win[mj] * P[mj])
+    length = np.where(linked, np.minimum(blackout, end - begin), 0)
+    total = int(length.sum())
+    if not total:
+        return
+    move = np.repeat(cells, length)
+    t = begin[move] + np.arange(total) - np.repeat(np.cumsum(length) - length, length)
+    run_cell = start_of[mj[move] * S_ + mb[move]] + t - release[mj[move]]
+    rate = max_rate[mj[move]] / scale
+    rows = np.arange(total)
+    fb.constrain(
+        "move_blackout",
+        Expr.cells((total,), rows, x_run.cols[run_cell])
+        + Expr.cells((total,), rows, y_move.cols[move], rate),
+        "<=",
+        rate,
+    )
 
 
 def _place_index(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,3 +254,81 @@ def check_placement(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
         xr.DataArray(limit, dims="run", coords=x_run.coords),
         floor=rows.cs,
     )
+
+
+def check_migration(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
+    """Recompute ``move_def`` and ``move_blackout`` from the Dataset alone."""
+    if "y_move" not in ds or not ds.sizes.get("move", 0):
+        return
+    J, S_ = ds.sizes["job"], ds.sizes["site"]
+    P = ds["job_window_periods"].values.astype(np.int64)
+    release = ds["job_release"].values.astype(np.int64)
+    deadline = ds["job_deadline"].values.astype(np.int64)
+    n_win = np.where(P > 0, -(-(deadline - release) // np.maximum(P, 1)), 0)
+    pj, ps, pw = _place_index(ds)
+    y = np.zeros((J, S_, int(max(n_win.max(initial=0), 1)) + 1))
+    y[pj, ps, pw] = ds["y_place"].values
+    jpos = {v: i for i, v in enumerate(ds["job"].values)}
+    spos = {v: i for i, v in enumerate(ds["site"].values)}
+    mj = np.array([jpos[v] for v in ds["move_job"].values], dtype=np.int64)
+    ma = np.array([spos[v] for v in ds["move_from"].values], dtype=np.int64)
+    mb = np.array([spos[v] for v in ds["move_to"].values], dtype=np.int64)
+    mk = ds["move_boundary"].values.astype(np.int64)
+    y_move = ds["y_move"]
+    # move_def: y at the old site in window k + y at the new one in k+1 - y_move <= 1 (a move
+    # without a data link has no y_move: the pair of placements is forbidden)
+    both = xr.DataArray(y[mj, ma, mk] + y[mj, mb, mk + 1], dims="move", coords=y_move.coords)
+    rows.le("dc.move_def", both - y_move, 1.0)
+    # move_blackout: no run at the new site in the first L periods of window k+1 after a move
+    rate = ds["job_max_rate"].values[mj]
+    begin = release[mj] + (mk + 1) * P[mj]
+    end = np.minimum(begin + P[mj], release[mj] + n_win[mj] * P[mj])
+    length = np.where(
+        ds["move_linked"].values,
+        np.minimum(ds["move_blackout_periods"].values.astype(np.int64), end - begin),
+        0,
+    )
+    total = int(length.sum())
+    if not total:
+        return
+    move = np.repeat(np.arange(len(mj)), length)
+    t = begin[move] + np.arange(total) - np.repeat(np.cumsum(length) - length, length)
+    # the run cell of (job, new site, t): cells of a (job, site) pair follow in time
+    rj = np.array([jpos[v] for v in ds["run_job"].values], dtype=np.int64)
+    rs = np.array([spos[v] for v in ds["run_site"].values], dtype=np.int64)
+    rt = ds["run_period"].values.astype(np.int64)
+    keys, first = np.unique(rj * S_ + rs, return_index=True)
+    start_of = np.full(J * S_, -1)
+    start_of[keys] = first
+    idx = start_of[mj[move] * S_ + mb[move]] + t - rt[start_of[mj[move] * S_ + mb[move]]]
+    job_names, site_names = ds["job"].values, ds["site"].values
+    label = [
+        f"{job_names[mj[m]]} {site_names[ma[m]]}->{site_names[mb[m]]} t{tt}"
+        for m, tt in zip(move, t, strict=True)
+    ]
+    coords = {"blackout": label}
+    lhs = xr.DataArray(
+        x_run.values[idx] + rate[move] * y_move.values[move], dims="blackout", coords=coords
+    )
+    rows.le("dc.move_blackout", lhs, xr.DataArray(rate[move], dims="blackout", coords=coords))
+
+
+def check_links(sc) -> list:
+    """Scenario checks: one data link per pair of sites."""
+    from ..scenario.errors import Problem
+
+    problems = []
+    seen: dict[frozenset, str] = {}
+    for i, link in enumerate(sc.config.data_links):
+        pair = frozenset(link.sites)
+        if pair in seen:
+            problems.append(
+                Problem(
+                    f"data_links[{i}].sites",
+                    repr(link.sites),
+                    f"link '{seen[pair]}' already joins these sites; give one link per pair "
+                    "(add the bandwidths into one)",
+                )
+            )
+        seen.setdefault(pair, link.name)
+    return problems

@@ -326,9 +326,10 @@ class Scenario:
         from ..policies.reserves import check_products
 
         problems += check_events(self) + check_products(self) + check_bill(self)
+        from ..components.placement import check_links
         from ..components.thermal import check_thermal
 
-        problems += check_thermal(self)
+        problems += check_thermal(self) + check_links(self)
         return problems
 
     def _check_deviation(self, i: int, k: schema.Corridor) -> list[Problem]:

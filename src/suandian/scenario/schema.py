@@ -621,6 +621,55 @@ class BatchJob(_Model):
         "release and rounded up to whole periods (the last window may be shorter); null: "
         "the job's whole window",
     )
+    checkpoint_tb: Positive | None = Field(
+        None,
+        description="TB of checkpoint and data a one_site job moves when it changes site "
+        "between placement windows: the move needs a data link, takes checkpoint_tb x 8,000 / "
+        "bandwidth_gbps / 3,600 h plus restore_hours (the job does not run at its new site "
+        "meanwhile) and costs checkpoint_tb x cost_per_tb + move_cost; null: moves between "
+        "windows are free and instantaneous",
+    )
+    restore_hours: NonNeg = Field(
+        0.0,
+        description="h the job loses at its new site after a move (restore, warm-up), on top "
+        "of the transfer (needs checkpoint_tb)",
+    )
+    move_cost: NonNeg = Field(
+        0.0,
+        description="CNY per move besides the transfer, e.g. the work lost since the last "
+        "checkpoint (needs checkpoint_tb)",
+    )
+
+    @model_validator(mode="after")
+    def _migration(self) -> BatchJob:
+        if self.checkpoint_tb is not None and self.placement != "one_site":
+            raise ValueError(
+                f"checkpoint_tb ({self.checkpoint_tb:g}) applies to placement: one_site jobs "
+                "(a split job moves its rate freely); set placement: one_site or remove it"
+            )
+        if self.checkpoint_tb is None and (self.restore_hours > 0 or self.move_cost > 0):
+            raise ValueError(
+                "restore_hours and move_cost price a move, which needs checkpoint_tb (the TB "
+                "moved); give checkpoint_tb or remove them"
+            )
+        return self
+
+
+class DataLink(_Model):
+    """A data link between two sites over which one_site jobs move their checkpoints."""
+
+    name: Name = Field(description="link name")
+    sites: list[Name] = Field(
+        min_length=2, max_length=2, description="the two sites it joins (both directions)"
+    )
+    bandwidth_gbps: Positive = Field(description="Gbit/s available to a job's move")
+    cost_per_tb: NonNeg = Field(0.0, description="CNY per TB moved")
+
+    @model_validator(mode="after")
+    def _two_sites(self) -> DataLink:
+        if self.sites[0] == self.sites[1]:
+            raise ValueError(f"sites {self.sites}: a data link joins two different sites")
+        return self
 
 
 class Renewable(_Model):
@@ -1056,6 +1105,9 @@ class ScenarioConfig(_Model):
         default_factory=list, description="latency-bound workloads"
     )
     batch: list[BatchJob] = Field(default_factory=list, description="deferrable jobs")
+    data_links: list[DataLink] = Field(
+        default_factory=list, description="data links jobs move their checkpoints over"
+    )
     renewables: list[Renewable] = Field(
         default_factory=list, description="on-site / direct-connected renewables"
     )
