@@ -86,6 +86,10 @@ CARRIERS = {
     "it": "MW of IT load (for PUE)",
     "facility": "MW of facility load: IT + losses + cooling (for PUE)",
     "heat": "MW of heat into the site's heat bus (reserved; no family writes it yet)",
+    "batch_compute": "compute units of deferrable (batch) work run at the site (read by the "
+    "reserves: headroom from pausing it)",
+    "spare_compute": "compute units the site's blocks on could still run within their "
+    "headroom (read by the reserves: headroom from running batch work faster)",
     "heat_air": "MW of heat the air path (CRAH + chilled water) removes (dc; read by thermal)",
     "heat_liquid": "MW of heat the liquid (warm-water) path removes (dc; read by thermal)",
     "compute": "compute units into the site (reserved for migration links)",

@@ -163,6 +163,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     compute = (x_serve * (1.0 / rho)[:, None, None]).sum(0) + x_b
     cap = col["block_capacity"] / scale
     fb.constrain("compute_capacity", compute - n_on * cap[:, None], "<=", 0.0)
+    # carriers read by the reserves (docs/math/reserves.md, "Headroom from IT load"), in
+    # compute units: the batch work run, and what the blocks on could still run
+    fb.port("batch_compute", x_b * scale)
+    fb.port("spare_compute", (n_on * cap[:, None] - compute) * scale)
 
     known = ~np.isnan(fb.recorded["initial_on"].data)
     first = np.zeros((S_, T), bool)
@@ -509,8 +513,16 @@ def _account(ds: xr.Dataset) -> Account:
         cost["shortfall_compute"] = penalty * float(
             ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum()
         )
+    batch = run_to_site_time(ds)
+    served = batch + (ds["x_serve"] / _utilization(ds)).sum("workload")
     return Account(
-        flows={"power": -ds["p_facility"], "it": ds["p_it"], "facility": ds["p_facility"]},
+        flows={
+            "power": -ds["p_facility"],
+            "it": ds["p_it"],
+            "facility": ds["p_facility"],
+            "batch_compute": batch,
+            "spare_compute": ds["block_capacity"] * ds["n_on"] - served,
+        },
         cost=cost,
         energy={
             "facility": float(ds["p_facility"].sum() * dt),
