@@ -231,6 +231,13 @@ def _budgets_on() -> suandian.Scenario:
     raw["reserves"] = [
         {"name": "up", "direction": "up", "price": 8.0, "duration": 2.0, "max_mw": 20.0},
         {"name": "down", "direction": "down", "price": 4.0, "sites": [raw["sites"][0]["name"]]},
+        # IT-load headroom both ways (rsv.p_reserve_it, z_spare, z_batch and their rows)
+        {
+            "name": "it_down",
+            "direction": "down",
+            "price": 4.0,
+            "sources": ["battery", "it_load"],
+        },
     ]
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
