@@ -159,6 +159,7 @@ def _everything_on() -> suandian.Scenario:
     raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
     # job placement (dc.y_place, dc.place_one, dc.place_rate) and interactive headroom
     raw["batch"][0].update(placement="one_site", placement_hours=8.0)
+    raw["batch"][1]["gang_size"] = 8000.0  # dc.n_gang, dc.gang_rate
     raw["interactive"][1]["max_utilization"] = 0.9
     # 绿电直连 project with export (res.export_cap, res.export_share_max,
     # res.self_consumption_min, direct_supply.share_min)

@@ -117,6 +117,22 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         p_dyn = fb.var("p_dyn", mask=np.broadcast_to(capped[:, None], (S_, T)))
     x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
     x_run = fb.var("x_run", ub=max_rate[run_job] / scale, scale=scale)
+    # gang sizes (docs: "Gang sizes"): the rate is a whole number of gangs
+    gang = np.array([np.nan if j.gang_size is None else j.gang_size for j in c.batch], float)
+    fb.input("job_gang_size", gang)
+    ganged = ~np.isnan(gang[run_job]) if len(run_job) else np.zeros(0, bool)
+    n_gang = fb.var(
+        "n_gang",
+        ub=np.floor(
+            max_rate[run_job] / np.where(np.isnan(gang[run_job]), 1.0, gang[run_job]) + 1e-9
+        )
+        if len(run_job)
+        else 0.0,
+        mask=ganged,
+    )
+    if ganged.any():
+        g = np.nan_to_num(gang[run_job]) / scale
+        fb.constrain("gang_rate", x_run - n_gang * g, "==", 0.0, mask=ganged)
 
     penalty = ctx.options.get("compute_shortfall_penalty")
     if penalty is not None:
@@ -579,6 +595,16 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
     check_placement(ds, rows, x_run)
     check_migration(ds, rows, x_run)
+    if "n_gang" in ds and "job_gang_size" in ds and ds.sizes["run"]:
+        gang = ds["job_gang_size"].sel(job=ds["run_job"]).drop_vars("job")
+        ganged = gang.notnull()
+        if bool(ganged.any()):
+            rows.eq(
+                "dc.gang_rate",
+                x_run.where(ganged),
+                (ds["n_gang"] * gang).where(ganged),
+                floor=cs,
+            )
     compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
     rows.le(
@@ -749,6 +775,22 @@ COMPONENT = Component(
             "1 if a one_site job runs at the site in the placement window",
             upper=1.0,
             integer=True,
+        ),
+        Output(
+            "n_gang",
+            ("run",),
+            "gangs",
+            "gangs of a job running at the site in the period (columns only for jobs with a "
+            "gang_size)",
+            integer=True,
+            rounding="nearest",
+        ),
+        Output(
+            "job_gang_size",
+            ("job",),
+            "{compute}",
+            "compute units of one gang (NaN: any rate)",
+            role="input",
         ),
         Output(
             "y_move",

@@ -639,6 +639,11 @@ class BatchJob(_Model):
         description="CNY per move besides the transfer, e.g. the work lost since the last "
         "checkpoint (needs checkpoint_tb)",
     )
+    gang_size: Positive | None = Field(
+        None,
+        description="compute units of one gang (a data-parallel replica): the job's rate at a "
+        "site in a period is a whole number of gangs (integer dc.n_gang); null: any rate",
+    )
 
     @model_validator(mode="after")
     def _migration(self) -> BatchJob:
@@ -646,6 +651,11 @@ class BatchJob(_Model):
             raise ValueError(
                 f"checkpoint_tb ({self.checkpoint_tb:g}) applies to placement: one_site jobs "
                 "(a split job moves its rate freely); set placement: one_site or remove it"
+            )
+        if self.gang_size is not None and self.gang_size > self.max_rate:
+            raise ValueError(
+                f"gang_size ({self.gang_size:g}) is above max_rate ({self.max_rate:g}): the job "
+                "could never run; lower gang_size or raise max_rate"
             )
         if self.checkpoint_tb is None and (self.restore_hours > 0 or self.move_cost > 0):
             raise ValueError(
