@@ -160,6 +160,8 @@ def _everything_on() -> suandian.Scenario:
     # job placement (dc.y_place, dc.place_one, dc.place_rate) and interactive headroom
     raw["batch"][0].update(placement="one_site", placement_hours=8.0)
     raw["batch"][1]["gang_size"] = 8000.0  # dc.n_gang, dc.gang_rate
+    # restarts and a minimum run length (dc.z_job, dc.s_job, dc.job_running, ...)
+    raw["batch"][1].update(restart_cost=1000.0, min_run_hours=1.0)
     raw["interactive"][1]["max_utilization"] = 0.9
     # 绿电直连 project with export (res.export_cap, res.export_share_max,
     # res.self_consumption_min, direct_supply.share_min)

@@ -19,6 +19,7 @@ import xarray as xr
 from ..checks import Rows
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
+from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
 
 
@@ -158,6 +159,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     rate = Expr.cells((len(pairs),), where, x_run.cols)
     fb.constrain("job_rate", rate, "<=", max_rate[pairs // T] / scale, mask=multi)
 
+    build_job_runs(fb, c.batch, release, deadline, run_job, run_t, x_run, max_rate, scale)
     build_placement(
         fb,
         c.batch,
@@ -520,6 +522,14 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     cost = {"startup": float((ds["n_start"] * ds["startup_cost"]).sum())}
+    if "z_job" in ds and "job_restart_cost" in ds:
+        tracked = (
+            (ds["job_restart_cost"] > 0)
+            | (ds["job_min_rate"] > 0)
+            | (ds["job_min_run_periods"] > 0)
+        )
+        if bool((ds["job_restart_cost"] > 0).any()) and bool(tracked.any()):
+            cost["job_restart"] = float((ds["s_job"] * ds["job_restart_cost"]).sum())
     if "y_move" in ds and (ds["move_linked"] & (ds["move_unit_cost"] > 0)).any():
         cost["migration"] = float((ds["y_move"] * ds["move_unit_cost"].fillna(0.0)).sum())
     if "water" in ds and float(ds["water_price"].max()) > 0:
@@ -595,6 +605,12 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
     check_placement(ds, rows, x_run)
     check_migration(ds, rows, x_run)
+    if "z_job" in ds and ds.sizes["run"]:
+        jpos = {v: i for i, v in enumerate(ds["job"].values)}
+        dense = np.zeros((ds.sizes["job"], ds.sizes["time"]))
+        rj = np.array([jpos[v] for v in ds["run_job"].values], dtype=np.int64)
+        np.add.at(dense, (rj, ds["run_period"].values.astype(np.int64)), x_run.values)
+        check_job_runs(ds, rows, ds["z_job"].copy(data=dense))
     if "n_gang" in ds and "job_gang_size" in ds and ds.sizes["run"]:
         gang = ds["job_gang_size"].sel(job=ds["run_job"]).drop_vars("job")
         ganged = gang.notnull()
@@ -784,6 +800,37 @@ COMPONENT = Component(
             "gang_size)",
             integer=True,
             rounding="nearest",
+        ),
+        Output(
+            "z_job",
+            ("job", "time"),
+            "1",
+            "1 while a job that tracks its runs runs (restart_cost, min_run_hours, min_rate)",
+            upper=1.0,
+            integer=True,
+            rounding="nearest",
+        ),
+        Output(
+            "s_job",
+            ("job", "time"),
+            "1",
+            "starts of the job (0 or 1 at the optimum)",
+            upper=1.0,
+        ),
+        Output("job_restart_cost", ("job",), "CNY", "cost per start of the job", role="input"),
+        Output(
+            "job_min_run_periods",
+            ("job",),
+            "periods",
+            "periods a started job keeps running (0: none)",
+            role="input",
+        ),
+        Output(
+            "job_min_rate",
+            ("job",),
+            "{compute}",
+            "rate the job keeps while it runs (0: none)",
+            role="input",
         ),
         Output(
             "job_gang_size",

@@ -644,6 +644,33 @@ class BatchJob(_Model):
         description="compute units of one gang (a data-parallel replica): the job's rate at a "
         "site in a period is a whole number of gangs (integer dc.n_gang); null: any rate",
     )
+    restart_cost: NonNeg = Field(
+        0.0,
+        description="CNY per start of the job (its first start in the window included): the "
+        "checkpoint restore and warm-up a stopped job pays to run again (binary dc.z_job)",
+    )
+    min_run_hours: NonNeg = Field(
+        0.0,
+        description="h a started job keeps running (at min_rate or more) before it may stop, "
+        "rounded up to whole periods; 0: none",
+    )
+    min_rate: NonNeg | None = Field(
+        None,
+        description="compute units the job uses at least while it runs (default: gang_size, "
+        "else 0): a running job below it would make no progress worth its restart",
+    )
+
+    @property
+    def floor_rate(self) -> float:
+        """Compute units the job uses at least while running (``min_rate`` or a gang)."""
+        if self.min_rate is not None:
+            return float(self.min_rate)
+        return float(self.gang_size or 0.0)
+
+    @property
+    def tracks_runs(self) -> bool:
+        """Whether the job gets a running indicator (restarts, minimum run, minimum rate)."""
+        return self.restart_cost > 0 or self.min_run_hours > 0 or (self.min_rate or 0.0) > 0
 
     @model_validator(mode="after")
     def _migration(self) -> BatchJob:
@@ -656,6 +683,16 @@ class BatchJob(_Model):
             raise ValueError(
                 f"gang_size ({self.gang_size:g}) is above max_rate ({self.max_rate:g}): the job "
                 "could never run; lower gang_size or raise max_rate"
+            )
+        if (self.min_run_hours > 0 or self.restart_cost > 0) and self.floor_rate <= 0:
+            raise ValueError(
+                "min_run_hours and restart_cost need a rate the running job keeps (else a job "
+                "'running' at rate 0 would pause for free): give min_rate (compute units) or "
+                "gang_size"
+            )
+        if self.floor_rate > self.max_rate:
+            raise ValueError(
+                f"min_rate ({self.floor_rate:g}) is above max_rate ({self.max_rate:g}); lower it"
             )
         if self.checkpoint_tb is None and (self.restore_hours > 0 or self.move_cost > 0):
             raise ValueError(
