@@ -216,18 +216,26 @@ def _place_index(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def check_placement(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
-    """Recompute ``place_one`` and ``place_rate`` from the Dataset alone."""
-    if "y_place" not in ds or not ds.sizes.get("place", 0):
-        return
-    J, S_ = ds.sizes["job"], ds.sizes["site"]
+def _placements(ds: xr.Dataset):
+    """Window periods, releases and windows per job, and ``y[job, site, window]``.
+
+    ``y`` holds ``y_place`` with one spare window at the end, left 0.
+    """
     P = ds["job_window_periods"].values.astype(np.int64)
     release = ds["job_release"].values.astype(np.int64)
     deadline = ds["job_deadline"].values.astype(np.int64)
     n_win = np.where(P > 0, -(-(deadline - release) // np.maximum(P, 1)), 0)
     pj, ps, pw = _place_index(ds)
-    y = np.zeros((J, S_, int(max(n_win.max(initial=0), 1))))
+    y = np.zeros((ds.sizes["job"], ds.sizes["site"], int(max(n_win.max(initial=0), 1)) + 1))
     y[pj, ps, pw] = ds["y_place"].values
+    return P, release, n_win, y
+
+
+def check_placement(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
+    """Recompute ``place_one`` and ``place_rate`` from the Dataset alone."""
+    if "y_place" not in ds or not ds.sizes.get("place", 0):
+        return
+    P, release, n_win, y = _placements(ds)
     one_jobs = np.nonzero(P > 0)[0]
     # place_one: every window of every one_site job has exactly one site (sum over sites)
     total = np.concatenate([y[j, :, : n_win[j]].sum(0) for j in one_jobs])
@@ -261,13 +269,7 @@ def check_migration(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
     if "y_move" not in ds or not ds.sizes.get("move", 0):
         return
     J, S_ = ds.sizes["job"], ds.sizes["site"]
-    P = ds["job_window_periods"].values.astype(np.int64)
-    release = ds["job_release"].values.astype(np.int64)
-    deadline = ds["job_deadline"].values.astype(np.int64)
-    n_win = np.where(P > 0, -(-(deadline - release) // np.maximum(P, 1)), 0)
-    pj, ps, pw = _place_index(ds)
-    y = np.zeros((J, S_, int(max(n_win.max(initial=0), 1)) + 1))
-    y[pj, ps, pw] = ds["y_place"].values
+    P, release, n_win, y = _placements(ds)
     jpos = {v: i for i, v in enumerate(ds["job"].values)}
     spos = {v: i for i, v in enumerate(ds["site"].values)}
     mj = np.array([jpos[v] for v in ds["move_job"].values], dtype=np.int64)
