@@ -7,6 +7,7 @@ expected figures are derived by hand in the docstring. Rules: ``docs/math/diagno
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import base_config, scenario
 from test_policies import loaded
@@ -262,3 +263,34 @@ def test_direct_project_ratios_are_named():
     assert d.stage == "policies"
     assert d.shortfalls == {"direct_supply_s1": pytest.approx(1.85)}
     assert "min_supply_share 50%" in str(d)
+
+
+def test_orderly_curtailment_below_the_minimum_load_is_named():
+    """min_on 2 blocks idle: 2.2 MW through the meter at the least; the node's orderly-
+    curtailment cap is 1 MW: 1.2 MW too much in each of 4 h, 4.8 MWh."""
+    cfg = base_config(periods=4)
+    cfg["sites"][0]["min_on"] = 2
+    cfg["nodes"][0]["curtailment_limit"] = 1.0
+    cfg["interactive"] = [{"name": "web", "demand": 5.0, "sites": ["s1"]}]
+    d = _diagnosis(cfg)
+    text = str(d)
+    assert "node 'n1': its orderly-curtailment cap (curtailment_limit)" in text
+    assert "up to 1.20 MW (4.80 MWh) in 00:00-04:00" in text
+    assert d.shortfalls == {"curtailment_n1": pytest.approx(4.8)}
+    assert "web" not in text
+
+
+def test_ramp_limit_the_weather_breaks_is_named():
+    """COP 10 then 1 (a heat wave hour, per the cooling series); min_on 2 blocks idle at 1 MW.
+    t0: IT at most 2 + 0.1 x 5 = 2.5 MW, facility at most 2.75 MW; t1: IT at least 2 MW,
+    facility at least 2 x (1 + 1/1) = 4.0 MW. The rise is at least 1.25 MW; ramp_up 0.5 MW/h
+    allows 0.5: 0.75 MW too much in t1 (0.75 MWh), whatever compute is given up."""
+    cfg = base_config(periods=2)
+    cfg["sites"][0].update(min_on=2, ramp_up=0.5, cooling={"cop": "cop"})
+    cfg["interactive"] = [{"name": "web", "demand": 5.0, "sites": ["s1"]}]
+    r = suandian.solve(scenario(cfg, series=pd.DataFrame({"cop": [10.0, 1.0]})))
+    assert r.status == "infeasible"
+    text = str(r.diagnosis)
+    assert "site 's1': its facility power must rise by up to 0.75 MW more per period" in text
+    assert "ramp_up 0.5 MW/h" in text and "in 01:00-02:00" in text
+    assert r.diagnosis.shortfalls == {"ramp_up_s1": pytest.approx(0.75)}

@@ -12,7 +12,8 @@ Rules (``docs/math/diagnosis.md``):
 3. **Interactive demand** priced too, at ``INTERACTIVE_WEIGHT`` times the batch price, so that
    a job is given up before latency-bound demand.
 4. **Hard limits** (only when 3 has no plan, or a data check fired): node import limits,
-   corridor minimums and blocks and battery end rules get slack columns; the re-solve
+   corridor minimums and blocks, battery end rules, 绿电直连 self-consumption, facility ramp
+   limits and orderly-curtailment caps get slack columns; the re-solve
    minimises the total violation (MWh) with every target and all compute free. The elements
    whose slack stays non-zero are the culprits.
 
@@ -47,6 +48,9 @@ HARD_LIMITS = (
     ("green.corridor_block", "corridor_block", 2.0, True),
     ("stor.e_soc_final", "soc_final", 1.0, False),
     ("res.self_consumption_min", "self_consumption", 1.0, False),
+    ("dc.ramp_up", "ramp_up", 1.0, True),
+    ("dc.ramp_down", "ramp_down", 1.0, True),
+    ("dr.curtail_max", "curtailment", 1.0, True),
 )
 TOL = 1e-6
 
@@ -99,8 +103,8 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
     # data findings are proofs; figures from the relaxed solve are proven when it is optimal
     out.proven = info.status == "optimal" or (bool(checks) and not extra)
     if not info.has_solution:
-        relaxed = "every target, all compute, node import limits, corridor minimums and blocks "
-        relaxed += "and battery end rules relaxed"
+        relaxed = "every target, all compute, node import limits, corridor minimums and blocks, "
+        relaxed += "battery end rules, ramp limits and curtailment caps relaxed"
         if checks:
             out.findings.append(
                 f"fixing the above may not be enough: even with {relaxed} HiGHS finds no plan "
@@ -338,6 +342,9 @@ def _elastic(scenario, opts, budget):
             "corridor_block": [k.name for k in c.corridors],
             "soc_final": [u.name for u in c.storage],
             "self_consumption": [x.name for x in c.sites],
+            "ramp_up": [x.name for x in c.sites],
+            "ramp_down": [x.name for x in c.sites],
+            "curtailment": [n.name for n in c.nodes],
         }[kind]
         for i, element in enumerate(names):
             row = grid[i]
@@ -384,6 +391,29 @@ def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
             if k.deviation_price_up is None or k.deviation_price_down is None:
                 text += ", or settle energy off the blocks (deviation_price_up/_down)"
         return "corridor_min", element, text, total
+    if kind in ("ramp_up", "ramp_down"):
+        site = c.sites[i]
+        limit = getattr(site, kind)
+        way = "rise" if kind == "ramp_up" else "fall"
+        total = float(row.sum() * dt)
+        text = (
+            f"site '{element}': its facility power must {way} by up to {row.max():,.2f} MW more "
+            f"per period than {kind} {limit:g} MW/h x {dt:g} h allows, in {when}, even with all "
+            "compute given up (blocks kept on by min_on, fixed loads, cooling that follows the "
+            f"weather); raise {kind} or lower min_on"
+        )
+        return kind, element, text, total
+    if kind == "curtailment":
+        node = c.nodes[i]
+        total = float(row.sum() * dt)
+        text = (
+            f"node '{element}': its orderly-curtailment cap (curtailment_limit) must be "
+            f"exceeded by up to {row.max():,.2f} MW ({total:,.2f} MWh) in {when} even with all "
+            f"compute given up: sites {', '.join(sc.sites_at(node.name))} cannot draw less "
+            "through the meter there (min_on blocks, fixed loads, battery end rules); lower "
+            "min_on or add on-site supply behind the meter"
+        )
+        return kind, element, text, total
     if kind == "self_consumption":
         total = float(row.sum())
         text = (
