@@ -177,10 +177,15 @@ def main() -> None:
                 text=True,
                 cwd=ROOT,
             )
-            if out.returncode != 0:
-                print(out.stderr[-2000:], file=sys.stderr)
+            lines = out.stdout.strip().splitlines()
+            if out.returncode != 0 or not lines:
+                print(
+                    f"{n:3d} sites seed {seed}: worker exited {out.returncode} without a "
+                    f"record; its stderr:\n{out.stderr[-2000:]}",
+                    file=sys.stderr,
+                )
                 continue
-            rec = json.loads(out.stdout.strip().splitlines()[-1])
+            rec = json.loads(lines[-1])
             records.append(rec)
             print(
                 f"{n:3d} sites seed {seed}: {rec['status']}, gap {rec['gap']:.3%}, first plan "

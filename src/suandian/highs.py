@@ -61,6 +61,12 @@ class SolveOptions:
         the plan returned, with its gap against the best bound.
     mip_start_seconds : float
         Least time the MIP start may take (seconds, > 0).
+    decompose : bool
+        When the MIP start is not within ``mip_rel_gap`` and the model falls apart into
+        independent blocks once a few linking rows (a portfolio's green share, certificate
+        cap) are priced, search the Lagrangian dual over those blocks
+        (:mod:`suandian.run.decompose`) for a better plan and a better bound before the
+        branch and bound.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -75,6 +81,7 @@ class SolveOptions:
     relax_integers: bool = False
     mip_start: bool = True
     mip_start_seconds: float = 10.0
+    decompose: bool = True
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,14 +123,19 @@ class SolveInfo:
         Whether a plan (feasible point) is available.
     timings : dict
         Seconds for ``build``, ``handover`` (arrays + user rows + passModel), ``solve``
-        (HiGHS run), ``duals`` (the fixed-integer LP), ``extract`` and, for an infeasible
-        scenario, ``diagnosis``.
+        (HiGHS run), ``duals`` (the fixed-integer LP), ``extract``, for a MIP ``mip_start``
+        and ``decompose`` when they ran, and, for an infeasible scenario, ``diagnosis``.
     size : dict
         Columns, rows, nonzeros and integer columns handed to HiGHS.
     start : dict
         The constructive MIP start, empty without one: ``objective`` and ``bound`` (the LP
         relaxation, CNY), ``seconds``, ``step`` (the rounding that worked), ``lps`` and
         ``returned`` (whether the plan returned is the start itself).
+    decomposition : dict
+        The Lagrangian decomposition (:mod:`suandian.run.decompose`), empty when it did not
+        run: ``blocks``, ``linking_rows``, ``evaluations``, ``seconds``, ``objective`` (its
+        best plan, CNY; ``inf`` if none), ``bound`` (its best Lagrangian bound, CNY) and
+        ``returned`` (whether the plan returned is its plan).
     trace : list of dict
         For a MIP, the search over time: ``seconds`` since the hand-over, ``objective`` (NaN
         before a plan), ``bound`` and ``gap``, recorded at the start, every new plan, at
@@ -139,6 +151,7 @@ class SolveInfo:
     timings: dict[str, float]
     size: dict[str, int]
     start: dict[str, Any] = field(default_factory=dict)
+    decomposition: dict[str, Any] = field(default_factory=dict)
     trace: list[dict[str, float]] = field(default_factory=list)
 
 
@@ -379,20 +392,28 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
         timings["mip_start"] = time.perf_counter() - start
         limit = max(limit - timings["mip_start"], 1e-3)
+        if plan is not None:
+            first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
+            trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
+        open_gap = plan is not None and _gap(plan.objective, plan.bound) > opts.mip_rel_gap
+        if open_gap and opts.decompose:
+            start = time.perf_counter()
+            parted = _decompose(ho, integer, plan, opts, limit)
+            if parted is not None:
+                timings["decompose"] = time.perf_counter() - start
+                limit = max(limit - timings["decompose"], 1e-3)
+                for point in parted.trace:
+                    trace.append(
+                        _point(
+                            start - t0 + point["seconds"],
+                            point["best_objective"],
+                            max(first["bound"], point["best_bound"]),
+                        )
+                    )
     start = time.perf_counter()
     h = _new_highs(opts, limit)
     if integer.any():
         floor = plan.bound if plan is not None else -np.inf
-        if plan is not None:
-            gap = _gap(plan.objective, plan.bound)
-            trace.append(
-                {
-                    "seconds": time.perf_counter() - t0,
-                    "objective": plan.objective,
-                    "bound": plan.bound,
-                    "gap": gap,
-                }
-            )
         _progress(h, opts, trace, t0, floor)
     h.passModel(_highs_lp(ho, integer))
     if plan is not None:
@@ -491,14 +512,24 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
             }
         )
     if plan is not None:
+        out = plan.decomposition
+        improved = out is not None and plan.step.endswith(">lagrangian")
         info.start = {
-            "objective": plan.objective,
-            "bound": plan.bound,
+            **first,
             "seconds": plan.seconds,
-            "step": plan.step,
             "lps": plan.lps,
-            "returned": returned,
+            "returned": returned and not improved,
         }
+        if out is not None:
+            info.decomposition = {
+                "blocks": out.blocks,
+                "linking_rows": out.linking_rows,
+                "evaluations": out.evaluations,
+                "seconds": out.seconds,
+                "objective": out.objective,
+                "bound": out.bound,
+                "returned": returned and improved,
+            }
     log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
     if not has_solution:
         return info
@@ -512,6 +543,52 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         timings["duals"] = time.perf_counter() - start
     _load_back(model, ho, x, lm.y)
     return info
+
+
+#: Share of the time left after the MIP start that the decomposition may use.
+DECOMPOSE_SHARE = 0.8
+
+
+def _decompose(ho: HandOver, integer: np.ndarray, plan, opts: SolveOptions, limit: float):
+    """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
+
+    Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
+    split into blocks.
+    """
+    from .run import decompose
+
+    parts = decompose.split(ho, integer)
+    if parts is None or plan.relaxed_duals is None:
+        return None
+    log.info(
+        "Decomposition: %d blocks with integer columns, %d linking rows",
+        len(parts.blocks),
+        len(parts.linking),
+    )
+    out = decompose.improve(
+        ho,
+        integer,
+        parts,
+        plan.relaxed_duals,
+        opts,
+        DECOMPOSE_SHARE * limit,
+        opts.mip_rel_gap,
+        plan.objective,
+        plan.bound,
+    )
+    plan.decomposition = out
+    if out.x is not None and out.objective < plan.objective:
+        plan.x, plan.objective = out.x, out.objective
+        plan.step = f"{plan.step}>lagrangian"
+    if np.isfinite(out.bound) and out.bound > plan.bound:
+        plan.bound = min(out.bound, plan.objective)
+    return out
+
+
+def _point(seconds: float, objective: float, bound: float) -> dict[str, float]:
+    """A point of ``SolveInfo.trace``."""
+    gap = _gap(objective, bound)
+    return {"seconds": seconds, "objective": objective, "bound": bound, "gap": gap}
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -56,6 +56,12 @@ class Start:
         Which rounding gave the plan (``up+nearest``, ``up+ceil``, ...).
     lps : int
         LPs solved.
+    relaxed_x, relaxed_duals : numpy.ndarray
+        Column values and row duals of the LP relaxation (the multipliers the
+        decomposition, :mod:`suandian.run.decompose`, starts from).
+    decomposition : suandian.run.decompose.Outcome or None
+        What the decomposition added, when it ran (its plan and bound are then this
+        start's, if better).
     """
 
     x: np.ndarray
@@ -64,6 +70,9 @@ class Start:
     seconds: float
     step: str
     lps: int
+    relaxed_x: np.ndarray | None = None
+    relaxed_duals: np.ndarray | None = None
+    decomposition: object | None = None
 
 
 def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float) -> Start | None:
@@ -115,6 +124,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
         log.info("MIP start: the LP relaxation ended %s", h.modelStatusToString(h.getModelStatus()))
         return None
     bound = float(h.getInfo().objective_function_value)
+    duals = np.asarray(h.getSolution().row_dual, dtype=float)
     log.info("MIP start: LP relaxation %.6g after %.2f s", bound, time.perf_counter() - began)
     tol = 1e-6
     up = integer & (rounding > 0)
@@ -176,7 +186,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
         100 * (objective - bound) / max(abs(objective), 1e-9),
     )
     x[integer] = np.round(x[integer])
-    return Start(x, objective, bound, seconds, step, lps)
+    return Start(x, objective, bound, seconds, step, lps, relaxed, duals)
 
 
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).

@@ -1,0 +1,489 @@
+r"""Lagrangian decomposition over the blocks a MIP splits into when a few rows are dropped.
+
+Math and measurements: ``docs/math/solver.md`` (section "Decomposition over independent
+blocks"). Generic over the standard-form arrays of :func:`suandian.highs.hand_over`: a
+portfolio whose sites (or site pairs sharing jobs) are tied together only by a few
+portfolio-wide rows (the green share, the certificate cap) falls apart into independent
+blocks once those **linking rows** are priced instead of enforced.
+
+1. :func:`split` finds the linking rows: the densest rows are set aside, one more at a time
+   (1, 2, 4, ... up to :data:`MAX_LINKING`), until the columns fall into at least two
+   connected blocks holding integer columns; a set-aside row whose columns lie in one block
+   is put back.
+2. :func:`improve` evaluates the Lagrangian dual. With the linking rows oriented as
+   :math:`G x \ge g` and multipliers :math:`\lambda \ge 0` (free for equality rows),
+
+   .. math:: L(\lambda) = c_0 + \lambda^\top g + \sum_b \min_{x_b \in X_b}
+             (c_b - G_b^\top \lambda)^\top x_b
+
+   is a lower bound of the MIP for every such :math:`\lambda`; each block's minimum is a
+   small MIP (solved in parallel threads), and its proven dual bound is what enters the sum,
+   so the bound stays valid when a block stops at its gap or time limit. The first
+   multipliers are the LP relaxation's duals of the linking rows; the next ones maximise a
+   cutting-plane model of :math:`L` (one cut per evaluation, with the subgradient
+   :math:`g - G x(\lambda)`) inside a box around the best multipliers so far, which grows
+   after an improving step and shrinks otherwise.
+3. Every evaluation also gives a **plan**: the blocks' integer values are fixed and a repair
+   LP over all columns (linking rows enforced) re-optimises the continuous ones.
+
+It stops when the best plan is within the target gap of the best bound, when the model of
+:math:`L` promises no more, after :data:`MAX_EVALUATIONS`, or at its time budget. The caller
+hands the best plan to HiGHS as a MIP start and reports the gap against the better of the two
+bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+log = logging.getLogger("suandian")
+
+#: Most linking rows set aside; a model that needs more is not decomposed.
+MAX_LINKING = 8
+#: Most evaluations of the Lagrangian dual.
+MAX_EVALUATIONS = 12
+#: Growth of the multipliers' box after a step that raised the bound, shrink after one that did not.
+GROW, SHRINK = 2.0, 0.5
+#: Share of the target gap given to the blocks' own MIP gaps (the rest is the duality gap).
+BLOCK_GAP_SHARE = 0.5
+
+
+@dataclass
+class Split:
+    """Linking rows and the blocks they leave.
+
+    Attributes
+    ----------
+    linking : numpy.ndarray
+        Global indices of the linking rows.
+    blocks : list of (numpy.ndarray, numpy.ndarray)
+        Per block with integer columns: its columns and its rows (global indices).
+    rest : tuple of (numpy.ndarray, numpy.ndarray)
+        Columns and rows of every component without integer columns, solved as one LP.
+    """
+
+    linking: np.ndarray
+    blocks: list[tuple[np.ndarray, np.ndarray]]
+    rest: tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Outcome:
+    """What :func:`improve` found.
+
+    Attributes
+    ----------
+    x : numpy.ndarray or None
+        Best plan (integers integral), None if no repair LP was feasible.
+    objective : float
+        Its objective (CNY, with the offset); ``inf`` without a plan.
+    bound : float
+        Best Lagrangian bound (``-inf`` if no evaluation gave one).
+    evaluations : int
+        Evaluations of the Lagrangian dual.
+    seconds : float
+        Wall time.
+    blocks, linking_rows : int
+        Size of the split.
+    trace : list of dict
+        Per evaluation: ``seconds``, ``bound`` (that evaluation's), ``objective`` (its
+        repaired plan, ``inf`` if infeasible), ``best_objective`` (with the incumbent) and
+        ``best_bound`` so far.
+    """
+
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    evaluations: int
+    seconds: float
+    blocks: int
+    linking_rows: int
+    trace: list[dict[str, float]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------ the split
+def _rows_by_col(A) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column index of every entry of the CSC matrix ``A``."""
+    cols = np.repeat(np.arange(A.shape[1]), np.diff(A.indptr))
+    return np.asarray(A.indices, np.int64), cols
+
+
+def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected components of the graph on ``n`` nodes with edges ``(u[k], v[k])``.
+
+    Returns each node's label: the smallest node of its component. Hooking to the smaller
+    label and pointer jumping, with numpy alone (scipy costs 0.3 s to import).
+    """
+    lab = np.arange(n)
+    while True:
+        lu, lv = lab[u], lab[v]
+        low = np.minimum(lu, lv)
+        new = lab.copy()
+        np.minimum.at(new, lu, low)
+        np.minimum.at(new, lv, low)
+        while True:
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, lab):
+            return lab
+        lab = new
+
+
+def _row_edges(rows: np.ndarray, cols: np.ndarray, keep_row: np.ndarray):
+    """Edges joining consecutive columns of every kept row (a chain per row)."""
+    sel = keep_row[rows]
+    r, c = rows[sel], cols[sel]
+    order = np.lexsort((c, r))
+    r, c = r[order], c[order]
+    same = r[1:] == r[:-1]
+    return c[:-1][same], c[1:][same]
+
+
+def split(ho, integer: np.ndarray) -> Split | None:
+    """Find the linking rows of ``ho`` and the blocks they leave, or None.
+
+    None when no set of at most :data:`MAX_LINKING` densest rows leaves two or more blocks
+    with integer columns.
+    """
+    n_rows, n_cols = ho.A.shape
+    if n_rows == 0 or integer.sum() < 2:
+        return None
+    rows, cols = _rows_by_col(ho.A)
+    nnz = np.bincount(rows, minlength=n_rows)
+    order = np.argsort(-nnz, kind="stable")
+    k = 1
+    while k <= min(MAX_LINKING, n_rows):
+        keep = np.ones(n_rows, bool)
+        keep[order[:k]] = False
+        lab = components(n_cols, *_row_edges(rows, cols, keep))
+        with_int = np.unique(lab[integer])
+        if len(with_int) >= 2:
+            break
+        k *= 2
+    else:
+        return None
+    # a set-aside row whose columns all lie in one block is not linking
+    aside = order[:k]
+    row_lab = np.full(n_rows, -1)
+    np.maximum.at(row_lab, rows, lab[cols])  # a kept row's columns share one label
+    first = np.full(n_rows, np.iinfo(np.int64).max)
+    np.minimum.at(first, rows, lab[cols])
+    inside = aside[first[aside] == row_lab[aside]]
+    linking = np.setdiff1d(aside, inside)
+    if len(linking) == 0:
+        return None
+    block_of_row = np.where(np.isin(np.arange(n_rows), linking), -1, row_lab)
+    blocks = []
+    for b in with_int:
+        bc = np.flatnonzero(lab == b)
+        blocks.append((bc, np.flatnonzero(block_of_row == b)))
+    rest_cols = np.flatnonzero(~np.isin(lab, with_int))
+    rest_rows = np.flatnonzero((block_of_row >= 0) & ~np.isin(block_of_row, with_int))
+    return Split(linking, blocks, (rest_cols, rest_rows))
+
+
+# ---------------------------------------------------------------- sub-problem arrays
+def _sub(ho, cols: np.ndarray, rows: np.ndarray):
+    """The hand-over restricted to ``cols`` and ``rows`` (whose entries lie in ``cols``)."""
+    from ..highs import HandOver
+    from ..linear import CSC
+
+    A = ho.A
+    pos_row = np.full(A.shape[0], -1)
+    pos_row[rows] = np.arange(len(rows))
+    starts, ends = A.indptr[cols], A.indptr[cols + 1]
+    lengths = ends - starts
+    idx = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    sub_col = np.repeat(np.arange(len(cols)), lengths)
+    sub_row = pos_row[A.indices[idx]]
+    ok = sub_row >= 0
+    M = CSC.from_coo(sub_row[ok], sub_col[ok], A.data[idx][ok], (len(rows), len(cols)))
+    return HandOver(
+        ho.c[cols].copy(),
+        0.0,
+        ho.lb[cols],
+        ho.ub[cols],
+        ho.integer[cols],
+        M,
+        ho.row_lo[rows],
+        ho.row_hi[rows],
+    )
+
+
+@dataclass
+class _Linking:
+    """The linking rows oriented as ``G x >= g`` (a ranged row gives two)."""
+
+    row: np.ndarray  # oriented row -> global row
+    sign: np.ndarray  # +1 (lower bound) or -1 (upper bound)
+    g: np.ndarray
+    free: np.ndarray  # equality rows: multiplier of any sign
+    ent_row: np.ndarray  # entries of G: oriented row, column, value
+    ent_col: np.ndarray
+    ent_val: np.ndarray
+
+    def times(self, x: np.ndarray) -> np.ndarray:
+        """``G x``."""
+        return np.bincount(self.ent_row, self.ent_val * x[self.ent_col], minlength=len(self.g))
+
+    def price(self, c: np.ndarray, lam: np.ndarray) -> np.ndarray:
+        """``c - G^T lam``."""
+        return c - np.bincount(self.ent_col, self.ent_val * lam[self.ent_row], minlength=len(c))
+
+
+def _orient(ho, linking: np.ndarray) -> _Linking:
+    rows, cols = _rows_by_col(ho.A)
+    parts = []
+    for r in linking:
+        lo, hi = ho.row_lo[r], ho.row_hi[r]
+        if np.isfinite(lo) and np.isfinite(hi) and lo == hi:
+            parts.append((r, 1.0, lo, True))
+            continue
+        if np.isfinite(lo):
+            parts.append((r, 1.0, lo, False))
+        if np.isfinite(hi):
+            parts.append((r, -1.0, -hi, False))
+    row = np.array([p[0] for p in parts], np.int64)
+    sign = np.array([p[1] for p in parts])
+    where = {}
+    for i, r in enumerate(row):
+        where.setdefault(int(r), []).append(i)
+    sel = np.isin(rows, row)
+    er, ec, ev = rows[sel], cols[sel], ho.A.data[sel]
+    out_r, out_c, out_v = [], [], []
+    for r in np.unique(er):
+        m = er == r
+        for i in where[int(r)]:
+            out_r.append(np.full(int(m.sum()), i))
+            out_c.append(ec[m])
+            out_v.append(ev[m] * sign[i])
+    cat = np.concatenate
+    return _Linking(
+        row,
+        sign,
+        np.array([p[2] for p in parts]),
+        np.array([p[3] for p in parts], bool),
+        cat(out_r) if out_r else np.zeros(0, np.int64),
+        cat(out_c) if out_c else np.zeros(0, np.int64),
+        cat(out_v) if out_v else np.zeros(0),
+    )
+
+
+# --------------------------------------------------------------------- the dual search
+def improve(
+    ho,
+    integer: np.ndarray,
+    parts: Split,
+    lp_duals: np.ndarray,
+    opts,
+    budget: float,
+    target_gap: float,
+    incumbent: float,
+    scale: float,
+) -> Outcome:
+    """Search the Lagrangian dual of ``parts`` for a better bound and plan within ``budget``.
+
+    Parameters
+    ----------
+    ho : suandian.highs.HandOver
+        The standard-form arrays.
+    integer : numpy.ndarray of bool
+        Integer columns to decide.
+    parts : Split
+        From :func:`split`.
+    lp_duals : numpy.ndarray
+        Row duals of the LP relaxation (HiGHS's sign: >= 0 at a lower bound).
+    opts : suandian.highs.SolveOptions
+        Options (threads, HiGHS options).
+    budget : float
+        Seconds available.
+    target_gap : float
+        Relative gap at which to stop.
+    incumbent : float
+        Objective of the best plan known (stops the search once within ``target_gap``).
+    scale : float
+        Magnitude of the objective (the LP bound), for the blocks' absolute gaps.
+    """
+    from ..highs import SolveOptions, _highs_lp, _new_highs
+
+    began = time.perf_counter()
+    link = _orient(ho, parts.linking)
+    m = len(link.g)
+    lam0 = lp_duals[link.row] * link.sign
+    lam0 = np.where(link.free, lam0, np.maximum(lam0, 0.0))
+    blocks = [(c, r) for c, r in parts.blocks]
+    lp_parts = [parts.rest] if len(parts.rest[0]) else []
+    workers = max(1, min(len(blocks), _cores() if opts.threads is None else int(opts.threads)))
+    sub_opts = SolveOptions(
+        mip_rel_gap=1e-9, threads=1, log=False, highs_options=dict(opts.highs_options)
+    )
+    abs_gap = BLOCK_GAP_SHARE * target_gap * abs(scale) / max(len(blocks), 1)
+    subs = [(cols, _sub(ho, cols, rows), True) for cols, rows in blocks]
+    subs += [(cols, _sub(ho, cols, rows), False) for cols, rows in lp_parts]
+    n = len(ho.lb)
+    # every instance here runs on one thread: HiGHS's scheduler is global to the process and
+    # is set once, in this thread, before the worker threads create theirs
+    repair = _new_highs(sub_opts, 1.0)
+    repair.passModel(_highs_lp(ho, np.zeros(n, bool)))
+
+    def left() -> float:
+        return budget - (time.perf_counter() - began)
+
+    def solve_block(item):
+        cols, sub, is_mip = item
+        h = _new_highs(sub_opts, max(left(), 0.2))
+        if is_mip:
+            h.setOptionValue("mip_abs_gap", float(abs_gap))
+        h.passModel(_highs_lp(sub, integer[cols] if is_mip else np.zeros(len(cols), bool)))
+        h.run()
+        status = h.getModelStatus()
+        info = h.getInfo()
+        if status == highspy.HighsModelStatus.kInfeasible or info.primal_solution_status != 2:
+            return cols, None, -np.inf
+        x = np.asarray(h.getSolution().col_value)
+        if is_mip:
+            bound = float(info.mip_dual_bound)
+        elif status == highspy.HighsModelStatus.kOptimal:
+            bound = float(info.objective_function_value)
+        else:  # unbounded under these prices, or stopped: no bound from this evaluation
+            bound = -np.inf
+        return cols, x, bound
+
+    def repaired(x: np.ndarray) -> tuple[np.ndarray | None, float]:
+        lb, ub = ho.lb.copy(), ho.ub.copy()
+        lb[integer] = ub[integer] = np.clip(np.round(x[integer]), ho.lb[integer], ho.ub[integer])
+        repair.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
+        repair.setOptionValue("time_limit", float(max(left(), 0.5)))
+        repair.run()
+        if repair.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, np.inf
+        y = np.asarray(repair.getSolution().col_value)
+        y[integer] = np.round(y[integer])
+        return y, float(repair.getInfo().objective_function_value)
+
+    def evaluate(lam: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """The blocks' solutions at ``lam`` and L(lam); (None, -inf) if a block has none."""
+        cost = link.price(ho.c, lam)
+        for cols, sub, _ in subs:
+            sub.c = cost[cols]
+        x = np.zeros(n)
+        total = float(ho.offset + lam @ link.g)
+        with ThreadPoolExecutor(workers) as pool:
+            for cols, xb, bound in pool.map(solve_block, subs):
+                if xb is None:
+                    return None, -np.inf
+                x[cols] = xb
+                total += bound
+        return x, total
+
+    best_x, best_obj, best_bound = None, np.inf, -np.inf
+    cuts: list[tuple[np.ndarray, float, np.ndarray]] = []
+    center, center_value, predicted = lam0, -np.inf, np.inf
+    radius = np.inf  # set after the first evaluation: the Polyak step's length
+    lam = lam0
+    trace = []
+    evaluations = 0
+    while evaluations < MAX_EVALUATIONS:
+        t_eval = time.perf_counter()
+        x, value = evaluate(lam)
+        evaluations += 1
+        if x is None:  # a block without a solution (infeasible or stopped): leave it to HiGHS
+            break
+        plan, objective = repaired(x)
+        if objective < best_obj:
+            best_x, best_obj = plan, objective
+        best_bound = max(best_bound, value)
+        trace.append(
+            {
+                "seconds": time.perf_counter() - began,
+                "bound": value,
+                "objective": objective,
+                "best_objective": min(best_obj, incumbent),
+                "best_bound": best_bound,
+            }
+        )
+        gap = _gap(min(best_obj, incumbent), best_bound)
+        log.info(
+            "Decomposition: evaluation %d, bound %.6g, plan %.6g, best gap %s (%.2f s)",
+            evaluations,
+            value,
+            objective,
+            f"{gap:.3%}" if np.isfinite(gap) else "-",
+            time.perf_counter() - t_eval,
+        )
+        log.debug("Decomposition: multipliers %s", lam)
+        if gap <= target_gap or not np.isfinite(value):
+            break
+        slope = link.g - link.times(x)
+        cuts.append((lam.copy(), value, slope))
+        if not np.isfinite(radius):  # Polyak: the step that would close the gap if L were linear
+            step = (min(best_obj, incumbent) - value) / max(float(slope @ slope), 1e-12)
+            radius = max(step * float(np.abs(slope).max(initial=0.0)), 1e-6)
+        # proximal cutting planes: a step that raises L by a tenth of what the model
+        # promised moves the center and widens the box; otherwise the box shrinks
+        if center_value == -np.inf or value >= center_value + 0.1 * (predicted - center_value):
+            if center_value > -np.inf:
+                radius *= GROW
+            center, center_value = lam.copy(), value
+        else:
+            radius *= SHRINK
+        lam, predicted = _next_multipliers(cuts, center, radius, link.free, sub_opts)
+        if predicted - center_value <= 1e-6 * max(abs(center_value), 1.0):
+            break
+        if left() < 1.5 * (time.perf_counter() - t_eval):
+            break
+    return Outcome(
+        best_x,
+        best_obj,
+        best_bound,
+        evaluations,
+        time.perf_counter() - began,
+        len(blocks),
+        m,
+        trace,
+    )
+
+
+def _next_multipliers(cuts, center: np.ndarray, radius: float, free: np.ndarray, opts):
+    """Maximise the cutting-plane model of L in a box around ``center``: ``(lambda, value)``."""
+    from ..highs import _new_highs
+
+    m = len(center)
+    h = _new_highs(opts, 5.0)
+    lo = np.where(free, center - radius, np.maximum(center - radius, 0.0))
+    hi = center + radius
+    inf = highspy.kHighsInf
+    # columns: lambda (m), theta; maximise theta
+    h.addVars(m + 1, np.concatenate((lo, [-inf])), np.concatenate((hi, [inf])))
+    h.changeColCost(m, -1.0)
+    for lam_k, value, s in cuts:
+        # theta <= value + s (lambda - lam_k)  <=>  theta - s lambda <= value - s lam_k
+        idx = np.arange(m + 1, dtype=np.int32)
+        h.addRow(-inf, float(value - s @ lam_k), m + 1, idx, np.concatenate((-s, [1.0])))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return center, -np.inf
+    sol = np.asarray(h.getSolution().col_value)
+    return sol[:m], float(sol[m])
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not (np.isfinite(objective) and np.isfinite(bound)):
+        return float("inf")
+    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
