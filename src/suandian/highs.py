@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,8 +266,19 @@ def _highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.Hi
     return lp
 
 
+#: Guards the redirection of file descriptor 1 in :func:`_quiet_highs`: two threads doing it
+#: at once can leave stdout pointing at /dev/null for the rest of the process (seen with the
+#: decomposition's worker threads: a benchmark worker lost its whole output).
+_stdout_lock = threading.Lock()
+
+
 def _quiet_highs() -> highspy.Highs:
-    """A Highs instance, its once-per-process banner kept off stdout."""
+    """A Highs instance, its once-per-process banner kept off stdout (thread-safe)."""
+    with _stdout_lock:
+        return _quiet_highs_locked()
+
+
+def _quiet_highs_locked() -> highspy.Highs:
     try:
         sys.stdout.flush()
         saved = os.dup(1)
@@ -398,7 +410,7 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         open_gap = plan is not None and _gap(plan.objective, plan.bound) > opts.mip_rel_gap
         if open_gap and opts.decompose:
             start = time.perf_counter()
-            parted = _decompose(ho, integer, plan, opts, limit)
+            parted = _decompose(ho, integer, rounding, plan, opts, limit)
             if parted is not None:
                 timings["decompose"] = time.perf_counter() - start
                 limit = max(limit - timings["decompose"], 1e-3)
@@ -549,7 +561,20 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
 DECOMPOSE_SHARE = 0.8
 
 
-def _decompose(ho: HandOver, integer: np.ndarray, plan, opts: SolveOptions, limit: float):
+#: The repair of the decomposition re-decides the integer columns that are not capacity
+#: counts (rounding hint other than ``up``, e.g. corridor blocks) when there are at most this
+#: many; with more, they are fixed like the others.
+REPAIR_FREE_MAX = 64
+
+
+def _decompose(
+    ho: HandOver,
+    integer: np.ndarray,
+    rounding: np.ndarray,
+    plan,
+    opts: SolveOptions,
+    limit: float,
+):
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
     Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
@@ -565,16 +590,22 @@ def _decompose(ho: HandOver, integer: np.ndarray, plan, opts: SolveOptions, limi
         len(parts.blocks),
         len(parts.linking),
     )
+    free = integer & (rounding <= 0)
+    if free.sum() > REPAIR_FREE_MAX:
+        free[:] = False
+    duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
     out = decompose.improve(
         ho,
         integer,
         parts,
-        plan.relaxed_duals,
+        duals,
         opts,
         DECOMPOSE_SHARE * limit,
         opts.mip_rel_gap,
         plan.objective,
         plan.bound,
+        free_in_repair=free,
+        start_x=plan.x,
     )
     plan.decomposition = out
     if out.x is not None and out.objective < plan.objective:

@@ -283,12 +283,14 @@ def improve(
     ho,
     integer: np.ndarray,
     parts: Split,
-    lp_duals: np.ndarray,
+    duals: list[np.ndarray],
     opts,
     budget: float,
     target_gap: float,
     incumbent: float,
     scale: float,
+    free_in_repair: np.ndarray | None = None,
+    start_x: np.ndarray | None = None,
 ) -> Outcome:
     """Search the Lagrangian dual of ``parts`` for a better bound and plan within ``budget``.
 
@@ -300,8 +302,10 @@ def improve(
         Integer columns to decide.
     parts : Split
         From :func:`split`.
-    lp_duals : numpy.ndarray
-        Row duals of the LP relaxation (HiGHS's sign: >= 0 at a lower bound).
+    duals : list of numpy.ndarray
+        Row duals (HiGHS's sign: >= 0 at a lower bound) whose values on the linking rows are
+        the first multipliers evaluated, in this order (the MIP start's fixed-integer LP,
+        then the LP relaxation); duplicates are evaluated once.
     opts : suandian.highs.SolveOptions
         Options (threads, HiGHS options).
     budget : float
@@ -312,14 +316,27 @@ def improve(
         Objective of the best plan known (stops the search once within ``target_gap``).
     scale : float
         Magnitude of the objective (the LP bound), for the blocks' absolute gaps.
+    free_in_repair : numpy.ndarray of bool, optional
+        Integer columns the repair also re-decides, by relaxing and rounding them with the
+        linking rows enforced: the few that are not capacity counts, such as corridor
+        blocks, whose blocks' choice under a multiplier slightly off is costly.
+    start_x : numpy.ndarray, optional
+        A plan (the MIP start): its part in each block is a first point of the model of L.
     """
     from ..highs import SolveOptions, _highs_lp, _new_highs
 
     began = time.perf_counter()
     link = _orient(ho, parts.linking)
     m = len(link.g)
-    lam0 = lp_duals[link.row] * link.sign
-    lam0 = np.where(link.free, lam0, np.maximum(lam0, 0.0))
+    queue: list[np.ndarray] = []
+    for d in duals:
+        lam = d[link.row] * link.sign
+        lam = np.where(link.free, lam, np.maximum(lam, 0.0))
+        if not any(np.allclose(lam, q, rtol=1e-9, atol=1e-9) for q in queue):
+            queue.append(lam)
+    # only the first is evaluated; the spread of all of them sizes the first box
+    evaluated: list[np.ndarray] = list(queue)
+    queue = queue[:1]
     blocks = [(c, r) for c, r in parts.blocks]
     lp_parts = [parts.rest] if len(parts.rest[0]) else []
     workers = max(1, min(len(blocks), _cores() if opts.threads is None else int(opts.threads)))
@@ -330,6 +347,7 @@ def improve(
     subs = [(cols, _sub(ho, cols, rows), True) for cols, rows in blocks]
     subs += [(cols, _sub(ho, cols, rows), False) for cols, rows in lp_parts]
     n = len(ho.lb)
+    free = np.zeros(n, bool) if free_in_repair is None else free_in_repair & integer
     # every instance here runs on one thread: HiGHS's scheduler is global to the process and
     # is set once, in this thread, before the worker threads create theirs
     repair = _new_highs(sub_opts, 1.0)
@@ -358,17 +376,37 @@ def improve(
             bound = -np.inf
         return cols, x, bound
 
-    def repaired(x: np.ndarray) -> tuple[np.ndarray | None, float]:
-        lb, ub = ho.lb.copy(), ho.ub.copy()
-        lb[integer] = ub[integer] = np.clip(np.round(x[integer]), ho.lb[integer], ho.ub[integer])
+    def run_repair(lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray | None, float]:
         repair.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
         repair.setOptionValue("time_limit", float(max(left(), 0.5)))
         repair.run()
         if repair.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None, np.inf
         y = np.asarray(repair.getSolution().col_value)
-        y[integer] = np.round(y[integer])
         return y, float(repair.getInfo().objective_function_value)
+
+    def repaired(x: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """The plan with the blocks' integers fixed, the cheaper of two repairs.
+
+        An LP with every integer fixed; and, with ``free`` columns, those relaxed, rounded to
+        the nearest integer and fixed there (two more LPs).
+        """
+        lb, ub = ho.lb.copy(), ho.ub.copy()
+        lb[integer] = ub[integer] = np.clip(np.round(x[integer]), ho.lb[integer], ho.ub[integer])
+        best = run_repair(lb, ub)
+        if free.any():
+            lb[free], ub[free] = ho.lb[free], ho.ub[free]
+            relaxed, _ = run_repair(lb, ub)
+            if relaxed is not None:
+                lb[free] = ub[free] = np.clip(np.round(relaxed[free]), ho.lb[free], ho.ub[free])
+                other = run_repair(lb, ub)
+                if other[1] < best[1]:
+                    best = other
+        y, objective = best
+        if y is not None:
+            y = y.copy()
+            y[integer] = np.round(y[integer])
+        return y, objective
 
     def evaluate(lam: np.ndarray) -> tuple[np.ndarray | None, float]:
         """The blocks' solutions at ``lam`` and L(lam); (None, -inf) if a block has none."""
@@ -385,20 +423,28 @@ def improve(
                 total += bound
         return x, total
 
+    pieces = _Pieces(ho.c, link, [cols for cols, _, _ in subs])
+    if start_x is not None:
+        pieces.add(start_x)
     best_x, best_obj, best_bound = None, np.inf, -np.inf
-    cuts: list[tuple[np.ndarray, float, np.ndarray]] = []
-    center, center_value, predicted = lam0, -np.inf, np.inf
-    radius = np.inf  # set after the first evaluation: the Polyak step's length
-    lam = lam0
+    center, center_value, predicted = queue[0], -np.inf, np.inf
+    radius = np.inf  # set once the first multipliers are evaluated
     trace = []
     evaluations = 0
     while evaluations < MAX_EVALUATIONS:
         t_eval = time.perf_counter()
+        lam = queue.pop(0) if queue else lam
         x, value = evaluate(lam)
         evaluations += 1
         if x is None:  # a block without a solution (infeasible or stopped): leave it to HiGHS
             break
+        t_repair = time.perf_counter()
         plan, objective = repaired(x)
+        log.debug(
+            "Decomposition: blocks %.2f s, repair %.2f s",
+            t_repair - t_eval,
+            time.perf_counter() - t_repair,
+        )
         if objective < best_obj:
             best_x, best_obj = plan, objective
         best_bound = max(best_bound, value)
@@ -423,23 +469,28 @@ def improve(
         log.debug("Decomposition: multipliers %s", lam)
         if gap <= target_gap or not np.isfinite(value):
             break
-        slope = link.g - link.times(x)
-        cuts.append((lam.copy(), value, slope))
-        if not np.isfinite(radius):  # Polyak: the step that would close the gap if L were linear
-            step = (min(best_obj, incumbent) - value) / max(float(slope @ slope), 1e-12)
-            radius = max(step * float(np.abs(slope).max(initial=0.0)), 1e-6)
+        if left() < 1.5 * (time.perf_counter() - t_eval):
+            break
+        pieces.add(x)
+        if plan is not None:
+            pieces.add(plan)
+        if queue:  # the first multipliers: evaluate them all before stepping
+            if value > center_value:
+                center, center_value = lam.copy(), value
+            continue
+        if not np.isfinite(radius):
+            radius = _first_radius(evaluated, link.g - link.times(x), value, best_obj, incumbent)
+            if value > center_value:
+                center, center_value = lam.copy(), value
         # proximal cutting planes: a step that raises L by a tenth of what the model
         # promised moves the center and widens the box; otherwise the box shrinks
-        if center_value == -np.inf or value >= center_value + 0.1 * (predicted - center_value):
-            if center_value > -np.inf:
-                radius *= GROW
+        elif value >= center_value + 0.1 * (predicted - center_value):
+            radius *= GROW
             center, center_value = lam.copy(), value
         else:
             radius *= SHRINK
-        lam, predicted = _next_multipliers(cuts, center, radius, link.free, sub_opts)
+        lam, predicted = pieces.maximise(ho.offset, center, radius, sub_opts)
         if predicted - center_value <= 1e-6 * max(abs(center_value), 1.0):
-            break
-        if left() < 1.5 * (time.perf_counter() - t_eval):
             break
     return Outcome(
         best_x,
@@ -453,27 +504,93 @@ def improve(
     )
 
 
-def _next_multipliers(cuts, center: np.ndarray, radius: float, free: np.ndarray, opts):
-    """Maximise the cutting-plane model of L in a box around ``center``: ``(lambda, value)``."""
-    from ..highs import _new_highs
+def _first_radius(evaluated, slope, value: float, best_obj: float, incumbent: float) -> float:
+    """Half-width of the first box.
 
-    m = len(center)
-    h = _new_highs(opts, 5.0)
-    lo = np.where(free, center - radius, np.maximum(center - radius, 0.0))
-    hi = center + radius
-    inf = highspy.kHighsInf
-    # columns: lambda (m), theta; maximise theta
-    h.addVars(m + 1, np.concatenate((lo, [-inf])), np.concatenate((hi, [inf])))
-    h.changeColCost(m, -1.0)
-    for lam_k, value, s in cuts:
-        # theta <= value + s (lambda - lam_k)  <=>  theta - s lambda <= value - s lam_k
-        idx = np.arange(m + 1, dtype=np.int32)
-        h.addRow(-inf, float(value - s @ lam_k), m + 1, idx, np.concatenate((-s, [1.0])))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return center, -np.inf
-    sol = np.asarray(h.getSolution().col_value)
-    return sol[:m], float(sol[m])
+    The spread of the multipliers evaluated so far or, after a single evaluation, the Polyak
+    step (the one that would close the gap if L were linear).
+    """
+    lams = np.array(evaluated)
+    spread = float((lams.max(axis=0) - lams.min(axis=0)).max(initial=0.0))
+    if spread > 0:
+        return spread
+    step = (min(best_obj, incumbent) - value) / max(float(slope @ slope), 1e-12)
+    return max(step * float(np.abs(slope).max(initial=0.0)), 1e-6)
+
+
+class _Pieces:
+    r"""The disaggregated cutting-plane model of L: points of every block's feasible set.
+
+    Each point :math:`x^k` that satisfies a block's rows (a block's solution at some
+    multipliers, or a plan's part in the block) gives the block the cut
+    :math:`\theta_b \le c_b^\top x^k_b - \lambda^\top G_b x^k_b`, and the model is
+    :math:`c_0 + \lambda^\top g + \sum_b \theta_b`. With one cut per block and point, not
+    one per evaluation, a plan that balances the linking rows tells the model as much as
+    the blocks' own answers (Dantzig-Wolfe's restricted master, seen from its dual).
+    """
+
+    def __init__(self, c: np.ndarray, link: _Linking, blocks: list[np.ndarray]):
+        self.c, self.link, self.n_blocks = c, link, len(blocks)
+        self.block_of = np.full(len(c), -1, np.int64)
+        for b, cols in enumerate(blocks):
+            self.block_of[cols] = b
+        self.costs: list[np.ndarray] = []  # per point: c_b x_b per block
+        self.uses: list[np.ndarray] = []  # per point: G_b x_b, blocks x linking rows
+
+    def add(self, x: np.ndarray) -> None:
+        """Add the point ``x`` (all columns) to every block's model."""
+        B, m = self.n_blocks, len(self.link.g)
+        inside = self.block_of >= 0
+        cost = np.bincount(self.block_of[inside], (self.c * x)[inside], minlength=B)
+        where = self.block_of[self.link.ent_col]
+        ok = where >= 0
+        key = where[ok] * m + self.link.ent_row[ok]
+        val = (self.link.ent_val * x[self.link.ent_col])[ok]
+        self.costs.append(cost)
+        self.uses.append(np.bincount(key, val, minlength=B * m).reshape(B, m))
+
+    def maximise(self, offset: float, center: np.ndarray, radius: float, opts):
+        """Maximise the model in the box of half-width ``radius`` about ``center``.
+
+        Returns the multipliers and the model's value there (``-inf`` if that LP fails).
+        """
+        from ..highs import _new_highs
+
+        link, B, m = self.link, self.n_blocks, len(center)
+        K = len(self.costs)
+        inf = highspy.kHighsInf
+        lo = np.where(link.free, center - radius, np.maximum(center - radius, 0.0))
+        hi = center + radius
+        h = _new_highs(opts, 5.0)
+        # columns: lambda (m), theta (B); maximise g lambda + sum theta
+        h.addVars(
+            m + B, np.concatenate((lo, np.full(B, -inf))), np.concatenate((hi, np.full(B, inf)))
+        )
+        h.changeColsCost(
+            m + B, np.arange(m + B, dtype=np.int32), np.concatenate((-link.g, -np.ones(B)))
+        )
+        # theta_b + (G_b x_b^k) lambda <= c_b x_b^k, for every point k and block b
+        uses = np.stack(self.uses).reshape(K * B, m)
+        rhs = np.stack(self.costs).reshape(K * B)
+        index = np.concatenate(
+            (np.tile(np.arange(m), (K * B, 1)), (m + np.tile(np.arange(B), K))[:, None]), axis=1
+        )
+        values = np.concatenate((uses, np.ones((K * B, 1))), axis=1)
+        starts = np.arange(0, K * B * (m + 1), m + 1, dtype=np.int32)
+        h.addRows(
+            K * B,
+            np.full(K * B, -inf),
+            rhs,
+            K * B * (m + 1),
+            starts,
+            index.reshape(-1).astype(np.int32),
+            values.reshape(-1),
+        )
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return center, -np.inf
+        sol = np.asarray(h.getSolution().col_value)
+        return sol[:m], float(offset + link.g @ sol[:m] + sol[m:].sum())
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -57,8 +57,11 @@ class Start:
     lps : int
         LPs solved.
     relaxed_x, relaxed_duals : numpy.ndarray
-        Column values and row duals of the LP relaxation (the multipliers the
-        decomposition, :mod:`suandian.run.decompose`, starts from).
+        Column values and row duals of the LP relaxation.
+    plan_duals : numpy.ndarray or None
+        Row duals of the repair LP that gave the plan (its integers fixed). With
+        ``relaxed_duals``, the multipliers the decomposition (:mod:`suandian.run.decompose`)
+        starts from.
     decomposition : suandian.run.decompose.Outcome or None
         What the decomposition added, when it ran (its plan and bound are then this
         start's, if better).
@@ -72,6 +75,7 @@ class Start:
     lps: int
     relaxed_x: np.ndarray | None = None
     relaxed_duals: np.ndarray | None = None
+    plan_duals: np.ndarray | None = None
     decomposition: object | None = None
 
 
@@ -153,7 +157,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
                 objective = float(h.getInfo().objective_function_value)
                 log.info("MIP start: rounding %s gives %.6g", step, objective)
                 if best is None or objective < best[1]:
-                    best = (x, objective, step)
+                    best = (x, objective, step, np.asarray(h.getSolution().row_dual, float))
                 return
             log.info("MIP start: rounding %s infeasible", step)
             if time.perf_counter() - began > budget:
@@ -175,7 +179,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
             finish("up+1", np.minimum(fix + 1, ub0[up]), relaxed if x is None else x)
     if best is None:
         return None
-    x, objective, step = best
+    x, objective, step, plan_duals = best
     seconds = time.perf_counter() - began
     log.info(
         "MIP start: plan %.6g (%s, %d LPs, %.2f s), %.3f%% above the LP bound",
@@ -186,7 +190,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
         100 * (objective - bound) / max(abs(objective), 1e-9),
     )
     x[integer] = np.round(x[integer])
-    return Start(x, objective, bound, seconds, step, lps, relaxed, duals)
+    return Start(x, objective, bound, seconds, step, lps, relaxed, duals, plan_duals)
 
 
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
