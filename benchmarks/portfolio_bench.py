@@ -75,6 +75,7 @@ def worker(n_sites: int, seed: int, options: dict) -> dict:
         "wall_s": wall,
         "certified": violations == [] if violations is not None else False,
         "start": info.start,
+        "decomposition": info.decomposition,
         "timings": info.timings,
         "trace": trace,
         "load_start": load0,

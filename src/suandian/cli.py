@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not build a rounded-and-repaired plan before the MIP (SolveOptions.mip_start)",
     )
+    solve.add_argument(
+        "--no-decompose",
+        action="store_true",
+        help="do not search the Lagrangian dual over independent blocks (site pairs) before "
+        "the MIP (SolveOptions.decompose)",
+    )
     solve.set_defaults(run=_solve)
 
     validate = sub.add_parser(
@@ -306,6 +312,7 @@ def _solve(args: argparse.Namespace) -> int:
         threads=args.threads,
         log=args.log,
         mip_start=not args.no_mip_start,
+        decompose=not args.no_decompose,
     )
     print(result.summary())
     try:  # every outcome is saved: a plan, or the solver report and diagnosis without one
