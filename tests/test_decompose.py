@@ -100,6 +100,14 @@ def test_every_bound_of_the_search_is_below_the_optimum():
             assert out.trace[0]["bound"] == pytest.approx(expected)
 
 
+def test_no_time_left_gives_no_bound_and_no_plan_rather_than_an_overrun():
+    ho = two_blocks()
+    parts = decompose.split(ho, ho.integer)
+    duals = np.array([0.0, 0.0, 0.0, 0.0, 1.0])
+    out = decompose.improve(ho, ho.integer, parts, [duals], SolveOptions(), 0.0, 0.0, 32.0, 24.0)
+    assert out.x is None and out.objective == np.inf and out.bound == -np.inf
+
+
 def two_sites() -> dict:
     c = base_config()
     c["nodes"].append({"name": "n2", "tariff": 100.0, "emission_factor": 0.5})

@@ -358,7 +358,9 @@ def improve(
 
     def solve_block(item):
         cols, sub, is_mip = item
-        h = _new_highs(sub_opts, max(left(), 0.2))
+        if left() <= 0:  # out of time: this evaluation gives neither a bound nor a plan
+            return cols, None, -np.inf
+        h = _new_highs(sub_opts, max(left(), 0.05))
         if is_mip:
             h.setOptionValue("mip_abs_gap", float(abs_gap))
         h.passModel(_highs_lp(sub, integer[cols] if is_mip else np.zeros(len(cols), bool)))
