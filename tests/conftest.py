@@ -58,6 +58,27 @@ def solve_ok(config: dict, series=None, **options) -> suandian.Result:
     return result
 
 
+def cli_solve_options(monkeypatch, tmp_path, *flags: str) -> dict:
+    """The options ``suandian solve FLAGS`` (default scenario) passes to :func:`suandian.solve`.
+
+    The solve runs for real; a spy on ``suandian.solve`` records its keyword options.
+    """
+    from suandian.cli import main
+
+    seen: dict = {}
+    real = suandian.solve
+
+    def spy(scenario, **options):
+        seen.update(options)
+        return real(scenario, **options)
+
+    monkeypatch.setattr(suandian, "solve", spy)
+    out = str(tmp_path / "plan")
+    code = main(["solve", *flags, "--no-certify", "--formats", "csv", "--out", out])
+    assert code == 0
+    return seen
+
+
 @pytest.fixture
 def tiny() -> dict:
     """A fresh copy of :func:`base_config`."""

@@ -35,7 +35,7 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import base_config, scenario
+from conftest import base_config, cli_solve_options, scenario
 
 import suandian
 from suandian.highs import HandOver, SolveOptions, _quiet_highs
@@ -168,16 +168,5 @@ def test_banner_suppression_from_many_threads_leaves_stdout_where_it_was():
 
 def test_cli_flag_turns_the_decomposition_off(tmp_path, monkeypatch):
     # the command line passes --no-decompose through as SolveOptions(decompose=False)
-    from suandian.cli import main
-
-    seen = {}
-    real = suandian.solve
-
-    def spy(scenario, **options):
-        seen.update(options)
-        return real(scenario, **options)
-
-    monkeypatch.setattr(suandian, "solve", spy)
-    out = str(tmp_path / "plan")
-    code = main(["solve", "--no-decompose", "--no-certify", "--formats", "csv", "--out", out])
-    assert code == 0 and seen["decompose"] is False
+    assert cli_solve_options(monkeypatch, tmp_path, "--no-decompose")["decompose"] is False
+    assert cli_solve_options(monkeypatch, tmp_path)["decompose"] is True

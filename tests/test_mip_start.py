@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DEFAULT_SCENARIO, base_config, scenario
+from conftest import DEFAULT_SCENARIO, base_config, cli_solve_options, scenario
 
 import suandian
 from suandian.highs import SolveOptions, hand_over
@@ -129,19 +129,8 @@ def test_trace_starts_with_the_start_and_ends_with_the_plan():
 
 def test_cli_flag_turns_the_start_off(tmp_path, monkeypatch):
     # the command line passes --no-mip-start through as SolveOptions(mip_start=False)
-    from suandian.cli import main
-
-    seen = {}
-    real = suandian.solve
-
-    def spy(scenario, **options):
-        seen.update(options)
-        return real(scenario, **options)
-
-    monkeypatch.setattr(suandian, "solve", spy)
-    out = str(tmp_path / "plan")
-    code = main(["solve", "--no-mip-start", "--no-certify", "--formats", "csv", "--out", out])
-    assert code == 0 and seen["mip_start"] is False
+    seen = cli_solve_options(monkeypatch, tmp_path, "--no-mip-start")
+    assert seen["mip_start"] is False
 
 
 def test_reported_objective_matches_the_plan_after_an_improved_start():
