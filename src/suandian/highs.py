@@ -583,7 +583,8 @@ def _decompose(
     from .run import decompose
 
     parts = decompose.split(ho, integer)
-    if parts is None or plan.relaxed_duals is None:
+    duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
+    if parts is None or not duals:
         return None
     log.info(
         "Decomposition: %d blocks with integer columns, %d linking rows",
@@ -593,7 +594,6 @@ def _decompose(
     free = integer & (rounding <= 0)
     if free.sum() > REPAIR_FREE_MAX:
         free[:] = False
-    duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
     out = decompose.improve(
         ho,
         integer,

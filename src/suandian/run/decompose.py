@@ -19,12 +19,14 @@ blocks once those **linking rows** are priced instead of enforced.
    is a lower bound of the MIP for every such :math:`\lambda`; each block's minimum is a
    small MIP (solved in parallel threads), and its proven dual bound is what enters the sum,
    so the bound stays valid when a block stops at its gap or time limit. The first
-   multipliers are the LP relaxation's duals of the linking rows; the next ones maximise a
-   cutting-plane model of :math:`L` (one cut per evaluation, with the subgradient
-   :math:`g - G x(\lambda)`) inside a box around the best multipliers so far, which grows
-   after an improving step and shrinks otherwise.
+   multipliers are the linking rows' duals in the MIP start's fixed-integer LP (the LP
+   relaxation's only size the first box); the next ones maximise a disaggregated
+   cutting-plane model of :math:`L` (:class:`_Pieces`: one cut per block and known point)
+   inside a box around the best multipliers so far, which grows after an improving step
+   and shrinks otherwise.
 3. Every evaluation also gives a **plan**: the blocks' integer values are fixed and a repair
-   LP over all columns (linking rows enforced) re-optimises the continuous ones.
+   LP over all columns (linking rows enforced) re-optimises the continuous ones; the few
+   integer columns that are not capacity counts may also be relaxed and rounded there.
 
 It stops when the best plan is within the target gap of the best bound, when the model of
 :math:`L` promises no more, after :data:`MAX_EVALUATIONS`, or at its time budget. The caller
@@ -303,9 +305,10 @@ def improve(
     parts : Split
         From :func:`split`.
     duals : list of numpy.ndarray
-        Row duals (HiGHS's sign: >= 0 at a lower bound) whose values on the linking rows are
-        the first multipliers evaluated, in this order (the MIP start's fixed-integer LP,
-        then the LP relaxation); duplicates are evaluated once.
+        Row duals (HiGHS's sign: >= 0 at a lower bound) of the MIP start's fixed-integer LP
+        and of the LP relaxation, in this order. The first one's values on the linking rows
+        are the first multipliers evaluated; the spread of all of them is the first box's
+        half-width.
     opts : suandian.highs.SolveOptions
         Options (threads, HiGHS options).
     budget : float
@@ -328,15 +331,9 @@ def improve(
     began = time.perf_counter()
     link = _orient(ho, parts.linking)
     m = len(link.g)
-    queue: list[np.ndarray] = []
-    for d in duals:
-        lam = d[link.row] * link.sign
-        lam = np.where(link.free, lam, np.maximum(lam, 0.0))
-        if not any(np.allclose(lam, q, rtol=1e-9, atol=1e-9) for q in queue):
-            queue.append(lam)
-    # only the first is evaluated; the spread of all of them sizes the first box
-    evaluated: list[np.ndarray] = list(queue)
-    queue = queue[:1]
+    # the first candidate is evaluated first; the spread of all of them sizes the first box
+    candidates = [d[link.row] * link.sign for d in duals]
+    candidates = [np.where(link.free, lam, np.maximum(lam, 0.0)) for lam in candidates]
     blocks = [(c, r) for c, r in parts.blocks]
     lp_parts = [parts.rest] if len(parts.rest[0]) else []
     workers = max(1, min(len(blocks), _cores() if opts.threads is None else int(opts.threads)))
@@ -429,13 +426,13 @@ def improve(
     if start_x is not None:
         pieces.add(start_x)
     best_x, best_obj, best_bound = None, np.inf, -np.inf
-    center, center_value, predicted = queue[0], -np.inf, np.inf
-    radius = np.inf  # set once the first multipliers are evaluated
+    lam = candidates[0]
+    center, center_value, predicted = lam, -np.inf, np.inf
+    radius = np.inf  # set after the first evaluation
     trace = []
     evaluations = 0
     while evaluations < MAX_EVALUATIONS:
         t_eval = time.perf_counter()
-        lam = queue.pop(0) if queue else lam
         x, value = evaluate(lam)
         evaluations += 1
         if x is None:  # a block without a solution (infeasible or stopped): leave it to HiGHS
@@ -476,14 +473,10 @@ def improve(
         pieces.add(x)
         if plan is not None:
             pieces.add(plan)
-        if queue:  # the first multipliers: evaluate them all before stepping
-            if value > center_value:
-                center, center_value = lam.copy(), value
-            continue
         if not np.isfinite(radius):
-            radius = _first_radius(evaluated, link.g - link.times(x), value, best_obj, incumbent)
-            if value > center_value:
-                center, center_value = lam.copy(), value
+            slope = link.g - link.times(x)
+            radius = _first_radius(candidates, slope, value, min(best_obj, incumbent))
+            center, center_value = lam.copy(), value
         # proximal cutting planes: a step that raises L by a tenth of what the model
         # promised moves the center and widens the box; otherwise the box shrinks
         elif value >= center_value + 0.1 * (predicted - center_value):
@@ -506,17 +499,17 @@ def improve(
     )
 
 
-def _first_radius(evaluated, slope, value: float, best_obj: float, incumbent: float) -> float:
+def _first_radius(candidates, slope, value: float, incumbent: float) -> float:
     """Half-width of the first box.
 
-    The spread of the multipliers evaluated so far or, after a single evaluation, the Polyak
-    step (the one that would close the gap if L were linear).
+    The spread of the candidate multipliers or, if they coincide, the Polyak step from the
+    first evaluation (the one that would close the gap if L were linear).
     """
-    lams = np.array(evaluated)
+    lams = np.array(candidates)
     spread = float((lams.max(axis=0) - lams.min(axis=0)).max(initial=0.0))
     if spread > 0:
         return spread
-    step = (min(best_obj, incumbent) - value) / max(float(slope @ slope), 1e-12)
+    step = (incumbent - value) / max(float(slope @ slope), 1e-12)
     return max(step * float(np.abs(slope).max(initial=0.0)), 1e-6)
 
 

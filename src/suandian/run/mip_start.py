@@ -56,8 +56,8 @@ class Start:
         Which rounding gave the plan (``up+nearest``, ``up+ceil``, ...).
     lps : int
         LPs solved.
-    relaxed_x, relaxed_duals : numpy.ndarray
-        Column values and row duals of the LP relaxation.
+    relaxed_duals : numpy.ndarray or None
+        Row duals of the LP relaxation.
     plan_duals : numpy.ndarray or None
         Row duals of the repair LP that gave the plan (its integers fixed). With
         ``relaxed_duals``, the multipliers the decomposition (:mod:`suandian.run.decompose`)
@@ -73,7 +73,6 @@ class Start:
     seconds: float
     step: str
     lps: int
-    relaxed_x: np.ndarray | None = None
     relaxed_duals: np.ndarray | None = None
     plan_duals: np.ndarray | None = None
     decomposition: object | None = None
@@ -190,7 +189,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
         100 * (objective - bound) / max(abs(objective), 1e-9),
     )
     x[integer] = np.round(x[integer])
-    return Start(x, objective, bound, seconds, step, lps, relaxed, duals, plan_duals)
+    return Start(x, objective, bound, seconds, step, lps, duals, plan_duals)
 
 
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
