@@ -142,6 +142,21 @@ def test_two_sites_tied_by_a_portfolio_share_are_proven_optimal_by_the_decomposi
     assert "decompose" in r.info.timings
 
 
+def test_two_sites_that_share_nothing_split_with_no_linking_rows():
+    # no policy: each site is its own MIP, 605 CNY each (see test_mip_start); LP 550 each
+    c = two_sites()
+    c["certificates"] = None
+    c["policies"] = {"green_share": None, "pue": None}
+    r = suandian.solve(scenario(c), mip_rel_gap=0.0)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(1210.0)
+    assert r.certify() == []
+    assert r.info.start["bound"] == pytest.approx(1100.0)
+    d = r.info.decomposition
+    assert d["blocks"] == 2 and d["linking_rows"] == 0
+    assert d["bound"] == pytest.approx(1210.0)  # the two sites' own MIPs, solved exactly
+
+
 def test_decomposition_off_gives_the_same_optimum():
     r = suandian.solve(scenario(two_sites()), mip_rel_gap=0.0, decompose=False)
     assert r.status == "optimal"

@@ -91,6 +91,17 @@ def test_csc_from_coo_matches_a_dense_matrix():
     assert all(np.all(np.diff(A.indices[A.indptr[j] : A.indptr[j + 1]]) > 0) for j in range(7))
 
 
+def test_csc_from_coo_stores_no_zero_entries():
+    # an explicit zero and a pair that cancels (+2 - 2) are not stored; the rest is
+    r = [0, 1, 1, 2, 0]
+    k = [0, 1, 1, 2, 2]
+    v = [0.0, 2.0, -2.0, 3.0, 1.5]
+    A = CSC.from_coo(r, k, v, (3, 3))
+    assert A.nnz == 2
+    assert A.indptr.tolist() == [0, 0, 0, 2]
+    assert A.indices.tolist() == [0, 2] and A.data.tolist() == [1.5, 3.0]
+
+
 def test_declaring_a_name_twice_is_an_error():
     lm = LinearModel()
     lm.add_var("b.x", (1,))

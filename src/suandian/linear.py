@@ -238,11 +238,19 @@ class CSC:
 
     @classmethod
     def from_coo(cls, row, col, val, shape) -> CSC:
-        """Sum duplicate (row, col) entries and compress by column."""
+        """Sum duplicate (row, col) entries, drop those that are zero, compress by column.
+
+        Zeros are dropped because a row block written over a dense mask stores them (a
+        per-site green share row held every site's grid and renewable columns with factor
+        0): HiGHS would carry them, and they would tie columns together that no row links,
+        hiding the blocks the decomposition looks for (:mod:`suandian.run.decompose`).
+        """
         n_rows, n_cols = shape
         key = np.asarray(col, np.int64) * max(n_rows, 1) + np.asarray(row, np.int64)
         uniq, inverse = np.unique(key, return_inverse=True)
         data = np.bincount(inverse, weights=val, minlength=len(uniq))
+        nonzero = data != 0.0
+        uniq, data = uniq[nonzero], data[nonzero]
         cols = uniq // max(n_rows, 1)
         indices = uniq - cols * max(n_rows, 1)
         indptr = np.zeros(n_cols + 1, dtype=np.int64)

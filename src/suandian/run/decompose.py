@@ -153,8 +153,9 @@ def _row_edges(rows: np.ndarray, cols: np.ndarray, keep_row: np.ndarray):
 def split(ho, integer: np.ndarray) -> Split | None:
     """Find the linking rows of ``ho`` and the blocks they leave, or None.
 
-    None when no set of at most :data:`MAX_LINKING` densest rows leaves two or more blocks
-    with integer columns.
+    A model that already falls apart into two or more blocks with integer columns (sites
+    that share nothing, each with its own green share) splits with no linking rows. None
+    when no set of at most :data:`MAX_LINKING` densest rows leaves two or more such blocks.
     """
     n_rows, n_cols = ho.A.shape
     if n_rows == 0 or integer.sum() < 2:
@@ -162,17 +163,17 @@ def split(ho, integer: np.ndarray) -> Split | None:
     rows, cols = _rows_by_col(ho.A)
     nnz = np.bincount(rows, minlength=n_rows)
     order = np.argsort(-nnz, kind="stable")
-    k = 1
-    while k <= min(MAX_LINKING, n_rows):
+    k = 0
+    while True:
         keep = np.ones(n_rows, bool)
         keep[order[:k]] = False
         lab = components(n_cols, *_row_edges(rows, cols, keep))
         with_int = np.unique(lab[integer])
         if len(with_int) >= 2:
             break
-        k *= 2
-    else:
-        return None
+        k = 1 if k == 0 else 2 * k
+        if k > min(MAX_LINKING, n_rows):
+            return None
     # a set-aside row whose columns all lie in one block is not linking
     aside = order[:k]
     row_lab = np.full(n_rows, -1)
@@ -181,8 +182,6 @@ def split(ho, integer: np.ndarray) -> Split | None:
     np.minimum.at(first, rows, lab[cols])
     inside = aside[first[aside] == row_lab[aside]]
     linking = np.setdiff1d(aside, inside)
-    if len(linking) == 0:
-        return None
     block_of_row = np.where(np.isin(np.arange(n_rows), linking), -1, row_lab)
     blocks = []
     for b in with_int:
@@ -340,7 +339,10 @@ def improve(
     sub_opts = SolveOptions(
         mip_rel_gap=1e-9, threads=1, log=False, highs_options=dict(opts.highs_options)
     )
+    # with linking rows the blocks' gaps share the target with the duality gap; without,
+    # the blocks are the whole problem and each may use the whole target (relative)
     abs_gap = BLOCK_GAP_SHARE * target_gap * abs(scale) / max(len(blocks), 1)
+    rel_gap = 1e-9 if m else target_gap
     subs = [(cols, _sub(ho, cols, rows), True) for cols, rows in blocks]
     subs += [(cols, _sub(ho, cols, rows), False) for cols, rows in lp_parts]
     n = len(ho.lb)
@@ -359,7 +361,9 @@ def improve(
             return cols, None, -np.inf
         h = _new_highs(sub_opts, max(left(), 0.05))
         if is_mip:
-            h.setOptionValue("mip_abs_gap", float(abs_gap))
+            if m:
+                h.setOptionValue("mip_abs_gap", float(abs_gap))
+            h.setOptionValue("mip_rel_gap", float(rel_gap))
         h.passModel(_highs_lp(sub, integer[cols] if is_mip else np.zeros(len(cols), bool)))
         h.run()
         status = h.getModelStatus()
