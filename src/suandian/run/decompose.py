@@ -6,10 +6,10 @@ portfolio whose sites (or site pairs sharing jobs) are tied together only by a f
 portfolio-wide rows (the green share, the certificate cap) falls apart into independent
 blocks once those **linking rows** are priced instead of enforced.
 
-1. :func:`split` finds the linking rows: the densest rows are set aside, one more at a time
-   (1, 2, 4, ... up to :data:`MAX_LINKING`), until the columns fall into at least two
-   connected blocks holding integer columns; a set-aside row whose columns lie in one block
-   is put back.
+1. :func:`split` finds the linking rows: the densest rows are set aside, 0, 1, 2, 4, ... up
+   to :data:`MAX_LINKING`, until the columns fall into at least two connected blocks
+   holding integer columns (a model already apart has no linking rows); a set-aside row
+   whose columns lie in one block is put back.
 2. :func:`improve` evaluates the Lagrangian dual. With the linking rows oriented as
    :math:`G x \ge g` and multipliers :math:`\lambda \ge 0` (free for equality rows),
 
@@ -325,7 +325,7 @@ def improve(
     start_x : numpy.ndarray, optional
         A plan (the MIP start): its part in each block is a first point of the model of L.
     """
-    from ..highs import SolveOptions, _highs_lp, _new_highs
+    from ..highs import SolveOptions, _gap, _highs_lp, _new_highs
 
     began = time.perf_counter()
     link = _orient(ho, parts.linking)
@@ -333,7 +333,7 @@ def improve(
     # the first candidate is evaluated first; the spread of all of them sizes the first box
     candidates = [d[link.row] * link.sign for d in duals]
     candidates = [np.where(link.free, lam, np.maximum(lam, 0.0)) for lam in candidates]
-    blocks = [(c, r) for c, r in parts.blocks]
+    blocks = parts.blocks
     lp_parts = [parts.rest] if len(parts.rest[0]) else []
     workers = max(1, min(len(blocks), _cores() if opts.threads is None else int(opts.threads)))
     sub_opts = SolveOptions(
@@ -590,12 +590,6 @@ class _Pieces:
             return center, -np.inf
         sol = np.asarray(h.getSolution().col_value)
         return sol[:m], float(offset + link.g @ sol[:m] + sol[m:].sum())
-
-
-def _gap(objective: float, bound: float) -> float:
-    if not (np.isfinite(objective) and np.isfinite(bound)):
-        return float("inf")
-    return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
 def _cores() -> int:
