@@ -208,3 +208,17 @@ def site_time_zeros(ds: xr.Dataset) -> xr.DataArray:
         dims=("site", "time"),
         coords={"site": ds["site"], "time": ds["time"]},
     )
+
+
+def period_weight(ds: xr.Dataset) -> xr.DataArray | float:
+    """Per-period weights ``w_t`` of the Dataset (``period_weight``), or 1.0 without them.
+
+    Horizon sums and per-period costs of the books multiply by it: ``sum_t w_t * x_t * dt``.
+    A plain 1.0 (not an array of ones) when absent, so the default figures are unchanged.
+    """
+    return ds["period_weight"] if "period_weight" in ds else 1.0
+
+
+def probability(ds: xr.Dataset) -> float:
+    """Probability of the scenario (``attrs['probability']``, 1 when absent)."""
+    return float(ds.attrs.get("probability", 1.0))

@@ -37,7 +37,7 @@ field on ``ScenarioConfig``, one docs/math page, one test file (``docs/add-a-com
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
@@ -71,6 +71,35 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Efficiency = Annotated[float, Field(gt=0, le=1)]
 #: A name is a label: letters of any script (重庆), digits, '_', '.' and '-'; no spaces.
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[\w.\-]+$")]
+
+#: hours of a year: a capacity's annuity is charged pro rata, ``hours / HOURS_PER_YEAR``
+HOURS_PER_YEAR = 8760.0
+
+
+class Capacity(Section):
+    """A capacity chosen by the model (``power: {extendable: true, max: 50, ...}``).
+
+    The capacity is ``existing + built`` with ``min <= built <= max`` (a decision, in the
+    unit of the field it replaces: MW, MWh). ``built`` costs the annuity
+    ``capex_per_unit * r / (1 - (1 + r)^-n) + fixed_om_per_unit_year`` (CNY per unit and
+    year; ``capex_per_unit / n`` when ``r = 0``), charged pro rata to the hours the horizon
+    stands for (``sum_t w_t * dt / 8760``). ``extendable: false`` is the number ``existing``.
+    """
+
+    extendable: bool = Field(True, description="whether the model chooses the capacity")
+    min: float = Field(0.0, ge=0, description="least capacity built (unit of the field)")
+    max: float = Field(ge=0, description="most capacity built (unit of the field): the big-M")
+    existing: float = Field(0.0, ge=0, description="capacity there already, free of capex")
+    capex_per_unit: float = Field(0.0, ge=0, description="CNY per unit of capacity built")
+    lifetime_years: float = Field(20.0, gt=0, description="economic life, years")
+    discount_rate: float = Field(0.0, ge=0, description="per year, e.g. 0.06")
+    fixed_om_per_unit_year: float = Field(0.0, ge=0, description="CNY per unit and year")
+
+    def annuity(self) -> float:
+        """CNY per unit built and year: capital recovery plus fixed O&M."""
+        r, n = self.discount_rate, self.lifetime_years
+        crf = 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
+        return self.capex_per_unit * crf + self.fixed_om_per_unit_year
 
 #: Port carriers: per (site, period) unless noted. Units are per period's rate.
 CARRIERS = {
@@ -175,6 +204,48 @@ class Component:
         raise KeyError(f"{self.name}: {name!r} is not in its output table")
 
 
+def capacity_outputs(name: str, dim: str, unit: str) -> tuple[Output, ...]:
+    """Output table entries of a capacity that may be a decision (:meth:`FamilyBuilder.capacity`).
+
+    ``name`` itself (the capacity: an input when fixed, the chosen value when a decision)
+    is declared by the family; these are ``{name}_built`` and its data.
+    """
+    return (
+        Output(
+            f"{name}_built",
+            (dim,),
+            unit,
+            "capacity built (decision; the capacity is existing + built)",
+            lower=f"{name}_min",
+            upper=f"{name}_max",
+        ),
+        Output(f"{name}_min", (dim,), unit, "least capacity built (NaN: fixed)", role="input"),
+        Output(f"{name}_max", (dim,), unit, "most capacity built (NaN: fixed)", role="input"),
+        Output(
+            f"{name}_annuity",
+            (dim,),
+            f"CNY/{unit}",
+            "annuity per unit built, pro rata to the horizon's hours",
+            role="input",
+        ),
+    )
+
+
+def capacity_cost(ds: xr.Dataset, names: tuple[str, ...]) -> dict[str, float]:
+    """``{name}_capex`` of each chosen capacity in the Dataset (CNY; none when fixed)."""
+    return {
+        f"{n}_capex": float((ds[f"{n}_built"] * ds[f"{n}_annuity"]).sum())
+        for n in names
+        if f"{n}_built" in ds
+    }
+
+
+class CapacityExpr(Expr):
+    """A chosen capacity (an :class:`~suandian.linear.Expr`) with its largest value ``upper``."""
+
+    __slots__ = ("upper",)
+
+
 # --------------------------------------------------------------------------- context
 @dataclass
 class Context:
@@ -214,6 +285,21 @@ class Context:
     #: per-period ports of the families built so far, by carrier: a family may read those
     #: of a family built before it (``thermal`` reads ``dc``'s ``heat_air``), see :meth:`flow`
     published: dict[str, Any] = field(default_factory=dict)
+    #: per-period weights (T,): the hours a period stands for relative to its own length
+    #: (representative periods; ``None``: all 1); see :meth:`weighted`
+    weights: np.ndarray | None = None
+    #: probability of the scenario: every cost term is multiplied by it
+    probability: float = 1.0
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the periods carry weights other than 1."""
+        return self.weights is not None and not bool(np.all(self.weights == 1.0))
+
+    @property
+    def hours(self) -> float:
+        """Hours the horizon stands for: ``dt * sum_t w_t`` (``T * dt`` without weights)."""
+        return self.dt * (float(np.sum(self.weights)) if self.weighted else self.T)
 
     def flow(self, carrier: str) -> Expr:
         """Sum of the per-period port ``carrier`` of the families built so far, (S, T)."""
@@ -263,6 +349,7 @@ class FamilyBuilder:
         self.rows: dict[str, Any] = {}
         self.ports: dict[str, Expr] = {}
         self.cost_terms: dict[str, Expr] = {}
+        self.objective: list[Expr] = []  # every term added, in order (its own objective)
         self.attrs: dict[str, Any] = {}
         self.names: set[str] = set()  # every name this component defines (docs test)
 
@@ -342,17 +429,129 @@ class FamilyBuilder:
             self.ctx.published[carrier] = self.ctx.flow(carrier) + expr
         self.names.add(f"port.{carrier}")
 
-    def cost(self, term: str, expr: Expr) -> None:
-        """Add a cost term (CNY; all cells summed) to the objective."""
+    # ------------------------------------------------------------- capacities
+    def capacity(self, name: str, values, dim: str) -> np.ndarray | Expr:
+        """A capacity per item of ``dim``: numbers, or :class:`Capacity` decisions.
+
+        With numbers only, records the input ``name`` and returns them (an array): the model
+        is the one of a fixed capacity. With a :class:`Capacity` among them, adds the
+        decision ``{name}_built`` (in ``[min, max]``, columns only where extendable), its
+        cost term ``{name}_capex`` (``annuity * built * hours / 8760``, a horizon term) and
+        the inputs ``{name}_min``, ``{name}_max``, ``{name}_annuity`` (CNY per unit over
+        the horizon), records ``name`` as the expression ``existing + built`` (the chosen
+        capacity: bounds naming it are certified against the choice) and returns that
+        expression, whose :attr:`CapacityExpr.upper` is the big-M of :meth:`switched`.
+        The family declares the outputs with :func:`capacity_outputs`.
+        """
+        values = list(values)
+        fixed = np.array(
+            [
+                (0.0 if v.extendable else v.existing) if isinstance(v, Capacity) else float(v)
+                for v in values
+            ]
+        )
+        chosen = [v if isinstance(v, Capacity) and v.extendable else None for v in values]
+        if not any(c is not None for c in chosen):
+            self.input(name, fixed)
+            return fixed
+        ext = np.array([c is not None for c in chosen])
+        lo = np.array([c.min if c is not None else 0.0 for c in chosen])
+        hi = np.array([c.max if c is not None else 0.0 for c in chosen])
+        existing = np.array([c.existing if c is not None else 0.0 for c in chosen])
+        annuity = np.array([c.annuity() if c is not None else 0.0 for c in chosen])
+        annuity = annuity * (self.ctx.hours / HOURS_PER_YEAR)
+        built = self.var(f"{name}_built", lb=lo, ub=hi, mask=ext)
+        self.input(f"{name}_min", np.where(ext, lo, np.nan))
+        self.input(f"{name}_max", np.where(ext, hi, np.nan))
+        self.input(f"{name}_annuity", annuity)
+        self.cost(f"{name}_capex", built * annuity, per_period=False)
+        total = built.expr() + (fixed + existing)
+        cap = CapacityExpr(total.shape, total.row, total.col, total.val, total.const)
+        cap.upper = fixed + existing + hi
+        out = replace(self.component.output(name), role="expression")
+        self.recorded[name] = Recorded(out, expr=total)
+        self.names.add(name)
+        return cap
+
+    @staticmethod
+    def along(capacity, shape: tuple[int, ...]):
+        """A capacity per item (``(U,)``) broadcast over the periods of ``shape`` (U, T)."""
+        if isinstance(capacity, Expr):
+            return capacity.expand(shape, 1)
+        return np.asarray(capacity)[:, None]
+
+    def bound(self, name: str, capacity, **kw) -> Var:
+        """The decision ``name`` with ``name <= capacity`` per item and period.
+
+        A fixed capacity is the column bound; a chosen one (:meth:`capacity`) bounds the
+        column by its largest value and adds the rows ``{name}_max``: ``name - capacity <= 0``.
+        """
+        shape = self._shape(self.component.output(name).dims)
+        if not isinstance(capacity, CapacityExpr):
+            return self.var(name, ub=self.along(capacity, shape), **kw)
+        var = self.var(name, ub=self.along(capacity.upper, shape), **kw)
+        self.constrain(f"{name}_max", var, "<=", self.along(capacity, shape))
+        return var
+
+    def switched(self, name: str, capacity, binary: Var) -> Expr:
+        """``capacity * binary`` per item and period, exact for a binary ``binary``.
+
+        A fixed capacity gives the product itself. A chosen one gives new columns ``z``
+        (``{name}``, only where ``binary`` has columns) with the exact linearisation
+        (McCormick with the big-M ``M = capacity.upper``): ``z <= M * u``,
+        ``z <= C``, ``z >= C - M * (1 - u)``, ``z >= 0`` — rows ``{name}_on``,
+        ``{name}_cap``, ``{name}_off``.
+        """
+        if not isinstance(capacity, CapacityExpr):
+            return binary * np.asarray(capacity)[:, None]
+        shape = binary.shape
+        mask = binary.cols >= 0
+        big = np.broadcast_to(self.along(capacity.upper, shape), shape)
+        z = self.ctx.lm.add_var(self.qual(name), shape, 0.0, big, False, mask)
+        cap = self.along(capacity, shape)
+        self.constrain(f"{name}_on", z - binary * big, "<=", 0.0, mask=mask)
+        self.constrain(f"{name}_cap", z - cap, "<=", 0.0, mask=mask)
+        self.constrain(f"{name}_off", z - cap - binary * big, ">=", -big, mask=mask)
+        return z.expr()
+
+    def cost(self, term: str, expr: Expr, per_period: bool | None = None) -> None:
+        """Add a cost term (CNY; all cells summed) to the objective.
+
+        Parameters
+        ----------
+        term : str
+            Cost term name (a key of the books' ``cost``).
+        expr : Expr
+            CNY per cell.
+        per_period : bool, optional
+            ``True``: the last axis is time and each cell is multiplied by its period's
+            weight ``w_t`` (:attr:`Context.weights`); ``False``: a horizon term (not
+            weighted). Must be stated for a term of one or more axes when the periods carry
+            weights. Every term is multiplied by the scenario's probability.
+        """
+        ctx = self.ctx
+        if ctx.weighted and expr.shape != ():
+            if per_period is None:
+                raise ValueError(
+                    f"cost term {term!r} of {self.component.name}: state per_period=True or "
+                    "False (the periods carry weights)"
+                )
+            if per_period:
+                expr = expr * ctx.weights
         total = expr.sum() if expr.shape != () else expr
+        if ctx.probability != 1.0:
+            total = total * ctx.probability
         self.cost_terms[term] = total
-        self.ctx.lm.add_cost(total)
+        self.objective.append(total)
+        ctx.lm.add_cost(total)
 
 
 __all__ = [
     "CARRIERS",
     "INF",
     "Account",
+    "Capacity",
+    "CapacityExpr",
     "Component",
     "Context",
     "Efficiency",
@@ -365,4 +564,6 @@ __all__ = [
     "Profile",
     "Recorded",
     "Section",
+    "capacity_cost",
+    "capacity_outputs",
 ]

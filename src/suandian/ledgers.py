@@ -27,11 +27,21 @@ class Ledger:
         Sites and periods.
     dt : float
         Period length, hours.
+    weights : numpy.ndarray, optional
+        Per-period weights ``w_t`` (T,) for representative periods (``None``: all 1).
     """
 
-    def __init__(self, ports: dict[str, dict[str, Expr]], S: int, T: int, dt: float):
+    def __init__(
+        self,
+        ports: dict[str, dict[str, Expr]],
+        S: int,
+        T: int,
+        dt: float,
+        weights: np.ndarray | None = None,
+    ):
         self.ports = ports
         self.S, self.T, self.dt = S, T, dt
+        self.weights = None if weights is None or np.all(weights == 1.0) else weights
 
     def flow(self, carrier: str) -> Expr:
         """Sum over families of a per-period port, shape (S, T) (zero if no family has it)."""
@@ -42,8 +52,11 @@ class Ledger:
         return total
 
     def total(self, carrier: str) -> Expr:
-        """Per-site horizon total, shape (S,): ``dt * sum_t flow`` plus horizon parts."""
-        out = self.flow(carrier).sum(1) * self.dt
+        """Per-site horizon total, (S,): ``dt * sum_t w_t * flow`` plus horizon parts."""
+        flow = self.flow(carrier)
+        if self.weights is not None:
+            flow = flow * self.weights
+        out = flow.sum(1) * self.dt
         for ports in self.ports.values():
             if carrier + ":horizon" in ports:
                 out = out + ports[carrier + ":horizon"]

@@ -124,6 +124,8 @@ def build_model(
             "compute_shortfall_penalty": compute_shortfall_penalty,
         },
         prefix=prefix,
+        weights=scenario.weights,
+        probability=scenario.probability,
     )
     builders: dict[str, FamilyBuilder] = {}
 
@@ -139,7 +141,7 @@ def build_model(
     for component in components:
         run(component)
     ctx.ledger = ledgers.Ledger(
-        {name: fb.ports for name, fb in builders.items()}, len(sites), T, scenario.dt
+        {name: fb.ports for name, fb in builders.items()}, len(sites), T, scenario.dt, ctx.weights
     )
     run(ledgers.COMPONENT)
     for policy in policies:
@@ -147,5 +149,9 @@ def build_model(
     m.builders = builders
     m.ctx = ctx
     m.cost_terms = {k: v for fb in builders.values() for k, v in fb.cost_terms.items()}
+    # this block's own objective (its cost terms, weights and probability included): a block
+    # of a shared model reports it rather than the joint one (Result.from_model)
+    m.objective_terms = [e for fb in builders.values() for e in fb.objective]
+    m.shared = lm is not None
     m.build_seconds = time.perf_counter() - start
     return m

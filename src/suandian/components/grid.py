@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, node_series
+from ..checks import Rows, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output
 
 
@@ -56,12 +56,13 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("metered", p.expr())
     fb.port("co2", p * factor[site_node])
     fb.port("co2_market", p * residual[site_node])
-    fb.cost("grid_energy", p * (ctx.dt * tariff[site_node]))
+    fb.cost("grid_energy", p * (ctx.dt * tariff[site_node]), per_period=True)
 
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     p = ds["p_grid"]
+    w = period_weight(ds)
     return Account(
         flows={
             "power": p,
@@ -70,8 +71,8 @@ def _account(ds: xr.Dataset) -> Account:
             "co2": p * node_series(ds, "emission_factor"),
             "co2_market": p * node_series(ds, "residual_emission_factor"),
         },
-        cost={"grid_energy": float((p * node_series(ds, "tariff")).sum() * dt)},
-        energy={"grid": float(p.sum() * dt)},
+        cost={"grid_energy": float((p * node_series(ds, "tariff") * w).sum() * dt)},
+        energy={"grid": float((p * w).sum() * dt)},
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site
+from ..checks import Rows, by_site, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
 
@@ -48,7 +48,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     assets = sc.config.renewables
     R, T, dt = len(assets), ctx.T, ctx.dt
-    hours = T * dt
+    hours = ctx.hours  # T * dt, or the hours the weighted periods stand for
     fb.coord("renewable", [r.name for r in assets])
 
     def series(values) -> np.ndarray:
@@ -113,7 +113,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
                 np.nan_to_num(share_max) * available.sum(1) * dt,
                 mask=limited,
             )
-        fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)))
+        fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)), per_period=True)
         taken = taken + x
 
     pap = (contract == "pay_as_produced").astype(float)
@@ -121,15 +121,21 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.cost(
         "renewables",
         taken * (dt * price * pap)[:, None] + available * (dt * price * top)[:, None],
+        per_period=True,
     )
     if (fixed > 0).any():
-        fb.cost("renewables_fixed", Expr.constant(fixed * hours / HOURS_PER_DAY, (R,)))
+        fb.cost(
+            "renewables_fixed",
+            Expr.constant(fixed * hours / HOURS_PER_DAY, (R,)),
+            per_period=False,
+        )
     if (grid_charge != 0).any():
-        fb.cost("renewable_grid_charge", p * (dt * grid_charge))
+        fb.cost("renewable_grid_charge", p * (dt * grid_charge), per_period=True)
     if (conn_charge > 0).any():
         fb.cost(
             "renewable_connection",
             Expr.constant(conn_charge * conn_mw * hours / HOURS_PER_MONTH, (R,)),
+            per_period=False,
         )
 
     has_project = ~np.isnan(self_min)
@@ -171,7 +177,8 @@ def _inputs(ds: xr.Dataset) -> dict[str, xr.DataArray]:
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
-    hours = dt * ds.sizes["time"]
+    w = period_weight(ds)
+    hours = dt * (ds.sizes["time"] if isinstance(w, float) else float(w.sum()))
     i = _inputs(ds)
     p, avail, x = ds["p_renewable"], ds["p_renewable_available"], i["export"]
     used = by_site(p, ds["renewable_site"], ds["site"])
@@ -180,26 +187,27 @@ def _account(ds: xr.Dataset) -> Account:
     top = (i["contract"] == "take_or_pay").astype(float)
     cost = {
         "renewables": float(
-            ((p + x) * i["price"] * pap).sum() * dt + (avail * i["price"] * top).sum() * dt
+            ((p + x) * i["price"] * pap * w).sum() * dt
+            + (avail * i["price"] * top * w).sum() * dt
         )
     }
     energy = {
-        "renewables_used": float(used.sum() * dt),
-        "renewables_curtailed": float((avail - p - x).sum() * dt),
+        "renewables_used": float((used * w).sum() * dt),
+        "renewables_curtailed": float(((avail - p - x) * w).sum() * dt),
     }
     if "p_export" in ds:
-        cost["renewable_export"] = -float((x * i["export_price"].fillna(0.0)).sum() * dt)
-        energy["renewables_exported"] = float(x.sum() * dt)
+        cost["renewable_export"] = -float((x * i["export_price"].fillna(0.0) * w).sum() * dt)
+        energy["renewables_exported"] = float((x * w).sum() * dt)
     if (i["fixed"] > 0).any():
         cost["renewables_fixed"] = float(i["fixed"].sum()) * hours / HOURS_PER_DAY
     if (i["grid_charge"] != 0).any():
-        cost["renewable_grid_charge"] = float((p * i["grid_charge"]).sum() * dt)
+        cost["renewable_grid_charge"] = float((p * i["grid_charge"] * w).sum() * dt)
     if (i["conn_charge"] > 0).any():
         cost["renewable_connection"] = (
             float((i["conn_charge"] * i["conn_mw"]).sum()) * hours / HOURS_PER_MONTH
         )
     if i["direct"].any():
-        energy["renewables_direct_used"] = float(direct.sum() * dt)
+        energy["renewables_direct_used"] = float((direct * w).sum() * dt)
     return Account(
         flows={"power": used, "intake": used, "green": used, "direct": direct},
         cost=cost,

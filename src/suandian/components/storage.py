@@ -9,8 +9,16 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..checks import Rows, by_site, period_weight
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Output,
+    capacity_cost,
+    capacity_outputs,
+)
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -29,21 +37,24 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
     exclusive = np.array([u.no_simultaneous for u in units], dtype=bool)
     fb.input("storage_site", np.array([u.site for u in units], dtype=object))
+    # fixed numbers, or chosen (fb.capacity): bounds, products and rows below take either
+    power = fb.capacity("storage_power", [u.power for u in units], "storage")
+    energy = fb.capacity("storage_energy", [u.energy for u in units], "storage")
     for f, name in _FIELDS.items():
         fb.input(name, a[f])
     fb.input("soc_final_min", final)
     fb.input("storage_exclusive", exclusive)
 
-    power, energy = a["power"][:, None], a["energy"][:, None]
-    p_ch = fb.var("p_charge", ub=power)
-    p_dis = fb.var("p_discharge", ub=power)
-    e_soc = fb.var("e_soc", ub=energy)
+    p_ch = fb.bound("p_charge", power)
+    p_dis = fb.bound("p_discharge", power)
+    e_soc = fb.bound("e_soc", energy)
     u_ch = fb.var("u_charge", ub=1.0, mask=np.broadcast_to(exclusive[:, None], (U, T)))
 
     keep = ((1.0 - a["self_discharge"]) ** dt)[:, None]
-    e0 = a["soc_initial"] * a["energy"]
-    rhs = np.zeros((U, T))
-    rhs[:, 0] = keep[:, 0] * e0
+    e0 = energy * a["soc_initial"]
+    first = np.zeros((U, T))
+    first[:, 0] = 1.0
+    rhs = fb.along(e0 * keep[:, 0], (U, T)) * first
     fb.constrain(
         "e_soc_balance",
         e_soc
@@ -59,20 +70,22 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         "e_soc_final",
         e_soc.expr(),
         ">=",
-        (np.nan_to_num(final) * a["energy"])[:, None],
+        fb.along(energy * np.nan_to_num(final), (U, T)),
         mask=last & ~np.isnan(final)[:, None],
     )
     ex = np.broadcast_to(exclusive[:, None], (U, T))
-    fb.constrain("charge_mode", p_ch - u_ch * power, "<=", 0.0, mask=ex)
-    fb.constrain("discharge_mode", p_dis + u_ch * power, "<=", power, mask=ex)
+    u_power = fb.switched("u_charge_power", power, u_ch)  # u_charge * storage_power
+    fb.constrain("charge_mode", p_ch - u_power, "<=", 0.0, mask=ex)
+    fb.constrain("discharge_mode", p_dis + u_power, "<=", fb.along(power, (U, T)), mask=ex)
 
     fb.port("power", (p_dis - p_ch).group(0, site, ctx.S))
-    fb.cost("storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None])
+    fb.cost(
+        "storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None], per_period=True
+    )
 
 
+_CAPACITIES = ("storage_power", "storage_energy")
 _FIELDS = {
-    "power": "storage_power",
-    "energy": "storage_energy",
     "eta_charge": "eta_charge",
     "eta_discharge": "eta_discharge",
     "self_discharge": "self_discharge",
@@ -91,15 +104,16 @@ def _derive(ds: xr.Dataset) -> dict:
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
+    w = period_weight(ds)
     charge = by_site(ds["p_charge"], ds["storage_site"], ds["site"])
     discharge = by_site(ds["p_discharge"], ds["storage_site"], ds["site"])
-    wear = ((ds["p_charge"] + ds["p_discharge"]) * ds["throughput_cost"]).sum() * dt
+    wear = ((ds["p_charge"] + ds["p_discharge"]) * ds["throughput_cost"] * w).sum() * dt
     return Account(
         flows={"power": discharge - charge},
-        cost={"storage_wear": float(wear)},
+        cost={"storage_wear": float(wear), **capacity_cost(ds, _CAPACITIES)},
         energy={
-            "storage_charge": float(charge.sum() * dt),
-            "storage_discharge": float(discharge.sum() * dt),
+            "storage_charge": float((charge * w).sum() * dt),
+            "storage_discharge": float((discharge * w).sum() * dt),
         },
     )
 
@@ -155,6 +169,8 @@ COMPONENT = Component(
         Output("storage_site", _ST, "", "site", role="input"),
         Output("storage_power", _ST, "MW", "charge/discharge limit", role="input"),
         Output("storage_energy", _ST, "MWh", "energy capacity", role="input"),
+        *capacity_outputs("storage_power", "storage", "MW"),
+        *capacity_outputs("storage_energy", "storage", "MWh"),
         Output("eta_charge", _ST, "1", "charge efficiency", role="input"),
         Output("eta_discharge", _ST, "1", "discharge efficiency", role="input"),
         Output("self_discharge", _ST, "1/h", "self-discharge per hour", role="input"),

@@ -16,6 +16,13 @@ the certifier and the docs (``docs/math/accounting.md``):
   energy in the clock hour, cfe = the carbon-free energy that served it (green intake and the
   carbon-free part of battery discharge first, then the grid's carbon-free share
   ``grid_cfe`` of what the grid supplied); certificates excluded (:func:`cfe`)
+
+With representative periods every ``sum_t`` above is ``sum_t w_t ...`` (``period_weight``
+in the Dataset; the families' accounts weight their per-period costs the same way) and every
+cost term is multiplied by the scenario's ``probability`` (attribute; applied here, once, to
+the families' unweighted-by-probability ``Account.cost``). The hourly CFE weights each
+clock hour by the mean weight of its periods (the battery's carbon-free store follows the
+modelled periods in order).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import attr, node_series, site_time_zeros
+from ..checks import attr, node_series, period_weight, probability, site_time_zeros
 from ..component import Account
 from ..components import known
 from ..components.thermal import reuse_kpis
@@ -79,18 +86,24 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
 
     acc = accounts(ds) if acc is None else acc
     dt = float(ds.attrs["dt_hours"])
+    w = period_weight(ds)
     f = flows(ds, acc)
     sites = [str(s) for s in ds["site"].values]
-    consumption = f["intake"].sum("time") * dt
+    consumption = (f["intake"] * w).sum("time") * dt
     certificates = _horizon(acc, "certificates", ds)
-    green = f["green"].sum("time") * dt + certificates
-    e_it = f["it"].sum("time") * dt
-    e_fac = f["facility"].sum("time") * dt
-    location = f["co2"].sum("time") * dt
-    market = np.maximum(f["co2_market"].sum("time") * dt + _horizon(acc, "co2_market", ds), 0.0)
-    compute = compute_served(ds).sum("time") * dt
+    green = (f["green"] * w).sum("time") * dt + certificates
+    e_it = (f["it"] * w).sum("time") * dt
+    e_fac = (f["facility"] * w).sum("time") * dt
+    location = (f["co2"] * w).sum("time") * dt
+    market = np.maximum(
+        (f["co2_market"] * w).sum("time") * dt + _horizon(acc, "co2_market", ds), 0.0
+    )
+    compute = (compute_served(ds) * w).sum("time") * dt
 
-    hourly = cfe(ds, f).sum("time")
+    hourly = cfe(ds, f)
+    if not isinstance(w, float):
+        hourly = hourly * w.resample(time="1h").mean()
+    hourly = hourly.sum("time")
 
     def ratio(a, b):
         a, b = float(a), float(b)
@@ -111,6 +124,9 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
             cost["shortfall_green"] = penalty * float(ds["e_green_shortfall"].sum())
         if "e_pue_excess" in ds:
             cost["shortfall_pue"] = penalty * float(ds["e_pue_excess"].sum())
+    chance = probability(ds)
+    if chance != 1.0:
+        cost = {term: value * chance for term, value in cost.items()}
     cost["total"] = sum(cost.values())
     pue = {s: ratio(e_fac.sel(site=s), e_it.sel(site=s)) for s in sites}
     return {
@@ -128,7 +144,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         },
         "pue": pue,
         "pue_grade": {s: grade(value) for s, value in pue.items()},
-        **_wue(ds, sites, e_it, dt),
+        **_wue(ds, sites, e_it, dt, w),
         **reuse_kpis(ds, e_fac),  # ERF (ISO/IEC 30134-6), where heat is recovered
         **_year_kpis(ds, sites, e_fac, e_it, green, consumption),
         "emissions_tco2": {
@@ -146,11 +162,11 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     }
 
 
-def _wue(ds: xr.Dataset, sites: list[str], e_it: xr.DataArray, dt: float) -> dict:
+def _wue(ds: xr.Dataset, sites: list[str], e_it: xr.DataArray, dt: float, w=1.0) -> dict:
     """Water usage effectiveness, L/kWh of IT energy (= m3/MWh), where water is modelled."""
     if "water" not in ds:
         return {}
-    water = ds["water"].sum("time") * dt
+    water = (ds["water"] * w).sum("time") * dt
     total = float(e_it.sum())
     out = {"portfolio": float(water.sum()) / total if total > 0 else float("nan")}
     for s in sites:

@@ -74,6 +74,14 @@ def build_dataset(m) -> xr.Dataset:
                 },
             )
         attrs.update(fb.attrs)
+    if ctx.weighted:  # representative periods: the books recompute with the same weights
+        data["period_weight"] = xr.DataArray(
+            np.asarray(ctx.weights, dtype=float),
+            dims=("time",),
+            attrs={"units": "1", "role": "input", "description": "hours a period stands for"},
+        )
+    if ctx.probability != 1.0:
+        attrs["probability"] = ctx.probability
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     for fb in m.builders.values():
         derive = fb.component.derive

@@ -64,6 +64,16 @@ class Scenario:
         )
 
     @cached_property
+    def weights(self) -> np.ndarray:
+        """Per-period weights ``w_t`` (T,) of ``horizon.weights`` (all 1 by default)."""
+        return self.profile(self.config.horizon.weights)
+
+    @property
+    def probability(self) -> float:
+        """Probability of the scenario (``horizon.probability``, default 1)."""
+        return float(self.config.horizon.probability)
+
+    @cached_property
     def clock_hours(self) -> np.ndarray:
         """Hour of day (float) at the start of each period."""
         t = self.time
@@ -254,6 +264,7 @@ class Scenario:
                     Problem(field, f"max {values.max():g}", f"{what} must be <= {high:g}")
                 )
 
+        ref(c.horizon.weights, "horizon.weights", what="weights")
         for i, n in enumerate(c.nodes):
             ref(n.tariff, f"nodes[{i}].tariff", what="prices")
             ref(n.emission_factor, f"nodes[{i}].emission_factor", what="emission factors")

@@ -32,7 +32,7 @@ from pydantic import Field, field_validator, model_validator
 
 # the base class and field types live in suandian.component, so that a family module can
 # declare its own section class without importing this module (which imports it)
-from ..component import Efficiency, Fraction, Name, NonNeg, Positive, Profile
+from ..component import Capacity, Efficiency, Fraction, Name, NonNeg, Positive, Profile
 from ..component import Section as _Model
 from ..components.thermal import HeatRecovery, ThermalStorage
 from ..policies.bill import DemandCharge
@@ -50,6 +50,14 @@ class Horizon(_Model):
         "none",
         description="'hold' lets a coarser time series (e.g. hourly) be held constant over the "
         "finer periods it covers; 'none' requires every period's timestamp in the series",
+    )
+    weights: Profile = Field(
+        1.0,
+        description="per-period weight: the hours a period stands for relative to its own "
+        "length (representative periods), a number or a series name; default 1",
+    )
+    probability: float = Field(
+        1.0, gt=0, le=1, description="probability of the scenario: every cost is scaled by it"
     )
 
     @field_validator("resolution")
@@ -831,8 +839,12 @@ class Storage(_Model):
 
     name: Name = Field(description="battery name")
     site: Name = Field(description="site the asset is connected to")
-    power: NonNeg = Field(description="MW, charge and discharge limit")
-    energy: NonNeg = Field(description="MWh capacity")
+    power: NonNeg | Capacity = Field(
+        description="MW, charge and discharge limit (or a Capacity: chosen by the model)"
+    )
+    energy: NonNeg | Capacity = Field(
+        description="MWh capacity (or a Capacity: chosen by the model)"
+    )
     eta_charge: Efficiency = Field(0.95, description="charge efficiency, 0..1")
     eta_discharge: Efficiency = Field(0.95, description="discharge efficiency, 0..1")
     self_discharge: Fraction = Field(0.0, description="fraction of stored energy lost per hour")
