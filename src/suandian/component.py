@@ -101,6 +101,7 @@ class Capacity(Section):
         crf = 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
         return self.capex_per_unit * crf + self.fixed_om_per_unit_year
 
+
 #: Port carriers: per (site, period) unless noted. Units are per period's rate.
 CARRIERS = {
     "power": "MW into the site's bus (negative: consumption)",

@@ -187,8 +187,7 @@ def _account(ds: xr.Dataset) -> Account:
     top = (i["contract"] == "take_or_pay").astype(float)
     cost = {
         "renewables": float(
-            ((p + x) * i["price"] * pap * w).sum() * dt
-            + (avail * i["price"] * top * w).sum() * dt
+            ((p + x) * i["price"] * pap * w).sum() * dt + (avail * i["price"] * top * w).sum() * dt
         )
     }
     energy = {

@@ -79,9 +79,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain("discharge_mode", p_dis + u_power, "<=", fb.along(power, (U, T)), mask=ex)
 
     fb.port("power", (p_dis - p_ch).group(0, site, ctx.S))
-    fb.cost(
-        "storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None], per_period=True
-    )
+    fb.cost("storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None], per_period=True)
 
 
 _CAPACITIES = ("storage_power", "storage_energy")
