@@ -531,7 +531,7 @@ class FamilyBuilder:
             weights. Every term is multiplied by the scenario's probability.
         """
         ctx = self.ctx
-        if ctx.weighted and expr.shape != ():
+        if ctx.weighted and expr.shape != () and 0 not in expr.shape:
             if per_period is None:
                 raise ValueError(
                     f"cost term {term!r} of {self.component.name}: state per_period=True or "

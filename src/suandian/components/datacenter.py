@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows
+from ..checks import Rows, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
 from .job_runs import build_job_runs, check_job_runs
@@ -304,9 +304,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("facility", p_facility)
     fb.port("heat_air", heat * (1.0 - liquid)[:, None])  # heat per path, read by thermal
     fb.port("heat_liquid", heat * liquid[:, None])
-    fb.cost("startup", n_start * col["startup_cost"][:, None])
+    fb.cost("startup", n_start * col["startup_cost"][:, None], per_period=True)
     if (col["water_price"] > 0).any():
-        fb.cost("water", water * (col["water_price"] * dt)[:, None])
+        fb.cost("water", water * (col["water_price"] * dt)[:, None], per_period=True)
     if penalty is not None:
         fb.cost(
             "shortfall_compute",
@@ -521,7 +521,8 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
-    cost = {"startup": float((ds["n_start"] * ds["startup_cost"]).sum())}
+    w = period_weight(ds)
+    cost = {"startup": float((ds["n_start"] * ds["startup_cost"] * w).sum())}
     if "z_job" in ds and "job_restart_cost" in ds:
         tracked = (
             (ds["job_restart_cost"] > 0)
@@ -533,7 +534,7 @@ def _account(ds: xr.Dataset) -> Account:
     if "y_move" in ds and (ds["move_linked"] & (ds["move_unit_cost"] > 0)).any():
         cost["migration"] = float((ds["y_move"] * ds["move_unit_cost"].fillna(0.0)).sum())
     if "water" in ds and float(ds["water_price"].max()) > 0:
-        cost["water"] = float((ds["water"] * ds["water_price"]).sum() * dt)
+        cost["water"] = float((ds["water"] * ds["water_price"] * w).sum() * dt)
     penalty = float(ds.attrs.get("compute_shortfall_penalty", np.nan))
     if not np.isnan(penalty) and "x_unserved" in ds:
         cost["shortfall_compute"] = penalty * float(
@@ -551,8 +552,8 @@ def _account(ds: xr.Dataset) -> Account:
         },
         cost=cost,
         energy={
-            "facility": float(ds["p_facility"].sum() * dt),
-            "it": float(ds["p_it"].sum() * dt),
+            "facility": float((ds["p_facility"] * w).sum() * dt),
+            "it": float((ds["p_it"] * w).sum() * dt),
         },
     )
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, node_series
+from ..checks import Rows, attr, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
 
@@ -184,17 +184,17 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # -------------------------------------------------------------------- costs
     if settled.any():
         paid = sent * (dt * price * ~settled[:, None]) + held * (dt * price * settled[:, None])
-        fb.cost("corridor", paid)
+        fb.cost("corridor", paid, per_period=True)
         deviation = Expr.zeros((K, T))
         if up_ok.any():
             deviation = deviation + p_dev_up * (dt * np.nan_to_num(price_up))
         if down_ok.any():
             deviation = deviation - p_dev_down * (dt * np.nan_to_num(price_down))
-        fb.cost("corridor_deviation", deviation)
+        fb.cost("corridor_deviation", deviation, per_period=True)
     else:
-        fb.cost("corridor", p_send * (dt * price)[:, None, :])
-    fb.cost("green_contract", p_contract * (dt * con_price)[:, None, :])
-    fb.cost("certificates", e_cert * cert_price)
+        fb.cost("corridor", p_send * (dt * price)[:, None, :], per_period=True)
+    fb.cost("green_contract", p_contract * (dt * con_price)[:, None, :], per_period=True)
+    fb.cost("certificates", e_cert * cert_price, per_period=False)
 
 
 # ------------------------------------------------------------------ Dataset side
@@ -258,13 +258,16 @@ def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
     settled = _settled(ds)
     sent = ds["p_send"].sum("site")
     price = ds["corridor_price"]
+    w = period_weight(ds)
     paid = (sent * price).where(~settled, 0.0) + (_held(ds) * price).where(settled, 0.0)
     deviation = 0.0
     if "p_dev_up" in ds:
-        deviation += float((ds["p_dev_up"] * ds["corridor_deviation_price_up"].fillna(0)).sum())
+        up = ds["p_dev_up"] * ds["corridor_deviation_price_up"].fillna(0)
+        deviation += float((up * w).sum())
     if "p_dev_down" in ds:
-        deviation -= float((ds["p_dev_down"] * ds["corridor_deviation_price_down"].fillna(0)).sum())
-    return float(paid.sum()) * dt, deviation * dt
+        down = ds["p_dev_down"] * ds["corridor_deviation_price_down"].fillna(0)
+        deviation -= float((down * w).sum())
+    return float((paid * w).sum()) * dt, deviation * dt
 
 
 def _account(ds: xr.Dataset) -> Account:
@@ -279,7 +282,9 @@ def _account(ds: xr.Dataset) -> Account:
     cost = {"corridor": paid}
     if bool(_settled(ds).any()):
         cost["corridor_deviation"] = deviation
-    cost["green_contract"] = float((ds["p_contract"] * ds["contract_price"]).sum() * dt)
+    cost["green_contract"] = float(
+        (ds["p_contract"] * ds["contract_price"] * period_weight(ds)).sum() * dt
+    )
     cost["certificates"] = float(cert.sum()) * (0.0 if np.isnan(price) else price)
     energy = {
         "corridor_sent": float(ds["p_send"].sum() * dt),

@@ -42,7 +42,18 @@ class Result:
 
     @classmethod
     def from_model(cls, model, info: SolveInfo) -> Result:
-        """Build a Result from a solved model."""
+        """Build a Result from a solved model.
+
+        A block of a shared model (``build_model(..., lm=shared)``) reports its own objective
+        (its cost terms at the solution, probability included) rather than the joint one,
+        so its Result certifies on its own; its ``bound`` is then NaN (the joint bound
+        bounds no single block) and ``mip_gap`` is the joint solve's.
+        """
+        if getattr(model, "shared", False) and model.lm.x is not None:
+            from dataclasses import replace
+
+            own = sum(float(e.value(model.lm.x).sum()) for e in model.objective_terms)
+            info = replace(info, objective=own, bound=float("nan"))
         ds = build_dataset(model)
         ds.attrs.update(_info_attrs(info))
         return cls(ds, info)

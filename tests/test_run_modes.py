@@ -1,0 +1,185 @@
+"""Run modes through the contract: period weights, scenario probability, per-block objectives
+and capacities chosen by the model (``docs/math/run_modes.md``).
+
+Every case is the base site of ``conftest.base_config`` serving 15 units: two blocks on
+(IT ``2 * 1 + 0.1 * 15 = 3.5`` MW), facility ``1.1 * 3.5 = 3.85`` MW in every period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import base_config, scenario, solve_ok
+
+import suandian
+from suandian.component import Capacity
+
+LOAD = 3.85  # MW of facility power, every period
+
+
+def _config(periods: int) -> dict:
+    c = base_config(periods)
+    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+    return c
+
+
+def _series(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    index = pd.date_range("2026-07-15 00:00", periods=n, freq="1h")
+    return pd.DataFrame(columns, index=index)
+
+
+def test_period_weights_scale_per_period_costs_and_horizon_sums():
+    """Two periods at 100 and 200 CNY/MWh; the second stands for 3 hours (weight 3).
+
+    Cost ``sum_t w_t * dt * price_t * load = 1 * 100 * 3.85 + 3 * 200 * 3.85 = 385 + 2,310
+    = 2,695`` CNY; consumption ``(1 + 3) * 3.85 = 15.4`` MWh. The Dataset carries the weights,
+    so the certifier recomputes the same total.
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = "price"
+    c["horizon"]["weights"] = "w"
+    result = solve_ok(c, _series(price=[100.0, 200.0], w=[1.0, 3.0]))
+    assert result.objective == pytest.approx(2695.0)
+    assert result.costs["grid_energy"] == pytest.approx(2695.0)
+    assert result.kpis["consumption_mwh"]["s1"] == pytest.approx(15.4)
+    assert list(result.ds["period_weight"].values) == [1.0, 3.0]
+
+
+def test_a_constant_weight_scales_every_period():
+    """``weights: 3`` on 2 periods at 100 CNY/MWh: ``3 * 2 * 100 * 3.85 = 2,310`` CNY."""
+    c = _config(2)
+    c["horizon"]["weights"] = 3.0
+    result = solve_ok(c)
+    assert result.objective == pytest.approx(2310.0)
+
+
+def test_probability_scales_the_objective():
+    """Probability 0.25 on 4 periods at 100 CNY/MWh: ``0.25 * 4 * 100 * 3.85 = 385`` CNY.
+
+    Energy figures are not scaled (the plan is the plan of that scenario): 15.4 MWh.
+    """
+    c = _config(4)
+    c["horizon"]["probability"] = 0.25
+    result = solve_ok(c)
+    assert result.objective == pytest.approx(385.0)
+    assert result.costs["total"] == pytest.approx(385.0)
+    assert result.ds.attrs["probability"] == 0.25
+    assert result.kpis["consumption_mwh"]["s1"] == pytest.approx(15.4)
+
+
+def test_weights_must_be_non_negative():
+    """A negative weight is a validation problem, not a traceback."""
+    c = _config(2)
+    c["horizon"]["weights"] = -1.0
+    with pytest.raises(suandian.ScenarioError, match="horizon.weights"):
+        scenario(c)
+
+
+def test_each_block_of_a_shared_model_certifies_on_its_own():
+    """Two scenarios of probability 0.5 in one LinearModel, 4 h at 100 and 200 CNY/MWh.
+
+    Block a: ``0.5 * 4 * 100 * 3.85 = 770`` CNY; block b: ``0.5 * 4 * 200 * 3.85 = 1,540``;
+    the joint objective is their sum, 2,310. Each block's Result reports its own objective
+    and certifies (before, both carried the joint one and failed ``total_cost``).
+    """
+    import pyomo.environ as pyo
+
+    from suandian.highs import SolveOptions, solve_model
+    from suandian.linear import LinearModel
+    from suandian.results.result import Result
+
+    root = pyo.ConcreteModel()
+    root.lm = LinearModel()
+    for name, price in (("a", 100.0), ("b", 200.0)):
+        c = _config(4)
+        c["nodes"][0]["tariff"] = price
+        c["horizon"]["probability"] = 0.5
+        root.add_component(name, pyo.Block())
+        suandian.build_model(scenario(c), parent=getattr(root, name), lm=root.lm, prefix=f"{name}.")
+    info = solve_model(root, SolveOptions(mip_rel_gap=0.0), {})
+    assert info.objective == pytest.approx(2310.0)
+    a, b = Result.from_model(root.a, info), Result.from_model(root.b, info)
+    assert a.objective == pytest.approx(770.0)
+    assert b.objective == pytest.approx(1540.0)
+    assert a.objective + b.objective == pytest.approx(info.objective)
+    assert a.certify() == [] and b.certify() == []
+
+
+def test_annuity_of_a_capacity():
+    """``capex * r / (1 - (1 + r)^-n) + O&M``: 1,000 at r = 0.1, n = 2 is
+    ``1,000 * 0.1 * 1.21 / 0.21 = 576.19``, plus 10 O&M; at r = 0 it is ``capex / n``."""
+    cap = Capacity(
+        max=1, capex_per_unit=1000, lifetime_years=2, discount_rate=0.1, fixed_om_per_unit_year=10
+    )
+    assert cap.annuity() == pytest.approx(1000 * 0.1 * 1.21 / 0.21 + 10)
+    assert Capacity(max=1, capex_per_unit=1000, lifetime_years=4).annuity() == 250.0
+
+
+def test_battery_energy_and_power_chosen_by_the_model():
+    """Two 1-h periods at 100 and 300 CNY/MWh, a lossless battery starting empty.
+
+    Each MWh moved from period 1 to period 2 saves 200 CNY and needs 1 MWh of energy and
+    1 MW of power (charge and discharge within an hour). Over the 2-h horizon a MWh of
+    energy costs ``capex * (1 / n) * 2 / 8760 = 219,000 / 1 * 2 / 8760 = 50`` CNY and a MW
+    of power ``43,800 * 2 / 8760 = 10`` CNY: 60 < 200, so the battery takes the whole
+    period-2 load, 3.85 MWh (it cannot export), and no more. Cost: period 1 load and charge
+    ``2 * 3.85 * 100 = 770``, period 2 nothing from the grid, capex ``3.85 * (50 + 10) =
+    231``; total 1,001 CNY (1,540 without a battery). Charge and discharge are exclusive
+    (a binary times the chosen power: the exact linearisation of ``fb.switched``).
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = "price"
+    c["storage"] = [
+        {
+            "name": "b1",
+            "site": "s1",
+            "power": {
+                "extendable": True,
+                "max": 10.0,
+                "capex_per_unit": 43800.0,
+                "lifetime_years": 1,
+            },
+            "energy": {
+                "extendable": True,
+                "max": 50.0,
+                "capex_per_unit": 219000.0,
+                "lifetime_years": 1,
+            },
+            "eta_charge": 1.0,
+            "eta_discharge": 1.0,
+            "soc_initial": 0.0,
+            "no_simultaneous": True,
+        }
+    ]
+    result = solve_ok(c, _series(price=[100.0, 300.0]))
+    ds = result.ds
+    assert float(ds["storage_energy_built"].sel(storage="b1")) == pytest.approx(LOAD)
+    assert float(ds["storage_energy"].sel(storage="b1")) == pytest.approx(LOAD)
+    assert float(ds["storage_power"].sel(storage="b1")) == pytest.approx(LOAD)
+    assert result.costs["storage_energy_capex"] == pytest.approx(50.0 * LOAD)
+    assert result.costs["storage_power_capex"] == pytest.approx(10.0 * LOAD)
+    assert result.objective == pytest.approx(1001.0)
+
+
+def test_the_certifier_judges_bounds_against_the_chosen_capacity():
+    """The plan of the previous case with the chosen energy cut to 3 MWh: the state of
+    charge 3.85 MWh now exceeds it (``stor.e_soc.bounds``)."""
+    c = _config(2)
+    c["nodes"][0]["tariff"] = "price"
+    c["storage"] = [
+        {
+            "name": "b1",
+            "site": "s1",
+            "power": 10.0,
+            "energy": {"max": 50.0, "capex_per_unit": 219000.0, "lifetime_years": 1},
+            "eta_charge": 1.0,
+            "eta_discharge": 1.0,
+            "soc_initial": 0.0,
+        }
+    ]
+    result = solve_ok(c, _series(price=[100.0, 300.0]))
+    ds = result.ds.copy(deep=True)
+    ds["storage_energy"][:] = 3.0
+    checks = {v.check for v in suandian.certify(ds)}
+    assert "stor.e_soc.bounds" in checks
