@@ -396,8 +396,10 @@ def _scenario_models() -> list[type[BaseModel]]:
         and obj.__module__ == schema.__name__
         and not name.startswith("_")
     ]
-    stack: list = [schema.ScenarioConfig]
-    seen: set = set()
+    config = schema.config_model()  # with the fields components declare in their modules
+    stack: list = [config]
+    seen: set = {config}
+    stack += [f.annotation for f in config.model_fields.values()]
     while stack:
         annotation = stack.pop()
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

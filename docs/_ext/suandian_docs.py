@@ -93,7 +93,9 @@ def schema_models() -> dict[str, type[BaseModel]]:
     A class name shared by two models is only available as a dotted path.
     """
     found: list[type[BaseModel]] = []
-    _reachable(schema.ScenarioConfig, found)
+    config = schema.config_model()  # ScenarioConfig with the fields components declare
+    _reachable(config, found)
+    found = [schema.ScenarioConfig if m is config else m for m in found]
     found += [
         obj
         for name, obj in vars(schema).items()
@@ -108,6 +110,7 @@ def schema_models() -> dict[str, type[BaseModel]]:
         by_name.setdefault(model.__name__, []).append(model)
     out = {f"{m.__module__}.{m.__qualname__}": m for m in found}
     out.update({name: models[0] for name, models in by_name.items() if len(models) == 1})
+    out["ScenarioConfig"] = config  # its table lists the declared fields too
     return out
 
 

@@ -21,17 +21,20 @@ A family module defines one :class:`Component`:
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
 
-A family's scenario section may be declared in its own module too: a pydantic class deriving
-from :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), named in
-one field of :class:`suandian.scenario.schema.ScenarioConfig`. The schema imports it from the
-family's module, so a family module must not import :mod:`suandian.scenario` at run time.
+A family's scenario section is declared in its own module: a pydantic class deriving from
+:class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
+:class:`ScenarioField` in ``Component.scenario_fields`` that names the top-level key; the
+schema (:func:`suandian.scenario.schema.config_model`) adds it to the scenario, so a family
+module must not import :mod:`suandian.scenario` at run time. (Older families name their
+section classes in a field of ``ScenarioConfig`` instead.)
 
 Ports are per (site, period): arrays of shape (S, T) of :class:`~suandian.linear.Expr` by
 carrier (see :data:`CARRIERS`); a horizon-only contribution (shape (S,)) is allowed where the
 instrument has no time stamp (unbundled certificates). The ledgers sum ports of every
 component; policies read ledgers only. Adding a family = one module with a
-``COMPONENT`` (and its section class), one line in :data:`suandian.components.REGISTRY`, one
-field on ``ScenarioConfig``, one docs/math page, one test file (``docs/add-a-component.md``).
+``COMPONENT`` (with its section class and :class:`ScenarioField`), one line in
+:data:`suandian.components.REGISTRY`, one docs/math page, one test file
+(``docs/add-a-component.md``).
 """
 
 from __future__ import annotations
@@ -184,6 +187,28 @@ class Account:
 
 
 @dataclass(frozen=True)
+class ScenarioField:
+    """A top-level scenario field that a component declares in its own module.
+
+    The scenario's schema (:func:`suandian.scenario.schema.config_model`) gains one field per
+    declaration of the components in use, so a new family needs no edit of ``schema.py``.
+
+    Attributes
+    ----------
+    name : str
+        The key in the scenario file (``backup_generators``).
+    annotation : Any
+        Its type, e.g. ``list[Genset]`` with ``Genset`` a :class:`Section`.
+    default : Any
+        Its pydantic default, e.g. ``Field(default_factory=list, description="...")``.
+    """
+
+    name: str
+    annotation: Any
+    default: Any = None
+
+
+@dataclass(frozen=True)
 class Component:
     """A component family or policy, declared once (see the module docstring)."""
 
@@ -196,6 +221,8 @@ class Component:
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
+    #: scenario fields declared here rather than in ``schema.ScenarioConfig``
+    scenario_fields: tuple[ScenarioField, ...] = ()
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""
@@ -564,6 +591,7 @@ __all__ = [
     "Positive",
     "Profile",
     "Recorded",
+    "ScenarioField",
     "Section",
     "capacity_cost",
     "capacity_outputs",

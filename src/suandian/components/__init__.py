@@ -18,7 +18,7 @@ REGISTRY = (
     thermal.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "known", "register"]
+__all__ = ["REGISTRY", "catalogue", "known", "register", "unregister"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -34,19 +34,29 @@ def register(component: Component) -> Component:
     return component
 
 
-def known(ds) -> tuple[Component, ...]:
-    """The components a result Dataset was built from, in build order."""
+def unregister(name: str) -> None:
+    """Forget a component made known by :func:`register` (tests; nothing if unknown)."""
+    _EXTRA.pop(name, None)
+
+
+def catalogue() -> tuple[Component, ...]:
+    """Every known component: the families, the ledger, the policies and registered ones."""
     from ..ledgers import COMPONENT as LEDGER
     from ..policies import POLICIES
 
-    catalogue = {c.name: c for c in (*REGISTRY, LEDGER, *POLICIES)} | _EXTRA
+    return tuple(({c.name: c for c in (*REGISTRY, LEDGER, *POLICIES)} | _EXTRA).values())
+
+
+def known(ds) -> tuple[Component, ...]:
+    """The components a result Dataset was built from, in build order."""
+    by_name = {c.name: c for c in catalogue()}
     names = str(ds.attrs.get("components", "")).split(",")
     if names == [""]:
-        return tuple(catalogue.values())
-    missing = [n for n in names if n not in catalogue]
+        return tuple(by_name.values())
+    missing = [n for n in names if n not in by_name]
     if missing:
         raise KeyError(
             f"the result was built with components {missing} that are not registered; "
             "import their module and call suandian.components.register(COMPONENT)"
         )
-    return tuple(catalogue[n] for n in names)
+    return tuple(by_name[n] for n in names)

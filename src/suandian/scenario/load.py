@@ -6,6 +6,7 @@ Validation runs every check and raises one :class:`ScenarioError` listing all pr
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import os
 import reprlib
@@ -278,7 +279,7 @@ def load_scenario(
     flagged = {p.field for p in problems}
     config: schema.ScenarioConfig | None = None
     try:
-        config = schema.ScenarioConfig.model_validate(raw)
+        config = schema.config_model().model_validate(raw)
     except ValidationError as exc:
         problems += [
             p for p in (_from_pydantic(err) for err in exc.errors()) if p.field not in flagged
@@ -330,7 +331,7 @@ def _from_pydantic(err: Mapping[str, Any]) -> Problem:
     raw = err.get("input")
     if kind == "extra_forbidden":
         key = _cut(str(loc[-1]), 60) if loc else ""
-        close = difflib.get_close_matches(key, _ALL_FIELDS, n=1)
+        close = difflib.get_close_matches(key, _collect_fields(), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         message = f"unknown key; {hint}remove it or fix its spelling"
         value = key
@@ -376,15 +377,35 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def schema_models() -> list[type[BaseModel]]:
+    """The pydantic models of ``schema.py`` and every model reachable from the scenario's fields.
+
+    Reachable models include the sections that components declare in their own modules.
+    """
+    return _models(schema.config_model())
+
+
+@functools.cache
+def _models(config: type[BaseModel]) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    stack: list[Any] = [config]
+    stack += [o for o in vars(schema).values() if isinstance(o, type)]
+    while stack:
+        annotation = stack.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation is BaseModel or annotation in found:
+                continue
+            found.append(annotation)
+            stack += [f.annotation for f in annotation.model_fields.values()]
+        else:
+            stack += list(getattr(annotation, "__args__", ()))
+    return found
+
+
 def _collect_fields() -> list[str]:
-    names: set[str] = set()
-    for obj in vars(schema).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
-            names.update(obj.model_fields)
-    return sorted(names)
+    return sorted({n for model in schema_models() for n in model.model_fields})
 
 
-_ALL_FIELDS = _collect_fields()
 # pydantic inserts the union member's type into locations ("float", "str", ...): drop them
 _UNION_TAGS = {"float", "str", "int", "datetime", "TimeOfUse", "function-after[_bands_priced()]"}
 
@@ -614,7 +635,7 @@ def check_values(raw: Any) -> list[Problem]:
         value, loc = stack.pop()
         if isinstance(value, bool):
             key = loc[-1] if loc else None
-            if key not in _BOOL_FIELDS:
+            if key not in _bool_fields():
                 problems.append(
                     Problem(
                         _path(loc),
@@ -654,14 +675,12 @@ def _is_real(value: Any) -> bool:
 
 
 def _bool_fields() -> set[str]:
-    names: set[str] = set()
-    for obj in vars(schema).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
-            names.update(n for n, f in obj.model_fields.items() if f.annotation is bool)
-    return names
-
-
-_BOOL_FIELDS = _bool_fields()
+    return {
+        n
+        for model in schema_models()
+        for n, f in model.model_fields.items()
+        if f.annotation is bool
+    }
 
 
 def data_roots_for(base: Path, data_roots: Sequence[str | Path] = ()) -> list[Path]:

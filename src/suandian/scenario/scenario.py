@@ -6,7 +6,7 @@ import difflib
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,10 @@ class Scenario:
             f"{self.time[0]}, {len(c.sites)} sites, {len(c.interactive)} interactive, "
             f"{len(c.batch)} batch, {len(c.storage)} storage, {len(c.corridors)} corridors)"
         )
+
+    def section(self, name: str) -> Any:
+        """A top-level section by its key, also one a component declares in its own module."""
+        return getattr(self.config, name)
 
     # ------------------------------------------------------------------ time
     @cached_property

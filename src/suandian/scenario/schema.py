@@ -18,9 +18,10 @@ A field typed :data:`Profile` takes either a number (constant over the horizon) 
 of a column in the scenario's time-series table (``series:`` files or the ``series=``
 DataFrame of the Python API).
 
-A family may declare its section class in its own module (deriving from
-:class:`suandian.component.Section`); it is then imported here and named in one field of
-:class:`ScenarioConfig` (``docs/add-a-component.md``).
+A family declares its section class in its own module (deriving from
+:class:`suandian.component.Section`) with a :class:`suandian.component.ScenarioField`;
+:func:`config_model` adds those fields to :class:`ScenarioConfig` (``docs/add-a-component.md``).
+Older families' sections are imported here and named in a field of :class:`ScenarioConfig`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 # the base class and field types live in suandian.component, so that a family module can
 # declare its own section class without importing this module (which imports it)
@@ -1220,3 +1221,67 @@ def parse_clock_range(text: str, field: str) -> tuple[float, float]:
 def _clock_hours(text: str) -> float:
     hours, minutes = text.strip().split(":")
     return int(hours) + int(minutes) / 60.0
+
+
+# ------------------------------------------------------------ sections declared by components
+_MODELS: dict[str, type[ScenarioConfig]] = {}
+
+
+def _catalogue() -> tuple:
+    from ..components import catalogue
+
+    return catalogue()
+
+
+def config_model(components: tuple | None = None) -> type[ScenarioConfig]:
+    """The scenario schema: :class:`ScenarioConfig` plus the fields components declare.
+
+    Parameters
+    ----------
+    components : tuple of Component, optional
+        Default: every known component (the registries and :func:`suandian.components.register`).
+
+    Returns
+    -------
+    type
+        ``ScenarioConfig`` itself if no component declares a field, else a subclass named
+        ``ScenarioConfig_<fields>`` that is also an attribute of this module (so that its
+        instances pickle, e.g. to a Dask worker that imports the same components).
+
+    Raises
+    ------
+    ValueError
+        Two components declare the same field, or a declared field exists already.
+    """
+    components = _catalogue() if components is None else components
+    fields: dict[str, tuple] = {}
+    owners: dict[str, str] = {}
+    for component in components:
+        for f in component.scenario_fields:
+            if f.name in ScenarioConfig.model_fields or f.name in fields:
+                other = owners.get(f.name, "ScenarioConfig")
+                raise ValueError(
+                    f"scenario field {f.name!r} is declared by {component.name!r} and by "
+                    f"{other!r}; rename one of them"
+                )
+            fields[f.name] = (f.annotation, f.default)
+            owners[f.name] = component.name
+    if not fields:
+        return ScenarioConfig
+    name = "ScenarioConfig_" + "_".join(sorted(fields))
+    if name not in _MODELS:
+        model = create_model(  # type: ignore[call-overload]
+            name, __base__=ScenarioConfig, __module__=__name__, **fields
+        )
+        model.__doc__ = ScenarioConfig.__doc__
+        _MODELS[name] = model
+    return _MODELS[name]
+
+
+def __getattr__(name: str) -> type[ScenarioConfig]:
+    """Rebuild a ``ScenarioConfig_<fields>`` class on first use (unpickling in a new process)."""
+    if name.startswith("ScenarioConfig_"):
+        model = config_model()
+        if model.__name__ == name:
+            return model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
