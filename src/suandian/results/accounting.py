@@ -24,12 +24,27 @@ import numpy as np
 import xarray as xr
 
 from ..checks import attr, node_series, site_time_zeros
-from ..component import Account
+from ..component import CARRIERS, Account
 from ..components import known
 from ..components.thermal import reuse_kpis
 from ..policies.pue_cap import grade
 
-CARRIER_FLOWS = ("power", "intake", "green", "co2", "co2_market", "it", "facility")
+#: carriers summed per site and period by :func:`flows`: the books' own plus every carrier
+#: that states a carbon-free share of its energy (the supply of the hourly CFE)
+CARRIER_FLOWS = tuple(
+    dict.fromkeys(
+        (
+            "power",
+            "intake",
+            "green",
+            "co2",
+            "co2_market",
+            "it",
+            "facility",
+            *(c.name for c in CARRIERS.values() if c.carbon_free is not None and not c.horizon),
+        )
+    )
+)
 
 
 def accounts(ds: xr.Dataset) -> dict[str, Account]:
@@ -195,11 +210,13 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     used, the green part of corridor and contract deliveries: the ``green`` carrier, which
     already holds only energy with a green attribute) and the carbon-free part of battery
     discharge. Carbon-free supply beyond the load charges the batteries. The rest of the load
-    and of the charging is served by a pool of grid energy without a green attribute (grid
-    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``, and of
-    battery discharge without carbon-free content; both draw on the pool pro rata. Each
-    battery carries the carbon-free share of what charged it (one store per battery, losses
-    in proportion; initial content counted not carbon-free). Certificates do not count.
+    and of the charging is served by a pool: grid-mix energy (the ``grid_mix`` carrier: grid
+    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``; any
+    other intake (a generator's), not carbon-free; battery discharge without carbon-free
+    content. Both draw on the pool pro rata. The supply is read from the carriers' stated
+    carbon-free shares alone (:func:`supply`). Each battery carries the carbon-free share of
+    what charged it (one store per battery, losses in proportion; initial content counted not
+    carbon-free). Certificates do not count.
 
     Parameters
     ----------
@@ -218,13 +235,12 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     """
     f = flows(ds) if f is None else f
     dt = float(ds.attrs["dt_hours"])
-    share = node_series(ds, "grid_cfe") if "grid_cfe" in ds else xr.zeros_like(f["intake"])
-    other = np.maximum(f["intake"] - f["green"], 0.0)
+    clean, pool_cf = supply(ds, f)
     per_hour = xr.Dataset(
         {
             "load": f["facility"] * dt,
-            "green": f["green"] * dt,
-            "grid_cf": share * other * dt,
+            "green": clean * dt,
+            "grid_cf": pool_cf * dt,
         }
     )
     h = per_hour.resample(time="1h").sum().transpose("site", "time")
@@ -251,6 +267,36 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     )
 
 
+def supply(ds: xr.Dataset, f: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """The hourly CFE's supply by carrier: carbon-free at hand, and carbon-free in the pool (MW).
+
+    Every carrier of :data:`~suandian.component.CARRIERS` that states a ``carbon_free`` share
+    counts: a share of 1 (``green``) is carbon-free supply at hand, served first; a share given
+    by a node input (``grid_mix`` at ``grid_cfe``) or a number below 1 is pool energy, of which
+    that share is carbon-free. Intake on no such carrier (a generator's) adds to the pool with
+    nothing carbon-free, through the load it serves.
+
+    Returns
+    -------
+    tuple of xarray.DataArray
+        (site, time), MW: the carbon-free supply at hand and the carbon-free MW of the pool.
+    """
+    zero = site_time_zeros(ds)
+    clean, pool_cf = zero, zero
+    for carrier in CARRIERS.values():
+        share = carrier.carbon_free
+        if share is None or carrier.name not in f:
+            continue
+        if isinstance(share, str):
+            part = node_series(ds, share) if share in ds else 0.0
+            pool_cf = pool_cf + part * np.maximum(f[carrier.name], 0.0)
+        elif share >= 1.0:
+            clean = clean + f[carrier.name]
+        elif share > 0.0:
+            pool_cf = pool_cf + share * np.maximum(f[carrier.name], 0.0)
+    return clean, pool_cf
+
+
 def _match(load, clean, grid_cf, discharge, charge):
     """One hour's allocation (arrays of any shape, MWh).
 
@@ -275,7 +321,9 @@ def _storage_cf(ds, h, load, green, grid_cf):
     balance hour by hour (self-discharge and losses in proportion): discharge takes out the
     share ``F / E`` it held at the start of the hour, charging adds the carbon-free share of
     the site's charging in the hour. The recursion is sequential in time, so it loops over
-    hours (a year: 8,760 steps on small arrays).
+    hours (a year: 8,760 steps on small arrays). It reads the battery family's outputs: the
+    only family that stores electricity (a thermal tank shifts facility load, which the load
+    already holds); a second electricity store would declare the same outputs or a carrier.
     """
     dt = float(ds.attrs["dt_hours"])
     flows_u = xr.Dataset({"c": ds["p_charge"] * dt, "x": ds["p_discharge"] * dt})
