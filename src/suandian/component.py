@@ -20,6 +20,8 @@ A family module defines one :class:`Component`:
 ``derive(ds) -> dict`` (optional)
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
+``kpis(ds, totals) -> dict`` (optional)
+    Its own KPIs (``pue_grade``, ``erf``, ...) from the Dataset and the books' :class:`Totals`.
 
 A family's scenario section may be declared in its own module too: a pydantic class deriving
 from :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), named in
@@ -251,9 +253,42 @@ class Account:
     energy: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Totals:
+    """The books' per-site horizon totals, for a component's KPIs (:attr:`Component.kpis`).
+
+    Each is an ``xarray.DataArray`` over ``site``, summed over every family's account
+    (:mod:`suandian.results.accounting`).
+
+    Attributes
+    ----------
+    sites : list of str
+    dt : float
+        Period length, hours.
+    consumption, green, it, facility : xarray.DataArray
+        MWh: intake, green energy (with certificates), IT and facility energy.
+    location, market : xarray.DataArray
+        tCO2: location-based and market-based (floored at 0 per site) emissions.
+    """
+
+    sites: list[str]
+    dt: float
+    consumption: Any
+    green: Any
+    it: Any
+    facility: Any
+    location: Any
+    market: Any
+
+
 @dataclass(frozen=True)
 class Component:
-    """A component family or policy, declared once (see the module docstring)."""
+    """A component family or policy, declared once (see the module docstring).
+
+    ``kpis(ds, totals) -> dict`` (optional) gives the component's own KPIs from the Dataset and
+    the books' :class:`Totals`; they join ``result.kpis``. An entry ``cost`` (a dict of cost
+    terms, CNY) joins the cost table instead: a cost on a book total (the carbon price).
+    """
 
     name: str
     sections: tuple[str, ...]
@@ -262,6 +297,7 @@ class Component:
     account: Callable[[xr.Dataset], Account] | None = None
     check: Callable[[xr.Dataset, Rows], None] | None = None
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
+    kpis: Callable[[xr.Dataset, Totals], dict[str, Any]] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
 
@@ -466,4 +502,5 @@ __all__ = [
     "Profile",
     "Recorded",
     "Section",
+    "Totals",
 ]
