@@ -7,10 +7,11 @@
   in its own module); the argument is the class name or, to disambiguate, its dotted path
   (``suandian.components.genset.Genset``). The directive may be used on any page.
 * ``{component-table}`` renders the components (families of ``REGISTRY``, the ledger and the
-  policies of ``POLICIES``: name, kind, module, math page from the module's ``Math:`` line) and
-  ``{carrier-table}`` and ``{carrier-matrix}`` the carriers of ``CARRIERS`` (unit, what the books read from them) by
-  the families that write them (``port.<carrier>`` recorded by each ``FamilyBuilder`` when the
-  default scenario is built), so neither table can go stale.
+  policies of ``POLICIES``: name, kind, module, math page from the module's ``Math:`` line);
+  ``{carrier-table}`` and ``{carrier-matrix}`` the carriers of ``CARRIERS`` (unit, meaning,
+  what the books read from them) by the families that write them (``port.<carrier>``
+  recorded by each ``FamilyBuilder`` when the default scenario is built), so no table can go
+  stale.
 * In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
   text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
   exists (headings one level down, links between the notes turned into links to their
