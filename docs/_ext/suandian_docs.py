@@ -6,6 +6,12 @@
   fields of ``ScenarioConfig``, wherever it is defined (a family may declare its section class
   in its own module); the argument is the class name or, to disambiguate, its dotted path
   (``suandian.components.genset.Genset``). The directive may be used on any page.
+* ``{component-table}`` renders the components (families of ``REGISTRY``, the ledger and the
+  policies of ``POLICIES``: name, kind, module, math page from the module's ``Math:`` line);
+  ``{carrier-table}`` and ``{carrier-matrix}`` the carriers of ``CARRIERS`` (unit, meaning,
+  what the books read from them) by the families that write them (``port.<carrier>``
+  recorded by each ``FamilyBuilder`` when the default scenario is built), so no table can go
+  stale.
 * In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
   text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
   exists (headings one level down, links between the notes turned into links to their
@@ -229,6 +235,99 @@ class SchemaTable(SphinxDirective):
         return [table]
 
 
+def _components() -> list:
+    from suandian.components import REGISTRY
+    from suandian.ledgers import COMPONENT as LEDGER
+    from suandian.policies import POLICIES
+
+    return [*REGISTRY, LEDGER, *POLICIES]
+
+
+def component_rows() -> list[list[str]]:
+    """The component table (MyST cells): name, kind, module, math page."""
+    rows = []
+    for c in _components():
+        module = sys.modules[c.build.__module__]
+        path = Path(module.__file__).relative_to(Path(sys.modules["suandian"].__file__).parent)
+        page = re.search(r"docs/math/([\w-]+\.md)", module.__doc__ or "")
+        rows.append(
+            [f"`{c.name}`", c.kind, f"`{path.as_posix()}`", f"[]({page.group(1)})" if page else ""]
+        )
+    return rows
+
+
+def carrier_rows(scenario_path: Path | None = None) -> list[list[str]]:
+    """The carrier x family matrix (MyST cells), from the ports of the default scenario's build.
+
+    Columns: carrier, unit, carbon-free share (hourly CFE), certificate, emission factor, then
+    one per family (``x`` where the family writes the carrier).
+    """
+    import suandian
+    from suandian.component import CARRIERS
+    from suandian.components import REGISTRY
+
+    path = scenario_path or Path(__file__).resolve().parents[2] / "models/chongqing_hami_day.yaml"
+    model = suandian.build_model(suandian.load_scenario(path), pyomo=False)
+    families = [c.name for c in REGISTRY]
+    writes = {b: model.builders[b].names for b in families if b in model.builders}
+    rows = []
+    for c in CARRIERS.values():
+        share = "" if c.carbon_free is None else f"`{c.carbon_free}`"
+        unit = c.unit + (" (horizon part)" if c.horizon else "")
+        cells = [f"`{c.name}`", unit, share, "yes" if c.certificate else "", c.emission_factor]
+        cells += ["x" if f"port.{c.name}" in writes.get(b, ()) else "" for b in families]
+        rows.append(cells)
+    return rows
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+class _GeneratedTable(SphinxDirective):
+    """A table generated as MyST markdown and parsed in place (links resolve as on the page)."""
+
+    has_content = False
+
+    def lines(self) -> list[str]:
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        from docutils.statemachine import StringList
+
+        container = nodes.container()
+        self.state.nested_parse(StringList(self.lines()), self.content_offset, container)
+        return list(container.children)
+
+
+class ComponentTable(_GeneratedTable):
+    """``{component-table}``: every component of the registries."""
+
+    def lines(self) -> list[str]:
+        return _markdown(["component", "kind", "module", "page"], component_rows())
+
+
+class CarrierTable(_GeneratedTable):
+    """``{carrier-table}``: every carrier of ``CARRIERS``, its unit and meaning."""
+
+    def lines(self) -> list[str]:
+        from suandian.component import CARRIERS
+
+        rows = [[f"`{c.name}`", c.unit, c.doc] for c in CARRIERS.values()]
+        return _markdown(["carrier", "unit", "meaning"], rows)
+
+
+class CarrierMatrix(_GeneratedTable):
+    """``{carrier-matrix}``: every carrier, what the books read from it, who writes it."""
+
+    def lines(self) -> list[str]:
+        from suandian.components import REGISTRY
+
+        header = ["carrier", "unit", "carbon-free", "certificate", "emission factor"]
+        return _markdown(header + [f"`{c.name}`" for c in REGISTRY], carrier_rows())
+
+
 def provenance_files() -> list[Path]:
     """Provenance notes present in this checkout, in page order."""
     files = [p for p in (ROOT / "data" / "README.md", ROOT / "models" / "README.md") if p.exists()]
@@ -297,5 +396,8 @@ def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_directive("schema-table", SchemaTable)
+    app.add_directive("component-table", ComponentTable)
+    app.add_directive("carrier-table", CarrierTable)
+    app.add_directive("carrier-matrix", CarrierMatrix)
     app.connect("source-read", _source_read)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

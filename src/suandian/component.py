@@ -20,6 +20,8 @@ A family module defines one :class:`Component`:
 ``derive(ds) -> dict`` (optional)
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
+``kpis(ds, totals) -> dict`` (optional)
+    Its own KPIs (``pue_grade``, ``erf``, ...) from the Dataset and the books' :class:`Totals`.
 
 A family's scenario section is declared in its own module: a pydantic class deriving from
 :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
@@ -105,28 +107,125 @@ class Capacity(Section):
         return self.capex_per_unit * crf + self.fixed_om_per_unit_year
 
 
-#: Port carriers: per (site, period) unless noted. Units are per period's rate.
-CARRIERS = {
-    "power": "MW into the site's bus (negative: consumption)",
-    "intake": "MW of electricity entering the site from a source (grid, renewables, purchases)",
-    "green": "MW of that intake counted green (per period: hourly matching is possible)",
-    "metered": "MW of that intake entering through the public-grid meter (grid purchases, "
-    "corridor and contract deliveries): network and demand charges apply to it",
-    "direct": "MW of that intake from the site's direct-connected (绿电直连) renewables",
-    "certificates": "MWh of unbundled green certificates (horizon only, shape (S,))",
-    "co2": "tCO2/h, location-based",
-    "co2_market": "tCO2/h, market-based (horizon part: certificate credit, tCO2)",
-    "it": "MW of IT load (for PUE)",
-    "facility": "MW of facility load: IT + losses + cooling (for PUE)",
-    "heat": "MW of heat into the site's heat bus (reserved; no family writes it yet)",
-    "batch_compute": "compute units of deferrable (batch) work run at the site (read by the "
-    "reserves: headroom from pausing it)",
-    "spare_compute": "compute units the site's blocks on could still run within their "
-    "headroom (read by the reserves: headroom from running batch work faster)",
-    "heat_air": "MW of heat the air path (CRAH + chilled water) removes (dc; read by thermal)",
-    "heat_liquid": "MW of heat the liquid (warm-water) path removes (dc; read by thermal)",
-    "compute": "compute units into the site (reserved for migration links)",
-}
+@dataclass(frozen=True)
+class Carrier:
+    """A port carrier: what a family's port on it means to the ledgers and the books.
+
+    The books (:mod:`suandian.results.accounting`) read carriers by these fields, never
+    families by name: a new source states what its energy is by the carriers it writes.
+
+    Attributes
+    ----------
+    name : str
+        Port name (``fb.port(name, ...)``, ``Account.flows[name]``).
+    unit : str
+        Unit per period's rate (``MW``, ``tCO2/h``); the horizon part is the integral.
+    doc : str
+        One-line meaning.
+    carbon_free : float or str or None
+        For the hourly CFE: the carbon-free share of the energy on this carrier, a number
+        (``green``: 1) or the name of the node input that gives it (``grid_mix``:
+        ``grid_cfe``); ``None`` if the carrier holds no supply of its own. Intake on no such
+        carrier (a genset's) counts as not carbon-free.
+    certificate : bool
+        Energy on it carries a green attribute (certificate status): counted as green energy
+        in the green share and with no market-based emissions.
+    emission_factor : str
+        Where the emission factor of its energy comes from: ``node`` (the node's location and
+        residual-mix factors), ``own`` (the source's own factor, written on ``co2`` and
+        ``co2_market``), ``none`` (zero emissions); ``""`` for a carrier that is not energy.
+    horizon : bool
+        A port may also have a horizon-only part, shape (S,) (certificates, their credit).
+    """
+
+    name: str
+    unit: str
+    doc: str
+    carbon_free: float | str | None = None
+    certificate: bool = False
+    emission_factor: str = ""
+    horizon: bool = False
+
+
+def _carriers(*items: Carrier) -> dict[str, Carrier]:
+    return {c.name: c for c in items}
+
+
+#: Port carriers by name: per (site, period) unless noted; units are per period's rate.
+CARRIERS: dict[str, Carrier] = _carriers(
+    Carrier("power", "MW", "MW into the site's bus (negative: consumption)"),
+    Carrier(
+        "intake",
+        "MW",
+        "MW of electricity entering the site from a source (grid, renewables, purchases, "
+        "generators); not carbon-free unless also on `green` or `grid_mix`",
+        carbon_free=0.0,
+        emission_factor="own",
+    ),
+    Carrier(
+        "green",
+        "MW",
+        "MW of that intake counted green (per period: hourly matching is possible)",
+        carbon_free=1.0,
+        certificate=True,
+        emission_factor="none",
+    ),
+    Carrier(
+        "grid_mix",
+        "MW",
+        "MW of that intake that is grid-mix energy without a green attribute (grid import, "
+        "the non-green part of corridor and contract deliveries): carbon-free at the node's "
+        "`grid_cfe`",
+        carbon_free="grid_cfe",
+        emission_factor="node",
+    ),
+    Carrier(
+        "metered",
+        "MW",
+        "MW of that intake entering through the public-grid meter (grid purchases, corridor "
+        "and contract deliveries): network and demand charges apply to it",
+    ),
+    Carrier(
+        "direct", "MW", "MW of that intake from the site's direct-connected (绿电直连) renewables"
+    ),
+    Carrier(
+        "certificates",
+        "MWh",
+        "MWh of unbundled green certificates (horizon only, shape (S,))",
+        certificate=True,
+        emission_factor="none",
+        horizon=True,
+    ),
+    Carrier("co2", "tCO2/h", "tCO2/h, location-based"),
+    Carrier(
+        "co2_market",
+        "tCO2/h",
+        "tCO2/h, market-based (horizon part: certificate credit, tCO2)",
+        horizon=True,
+    ),
+    Carrier("it", "MW", "MW of IT load (for PUE)"),
+    Carrier("facility", "MW", "MW of facility load: IT + losses + cooling (for PUE)"),
+    Carrier(
+        "batch_compute",
+        "unit",
+        "compute units of deferrable (batch) work run at the site (read by the reserves: "
+        "headroom from pausing it)",
+    ),
+    Carrier(
+        "spare_compute",
+        "unit",
+        "compute units the site's blocks on could still run within their headroom (read by "
+        "the reserves: headroom from running batch work faster)",
+    ),
+    Carrier(
+        "heat_air",
+        "MW",
+        "MW of heat the air path (CRAH + chilled water) removes (dc; read by thermal)",
+    ),
+    Carrier(
+        "heat_liquid", "MW", "MW of heat the liquid (warm-water) path removes (dc; read by thermal)"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +285,37 @@ class Account:
     energy: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class Totals:
+    """The books' per-site horizon totals, for a component's KPIs (:attr:`Component.kpis`).
+
+    Each is an ``xarray.DataArray`` over ``site``, summed over every family's account
+    (:mod:`suandian.results.accounting`).
+
+    Attributes
+    ----------
+    sites : list of str
+    dt : float
+        Period length, hours.
+    consumption, green, it, facility : xarray.DataArray
+        MWh: intake, green energy (with certificates), IT and facility energy.
+    location, market : xarray.DataArray
+        tCO2: location-based and market-based (floored at 0 per site) emissions.
+    weight : float or xarray.DataArray
+        Period weights (``time``) the totals were summed with (1.0 without weights).
+    """
+
+    sites: list[str]
+    dt: float
+    consumption: Any
+    green: Any
+    it: Any
+    facility: Any
+    location: Any
+    market: Any
+    weight: Any = 1.0
+
+
 @dataclass(frozen=True)
 class ScenarioField:
     """A top-level scenario field that a component declares in its own module.
@@ -210,7 +340,12 @@ class ScenarioField:
 
 @dataclass(frozen=True)
 class Component:
-    """A component family or policy, declared once (see the module docstring)."""
+    """A component family or policy, declared once (see the module docstring).
+
+    ``kpis(ds, totals) -> dict`` (optional) gives the component's own KPIs from the Dataset and
+    the books' :class:`Totals`; they join ``result.kpis``. An entry ``cost`` (a dict of cost
+    terms, CNY) joins the cost table instead: a cost on a book total (the carbon price).
+    """
 
     name: str
     sections: tuple[str, ...]
@@ -219,6 +354,7 @@ class Component:
     account: Callable[[xr.Dataset], Account] | None = None
     check: Callable[[xr.Dataset, Rows], None] | None = None
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
+    kpis: Callable[[xr.Dataset, Totals], dict[str, Any]] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
     #: scenario fields declared here rather than in ``schema.ScenarioConfig``
@@ -452,6 +588,8 @@ class FamilyBuilder:
         key = carrier if expr.shape == (self.ctx.S, self.ctx.T) else carrier + ":horizon"
         if expr.shape not in ((self.ctx.S, self.ctx.T), (self.ctx.S,)):
             raise ValueError(f"port {carrier} of {self.component.name} has shape {expr.shape}")
+        if key != carrier and not CARRIERS[carrier].horizon:
+            raise ValueError(f"port {carrier} of {self.component.name}: no horizon part allowed")
         self.ports[key] = self.ports[key] + expr if key in self.ports else expr
         if key == carrier:
             self.ctx.published[carrier] = self.ctx.flow(carrier) + expr
@@ -577,6 +715,7 @@ class FamilyBuilder:
 __all__ = [
     "CARRIERS",
     "INF",
+    "Carrier",
     "Account",
     "Capacity",
     "CapacityExpr",
@@ -595,4 +734,5 @@ __all__ = [
     "Section",
     "capacity_cost",
     "capacity_outputs",
+    "Totals",
 ]

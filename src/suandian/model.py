@@ -146,6 +146,7 @@ def build_model(
     run(ledgers.COMPONENT)
     for policy in policies:
         run(policy)
+    check_namespace(builders)
     m.builders = builders
     m.ctx = ctx
     m.cost_terms = {k: v for fb in builders.values() for k, v in fb.cost_terms.items()}
@@ -155,3 +156,30 @@ def build_model(
     m.shared = lm is not None
     m.build_seconds = time.perf_counter() - start
     return m
+
+
+def check_namespace(builders: dict[str, FamilyBuilder]) -> None:
+    """Output and cost-term names are one namespace: a name owned twice is an error.
+
+    Checked over the output tables of the components built (declared, whether recorded in
+    this scenario or not) and the cost terms they added. Outputs become variables of one
+    result Dataset and cost terms keys of one cost table, so a second owner would overwrite
+    the first silently. Energy keys exist only in the books and are checked there
+    (:func:`suandian.results.accounting.merge`).
+
+    Raises
+    ------
+    ValueError
+        Naming the clashing name, its kind and both owners.
+    """
+    owner: dict[str, str] = {}
+    for block, fb in builders.items():
+        names = [("output", o.name) for o in fb.component.outputs]
+        names += [("cost term", term) for term in fb.cost_terms]
+        for kind, name in names:
+            first = owner.setdefault(f"{kind}:{name}", block)
+            if first != block:
+                raise ValueError(
+                    f"{kind} {name!r} is defined by both {first!r} and {block!r}: output, "
+                    "cost-term and energy names share one namespace; rename one of them"
+                )

@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
 from ..linear import Expr
 from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
@@ -519,6 +519,22 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
     return ds["x_serve"].sum("workload") + run_to_site_time(ds)
 
 
+def _kpis(ds: xr.Dataset, t: Totals) -> dict:
+    """WUE, L/kWh of IT energy (= m3/MWh) where water is modelled; tCO2 per compute unit x h."""
+    out: dict = {}
+    if "water" in ds:
+        water = (ds["water"] * t.weight).sum("time") * t.dt
+        total = float(t.it.sum())
+        wue = {"portfolio": float(water.sum()) / total if total > 0 else float("nan")}
+        for s in t.sites:
+            it = float(t.it.sel(site=s))
+            wue[s] = float(water.sel(site=s)) / it if it > 0 else float("nan")
+        out["wue_l_per_kwh"] = wue
+    compute = float(((compute_served(ds) * t.weight).sum("time") * t.dt).sum())
+    out["co2_per_compute"] = float(t.location.sum()) / compute if compute > 0 else float("nan")
+    return out
+
+
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     w = period_weight(ds)
@@ -1002,4 +1018,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    kpis=_kpis,
 )

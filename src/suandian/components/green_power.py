@@ -1,7 +1,7 @@
 """Green-power purchases: cross-province corridors, local green contracts, certificates.
 
 Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``power``, ``intake``,
-``metered`` and ``green`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the
+``metered``, ``green``, ``grid_mix`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the
 receiving node's grid factor applies to energy delivered through the grid), ``co2_market``
 (tCO2/h: the non-green
 part of corridor deliveries at the node's residual factor; horizon part: minus certificates
@@ -176,6 +176,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("intake", delivered)
     fb.port("metered", delivered)
     fb.port("green", green)
+    fb.port("grid_mix", delivered - green)  # the non-green part: grid-mix energy
     fb.port("certificates", e_cert.expr())
     fb.port("co2", delivered * factor)
     fb.port("co2_market", (delivered - green) * residual)
@@ -303,6 +304,7 @@ def _account(ds: xr.Dataset) -> Account:
             "intake": delivered,
             "metered": delivered,
             "green": green,
+            "grid_mix": delivered - green,
             "co2": delivered * node_series(ds, "emission_factor"),
             "co2_market": (delivered - green) * residual,
         },

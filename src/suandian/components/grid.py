@@ -1,8 +1,8 @@
 """Grid supply at each site's node: time-of-use tariff, import limit, emission factors.
 
-Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake``, ``metered``
-(MW), ``co2`` (tCO2/h at the node's location-based factor), ``co2_market`` (tCO2/h at its
-residual-mix factor); cost term ``grid_energy`` (CNY).
+Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake``, ``metered``,
+``grid_mix`` (MW), ``co2`` (tCO2/h at the node's location-based factor), ``co2_market``
+(tCO2/h at its residual-mix factor); cost term ``grid_energy`` (CNY).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("power", p.expr())
     fb.port("intake", p.expr())
     fb.port("metered", p.expr())
+    fb.port("grid_mix", p.expr())
     fb.port("co2", p * factor[site_node])
     fb.port("co2_market", p * residual[site_node])
     fb.cost("grid_energy", p * (ctx.dt * tariff[site_node]), per_period=True)
@@ -68,6 +69,7 @@ def _account(ds: xr.Dataset) -> Account:
             "power": p,
             "intake": p,
             "metered": p,
+            "grid_mix": p,
             "co2": p * node_series(ds, "emission_factor"),
             "co2_market": p * node_series(ds, "residual_emission_factor"),
         },

@@ -349,6 +349,11 @@ def reuse_kpis(ds: xr.Dataset, e_facility: xr.DataArray) -> dict:
     return {"erf": erf, "heat_reused_mwh": float(reused.sum())}
 
 
+def _kpis(ds: xr.Dataset, t) -> dict:
+    """ERF and heat reused (:func:`reuse_kpis`) on the books' facility energy."""
+    return reuse_kpis(ds, t.facility)
+
+
 _U = ("tes",)
 _H = ("recovery",)
 COMPONENT = Component(
@@ -437,4 +442,5 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    kpis=_kpis,
 )

@@ -8,7 +8,11 @@ market-based emissions negative).
 
 from __future__ import annotations
 
-from ..component import Component, Context, FamilyBuilder, Output
+import numpy as np
+import xarray as xr
+
+from ..checks import attr
+from ..component import Component, Context, FamilyBuilder, Output, Totals
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -26,6 +30,15 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("carbon", led.total("co2") * price)
 
 
+def _kpis(ds: xr.Dataset, t: Totals) -> dict:
+    """The carbon cost on the books' emissions (market-based floored at 0 per site), CNY."""
+    price = attr(ds, "carbon_price")
+    if not price or np.isnan(price):
+        return {}
+    basis = t.market if ds.attrs.get("carbon_basis") == "market" else t.location
+    return {"cost": {"carbon": float(basis.sum()) * price}}
+
+
 COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
@@ -39,5 +52,6 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    kpis=_kpis,
     kind="policy",
 )

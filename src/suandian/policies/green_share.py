@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from ..checks import Rows, attr
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
 from ..linear import Expr
 
 #: name of the single portfolio scope
@@ -169,9 +169,26 @@ def _account(ds: xr.Dataset) -> Account:
     if not np.isnan(price) and gaps:
         cost["green_budget_shortfall"] = price * sum(float(v.sum()) for v in gaps)
     penalty = attr(ds, "shortfall_penalty")
-    if not np.isnan(penalty) and "e_green_match_shortfall" in ds:
-        cost["shortfall_green"] = penalty * float(ds["e_green_match_shortfall"].sum())
+    if not np.isnan(penalty):
+        for slack in ("e_green_match_shortfall", "e_green_shortfall"):  # one basis or the other
+            if slack in ds:
+                cost["shortfall_green"] = penalty * float(ds[slack].sum())
     return Account(flows={}, cost=cost)
+
+
+def _kpis(ds: xr.Dataset, t: Totals) -> dict:
+    """The year's green share per scope, where year data were given."""
+    if "consumption_other" not in ds:
+        return {}
+    year = {}
+    for g in (str(g) for g in ds["scope"].values):
+        members = t.sites if g == "portfolio" else [g]
+        c_other = float(ds["consumption_other"].sel(scope=g))
+        c = float(t.consumption.sel(site=members).sum()) + c_other
+        if not np.isnan(c_other) and c > 0:
+            got = float(t.green.sel(site=members).sum()) + float(ds["green_other"].sel(scope=g))
+            year[g] = got / c
+    return {"green_share_year": year} if year else {}
 
 
 def _by_scope(per_site: Expr, member: np.ndarray) -> Expr:
@@ -320,6 +337,7 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    kpis=_kpis,
     kind="policy",
 )
 

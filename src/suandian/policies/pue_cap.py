@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
 
 #: GB 40879-2021 grade limits (grade 1, 2, 3) [R: recollection, see docs/math/pue_cap.md]
 GRADE_LIMITS = (1.20, 1.30, 1.50)
@@ -91,12 +91,37 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
 
 def _account(ds: xr.Dataset) -> Account:
+    cost = {}
     price = attr(ds, "pue_excess_price")
-    if np.isnan(price) or "e_pue_over_budget" not in ds:
-        return Account(flows={})
-    return Account(
-        flows={}, cost={"pue_budget_excess": price * float(ds["e_pue_over_budget"].sum())}
-    )
+    if not np.isnan(price) and "e_pue_over_budget" in ds:
+        cost["pue_budget_excess"] = price * float(ds["e_pue_over_budget"].sum())
+    penalty = attr(ds, "shortfall_penalty")
+    if not np.isnan(penalty) and "e_pue_excess" in ds:
+        cost["shortfall_pue"] = penalty * float(ds["e_pue_excess"].sum())
+    return Account(flows={}, cost=cost)
+
+
+def _kpis(ds: xr.Dataset, t: Totals) -> dict:
+    """GB 40879 grade of each site's PUE; the year's PUE where year data were given."""
+
+    def ratio(a, b) -> float:
+        a, b = float(a), float(b)
+        return a / b if b > 0 else float("nan")
+
+    out: dict = {
+        "pue_grade": {s: grade(ratio(t.facility.sel(site=s), t.it.sel(site=s))) for s in t.sites}
+    }
+    if "pue_it_other" in ds:
+        year = {}
+        for s in t.sites:
+            i_other = float(ds["pue_it_other"].sel(site=s))
+            it = float(t.it.sel(site=s)) + i_other
+            if not np.isnan(i_other) and it > 0:
+                fac = float(t.facility.sel(site=s)) + float(ds["pue_facility_other"].sel(site=s))
+                year[s] = fac / it
+        if year:
+            out["pue_year"] = year
+    return out
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
@@ -169,5 +194,6 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    kpis=_kpis,
     kind="policy",
 )

@@ -27,16 +27,31 @@ modelled periods in order).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
-from ..checks import attr, node_series, period_weight, probability, site_time_zeros
-from ..component import Account
+from ..checks import node_series, period_weight, probability, site_time_zeros
+from ..component import CARRIERS, Account, Totals
 from ..components import known
-from ..components.thermal import reuse_kpis
-from ..policies.pue_cap import grade
 
-CARRIER_FLOWS = ("power", "intake", "green", "co2", "co2_market", "it", "facility")
+#: carriers summed per site and period by :func:`flows`: the books' own plus every carrier
+#: that states a carbon-free share of its energy (the supply of the hourly CFE)
+CARRIER_FLOWS = tuple(
+    dict.fromkeys(
+        (
+            "power",
+            "intake",
+            "green",
+            "co2",
+            "co2_market",
+            "it",
+            "facility",
+            *(c.name for c in CARRIERS.values() if c.carbon_free is not None and not c.horizon),
+        )
+    )
+)
 
 
 def accounts(ds: xr.Dataset) -> dict[str, Account]:
@@ -66,6 +81,33 @@ def _horizon(acc: dict[str, Account], carrier: str, ds: xr.Dataset) -> xr.DataAr
     return total
 
 
+def _claim(owner: dict[str, str], kind: str, key: str, name: str) -> None:
+    """Record ``name`` as the owner of ``key``; a second owner is an error naming both."""
+    first = owner.setdefault(key, name)
+    if first != name:
+        raise ValueError(
+            f"{kind} {key!r} is given by both {first!r} and {name!r}: output, cost-term and "
+            "energy names share one namespace; rename one of them"
+        )
+
+
+def merge(acc: dict[str, Account], part: str) -> tuple[dict[str, float], dict[str, str]]:
+    """The accounts' ``cost`` or ``energy`` tables merged, and the owner of each key.
+
+    Raises
+    ------
+    ValueError
+        For a key given by two components, naming both.
+    """
+    out: dict[str, float] = {}
+    owner: dict[str, str] = {}
+    for name, a in acc.items():
+        for key, value in getattr(a, part).items():
+            _claim(owner, f"{part} key", key, name)
+            out[key] = value
+    return out, owner
+
+
 def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     """Compute the KPIs of a result Dataset.
 
@@ -74,16 +116,12 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     dict
         ``cost`` (CNY by term and total), ``energy_mwh`` (by source), ``consumption_mwh``,
         ``green_mwh``, ``green_share`` (portfolio and per site) and its certificate part
-        ``green_share_certificates``, ``pue`` per site and its
-        GB 40879 grade ``pue_grade``, ``pue_year`` and ``green_share_year`` (the year's
-        figures, with year-to-date and forecast energies; only where given),
-        ``wue_l_per_kwh`` (cooling water per IT energy, per site and portfolio),
-        ``erf`` and ``heat_reused_mwh`` (energy reuse factor, where heat is recovered),
-        ``emissions_tco2`` (location- and market-based), ``cfe_hourly``, ``cue_kg_per_kwh``,
-        ``co2_per_compute`` (tCO2 per compute unit x hour).
+        ``green_share_certificates``, ``pue`` per site, ``emissions_tco2`` (location- and
+        market-based), ``cfe_hourly``, ``cue_kg_per_kwh``; then each component's own KPIs
+        (its ``kpis`` hook, in build order): ``wue_l_per_kwh`` and ``co2_per_compute`` (dc),
+        ``erf`` and ``heat_reused_mwh`` (thermal), ``green_share_year``, ``pue_grade`` and
+        ``pue_year`` (policies; the year's figures only where given).
     """
-    from ..components.datacenter import compute_served
-
     acc = accounts(ds) if acc is None else acc
     dt = float(ds.attrs["dt_hours"])
     w = period_weight(ds)
@@ -98,7 +136,7 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     market = np.maximum(
         (f["co2_market"] * w).sum("time") * dt + _horizon(acc, "co2_market", ds), 0.0
     )
-    compute = (compute_served(ds) * w).sum("time") * dt
+    totals = Totals(sites, dt, consumption, green, e_it, e_fac, location, market, w)
 
     hourly = cfe(ds, f)
     if not isinstance(w, float):
@@ -109,21 +147,20 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         a, b = float(a), float(b)
         return a / b if b > 0 else float("nan")
 
-    cost: dict[str, float] = {}
-    energy: dict[str, float] = {}
-    for a in acc.values():
-        cost.update(a.cost)
-        energy.update(a.energy)
-    price = attr(ds, "carbon_price")
-    if price and not np.isnan(price):
-        basis = market if ds.attrs.get("carbon_basis") == "market" else location
-        cost["carbon"] = float(basis.sum()) * price
-    penalty = attr(ds, "shortfall_penalty")
-    if not np.isnan(penalty):
-        if "e_green_shortfall" in ds:
-            cost["shortfall_green"] = penalty * float(ds["e_green_shortfall"].sum())
-        if "e_pue_excess" in ds:
-            cost["shortfall_pue"] = penalty * float(ds["e_pue_excess"].sum())
+    cost, cost_owner = merge(acc, "cost")
+    energy, _ = merge(acc, "energy")
+    own: dict[str, Any] = {}
+    kpi_owner: dict[str, str] = {}
+    for c in known(ds):
+        if c.kpis is None:
+            continue
+        part = dict(c.kpis(ds, totals))
+        for key, value in part.pop("cost", {}).items():  # a cost on a book total
+            _claim(cost_owner, "cost key", key, c.name)
+            cost[key] = value
+        for key in part:
+            _claim(kpi_owner, "KPI", key, c.name)
+        own.update(part)
     chance = probability(ds)
     if chance != 1.0:
         cost = {term: value * chance for term, value in cost.items()}
@@ -143,10 +180,6 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
             **{s: ratio(certificates.sel(site=s), consumption.sel(site=s)) for s in sites},
         },
         "pue": pue,
-        "pue_grade": {s: grade(value) for s, value in pue.items()},
-        **_wue(ds, sites, e_it, dt, w),
-        **reuse_kpis(ds, e_fac),  # ERF (ISO/IEC 30134-6), where heat is recovered
-        **_year_kpis(ds, sites, e_fac, e_it, green, consumption),
         "emissions_tco2": {
             "location_based": float(location.sum()),
             "market_based": float(market.sum()),
@@ -158,48 +191,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
             **{s: ratio(hourly["cfe"].sel(site=s), hourly["load"].sel(site=s)) for s in sites},
         },
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
-        "co2_per_compute": ratio(location.sum(), compute.sum()),
+        **own,
     }
-
-
-def _wue(ds: xr.Dataset, sites: list[str], e_it: xr.DataArray, dt: float, w=1.0) -> dict:
-    """Water usage effectiveness, L/kWh of IT energy (= m3/MWh), where water is modelled."""
-    if "water" not in ds:
-        return {}
-    water = (ds["water"] * w).sum("time") * dt
-    total = float(e_it.sum())
-    out = {"portfolio": float(water.sum()) / total if total > 0 else float("nan")}
-    for s in sites:
-        it = float(e_it.sel(site=s))
-        out[s] = float(water.sel(site=s)) / it if it > 0 else float("nan")
-    return {"wue_l_per_kwh": out}
-
-
-def _year_kpis(ds, sites, e_fac, e_it, green, consumption) -> dict:
-    """The year's PUE per site and green share per scope, where year data were given."""
-    out: dict[str, dict[str, float]] = {}
-    if "pue_it_other" in ds:
-        year = {}
-        for s in sites:
-            i_other = float(ds["pue_it_other"].sel(site=s))
-            it = float(e_it.sel(site=s)) + i_other
-            if not np.isnan(i_other) and it > 0:
-                fac = float(e_fac.sel(site=s)) + float(ds["pue_facility_other"].sel(site=s))
-                year[s] = fac / it
-        if year:
-            out["pue_year"] = year
-    if "consumption_other" in ds:
-        year = {}
-        for g in (str(g) for g in ds["scope"].values):
-            members = sites if g == "portfolio" else [g]
-            c_other = float(ds["consumption_other"].sel(scope=g))
-            c = float(consumption.sel(site=members).sum()) + c_other
-            if not np.isnan(c_other) and c > 0:
-                got = float(green.sel(site=members).sum()) + float(ds["green_other"].sel(scope=g))
-                year[g] = got / c
-        if year:
-            out["green_share_year"] = year
-    return out
 
 
 # --------------------------------------------------------------------------- hourly CFE
@@ -211,11 +204,13 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     used, the green part of corridor and contract deliveries: the ``green`` carrier, which
     already holds only energy with a green attribute) and the carbon-free part of battery
     discharge. Carbon-free supply beyond the load charges the batteries. The rest of the load
-    and of the charging is served by a pool of grid energy without a green attribute (grid
-    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``, and of
-    battery discharge without carbon-free content; both draw on the pool pro rata. Each
-    battery carries the carbon-free share of what charged it (one store per battery, losses
-    in proportion; initial content counted not carbon-free). Certificates do not count.
+    and of the charging is served by a pool: grid-mix energy (the ``grid_mix`` carrier: grid
+    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``; any
+    other intake (a generator's), not carbon-free; battery discharge without carbon-free
+    content. Both draw on the pool pro rata. The supply is read from the carriers' stated
+    carbon-free shares alone (:func:`supply`). Each battery carries the carbon-free share of
+    what charged it (one store per battery, losses in proportion; initial content counted not
+    carbon-free). Certificates do not count.
 
     Parameters
     ----------
@@ -234,13 +229,12 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     """
     f = flows(ds) if f is None else f
     dt = float(ds.attrs["dt_hours"])
-    share = node_series(ds, "grid_cfe") if "grid_cfe" in ds else xr.zeros_like(f["intake"])
-    other = np.maximum(f["intake"] - f["green"], 0.0)
+    clean, pool_cf = supply(ds, f)
     per_hour = xr.Dataset(
         {
             "load": f["facility"] * dt,
-            "green": f["green"] * dt,
-            "grid_cf": share * other * dt,
+            "green": clean * dt,
+            "grid_cf": pool_cf * dt,
         }
     )
     h = per_hour.resample(time="1h").sum().transpose("site", "time")
@@ -267,6 +261,36 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     )
 
 
+def supply(ds: xr.Dataset, f: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """The hourly CFE's supply by carrier: carbon-free at hand, and carbon-free in the pool (MW).
+
+    Every carrier of :data:`~suandian.component.CARRIERS` that states a ``carbon_free`` share
+    counts: a share of 1 (``green``) is carbon-free supply at hand, served first; a share given
+    by a node input (``grid_mix`` at ``grid_cfe``) or a number below 1 is pool energy, of which
+    that share is carbon-free. Intake on no such carrier (a generator's) adds to the pool with
+    nothing carbon-free, through the load it serves.
+
+    Returns
+    -------
+    tuple of xarray.DataArray
+        (site, time), MW: the carbon-free supply at hand and the carbon-free MW of the pool.
+    """
+    zero = site_time_zeros(ds)
+    clean, pool_cf = zero, zero
+    for carrier in CARRIERS.values():
+        share = carrier.carbon_free
+        if share is None or carrier.name not in f:
+            continue
+        if isinstance(share, str):
+            part = node_series(ds, share) if share in ds else 0.0
+            pool_cf = pool_cf + part * np.maximum(f[carrier.name], 0.0)
+        elif share >= 1.0:
+            clean = clean + f[carrier.name]
+        elif share > 0.0:
+            pool_cf = pool_cf + share * np.maximum(f[carrier.name], 0.0)
+    return clean, pool_cf
+
+
 def _match(load, clean, grid_cf, discharge, charge):
     """One hour's allocation (arrays of any shape, MWh).
 
@@ -291,7 +315,9 @@ def _storage_cf(ds, h, load, green, grid_cf):
     balance hour by hour (self-discharge and losses in proportion): discharge takes out the
     share ``F / E`` it held at the start of the hour, charging adds the carbon-free share of
     the site's charging in the hour. The recursion is sequential in time, so it loops over
-    hours (a year: 8,760 steps on small arrays).
+    hours (a year: 8,760 steps on small arrays). It reads the battery family's outputs: the
+    only family that stores electricity (a thermal tank shifts facility load, which the load
+    already holds); a second electricity store would declare the same outputs or a carrier.
     """
     dt = float(ds.attrs["dt_hours"])
     flows_u = xr.Dataset({"c": ds["p_charge"] * dt, "x": ds["p_discharge"] * dt})

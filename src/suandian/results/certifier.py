@@ -54,6 +54,7 @@ import xarray as xr
 from ..checks import Rows, Violation, attr, normalise
 from ..components import known
 from .accounting import accounts, books
+from .extract import has_plan as holds_plan
 
 #: relative tolerance of the cost check (see the module docstring)
 COST_RTOL = 1e-6
@@ -88,7 +89,7 @@ def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
     ValueError
         If the Dataset holds no plan (no decisions).
     """
-    if "p_grid" not in ds:
+    if not holds_plan(ds):
         raise ValueError("the Dataset holds no plan (no decision variables); nothing to certify")
     ds = normalise(ds)
     rows = Rows(ds, tol)
@@ -157,7 +158,7 @@ def certify_report(ds: xr.Dataset, report: dict) -> list[Violation]:
         absent), and ``report.solver.<field>`` for a solver report that contradicts the
         Dataset's attributes. Empty when everything reported is what the plan gives.
     """
-    if "p_grid" not in ds:
+    if not holds_plan(ds):
         raise ValueError("the Dataset holds no plan (no decision variables); nothing to check")
     out: list[Violation] = []
     reported = report.get("kpis") if isinstance(report, dict) else None
@@ -261,7 +262,7 @@ def certify_folder(directory: str | Path, tol: float = 1e-5) -> list[str]:
         ds = io.read_netcdf(nc)
     except Exception as exc:  # a corrupt file: name it, do not crash
         return [*problems, f"result.nc unreadable ({type(exc).__name__})"]
-    if "p_grid" not in ds:
+    if not holds_plan(ds):
         if has_plan:
             problems.append("result.nc holds no plan but kpis.json reports one")
         return problems

@@ -57,6 +57,7 @@ def build_dataset(m) -> xr.Dataset:
         "resolution": sc.config.horizon.resolution,
         "components": ",".join(m.builders),
         "relaxed": int(relaxed),
+        "has_plan": 1,
         **keys,
     }
     for fb in m.builders.values():
@@ -98,5 +99,15 @@ def empty_dataset(sc) -> xr.Dataset:
             "time": sc.time.values,
             "site": np.array([s.name for s in sc.config.sites], dtype=object),
         },
-        attrs={"scenario": sc.config.name, "dt_hours": sc.dt},
+        attrs={"scenario": sc.config.name, "dt_hours": sc.dt, "has_plan": 0},
     )
+
+
+def has_plan(ds: xr.Dataset) -> bool:
+    """Whether a result Dataset holds a plan (attribute ``has_plan``).
+
+    A Dataset saved before the attribute existed holds a plan if it has the grid's decisions.
+    """
+    if "has_plan" in ds.attrs:
+        return bool(int(ds.attrs["has_plan"]))
+    return "p_grid" in ds

@@ -13,7 +13,7 @@ import xarray as xr
 
 from . import io
 from .accounting import books
-from .extract import build_dataset, empty_dataset
+from .extract import build_dataset, empty_dataset, has_plan
 
 if TYPE_CHECKING:
     from ..checks import Violation
@@ -222,7 +222,7 @@ def read_result(path: str | Path) -> Result:
         objective=float(a.get("objective", np.nan)),
         bound=float(a.get("best_bound", np.nan)),
         mip_gap=float(a.get("mip_gap", np.nan)),
-        has_solution="p_grid" in ds,
+        has_solution=has_plan(ds),
         timings=solver.get("timings", {}),
         size=solver.get("size", {}),
     )

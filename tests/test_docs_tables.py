@@ -1,0 +1,47 @@
+"""The docs' component table and carrier matrix are generated from the registries.
+
+``docs/_ext/suandian_docs.py`` renders them (directives ``component-table``,
+``carrier-table``, ``carrier-matrix``); these fast tests check the rows it renders without
+a Sphinx build, and that the math pages use the directives instead of hand-written tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+
+import suandian_docs  # noqa: E402
+
+from suandian.component import CARRIERS  # noqa: E402
+from suandian.components import REGISTRY  # noqa: E402
+from suandian.policies import POLICIES  # noqa: E402
+
+
+def test_component_table_lists_every_component_with_its_page():
+    rows = suandian_docs.component_rows()
+    names = [r[0].strip("`") for r in rows]
+    assert names == [c.name for c in REGISTRY] + ["ledger"] + [p.name for p in POLICIES]
+    for row in rows:  # every page named on a module's Math: line exists
+        page = row[3].removeprefix("[](").removesuffix(")")
+        assert (ROOT / "docs" / "math" / page).is_file(), row
+
+
+def test_carrier_matrix_is_read_from_the_built_ports():
+    """grid writes grid_mix (and no green); green writes both; only dc writes it."""
+    rows = {r[0].strip("`"): r for r in suandian_docs.carrier_rows()}
+    assert list(rows) == list(CARRIERS)
+    col = {c.name: 5 + i for i, c in enumerate(REGISTRY)}
+    assert rows["grid_mix"][col["grid"]] == "x" and rows["grid_mix"][col["green"]] == "x"
+    assert rows["green"][col["grid"]] == "" and rows["it"][col["dc"]] == "x"
+    assert rows["grid_mix"][2] == "`grid_cfe`" and rows["green"][3] == "yes"
+
+
+def test_math_pages_use_the_generated_tables():
+    index = (ROOT / "docs/math/index.md").read_text(encoding="utf-8")
+    ledgers = (ROOT / "docs/math/ledgers.md").read_text(encoding="utf-8")
+    assert "```{component-table}" in index and "```{carrier-table}" in index
+    assert "```{carrier-matrix}" in ledgers
+    assert "| component | kind |" not in index and "| carrier | unit |" not in index + ledgers
