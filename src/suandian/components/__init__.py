@@ -18,7 +18,7 @@ REGISTRY = (
     thermal.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "known", "register"]
+__all__ = ["REGISTRY", "register"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -28,25 +28,7 @@ def register(component: Component) -> Component:
 
     Build it with ``build_model(sc, components=(*REGISTRY, component))``; a result Dataset
     names the components it was built from (``attrs["components"]``), and those names are
-    looked up here and in the registries.
+    looked up here and in the registries (:func:`suandian.catalogue.known`).
     """
     _EXTRA[component.name] = component
     return component
-
-
-def known(ds) -> tuple[Component, ...]:
-    """The components a result Dataset was built from, in build order."""
-    from ..ledgers import COMPONENT as LEDGER
-    from ..policies import POLICIES
-
-    catalogue = {c.name: c for c in (*REGISTRY, LEDGER, *POLICIES)} | _EXTRA
-    names = str(ds.attrs.get("components", "")).split(",")
-    if names == [""]:
-        return tuple(catalogue.values())
-    missing = [n for n in names if n not in catalogue]
-    if missing:
-        raise KeyError(
-            f"the result was built with components {missing} that are not registered; "
-            "import their module and call suandian.components.register(COMPONENT)"
-        )
-    return tuple(catalogue[n] for n in names)

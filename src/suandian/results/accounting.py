@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ..catalogue import known
 from ..checks import attr, node_series, site_time_zeros
 from ..component import Account
-from ..components import known
 from ..components.thermal import reuse_kpis
 from ..policies.pue_cap import grade
 

@@ -51,8 +51,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..catalogue import known
 from ..checks import Rows, Violation, attr, normalise
-from ..components import known
 from .accounting import accounts, books
 
 #: relative tolerance of the cost check (see the module docstring)
