@@ -53,7 +53,7 @@ import xarray as xr
 
 from ..catalogue import known
 from ..checks import Rows, Violation, attr, normalise
-from .accounting import accounts, books
+from .accounting import accounts, books, shadow_prices
 
 #: relative tolerance of the cost check (see the module docstring)
 COST_RTOL = 1e-6
@@ -132,8 +132,6 @@ def _cost(ds: xr.Dataset, rows: Rows) -> None:
 
 def recomputed_kpis(ds: xr.Dataset) -> dict:
     """The KPIs of ``kpis.json`` recomputed from the Dataset alone."""
-    from .result import shadow_prices
-
     out = books(normalise(ds))
     out["shadow_prices"] = shadow_prices(ds)
     return out
