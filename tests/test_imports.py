@@ -199,3 +199,15 @@ def test_no_import_circle():
 def test_known_cycles_are_still_circles():
     """An allowed circle that no longer exists must leave :data:`KNOWN_CYCLES`."""
     assert KNOWN_CYCLES <= set(cycles(graph()))
+
+
+def test_highs_is_below_the_strategy_and_used_through_its_public_names():
+    """``highs.py`` imports nothing from ``run/``; ``run/`` imports no private name of it."""
+    arrows = graph()
+    assert not {m for m in arrows[f"{PACKAGE}.highs"] if m.startswith(f"{PACKAGE}.run")}
+    private = []
+    for path in sorted((SRC / PACKAGE / "run").glob("*.py")):
+        for node in _statements(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("highs"):
+                private += [f"{path.name}: {a.name}" for a in node.names if a.name[0] == "_"]
+    assert not private
