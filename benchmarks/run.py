@@ -137,7 +137,7 @@ def worker(case: str) -> dict:
     calls: dict[str, list] = {"build": [], "run": [], "duals": [], "extract": []}
     _clock(sys.modules["suandian.run.solve"], "build_model", calls["build"])
     _clock(highspy.Highs, "run", calls["run"])
-    _clock(sys.modules["suandian.highs"], "_duals", calls["duals"])
+    _clock(sys.modules["suandian.run.strategy"], "row_duals", calls["duals"])
     _clock(Result, "from_model", calls["extract"])
 
     t, cpu = time.perf_counter(), _cpu()

@@ -38,7 +38,7 @@ import pytest
 from conftest import base_config, cli_solve_options, scenario
 
 import suandian
-from suandian.highs import HandOver, SolveOptions, _quiet_highs
+from suandian.highs import HandOver, SolveOptions, quiet_highs
 from suandian.linear import CSC
 from suandian.run import decompose
 
@@ -170,7 +170,7 @@ def test_banner_suppression_from_many_threads_leaves_stdout_where_it_was():
 
     def make() -> None:
         for _ in range(100):
-            _quiet_highs()
+            quiet_highs()
 
     threads = [threading.Thread(target=make) for _ in range(8)]
     for t in threads:

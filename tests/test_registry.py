@@ -109,9 +109,10 @@ def test_two_scenarios_built_into_one_model_share_one_linear_model():
     """
     import pyomo.environ as pyo
 
-    from suandian.highs import SolveOptions, solve_model
+    from suandian.highs import SolveOptions
     from suandian.linear import LinearModel
     from suandian.results.result import Result
+    from suandian.run.strategy import solve_model
 
     root = pyo.ConcreteModel()
     root.lm = LinearModel()

@@ -8,13 +8,12 @@ Public API::
     result.ds, result.kpis, result.certify(), result.save("out/")
 """
 
+from ._version import __version__ as __version__
 from .highs import SolveInfo, SolveOptions
 from .model import build_model
 from .results import Diagnosis, Result, Violation, certify, read_result
 from .run import flexibility_offer, solve
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Diagnosis",

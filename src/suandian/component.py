@@ -257,6 +257,10 @@ class Output:
         For an integer decision, how the constructive MIP start rounds its LP value:
         ``nearest`` (default), ``up`` (a capacity such as blocks on: more never breaks a row
         of its own family) or ``down``.
+    shadow : str
+        For a ``dual`` output that is a shadow price: the unit suffix of its entries in
+        ``result.kpis["shadow_prices"]`` (``cny_per_mwh`` lists ``<name>_<label>_cny_per_mwh``
+        for every label whose value is not NaN); empty for none.
     """
 
     name: str
@@ -269,6 +273,7 @@ class Output:
     integer: bool = False
     floor: str = "unit"
     rounding: str = "nearest"
+    shadow: str = ""
 
 
 @dataclass

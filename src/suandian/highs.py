@@ -1,5 +1,14 @@
 """The only module that talks to HiGHS: hand-over, run, solution and duals.
 
+Its public API: :class:`SolveOptions` and :class:`SolveInfo`; :func:`hand_over` (the model's
+arrays and the user's Pyomo rows as one :class:`HandOver`); :func:`highs_lp` and
+:func:`new_highs` (a HiGHS LP of those arrays, a configured ``Highs`` instance);
+:func:`run` (one run); :func:`relative_gap`; :func:`row_duals` (from the LP, or from the LP
+with the integers fixed); :func:`load_back`; :func:`status_kind`. Which runs to make, in
+what order (MIP start, decomposition, branch and bound, the checks between them), is
+decided in :mod:`suandian.run.strategy`, above this module; nothing here imports
+:mod:`suandian.run`.
+
 Route: the model's standard-form arrays (:meth:`suandian.linear.LinearModel.arrays`), plus
 any Pyomo constraints a user added (compiled with Pyomo's ``LinearStandardFormCompiler`` and
 mapped to the same columns), go to HiGHS in one ``passModel``. Integer columns whose bounds
@@ -17,7 +26,6 @@ import logging
 import os
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,7 +253,11 @@ def _add_user_rows(model, ho: HandOver) -> None:
     ho.user_rows = [(r.constraint, first + i) for i, r in enumerate(repn.rows)]
 
 
-def _highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.HighsLp:
+def highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.HighsLp:
+    """The arrays of ``ho`` as a HiGHS LP, ``integer`` marking the integer columns.
+
+    ``lb`` and ``ub`` replace the column bounds of ``ho`` when given.
+    """
     lp = highspy.HighsLp()
     n = len(ho.lb)
     lp.num_col_ = n
@@ -266,13 +278,13 @@ def _highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.Hi
     return lp
 
 
-#: Guards the redirection of file descriptor 1 in :func:`_quiet_highs`: two threads doing it
+#: Guards the redirection of file descriptor 1 in :func:`quiet_highs`: two threads doing it
 #: at once can leave stdout pointing at /dev/null for the rest of the process (seen with the
 #: decomposition's worker threads: a benchmark worker lost its whole output).
 _stdout_lock = threading.Lock()
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A Highs instance, its once-per-process banner kept off stdout (thread-safe)."""
     with _stdout_lock:
         return _quiet_highs_locked()
@@ -299,12 +311,13 @@ def _quiet_highs_locked() -> highspy.Highs:
 _scheduler = {"threads": None}
 
 
-def _new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
+def new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
+    """A quiet Highs instance set up by ``opts`` (log, gap, threads, options), ``time_limit`` s."""
     threads = 0 if opts.threads is None else int(opts.threads)
     if _scheduler["threads"] not in (None, threads):
         highspy.Highs.resetGlobalScheduler(True)
     _scheduler["threads"] = threads
-    h = highspy.Highs() if opts.log else _quiet_highs()
+    h = highspy.Highs() if opts.log else quiet_highs()
     h.setOptionValue("output_flag", bool(opts.log))
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
     h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
@@ -316,326 +329,28 @@ def _new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
     return h
 
 
-def _consistent(ho: HandOver, x: np.ndarray, objective: float) -> bool:
-    """Whether the column values ``x`` are worth the objective HiGHS reported."""
-    value = float(ho.c @ x + ho.offset)
-    return bool(abs(value - objective) <= 1e-6 * max(1.0, abs(objective)))
+def run(h: highspy.Highs) -> tuple[Any, Any, bool]:
+    """One HiGHS run: its model status, its info and whether it holds a primal solution."""
+    h.run()
+    status = h.getModelStatus()
+    info = h.getInfo()
+    return status, info, info.primal_solution_status == 2
 
 
-def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floor: float) -> None:
-    """Subscribe the MIP callbacks: log progress (``opts.progress``) and record ``trace``.
-
-    ``trace`` gets ``{seconds, objective, bound, gap}`` entries (seconds since ``t0``, the
-    bound raised to ``floor``, the LP relaxation's bound of the MIP start) at most every
-    0.25 s and at every new plan.
-    """
-    state = {"next": 1.0, "rec": 0.0}
-
-    def record(d) -> None:
-        obj = float(d.objective_function_value) if np.isfinite(d.mip_primal_bound) else np.nan
-        bound = max(float(d.mip_dual_bound), floor)
-        gap = max(obj - bound, 0.0) / max(abs(obj), 1e-9) if np.isfinite(obj) else np.inf
-        seconds = time.perf_counter() - t0
-        trace.append({"seconds": seconds, "objective": obj, "bound": bound, "gap": gap})
-
-    def report(event) -> None:
-        d = event.data_out
-        if d.running_time >= state["rec"]:
-            state["rec"] = d.running_time + 0.25
-            record(d)
-        if not opts.progress or d.running_time < state["next"]:
-            return
-        state["next"] = d.running_time + 2.0
-        log.info(
-            "MIP %6.1f s  incumbent %s  bound %.6g  gap %s  nodes %d",
-            d.running_time,
-            f"{d.objective_function_value:.6g}" if np.isfinite(d.mip_primal_bound) else "none",
-            d.mip_dual_bound,
-            f"{d.mip_gap:.3%}" if np.isfinite(d.mip_gap) else "-",
-            d.mip_node_count,
-        )
-
-    def improved(event) -> None:
-        d = event.data_out
-        record(d)
-        if not opts.progress:
-            return
-        log.info(
-            "MIP %6.1f s  new plan %.6g  bound %.6g  gap %.3f%%",
-            d.running_time,
-            d.objective_function_value,
-            d.mip_dual_bound,
-            100 * d.mip_gap if np.isfinite(d.mip_gap) else float("nan"),
-        )
-
-    h.cbMipInterrupt.subscribe(report)
-    h.cbMipImprovingSolution.subscribe(improved)
-
-
-def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None):
-    """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
-
-    ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
-    Returns a :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
-    holds the column values (``lm.x``) and row duals (``lm.y``, None when unavailable), read
-    by every block built into it.
-    """
-    limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
-    start = t0 = time.perf_counter()
-    trace: list[dict[str, float]] = []
-    ho = hand_over(model)
-    if not opts.relax_integers and hasattr(model.lm, "mip_lower"):
-        # bounds valid for integer solutions only (e.g. blocks the demand needs)
-        lower = model.lm.mip_lower()
-        n = len(lower)
-        ho.lb = ho.lb.copy()
-        ho.lb[:n] = np.minimum(np.maximum(ho.lb[:n], lower), ho.ub[:n])
-    fixed = ho.integer & (ho.lb == ho.ub)
-    integer = ho.integer & ~fixed & (not opts.relax_integers)
-    timings["handover"] = time.perf_counter() - start
-    plan = None
-    if integer.any() and opts.mip_start:
-        from .run.mip_start import construct
-
-        start = time.perf_counter()
-        rounding = np.zeros(len(ho.lb), np.int8)
-        hint = model.lm.rounding()
-        rounding[: len(hint)] = hint
-        plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
-        timings["mip_start"] = time.perf_counter() - start
-        limit = max(limit - timings["mip_start"], 1e-3)
-        if plan is not None:
-            first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
-            trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
-        open_gap = plan is not None and _gap(plan.objective, plan.bound) > opts.mip_rel_gap
-        if open_gap and opts.decompose:
-            start = time.perf_counter()
-            parted = _decompose(ho, integer, rounding, plan, opts, limit)
-            if parted is not None:
-                timings["decompose"] = time.perf_counter() - start
-                limit = max(limit - timings["decompose"], 1e-3)
-                for point in parted.trace:
-                    trace.append(
-                        _point(
-                            start - t0 + point["seconds"],
-                            point["best_objective"],
-                            max(first["bound"], point["best_bound"]),
-                        )
-                    )
-    start = time.perf_counter()
-    h = _new_highs(opts, limit)
-    if integer.any():
-        floor = plan.bound if plan is not None else -np.inf
-        _progress(h, opts, trace, t0, floor)
-    h.passModel(_highs_lp(ho, integer))
-    if plan is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = plan.x
-        solution.value_valid = True
-        h.setSolution(solution)
-    timings["handover"] += time.perf_counter() - start
-
-    log.info(
-        "HiGHS: %s of %d columns (%d integer), %d rows, %d nonzeros; time limit %g s",
-        "MIP" if integer.any() else "LP",
-        len(ho.lb),
-        int(integer.sum()),
-        ho.A.shape[0],
-        ho.A.nnz,
-        limit,
-    )
-    start = time.perf_counter()
-    if plan is not None and _gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
-        log.info("MIP start within the gap of the LP bound: no branch and bound")
-        status, hinfo, has_solution = highspy.HighsModelStatus.kOptimal, None, False
-    else:
-        h.run()
-        status = h.getModelStatus()
-        hinfo = h.getInfo()
-        has_solution = hinfo.primal_solution_status == 2 and len(ho.lb) > 0
-    timings["solve"] = time.perf_counter() - start
-    size = {
-        "columns": len(ho.lb),
-        "rows": int(ho.A.shape[0]),
-        "nonzeros": int(ho.A.nnz),
-        "integer_columns": int(integer.sum()),
-    }
-    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
-    if integer.any() and hinfo is not None:
-        bound = float(hinfo.mip_dual_bound)
-        gap = float(hinfo.mip_gap) if has_solution else float("nan")
-    else:
-        bound, gap = objective, 0.0
-    x = np.asarray(h.getSolution().col_value) if has_solution else None
-    if x is not None and plan is not None and not _consistent(ho, x, objective):
-        # HiGHS 1.16, given a start with setSolution, can report an improved objective with
-        # the start's column values; solve again without the start (tests/test_mip_start.py)
-        log.warning(
-            "HiGHS reported objective %.6g with column values worth %.6g; re-solving the MIP "
-            "without the start",
-            objective,
-            float(ho.c @ x + ho.offset),
-        )
-        left = max(limit - (time.perf_counter() - start), 1e-3)
-        h = _new_highs(opts, left)
-        h.passModel(_highs_lp(ho, integer))
-        h.run()
-        status = h.getModelStatus()
-        hinfo = h.getInfo()
-        has_solution = hinfo.primal_solution_status == 2
-        objective = float(hinfo.objective_function_value) if has_solution else float("nan")
-        bound = float(hinfo.mip_dual_bound)
-        gap = float(hinfo.mip_gap) if has_solution else float("nan")
-        x = np.asarray(h.getSolution().col_value) if has_solution else None
-        if x is not None and not _consistent(ho, x, objective):
-            has_solution, x, objective = False, None, float("nan")
-        timings["solve"] = time.perf_counter() - start
-    returned = False
-    if plan is not None and (
-        not has_solution or objective > plan.objective + 1e-9 * abs(objective)
-    ):
-        # HiGHS found nothing better than the start (or stopped before reading it)
-        x, objective, returned = plan.x, plan.objective, True
-        if not has_solution and status not in (
-            highspy.HighsModelStatus.kOptimal,
-            highspy.HighsModelStatus.kTimeLimit,
-        ):
-            log.warning("MIP ended %s; returning the MIP start", h.modelStatusToString(status))
-        has_solution = True
-        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
-            status = highspy.HighsModelStatus.kTimeLimit
-    if plan is not None and has_solution:  # the LP relaxation's bound may be the better one
-        bound = min(max(plan.bound, bound) if np.isfinite(bound) else plan.bound, objective)
-        gap = _gap(objective, bound)
-        if status == highspy.HighsModelStatus.kTimeLimit and gap <= opts.mip_rel_gap:
-            status = highspy.HighsModelStatus.kOptimal
-    kind = _status_kind(status, has_solution)
-    info = SolveInfo(
-        kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
-    )
-    info.trace = trace
-    if integer.any() and has_solution:
-        trace.append(
-            {
-                "seconds": time.perf_counter() - t0,
-                "objective": objective,
-                "bound": bound,
-                "gap": gap,
-            }
-        )
-    if plan is not None:
-        out = plan.decomposition
-        improved = out is not None and plan.step.endswith(">lagrangian")
-        info.start = {
-            **first,
-            "seconds": plan.seconds,
-            "lps": plan.lps,
-            "returned": returned and not improved,
-        }
-        if out is not None:
-            info.decomposition = {
-                "blocks": out.blocks,
-                "linking_rows": out.linking_rows,
-                "evaluations": out.evaluations,
-                "seconds": out.seconds,
-                "objective": out.objective,
-                "bound": out.bound,
-                "returned": returned and improved,
-            }
-    log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
-    if not has_solution:
-        return info
-    lm = model.lm
-    lm.x, lm.y = x, None
-    lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
-    if opts.duals:
-        start = time.perf_counter()
-        left = limit - timings["solve"]
-        lm.y = _duals(h, ho, x, integer, opts, left)
-        timings["duals"] = time.perf_counter() - start
-    _load_back(model, ho, x, lm.y)
-    return info
-
-
-#: Share of the time left after the MIP start that the decomposition may use.
-DECOMPOSE_SHARE = 0.8
-
-
-#: The repair of the decomposition re-decides the integer columns that are not capacity
-#: counts (rounding hint other than ``up``, e.g. corridor blocks) when there are at most this
-#: many; with more, they are fixed like the others.
-REPAIR_FREE_MAX = 64
-
-
-def _decompose(
-    ho: HandOver,
-    integer: np.ndarray,
-    rounding: np.ndarray,
-    plan,
-    opts: SolveOptions,
-    limit: float,
-):
-    """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
-
-    Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
-    split into blocks.
-    """
-    from .run import decompose
-
-    parts = decompose.split(ho, integer)
-    duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
-    if parts is None or not duals:
-        return None
-    log.info(
-        "Decomposition: %d blocks with integer columns, %d linking rows",
-        len(parts.blocks),
-        len(parts.linking),
-    )
-    free = integer & (rounding <= 0)
-    if free.sum() > REPAIR_FREE_MAX:
-        free[:] = False
-    out = decompose.improve(
-        ho,
-        integer,
-        parts,
-        duals,
-        opts,
-        DECOMPOSE_SHARE * limit,
-        opts.mip_rel_gap,
-        plan.objective,
-        plan.bound,
-        free_in_repair=free,
-        start_x=plan.x,
-    )
-    plan.decomposition = out
-    if out.x is not None and out.objective < plan.objective:
-        plan.x, plan.objective = out.x, out.objective
-        plan.step = f"{plan.step}>lagrangian"
-    if np.isfinite(out.bound) and out.bound > plan.bound:
-        plan.bound = min(out.bound, plan.objective)
-    return out
-
-
-def _point(seconds: float, objective: float, bound: float) -> dict[str, float]:
-    """A point of ``SolveInfo.trace``."""
-    gap = _gap(objective, bound)
-    return {"seconds": seconds, "objective": objective, "bound": bound, "gap": gap}
-
-
-def _gap(objective: float, bound: float) -> float:
+def relative_gap(objective: float, bound: float) -> float:
     """Relative gap as HiGHS defines it: (objective - bound) / |objective|."""
     if not (np.isfinite(objective) and np.isfinite(bound)):
         return float("inf")
     return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
-def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.ndarray | None:
+def row_duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.ndarray | None:
     """Row duals: from the LP itself, or from the LP with the integers fixed (fresh HiGHS)."""
     if integer.any():
         lb, ub = ho.lb.copy(), ho.ub.copy()
         lb[integer] = ub[integer] = np.round(x[integer])
-        h = _new_highs(opts, max(left, 1.0))
-        h.passModel(_highs_lp(ho, np.zeros(len(lb), bool), lb, ub))
+        h = new_highs(opts, max(left, 1.0))
+        h.passModel(highs_lp(ho, np.zeros(len(lb), bool), lb, ub))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             log.warning(
@@ -649,7 +364,7 @@ def _duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.n
     return np.asarray(solution.row_dual)
 
 
-def _load_back(model, ho: HandOver, x, y) -> None:
+def load_back(model, ho: HandOver, x, y) -> None:
     """Values into every Pyomo variable that exists; user-row duals into ``model.dual``."""
     if not hasattr(model, "component_data_objects"):
         return
@@ -671,7 +386,8 @@ def _load_back(model, ho: HandOver, x, y) -> None:
         dual[con] = dual.get(con, 0.0) + float(y[row])
 
 
-def _status_kind(status, has_solution: bool) -> str:
+def status_kind(status, has_solution: bool) -> str:
+    """The :attr:`SolveInfo.status` word for a HiGHS model status."""
     s = highspy.HighsModelStatus
     if status == s.kOptimal:
         return "optimal"

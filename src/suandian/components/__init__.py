@@ -18,7 +18,7 @@ REGISTRY = (
     thermal.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "catalogue", "known", "register", "unregister"]
+__all__ = ["REGISTRY", "register", "unregister"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -28,7 +28,7 @@ def register(component: Component) -> Component:
 
     Build it with ``build_model(sc, components=(*REGISTRY, component))``; a result Dataset
     names the components it was built from (``attrs["components"]``), and those names are
-    looked up here and in the registries.
+    looked up here and in the registries (:func:`suandian.catalogue.known`).
     """
     _EXTRA[component.name] = component
     return component
@@ -37,26 +37,3 @@ def register(component: Component) -> Component:
 def unregister(name: str) -> None:
     """Forget a component made known by :func:`register` (tests; nothing if unknown)."""
     _EXTRA.pop(name, None)
-
-
-def catalogue() -> tuple[Component, ...]:
-    """Every known component: the families, the ledger, the policies and registered ones."""
-    from ..ledgers import COMPONENT as LEDGER
-    from ..policies import POLICIES
-
-    return tuple(({c.name: c for c in (*REGISTRY, LEDGER, *POLICIES)} | _EXTRA).values())
-
-
-def known(ds) -> tuple[Component, ...]:
-    """The components a result Dataset was built from, in build order."""
-    by_name = {c.name: c for c in catalogue()}
-    names = str(ds.attrs.get("components", "")).split(",")
-    if names == [""]:
-        return tuple(by_name.values())
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise KeyError(
-            f"the result was built with components {missing} that are not registered; "
-            "import their module and call suandian.components.register(COMPONENT)"
-        )
-    return tuple(by_name[n] for n in names)

@@ -15,6 +15,7 @@ import xarray as xr
 
 from ..checks import Rows
 from ..component import FamilyBuilder
+from ..errors import Problem
 from ..linear import Expr
 
 
@@ -317,8 +318,6 @@ def check_migration(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
 
 def check_links(sc) -> list:
     """Scenario checks: one data link per pair of sites."""
-    from ..scenario.errors import Problem
-
     problems = []
     seen: dict[frozenset, str] = {}
     for i, link in enumerate(sc.config.data_links):

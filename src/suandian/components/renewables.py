@@ -314,6 +314,7 @@ COMPONENT = Component(
             "CNY/MWh",
             "cost of one more MWh of direct-project energy required to be used on site",
             role="dual",
+            shadow="cny_per_mwh",
         ),
     ),
     build=_build,

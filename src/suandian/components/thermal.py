@@ -47,6 +47,7 @@ from ..component import (
     Profile,
 )
 from ..component import Section as _Model
+from ..errors import Problem
 
 
 class ThermalStorage(_Model):
@@ -96,8 +97,6 @@ class HeatRecovery(_Model):
 
 def check_thermal(sc) -> list:
     """Scenario checks: series known, demand >= 0, one heat-recovery unit per site with liquid."""
-    from ..scenario.errors import Problem
-
     c = sc.config
     problems = []
     seen: set[str] = set()

@@ -31,11 +31,11 @@ from pydantic import Field, model_validator
 from ..checks import Rows, node_series
 from ..component import Account, Component, Context, FamilyBuilder, Fraction, Name, NonNeg, Output
 from ..component import Section as _Model
+from ..errors import Problem
 from ..linear import Expr
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
-    from ..scenario.errors import Problem
 
 
 class DemandCharge(_Model):
@@ -100,8 +100,6 @@ class DemandCharge(_Model):
 
 def check_bill(sc: Scenario) -> list[Problem]:
     """Scenario checks of the node charges: per-site entries name sites of the node."""
-    from ..scenario.errors import Problem
-
     c = sc.config
     problems: list[Problem] = []
     site_names = {s.name for s in c.sites}

@@ -29,11 +29,11 @@ from pydantic import Field, model_validator
 from ..checks import Rows
 from ..component import Account, Component, Context, FamilyBuilder, Name, NonNeg, Output, Profile
 from ..component import Section as _Model
+from ..errors import Problem
 from ..linear import Expr
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
-    from ..scenario.errors import Problem
 
 #: default big-M of the measurement switch: this many times the event's peak baseline (MW)
 DRAW_BOUND_FACTOR = 10.0
@@ -110,8 +110,6 @@ def check_events(sc: Scenario) -> list[Problem]:
     Window on the period grid and inside the horizon; a baseline for every site called and
     none for others; baseline and curtailment series known and non-negative.
     """
-    from ..scenario.errors import Problem
-
     c = sc.config
     problems: list[Problem] = []
     known = set(sc.series.columns)

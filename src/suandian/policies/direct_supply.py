@@ -96,6 +96,7 @@ COMPONENT = Component(
             "CNY/MWh",
             "cost of one more MWh of direct-project energy required at the site",
             role="dual",
+            shadow="cny_per_mwh",
         ),
     ),
     build=_build,

@@ -325,6 +325,7 @@ COMPONENT = Component(
             "CNY/MWh",
             "cost of one more MWh of green energy required in the scope",
             role="dual",
+            shadow="cny_per_mwh",
         ),
         Output(
             "shadow_green_share_point",
@@ -332,6 +333,7 @@ COMPONENT = Component(
             "CNY/point",
             "cost of raising the scope's target by one percentage point",
             role="dual",
+            shadow="cny_per_point",
         ),
     ),
     build=_build,

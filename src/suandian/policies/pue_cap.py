@@ -189,6 +189,7 @@ COMPONENT = Component(
             "saving from a cap 0.01 higher (dual of pue_max times -0.01 x IT energy of the "
             "cap's period: horizon, or year with to-date and forecast)",
             role="dual",
+            shadow="cny_per_0.01",
         ),
     ),
     build=_build,

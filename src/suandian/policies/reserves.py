@@ -35,6 +35,7 @@ from ..component import (
     Profile,
 )
 from ..component import Section as _Model
+from ..errors import Problem
 from ..linear import Expr
 
 
@@ -64,8 +65,6 @@ class ReserveProduct(_Model):
 
 def check_products(sc) -> list:
     """Scenario checks: price and market-cap series known, caps >= 0."""
-    from ..scenario.errors import Problem
-
     problems = []
     for i, k in enumerate(sc.config.reserves):
         for key, low in (("price", None), ("max_mw", 0.0)):

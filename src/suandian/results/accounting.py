@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..catalogue import known
 from ..checks import node_series, period_weight, probability, site_time_zeros
 from ..component import CARRIERS, Account, Totals
-from ..components import known
 
 #: carriers summed per site and period by :func:`flows`: the books' own plus every carrier
 #: that states a carbon-free share of its energy (the supply of the hourly CFE)
@@ -350,3 +350,22 @@ def _storage_cf(ds, h, load, green, grid_cf):
         energy = np.maximum(keep * energy + eta_c * c_u[:, k] - x_u[:, k] / eta_d, 0.0)
         carbon_free = np.clip(keep * carbon_free + eta_c * cf_in - x_cf / eta_d, 0.0, energy)
     return charge, discharge, discharge_cf
+
+
+def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
+    """Scalar shadow prices by name: every non-NaN value of the outputs declared ``shadow``.
+
+    Keys are ``<output>_<label>_<shadow>`` (``shadow_pue_s1_cny_per_0.01``), in the build
+    order of the components and the order of their output tables.
+    """
+    out: dict[str, float] = {}
+    for component in known(ds):
+        for o in component.outputs:
+            if not o.shadow or o.name not in ds:
+                continue
+            da = ds[o.name]
+            for label in da[da.dims[0]].values:
+                value = float(da.sel({da.dims[0]: label}))
+                if not np.isnan(value):
+                    out[f"{o.name}_{label}_{o.shadow}"] = value
+    return out

@@ -51,9 +51,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..catalogue import known
 from ..checks import Rows, Violation, attr, normalise
-from ..components import known
-from .accounting import accounts, books
+from .accounting import accounts, books, shadow_prices
 from .extract import has_plan as holds_plan
 
 #: relative tolerance of the cost check (see the module docstring)
@@ -133,8 +133,6 @@ def _cost(ds: xr.Dataset, rows: Rows) -> None:
 
 def recomputed_kpis(ds: xr.Dataset) -> dict:
     """The KPIs of ``kpis.json`` recomputed from the Dataset alone."""
-    from .result import shadow_prices
-
     out = books(normalise(ds))
     out["shadow_prices"] = shadow_prices(ds)
     return out

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._version import __version__
 from . import io
-from .accounting import books
+from .accounting import books, shadow_prices
 from .extract import build_dataset, empty_dataset, has_plan
 
 if TYPE_CHECKING:
@@ -174,8 +175,6 @@ class Result:
                     io.write_tables(self.ds, folder / fmt, fmt, frames)
             io.write_json(self.report(), folder / "kpis.json")
 
-        from .. import __version__
-
         run = {
             "suandian": __version__,
             "scenario": str(self.ds.attrs.get("scenario", "")),
@@ -227,27 +226,6 @@ def read_result(path: str | Path) -> Result:
         size=solver.get("size", {}),
     )
     return Result(ds, info)
-
-
-def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
-    """Scalar shadow prices by name (from the Dataset's ``dual`` variables of policies)."""
-    out: dict[str, float] = {}
-    units = {
-        "shadow_green_share": "cny_per_mwh",
-        "shadow_green_share_point": "cny_per_point",
-        "shadow_pue": "cny_per_0.01",
-        "shadow_self_consumption": "cny_per_mwh",
-        "shadow_direct_supply": "cny_per_mwh",
-    }
-    for name, unit in units.items():
-        if name not in ds:
-            continue
-        da = ds[name]
-        for label in da[da.dims[0]].values:
-            value = float(da.sel({da.dims[0]: label}))
-            if not np.isnan(value):
-                out[f"{name}_{label}_{unit}"] = value
-    return out
 
 
 def _info_attrs(info: SolveInfo) -> dict:

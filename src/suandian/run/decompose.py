@@ -45,6 +45,9 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from ..highs import HandOver, SolveOptions, highs_lp, new_highs, relative_gap
+from ..linear import CSC
+
 log = logging.getLogger("suandian")
 
 #: Most linking rows set aside; a model that needs more is not decomposed.
@@ -195,9 +198,6 @@ def split(ho, integer: np.ndarray) -> Split | None:
 # ---------------------------------------------------------------- sub-problem arrays
 def _sub(ho, cols: np.ndarray, rows: np.ndarray):
     """The hand-over restricted to ``cols`` and ``rows`` (whose entries lie in ``cols``)."""
-    from ..highs import HandOver
-    from ..linear import CSC
-
     A = ho.A
     pos_row = np.full(A.shape[0], -1)
     pos_row[rows] = np.arange(len(rows))
@@ -325,8 +325,6 @@ def improve(
     start_x : numpy.ndarray, optional
         A plan (the MIP start): its part in each block is a first point of the model of L.
     """
-    from ..highs import SolveOptions, _gap, _highs_lp, _new_highs
-
     began = time.perf_counter()
     link = _orient(ho, parts.linking)
     m = len(link.g)
@@ -349,8 +347,8 @@ def improve(
     free = np.zeros(n, bool) if free_in_repair is None else free_in_repair & integer
     # every instance here runs on one thread: HiGHS's scheduler is global to the process and
     # is set once, in this thread, before the worker threads create theirs
-    repair = _new_highs(sub_opts, 1.0)
-    repair.passModel(_highs_lp(ho, np.zeros(n, bool)))
+    repair = new_highs(sub_opts, 1.0)
+    repair.passModel(highs_lp(ho, np.zeros(n, bool)))
 
     def left() -> float:
         return budget - (time.perf_counter() - began)
@@ -359,12 +357,12 @@ def improve(
         cols, sub, is_mip = item
         if left() <= 0:  # out of time: this evaluation gives neither a bound nor a plan
             return cols, None, -np.inf
-        h = _new_highs(sub_opts, max(left(), 0.05))
+        h = new_highs(sub_opts, max(left(), 0.05))
         if is_mip:
             if m:
                 h.setOptionValue("mip_abs_gap", float(abs_gap))
             h.setOptionValue("mip_rel_gap", float(rel_gap))
-        h.passModel(_highs_lp(sub, integer[cols] if is_mip else np.zeros(len(cols), bool)))
+        h.passModel(highs_lp(sub, integer[cols] if is_mip else np.zeros(len(cols), bool)))
         h.run()
         status = h.getModelStatus()
         info = h.getInfo()
@@ -460,7 +458,7 @@ def improve(
                 "best_bound": best_bound,
             }
         )
-        gap = _gap(min(best_obj, incumbent), best_bound)
+        gap = relative_gap(min(best_obj, incumbent), best_bound)
         log.info(
             "Decomposition: evaluation %d, bound %.6g, plan %.6g, best gap %s (%.2f s)",
             evaluations,
@@ -553,14 +551,12 @@ class _Pieces:
 
         Returns the multipliers and the model's value there (``-inf`` if that LP fails).
         """
-        from ..highs import _new_highs
-
         link, B, m = self.link, self.n_blocks, len(center)
         K = len(self.costs)
         inf = highspy.kHighsInf
         lo = np.where(link.free, center - radius, np.maximum(center - radius, 0.0))
         hi = center + radius
-        h = _new_highs(opts, 5.0)
+        h = new_highs(opts, 5.0)
         # columns: lambda (m), theta (B); maximise g lambda + sum theta
         h.addVars(
             m + B, np.concatenate((lo, np.full(B, -inf))), np.concatenate((hi, np.full(B, inf)))

@@ -131,8 +131,8 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
 # --------------------------------------------------------------------------- stages 1-3
 def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
     """Build with the policy (and compute) slacks priced and solve within ``budget``."""
-    from ..highs import solve_model
     from ..model import build_model
+    from .strategy import solve_model
 
     model = build_model(
         scenario,
@@ -297,8 +297,8 @@ def _binding(ds, sites, periods) -> str:
 # --------------------------------------------------------------------------- stage 4
 def _elastic(scenario, opts, budget):
     """Slack every hard-limit row, minimise the total violation, name the rows that give."""
-    from ..highs import solve_model
     from ..model import build_model
+    from .strategy import solve_model
 
     model = build_model(
         scenario,

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from ..highs import highs_lp, new_highs
+
 log = logging.getLogger("suandian")
 
 
@@ -99,13 +101,11 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
     Start or None
         None if the relaxation is infeasible or unbounded, or no rounding was feasible.
     """
-    from ..highs import _highs_lp, _new_highs
-
     began = time.perf_counter()
     n = len(ho.lb)
-    h = _new_highs(opts, max(budget, 0.5))
+    h = new_highs(opts, max(budget, 0.5))
     h.setOptionValue("mip_rel_gap", 0.0)
-    h.passModel(_highs_lp(ho, np.zeros(n, bool)))
+    h.passModel(highs_lp(ho, np.zeros(n, bool)))
     lps = 0
 
     def left() -> float:

@@ -6,10 +6,11 @@ import logging
 import time
 from typing import Any
 
-from ..highs import SolveOptions, solve_model
+from ..highs import SolveOptions
 from ..model import build_model
 from ..results.result import Result
 from ..scenario import Scenario
+from .strategy import solve_model
 
 log = logging.getLogger("suandian")
 

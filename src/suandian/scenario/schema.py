@@ -1228,9 +1228,9 @@ _MODELS: dict[str, type[ScenarioConfig]] = {}
 
 
 def _catalogue() -> tuple:
-    from ..components import catalogue
+    from ..catalogue import every
 
-    return catalogue()
+    return every()
 
 
 def config_model(components: tuple | None = None) -> type[ScenarioConfig]:

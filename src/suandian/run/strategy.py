@@ -1,0 +1,343 @@
+"""The solve strategy: which HiGHS runs to make, in what order, and which plan to return.
+
+:func:`solve_model` is the whole sequence for one model:
+
+1. the hand-over (:func:`suandian.highs.hand_over`), with the bounds valid for integer
+   solutions only (``LinearModel.mip_lower``);
+2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`) and, when
+   it is not within the gap and the model splits into blocks, the Lagrangian decomposition
+   (:mod:`suandian.run.decompose`);
+3. the branch and bound, given the start as its first incumbent (skipped when the start is
+   already within the gap of its bound);
+4. the re-solve without the start when HiGHS reports an objective its column values are not
+   worth (HiGHS 1.16);
+5. the arbitration between the start and the branch and bound (the better plan, the better
+   bound);
+6. the shadow prices from the LP with the integers fixed (:func:`suandian.highs.row_duals`)
+   and the load-back of values and duals onto the model.
+
+It talks to HiGHS only through the public API of :mod:`suandian.highs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import highspy
+import numpy as np
+
+from ..highs import (
+    HandOver,
+    SolveInfo,
+    SolveOptions,
+    hand_over,
+    highs_lp,
+    load_back,
+    new_highs,
+    relative_gap,
+    row_duals,
+    run,
+    status_kind,
+)
+from . import decompose
+from .mip_start import construct
+
+log = logging.getLogger("suandian")
+
+
+def _consistent(ho: HandOver, x: np.ndarray, objective: float) -> bool:
+    """Whether the column values ``x`` are worth the objective HiGHS reported."""
+    value = float(ho.c @ x + ho.offset)
+    return bool(abs(value - objective) <= 1e-6 * max(1.0, abs(objective)))
+
+
+def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floor: float) -> None:
+    """Subscribe the MIP callbacks: log progress (``opts.progress``) and record ``trace``.
+
+    ``trace`` gets ``{seconds, objective, bound, gap}`` entries (seconds since ``t0``, the
+    bound raised to ``floor``, the LP relaxation's bound of the MIP start) at most every
+    0.25 s and at every new plan.
+    """
+    state = {"next": 1.0, "rec": 0.0}
+
+    def record(d) -> None:
+        obj = float(d.objective_function_value) if np.isfinite(d.mip_primal_bound) else np.nan
+        bound = max(float(d.mip_dual_bound), floor)
+        gap = max(obj - bound, 0.0) / max(abs(obj), 1e-9) if np.isfinite(obj) else np.inf
+        seconds = time.perf_counter() - t0
+        trace.append({"seconds": seconds, "objective": obj, "bound": bound, "gap": gap})
+
+    def report(event) -> None:
+        d = event.data_out
+        if d.running_time >= state["rec"]:
+            state["rec"] = d.running_time + 0.25
+            record(d)
+        if not opts.progress or d.running_time < state["next"]:
+            return
+        state["next"] = d.running_time + 2.0
+        log.info(
+            "MIP %6.1f s  incumbent %s  bound %.6g  gap %s  nodes %d",
+            d.running_time,
+            f"{d.objective_function_value:.6g}" if np.isfinite(d.mip_primal_bound) else "none",
+            d.mip_dual_bound,
+            f"{d.mip_gap:.3%}" if np.isfinite(d.mip_gap) else "-",
+            d.mip_node_count,
+        )
+
+    def improved(event) -> None:
+        d = event.data_out
+        record(d)
+        if not opts.progress:
+            return
+        log.info(
+            "MIP %6.1f s  new plan %.6g  bound %.6g  gap %.3f%%",
+            d.running_time,
+            d.objective_function_value,
+            d.mip_dual_bound,
+            100 * d.mip_gap if np.isfinite(d.mip_gap) else float("nan"),
+        )
+
+    h.cbMipInterrupt.subscribe(report)
+    h.cbMipImprovingSolution.subscribe(improved)
+
+
+def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None):
+    """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
+
+    ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
+    Returns a :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
+    holds the column values (``lm.x``) and row duals (``lm.y``, None when unavailable), read
+    by every block built into it.
+    """
+    limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
+    start = t0 = time.perf_counter()
+    trace: list[dict[str, float]] = []
+    ho = hand_over(model)
+    if not opts.relax_integers and hasattr(model.lm, "mip_lower"):
+        # bounds valid for integer solutions only (e.g. blocks the demand needs)
+        lower = model.lm.mip_lower()
+        n = len(lower)
+        ho.lb = ho.lb.copy()
+        ho.lb[:n] = np.minimum(np.maximum(ho.lb[:n], lower), ho.ub[:n])
+    fixed = ho.integer & (ho.lb == ho.ub)
+    integer = ho.integer & ~fixed & (not opts.relax_integers)
+    timings["handover"] = time.perf_counter() - start
+    plan = None
+    if integer.any() and opts.mip_start:
+        start = time.perf_counter()
+        rounding = np.zeros(len(ho.lb), np.int8)
+        hint = model.lm.rounding()
+        rounding[: len(hint)] = hint
+        plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
+        timings["mip_start"] = time.perf_counter() - start
+        limit = max(limit - timings["mip_start"], 1e-3)
+        if plan is not None:
+            first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
+            trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
+        open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
+        if open_gap and opts.decompose:
+            start = time.perf_counter()
+            parted = _decompose(ho, integer, rounding, plan, opts, limit)
+            if parted is not None:
+                timings["decompose"] = time.perf_counter() - start
+                limit = max(limit - timings["decompose"], 1e-3)
+                for point in parted.trace:
+                    trace.append(
+                        _point(
+                            start - t0 + point["seconds"],
+                            point["best_objective"],
+                            max(first["bound"], point["best_bound"]),
+                        )
+                    )
+    start = time.perf_counter()
+    h = new_highs(opts, limit)
+    if integer.any():
+        floor = plan.bound if plan is not None else -np.inf
+        _progress(h, opts, trace, t0, floor)
+    h.passModel(highs_lp(ho, integer))
+    if plan is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = plan.x
+        solution.value_valid = True
+        h.setSolution(solution)
+    timings["handover"] += time.perf_counter() - start
+
+    log.info(
+        "HiGHS: %s of %d columns (%d integer), %d rows, %d nonzeros; time limit %g s",
+        "MIP" if integer.any() else "LP",
+        len(ho.lb),
+        int(integer.sum()),
+        ho.A.shape[0],
+        ho.A.nnz,
+        limit,
+    )
+    start = time.perf_counter()
+    if plan is not None and relative_gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
+        log.info("MIP start within the gap of the LP bound: no branch and bound")
+        status, hinfo, has_solution = highspy.HighsModelStatus.kOptimal, None, False
+    else:
+        status, hinfo, has_solution = run(h)
+        has_solution = has_solution and len(ho.lb) > 0
+    timings["solve"] = time.perf_counter() - start
+    size = {
+        "columns": len(ho.lb),
+        "rows": int(ho.A.shape[0]),
+        "nonzeros": int(ho.A.nnz),
+        "integer_columns": int(integer.sum()),
+    }
+    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+    if integer.any() and hinfo is not None:
+        bound = float(hinfo.mip_dual_bound)
+        gap = float(hinfo.mip_gap) if has_solution else float("nan")
+    else:
+        bound, gap = objective, 0.0
+    x = np.asarray(h.getSolution().col_value) if has_solution else None
+    if x is not None and plan is not None and not _consistent(ho, x, objective):
+        # HiGHS 1.16, given a start with setSolution, can report an improved objective with
+        # the start's column values; solve again without the start (tests/test_mip_start.py)
+        log.warning(
+            "HiGHS reported objective %.6g with column values worth %.6g; re-solving the MIP "
+            "without the start",
+            objective,
+            float(ho.c @ x + ho.offset),
+        )
+        left = max(limit - (time.perf_counter() - start), 1e-3)
+        h = new_highs(opts, left)
+        h.passModel(highs_lp(ho, integer))
+        status, hinfo, has_solution = run(h)
+        objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+        bound = float(hinfo.mip_dual_bound)
+        gap = float(hinfo.mip_gap) if has_solution else float("nan")
+        x = np.asarray(h.getSolution().col_value) if has_solution else None
+        if x is not None and not _consistent(ho, x, objective):
+            has_solution, x, objective = False, None, float("nan")
+        timings["solve"] = time.perf_counter() - start
+    returned = False
+    if plan is not None and (
+        not has_solution or objective > plan.objective + 1e-9 * abs(objective)
+    ):
+        # HiGHS found nothing better than the start (or stopped before reading it)
+        x, objective, returned = plan.x, plan.objective, True
+        if not has_solution and status not in (
+            highspy.HighsModelStatus.kOptimal,
+            highspy.HighsModelStatus.kTimeLimit,
+        ):
+            log.warning("MIP ended %s; returning the MIP start", h.modelStatusToString(status))
+        has_solution = True
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+            status = highspy.HighsModelStatus.kTimeLimit
+    if plan is not None and has_solution:  # the LP relaxation's bound may be the better one
+        bound = min(max(plan.bound, bound) if np.isfinite(bound) else plan.bound, objective)
+        gap = relative_gap(objective, bound)
+        if status == highspy.HighsModelStatus.kTimeLimit and gap <= opts.mip_rel_gap:
+            status = highspy.HighsModelStatus.kOptimal
+    kind = status_kind(status, has_solution)
+    info = SolveInfo(
+        kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
+    )
+    info.trace = trace
+    if integer.any() and has_solution:
+        trace.append(
+            {
+                "seconds": time.perf_counter() - t0,
+                "objective": objective,
+                "bound": bound,
+                "gap": gap,
+            }
+        )
+    if plan is not None:
+        out = plan.decomposition
+        improved = out is not None and plan.step.endswith(">lagrangian")
+        info.start = {
+            **first,
+            "seconds": plan.seconds,
+            "lps": plan.lps,
+            "returned": returned and not improved,
+        }
+        if out is not None:
+            info.decomposition = {
+                "blocks": out.blocks,
+                "linking_rows": out.linking_rows,
+                "evaluations": out.evaluations,
+                "seconds": out.seconds,
+                "objective": out.objective,
+                "bound": out.bound,
+                "returned": returned and improved,
+            }
+    log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
+    if not has_solution:
+        return info
+    lm = model.lm
+    lm.x, lm.y = x, None
+    lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
+    if opts.duals:
+        start = time.perf_counter()
+        left = limit - timings["solve"]
+        lm.y = row_duals(h, ho, x, integer, opts, left)
+        timings["duals"] = time.perf_counter() - start
+    load_back(model, ho, x, lm.y)
+    return info
+
+
+#: Share of the time left after the MIP start that the decomposition may use.
+DECOMPOSE_SHARE = 0.8
+
+
+#: The repair of the decomposition re-decides the integer columns that are not capacity
+#: counts (rounding hint other than ``up``, e.g. corridor blocks) when there are at most this
+#: many; with more, they are fixed like the others.
+REPAIR_FREE_MAX = 64
+
+
+def _decompose(
+    ho: HandOver,
+    integer: np.ndarray,
+    rounding: np.ndarray,
+    plan,
+    opts: SolveOptions,
+    limit: float,
+):
+    """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
+
+    Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
+    split into blocks.
+    """
+    parts = decompose.split(ho, integer)
+    duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
+    if parts is None or not duals:
+        return None
+    log.info(
+        "Decomposition: %d blocks with integer columns, %d linking rows",
+        len(parts.blocks),
+        len(parts.linking),
+    )
+    free = integer & (rounding <= 0)
+    if free.sum() > REPAIR_FREE_MAX:
+        free[:] = False
+    out = decompose.improve(
+        ho,
+        integer,
+        parts,
+        duals,
+        opts,
+        DECOMPOSE_SHARE * limit,
+        opts.mip_rel_gap,
+        plan.objective,
+        plan.bound,
+        free_in_repair=free,
+        start_x=plan.x,
+    )
+    plan.decomposition = out
+    if out.x is not None and out.objective < plan.objective:
+        plan.x, plan.objective = out.x, out.objective
+        plan.step = f"{plan.step}>lagrangian"
+    if np.isfinite(out.bound) and out.bound > plan.bound:
+        plan.bound = min(out.bound, plan.objective)
+    return out
+
+
+def _point(seconds: float, objective: float, bound: float) -> dict[str, float]:
+    """A point of ``SolveInfo.trace``."""
+    gap = relative_gap(objective, bound)
+    return {"seconds": seconds, "objective": objective, "bound": bound, "gap": gap}
