@@ -93,7 +93,18 @@ CARRIERS = {
     "heat_air": "MW of heat the air path (CRAH + chilled water) removes (dc; read by thermal)",
     "heat_liquid": "MW of heat the liquid (warm-water) path removes (dc; read by thermal)",
     "compute": "compute units into the site (reserved for migration links)",
+    # reserve headroom: per provider unit and period, written by FamilyBuilder.headroom
+    "reserve_up": "MW a reserve provider can lower its site's draw by on call, from its "
+    "schedule (per provider unit: FamilyBuilder.headroom)",
+    "reserve_down": "MW a reserve provider can raise its site's draw by on call (per unit)",
+    "reserve_energy_up": "MWh a reserve provider can deliver for up calls, at the start and at "
+    "the end of the period (a pair: the headroom holds at every moment between; per unit)",
+    "reserve_energy_down": "MWh a reserve provider can absorb for down calls, at the start and "
+    "at the end of the period (a pair; per unit)",
 }
+
+#: The reserve-headroom carriers: per provider unit, not per site (see :class:`Headroom`).
+HEADROOM = ("reserve_up", "reserve_down", "reserve_energy_up", "reserve_energy_down")
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,38 @@ class Account:
     horizon: dict[str, Any] = field(default_factory=dict)
     cost: dict[str, float] = field(default_factory=dict)
     energy: dict[str, float] = field(default_factory=dict)
+    #: reserve headroom by carrier of :data:`HEADROOM`, per provider unit: a DataArray with
+    #: dims (unit, time) in the order of :meth:`FamilyBuilder.headroom` (energy: a pair)
+    headroom: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Headroom:
+    """Reserve headroom a family offers, per provider unit (a battery) and period.
+
+    Headroom is per unit, not per site: a unit's power and energy headroom bound the same
+    offer, so the sum over a site's units is not exact (one unit with power and no energy and
+    one with energy and no power offer nothing; their sums offer something). The reserves
+    policy (``rsv``) allocates its offers per unit.
+
+    Attributes
+    ----------
+    family : str
+        The component that offers it.
+    units : numpy.ndarray
+        Unit labels (unique over every provider).
+    site : numpy.ndarray
+        Site index of each unit (int).
+    exprs : dict
+        By carrier of :data:`HEADROOM`: an :class:`~suandian.linear.Expr` of shape (U, T) for
+        ``reserve_up`` / ``reserve_down``, a pair of them (at the start, at the end of the
+        period) for the energies. A carrier left out offers nothing in that direction.
+    """
+
+    family: str
+    units: np.ndarray
+    site: np.ndarray
+    exprs: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -214,6 +257,8 @@ class Context:
     #: per-period ports of the families built so far, by carrier: a family may read those
     #: of a family built before it (``thermal`` reads ``dc``'s ``heat_air``), see :meth:`flow`
     published: dict[str, Any] = field(default_factory=dict)
+    #: reserve headroom offered by the families built so far (:meth:`FamilyBuilder.headroom`)
+    headroom: list[Headroom] = field(default_factory=list)
 
     def flow(self, carrier: str) -> Expr:
         """Sum of the per-period port ``carrier`` of the families built so far, (S, T)."""
@@ -334,6 +379,8 @@ class FamilyBuilder:
         """Add ``expr`` (shape (S, T), or (S,) for a horizon part) to a port of this family."""
         if carrier not in CARRIERS:
             raise KeyError(f"unknown carrier {carrier!r}; known: {sorted(CARRIERS)}")
+        if carrier in HEADROOM:
+            raise KeyError(f"{carrier} is per provider unit: use FamilyBuilder.headroom")
         key = carrier if expr.shape == (self.ctx.S, self.ctx.T) else carrier + ":horizon"
         if expr.shape not in ((self.ctx.S, self.ctx.T), (self.ctx.S,)):
             raise ValueError(f"port {carrier} of {self.component.name} has shape {expr.shape}")
@@ -341,6 +388,38 @@ class FamilyBuilder:
         if key == carrier:
             self.ctx.published[carrier] = self.ctx.flow(carrier) + expr
         self.names.add(f"port.{carrier}")
+
+    def headroom(self, units, site, **exprs) -> None:
+        """Offer reserve headroom per unit: carriers of :data:`HEADROOM` (see :class:`Headroom`).
+
+        Parameters
+        ----------
+        units : sequence of str
+            Unit labels (U).
+        site : array of int
+            Site index of each unit.
+        **exprs
+            ``reserve_up`` / ``reserve_down``: Expr (U, T), MW; ``reserve_energy_up`` /
+            ``reserve_energy_down``: a pair of Expr (U, T), MWh at the start and at the end of
+            the period.
+        """
+        shape = (len(units), self.ctx.T)
+        for carrier, value in exprs.items():
+            if carrier not in HEADROOM:
+                raise KeyError(f"unknown headroom carrier {carrier!r}; known: {HEADROOM}")
+            pair = carrier.startswith("reserve_energy")
+            parts = value if pair else (value,)
+            if (pair and len(parts) != 2) or any(e.shape != shape for e in parts):
+                raise ValueError(f"headroom {carrier} of {self.component.name}: need {shape}")
+            self.names.add(f"port.{carrier}")
+        self.ctx.headroom.append(
+            Headroom(
+                self.component.name,
+                np.asarray(list(units), dtype=object),
+                np.asarray(site, dtype=np.int64),
+                dict(exprs),
+            )
+        )
 
     def cost(self, term: str, expr: Expr) -> None:
         """Add a cost term (CNY; all cells summed) to the objective."""
@@ -358,6 +437,8 @@ __all__ = [
     "Efficiency",
     "FamilyBuilder",
     "Fraction",
+    "HEADROOM",
+    "Headroom",
     "Name",
     "NonNeg",
     "Output",

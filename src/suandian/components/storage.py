@@ -1,7 +1,9 @@
 """Batteries at sites: power and energy limits, efficiencies, self-discharge, end rule.
 
-Math: ``docs/math/storage.md``. Block ``m.stor``; port ``power`` (MW); cost term
-``storage_wear`` (CNY, throughput).
+Math: ``docs/math/storage.md``. Block ``m.stor``; port ``power`` (MW); reserve headroom per
+battery (``reserve_up``, ``reserve_down``, ``reserve_energy_up``, ``reserve_energy_down``,
+through :meth:`~suandian.component.FamilyBuilder.headroom`); cost term ``storage_wear`` (CNY,
+throughput).
 """
 
 from __future__ import annotations
@@ -68,6 +70,24 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     fb.port("power", (p_dis - p_ch).group(0, site, ctx.S))
     fb.cost("storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None])
+    _headroom(fb, units, site, a, p_ch, p_dis, e_soc)
+
+
+def _headroom(fb: FamilyBuilder, units, site, a, p_ch, p_dis, e_soc) -> None:
+    """Reserve headroom per battery from its schedule (docs/math/storage.md, "Headroom")."""
+    T = fb.ctx.T
+    power, energy = a["power"][:, None], a["energy"][:, None]
+    eta_ch, eta_dis = a["eta_charge"][:, None], a["eta_discharge"][:, None]
+    e0 = a["soc_initial"] * a["energy"]
+    e_start = e_soc.shift(1, 1) + np.pad(e0[:, None], ((0, 0), (0, T - 1)))
+    fb.headroom(
+        [u.name for u in units],
+        site,
+        reserve_up=p_ch - p_dis + power,
+        reserve_down=p_dis - p_ch + power,
+        reserve_energy_up=(e_start * eta_dis, e_soc * eta_dis),
+        reserve_energy_down=((-e_start + energy) / eta_ch, (-e_soc.expr() + energy) / eta_ch),
+    )
 
 
 _FIELDS = {
@@ -95,6 +115,7 @@ def _account(ds: xr.Dataset) -> Account:
     discharge = by_site(ds["p_discharge"], ds["storage_site"], ds["site"])
     wear = ((ds["p_charge"] + ds["p_discharge"]) * ds["throughput_cost"]).sum() * dt
     return Account(
+        headroom=_headroom_of(ds),
         flows={"power": discharge - charge},
         cost={"storage_wear": float(wear)},
         energy={
@@ -102,6 +123,23 @@ def _account(ds: xr.Dataset) -> Account:
             "storage_discharge": float(discharge.sum() * dt),
         },
     )
+
+
+def _headroom_of(ds: xr.Dataset) -> dict:
+    """The headroom of :func:`_headroom`, from the Dataset (dims storage, time)."""
+    if not ds.sizes.get("storage", 0):
+        return {}
+    P, E = ds["storage_power"], ds["storage_energy"]
+    eta_ch, eta_dis = ds["eta_charge"], ds["eta_discharge"]
+    soc = ds["e_soc"]
+    start = soc.shift(time=1)
+    start[{"time": 0}] = ds["soc_initial"] * E
+    return {
+        "reserve_up": P - ds["p_discharge"] + ds["p_charge"],
+        "reserve_down": P - ds["p_charge"] + ds["p_discharge"],
+        "reserve_energy_up": (start * eta_dis, soc * eta_dis),
+        "reserve_energy_down": ((E - start) / eta_ch, (E - soc) / eta_ch),
+    }
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
