@@ -20,6 +20,9 @@ A family module defines one :class:`Component`:
 ``derive(ds) -> dict`` (optional)
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
+``limits`` (optional)
+    Its hard limits, each with the sentence the diagnosis prints when the limit cannot be
+    met (:class:`Limit`).
 
 A family's scenario section may be declared in its own module too: a pydantic class deriving
 from :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), named in
@@ -197,6 +200,60 @@ class Headroom:
 
 
 @dataclass(frozen=True)
+class Violation:
+    """One element of a hard limit that the diagnosis's relaxed re-solve had to violate.
+
+    Attributes
+    ----------
+    i : int
+        Position of the element along the row block's first axis.
+    element : str
+        Its name (``Limit.elements``).
+    row : numpy.ndarray
+        Slack per cell of the element's rows (MW for rows per period, MWh otherwise).
+    active : numpy.ndarray
+        Cells whose slack counts (above the diagnosis's tolerance).
+    when : str
+        Clock ranges of those periods (``00:00-16:00``), for the sentence.
+    """
+
+    i: int
+    element: str
+    row: np.ndarray
+    active: np.ndarray
+    when: str
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A hard limit of a family the diagnosis relaxes, and the sentence it prints.
+
+    Attributes
+    ----------
+    row : str
+        Row block name within the component (``import_limit``).
+    kind : str
+        Shortfall key of the diagnosis (``import_limit``).
+    elements : callable
+        ``elements(config) -> list[str]``: names along the row block's first axis.
+    finding : callable
+        ``finding(scenario, violation) -> (kind, element, text, MWh)``: the finding printed.
+    weight : float
+        Weight per MWh of violation in the relaxed re-solve (a limit that weighs more is
+        blamed last).
+    per_period : bool
+        Rows per period (MW: the slack is weighed x dt) or horizon energies (MWh).
+    """
+
+    row: str
+    kind: str
+    elements: Callable[[Any], list[str]]
+    finding: Callable[[Any, Violation], tuple[str, str, str, float]]
+    weight: float = 1.0
+    per_period: bool = True
+
+
+@dataclass(frozen=True)
 class Component:
     """A component family or policy, declared once (see the module docstring)."""
 
@@ -209,6 +266,8 @@ class Component:
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
+    #: hard limits the diagnosis may relax, with their sentences (:class:`Limit`)
+    limits: tuple[Limit, ...] = ()
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""
@@ -439,6 +498,7 @@ __all__ = [
     "Fraction",
     "HEADROOM",
     "Headroom",
+    "Limit",
     "Name",
     "NonNeg",
     "Output",
@@ -446,4 +506,5 @@ __all__ = [
     "Profile",
     "Recorded",
     "Section",
+    "Violation",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, by_site
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -165,6 +165,39 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
 
 
+def _soc_final_finding(sc, v: Violation) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a battery end rule the relaxed re-solve had to miss."""
+    c = sc.config
+    u = c.storage[v.i]
+    total = float(v.row.sum())
+    site = next(s for s in c.sites if s.name == u.site)
+    node = next(n for n in c.nodes if n.name == site.node)
+    limit = (
+        ""
+        if node.import_limit is None
+        else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
+    )
+    final = u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final)
+    need = final * u.energy
+    rule = "cyclic" if u.soc_final == "cyclic" else f"{final:g}"
+    text = (
+        f"battery '{v.element}': soc_final {rule} ({need:g} MWh) cannot be "
+        f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
+        f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
+    )
+    return "soc_final", v.element, text, total
+
+
+_LIMITS = (
+    Limit(
+        "e_soc_final",
+        "soc_final",
+        lambda c: [u.name for u in c.storage],
+        _soc_final_finding,
+        per_period=False,
+    ),
+)
+
 _ST = ("storage",)
 COMPONENT = Component(
     name="stor",
@@ -211,4 +244,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    limits=_LIMITS,
 )
