@@ -268,6 +268,8 @@ class Component:
     doc: str = ""
     #: hard limits the diagnosis may relax, with their sentences (:class:`Limit`)
     limits: tuple[Limit, ...] = ()
+    #: components that must be built before it (it reads their ports via ``ctx.published``)
+    requires: tuple[str, ...] = ()
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""

@@ -437,4 +437,5 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    requires=("dc",),
 )
