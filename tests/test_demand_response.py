@@ -278,7 +278,7 @@ def with_reserves(*products: dict, prices=None) -> tuple[dict, pd.DataFrame | No
 
 
 def reserve(r, name: str) -> list:
-    return r.ds["p_reserve"].sel(reserve=name, storage="bat").values.tolist()
+    return r.ds["p_reserve"].sel(reserve=name, provider="bat").values.tolist()
 
 
 def test_idle_battery_offers_what_power_and_energy_allow():
@@ -359,7 +359,7 @@ def test_tampered_reserve_is_caught(arbitrage, name, value, t, check):
     ds = arbitrage.ds.copy(deep=True)
     sel = {"reserve": "up", "time": ds["time"].values[t]}
     if name == "p_reserve":
-        sel["storage"] = "bat"
+        sel["provider"] = "bat"
     ds[name].loc[sel] = value
     found = {v.check for v in certify(_sync(ds))}
     assert check in found, found

@@ -128,3 +128,15 @@ def test_two_scenarios_built_into_one_model_share_one_linear_model():
     assert a.kpis["cost"]["grid_energy"] == pytest.approx(1540.0)
     assert b.kpis["cost"]["grid_energy"] == pytest.approx(3080.0)
     assert {"a.grid.p_grid", "b.grid.p_grid"} <= set(root.lm.vars)
+
+
+def test_a_component_built_before_what_it_requires_is_refused():
+    """thermal reads dc's heat ports (ctx.published): built first, the build names both."""
+    from suandian.components import datacenter, thermal
+
+    others = tuple(c for c in REGISTRY if c.name not in ("dc", "thermal"))
+    with pytest.raises(ValueError, match="'thermal' requires \\['dc'\\]"):
+        suandian.build_model(
+            scenario(base_config()),
+            components=(thermal.COMPONENT, datacenter.COMPONENT, *others),
+        )

@@ -22,6 +22,9 @@ A family module defines one :class:`Component`:
     costs nothing), filled in after extraction.
 ``kpis(ds, totals) -> dict`` (optional)
     Its own KPIs (``pue_grade``, ``erf``, ...) from the Dataset and the books' :class:`Totals`.
+``limits`` (optional)
+    Its hard limits, each with the sentence the diagnosis prints when the limit cannot be
+    met (:class:`Limit`).
 
 A family's scenario section is declared in its own module: a pydantic class deriving from
 :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
@@ -225,7 +228,33 @@ CARRIERS: dict[str, Carrier] = _carriers(
     Carrier(
         "heat_liquid", "MW", "MW of heat the liquid (warm-water) path removes (dc; read by thermal)"
     ),
+    Carrier(
+        "reserve_up",
+        "MW",
+        "MW a reserve provider can lower its site's draw by on call, from its schedule "
+        "(per provider unit: FamilyBuilder.headroom)",
+    ),
+    Carrier(
+        "reserve_down",
+        "MW",
+        "MW a reserve provider can raise its site's draw by on call (per unit)",
+    ),
+    Carrier(
+        "reserve_energy_up",
+        "MWh",
+        "MWh a reserve provider can deliver for up calls, at the start and at the end of the "
+        "period (a pair: the headroom holds at every moment between; per unit)",
+    ),
+    Carrier(
+        "reserve_energy_down",
+        "MWh",
+        "MWh a reserve provider can absorb for down calls, at the start and at the end of the "
+        "period (a pair; per unit)",
+    ),
 )
+
+#: The reserve-headroom carriers: per provider unit, not per site (see :class:`Headroom`).
+HEADROOM = ("reserve_up", "reserve_down", "reserve_energy_up", "reserve_energy_down")
 
 
 @dataclass(frozen=True)
@@ -288,6 +317,92 @@ class Account:
     horizon: dict[str, Any] = field(default_factory=dict)
     cost: dict[str, float] = field(default_factory=dict)
     energy: dict[str, float] = field(default_factory=dict)
+    #: reserve headroom by carrier of :data:`HEADROOM`, per provider unit: a DataArray with
+    #: dims (unit, time) in the order of :meth:`FamilyBuilder.headroom` (energy: a pair)
+    headroom: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Headroom:
+    """Reserve headroom a family offers, per provider unit (a battery) and period.
+
+    Headroom is per unit, not per site: a unit's power and energy headroom bound the same
+    offer, so the sum over a site's units is not exact (one unit with power and no energy and
+    one with energy and no power offer nothing; their sums offer something). The reserves
+    policy (``rsv``) allocates its offers per unit.
+
+    Attributes
+    ----------
+    family : str
+        The component that offers it.
+    units : numpy.ndarray
+        Unit labels (unique over every provider).
+    site : numpy.ndarray
+        Site index of each unit (int).
+    exprs : dict
+        By carrier of :data:`HEADROOM`: an :class:`~suandian.linear.Expr` of shape (U, T) for
+        ``reserve_up`` / ``reserve_down``, a pair of them (at the start, at the end of the
+        period) for the energies. A carrier left out offers nothing in that direction.
+    """
+
+    family: str
+    units: np.ndarray
+    site: np.ndarray
+    exprs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One element of a hard limit that the diagnosis's relaxed re-solve had to violate.
+
+    Attributes
+    ----------
+    i : int
+        Position of the element along the row block's first axis.
+    element : str
+        Its name (``Limit.elements``).
+    row : numpy.ndarray
+        Slack per cell of the element's rows (MW for rows per period, MWh otherwise).
+    active : numpy.ndarray
+        Cells whose slack counts (above the diagnosis's tolerance).
+    when : str
+        Clock ranges of those periods (``00:00-16:00``), for the sentence.
+    """
+
+    i: int
+    element: str
+    row: np.ndarray
+    active: np.ndarray
+    when: str
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A hard limit of a family the diagnosis relaxes, and the sentence it prints.
+
+    Attributes
+    ----------
+    row : str
+        Row block name within the component (``import_limit``).
+    kind : str
+        Shortfall key of the diagnosis (``import_limit``).
+    elements : callable
+        ``elements(config) -> list[str]``: names along the row block's first axis.
+    finding : callable
+        ``finding(scenario, violation) -> (kind, element, text, MWh)``: the finding printed.
+    weight : float
+        Weight per MWh of violation in the relaxed re-solve (a limit that weighs more is
+        blamed last).
+    per_period : bool
+        Rows per period (MW: the slack is weighed x dt) or horizon energies (MWh).
+    """
+
+    row: str
+    kind: str
+    elements: Callable[[Any], list[str]]
+    finding: Callable[[Any, Violation], tuple[str, str, str, float]]
+    weight: float = 1.0
+    per_period: bool = True
 
 
 @dataclass
@@ -364,6 +479,10 @@ class Component:
     doc: str = ""
     #: scenario fields declared here rather than in ``schema.ScenarioConfig``
     scenario_fields: tuple[ScenarioField, ...] = ()
+    #: hard limits the diagnosis may relax, with their sentences (:class:`Limit`)
+    limits: tuple[Limit, ...] = ()
+    #: components that must be built before it (it reads their ports via ``ctx.published``)
+    requires: tuple[str, ...] = ()
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""
@@ -469,6 +588,9 @@ class Context:
     def hours(self) -> float:
         """Hours the horizon stands for: ``dt * sum_t w_t`` (``T * dt`` without weights)."""
         return self.dt * (float(np.sum(self.weights)) if self.weighted else self.T)
+
+    #: reserve headroom offered by the families built so far (:meth:`FamilyBuilder.headroom`)
+    headroom: list[Headroom] = field(default_factory=list)
 
     def flow(self, carrier: str) -> Expr:
         """Sum of the per-period port ``carrier`` of the families built so far, (S, T)."""
@@ -590,6 +712,8 @@ class FamilyBuilder:
         """Add ``expr`` (shape (S, T), or (S,) for a horizon part) to a port of this family."""
         if carrier not in CARRIERS:
             raise KeyError(f"unknown carrier {carrier!r}; known: {sorted(CARRIERS)}")
+        if carrier in HEADROOM:
+            raise KeyError(f"{carrier} is per provider unit: use FamilyBuilder.headroom")
         key = carrier if expr.shape == (self.ctx.S, self.ctx.T) else carrier + ":horizon"
         if expr.shape not in ((self.ctx.S, self.ctx.T), (self.ctx.S,)):
             raise ValueError(f"port {carrier} of {self.component.name} has shape {expr.shape}")
@@ -599,6 +723,38 @@ class FamilyBuilder:
         if key == carrier:
             self.ctx.published[carrier] = self.ctx.flow(carrier) + expr
         self.names.add(f"port.{carrier}")
+
+    def headroom(self, units, site, **exprs) -> None:
+        """Offer reserve headroom per unit: carriers of :data:`HEADROOM` (see :class:`Headroom`).
+
+        Parameters
+        ----------
+        units : sequence of str
+            Unit labels (U).
+        site : array of int
+            Site index of each unit.
+        **exprs
+            ``reserve_up`` / ``reserve_down``: Expr (U, T), MW; ``reserve_energy_up`` /
+            ``reserve_energy_down``: a pair of Expr (U, T), MWh at the start and at the end of
+            the period.
+        """
+        shape = (len(units), self.ctx.T)
+        for carrier, value in exprs.items():
+            if carrier not in HEADROOM:
+                raise KeyError(f"unknown headroom carrier {carrier!r}; known: {HEADROOM}")
+            pair = carrier.startswith("reserve_energy")
+            parts = value if pair else (value,)
+            if (pair and len(parts) != 2) or any(e.shape != shape for e in parts):
+                raise ValueError(f"headroom {carrier} of {self.component.name}: need {shape}")
+            self.names.add(f"port.{carrier}")
+        self.ctx.headroom.append(
+            Headroom(
+                self.component.name,
+                np.asarray(list(units), dtype=object),
+                np.asarray(site, dtype=np.int64),
+                dict(exprs),
+            )
+        )
 
     # ------------------------------------------------------------- capacities
     def capacity(self, name: str, values, dim: str) -> np.ndarray | Expr:
@@ -729,6 +885,9 @@ __all__ = [
     "Efficiency",
     "FamilyBuilder",
     "Fraction",
+    "HEADROOM",
+    "Headroom",
+    "Limit",
     "Name",
     "NonNeg",
     "Output",
@@ -737,7 +896,8 @@ __all__ = [
     "Recorded",
     "ScenarioField",
     "Section",
+    "Totals",
+    "Violation",
     "capacity_cost",
     "capacity_outputs",
-    "Totals",
 ]

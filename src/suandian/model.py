@@ -130,6 +130,12 @@ def build_model(
     builders: dict[str, FamilyBuilder] = {}
 
     def run(component: Component) -> FamilyBuilder:
+        missing = [r for r in component.requires if r not in builders]
+        if missing:
+            raise ValueError(
+                f"component {component.name!r} requires {missing} to be built before it; "
+                f"built so far: {list(builders)}"
+            )
         block = _Namespace() if isinstance(m, ArrayModel) else pyo.Block()
         m.add_component(component.name, block)
         fb = FamilyBuilder(component, ctx, None if isinstance(m, ArrayModel) else block)

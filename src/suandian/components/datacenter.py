@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
+from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Totals, Violation
 from ..linear import Expr
 from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
@@ -759,6 +759,32 @@ def _check_capping(ds: xr.Dataset, rows: Rows, capped: xr.DataArray) -> None:
 
 
 _S = ("site",)
+
+
+def _ramp_finding(sc, v: Violation, kind: str) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a facility ramp limit the relaxed re-solve had to exceed."""
+    dt = sc.dt
+    limit = getattr(sc.config.sites[v.i], kind)
+    way = "rise" if kind == "ramp_up" else "fall"
+    total = float(v.row.sum() * dt)
+    text = (
+        f"site '{v.element}': its facility power must {way} by up to {v.row.max():,.2f} MW "
+        f"more per period than {kind} {limit:g} MW/h x {dt:g} h allows, in {v.when}, even with "
+        "all compute given up (blocks kept on by min_on, fixed loads, cooling that follows the "
+        f"weather); raise {kind} or lower min_on"
+    )
+    return kind, v.element, text, total
+
+
+def _site_names(c) -> list[str]:
+    return [x.name for x in c.sites]
+
+
+_LIMITS = (
+    Limit("ramp_up", "ramp_up", _site_names, lambda sc, v: _ramp_finding(sc, v, "ramp_up")),
+    Limit("ramp_down", "ramp_down", _site_names, lambda sc, v: _ramp_finding(sc, v, "ramp_down")),
+)
+
 COMPONENT = Component(
     name="dc",
     sections=("sites", "interactive", "batch"),
@@ -1019,4 +1045,5 @@ COMPONENT = Component(
     check=_check,
     derive=_derive,
     kpis=_kpis,
+    limits=_LIMITS,
 )

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr, node_series, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 from ..linear import Expr
 
 
@@ -450,6 +450,54 @@ def _check_deviations(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -
 
 _K = ("corridor",)
 _KT = ("corridor", "time")
+
+
+def _corridor_finding(sc, v: Violation, kind: str) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a corridor minimum or block the relaxed re-solve had to break."""
+    k = sc.config.corridors[v.i]
+    row = v.row
+    total = float(row.sum() * sc.dt)
+    if kind == "corridor_min":
+        used = (k.min_mw - row[v.active].max()) * (1 - k.loss)
+        text = (
+            f"corridor '{v.element}': its minimum purchase {k.min_mw:g} MW cannot be taken in "
+            f"{v.when}: the sites at node '{k.to_node}' can use or store at most "
+            f"{used:,.2f} MW of it there ({row.max():,.2f} MW, {total:,.2f} MWh too much); "
+            "lower min_mw"
+        )
+    else:
+        text = (
+            f"corridor '{v.element}': purchases in whole blocks of {k.block_mw:g} MW, constant "
+            f"over each window, cannot fit in {v.when} (off by up to {row.max():,.2f} MW); "
+            "change block_mw, the windows or min_mw"
+        )
+        if k.deviation_price_up is None or k.deviation_price_down is None:
+            text += ", or settle energy off the blocks (deviation_price_up/_down)"
+    # one key for both: a corridor is named once
+    return "corridor_min", v.element, text, total
+
+
+def _corridors(c) -> list[str]:
+    return [k.name for k in c.corridors]
+
+
+# blocks weigh more than minimums: a minimum that cannot be bought is blamed on the minimum
+_LIMITS = (
+    Limit(
+        "corridor_min",
+        "corridor_min",
+        _corridors,
+        lambda sc, v: _corridor_finding(sc, v, "corridor_min"),
+    ),
+    Limit(
+        "corridor_block",
+        "corridor_block",
+        _corridors,
+        lambda sc, v: _corridor_finding(sc, v, "corridor_block"),
+        weight=2.0,
+    ),
+)
+
 COMPONENT = Component(
     name="green",
     sections=("corridors", "green_contracts", "certificates"),
@@ -568,4 +616,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    limits=_LIMITS,
 )

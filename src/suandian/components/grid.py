@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, node_series, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -84,6 +84,25 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     rows.le("grid.import_limit", imported, ds["import_limit"])
 
 
+def _import_limit_finding(sc, v: Violation) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a node import limit the relaxed re-solve had to exceed."""
+    node = sc.config.nodes[v.i]
+    total = float(v.row.sum() * sc.dt)
+    text = (
+        f"node '{v.element}': its import limit {node.import_limit:g} MW must be exceeded by up "
+        f"to {v.row.max():,.2f} MW ({total:,.2f} MWh) in {v.when} even with all compute given "
+        f"up: sites {', '.join(sc.sites_at(v.element))} cannot draw less there (min_on "
+        "blocks, battery end rules); raise the limit or add on-site supply"
+    )
+    return "import_limit", v.element, text, total
+
+
+_LIMITS = (
+    Limit(
+        "import_limit", "import_limit", lambda c: [n.name for n in c.nodes], _import_limit_finding
+    ),
+)
+
 COMPONENT = Component(
     name="grid",
     sections=("nodes",),
@@ -122,4 +141,5 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    limits=_LIMITS,
 )

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, by_site, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 from ..linear import Expr
 
 #: hours per month for ``connection_charge`` (CNY/MW·month): 8,760 / 12
@@ -240,6 +240,28 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         )
 
 
+def _self_consumption_finding(sc, v: Violation) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a 绿电直连 self-consumption share the site cannot absorb."""
+    total = float(v.row.sum())
+    text = (
+        f"site '{v.element}': its 绿电直连 project must use min_self_consumption of its "
+        f"available output on site, but the site can absorb {total:,.2f} MWh less "
+        "(its load, storage and export limits); lower min_self_consumption, allow "
+        "export or add storage"
+    )
+    return "self_consumption", v.element, text, total
+
+
+_LIMITS = (
+    Limit(
+        "self_consumption_min",
+        "self_consumption",
+        lambda c: [x.name for x in c.sites],
+        _self_consumption_finding,
+        per_period=False,
+    ),
+)
+
 COMPONENT = Component(
     name="res",
     sections=("renewables",),
@@ -320,4 +342,5 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    limits=_LIMITS,
 )

@@ -1,7 +1,9 @@
 """Batteries at sites: power and energy limits, efficiencies, self-discharge, end rule.
 
-Math: ``docs/math/storage.md``. Block ``m.stor``; port ``power`` (MW); cost term
-``storage_wear`` (CNY, throughput).
+Math: ``docs/math/storage.md``. Block ``m.stor``; port ``power`` (MW); reserve headroom per
+battery (``reserve_up``, ``reserve_down``, ``reserve_energy_up``, ``reserve_energy_down``,
+through :meth:`~suandian.component.FamilyBuilder.headroom`); cost term ``storage_wear`` (CNY,
+throughput).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from ..component import (
     Component,
     Context,
     FamilyBuilder,
+    Limit,
     Output,
+    Violation,
     capacity_cost,
     capacity_outputs,
 )
@@ -80,6 +84,29 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     fb.port("power", (p_dis - p_ch).group(0, site, ctx.S))
     fb.cost("storage_wear", (p_ch + p_dis) * (dt * a["throughput_cost"])[:, None], per_period=True)
+    _headroom(fb, units, site, a, (power, energy), (p_ch, p_dis, e_soc))
+
+
+def _headroom(fb: FamilyBuilder, units, site, a, capacities, columns) -> None:
+    """Reserve headroom per battery from its schedule (docs/math/storage.md, "Headroom").
+
+    ``capacities`` are (power, energy), numbers or chosen (:meth:`FamilyBuilder.capacity`).
+    """
+    p_ch, p_dis, e_soc = columns
+    U, T = len(units), fb.ctx.T
+    power, energy = (fb.along(c, (U, T)) for c in capacities)
+    eta_ch, eta_dis = a["eta_charge"][:, None], a["eta_discharge"][:, None]
+    first = np.zeros((U, T))
+    first[:, 0] = 1.0
+    e_start = e_soc.shift(1, 1) + fb.along(capacities[1] * a["soc_initial"], (U, T)) * first
+    fb.headroom(
+        [u.name for u in units],
+        site,
+        reserve_up=p_ch - p_dis + power,
+        reserve_down=p_dis - p_ch + power,
+        reserve_energy_up=(e_start * eta_dis, e_soc * eta_dis),
+        reserve_energy_down=((-e_start + energy) / eta_ch, (-e_soc.expr() + energy) / eta_ch),
+    )
 
 
 _CAPACITIES = ("storage_power", "storage_energy")
@@ -107,6 +134,7 @@ def _account(ds: xr.Dataset) -> Account:
     discharge = by_site(ds["p_discharge"], ds["storage_site"], ds["site"])
     wear = ((ds["p_charge"] + ds["p_discharge"]) * ds["throughput_cost"] * w).sum() * dt
     return Account(
+        headroom=_headroom_of(ds),
         flows={"power": discharge - charge},
         cost={"storage_wear": float(wear), **capacity_cost(ds, _CAPACITIES)},
         energy={
@@ -114,6 +142,23 @@ def _account(ds: xr.Dataset) -> Account:
             "storage_discharge": float((discharge * w).sum() * dt),
         },
     )
+
+
+def _headroom_of(ds: xr.Dataset) -> dict:
+    """The headroom of :func:`_headroom`, from the Dataset (dims storage, time)."""
+    if not ds.sizes.get("storage", 0):
+        return {}
+    P, E = ds["storage_power"], ds["storage_energy"]
+    eta_ch, eta_dis = ds["eta_charge"], ds["eta_discharge"]
+    soc = ds["e_soc"]
+    start = soc.shift(time=1)
+    start[{"time": 0}] = ds["soc_initial"] * E
+    return {
+        "reserve_up": P - ds["p_discharge"] + ds["p_charge"],
+        "reserve_down": P - ds["p_charge"] + ds["p_discharge"],
+        "reserve_energy_up": (start * eta_dis, soc * eta_dis),
+        "reserve_energy_down": ((E - start) / eta_ch, (E - soc) / eta_ch),
+    }
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
@@ -138,6 +183,39 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         scale=ds["storage_power"],
     )
 
+
+def _soc_final_finding(sc, v: Violation) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: a battery end rule the relaxed re-solve had to miss."""
+    c = sc.config
+    u = c.storage[v.i]
+    total = float(v.row.sum())
+    site = next(s for s in c.sites if s.name == u.site)
+    node = next(n for n in c.nodes if n.name == site.node)
+    limit = (
+        ""
+        if node.import_limit is None
+        else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
+    )
+    final = u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final)
+    need = final * u.energy
+    rule = "cyclic" if u.soc_final == "cyclic" else f"{final:g}"
+    text = (
+        f"battery '{v.element}': soc_final {rule} ({need:g} MWh) cannot be "
+        f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
+        f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
+    )
+    return "soc_final", v.element, text, total
+
+
+_LIMITS = (
+    Limit(
+        "e_soc_final",
+        "soc_final",
+        lambda c: [u.name for u in c.storage],
+        _soc_final_finding,
+        per_period=False,
+    ),
+)
 
 _ST = ("storage",)
 COMPONENT = Component(
@@ -187,4 +265,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    limits=_LIMITS,
 )

@@ -442,4 +442,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kpis=_kpis,
+    requires=("dc",),
 )

@@ -27,7 +27,18 @@ import xarray as xr
 from pydantic import Field, model_validator
 
 from ..checks import Rows
-from ..component import Account, Component, Context, FamilyBuilder, Name, NonNeg, Output, Profile
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Limit,
+    Name,
+    NonNeg,
+    Output,
+    Profile,
+    Violation,
+)
 from ..component import Section as _Model
 from ..errors import Problem
 from ..linear import Expr
@@ -358,6 +369,26 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
 _E = ("dr_event",)
 _ET = ("dr_event", "time")
+
+
+def _curtailment_finding(sc, v: Violation) -> tuple[str, str, str, float]:
+    """Diagnosis sentence: an orderly-curtailment cap the relaxed re-solve had to exceed."""
+    node = sc.config.nodes[v.i]
+    total = float(v.row.sum() * sc.dt)
+    text = (
+        f"node '{v.element}': its orderly-curtailment cap (curtailment_limit) must be "
+        f"exceeded by up to {v.row.max():,.2f} MW ({total:,.2f} MWh) in {v.when} even with all "
+        f"compute given up: sites {', '.join(sc.sites_at(node.name))} cannot draw less "
+        "through the meter there (min_on blocks, fixed loads, battery end rules); lower "
+        "min_on or add on-site supply behind the meter"
+    )
+    return "curtailment", v.element, text, total
+
+
+_LIMITS = (
+    Limit("curtail_max", "curtailment", lambda c: [n.name for n in c.nodes], _curtailment_finding),
+)
+
 COMPONENT = Component(
     name="dr",
     sections=("demand_response", "nodes.curtailment_limit"),
@@ -408,4 +439,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kind="policy",
+    limits=_LIMITS,
 )

@@ -1,18 +1,19 @@
-"""Reserve headroom offered from batteries, consistent with the energy schedule.
+"""Reserve headroom offered by providers' units and IT load, consistent with the schedule.
 
 Math: ``docs/math/reserves.md``. Component ``rsv`` (built with the policies, after the
 ledgers). Scenario section ``reserves`` (:class:`ReserveProduct`): a product is up (the site
 can draw less on call) or down (draw more), priced per MW and hour offered, with a duration
-the headroom must last and an optional market cap. Headroom comes from the batteries of the
-product's sites and must fit what the scheduled dispatch leaves: power (``up_power``,
-``down_power``), energy for the duration at the start and the end of each period
-(``up_energy_*``, ``down_energy_*``) and, for up reserve, the site's metered draw (a
-behind-the-meter battery lowers the site's import, it does not export: ``up_deliverable``).
+the headroom must last and an optional market cap. Headroom comes from the provider units of
+the product's sites (any family that offers it through
+:meth:`~suandian.component.FamilyBuilder.headroom`: the batteries) and must fit what each
+unit's schedule leaves: power (``up_power``, ``down_power``), energy for the duration at the
+start and the end of each period (``up_energy_*``, ``down_energy_*``) and, for up reserve, the
+site's metered draw (a behind-the-meter battery lowers the site's import, it does not export:
+``up_deliverable``).
 
-This component reads the ledger (``metered``) and, beyond the ledgers, the battery columns
-``stor.p_charge``, ``stor.p_discharge`` and ``stor.e_soc`` by their qualified names (the
-output table of :mod:`suandian.components.storage`). Cost term ``reserve_capacity`` (a
-revenue: negative cost).
+This component reads the ledger (``metered``, ``batch_compute``, ``spare_compute``) and the
+headroom the families offered (``Context.headroom``), never a family's columns by name. Cost
+term ``reserve_capacity`` (a revenue: negative cost).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pydantic import Field
 
 from ..checks import Rows, by_site
 from ..component import (
+    HEADROOM,
     Account,
     Component,
     Context,
@@ -84,16 +86,48 @@ def check_products(sc) -> list:
     return problems
 
 
-def _battery(ctx: Context, name: str) -> Expr:
-    return ctx.lm.vars[f"{ctx.prefix}stor.{name}"].expr()
+def _stack(parts: list, n: int, offsets: list) -> Expr:
+    """Expressions of shape (U_i, T) stacked along the unit axis into (n, T)."""
+    out = None
+    for e, at in zip(parts, offsets, strict=True):
+        g = e.group(0, np.arange(e.shape[0]) + at, n)
+        out = g if out is None else out + g
+    return out
+
+
+def _providers(ctx: Context):
+    """Every unit's headroom stacked over the providers: labels, sites, families, exprs."""
+    offers = ctx.headroom
+    labels = [u for h in offers for u in h.units]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"reserve providers' unit labels must be unique: {labels}")
+    sizes = [len(h.units) for h in offers]
+    offsets = list(np.cumsum([0, *sizes])[:-1])
+    n, T = len(labels), ctx.T
+    exprs = {}
+    for carrier in HEADROOM:
+        pair = carrier.startswith("reserve_energy")
+        for i in range(2 if pair else 1):
+            parts = []
+            for h, size in zip(offers, sizes, strict=True):
+                e = h.exprs.get(carrier)
+                # none offered: 0 MW, 0 MWh
+                parts.append(Expr.zeros((size, T)) if e is None else (e[i] if pair else e))
+            exprs[(carrier, i)] = _stack(parts, n, offsets) if parts else None
+    site = np.concatenate([h.site for h in offers]) if offers else np.zeros(0, np.int64)
+    family = [h.family for h, size in zip(offers, sizes, strict=True) for _ in range(size)]
+    return labels, site, family, exprs
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     c = sc.config
-    products, units = c.reserves, c.storage
-    K, U, T, dt = len(products), len(units), ctx.T, ctx.dt
+    products = c.reserves
+    K, T, dt = len(products), ctx.T, ctx.dt
     fb.coord("reserve", [k.name for k in products])
+    labels, site, family, headroom = _providers(ctx)
+    U = len(labels)
+    fb.coord("provider", labels)
     if not K:
         return
     up = np.array([k.direction == "up" for k in products])
@@ -106,7 +140,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     battery = np.array(["battery" in k.sources for k in products])
     eligible = np.array(
         [
-            [bool(b) and (k.sites is None or u.site in k.sites) for u in units]
+            [bool(b) and (k.sites is None or ctx.sites[i] in k.sites) for i in site]
             for k, b in zip(products, battery, strict=True)
         ],
         dtype=bool,
@@ -124,15 +158,16 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("reserve_duration", duration)
     fb.input("reserve_eligible", eligible)
     fb.input("reserve_it_eligible", it_ok)
+    fb.input("provider_site", np.array([ctx.sites[i] for i in site], dtype=object))
+    fb.input("provider_family", np.array(family, dtype=object))
     r = fb.var("p_reserve", mask=np.broadcast_to(eligible[:, :, None], (K, U, T)))
     upf = up.astype(float)
-    site = ctx.site_index([u.site for u in units])
-    # MW of up / down headroom per site and period, batteries and IT load together
+    # MW of up / down headroom per site and period, providers and IT load together
     offered_up = (r * upf[:, None, None]).sum(0).group(0, site, ctx.S)
     has_up = np.zeros(ctx.S, bool)
     has_up[site[(eligible & up[:, None]).any(0)]] = True
     if U:
-        _battery_rows(fb, ctx, units, r, eligible, up, duration)
+        _unit_rows(fb, headroom, r, eligible, up, duration)
     r_it = _it_load(fb, ctx, it_ok, up, duration)
     if r_it is not None:
         offered_up = offered_up + (r_it * upf[:, None, None]).sum(0)
@@ -151,30 +186,26 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.cost("reserve_capacity", r * (-dt * price)[:, None, :])
 
 
-def _battery_rows(fb, ctx, units, r, eligible, up, duration) -> None:
-    """Battery headroom within its schedule: power and energy rows (docs: variables and rows)."""
-    T = ctx.T
-    P = np.array([u.power for u in units], dtype=float)[:, None]
-    E = np.array([u.energy for u in units], dtype=float)[:, None]
-    eta_ch = np.array([u.eta_charge for u in units], dtype=float)[:, None]
-    eta_dis = np.array([u.eta_discharge for u in units], dtype=float)[:, None]
-    e0 = np.array([u.soc_initial * u.energy for u in units], dtype=float)
-    p_ch, p_dis, e_soc = (_battery(ctx, n) for n in ("p_charge", "p_discharge", "e_soc"))
-    e_start = e_soc.shift(1, 1) + np.pad(e0[:, None], ((0, 0), (0, T - 1)))
-    U = len(units)
+def _unit_rows(fb, headroom, r, eligible, up, duration) -> None:
+    """Offers within each unit's headroom: power and energy rows (docs: variables and rows)."""
+    U, T = r.shape[1], r.shape[2]
     upf, dnf = up.astype(float), (~up).astype(float)
-    r_up = (r * upf[:, None, None]).sum(0)  # MW, (storage, time)
+    r_up = (r * upf[:, None, None]).sum(0)  # MW, (provider, time)
     r_dn = (r * dnf[:, None, None]).sum(0)
-    need_up = (r * (upf * duration)[:, None, None]).sum(0)  # MWh at the terminals
+    need_up = (r * (upf * duration)[:, None, None]).sum(0)  # MWh delivered on call
     need_dn = (r * (dnf * duration)[:, None, None]).sum(0)
     has_up = np.broadcast_to((eligible & up[:, None]).any(0)[:, None], (U, T))
     has_dn = np.broadcast_to((eligible & ~up[:, None]).any(0)[:, None], (U, T))
-    fb.constrain("up_power", r_up + p_dis - p_ch, "<=", P, mask=has_up)
-    fb.constrain("down_power", r_dn + p_ch - p_dis, "<=", P, mask=has_dn)
-    fb.constrain("up_energy_start", need_up / eta_dis - e_start, "<=", 0.0, mask=has_up)
-    fb.constrain("up_energy_end", need_up / eta_dis - e_soc, "<=", 0.0, mask=has_up)
-    fb.constrain("down_energy_start", need_dn * eta_ch + e_start, "<=", E, mask=has_dn)
-    fb.constrain("down_energy_end", need_dn * eta_ch + e_soc, "<=", E, mask=has_dn)
+    h = headroom
+    fb.constrain("up_power", r_up - h[("reserve_up", 0)], "<=", 0.0, mask=has_up)
+    fb.constrain("down_power", r_dn - h[("reserve_down", 0)], "<=", 0.0, mask=has_dn)
+    for name, need, carrier, i, mask in (
+        ("up_energy_start", need_up, "reserve_energy_up", 0, has_up),
+        ("up_energy_end", need_up, "reserve_energy_up", 1, has_up),
+        ("down_energy_start", need_dn, "reserve_energy_down", 0, has_dn),
+        ("down_energy_end", need_dn, "reserve_energy_down", 1, has_dn),
+    ):
+        fb.constrain(name, need - h[(carrier, i)], "<=", 0.0, mask=mask)
 
 
 def it_factors(sites) -> tuple[np.ndarray, np.ndarray]:
@@ -322,7 +353,7 @@ def _check_it(ds: xr.Dataset, rows: Rows, up: xr.DataArray) -> xr.DataArray | No
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """Headroom against the battery schedule, the batch schedule and the metered draw."""
+    """Headroom against the providers' schedules, the batch schedule and the metered draw."""
     if not ds.sizes.get("reserve", 0) or "p_reserve" not in ds:
         return
     r = ds["p_reserve"]
@@ -331,46 +362,68 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     has_it = (
         None if offered is None else (ds["reserve_it_eligible"].astype(bool) & up).any("reserve")
     )
-    if ds.sizes.get("storage"):
+    if ds.sizes.get("provider"):
         eligible = ds["reserve_eligible"].astype(bool)
         rows.zero_outside("rsv.p_reserve.eligible", r, eligible)
         has_up = (eligible & up).any("reserve")
-        _check_battery(ds, rows, r, up, eligible, has_up)
-        battery_up = by_site(r.where(up, 0.0).sum("reserve"), ds["storage_site"], ds["site"])
-        at = by_site(has_up.astype(float), ds["storage_site"], ds["site"]) > 0
-        offered = battery_up if offered is None else offered + battery_up
+        _check_units(ds, rows, r, up, eligible, has_up)
+        unit_up = by_site(r.where(up, 0.0).sum("reserve"), ds["provider_site"], ds["site"])
+        at = by_site(has_up.astype(float), ds["provider_site"], ds["site"]) > 0
+        offered = unit_up if offered is None else offered + unit_up
         has_it = at if has_it is None else has_it | at
     flows = [a.flows["metered"] for a in rows.accounts.values() if "metered" in a.flows]
     if flows and offered is not None:
         metered = sum(flows[1:], flows[0])
         rows.le("rsv.up_deliverable", offered, metered.where(has_it), scale=metered)
     cap = ds["reserve_max"]
-    total = r.sum("storage")
+    total = r.sum("provider")
     if "p_reserve_it" in ds:
         total = total + ds["p_reserve_it"].sum("site")
     rows.le("rsv.market_max", total, cap, scale=cap)
 
 
-def _check_battery(ds, rows, r, up, eligible, has_up) -> None:
-    """The battery rows, from the Dataset."""
+def headroom_of(ds: xr.Dataset, accounts: dict) -> dict:
+    """Each provider unit's headroom recomputed by its family's account, dims (provider, time).
+
+    Keys ``(carrier, i)`` as in the build (``i``: 0, or 1 for the end-of-period energy); a
+    carrier a family does not offer is 0.
+    """
+    family = ds["provider_family"].values
+    zeros = xr.zeros_like(ds["p_reserve"].isel(reserve=0, drop=True), dtype=float)
+    out = {}
+    for carrier in HEADROOM:
+        for i in (0, 1) if carrier.startswith("reserve_energy") else (0,):
+            total = zeros.copy()
+            for name in dict.fromkeys(family):
+                values = accounts[name].headroom.get(carrier) if name in accounts else None
+                if values is None:
+                    continue
+                part = values[i] if carrier.startswith("reserve_energy") else values
+                at = family == name
+                total.values[at] = part.transpose(..., "time").values
+            out[(carrier, i)] = total
+    return out
+
+
+def _check_units(ds, rows, r, up, eligible, has_up) -> None:
+    """The per-unit rows, against the headroom each provider's account recomputes."""
+    h = headroom_of(ds, rows.accounts)
     dur = ds["reserve_duration"]
-    P, E = ds["storage_power"], ds["storage_energy"]
-    soc = ds["e_soc"]
-    start = soc.shift(time=1)
-    start[{"time": 0}] = ds["soc_initial"] * E
-    p_ch, p_dis = ds["p_charge"], ds["p_discharge"]
     r_up = r.where(up, 0.0).sum("reserve")
     r_dn = r.where(~up, 0.0).sum("reserve")
     need_up = (r * dur).where(up, 0.0).sum("reserve")
     need_dn = (r * dur).where(~up, 0.0).sum("reserve")
     has_dn = (eligible & ~up).any("reserve")
-    nan = np.nan
-    rows.le("rsv.up_power", r_up + p_dis - p_ch, P.where(has_up, nan), scale=P)
-    rows.le("rsv.down_power", r_dn + p_ch - p_dis, P.where(has_dn, nan), scale=P)
-    rows.le("rsv.up_energy_start", need_up / ds["eta_discharge"], start.where(has_up), scale=E)
-    rows.le("rsv.up_energy_end", need_up / ds["eta_discharge"], soc.where(has_up), scale=E)
-    rows.le("rsv.down_energy_start", need_dn * ds["eta_charge"], (E - start).where(has_dn), scale=E)
-    rows.le("rsv.down_energy_end", need_dn * ds["eta_charge"], (E - soc).where(has_dn), scale=E)
+    for name, lhs, carrier, i, at in (
+        ("up_power", r_up, "reserve_up", 0, has_up),
+        ("down_power", r_dn, "reserve_down", 0, has_dn),
+        ("up_energy_start", need_up, "reserve_energy_up", 0, has_up),
+        ("up_energy_end", need_up, "reserve_energy_up", 1, has_up),
+        ("down_energy_start", need_dn, "reserve_energy_down", 0, has_dn),
+        ("down_energy_end", need_dn, "reserve_energy_down", 1, has_dn),
+    ):
+        limit = h[(carrier, i)]
+        rows.le(f"rsv.{name}", lhs, limit.where(at), scale=limit)
 
 
 _K = ("reserve",)
@@ -379,16 +432,24 @@ COMPONENT = Component(
     sections=("reserves",),
     doc="reserve headroom from batteries and IT load, within the energy schedule",
     outputs=(
-        Output("p_reserve", ("reserve", "storage", "time"), "MW", "headroom offered"),
+        Output("p_reserve", ("reserve", "provider", "time"), "MW", "headroom offered by a unit"),
         Output("reserve_up", _K, "bool", "up product (false: down)", role="input"),
         Output("reserve_price", ("reserve", "time"), "CNY/MW/h", "price offered", role="input"),
         Output("reserve_max", ("reserve", "time"), "MW", "market cap (NaN: none)", role="input"),
         Output("reserve_duration", _K, "h", "headroom sustained on call", role="input"),
         Output(
             "reserve_eligible",
-            ("reserve", "storage"),
+            ("reserve", "provider"),
             "bool",
-            "battery may offer to the product",
+            "the provider unit may offer to the product",
+            role="input",
+        ),
+        Output("provider_site", ("provider",), "", "site of the provider unit", role="input"),
+        Output(
+            "provider_family",
+            ("provider",),
+            "",
+            "component offering the unit's headroom",
             role="input",
         ),
         Output(

@@ -39,19 +39,6 @@ POLICY_PENALTY = 1.0e5
 COMPUTE_PENALTY = 1.0e4
 #: Unserved interactive demand costs this many times unfinished batch work (stage 3).
 INTERACTIVE_WEIGHT = 10.0
-#: Hard limits relaxed in stage 4: (row block, shortfall key, weight per MWh of violation,
-#: whether the rows are per period (x dt) or horizon energies). Corridor blocks weigh more
-#: than corridor minimums, so a minimum that cannot be bought is blamed on the minimum.
-HARD_LIMITS = (
-    ("grid.import_limit", "import_limit", 1.0, True),
-    ("green.corridor_min", "corridor_min", 1.0, True),
-    ("green.corridor_block", "corridor_block", 2.0, True),
-    ("stor.e_soc_final", "soc_final", 1.0, False),
-    ("res.self_consumption_min", "self_consumption", 1.0, False),
-    ("dc.ramp_up", "ramp_up", 1.0, True),
-    ("dc.ramp_down", "ramp_down", 1.0, True),
-    ("dr.curtail_max", "curtailment", 1.0, True),
-)
 TOL = 1e-6
 
 if TYPE_CHECKING:
@@ -296,7 +283,12 @@ def _binding(ds, sites, periods) -> str:
 
 # --------------------------------------------------------------------------- stage 4
 def _elastic(scenario, opts, budget):
-    """Slack every hard-limit row, minimise the total violation, name the rows that give."""
+    """Slack every hard-limit row, minimise the total violation, name the rows that give.
+
+    The hard limits are those the components declare (``Component.limits``), with the
+    sentence each prints.
+    """
+    from ..component import Violation
     from ..model import build_model
     from .strategy import solve_model
 
@@ -311,136 +303,43 @@ def _elastic(scenario, opts, budget):
     lo, hi = lm.row_bounds()
     dt = scenario.dt
     slacks = []
-    for name, kind, weight, per_period in HARD_LIMITS:
-        block = lm.rowblocks.get(name)
-        if block is None:
-            continue
-        flat = block.rows.ravel()
-        cells = np.flatnonzero(flat >= 0)
-        rows = flat[cells]
-        for sign, bounded in ((-1.0, np.isfinite(hi[rows])), (1.0, np.isfinite(lo[rows]))):
-            if not bounded.any():
+    for fb in model.builders.values():
+        for limit in fb.component.limits:
+            block = lm.rowblocks.get(fb.qual(limit.row))
+            if block is None:
                 continue
-            n = int(bounded.sum())
-            var = lm.add_var(f"diagnosis.{kind}_{'over' if sign < 0 else 'under'}", (n,))
-            lm.add_entries(rows[bounded], var.cols, np.full(n, sign))
-            lm.add_cost(var.sum() * (weight * (dt if per_period else 1.0)))
-            slacks.append((kind, block.shape, cells[bounded], var))
+            flat = block.rows.ravel()
+            cells = np.flatnonzero(flat >= 0)
+            rows = flat[cells]
+            for sign, bounded in ((-1.0, np.isfinite(hi[rows])), (1.0, np.isfinite(lo[rows]))):
+                if not bounded.any():
+                    continue
+                n = int(bounded.sum())
+                kind = limit.kind
+                var = lm.add_var(f"diagnosis.{kind}_{'over' if sign < 0 else 'under'}", (n,))
+                lm.add_entries(rows[bounded], var.cols, np.full(n, sign))
+                lm.add_cost(var.sum() * (limit.weight * (dt if limit.per_period else 1.0)))
+                slacks.append((limit, block.shape, cells[bounded], var))
     info = solve_model(model, opts, {}, budget=budget)
     if not info.has_solution:
         return info, []
-    c = scenario.config
-    amounts: dict[str, np.ndarray] = {}
-    for kind, shape, cells, var in slacks:
-        grid = amounts.setdefault(kind, np.zeros(shape))
+    amounts: dict[str, tuple] = {}
+    for limit, shape, cells, var in slacks:
+        _, grid = amounts.setdefault(limit.kind, (limit, np.zeros(shape)))
         np.add.at(grid.reshape(-1), cells, lm.x[var.cols])
     found, seen = [], set()
-    for kind, grid in amounts.items():
-        names = {
-            "import_limit": [n.name for n in c.nodes],
-            "corridor_min": [k.name for k in c.corridors],
-            "corridor_block": [k.name for k in c.corridors],
-            "soc_final": [u.name for u in c.storage],
-            "self_consumption": [x.name for x in c.sites],
-            "ramp_up": [x.name for x in c.sites],
-            "ramp_down": [x.name for x in c.sites],
-            "curtailment": [n.name for n in c.nodes],
-        }[kind]
-        for i, element in enumerate(names):
+    for limit, grid in amounts.values():
+        for i, element in enumerate(limit.elements(scenario.config)):
             row = grid[i]
             if row.max() <= TOL * 10:
                 continue
-            finding = _elastic_finding(scenario, kind, i, element, row)
+            active = row > TOL * 10
+            v = Violation(i, element, row, active, _spans(scenario, active))
+            finding = limit.finding(scenario, v)
             if finding[:2] not in seen:
                 seen.add(finding[:2])
                 found.append(finding)
     return info, found
-
-
-def _elastic_finding(sc, kind: str, i: int, element: str, row: np.ndarray):
-    """Text of a hard limit the relaxed re-solve had to violate (not caught by a data check)."""
-    c, dt = sc.config, sc.dt
-    when = _spans(sc, row > TOL * 10)
-    if kind == "import_limit":
-        node = c.nodes[i]
-        total = float(row.sum() * dt)
-        text = (
-            f"node '{element}': its import limit {node.import_limit:g} MW must be exceeded by up "
-            f"to {row.max():,.2f} MW ({total:,.2f} MWh) in {when} even with all compute given "
-            f"up: sites {', '.join(sc.sites_at(element))} cannot draw less there (min_on "
-            "blocks, battery end rules); raise the limit or add on-site supply"
-        )
-        return kind, element, text, total
-    if kind in ("corridor_min", "corridor_block"):
-        k = c.corridors[i]
-        total = float(row.sum() * dt)
-        if kind == "corridor_min":
-            used = (k.min_mw - row[row > TOL * 10].max()) * (1 - k.loss)
-            text = (
-                f"corridor '{element}': its minimum purchase {k.min_mw:g} MW cannot be taken in "
-                f"{when}: the sites at node '{k.to_node}' can use or store at most "
-                f"{used:,.2f} MW of it there ({row.max():,.2f} MW, {total:,.2f} MWh too much); "
-                "lower min_mw"
-            )
-        else:
-            text = (
-                f"corridor '{element}': purchases in whole blocks of {k.block_mw:g} MW, constant "
-                f"over each window, cannot fit in {when} (off by up to {row.max():,.2f} MW); "
-                "change block_mw, the windows or min_mw"
-            )
-            if k.deviation_price_up is None or k.deviation_price_down is None:
-                text += ", or settle energy off the blocks (deviation_price_up/_down)"
-        return "corridor_min", element, text, total
-    if kind in ("ramp_up", "ramp_down"):
-        site = c.sites[i]
-        limit = getattr(site, kind)
-        way = "rise" if kind == "ramp_up" else "fall"
-        total = float(row.sum() * dt)
-        text = (
-            f"site '{element}': its facility power must {way} by up to {row.max():,.2f} MW more "
-            f"per period than {kind} {limit:g} MW/h x {dt:g} h allows, in {when}, even with all "
-            "compute given up (blocks kept on by min_on, fixed loads, cooling that follows the "
-            f"weather); raise {kind} or lower min_on"
-        )
-        return kind, element, text, total
-    if kind == "curtailment":
-        node = c.nodes[i]
-        total = float(row.sum() * dt)
-        text = (
-            f"node '{element}': its orderly-curtailment cap (curtailment_limit) must be "
-            f"exceeded by up to {row.max():,.2f} MW ({total:,.2f} MWh) in {when} even with all "
-            f"compute given up: sites {', '.join(sc.sites_at(node.name))} cannot draw less "
-            "through the meter there (min_on blocks, fixed loads, battery end rules); lower "
-            "min_on or add on-site supply behind the meter"
-        )
-        return kind, element, text, total
-    if kind == "self_consumption":
-        total = float(row.sum())
-        text = (
-            f"site '{element}': its 绿电直连 project must use min_self_consumption of its "
-            f"available output on site, but the site can absorb {total:,.2f} MWh less "
-            "(its load, storage and export limits); lower min_self_consumption, allow "
-            "export or add storage"
-        )
-        return kind, element, text, total
-    u = c.storage[i]
-    total = float(row.sum())
-    site = next(s for s in c.sites if s.name == u.site)
-    node = next(n for n in c.nodes if n.name == site.node)
-    limit = (
-        ""
-        if node.import_limit is None
-        else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
-    )
-    final = u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final)
-    need = final * u.energy
-    rule = "cyclic" if u.soc_final == "cyclic" else f"{final:g}"
-    text = (
-        f"battery '{element}': soc_final {rule} ({need:g} MWh) cannot be "
-        f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
-        f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
-    )
-    return kind, element, text, total
 
 
 # --------------------------------------------------------------------------- data checks
