@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, by_site
-from ..component import Account, Component, Context, FamilyBuilder, Output
+from ..component import Account, Component, Context, Cut, FamilyBuilder, Output, StateField
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -127,6 +127,52 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Charge of each battery at the end of period ``t``, MWh (``{name: {"soc_mwh": e}}``)."""
+    if not ds.sizes.get("storage", 0):
+        return {}
+    soc = ds["e_soc"].isel(time=t)
+    return {str(u): {"soc_mwh": float(soc.sel(storage=u))} for u in ds["storage"].values}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Set ``soc_initial`` = charge / energy of each battery named in the state."""
+    set_initial_fraction(raw.get("storage") or [], entry, "soc_mwh", "energy")
+
+
+def set_initial_fraction(units: list, entry: dict, key: str, capacity: str) -> None:
+    """``soc_initial`` = ``entry[name][key]`` / the unit's ``capacity`` (storage and tanks).
+
+    A charge above the capacity or below 0 gives a fraction outside 0..1, which the
+    re-validation reports on ``soc_initial``; with capacity 0 the charge itself is written.
+    """
+    for unit in units:
+        if isinstance(unit, dict) and unit.get("name") in entry:
+            charge = float(entry[unit["name"]][key])
+            size = float(unit.get(capacity) or 0.0)
+            unit["soc_initial"] = charge / size if size > 0 else charge
+
+
+def cut_end_rule(units: list, cut: Cut, initial: float) -> None:
+    """The end rule of a stored charge in a window (storage and thermal storage).
+
+    A window that ends before the horizon has no end rule (``soc_final: free``: the next
+    window takes the charge over); the last window keeps the horizon's rule, ``cyclic``
+    becoming the horizon's initial fraction (default ``initial``), which a handed-over state
+    does not change.
+    """
+    for unit in units:
+        rule = unit.get("soc_final", "cyclic")
+        if not cut.last:
+            unit["soc_final"] = "free"
+        elif rule == "cyclic":
+            unit["soc_final"] = float(unit.get("soc_initial", initial))
+
+
+def _cut(raw: dict, cut: Cut) -> None:
+    cut_end_rule(raw.get("storage") or [], cut, 0.5)
+
+
 _ST = ("storage",)
 COMPONENT = Component(
     name="stor",
@@ -173,4 +219,10 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    state_out=_state_out,
+    state_in=_state_in,
+    cut=_cut,
+    state_fields=(
+        StateField("soc_mwh", "MWh", "charge of the battery; sets storage[].soc_initial"),
+    ),
 )

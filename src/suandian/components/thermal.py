@@ -45,8 +45,10 @@ from ..component import (
     Output,
     Positive,
     Profile,
+    StateField,
 )
 from ..component import Section as _Model
+from .storage import cut_end_rule, set_initial_fraction
 
 
 class ThermalStorage(_Model):
@@ -349,6 +351,24 @@ def reuse_kpis(ds: xr.Dataset, e_facility: xr.DataArray) -> dict:
     return {"erf": erf, "heat_reused_mwh": float(reused.sum())}
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Cold stored in each tank at the end of period ``t``, MWh (``{name: {"cold_mwh": e}}``)."""
+    if not ds.sizes.get("tes", 0):
+        return {}
+    cold = ds["e_cold"].isel(time=t)
+    return {str(u): {"cold_mwh": float(cold.sel(tes=u))} for u in ds["tes"].values}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Set ``soc_initial`` = cold / capacity of each tank named in the state."""
+    set_initial_fraction(raw.get("thermal_storage") or [], entry, "cold_mwh", "capacity")
+
+
+def _cut(raw: dict, cut) -> None:
+    """Tanks in a window: no end rule before the last window (:func:`storage.cut_end_rule`)."""
+    cut_end_rule(raw.get("thermal_storage") or [], cut, 0.0)
+
+
 _U = ("tes",)
 _H = ("recovery",)
 COMPONENT = Component(
@@ -437,4 +457,12 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    state_out=_state_out,
+    state_in=_state_in,
+    cut=_cut,
+    state_fields=(
+        StateField(
+            "cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
+        ),
+    ),
 )

@@ -1,0 +1,206 @@
+"""State hand-over and windows: ``Result.final_state``, ``Scenario.with_state``, ``window``.
+
+The case (conftest base: one node, one site of 2 blocks of 10 units, idle 1 MW, 0.1 MW per
+unit, COP 10, no losses, so facility = 1.1 x IT), 4 periods of 1 h from 2026-07-15 00:00
+(one billing month):
+
+* interactive demand 0, 15, 5, 5 units; prices 100, 300, 60, 50 CNY/MWh;
+* blocks: ``initial_on`` 0, start-up 10 CNY each, ``min_up_hours`` 3;
+* a lossless battery, 0.5 MW / 1 MWh, starting at 0.5 MWh, cyclic (ends at >= 0.5 MWh);
+* a demand charge of 0.1 CNY/kW·month on the node meter: 100 CNY per MW of the month's peak.
+
+**One window of 4 periods, by hand.** 15 units need both blocks at t1 (2 x 10 CNY of
+start-ups). Started at t1, the 3-h minimum up time keeps both on to t3, where 5 units need
+one: one idle block, 1.1 MW x 50 = 55 CNY. Starting one at t0 instead frees it at t3 but
+idles it at t0: 1.1 x 100 = 110 CNY. So n_on = 0, 2, 2, 2 and the facility loads are
+L = 0, 3.85, 2.75, 2.75 MW. A MWh discharged at t1 is worth 300 + 100 (it lowers the peak)
+= 400 CNY, at most 0.5 MW: d1 = 0.5 uses the initial 0.5 MWh; the cyclic end needs 0.5 MWh
+back, cheapest at t3 (50 CNY/MWh), where 2.75 + 0.5 = 3.25 MW stays below the new peak
+3.85 - 0.5 = 3.35 MW (charging at t0 costs 100 and cannot be discharged at t1 beyond its
+0.5 MW limit; t0 -> t2 and t2 -> t3 lose money; nothing is exported). Metered
+M = 0, 3.35, 2.75, 3.25 MW:
+
+    energy 3.35 x 300 + 2.75 x 60 + 3.25 x 50 = 1005 + 165 + 162.5 = 1332.5
+    start-ups 20, demand charge 100 x 3.35 = 335; total 1687.5 CNY.
+
+**Two windows of 2.** Window 1 (t0, t1; the battery has no end rule before the last
+window): the same starts at t1 (20) and d1 = 0.5 (400 CNY/MWh), M = 0, 3.35: 1005 + 20 + 335
+= 1360 CNY. Its final state: battery 0 MWh; 2 blocks on for 1 h (both started at t1); peak
+3.35 MW in 2026-07. Window 2 (t2, t3) from that state: both blocks stay on (3 - 1 = 2 periods
+of minimum up time left; no start-up), the battery must end at 0.5 MWh (the horizon's cyclic
+rule) and charges 0.5 at t3 (3.25 MW, below the 3.35 MW peak carried: no demand charge):
+2.75 x 60 + 3.25 x 50 = 327.5 CNY. Together 1360 + 327.5 = 1687.5 CNY, the one-window
+optimum.
+
+**Window 2 without the state** starts from the horizon's own state (no block on, 0.5 MWh, no
+peak): one block from t2 (10 CNY), 1.65 MW in both periods (moving battery energy from t3 to
+t2 saves 10 CNY/MWh but would raise the peak), 1.65 x (60 + 50) = 181.5, demand charge
+100 x 1.65 = 165: 356.5 CNY, not 327.5.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import base_config, scenario
+
+import suandian
+from suandian import ScenarioError
+
+PRICES = pd.DataFrame({"price": [100.0, 300.0, 60.0, 50.0], "units": [0.0, 15.0, 5.0, 5.0]})
+ONE_WINDOW = 1687.5
+WINDOW_1, WINDOW_2 = 1360.0, 327.5
+
+
+def config() -> dict:
+    """The case of the module docstring."""
+    cfg = base_config(periods=4)
+    cfg["nodes"][0].update(tariff="price", demand_charge={"kind": "demand", "rate": 0.1})
+    cfg["sites"][0].update(initial_on=0, startup_cost=10.0, min_up_hours=3.0)
+    cfg["interactive"] = [{"name": "web", "demand": "units", "sites": ["s1"]}]
+    cfg["storage"] = [
+        {
+            "name": "bat",
+            "site": "s1",
+            "power": 0.5,
+            "energy": 1.0,
+            "soc_initial": 0.5,
+            "eta_charge": 1.0,
+            "eta_discharge": 1.0,
+        }
+    ]
+    return cfg
+
+
+def solved(sc: suandian.Scenario) -> suandian.Result:
+    r = suandian.solve(sc, mip_rel_gap=0.0)
+    assert r.status == "optimal", r.summary()
+    assert r.certify() == []
+    return r
+
+
+@pytest.fixture(scope="module")
+def full() -> suandian.Scenario:
+    return scenario(config(), PRICES)
+
+
+def test_one_window_optimum(full):
+    """1,687.5 CNY: n_on 0, 2, 2, 2; battery -0.5 MW at t1, +0.5 at t3 (docstring)."""
+    r = solved(full)
+    assert r.objective == pytest.approx(ONE_WINDOW)
+    assert r.ds["n_on"].sel(site="s1").values == pytest.approx([0, 2, 2, 2])
+    assert r.ds["p_metered"].sel(site="s1").values == pytest.approx([0, 3.35, 2.75, 3.25])
+
+
+def test_two_windows_with_the_state_handed_over_reproduce_the_optimum(full):
+    """1,360 + 327.5 = 1,687.5 CNY; the state after window 1 is the one derived by hand."""
+    first = full.window(0, 2)
+    assert first.periods == 2 and first.config.storage[0].soc_final == "free"
+    r1 = solved(first)
+    assert r1.objective == pytest.approx(WINDOW_1)
+    state = r1.final_state()
+    assert state["stor"] == {"bat": {"soc_mwh": pytest.approx(0.0, abs=1e-9)}}
+    assert state["dc"]["sites"]["s1"] == {"on": 2, "up_hours": 1.0, "down_hours": None}
+    assert state["bill"] == {"n1": {"month": "2026-07", "peak_mw": pytest.approx(3.35)}}
+    json.dumps(state)  # plain and JSON-able
+
+    second = full.window(2, 2).with_state(state)
+    assert full.window(2, 2, state=state).config == second.config
+    assert str(second.time[0]) == "2026-07-15 02:00:00"
+    site, bat = second.config.sites[0], second.config.storage[0]
+    assert (site.initial_on, site.initial_up_hours) == (2, 1.0)
+    assert bat.soc_initial == pytest.approx(0.0, abs=1e-9) and bat.soc_final == 0.5
+    assert second.config.nodes[0].demand_charge.peak_to_date_mw == pytest.approx(3.35)
+    r2 = solved(second)
+    assert r2.objective == pytest.approx(WINDOW_2)
+    assert r2.ds["n_on"].sel(site="s1").values == pytest.approx([2, 2])
+    assert r1.objective + r2.objective == pytest.approx(ONE_WINDOW)
+
+
+def test_without_the_state_the_second_window_differs(full):
+    """From the horizon's own initial state: 356.5 CNY, not 327.5 (docstring)."""
+    r = solved(full.window(2, 2))
+    assert r.objective == pytest.approx(356.5)
+
+
+def test_state_of_an_earlier_period(full):
+    """After t0 of the one-window plan: no block on (none before, off long enough), the
+    battery still at 0.5 MWh, the peak so far 0 MW."""
+    state = solved(full).final_state(period=0)
+    assert state["dc"]["sites"]["s1"] == {"on": 0, "up_hours": None, "down_hours": None}
+    assert state["stor"]["bat"]["soc_mwh"] == pytest.approx(0.5)
+    assert state["bill"]["n1"]["peak_mw"] == pytest.approx(0.0)
+
+
+def test_final_state_round_trips_through_with_state(full):
+    """The state after t3 (0.5 MWh; 2 blocks on for 3 h since t1; peak 3.35 MW) applied to
+    the scenario, read back from its fields."""
+    state = solved(full).final_state()
+    again = full.with_state(state)
+    assert again.config.storage[0].soc_initial == pytest.approx(0.5)
+    site = again.config.sites[0]
+    assert (site.initial_on, site.initial_up_hours, site.initial_down_hours) == (2, 3.0, None)
+    assert again.config.nodes[0].demand_charge.peak_to_date_mw == pytest.approx(3.35)
+    assert again.with_state({}).config == again.config
+
+
+@pytest.mark.parametrize("charge", [-0.1, 1.5])
+def test_a_bad_charge_is_a_scenario_error_naming_the_field(full, charge):
+    """-0.1 MWh and 1.5 MWh of a 1-MWh battery: soc_initial -0.1 and 1.5, outside 0..1."""
+    with pytest.raises(ScenarioError) as err:
+        full.with_state({"stor": {"bat": {"soc_mwh": charge}}})
+    assert [p.field for p in err.value.problems] == ["storage[0].soc_initial"]
+
+
+def test_an_unknown_family_or_a_malformed_entry_is_a_scenario_error(full):
+    with pytest.raises(ScenarioError, match="state.nope"):
+        full.with_state({"nope": {}})
+    with pytest.raises(ScenarioError, match="state.stor"):
+        full.with_state({"stor": {"bat": {"charge": 1.0}}})
+
+
+def test_more_blocks_on_than_the_site_has_is_a_scenario_error(full):
+    with pytest.raises(ScenarioError) as err:
+        full.with_state({"dc": {"sites": {"s1": {"on": 3}}}})
+    assert [p.field for p in err.value.problems] == ["sites[0]"]
+
+
+def test_a_new_billing_month_starts_at_zero():
+    """A peak of July does not carry into a window starting on 1 August."""
+    cfg = config()
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    sc = scenario(cfg, PRICES).window(2, 2)
+    state = {"bill": {"n1": {"month": "2026-07", "peak_mw": 3.35}}}
+    assert sc.with_state(state).config.nodes[0].demand_charge.peak_to_date_mw == 0.0
+
+
+def test_window_outside_the_horizon_is_a_scenario_error(full):
+    with pytest.raises(ScenarioError, match="window"):
+        full.window(3, 2)
+
+
+def test_batch_work_done_carries_over_and_a_deadline_beyond_the_window_is_clipped():
+    """A job of 20 unit-h at most 10 units per hour, released at t0, deadline t4 (exclusive).
+
+    Window 0..1 cannot hold the deadline: it gets deadline 2 and the least work that leaves
+    the rest doable after it, 20 - 10 x 2 h = 0 -> dropped. With 30 unit-h: 30 - 20 = 10 in
+    window 1. Handing over 10 done, window 2..3 has the rest, 30 - 10 = 20 unit-h.
+    """
+    cfg = base_config(periods=4)
+    cfg["batch"] = [{"name": "train", "work": 20.0, "max_rate": 10.0, "sites": ["s1"]}]
+    assert scenario(cfg).window(0, 2).config.batch == []
+    cfg["batch"][0]["work"] = 30.0
+    full = scenario(cfg)
+    first = full.window(0, 2)
+    job = first.config.batch[0]
+    assert (job.work, job.release, job.deadline) == (10.0, 0, 2)
+    r1 = solved(first)
+    assert r1.final_state()["dc"]["jobs"] == {"train": {"work_done": pytest.approx(10.0)}}
+    second = full.window(2, 2, state=r1.final_state())
+    job = second.config.batch[0]
+    assert (job.work, job.release, job.deadline) == (pytest.approx(20.0), 0, 2)
+    solved(second)
+    done = full.with_state({"dc": {"jobs": {"train": {"work_done": 30.0}}}})
+    assert done.config.batch == []
