@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import io
 from ..components import known
+from . import io
 from .accounting import books, flows
 from .extract import build_dataset, empty_dataset
 

@@ -17,8 +17,9 @@ A rolling loop cuts the first window off the rest and hands the state to the res
 
 The incremental parts of a state (work done, year-to-date energies) add to what the rest
 already carries, so a state is applied to the rest of the scenario its window was cut from,
-not to a fresh cut of the original; ``window(..., state=)`` applies it before the one
-validation, as a job released before the cut may only fit once its work done is handed over (``docs/scenario-format.md``, "State and windows").
+not to a fresh cut of the original. ``window(..., state=)`` applies it before the one
+validation: a job released before the cut may fit only once its work done is handed over
+(``docs/scenario-format.md``, "State and windows").
 """
 
 from __future__ import annotations
