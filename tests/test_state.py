@@ -204,3 +204,67 @@ def test_batch_work_done_carries_over_and_a_deadline_beyond_the_window_is_clippe
     solved(second)
     done = full.with_state({"dc": {"jobs": {"train": {"work_done": 30.0}}}})
     assert done.config.batch == []
+
+
+# --------------------------------------------------------------------------- annual budgets
+def test_pue_year_to_date_adds_the_energies_handed_over():
+    """The PUE case of test_annual_budget: IT0 = 0.6, IT1 = 0.4 MWh at facility 1.5 and 1.05
+    per MWh of IT: facility 0.9 + 0.42 = 1.32 MWh, IT 1 MWh. Handed over: to date
+    74.93 + 1.32 = 76.25 and 60 + 1 = 61 MWh; as an allowance, 0.07 - (1.32 - 1.25 x 1) = 0."""
+    from test_annual_budget import _linear_pue_case
+
+    year = {
+        "facility_to_date_mwh": 74.93,
+        "it_to_date_mwh": 60.0,
+        "facility_forecast_mwh": 50.0,
+        "it_forecast_mwh": 40.0,
+    }
+    cfg, series = _linear_pue_case(basis="year", year={"s1": year})
+    sc = scenario(cfg, series)
+    state = solved(sc).final_state()
+    assert state["pue_cap"] == {
+        "s1": {"facility_mwh": pytest.approx(1.32), "it_mwh": pytest.approx(1.0)}
+    }
+    after = sc.with_state(state).config.policies.pue.year["s1"]
+    assert after.facility_to_date_mwh == pytest.approx(76.25)
+    assert after.it_to_date_mwh == pytest.approx(61.0)
+    assert after.facility_forecast_mwh == 50.0
+    cfg, series = _linear_pue_case(basis="year", year={"s1": {"allowance_mwh": 0.07}})
+    again = scenario(cfg, series).with_state(state)
+    assert again.config.policies.pue.year["s1"].allowance_mwh == pytest.approx(0.0, abs=1e-9)
+
+
+def test_green_year_to_date_adds_the_energies_handed_over():
+    """The green case of test_annual_budget: 3.08 MWh green of 7.7 consumed. Handed over:
+    to date 503.08 and 807.7 MWh; as an allowance, 1.54 - (0.6 x 7.7 - 3.08) = 0."""
+    from test_annual_budget import _green_case
+
+    year = {
+        "green_to_date_mwh": 500.0,
+        "consumption_to_date_mwh": 800.0,
+        "green_forecast_mwh": 101.54,
+        "consumption_forecast_mwh": 200.0,
+    }
+    sc = scenario(_green_case(basis="year", year={"portfolio": year}))
+    state = solved(sc).final_state()
+    assert state["green_share"] == {
+        "portfolio": {"green_mwh": pytest.approx(3.08), "consumption_mwh": pytest.approx(7.7)}
+    }
+    after = sc.with_state(state).config.policies.green_share.year["portfolio"]
+    assert after.green_to_date_mwh == pytest.approx(503.08)
+    assert after.consumption_to_date_mwh == pytest.approx(807.7)
+    allowance = {"portfolio": {"allowance_mwh": 1.54}}
+    again = scenario(_green_case(basis="year", year=allowance)).with_state(state)
+    assert again.config.policies.green_share.year["portfolio"].allowance_mwh == pytest.approx(
+        0.0, abs=1e-9
+    )
+
+
+def test_every_family_with_a_state_declares_its_fields():
+    """A family with ``state_out`` has ``state_in`` and a field table (docs: "State")."""
+    from suandian.scenario.rolling import components
+
+    stateful = [c for c in components() if c.state_out is not None]
+    assert {c.name for c in stateful} >= {"stor", "thermal", "dc", "bill", "green_share"}
+    for c in stateful:
+        assert c.state_in is not None and c.state_fields, c.name
