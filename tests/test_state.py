@@ -268,3 +268,35 @@ def test_every_family_with_a_state_declares_its_fields():
     assert {c.name for c in stateful} >= {"stor", "thermal", "dc", "bill", "green_share"}
     for c in stateful:
         assert c.state_in is not None and c.state_fields, c.name
+
+
+def test_the_docs_name_every_state_field():
+    """docs/scenario-format.md, "State and windows", names each family's state fields."""
+    from pathlib import Path
+
+    from suandian.scenario.rolling import components
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "scenario-format.md"
+    text = page.read_text(encoding="utf-8").split("## State and windows", 1)[1]
+    text = text.split("\n## ", 1)[0]
+    for c in components():
+        for f in c.state_fields:
+            assert f"`{c.name}`" in text and f"`{f.name}`" in text, (c.name, f.name)
+
+
+def test_tank_charge_after_a_period_reproduces_the_rest_of_the_plan():
+    """The tank case of test_thermal (prices 100, 1000; COP 10, 5; a 10-MWh tank, empty,
+    cyclic): the plan charges 3.5 MWh of cold at t0 and discharges it at t1 (3,937.5 CNY).
+    Its state after t0, 3.5 MWh (soc_initial 0.35), handed to the window of t1 alone (end
+    rule: the horizon's initial 0): the tank covers the 3.5 MW air load, facility
+    3.5 x 1.2 - 0.7 = 3.5 MW at 1,000 CNY/MWh = 3,500 CNY = 3,937.5 - (385 + 52.5) of t0."""
+    from test_thermal import with_tank
+
+    cfg, series = with_tank([100.0, 1000.0], [10.0, 5.0])
+    sc = scenario(cfg, series)
+    state = solved(sc).final_state(period=0)
+    assert state["thermal"] == {"tank": {"cold_mwh": pytest.approx(3.5)}}
+    rest = sc.window(1, 1, state=state)
+    tank = rest.config.thermal_storage[0]
+    assert (tank.soc_initial, tank.soc_final) == (pytest.approx(0.35), 0.0)
+    assert solved(rest).objective == pytest.approx(3500.0)

@@ -223,6 +223,6 @@ COMPONENT = Component(
     state_in=_state_in,
     cut=_cut,
     state_fields=(
-        StateField("soc_mwh", "MWh", "charge of the battery; sets storage[].soc_initial"),
+        StateField("<battery>.soc_mwh", "MWh", "charge of the battery; sets storage[].soc_initial"),
     ),
 )

@@ -462,7 +462,7 @@ COMPONENT = Component(
     cut=_cut,
     state_fields=(
         StateField(
-            "cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
+            "<tank>.cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
         ),
     ),
 )
