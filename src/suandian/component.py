@@ -222,6 +222,9 @@ class Cut:
     period : Callable
         ``period(value, default) -> int``: a release / deadline (index or timestamp) as a
         period index of the horizon cut from (:meth:`Scenario.period`).
+    stamp : Callable
+        ``stamp(i) -> datetime``: the start of period ``i`` of the horizon cut from (``i`` =
+        ``total``: its end).
     """
 
     start: int
@@ -229,6 +232,7 @@ class Cut:
     total: int
     dt: float
     period: Callable[[Any, int], int]
+    stamp: Callable[[int], Any]
 
     @property
     def end(self) -> int:

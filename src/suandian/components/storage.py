@@ -131,8 +131,19 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Charge of each battery at the end of period ``t``, MWh (``{name: {"soc_mwh": e}}``)."""
     if not ds.sizes.get("storage", 0):
         return {}
-    soc = ds["e_soc"].isel(time=t)
-    return {str(u): {"soc_mwh": float(soc.sel(storage=u))} for u in ds["storage"].values}
+    soc = within(ds["e_soc"].isel(time=t).values, ds["storage_energy"].values)
+    return {str(u): {"soc_mwh": float(e)} for u, e in zip(ds["storage"].values, soc, strict=True)}
+
+
+def within(charge: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """A solved charge held inside ``0 .. capacity`` where it lies outside by a tolerance.
+
+    The solver's tolerance only (1e-6 x max(capacity, 1 MWh)): so that it validates as an
+    initial state; a charge further outside is left as it is (and is refused).
+    """
+    tol = 1e-6 * np.maximum(capacity, 1.0)
+    out = np.where((charge < 0) & (charge >= -tol), 0.0, charge)
+    return np.where((out > capacity) & (out <= capacity + tol), capacity, out) + 0.0
 
 
 def _state_in(entry: dict, raw: dict) -> None:

@@ -48,7 +48,7 @@ from ..component import (
     StateField,
 )
 from ..component import Section as _Model
-from .storage import cut_end_rule, set_initial_fraction
+from .storage import cut_end_rule, set_initial_fraction, within
 
 
 class ThermalStorage(_Model):
@@ -355,8 +355,8 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Cold stored in each tank at the end of period ``t``, MWh (``{name: {"cold_mwh": e}}``)."""
     if not ds.sizes.get("tes", 0):
         return {}
-    cold = ds["e_cold"].isel(time=t)
-    return {str(u): {"cold_mwh": float(cold.sel(tes=u))} for u in ds["tes"].values}
+    cold = within(ds["e_cold"].isel(time=t).values, ds["tes_capacity"].values)
+    return {str(u): {"cold_mwh": float(e)} for u, e in zip(ds["tes"].values, cold, strict=True)}
 
 
 def _state_in(entry: dict, raw: dict) -> None:

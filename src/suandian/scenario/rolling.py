@@ -121,7 +121,12 @@ def window(
             "window",
         )
     raw = raw_config(sc)
-    cut = Cut(start=start, periods=periods, total=total, dt=sc.dt, period=sc.period)
+
+    def stamp(i: int) -> Any:
+        step = pd.Timedelta(hours=sc.dt)
+        return (sc.time[0] + i * step).to_pydatetime()
+
+    cut = Cut(start, periods, total, sc.dt, sc.period, stamp)
     for c in components():
         if c.cut is not None:
             c.cut(raw, cut)
