@@ -86,9 +86,9 @@ def test_each_block_of_a_shared_model_certifies_on_its_own():
     import pyomo.environ as pyo
 
     from suandian.highs import SolveOptions
-    from suandian.run.strategy import solve_model
     from suandian.linear import LinearModel
     from suandian.results.result import Result
+    from suandian.run.strategy import solve_model
 
     root = pyo.ConcreteModel()
     root.lm = LinearModel()

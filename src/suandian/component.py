@@ -25,6 +25,11 @@ A family module defines one :class:`Component`:
 ``limits`` (optional)
     Its hard limits, each with the sentence the diagnosis prints when the limit cannot be
     met (:class:`Limit`).
+``state_out(ds, t, flows) -> dict``, ``state_in(entry, raw)``, ``cut(raw, cut)`` (optional)
+    The state of a time-coupled family (see :class:`StateField`): read at the end of period
+    ``t`` from a result Dataset alone, applied to a raw scenario mapping as its initial state,
+    and how the family's section is cut to a window of the horizon. A rolling-horizon loop
+    (``Result.final_state``, ``Scenario.with_state``, ``Scenario.window``) knows no family.
 
 A family's scenario section is declared in its own module: a pydantic class deriving from
 :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
@@ -483,6 +488,11 @@ class Component:
     limits: tuple[Limit, ...] = ()
     #: components that must be built before it (it reads their ports via ``ctx.published``)
     requires: tuple[str, ...] = ()
+    # state of a time-coupled family (see StateField; docs/scenario-format.md, "State")
+    state_out: StateOut | None = None
+    state_in: StateIn | None = None
+    cut: CutHook | None = None
+    state_fields: tuple[StateField, ...] = ()
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""
@@ -532,6 +542,78 @@ class CapacityExpr(Expr):
     """A chosen capacity (an :class:`~suandian.linear.Expr`) with its largest value ``upper``."""
 
     __slots__ = ("upper",)
+
+
+# --------------------------------------------------------------------------- state
+@dataclass(frozen=True)
+class StateField:
+    """One field of a family's state (a JSON-able entry of ``Result.final_state()``).
+
+    Attributes
+    ----------
+    name : str
+        Key in the family's state entry (``soc_mwh``).
+    unit : str
+        Unit (``MWh``, ``MW``, ``h``, ``1``).
+    doc : str
+        What it is, and the scenario field it sets (``storage[].soc_initial``).
+    """
+
+    name: str
+    unit: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A window of a horizon, as the ``cut`` hook of a family sees it.
+
+    Attributes
+    ----------
+    start : int
+        First period of the window in the horizon cut from.
+    periods : int
+        Periods of the window.
+    total : int
+        Periods of the horizon cut from.
+    dt : float
+        Period length, hours.
+    period : Callable
+        ``period(value, default) -> int``: a release / deadline (index or timestamp) as a
+        period index of the horizon cut from (:meth:`Scenario.period`).
+    stamp : Callable
+        ``stamp(i) -> datetime``: the start of period ``i`` of the horizon cut from (``i`` =
+        ``total``: its end).
+    """
+
+    start: int
+    periods: int
+    total: int
+    dt: float
+    period: Callable[[Any, int], int]
+    stamp: Callable[[int], Any]
+
+    @property
+    def end(self) -> int:
+        """First period after the window (exclusive end), in the horizon cut from."""
+        return self.start + self.periods
+
+    @property
+    def last(self) -> bool:
+        """Whether the window reaches the end of the horizon cut from."""
+        return self.end >= self.total
+
+
+#: ``state_out(ds, t, flows)``: the family's state at the END of period ``t`` (0-based) of a
+#: result Dataset, a JSON-able dict; ``flows`` are the books' per-carrier (site, time) flows
+#: (what a policy may read: the ledgers). An empty dict: no state to hand over.
+StateOut = Callable[["xr.Dataset", int, Any], dict[str, Any]]
+#: ``state_in(entry, raw)``: apply the family's state entry to a raw scenario mapping (a
+#: ``ScenarioConfig.model_dump``), in place; the caller re-validates the whole mapping.
+StateIn = Callable[[dict[str, Any], dict[str, Any]], None]
+#: ``cut(raw, cut)``: cut the family's section of a raw scenario mapping to a window, in place
+#: (period indices shifted, items outside dropped, end rules of non-final windows relaxed).
+CutHook = Callable[[dict[str, Any], Cut], None]
 
 
 # --------------------------------------------------------------------------- context
@@ -882,6 +964,7 @@ __all__ = [
     "CapacityExpr",
     "Component",
     "Context",
+    "Cut",
     "Efficiency",
     "FamilyBuilder",
     "Fraction",
@@ -900,4 +983,5 @@ __all__ = [
     "Violation",
     "capacity_cost",
     "capacity_outputs",
+    "StateField",
 ]

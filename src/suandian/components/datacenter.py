@@ -17,7 +17,18 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Totals, Violation
+from ..component import (
+    Account,
+    Component,
+    Context,
+    Cut,
+    FamilyBuilder,
+    Limit,
+    Output,
+    StateField,
+    Totals,
+    Violation,
+)
 from ..linear import Expr
 from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
@@ -758,6 +769,108 @@ def _check_capping(ds: xr.Dataset, rows: Rows, capped: xr.DataArray) -> None:
     rows.le("dc.cap_limit", p_dyn, (full * n_on).where(capped), scale=full * np.maximum(n_on, 1.0))
 
 
+# ------------------------------------------------------------------------- state
+def _since(n_on: np.ndarray, before: float, t: int, sign: float, carried: float):
+    """Periods since the last rise (``sign`` 1) or fall (-1) of ``n_on[: t + 1]``.
+
+    ``before`` is the count before the horizon (NaN: unknown, no change at the start);
+    without a change in the horizon, ``carried`` (the periods in that state before the
+    horizon; NaN: long enough) plus ``t + 1``, or None.
+    """
+    prev = np.concatenate(([n_on[0] if np.isnan(before) else before], n_on[:t]))
+    changed = np.nonzero(sign * (n_on[: t + 1] - prev) > 0.5)[0]
+    if changed.size:
+        return float(t + 1 - changed[-1])
+    return None if np.isnan(carried) else float(carried + t + 1)
+
+
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Blocks on and hours in that state per site, work done per batch job, to period ``t``.
+
+    Blocks are identical, so the state is aggregate: ``up_hours`` is the time since the
+    blocks on were last raised (the youngest start), ``down_hours`` the time since they were
+    last lowered. Handed over as ``initial_on``, ``initial_up_hours`` and
+    ``initial_down_hours``, the next window keeps every block on (off) for the rest of the
+    youngest start's (stop's) minimum time: exact when the blocks on at the end started
+    together or longer ago than ``min_up_hours``, otherwise conservative.
+    """
+    dt = float(ds.attrs["dt_hours"])
+    n_on = ds["n_on"].values.astype(float)
+    sites: dict = {}
+    for i, name in enumerate(ds["site"].values):
+        before = float(ds["initial_on"].values[i])
+        up = _since(n_on[i], before, t, 1.0, float(ds["up_before_periods"].values[i]))
+        down = _since(n_on[i], before, t, -1.0, float(ds["down_before_periods"].values[i]))
+        sites[str(name)] = {
+            "on": int(round(n_on[i, t])),
+            "up_hours": None if up is None else up * dt,
+            "down_hours": None if down is None else down * dt,
+        }
+    jobs: dict = {}
+    if ds.sizes.get("job", 0):
+        run = ds["x_run"].where(ds["run_period"] <= t, 0.0)
+        done = run.groupby(ds["run_job"]).sum() * dt if ds.sizes.get("run", 0) else None
+        for job in ds["job"].values:
+            value = 0.0 if done is None or job not in done["run_job"] else done.sel(run_job=job)
+            jobs[str(job)] = {"work_done": float(value)}
+    return {"sites": sites, "jobs": jobs}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Blocks on before the horizon and their hours; batch work reduced by the work done.
+
+    A job whose work is done (within 1e-6 relative) leaves the scenario; a job named in the
+    state but absent from the scenario (its window already over) is ignored.
+    """
+    for site in raw.get("sites") or []:
+        state = (entry.get("sites") or {}).get(site.get("name"))
+        if state is None:
+            continue
+        site["initial_on"] = state["on"]
+        site["initial_up_hours"] = state.get("up_hours")
+        site["initial_down_hours"] = state.get("down_hours")
+    done = entry.get("jobs") or {}
+    kept = []
+    for job in raw.get("batch") or []:
+        if job.get("name") in done:
+            work = float(job["work"]) - float(done[job["name"]]["work_done"])
+            if work <= 1e-6 * max(float(job["work"]), 1.0):
+                continue
+            job["work"] = work
+        kept.append(job)
+    if "batch" in raw:
+        raw["batch"] = kept
+
+
+def _cut(raw: dict, cut: Cut) -> None:
+    """Batch jobs in a window: release and deadline as periods of the window.
+
+    A job whose window lies outside the cut is dropped. A job released before the cut starts
+    at its first period (its work is the job's whole work: hand the work done over as state).
+    A job whose deadline lies beyond the cut gets the cut's end as deadline and the least work
+    the cut must do so that the rest fits after it at ``max_rate``,
+    ``max(work - max_rate x dt x (deadline - end), 0)`` (dropped when 0): a window cannot
+    hold a deadline beyond its end, so such work is done as late as it can be (myopic).
+    """
+    kept = []
+    for job in raw.get("batch") or []:
+        release = cut.period(job.get("release", 0), 0)
+        deadline = cut.period(job.get("deadline"), cut.total)
+        if deadline <= cut.start or release >= cut.end:
+            continue
+        if deadline > cut.end:
+            later = float(job["max_rate"]) * cut.dt * (deadline - cut.end)
+            work = float(job["work"]) - later
+            if work <= 1e-9:
+                continue
+            job["work"] = work
+        job["release"] = max(release - cut.start, 0)
+        job["deadline"] = min(deadline, cut.end) - cut.start
+        kept.append(job)
+    if "batch" in raw:
+        raw["batch"] = kept
+
+
 _S = ("site",)
 
 
@@ -1046,4 +1159,27 @@ COMPONENT = Component(
     derive=_derive,
     kpis=_kpis,
     limits=_LIMITS,
+    state_out=_state_out,
+    state_in=_state_in,
+    cut=_cut,
+    state_fields=(
+        StateField("sites.<site>.on", "1", "blocks on; sets sites[].initial_on"),
+        StateField(
+            "sites.<site>.up_hours",
+            "h",
+            "time since the blocks on were last raised (null: long enough); sets "
+            "sites[].initial_up_hours",
+        ),
+        StateField(
+            "sites.<site>.down_hours",
+            "h",
+            "time since the blocks on were last lowered (null: long enough); sets "
+            "sites[].initial_down_hours",
+        ),
+        StateField(
+            "jobs.<job>.work_done",
+            "compute unit x h",
+            "batch work done in the horizon; reduces batch[].work (a finished job leaves)",
+        ),
+    ),
 )

@@ -16,9 +16,11 @@ from ..component import (
     Account,
     Component,
     Context,
+    Cut,
     FamilyBuilder,
     Limit,
     Output,
+    StateField,
     Violation,
     capacity_cost,
     capacity_outputs,
@@ -217,6 +219,64 @@ _LIMITS = (
     ),
 )
 
+
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Charge of each battery at the end of period ``t``, MWh (``{name: {"soc_mwh": e}}``)."""
+    if not ds.sizes.get("storage", 0):
+        return {}
+    soc = within(ds["e_soc"].isel(time=t).values, ds["storage_energy"].values)
+    return {str(u): {"soc_mwh": float(e)} for u, e in zip(ds["storage"].values, soc, strict=True)}
+
+
+def within(charge: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """A solved charge held inside ``0 .. capacity`` where it lies outside by a tolerance.
+
+    The solver's tolerance only (1e-6 x max(capacity, 1 MWh)): so that it validates as an
+    initial state; a charge further outside is left as it is (and is refused).
+    """
+    tol = 1e-6 * np.maximum(capacity, 1.0)
+    out = np.where((charge < 0) & (charge >= -tol), 0.0, charge)
+    return np.where((out > capacity) & (out <= capacity + tol), capacity, out) + 0.0
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Set ``soc_initial`` = charge / energy of each battery named in the state."""
+    set_initial_fraction(raw.get("storage") or [], entry, "soc_mwh", "energy")
+
+
+def set_initial_fraction(units: list, entry: dict, key: str, capacity: str) -> None:
+    """``soc_initial`` = ``entry[name][key]`` / the unit's ``capacity`` (storage and tanks).
+
+    A charge above the capacity or below 0 gives a fraction outside 0..1, which the
+    re-validation reports on ``soc_initial``; with capacity 0 the charge itself is written.
+    """
+    for unit in units:
+        if isinstance(unit, dict) and unit.get("name") in entry:
+            charge = float(entry[unit["name"]][key])
+            size = float(unit.get(capacity) or 0.0)
+            unit["soc_initial"] = charge / size if size > 0 else charge
+
+
+def cut_end_rule(units: list, cut: Cut, initial: float) -> None:
+    """The end rule of a stored charge in a window (storage and thermal storage).
+
+    A window that ends before the horizon has no end rule (``soc_final: free``: the next
+    window takes the charge over); the last window keeps the horizon's rule, ``cyclic``
+    becoming the horizon's initial fraction (default ``initial``), which a handed-over state
+    does not change.
+    """
+    for unit in units:
+        rule = unit.get("soc_final", "cyclic")
+        if not cut.last:
+            unit["soc_final"] = "free"
+        elif rule == "cyclic":
+            unit["soc_final"] = float(unit.get("soc_initial", initial))
+
+
+def _cut(raw: dict, cut: Cut) -> None:
+    cut_end_rule(raw.get("storage") or [], cut, 0.5)
+
+
 _ST = ("storage",)
 COMPONENT = Component(
     name="stor",
@@ -266,4 +326,10 @@ COMPONENT = Component(
     check=_check,
     derive=_derive,
     limits=_LIMITS,
+    state_out=_state_out,
+    state_in=_state_in,
+    cut=_cut,
+    state_fields=(
+        StateField("<battery>.soc_mwh", "MWh", "charge of the battery; sets storage[].soc_initial"),
+    ),
 )

@@ -45,9 +45,11 @@ from ..component import (
     Output,
     Positive,
     Profile,
+    StateField,
 )
 from ..component import Section as _Model
 from ..errors import Problem
+from .storage import cut_end_rule, set_initial_fraction, within
 
 
 class ThermalStorage(_Model):
@@ -353,6 +355,24 @@ def _kpis(ds: xr.Dataset, t) -> dict:
     return reuse_kpis(ds, t.facility)
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Cold stored in each tank at the end of period ``t``, MWh (``{name: {"cold_mwh": e}}``)."""
+    if not ds.sizes.get("tes", 0):
+        return {}
+    cold = within(ds["e_cold"].isel(time=t).values, ds["tes_capacity"].values)
+    return {str(u): {"cold_mwh": float(e)} for u, e in zip(ds["tes"].values, cold, strict=True)}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Set ``soc_initial`` = cold / capacity of each tank named in the state."""
+    set_initial_fraction(raw.get("thermal_storage") or [], entry, "cold_mwh", "capacity")
+
+
+def _cut(raw: dict, cut) -> None:
+    """Tanks in a window: no end rule before the last window (:func:`storage.cut_end_rule`)."""
+    cut_end_rule(raw.get("thermal_storage") or [], cut, 0.0)
+
+
 _U = ("tes",)
 _H = ("recovery",)
 COMPONENT = Component(
@@ -443,4 +463,12 @@ COMPONENT = Component(
     check=_check,
     kpis=_kpis,
     requires=("dc",),
+    state_out=_state_out,
+    state_in=_state_in,
+    cut=_cut,
+    state_fields=(
+        StateField(
+            "<tank>.cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
+        ),
+    ),
 )

@@ -29,7 +29,17 @@ import xarray as xr
 from pydantic import Field, model_validator
 
 from ..checks import Rows, node_series
-from ..component import Account, Component, Context, FamilyBuilder, Fraction, Name, NonNeg, Output
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Fraction,
+    Name,
+    NonNeg,
+    Output,
+    StateField,
+)
 from ..component import Section as _Model
 from ..errors import Problem
 from ..linear import Expr
@@ -311,6 +321,56 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         rows.le("bill.capacity_max", drawn, limit.where(capped), scale=limit)
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Each demand meter's peak so far in the billing month of period ``t``, MW.
+
+    The maximum metered draw from the month's first period in the horizon to ``t``, and the
+    peak carried in where that month is the horizon's first (``peak_to_date``).
+    """
+    if "p_metered" not in ds or not ds.sizes.get("meter", 0):
+        return {}
+    time = pd.DatetimeIndex(ds["time"].values)
+    labels, month_of, _ = billing_months(time)
+    k = int(month_of[t])
+    in_month = (month_of == k) & (np.arange(len(time)) <= t)
+    member = ds["meter_site"].values.astype(float)  # (meter, site)
+    drawn = member @ ds["p_metered"].values  # (meter, time)
+    out = {}
+    for m, name in enumerate(ds["meter"].values):
+        if str(ds["meter_kind"].values[m]) != "demand":
+            continue
+        carried = float(np.nan_to_num(ds["peak_to_date"].values[m, k]))
+        peak = max(float(drawn[m, in_month].max()), carried)
+        out[str(name)] = {"month": labels[k], "peak_mw": peak}
+    return out
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Set ``peak_to_date_mw`` of each demand meter whose billing month goes on.
+
+    The peak counts only if the scenario's first period lies in the state's billing month;
+    a new month starts at 0 MW.
+    """
+    start = raw.get("horizon", {}).get("start")
+    month = str(pd.Timestamp(start).to_period("M")) if start is not None else ""
+    site_nodes = {s.get("name"): s.get("node") for s in raw.get("sites") or []}
+
+    def peak(label: str) -> float:
+        state = entry.get(label)
+        return float(state["peak_mw"]) if state and state.get("month") == month else 0.0
+
+    for node in raw.get("nodes") or []:
+        d = node.get("demand_charge")
+        if not isinstance(d, dict) or d.get("kind") != "demand":
+            continue
+        if d.get("meter", "node") == "node":
+            d["peak_to_date_mw"] = peak(node["name"])
+        else:
+            d["peak_to_date_mw"] = {
+                s: peak(s) for s, n in site_nodes.items() if n == node.get("name")
+            }
+
+
 _M = ("meter",)
 COMPONENT = Component(
     name="bill",
@@ -372,4 +432,15 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kind="policy",
+    state_out=_state_out,
+    state_in=_state_in,
+    state_fields=(
+        StateField(
+            "<meter>.peak_mw",
+            "MW",
+            "peak metered so far in the billing month; sets nodes[].demand_charge."
+            "peak_to_date_mw (a node meter) or its {site: MW} (site meters)",
+        ),
+        StateField("<meter>.month", "YYYY-MM", "the billing month of that peak"),
+    ),
 )

@@ -31,6 +31,7 @@ from ..component import (
     Account,
     Component,
     Context,
+    Cut,
     FamilyBuilder,
     Limit,
     Name,
@@ -367,6 +368,27 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         rows.zero_outside(f"dr.{name}.window", ds[name], window)
 
 
+def _cut(raw: dict, cut: Cut) -> None:
+    """Events in a window: those outside it dropped, those across its bounds cut to it.
+
+    The events carry no state: an event across a window boundary is decided again in each
+    window (its commitment is not handed over), and its capacity payment counts in the
+    window holding its start only (``capacity_price`` 0 in the later part).
+    """
+    kept = []
+    for event in raw.get("demand_response") or []:
+        start, end = cut.period(event["start"], 0), cut.period(event["end"], cut.total)
+        if end <= cut.start or start >= cut.end:
+            continue
+        if start < cut.start:
+            event["capacity_price"] = 0.0
+        event["start"] = cut.stamp(max(start, cut.start))
+        event["end"] = cut.stamp(min(end, cut.end))
+        kept.append(event)
+    if "demand_response" in raw:
+        raw["demand_response"] = kept
+
+
 _E = ("dr_event",)
 _ET = ("dr_event", "time")
 
@@ -440,4 +462,5 @@ COMPONENT = Component(
     check=_check,
     kind="policy",
     limits=_LIMITS,
+    cut=_cut,
 )

@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from ..checks import Rows, attr
-from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
+from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..linear import Expr
 
 #: name of the single portfolio scope
@@ -260,6 +260,52 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         rows.le("green_share.certificate_cap", certs, max_share * cons)
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Green and consumed energy per scope from the horizon's start to the end of ``t``, MWh.
+
+    Only for an annual budget (basis ``year``). Certificates have no time stamp: they count
+    at the horizon's last period only.
+    """
+    if ds.attrs.get("green_share_basis") != "year":
+        return {}
+    dt = float(ds.attrs["dt_hours"])
+    sites = [str(s) for s in ds["site"].values]
+    upto = {"time": slice(0, t + 1)}
+    consumed = flows["intake"].isel(upto).sum("time") * dt
+    green = flows["green"].isel(upto).sum("time") * dt
+    if t == ds.sizes["time"] - 1 and "e_certificate" in ds:
+        green = green + ds["e_certificate"]
+    out = {}
+    for scope, members in groups(sites, str(ds.attrs.get("green_share_scope"))).items():
+        out[scope] = {
+            "green_mwh": float(sum(float(green.sel(site=s)) for s in members)),
+            "consumption_mwh": float(sum(float(consumed.sel(site=s)) for s in members)),
+        }
+    return out
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Add the energies to the year to date of each scope (or spend its allowance).
+
+    With the four energies: ``green_to_date_mwh`` += green, ``consumption_to_date_mwh`` +=
+    consumption. With ``allowance_mwh``: it shrinks by what the periods handed over lacked,
+    target x consumption - green.
+    """
+    policy = (raw.get("policies") or {}).get("green_share")
+    if not isinstance(policy, dict) or policy.get("basis") != "year":
+        return
+    for scope, year in (policy.get("year") or {}).items():
+        if scope not in entry:
+            continue
+        g, c = float(entry[scope]["green_mwh"]), float(entry[scope]["consumption_mwh"])
+        if year.get("allowance_mwh") is not None:
+            target = (policy.get("site_targets") or {}).get(scope, policy.get("target", 0.8))
+            year["allowance_mwh"] = float(year["allowance_mwh"]) - (float(target or 0.0) * c - g)
+        else:
+            year["green_to_date_mwh"] = float(year.get("green_to_date_mwh", 0.0)) + g
+            year["consumption_to_date_mwh"] = float(year.get("consumption_to_date_mwh", 0.0)) + c
+
+
 COMPONENT = Component(
     name="green_share",
     sections=("policies.green_share", "certificates.max_share"),
@@ -341,6 +387,21 @@ COMPONENT = Component(
     check=_check,
     kpis=_kpis,
     kind="policy",
+    state_out=_state_out,
+    state_in=_state_in,
+    state_fields=(
+        StateField(
+            "<scope>.green_mwh",
+            "MWh",
+            "green energy of the periods handed over (annual budget only); adds to "
+            "policies.green_share.year.<scope>.green_to_date_mwh (or spends allowance_mwh)",
+        ),
+        StateField(
+            "<scope>.consumption_mwh",
+            "MWh",
+            "electricity consumed in those periods; adds to consumption_to_date_mwh",
+        ),
+    ),
 )
 
 

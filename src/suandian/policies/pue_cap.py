@@ -12,7 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr
-from ..component import Account, Component, Context, FamilyBuilder, Output, Totals
+from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 
 #: GB 40879-2021 grade limits (grade 1, 2, 3) [R: recollection, see docs/math/pue_cap.md]
 GRADE_LIMITS = (1.20, 1.30, 1.50)
@@ -148,6 +148,47 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.le(f"pue_cap.{slack}.bounds", ds[slack], xr.where(cap.notnull(), np.nan, 0.0))
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """Facility and IT energy per site from the horizon's start to the end of ``t``, MWh.
+
+    Only for an annual cap (basis ``year``); from the ledger's ``facility`` and ``it``
+    carriers, as the row ``pue_max`` reads them.
+    """
+    if ds.attrs.get("pue_basis") != "year":
+        return {}
+    dt = float(ds.attrs["dt_hours"])
+    upto = {"time": slice(0, t + 1)}
+    fac = flows["facility"].isel(upto).sum("time") * dt
+    it = flows["it"].isel(upto).sum("time") * dt
+    return {
+        str(s): {"facility_mwh": float(fac.sel(site=s)), "it_mwh": float(it.sel(site=s))}
+        for s in ds["site"].values
+    }
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Add the energies to each site's year to date (or spend its allowance).
+
+    With the four energies: ``facility_to_date_mwh`` += facility, ``it_to_date_mwh`` += IT.
+    With ``allowance_mwh``: it shrinks by what the periods handed over used above the cap,
+    facility - cap x IT (the site's own ``pue_cap``, else the policy's).
+    """
+    policy = (raw.get("policies") or {}).get("pue")
+    if not isinstance(policy, dict) or policy.get("basis") != "year":
+        return
+    own = {s.get("name"): s.get("pue_cap") for s in raw.get("sites") or []}
+    for site, year in (policy.get("year") or {}).items():
+        if site not in entry:
+            continue
+        f, i = float(entry[site]["facility_mwh"]), float(entry[site]["it_mwh"])
+        if year.get("allowance_mwh") is not None:
+            cap = own.get(site) or policy.get("cap", 1.25)
+            year["allowance_mwh"] = float(year["allowance_mwh"]) - (f - float(cap) * i)
+        else:
+            year["facility_to_date_mwh"] = float(year.get("facility_to_date_mwh", 0.0)) + f
+            year["it_to_date_mwh"] = float(year.get("it_to_date_mwh", 0.0)) + i
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -197,4 +238,15 @@ COMPONENT = Component(
     check=_check,
     kpis=_kpis,
     kind="policy",
+    state_out=_state_out,
+    state_in=_state_in,
+    state_fields=(
+        StateField(
+            "<site>.facility_mwh",
+            "MWh",
+            "facility energy of the periods handed over (annual cap only); adds to "
+            "policies.pue.year.<site>.facility_to_date_mwh (or spends allowance_mwh)",
+        ),
+        StateField("<site>.it_mwh", "MWh", "IT energy of those periods; adds to it_to_date_mwh"),
+    ),
 )

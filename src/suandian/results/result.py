@@ -12,8 +12,9 @@ import pandas as pd
 import xarray as xr
 
 from .._version import __version__
+from ..catalogue import known
 from . import io
-from .accounting import books, shadow_prices
+from .accounting import books, flows, shadow_prices
 from .extract import build_dataset, empty_dataset, has_plan
 
 if TYPE_CHECKING:
@@ -127,6 +128,36 @@ class Result:
         from ..components.datacenter import batch_dense
 
         return batch_dense(self.ds)
+
+    def final_state(self, period: int | None = None) -> dict:
+        """The state at the end of ``period`` (default: the last), by family.
+
+        A plain, JSON-able dict ``{component name: entry}`` read from the Dataset alone by
+        each family's ``state_out`` (battery charge, tank charge, blocks on and hours in that
+        state, batch work done, meter peaks of the billing month, year-to-date energies);
+        hand it to :meth:`Scenario.with_state` of the scenario that follows. Fields and units:
+        ``docs/scenario-format.md``, "State and windows".
+
+        Raises
+        ------
+        ValueError
+            if the result holds no plan, or ``period`` is outside the horizon.
+        """
+        if not self.has_plan:
+            raise ValueError(f"no plan to read a state from (status {self.status!r})")
+        T = self.ds.sizes["time"]
+        t = T - 1 if period is None else int(period)
+        if not -T <= t < T:
+            raise ValueError(f"period {period} is outside the horizon's {T} periods")
+        t %= T
+        f = flows(self.ds)
+        state = {}
+        for c in known(self.ds):
+            if c.state_out is not None:
+                entry = c.state_out(self.ds, t, f)
+                if entry:
+                    state[c.name] = entry
+        return state
 
     def certify(self, tol: float = 1e-5) -> list[Violation]:
         """Re-check the plan from the Dataset alone; returns the violations (empty if none).

@@ -831,3 +831,11 @@ def _load_series(
     table = pd.concat(tables, axis=1) if tables else pd.DataFrame(index=index)
     table = table.loc[:, ~table.columns.duplicated()]
     return table, problems
+
+
+def _reload(raw: dict[str, Any], series: pd.DataFrame, base_dir: Path) -> Scenario:
+    """Validate a configuration built from a scenario (a window, a state) like a file."""
+    return load_scenario(raw, series=series, base_dir=base_dir)
+
+
+Scenario._reload = staticmethod(_reload)

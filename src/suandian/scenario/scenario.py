@@ -6,12 +6,12 @@ import difflib
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import rolling, schema
 from .errors import Problem
 from .series import horizon_index
 
@@ -31,10 +31,47 @@ class Scenario:
         Directory relative file paths start from.
     """
 
+    #: the validation of :func:`~suandian.scenario.load_scenario` (set by its module), which
+    #: :meth:`with_state` and :meth:`window` run on the new configuration
+    _reload: ClassVar[rolling.Reload | None] = None
+
     def __init__(self, config: schema.ScenarioConfig, series: pd.DataFrame, base_dir: Path):
         self.config = config
         self.series = series
         self.base_dir = Path(base_dir)
+
+    # ------------------------------------------------------------ state, windows
+    def with_state(self, state: dict[str, Any]) -> Scenario:
+        """A new scenario starting from ``state`` (as :meth:`Result.final_state` returns it).
+
+        Each family named in ``state`` sets its initial-state fields (``docs/scenario-format.md``,
+        "State and windows"); the new configuration is validated again like a loaded file.
+
+        Raises
+        ------
+        ScenarioError
+            naming the field, for a state that makes the scenario invalid (e.g. a battery
+            charge above its energy: ``storage[0].soc_initial``) or an unknown family.
+        """
+        return rolling.with_state(self, state, self._loader())
+
+    def window(self, start: int, periods: int, state: dict[str, Any] | None = None) -> Scenario:
+        """The periods ``start .. start + periods - 1`` as a validated scenario.
+
+        Time series are sliced and the horizon starts at period ``start``; each family cuts
+        its section (batch jobs shifted, clipped or dropped; stored charges without an end
+        rule before the last window), see ``docs/scenario-format.md``, "State and windows".
+        With ``state`` the window starts from it (as :meth:`with_state`), applied before the
+        validation: a job released before the window may fit only once its work done is
+        handed over.
+        """
+        return rolling.window(self, start, periods, self._loader(), state)
+
+    @classmethod
+    def _loader(cls) -> rolling.Reload:
+        if cls._reload is None:  # pragma: no cover - suandian.scenario imports load
+            raise RuntimeError("import suandian.scenario (its load module validates)")
+        return cls._reload
 
     def __repr__(self) -> str:
         c = self.config
