@@ -8,7 +8,7 @@ every docs build. This script runs it and writes, beside itself:
 * ``lever_value_offers.csv``: the offers of each site from 18:00.
 
 The page reads both files, recomputes a subset (the plan with every lever, one lever and
-``cq_dc``'s 5-MW offers) and checks it against them, so a change of data or model that moves
+``cq_dc``'s 5-MW 1-h offer) and checks it against them, so a change of data or model that moves
 a figure fails the docs build until this script is re-run::
 
     PYTHONPATH=src python docs/tutorials/lever_value_study.py
