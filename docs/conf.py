@@ -39,7 +39,7 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 nb_execution_mode = "force"  # every tutorial is executed at every build
 nb_execution_raise_on_error = True  # a failing cell fails the build
-nb_execution_timeout = 120  # seconds per cell
+nb_execution_timeout = 600  # seconds per cell: a safety net on a busy machine; pages run in <= 60 s
 nb_merge_streams = True
 
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}

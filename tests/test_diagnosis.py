@@ -294,3 +294,51 @@ def test_ramp_limit_the_weather_breaks_is_named():
     assert "site 's1': its facility power must rise by up to 0.75 MW more per period" in text
     assert "ramp_up 0.5 MW/h" in text and "in 01:00-02:00" in text
     assert r.diagnosis.shortfalls == {"ramp_up_s1": pytest.approx(0.75)}
+
+
+@pytest.mark.parametrize(
+    ("tank", "excess"),
+    [(None, 0.8), ({"soc_initial": 0.5, "soc_final": "free"}, 0.7)],
+)
+def test_pue_cap_below_the_plant_is_a_data_check(tank, excess):
+    """s1 with a fixed load of 1 MW and a site cap of 1.3, over 4 h.
+
+    Facility power = 1.1 p + 1 (COP 10, no losses), p <= P_max = 2 x (1 + 0.1 x 10) = 4 MW.
+    Per hour F - 1.3 p = 1 - 0.2 p >= 1 - 0.8 = 0.2 MW, so over 4 h the facility energy
+    exceeds 1.3 x IT energy by at least 0.8 MWh whatever the schedule (PUE >= 1.1 + 1/4 =
+    1.35 at full load): a proof without a solve. A chilled-water tank (2 MWh, 1 MW both ways,
+    half full, COP 10 flat) can discharge its 1 MWh of cold, saving 0.1 MWh of chiller
+    power; cycling gains nothing at a flat COP: 0.7 MWh.
+    """
+    cfg = base_config()
+    cfg["sites"][0].update(fixed_load=1.0, pue_cap=1.3)
+    if tank is not None:
+        unit = {"name": "t1", "site": "s1", "capacity": 2.0, "charge_max": 1.0}
+        cfg["thermal_storage"] = [{**unit, "discharge_max": 1.0, **tank}]
+    d = _diagnosis(cfg)
+    assert d.shortfalls == {"pue_s1": pytest.approx(excess)}
+    assert d.proven and d.stage == "hard limits"
+    assert "cap 1.300 cannot be met on any schedule" in str(d)
+    assert "every block at full load (4.00 MW IT) its PUE is at least 1.3500" in str(d)
+
+
+def test_a_diagnosis_that_finds_nothing_proves_nothing(monkeypatch):
+    """Stages 1-3 end without a plan (their time ran out) and the hard-limit re-solve finds no
+    violation: nothing is found, so nothing is proven, and the status says so."""
+    import importlib
+    from types import SimpleNamespace
+
+    module = importlib.import_module("suandian.run.diagnose")  # the package exports the function
+
+    timed_out = SimpleNamespace(has_solution=False, status="no_solution", highs_status="")
+    plan = SimpleNamespace(has_solution=True, status="optimal", highs_status="Optimal")
+    monkeypatch.setattr(module, "_relaxed_solve", lambda *a: (None, timed_out))
+    monkeypatch.setattr(module, "_elastic", lambda *a: (plan, []))
+    cfg = base_config()
+    cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    d = module.diagnose(scenario(cfg), suandian.SolveOptions(), budget=1.0)
+    assert d.findings == [] and d.shortfalls == {}
+    assert not d.proven
+    assert d.status == module.NO_CAUSE == "no cause found within the budget"
+    assert "policies, interactive demand found no plan within the budget" in d.note
+    assert str(d).startswith("diagnosis: no cause found within the budget")

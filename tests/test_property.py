@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import suandian
+from suandian.run.diagnose import NO_CAUSE
 from suandian.scenario.errors import ScenarioError
 
 DAY = pd.Timestamp("2026-07-15 00:00")
@@ -309,5 +310,8 @@ def check_scenario(config: dict, table: pd.DataFrame | None) -> suandian.Result:
         assert violations == [], (violations, config)
     if result.status == "infeasible":
         assert result.diagnosis is not None, config
-        assert result.diagnosis.findings, (str(result.diagnosis), config)
+        # within the 20-s budget a diagnosis names a cause, or says honestly that it found
+        # none in time (not proven): which one depends on the machine's speed
+        d = result.diagnosis
+        assert d.findings or (d.status == NO_CAUSE and not d.proven), (str(d), config)
     return result

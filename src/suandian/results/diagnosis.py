@@ -18,15 +18,20 @@ class Diagnosis:
     achievable : dict
         Green share and PUE achieved by the relaxed plan.
     proven : bool
-        True when the relaxed re-solve closed its gap, so the "at most" figures are proven
-        bounds; False when it stopped at the time budget (best found, not proven).
+        True when every finding is proven: by a data check (no solve), or by a relaxed
+        re-solve that closed its gap, so the "at most" figures are proven bounds. False when
+        a re-solve stopped at the time budget (best found, not proven), and always False
+        without a finding: a diagnosis that found nothing proves nothing.
     status : str
-        How the relaxed re-solve ended.
+        How the relaxed re-solve ended, or ``"no cause found within the budget"`` when no
+        stage found anything (``note`` says why).
     seconds : float
         Time the diagnosis took.
     stage : str
         What had to be relaxed to find a plan: ``"policies"``, ``"batch work"``,
         ``"interactive demand"`` or ``"hard limits"`` (see ``docs/math/diagnosis.md``).
+    note : str
+        Why nothing was found, when ``findings`` is empty (else empty).
     """
 
     findings: list[str] = field(default_factory=list)
@@ -36,10 +41,12 @@ class Diagnosis:
     status: str = ""
     seconds: float = 0.0
     stage: str = ""
+    note: str = ""
 
     def __str__(self) -> str:
         if not self.findings:
-            return "diagnosis: no target shortfall found (check bounds and limits)"
+            why = f": {self.note}" if self.note else " (check bounds and limits)"
+            return f"diagnosis: {self.status or 'no cause found'} ({self.seconds:.1f} s){why}"
         how = "proven" if self.proven else f"best found, not proven ({self.status})"
         return f"diagnosis: the scenario is infeasible ({how}, {self.seconds:.1f} s)\n" + "\n".join(
             f"  - {line}" for line in self.findings
@@ -55,4 +62,5 @@ class Diagnosis:
             "status": self.status,
             "seconds": self.seconds,
             "stage": self.stage,
+            "note": self.note,
         }

@@ -5,7 +5,8 @@ Rules (``docs/math/diagnosis.md``):
 0. **Data checks** (no solve): hard limits that contradict each other on the data alone — a
    corridor minimum in periods its block windows forbid or above its capacity, a battery end
    state that charging at full power cannot reach, a node import limit below what the sites'
-   ``min_on`` blocks draw at the least. Each is a proof of infeasibility.
+   ``min_on`` blocks draw at the least, a PUE cap below what the site's plant reaches on any
+   schedule. Each is a proof of infeasibility.
 1. **Policies** priced (``POLICY_PENALTY`` CNY/MWh), all compute mandatory.
 2. **Batch work** priced too (``COMPUTE_PENALTY`` CNY per unit·h), interactive demand still
    mandatory: if this has a plan, only the batch jobs left unfinished are blamed.
@@ -40,6 +41,8 @@ COMPUTE_PENALTY = 1.0e4
 #: Unserved interactive demand costs this many times unfinished batch work (stage 3).
 INTERACTIVE_WEIGHT = 10.0
 TOL = 1e-6
+#: ``Diagnosis.status`` when no stage found a cause within the budget (nothing is proven).
+NO_CAUSE = "no cause found within the budget"
 
 if TYPE_CHECKING:
     from ..highs import SolveOptions
@@ -60,6 +63,7 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
         return max(budget - (time.perf_counter() - began), 1.0)
 
     checks = _data_checks(scenario)
+    stages: list[tuple[str, float | None, bool]] = []
     if not checks:
         c = scenario.config
         stages = [("policies", None, False)]
@@ -87,8 +91,10 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
     for kind, element, text, amount in extra:
         out.findings.append(text)
         out.shortfalls[f"{kind}_{element}"] = amount
-    # data findings are proofs; figures from the relaxed solve are proven when it is optimal
-    out.proven = info.status == "optimal" or (bool(checks) and not extra)
+    # data findings are proofs; figures from the relaxed solve are proven when it is optimal.
+    # No finding proves nothing: stages 1-3 then ran out of time (stage 4 relaxes more than
+    # they do, so a plan of stage 4 without violation means stage 3 had one too)
+    out.proven = bool(out.findings) and (not extra or info.status == "optimal")
     if not info.has_solution:
         relaxed = "every target, all compute, node import limits, corridor minimums and blocks, "
         relaxed += "battery end rules, ramp limits and curtailment caps relaxed"
@@ -110,6 +116,13 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
     if out.findings and info.has_solution:
         out.findings.append(
             "targets and workloads are assessed once these limits are fixed (re-run then)"
+        )
+    if not out.findings:
+        out.status = NO_CAUSE
+        out.note = (
+            f"stage(s) {', '.join(s for s, _, _ in stages)} found no plan within the budget "
+            f"and the hard limits alone admit one (stage 4: {info.status}), so a target or a "
+            "workload is the likely cause; give more time (time_limit) to find it"
         )
     out.seconds = time.perf_counter() - began
     return out
@@ -144,7 +157,6 @@ def _report_targets(out: Diagnosis, model, info) -> None:
     from ..results.extract import build_dataset
 
     out.status = info.status
-    out.proven = info.status == "optimal"
     ds = build_dataset(model)
     k = books(ds)
     out.achievable = {"green_share": k["green_share"], "pue": k["pue"]}
@@ -220,7 +232,11 @@ def _report_targets(out: Diagnosis, model, info) -> None:
                 f"({excess:,.1f} MWh above it); binding: cooling COP and losses over the "
                 "hours the load must run"
             )
-    if not out.proven and out.findings:
+    # a plan without any shortfall proves nothing (the relaxation found no cause)
+    out.proven = info.status == "optimal" and bool(out.findings)
+    if not out.findings:
+        out.status, out.note = NO_CAUSE, f"the relaxed plan ({info.status}) shows no shortfall"
+    elif not out.proven:
         out.findings.append(
             f"the relaxed re-solve stopped at its time budget ({info.status}): the figures "
             "above are the best found, not proven bounds; give more time to prove them"
@@ -456,7 +472,78 @@ def _data_checks(sc) -> list[tuple[str, str, str, float]]:
                 float((over * bad).sum() * dt),
             )
         )
+    found += _pue_checks(sc)
     return found
+
+
+def _pue_checks(sc) -> list[tuple[str, str, str, float]]:
+    """PUE caps below what the site's power chain and cooling can reach on any schedule.
+
+    The facility energy less cap x IT energy, minimised over every IT power
+    ``0 <= p_t <= P_max`` (``P_max``: every block on at full load, the largest dynamic power)
+    and every use of the site's chilled-water tanks, must not exceed the cap's allowance
+    (docs/math/diagnosis.md, "PUE cap vs the plant"). Per period the facility power is
+    ``(1 + l)(1 + k_t) p_t + c_t`` with ``c_t = (a P (1 + k_t) + P_fix)``, linear in ``p_t``,
+    so the minimum is ``c_t + P_max min(0, (1 + l)(1 + k_t) - cap)``; a tank saves at most
+    what it can discharge at the dearest chilled-water ``k`` less what it charges at the
+    cheapest.
+    """
+    from ..policies.pue_cap import _year_inputs
+
+    c, dt = sc.config, sc.dt
+    caps = np.array([np.nan if sc.pue_cap(s) is None else sc.pue_cap(s) for s in c.sites])
+    allowance = _year_inputs(sc, caps)[0]
+    found = []
+    for i, s in enumerate(c.sites):
+        cap = caps[i]
+        if np.isnan(cap):
+            continue
+        k = 1.0 / sc.cop(s)
+        beta = max(s.dynamic_power, s.dynamic_power_interactive or 0.0)
+        p_max = s.always_on_it + s.blocks * (s.idle_power + beta * s.block_capacity)
+        per_mw = (1 + s.loss_fraction) * (1 + k)
+        fixed = s.no_load_loss * s.rated_it * (1 + k) + s.fixed_load
+        least = fixed + p_max * np.minimum(0.0, per_mw - cap)  # MW, facility - cap x IT
+        saving = sum(_tank_saving(sc, s, u) for u in c.thermal_storage if u.site == s.name)
+        over = float(least.sum() * dt - saving - allowance[i])
+        if over <= TOL * max(1.0, float(fixed.sum() * dt)):
+            continue
+        pue = per_mw + fixed / p_max if p_max > 0 else np.full(sc.periods, np.inf)
+        t = int(pue.argmin())
+        tank = f" (after the at most {saving:,.2f} MWh its tanks could save)" if saving else ""
+        year = f" above its year allowance {allowance[i]:,.2f} MWh" if allowance[i] else ""
+        found.append(
+            (
+                "pue",
+                s.name,
+                f"PUE at site '{s.name}': the cap {cap:.3f} cannot be met on any schedule: "
+                f"with every block at full load ({p_max:,.2f} MW IT) its PUE is at least "
+                f"{pue[t]:.4f} (at {_stamp(sc, t)}, cooling k {k[t]:.4f}), and the facility "
+                f"energy exceeds cap x IT energy by at least "
+                f"{over:,.2f} MWh{year}{tank}; binding: cooling COP, losses and fixed load; "
+                "raise the cap",
+                over,
+            )
+        )
+    return found
+
+
+def _tank_saving(sc, site, u) -> float:
+    """Most facility energy (MWh) a chilled-water tank can save over the horizon.
+
+    Discharged cold ``D <= min(e0 + Q, q_dis_max T dt)`` saves at most ``k_max D``; charging
+    ``Q`` costs at least ``charge_factor k_min Q`` (``k``: the chilled-water plant's, as in
+    ``components/thermal.py``), so the saving is at most ``k_max e0 + (k_max - f k_min)^+ Q``
+    with ``Q`` as large as the discharge allows.
+    """
+    T, dt = sc.periods, sc.dt
+    fan = 0.0 if site.cooling.cop is not None else site.cooling.air_fan
+    k = sc.cooling(site).k_air - fan
+    e0 = u.soc_initial * u.capacity
+    d_max = u.discharge_max * T * dt
+    q = max(0.0, min(u.charge_max * T * dt, d_max - e0))
+    gain = max(0.0, float(k.max()) - u.charge_factor * float(k.min()))
+    return float(k.max()) * min(e0, d_max) + gain * q
 
 
 # --------------------------------------------------------------------------- time text
