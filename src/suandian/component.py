@@ -197,6 +197,12 @@ CARRIERS: dict[str, Carrier] = _carriers(
         "direct", "MW", "MW of that intake from the site's direct-connected (绿电直连) renewables"
     ),
     Carrier(
+        "export",
+        "MW",
+        "MW leaving the site's sources to the public grid through its meter (sales of "
+        "renewable surplus); not part of the site's bus",
+    ),
+    Carrier(
         "certificates",
         "MWh",
         "MWh of unbundled green certificates (horizon only, shape (S,))",

@@ -114,6 +114,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
                 mask=limited,
             )
         fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)), per_period=True)
+        fb.port("export", x.group(0, site, ctx.S))
         taken = taken + x
 
     pap = (contract == "pay_as_produced").astype(float)
@@ -208,7 +209,13 @@ def _account(ds: xr.Dataset) -> Account:
     if i["direct"].any():
         energy["renewables_direct_used"] = float((direct * w).sum() * dt)
     return Account(
-        flows={"power": used, "intake": used, "green": used, "direct": direct},
+        flows={
+            "power": used,
+            "intake": used,
+            "green": used,
+            "direct": direct,
+            "export": by_site(x, ds["renewable_site"], ds["site"]),
+        },
         cost=cost,
         energy=energy,
     )
