@@ -18,7 +18,7 @@ REGISTRY = (
     thermal.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "known", "register"]
+__all__ = ["REGISTRY", "extras", "known", "register"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -32,6 +32,11 @@ def register(component: Component) -> Component:
     """
     _EXTRA[component.name] = component
     return component
+
+
+def extras() -> tuple[Component, ...]:
+    """The components made known by :func:`register`, in registration order."""
+    return tuple(_EXTRA.values())
 
 
 def known(ds) -> tuple[Component, ...]:

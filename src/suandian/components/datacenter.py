@@ -19,6 +19,7 @@ import xarray as xr
 from ..checks import Rows
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..linear import Expr
+from . import dc_validate
 from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
 
@@ -1001,4 +1002,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     derive=_derive,
+    validate=dc_validate.validate,
 )

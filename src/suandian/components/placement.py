@@ -10,12 +10,18 @@ in the window's cells).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import Rows
 from ..component import FamilyBuilder
 from ..linear import Expr
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from ..scenario.errors import Problem
 
 
 def window_periods(jobs, dt: float, release, deadline) -> np.ndarray:
@@ -315,8 +321,8 @@ def check_migration(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
     rows.le("dc.move_blackout", lhs, xr.DataArray(rate[move], dims="blackout", coords=coords))
 
 
-def check_links(sc) -> list:
-    """Scenario checks: one data link per pair of sites."""
+def check_links(sc: Scenario) -> list[Problem]:
+    """Scenario checks: one data link per pair of sites (part of ``dc``'s validate hook)."""
     from ..scenario.errors import Problem
 
     problems = []

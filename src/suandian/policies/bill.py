@@ -36,6 +36,7 @@ from ..linear import Expr
 if TYPE_CHECKING:
     from ..scenario import Scenario
     from ..scenario.errors import Problem
+    from ..scenario.validation import SeriesRefs
 
 
 class DemandCharge(_Model):
@@ -98,7 +99,7 @@ class DemandCharge(_Model):
         return self
 
 
-def check_bill(sc: Scenario) -> list[Problem]:
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     """Scenario checks of the node charges: per-site entries name sites of the node."""
     from ..scenario.errors import Problem
 
@@ -373,5 +374,6 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    validate=_validate,
     kind="policy",
 )

@@ -8,7 +8,14 @@ market-based emissions negative).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..component import Component, Context, FamilyBuilder, Output
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from ..scenario.errors import Problem
+    from ..scenario.validation import SeriesRefs
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -26,6 +33,23 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("carbon", led.total("co2") * price)
 
 
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: a ``carbon_basis`` given with no ``carbon_price`` would be ignored."""
+    from ..scenario.errors import Problem
+
+    policy = sc.config.policies
+    if "carbon_basis" not in policy.model_fields_set or policy.carbon_price:
+        return []
+    return [
+        Problem(
+            "policies.carbon_basis",
+            repr(policy.carbon_basis),
+            "would be ignored: there is no carbon_price; set carbon_price, or remove "
+            "carbon_basis",
+        )
+    ]
+
+
 COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
@@ -39,5 +63,6 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    validate=_validate,
     kind="policy",
 )

@@ -8,11 +8,18 @@ judges metered annual energy), which gives the horizon an allowance of facility 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr
 from ..component import Account, Component, Context, FamilyBuilder, Output
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from ..scenario.errors import Problem
+    from ..scenario.validation import SeriesRefs
 
 #: GB 40879-2021 grade limits (grade 1, 2, 3) [R: recollection, see docs/math/pue_cap.md]
 GRADE_LIMITS = (1.20, 1.30, 1.50)
@@ -123,6 +130,44 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.le(f"pue_cap.{slack}.bounds", ds[slack], xr.where(cap.notnull(), np.nan, 0.0))
 
 
+def year_problems(field: str, year: dict, needed: list[str], what: str) -> list[Problem]:
+    """Annual budgets (basis 'year'): one entry per capped site or scope, no unknown keys.
+
+    Shared by the PUE cap and the green share: ``year`` the entries given under ``field``,
+    ``needed`` the sites or scopes that need one.
+    """
+    from ..scenario.errors import Problem
+
+    problems = [
+        Problem(
+            f"{field}.{name}",
+            repr(name),
+            f"unknown {what}; use one of: {', '.join(needed) or '(none)'}",
+        )
+        for name in year
+        if name not in needed
+    ]
+    missing = [n for n in needed if n not in year]
+    if missing:
+        problems.append(
+            Problem(
+                field,
+                ", ".join(year) or "(empty)",
+                f"basis 'year' needs the rest of the year for every {what}: add "
+                f"{', '.join(missing)} (year-to-date and forecast energies, or allowance_mwh)",
+            )
+        )
+    return problems
+
+
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: basis 'year' has the rest of the year for every site."""
+    policy = sc.config.policies.pue
+    if policy is None or policy.basis != "year":
+        return []
+    return year_problems("policies.pue.year", policy.year, [s.name for s in sc.config.sites], "site")
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -169,5 +214,6 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    validate=_validate,
     kind="policy",
 )
