@@ -44,8 +44,7 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
         Problem(
             "policies.carbon_basis",
             repr(policy.carbon_basis),
-            "would be ignored: there is no carbon_price; set carbon_price, or remove "
-            "carbon_basis",
+            "would be ignored: there is no carbon_price; set carbon_price, or remove carbon_basis",
         )
     ]
 

@@ -165,7 +165,8 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     policy = sc.config.policies.pue
     if policy is None or policy.basis != "year":
         return []
-    return year_problems("policies.pue.year", policy.year, [s.name for s in sc.config.sites], "site")
+    sites = [s.name for s in sc.config.sites]
+    return year_problems("policies.pue.year", policy.year, sites, "site")
 
 
 COMPONENT = Component(

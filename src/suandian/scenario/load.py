@@ -25,7 +25,7 @@ from . import schema
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
 from .series import align_series, horizon_index, read_series_file, resolve_series_path
-from .validation import _percent, check_scenario
+from .validation import _percent, check_scenario, section_of
 
 #: Largest model accepted, in estimated columns (decision variables); above it
 #: :func:`load_scenario` refuses the scenario before allocating anything per period.
@@ -293,7 +293,8 @@ def load_scenario(
         partial, valid = valid_sections(raw, errors)
     except RecursionError:
         problems.append(Problem("scenario", "...", "nested too deeply; flatten the data"))
-    problems += check_references(raw)
+    references = check_references(raw)
+    problems += references
     horizon, files = _horizon_and_files(config, raw)
     if horizon is not None:
         size = check_size(raw, horizon.periods, max_columns)
@@ -312,7 +313,8 @@ def load_scenario(
     # each component's validate hook), on every section that passed the schema
     if partial is not None and table is not None and "horizon" in valid:
         scenario = Scenario(partial, table, base)
-        problems += check_scenario(scenario, components(), valid, complete)
+        broken = {section_of(p.field) for p in references}
+        problems += check_scenario(scenario, components(), valid, complete, broken)
         if not problems and config is not None:
             return scenario
     raise ScenarioError(problems, label)
@@ -326,19 +328,38 @@ def components() -> tuple[Component, ...]:
 def valid_sections(
     raw: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]
 ) -> tuple[schema.ScenarioConfig | None, set[str]]:
-    """The top-level sections that passed the schema, in a configuration of them alone.
+    """The sections that passed the schema, in a configuration of them alone.
 
     The later checks run on these, so that a schema error in one section does not hide the
     problems of the others. Sections that failed keep their default (an empty list) or,
     when required, are absent (and every component check, which reads them, is skipped).
+    A section that is one mapping of parts (``policies``) is split one level further: its
+    parts that passed are given as ``policies.pue``.
     """
-    fields = schema.ScenarioConfig.model_fields
-    failed = {str(e["loc"][0]) for e in errors if e["loc"]}
     if any(not e["loc"] for e in errors):
         return None, set()  # an error of the whole scenario
-    partial = schema.ScenarioConfig.model_construct()
+    partial, valid = _valid_fields(schema.ScenarioConfig, raw, [e["loc"] for e in errors])
+    for name in set(schema.ScenarioConfig.model_fields) - valid:
+        model = schema.ScenarioConfig.model_fields[name].annotation
+        value = raw.get(name)
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, Mapping):
+            locs = [e["loc"][1:] for e in errors if e["loc"][0] == name and len(e["loc"]) > 1]
+            if len(locs) < sum(1 for e in errors if e["loc"][0] == name):
+                continue  # an error of the section as a whole
+            part, ok = _valid_fields(model, value, locs)
+            object.__setattr__(partial, name, part)
+            valid |= {f"{name}.{n}" for n in ok}
+    return partial, valid
+
+
+def _valid_fields(
+    model: type[BaseModel], raw: Mapping[str, Any], locs: Sequence[tuple[Any, ...]]
+) -> tuple[Any, set[str]]:
+    """``model`` built from the fields of ``raw`` without errors (``locs``), and their names."""
+    failed = {str(loc[0]) for loc in locs if loc}
+    partial = model.model_construct()
     valid: set[str] = set()
-    for name, field in fields.items():
+    for name, field in model.model_fields.items():
         if name in failed or (name not in raw and field.is_required()):
             continue
         if name in raw:

@@ -268,6 +268,10 @@ class Node(_Model):
     )
 
 
+#: the range of a temperature series (degC)
+_TEMPERATURES = Range(low=-80, high=70, what="temperatures (degC)")
+
+
 class Cooling(_Model):
     """Cooling plant: a COP series, or electricity per unit of heat derived from the weather.
 
@@ -289,7 +293,7 @@ class Cooling(_Model):
     cop: Annotated[Profile | None, Range(low=1e-9, what="COP values")] = Field(
         None, description="COP series or constant; overrides ambient"
     )
-    ambient: Annotated[Profile | None, Range(low=-80, high=70, what="temperatures (degC)")] = Field(
+    ambient: Annotated[Profile | None, _TEMPERATURES] = Field(
         None,
         description="driving temperature, degC: wet-bulb for towers and evaporative plants, "
         "dry-bulb for closed dry coolers; with adiabatic_effectiveness: the wet-bulb",
@@ -310,10 +314,8 @@ class Cooling(_Model):
         description="K: condenser temperature = driving temperature + approach (tower "
         "approach 3-5 K [R]); 0: the chiller curve reads the driving temperature itself",
     )
-    dry_bulb: Annotated[Profile | None, Range(low=-80, high=70, what="temperatures (degC)")] = (
-        Field(
-            None, description="dry-bulb temperature, degC (series or number); for adiabatic coolers"
-        )
+    dry_bulb: Annotated[Profile | None, _TEMPERATURES] = Field(
+        None, description="dry-bulb temperature, degC (series or number); for adiabatic coolers"
     )
     adiabatic_effectiveness: Fraction | None = Field(
         None,

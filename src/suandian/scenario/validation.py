@@ -169,6 +169,7 @@ def check_scenario(
     components: Iterable[Component],
     valid: set[str] | None = None,
     complete: bool = True,
+    broken: set[str] | frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every problem that needs the series: series references, then each component's checks.
 
@@ -184,6 +185,10 @@ def check_scenario(
         are among them.
     complete : bool
         Whether every series file was read.
+    broken : set of str
+        Sections with a reference to an unknown or duplicate name. When a required one is
+        among them (a site on an unknown node) no ``validate`` hook runs: each reads which
+        sites are at which node, and would report what follows from the one wrong name.
     """
     config = scenario.config
     valid = set(type(config).model_fields) if valid is None else valid
@@ -191,17 +196,36 @@ def check_scenario(
     problems: list[Problem] = []
     for name in type(config).model_fields:
         if name in valid:
-            problems += refs.walk(getattr(config, name), name, series_fields(type(config)).get(name))
+            problems += refs.walk(
+                getattr(config, name), name, series_fields(type(config)).get(name)
+            )
+            continue
+        part = getattr(config, name, None)
+        for sub in [v.split(".", 1)[1] for v in valid if v.startswith(name + ".")]:
+            problems += refs.walk(
+                getattr(part, sub), f"{name}.{sub}", series_fields(type(part)).get(sub)
+            )
     required = required_sections()
     seen: set[str] = set()
     for component in components:
         if component.validate is None or component.name in seen:
             continue
         seen.add(component.name)
-        own = {s.split(".")[0].split("[")[0] for s in component.sections}
-        if (own | required) <= valid:
+        own = all(_passed(s, valid) for s in component.sections)
+        if own and required <= valid and not required & broken:
             problems += component.validate(scenario, refs)
     return problems
+
+
+def _passed(section: str, valid: set[str]) -> bool:
+    """Whether a component's section (``storage``, ``policies.pue``) passed the schema."""
+    parts = section.split("[")[0].split(".")
+    return parts[0] in valid or ".".join(parts[:2]) in valid
+
+
+def section_of(field: str) -> str:
+    """The top-level section of a field path (``sites`` of ``sites[0].node``)."""
+    return field.split(".")[0].split("[")[0]
 
 
 def _percent(text: str) -> float | None:
