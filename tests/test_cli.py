@@ -115,6 +115,22 @@ def test_example_copies_an_editable_scenario(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
+def test_example_into_a_folder_whose_models_is_a_file(tmp_path):
+    """``DIR/models`` is a file: a clear error naming it and the fix, exit 1, no traceback.
+
+    Nothing is copied either (``DIR/data`` is not created), since the check comes first.
+    """
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "models").write_text("not a folder")
+    proc = run("example", "--out", str(target), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"{target / 'models'}: exists and is not a folder" in proc.stderr
+    assert "choose another --out" in proc.stderr
+    assert not (target / "data").exists()
+
+
 def test_import_does_not_load_scipy_stats():
     code = "import sys, suandian; print('scipy.stats' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

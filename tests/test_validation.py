@@ -291,3 +291,148 @@ def test_connection_mw_without_a_connection_charge_is_reported(tiny):
     ]
     p = find(problems_of(tiny), "renewables[0].connection_mw")
     assert "no connection_charge" in p.message
+
+
+# ------------------------------------------- no traceback; later problems with schema errors
+def adiabatic_site(config: dict) -> dict:
+    """The tiny site cooled by adiabatic coolers: wet-bulb ``wet``, dry-bulb ``dry``."""
+    config["sites"][0]["cooling"] = {
+        "ambient": "wet",
+        "dry_bulb": "dry",
+        "adiabatic_effectiveness": 0.8,
+    }
+    return config
+
+
+def write_weather(folder, offset: str = "") -> None:
+    """Four hourly rows from 2026-07-15 00:00: wet-bulb 20 degC, dry-bulb 30 degC."""
+    rows = "".join(f"2026-07-15 0{h}:00:00{offset},20,30\n" for h in range(4))
+    (folder / "weather.csv").write_text("time,wet,dry\n" + rows, encoding="utf-8")
+
+
+def load_file(folder, config: dict) -> list[suandian.Problem]:
+    """Write ``config`` as a YAML file in ``folder`` and load that file; its problems."""
+    import yaml
+
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        suandian.load_scenario(path)
+    return info.value.problems
+
+
+def test_missing_series_file_of_adiabatic_coolers_is_one_problem(tmp_path, tiny):
+    """The file named does not exist: that is the one problem (it used to end in KeyError).
+
+    ``wet`` and ``dry`` would be columns of the file that could not be read, so they are
+    not reported as unknown, and the wet-bulb/dry-bulb comparison reads neither.
+    """
+    config = adiabatic_site(tiny)
+    config["series"] = ["weather.csv"]  # not written
+    problems = load_file(tmp_path, config)
+    assert [p.field for p in problems] == ["series[0]"]
+    assert "file not found" in problems[0].message
+
+
+def test_offset_horizon_against_naive_timestamps_is_one_problem(tmp_path, tiny):
+    """A horizon at +08:00 against naive CSV timestamps: the alignment problem, no KeyError.
+
+    The file is read but cannot be aligned, so ``wet`` and ``dry`` are absent and not read.
+    """
+    config = adiabatic_site(tiny)
+    config["horizon"]["start"] = "2026-07-15 00:00+08:00"
+    config["series"] = ["weather.csv"]
+    write_weather(tmp_path)
+    problems = load_file(tmp_path, config)
+    assert [p.field for p in problems] == ["series[0] (weather.csv):time"]
+    assert problems[0].value == "no UTC offset" and "add the offset" in problems[0].message
+
+
+def test_same_files_without_the_offset_load(tmp_path, tiny):
+    """The control of the two cases above: wet-bulb 20 below dry-bulb 30 degC, it loads."""
+    import yaml
+
+    config = adiabatic_site(tiny)
+    config["series"] = ["weather.csv"]
+    write_weather(tmp_path)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    sc = suandian.load_scenario(path)
+    assert sc.profile("dry").tolist() == [30.0] * 4
+
+
+def test_schema_error_reported_with_unknown_series_and_empty_window(tmp_path, tiny):
+    """One schema error does not hide the later problems of the sections that validated.
+
+    ``storage[0].energy = -5`` fails the schema (energy >= 0), so ``storage`` is left out;
+    ``nodes`` and ``batch`` validated, so the series walker finds ``tarif`` (a column
+    ``tariff`` is loaded: the hint) and the data-center check finds the job released in
+    period 3 with its deadline at 2. Exactly these three problems.
+    """
+    config = tiny
+    (tmp_path / "prices.csv").write_text(
+        "time,tariff\n" + "".join(f"2026-07-15 0{h}:00:00,100\n" for h in range(4))
+    )
+    config["series"] = ["prices.csv"]
+    config["nodes"][0]["tariff"] = "tarif"
+    config["storage"] = [{"name": "b", "site": "s1", "power": 1, "energy": -5}]
+    config["batch"] = [
+        {"name": "j", "work": 5, "release": 3, "deadline": 2, "max_rate": 10, "sites": ["s1"]}
+    ]
+    problems = load_file(tmp_path, config)
+    assert sorted(p.field for p in problems) == [
+        "batch[0].release",
+        "nodes[0].tariff",
+        "storage[0].energy",
+    ]
+    assert ">= 0" in find(problems, "storage[0].energy").message
+    assert "did you mean 'tariff'" in find(problems, "nodes[0].tariff").message
+    assert "release after deadline" in find(problems, "batch[0].release").message
+
+
+def test_series_walker_covers_family_sections(tiny):
+    """Sections declared in a family module get the same checks: hint and range.
+
+    A reserve product's price names ``prise`` (``price`` is loaded: the hint); its market
+    cap is the series ``cap`` with -1 in one period (caps are >= 0: "min -1").
+    """
+    tiny["storage"] = [{"name": "b", "site": "s1", "power": 1, "energy": 2}]
+    tiny["reserves"] = [{"name": "r", "direction": "up", "price": "prise", "max_mw": "cap"}]
+    series = pd.DataFrame({"price": [1.0] * 4, "cap": [1.0, -1.0, 1.0, 1.0]})
+    problems = problems_of(tiny, series=series)
+    assert "did you mean 'price'" in find(problems, "reserves[0].price").message
+    cap = find(problems, "reserves[0].max_mw")
+    assert cap.value == "min -1" and "market caps (MW) must be >= 0" in cap.message
+
+
+def test_a_new_section_gets_its_series_fields_from_the_annotations():
+    """No code per family: Profile fields are found in a union, a mapping, with a Range."""
+    from typing import Annotated
+
+    from suandian.component import Profile, Range, Section
+    from suandian.scenario.validation import series_fields
+
+    class Genset(Section):
+        name: str
+        capacity: float
+        fuel_cost: Profile
+        share: Annotated[Profile | None, Range(high=1.0, what="shares")] = None
+        by_site: dict[str, Profile] = {}
+
+    found = series_fields(Genset)
+    assert sorted(found) == ["by_site", "fuel_cost", "share"]
+    assert found["fuel_cost"] == Range() and found["share"] == Range(high=1.0, what="shares")
+
+
+def test_a_registered_component_validates_too(monkeypatch, tiny):
+    """A component made known by ``register`` has its validate hook run at load."""
+    from suandian import components
+    from suandian.component import Component
+    from suandian.scenario.errors import Problem
+
+    def validate(sc, refs):
+        return [Problem("sites[0].blocks", str(sc.config.sites[0].blocks), "toy check")]
+
+    toy = Component("toy", ("sites",), (), build=lambda fb, ctx: None, validate=validate)
+    monkeypatch.setitem(components._EXTRA, "toy", toy)
+    assert [str(p) for p in problems_of(tiny)] == ["sites[0].blocks = 2: toy check"]

@@ -377,13 +377,29 @@ def _example(args: argparse.Namespace) -> int:
 
     source = default_scenario().parent.parent
     target = Path(args.out)
-    for part in ("models", "data"):
-        shutil.copytree(
-            source / part,
-            target / part,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns("__pycache__"),
+    # every path that must be a folder, checked before anything is copied
+    for folder in (target, target / "models", target / "data"):
+        if folder.exists() and not folder.is_dir():
+            print(
+                f"{folder}: exists and is not a folder; the example needs a folder there: "
+                "move or remove it, or choose another --out",
+                file=sys.stderr,
+            )
+            return 1
+    try:
+        for part in ("models", "data"):
+            shutil.copytree(
+                source / part,
+                target / part,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+    except OSError as exc:  # shutil.Error included: unreadable or unwritable files
+        print(
+            f"{target}: cannot copy the example there ({exc}); choose another --out",
+            file=sys.stderr,
         )
+        return 1
     print(f"copied the default scenario to {target}/models/{DEFAULT_NAME} (data in {target}/data/)")
     return 0
 

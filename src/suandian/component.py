@@ -30,6 +30,13 @@ A family module defines one :class:`Component`:
     ``t`` from a result Dataset alone, applied to a raw scenario mapping as its initial state,
     and how the family's section is cut to a window of the horizon. A rolling-horizon loop
     (``Result.final_state``, ``Scenario.with_state``, ``Scenario.window``) knows no family.
+``validate(sc, refs) -> list[Problem]`` (optional)
+    The scenario checks of its sections that the schema cannot make alone (cross checks:
+    a release after its deadline, a field that would be ignored, one unit per site), run
+    once its sections and the required ones (``horizon``, ``nodes``, ``sites``) validated.
+    Series references (every :data:`Profile` field, with the :class:`Range` declared next
+    to it) are checked before by one shared walker, with no code in the family; ``refs``
+    (:class:`suandian.scenario.validation.SeriesRefs`) says which values can be read.
 
 A family's scenario section is declared in its own module: a pydantic class deriving from
 :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
@@ -62,7 +69,9 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .checks import Rows
+    from .errors import Problem
     from .scenario import Scenario
+    from .scenario.validation import SeriesRefs
 
 
 # --------------------------------------------------------------------------- scenario input
@@ -76,8 +85,26 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-#: A number (constant) or the name of a time-series column.
-Profile = float | str
+@dataclass(frozen=True)
+class Range:
+    """The values a series reference may take, declared next to its field.
+
+    Every :data:`Profile` field is checked by the shared walker of
+    :mod:`suandian.scenario.validation`: a series name must name a loaded column (with a
+    did-you-mean hint), and the values (of the series or the number) must lie in
+    ``low .. high`` (``None``: no bound). ``what`` names them in the message ("prices must be
+    >= 0"). A field narrows the default (``low=0``) with its own, e.g.
+    ``price: Annotated[Profile, Range(low=None, what="prices")]``.
+    """
+
+    low: float | None = 0.0
+    high: float | None = None
+    what: str = "values"
+
+
+#: A number (constant) or the name of a time-series column; values >= 0 unless the field
+#: declares its own :class:`Range`.
+Profile = Annotated[float | str, Range()]
 NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -486,6 +513,7 @@ class Component:
     check: Callable[[xr.Dataset, Rows], None] | None = None
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
     kpis: Callable[[xr.Dataset, Totals], dict[str, Any]] | None = None
+    validate: Callable[[Scenario, SeriesRefs], list[Problem]] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
     #: scenario fields declared here rather than in ``schema.ScenarioConfig``
@@ -982,6 +1010,7 @@ __all__ = [
     "Output",
     "Positive",
     "Profile",
+    "Range",
     "Recorded",
     "ScenarioField",
     "Section",

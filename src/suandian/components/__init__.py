@@ -18,7 +18,7 @@ REGISTRY = (
     thermal.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "register", "unregister"]
+__all__ = ["REGISTRY", "extras", "register", "unregister"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -37,3 +37,8 @@ def register(component: Component) -> Component:
 def unregister(name: str) -> None:
     """Forget a component made known by :func:`register` (tests; nothing if unknown)."""
     _EXTRA.pop(name, None)
+
+
+def extras() -> tuple[Component, ...]:
+    """The components made known by :func:`register`, in registration order."""
+    return tuple(_EXTRA.values())

@@ -30,6 +30,7 @@ from ..component import (
     Violation,
 )
 from ..linear import Expr
+from . import dc_validate
 from .job_runs import build_job_runs, check_job_runs
 from .placement import build_placement, check_migration, check_placement
 
@@ -1182,4 +1183,5 @@ COMPONENT = Component(
             "batch work done in the horizon; reduces batch[].work (a finished job leaves)",
         ),
     ),
+    validate=dc_validate.validate,
 )

@@ -21,12 +21,19 @@ deviation prices a block corridor may take energy off its blocks (``p_dev_up``,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 from ..linear import Expr
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 
 def _optional(sc, values: list, T: int) -> np.ndarray:
@@ -448,6 +455,93 @@ def _check_deviations(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -
     rows.le("green.corridor_dev_down", down, held.where(down_given), scale=scale)
 
 
+#: fields naming the node a purchase is delivered to: (section, field, what)
+DELIVERY_FIELDS = (("corridors", "to_node", "corridor"), ("green_contracts", "node", "contract"))
+
+
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks of the purchases (their series are checked by the shared walker).
+
+    A corridor links two nodes; ``windows`` only with ``block_mw``; the deviation credit is
+    not above the deviation price; every purchase is delivered to a node with a site.
+    """
+    from ..errors import Problem
+
+    problems: list[Problem] = []
+    for i, k in enumerate(sc.config.corridors):
+        if k.from_node == k.to_node:
+            problems.append(
+                Problem(
+                    f"corridors[{i}].to_node",
+                    repr(k.to_node),
+                    "a corridor must link two different nodes",
+                )
+            )
+        if k.windows is not None and k.block_mw is None:
+            problems.append(
+                Problem(
+                    f"corridors[{i}].windows",
+                    repr(k.windows)[:60],
+                    "windows only apply to block purchases and would be ignored: energy "
+                    "would be bought at any time; set block_mw, or remove windows",
+                )
+            )
+        problems += _check_deviation(sc, refs, i, k)
+    return problems + _purchases_without_site(sc)
+
+
+def _check_deviation(sc: Scenario, refs: SeriesRefs, i: int, k) -> list[Problem]:
+    """A corridor's deviation credit must not exceed its deviation price in any period."""
+    from ..errors import Problem
+
+    up_name, down_name = k.deviation_price_up, k.deviation_price_down
+    if not any(isinstance(v, str) for v in (up_name, down_name)):
+        return []  # two numbers (or none): compared by the schema
+    up, down = refs.values(up_name), refs.values(down_name)
+    if up is None or down is None:
+        return []  # not given, or an unknown series (reported by the walker)
+    over = down - up
+    if not (over > 0).any():
+        return []
+    t = int(over.argmax())
+    return [
+        Problem(
+            f"corridors[{i}].deviation_price_down",
+            f"{down[t]:g} at {sc.time[t]}",
+            f"above deviation_price_up ({up[t]:g}) in {int((over > 0).sum())} "
+            "periods: energy could be bought above the blocks and credited below them at a "
+            "profit; lower deviation_price_down to at most deviation_price_up",
+        )
+    ]
+
+
+def _purchases_without_site(sc: Scenario) -> list[Problem]:
+    """Purchases delivered to a declared node where no site could take the energy."""
+    from ..errors import Problem
+
+    c = sc.config
+    nodes = [n.name for n in c.nodes]
+    served = {s.node for s in c.sites}
+    if not served <= set(nodes):
+        return []  # a site on an unknown node is reported; which node it meant is unknown
+    with_site = [n for n in nodes if n in served]
+    problems = []
+    for section, field, what in DELIVERY_FIELDS:
+        for i, item in enumerate(getattr(c, section)):
+            node = getattr(item, field)
+            if node in nodes and node not in served:
+                problems.append(
+                    Problem(
+                        f"{section}[{i}].{field}",
+                        repr(node),
+                        f"{what} {item.name!r} delivers to node {node!r}, which has no site to "
+                        f"take the energy; add a site at {node!r}, deliver to a node with a "
+                        f"site ({', '.join(with_site) or 'none declared'}) or remove the {what}",
+                    )
+                )
+    return problems
+
+
 _K = ("corridor",)
 _KT = ("corridor", "time")
 
@@ -615,6 +709,7 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    validate=_validate,
     derive=_derive,
     limits=_LIMITS,
 )

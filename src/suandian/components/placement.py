@@ -10,6 +10,8 @@ in the window's cells).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
@@ -17,6 +19,10 @@ from ..checks import Rows
 from ..component import FamilyBuilder
 from ..errors import Problem
 from ..linear import Expr
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
 
 
 def window_periods(jobs, dt: float, release, deadline) -> np.ndarray:
@@ -316,8 +322,10 @@ def check_migration(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:
     rows.le("dc.move_blackout", lhs, xr.DataArray(rate[move], dims="blackout", coords=coords))
 
 
-def check_links(sc) -> list:
-    """Scenario checks: one data link per pair of sites."""
+def check_links(sc: Scenario) -> list[Problem]:
+    """Scenario checks: one data link per pair of sites (part of ``dc``'s validate hook)."""
+    from ..errors import Problem
+
     problems = []
     seen: dict[frozenset, str] = {}
     for i, link in enumerate(sc.config.data_links):

@@ -15,12 +15,19 @@ objective is the whole bill while the plan is unaffected.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import Rows, by_site, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 from ..linear import Expr
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 #: hours per month for ``connection_charge`` (CNY/MW·month): 8,760 / 12
 HOURS_PER_MONTH = 730.0
@@ -269,6 +276,23 @@ _LIMITS = (
     ),
 )
 
+
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: ``connection_mw`` only with a ``connection_charge``."""
+    from ..errors import Problem
+
+    return [
+        Problem(
+            f"renewables[{i}].connection_mw",
+            f"{r.connection_mw:g}",
+            "would be ignored: there is no connection_charge; set connection_charge "
+            "(CNY per MW and month), or remove connection_mw",
+        )
+        for i, r in enumerate(sc.config.renewables)
+        if r.connection_mw is not None and not r.connection_charge
+    ]
+
+
 COMPONENT = Component(
     name="res",
     sections=("renewables",),
@@ -350,4 +374,5 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     limits=_LIMITS,
+    validate=_validate,
 )

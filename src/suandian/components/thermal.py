@@ -27,7 +27,7 @@ sites (:meth:`suandian.scenario.Scenario.cooling`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import xarray as xr
@@ -45,11 +45,17 @@ from ..component import (
     Output,
     Positive,
     Profile,
+    Range,
     StateField,
 )
 from ..component import Section as _Model
 from ..errors import Problem
 from .storage import cut_end_rule, set_initial_fraction, within
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 
 class ThermalStorage(_Model):
@@ -93,29 +99,26 @@ class HeatRecovery(_Model):
     recovery_fraction: Fraction = Field(
         1.0, description="share of the liquid-path heat the heat pump can draw, 0..1"
     )
-    demand: Profile = Field(description="MW of heat the buyer takes at most (number or series)")
-    price: Profile = Field(description="CNY per MWh of heat delivered (number or series)")
+    demand: Annotated[Profile, Range(what="heat demands (MW)")] = Field(
+        description="MW of heat the buyer takes at most (number or series)"
+    )
+    price: Annotated[Profile, Range(low=None, what="prices")] = Field(
+        description="CNY per MWh of heat delivered (number or series)"
+    )
 
 
-def check_thermal(sc) -> list:
-    """Scenario checks: series known, demand >= 0, one heat-recovery unit per site with liquid."""
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: one heat-recovery unit per site, at a site with a liquid path.
+
+    (Its series, ``demand`` >= 0 and ``price``, are checked by the shared walker.)
+    """
+    from ..errors import Problem
+
     c = sc.config
     problems = []
     seen: set[str] = set()
     sites = {s.name: s for s in c.sites}
     for i, h in enumerate(c.heat_recovery):
-        for key in ("demand", "price"):
-            value = getattr(h, key)
-            if isinstance(value, str) and value not in sc.series.columns:
-                problems.append(
-                    Problem(
-                        f"heat_recovery[{i}].{key}",
-                        repr(value),
-                        "unknown series; name a column of the series files or give a number",
-                    )
-                )
-            elif key == "demand" and (sc.profile(value) < 0).any():
-                problems.append(Problem(f"heat_recovery[{i}].demand", repr(value), "must be >= 0"))
         if h.site in seen:
             problems.append(
                 Problem(
@@ -471,4 +474,5 @@ COMPONENT = Component(
             "<tank>.cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
         ),
     ),
+    validate=_validate,
 )

@@ -45,7 +45,9 @@ from ..errors import Problem
 from ..linear import Expr
 
 if TYPE_CHECKING:
+    from ..errors import Problem
     from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 
 class DemandCharge(_Model):
@@ -108,7 +110,7 @@ class DemandCharge(_Model):
         return self
 
 
-def check_bill(sc: Scenario) -> list[Problem]:
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     """Scenario checks of the node charges: per-site entries name sites of the node."""
     c = sc.config
     problems: list[Problem] = []
@@ -431,6 +433,7 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    validate=_validate,
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,

@@ -8,11 +8,18 @@ market-based emissions negative).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import attr
 from ..component import Component, Context, FamilyBuilder, Output, Totals
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -39,6 +46,22 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
     return {"cost": {"carbon": float(basis.sum()) * price}}
 
 
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: a ``carbon_basis`` given with no ``carbon_price`` would be ignored."""
+    from ..errors import Problem
+
+    policy = sc.config.policies
+    if "carbon_basis" not in policy.model_fields_set or policy.carbon_price:
+        return []
+    return [
+        Problem(
+            "policies.carbon_basis",
+            repr(policy.carbon_basis),
+            "would be ignored: there is no carbon_price; set carbon_price, or remove carbon_basis",
+        )
+    ]
+
+
 COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
@@ -53,5 +76,6 @@ COMPONENT = Component(
     ),
     build=_build,
     kpis=_kpis,
+    validate=_validate,
     kind="policy",
 )

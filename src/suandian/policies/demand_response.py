@@ -38,6 +38,7 @@ from ..component import (
     NonNeg,
     Output,
     Profile,
+    Range,
     Violation,
 )
 from ..component import Section as _Model
@@ -45,7 +46,9 @@ from ..errors import Problem
 from ..linear import Expr
 
 if TYPE_CHECKING:
+    from ..errors import Problem
     from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 #: default big-M of the measurement switch: this many times the event's peak baseline (MW)
 DRAW_BOUND_FACTOR = 10.0
@@ -78,7 +81,7 @@ class DemandResponseEvent(_Model):
         description="reduction credited per period at most credit_cap x the commitment "
         "(1: nothing above the commitment is paid; some rules pay up to 1.2)",
     )
-    baseline: dict[Name, Profile] = Field(
+    baseline: dict[Name, Annotated[Profile, Range(what="baselines (MW)")]] = Field(
         description="site -> baseline draw, MW (a number or a series): what the site would "
         "draw through its meter without the event; one entry per site called"
     )
@@ -116,31 +119,15 @@ def event_sites(event: DemandResponseEvent, sites) -> list[str]:
     return [s.name for s in sites if s.node == event.node]
 
 
-def check_events(sc: Scenario) -> list[Problem]:
-    """Scenario checks of the events and curtailment limits that need the horizon and series.
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks of the events that need the horizon.
 
     Window on the period grid and inside the horizon; a baseline for every site called and
-    none for others; baseline and curtailment series known and non-negative.
+    none for others. (Baseline and curtailment series, known and >= 0, are checked by the
+    shared walker.)
     """
     c = sc.config
     problems: list[Problem] = []
-    known = set(sc.series.columns)
-
-    def series(value, field: str) -> None:
-        if isinstance(value, str):
-            if value not in known:
-                problems.append(
-                    Problem(
-                        field,
-                        repr(value),
-                        "unknown series; name a column of the series files or give a number",
-                    )
-                )
-            elif (sc.profile(value) < 0).any():
-                problems.append(Problem(field, repr(value), "values must be >= 0 (MW)"))
-
-    for i, n in enumerate(c.nodes):
-        series(n.curtailment_limit, f"nodes[{i}].curtailment_limit")
     for i, e in enumerate(c.demand_response):
         for key in ("start", "end"):
             try:
@@ -168,7 +155,7 @@ def check_events(sc: Scenario) -> list[Problem]:
                         f"no baseline for site '{s}', which the event calls; add '{s}: <MW>'",
                     )
                 )
-        for s, value in e.baseline.items():
+        for s in e.baseline:
             if s not in called:
                 problems.append(
                     Problem(
@@ -177,7 +164,6 @@ def check_events(sc: Scenario) -> list[Problem]:
                         f"the event does not call site '{s}'; it calls {', '.join(called)}",
                     )
                 )
-            series(value, f"demand_response[{i}].baseline.{s}")
     return problems
 
 
@@ -460,6 +446,7 @@ COMPONENT = Component(
     build=_build,
     account=_account,
     check=_check,
+    validate=_validate,
     kind="policy",
     limits=_LIMITS,
     cut=_cut,

@@ -8,6 +8,8 @@ which gives the horizon an allowance of green energy.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -15,6 +17,12 @@ import xarray as xr
 from ..checks import Rows, attr
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..linear import Expr
+from .pue_cap import year_problems
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 #: name of the single portfolio scope
 PORTFOLIO = "portfolio"
@@ -306,6 +314,29 @@ def _state_in(entry: dict, raw: dict) -> None:
             year["consumption_to_date_mwh"] = float(year.get("consumption_to_date_mwh", 0.0)) + c
 
 
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: site targets name sites; basis 'year' has every scope's year."""
+    from ..errors import Problem
+
+    policy = sc.config.policies.green_share
+    if policy is None:
+        return []
+    sites = [s.name for s in sc.config.sites]
+    problems = [
+        Problem(
+            f"policies.green_share.site_targets.{name}",
+            repr(name),
+            f"unknown site; use one of: {', '.join(sites) or '(none)'}",
+        )
+        for name in policy.site_targets
+        if name not in sites
+    ]
+    if policy.basis == "year":
+        needed, what = (sites, "site") if policy.scope == "site" else ([PORTFOLIO], "scope")
+        problems += year_problems("policies.green_share.year", policy.year, needed, what)
+    return problems
+
+
 COMPONENT = Component(
     name="green_share",
     sections=("policies.green_share", "certificates.max_share"),
@@ -386,6 +417,7 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kpis=_kpis,
+    validate=_validate,
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,

@@ -8,11 +8,18 @@ judges metered annual energy), which gives the horizon an allowance of facility 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import xarray as xr
 
 from ..checks import Rows, attr
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
+
+if TYPE_CHECKING:
+    from ..errors import Problem
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
 
 #: GB 40879-2021 grade limits (grade 1, 2, 3) [R: recollection, see docs/math/pue_cap.md]
 GRADE_LIMITS = (1.20, 1.30, 1.50)
@@ -189,6 +196,45 @@ def _state_in(entry: dict, raw: dict) -> None:
             year["it_to_date_mwh"] = float(year.get("it_to_date_mwh", 0.0)) + i
 
 
+def year_problems(field: str, year: dict, needed: list[str], what: str) -> list[Problem]:
+    """Annual budgets (basis 'year'): one entry per capped site or scope, no unknown keys.
+
+    Shared by the PUE cap and the green share: ``year`` the entries given under ``field``,
+    ``needed`` the sites or scopes that need one.
+    """
+    from ..errors import Problem
+
+    problems = [
+        Problem(
+            f"{field}.{name}",
+            repr(name),
+            f"unknown {what}; use one of: {', '.join(needed) or '(none)'}",
+        )
+        for name in year
+        if name not in needed
+    ]
+    missing = [n for n in needed if n not in year]
+    if missing:
+        problems.append(
+            Problem(
+                field,
+                ", ".join(year) or "(empty)",
+                f"basis 'year' needs the rest of the year for every {what}: add "
+                f"{', '.join(missing)} (year-to-date and forecast energies, or allowance_mwh)",
+            )
+        )
+    return problems
+
+
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """Scenario checks: basis 'year' has the rest of the year for every site."""
+    policy = sc.config.policies.pue
+    if policy is None or policy.basis != "year":
+        return []
+    sites = [s.name for s in sc.config.sites]
+    return year_problems("policies.pue.year", policy.year, sites, "site")
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -237,6 +283,7 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kpis=_kpis,
+    validate=_validate,
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,

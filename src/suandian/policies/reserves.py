@@ -18,7 +18,7 @@ term ``reserve_capacity`` (a revenue: negative cost).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import xarray as xr
@@ -35,9 +35,9 @@ from ..component import (
     Output,
     Positive,
     Profile,
+    Range,
 )
 from ..component import Section as _Model
-from ..errors import Problem
 from ..linear import Expr
 
 
@@ -49,9 +49,11 @@ class ReserveProduct(_Model):
         description="'up': the site can draw less on call (discharge more / charge less); "
         "'down': draw more (charge more / discharge less)"
     )
-    price: Profile = Field(description="CNY per MW of headroom offered, per hour")
+    price: Annotated[Profile, Range(low=None, what="prices")] = Field(
+        description="CNY per MW of headroom offered, per hour"
+    )
     duration: Positive = Field(1.0, description="h the headroom must be sustainable on call")
-    max_mw: Profile | None = Field(
+    max_mw: Annotated[Profile | None, Range(what="market caps (MW)")] = Field(
         None, description="MW the product takes at most per period, over all batteries"
     )
     sites: list[Name] | None = Field(
@@ -63,27 +65,6 @@ class ReserveProduct(_Model):
         description="what may offer headroom: 'battery' (the sites' batteries) and/or "
         "'it_load' (pausing batch work for up, running it faster for down)",
     )
-
-
-def check_products(sc) -> list:
-    """Scenario checks: price and market-cap series known, caps >= 0."""
-    problems = []
-    for i, k in enumerate(sc.config.reserves):
-        for key, low in (("price", None), ("max_mw", 0.0)):
-            value = getattr(k, key)
-            if not isinstance(value, str):
-                continue
-            if value not in sc.series.columns:
-                problems.append(
-                    Problem(
-                        f"reserves[{i}].{key}",
-                        repr(value),
-                        "unknown series; name a column of the series files or give a number",
-                    )
-                )
-            elif low is not None and (sc.profile(value) < low).any():
-                problems.append(Problem(f"reserves[{i}].{key}", repr(value), "values must be >= 0"))
-    return problems
 
 
 def _stack(parts: list, n: int, offsets: list) -> Expr:

@@ -18,10 +18,13 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..catalogue import every
+from ..component import Component
 from . import schema
 from .errors import Problem, ScenarioError
-from .scenario import Scenario, _percent
+from .scenario import Scenario
 from .series import align_series, horizon_index, read_series_file, resolve_series_path
+from .validation import _percent, check_scenario, section_of
 
 #: Largest model accepted, in estimated columns (decision variables); above it
 #: :func:`load_scenario` refuses the scenario before allocating anything per period.
@@ -278,16 +281,19 @@ def load_scenario(
     problems = check_values(raw)
     flagged = {p.field for p in problems}
     config: schema.ScenarioConfig | None = None
+    partial: schema.ScenarioConfig | None = None
+    valid: set[str] = set()
     try:
-        config = schema.config_model().model_validate(raw)
+        config = partial = schema.config_model().model_validate(raw)
+        valid = set(schema.config_model().model_fields)
     except ValidationError as exc:
-        problems += [
-            p for p in (_from_pydantic(err) for err in exc.errors()) if p.field not in flagged
-        ]
+        errors = _one_per_union(exc.errors())
+        problems += [p for p in (_from_pydantic(err) for err in errors) if p.field not in flagged]
+        partial, valid = valid_sections(raw, errors)
     except RecursionError:
         problems.append(Problem("scenario", "...", "nested too deeply; flatten the data"))
-    problems += check_references(raw)
-    problems += check_ignored(raw)
+    references = check_references(raw)
+    problems += references
     horizon, files = _horizon_and_files(config, raw)
     if horizon is not None:
         size = check_size(raw, horizon.periods, max_columns)
@@ -300,15 +306,69 @@ def load_scenario(
     if horizon is not None:
         roots = data_roots_for(base, data_roots)
         table, series_problems = _load_series(horizon, files, series, base, roots)
-        complete = not series_problems
+        complete = not series_problems and "series" in valid
         problems += series_problems
-    # stage 3: checks that need the series, run whenever the schema holds
-    if config is not None and table is not None:
-        scenario = Scenario(config, table, base)
-        problems += scenario.check(series_complete=complete)
-        if not problems:
+    # stage 3: checks that need the series (the shared walker over series references, then
+    # each component's validate hook), on every section that passed the schema
+    if partial is not None and table is not None and "horizon" in valid:
+        scenario = Scenario(partial, table, base)
+        broken = {section_of(p.field) for p in references}
+        problems += check_scenario(scenario, components(), valid, complete, broken)
+        if not problems and config is not None:
             return scenario
     raise ScenarioError(problems, label)
+
+
+def components() -> tuple[Component, ...]:
+    """Every component whose ``validate`` hook runs: families, ledger, policies, extras."""
+    return every()
+
+
+def valid_sections(
+    raw: Mapping[str, Any], errors: Sequence[Mapping[str, Any]]
+) -> tuple[schema.ScenarioConfig | None, set[str]]:
+    """The sections that passed the schema, in a configuration of them alone.
+
+    The later checks run on these, so that a schema error in one section does not hide the
+    problems of the others. Sections that failed keep their default (an empty list) or,
+    when required, are absent (and every component check, which reads them, is skipped).
+    A section that is one mapping of parts (``policies``) is split one level further: its
+    parts that passed are given as ``policies.pue``.
+    """
+    if any(not e["loc"] for e in errors):
+        return None, set()  # an error of the whole scenario
+    config = schema.config_model()
+    partial, valid = _valid_fields(config, raw, [e["loc"] for e in errors])
+    for name in set(config.model_fields) - valid:
+        model = config.model_fields[name].annotation
+        value = raw.get(name)
+        if isinstance(model, type) and issubclass(model, BaseModel) and isinstance(value, Mapping):
+            locs = [e["loc"][1:] for e in errors if e["loc"][0] == name and len(e["loc"]) > 1]
+            if len(locs) < sum(1 for e in errors if e["loc"][0] == name):
+                continue  # an error of the section as a whole
+            part, ok = _valid_fields(model, value, locs)
+            object.__setattr__(partial, name, part)
+            valid |= {f"{name}.{n}" for n in ok}
+    return partial, valid
+
+
+def _valid_fields(
+    model: type[BaseModel], raw: Mapping[str, Any], locs: Sequence[tuple[Any, ...]]
+) -> tuple[Any, set[str]]:
+    """``model`` built from the fields of ``raw`` without errors (``locs``), and their names."""
+    failed = {str(loc[0]) for loc in locs if loc}
+    partial = model.model_construct()
+    valid: set[str] = set()
+    for name, field in model.model_fields.items():
+        if name in failed or (name not in raw and field.is_required()):
+            continue
+        if name in raw:
+            try:
+                setattr(partial, name, raw[name])  # validated on assignment
+            except (ValidationError, RecursionError):
+                continue
+        valid.add(name)
+    return partial, valid
 
 
 def validate_scenario(
@@ -320,6 +380,26 @@ def validate_scenario(
     except ScenarioError as exc:
         return exc.problems
     return []
+
+
+def _one_per_union(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The first error of a value that no member of its union accepts (a number or a table).
+
+    Pydantic reports one error per union member (``storage[0].energy`` as a number, then as
+    a :class:`~suandian.component.Capacity`); the first is the member a user most likely
+    meant, and the rest only repeat the field.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for err in errors:
+        loc = err["loc"]
+        tagged = any(isinstance(p, str) and p in _UNION_TAGS for p in loc)
+        key = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        if tagged and key in seen:
+            continue
+        seen.add(key)
+        out.append(err)
+    return out
 
 
 def _from_pydantic(err: Mapping[str, Any]) -> Problem:
@@ -407,7 +487,16 @@ def _collect_fields() -> list[str]:
 
 
 # pydantic inserts the union member's type into locations ("float", "str", ...): drop them
-_UNION_TAGS = {"float", "str", "int", "datetime", "TimeOfUse", "function-after[_bands_priced()]"}
+_UNION_TAGS = {
+    "float",
+    "str",
+    "int",
+    "datetime",
+    "TimeOfUse",
+    "function-after[_bands_priced()]",
+    "constrained-float",  # a number or a Capacity (NonNeg | Capacity)
+    "Capacity",
+}
 
 
 #: fields that name a grid node, in any section
@@ -471,155 +560,7 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
             if isinstance(item.get("latency_ms"), Mapping):
                 for site in item["latency_ms"]:
                     check(site, sites, f"{key}[{i}].latency_ms.{site}", "site")
-    problems += _purchases_without_site(raw, nodes)
-    problems += _year_budgets(raw, sites)
     return problems
-
-
-def _year_budgets(raw: Mapping[str, Any], sites: list[str]) -> list[Problem]:
-    """Annual budgets (basis 'year'): one entry per capped site / per scope, no unknown keys."""
-    problems: list[Problem] = []
-    policies = raw.get("policies") if isinstance(raw.get("policies"), Mapping) else {}
-    site_items = [i for i in raw.get("sites") or [] if isinstance(i, Mapping)]
-    green = policies.get("green_share")
-    targets = green.get("site_targets") if isinstance(green, Mapping) else None
-    for name in targets if isinstance(targets, Mapping) else ():
-        if name not in sites:
-            problems.append(
-                Problem(
-                    f"policies.green_share.site_targets.{name}",
-                    repr(name),
-                    f"unknown site; use one of: {', '.join(sites) or '(none)'}",
-                )
-            )
-    for key in ("pue", "green_share"):
-        policy = policies.get(key, {} if key not in policies else None)
-        if not isinstance(policy, Mapping) or policy.get("basis") != "year":
-            continue
-        year = policy.get("year") if isinstance(policy.get("year"), Mapping) else {}
-        if key == "pue":
-            needed = [i.get("name") for i in site_items]
-            what = "site"
-        elif policy.get("scope", "site") == "site":
-            needed, what = list(sites), "site"
-        else:
-            needed, what = ["portfolio"], "scope"
-        for name in year:
-            if name not in needed:
-                problems.append(
-                    Problem(
-                        f"policies.{key}.year.{name}",
-                        repr(name),
-                        f"unknown {what}; use one of: {', '.join(map(str, needed)) or '(none)'}",
-                    )
-                )
-        missing = [n for n in needed if n not in year]
-        if missing:
-            problems.append(
-                Problem(
-                    f"policies.{key}.year",
-                    ", ".join(map(str, year)) or "(empty)",
-                    f"basis 'year' needs the rest of the year for every {what}: add "
-                    f"{', '.join(map(str, missing))} (year-to-date and forecast energies, or "
-                    "allowance_mwh)",
-                )
-            )
-    return problems
-
-
-#: fields naming the node a purchase is delivered to: (section, field, what)
-DELIVERY_FIELDS = (("corridors", "to_node", "corridor"), ("green_contracts", "node", "contract"))
-
-
-def _purchases_without_site(raw: Mapping[str, Any], nodes: list[str]) -> list[Problem]:
-    """Purchases delivered to a declared node where no site could take the energy."""
-    sites = [s for s in raw.get("sites") or [] if isinstance(s, Mapping)]
-    served = {s.get("node") for s in sites}
-    if any(s.get("node") not in nodes for s in sites):
-        return []  # a site on an unknown node is reported; which node it meant is unknown
-    with_site = [n for n in nodes if n in served]
-    problems = []
-    for section, field, what in DELIVERY_FIELDS:
-        items = raw.get(section)
-        if not isinstance(items, list):
-            continue
-        for i, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                continue
-            node = item.get(field)
-            if isinstance(node, str) and node in nodes and node not in served:
-                name = _short(item.get("name"))
-                problems.append(
-                    Problem(
-                        f"{section}[{i}].{field}",
-                        repr(node),
-                        f"{what} {name} delivers to node {node!r}, which has no site to "
-                        f"take the energy; add a site at {node!r}, deliver to a node with a "
-                        f"site ({', '.join(with_site) or 'none declared'}) or remove the {what}",
-                    )
-                )
-    return problems
-
-
-def check_ignored(raw: Mapping[str, Any]) -> list[Problem]:
-    """Fields that are given but would have no effect in their context."""
-    problems = []
-    for i, item in enumerate(raw.get("corridors") or []):
-        if not isinstance(item, Mapping):
-            continue
-        if item.get("windows") is not None and item.get("block_mw") is None:
-            problems.append(
-                Problem(
-                    f"corridors[{i}].windows",
-                    _short(item.get("windows")),
-                    "windows only apply to block purchases and would be ignored: energy "
-                    "would be bought at any time; set block_mw, or remove windows",
-                )
-            )
-    for i, site in enumerate(raw.get("sites") or []):
-        cooling = site.get("cooling") if isinstance(site, Mapping) else None
-        if not isinstance(cooling, Mapping) or cooling.get("cop") is None:
-            continue
-        curve = [k for k in _COOLING_CURVE if k in cooling]
-        if curve:
-            problems.append(
-                Problem(
-                    f"sites[{i}].cooling.{curve[0]}",
-                    _short(cooling[curve[0]]),
-                    f"{', '.join(curve)} shape the COP derived from ambient and would be ignored "
-                    "because cop is given; remove them, or give ambient instead of cop",
-                )
-            )
-    for i, item in enumerate(raw.get("renewables") or []):
-        if not isinstance(item, Mapping) or item.get("connection_mw") is None:
-            continue
-        charge = item.get("connection_charge")
-        if charge is None or (isinstance(charge, int | float) and charge == 0):
-            problems.append(
-                Problem(
-                    f"renewables[{i}].connection_mw",
-                    _short(item["connection_mw"]),
-                    "would be ignored: there is no connection_charge; set connection_charge "
-                    "(CNY per MW and month), or remove connection_mw",
-                )
-            )
-    policies = raw.get("policies")
-    if isinstance(policies, Mapping) and "carbon_basis" in policies:
-        price = policies.get("carbon_price")
-        if price is None or (isinstance(price, int | float) and price == 0):
-            problems.append(
-                Problem(
-                    "policies.carbon_basis",
-                    _short(policies["carbon_basis"]),
-                    "would be ignored: there is no carbon_price; set carbon_price, or remove "
-                    "carbon_basis",
-                )
-            )
-    return problems
-
-
-#: cooling fields that only shape the COP derived from the ambient temperature
-_COOLING_CURVE = ("t_free", "t_mech", "cop_free", "cop_ref", "t_ref", "cop_slope", "cop_min")
 
 
 def check_values(raw: Any) -> list[Problem]:

@@ -33,7 +33,7 @@ from pydantic import Field, create_model, field_validator, model_validator
 
 # the base class and field types live in suandian.component, so that a family module can
 # declare its own section class without importing this module (which imports it)
-from ..component import Capacity, Efficiency, Fraction, Name, NonNeg, Positive, Profile
+from ..component import Capacity, Efficiency, Fraction, Name, NonNeg, Positive, Profile, Range
 from ..component import Section as _Model
 from ..components.thermal import HeatRecovery, ThermalStorage
 from ..policies.bill import DemandCharge
@@ -238,30 +238,32 @@ class Node(_Model):
     """A grid node (province / price zone) with its tariff and emission factor."""
 
     name: Name = Field(description="node name, referenced by sites, corridors and contracts")
-    tariff: Profile | TimeOfUse = Field(
+    tariff: Annotated[Profile | TimeOfUse, Range(what="prices")] = Field(
         description="grid energy price, CNY/MWh (a number, a series or a time-of-use table); "
         "with network_charge set: the energy component only (market or agency purchase price), "
         "otherwise the all-in price"
     )
-    emission_factor: Profile = Field(description="location-based grid factor, tCO2/MWh")
+    emission_factor: Annotated[Profile, Range(what="emission factors")] = Field(
+        description="location-based grid factor, tCO2/MWh"
+    )
     residual_emission_factor: Profile | None = Field(
         None, description="market-based residual-mix factor, tCO2/MWh; default: emission_factor"
     )
     import_limit: NonNeg | None = Field(None, description="MW, summed over the node's sites")
-    grid_cfe: Profile = Field(
+    grid_cfe: Annotated[Profile, Range(high=1.0, what="carbon-free shares")] = Field(
         0.0,
         description="carbon-free share of the node's grid mix, 0..1 (a number or a series, per "
         "period; hydro, nuclear, wind, solar over all generation serving the node): credited "
         "in the hourly CFE score to the energy the node's sites draw from the grid without a "
         "green attribute; 0 by default (no credit)",
     )
-    curtailment_limit: Profile | None = Field(
+    curtailment_limit: Annotated[Profile | None, Range(what="curtailment limits (MW)")] = Field(
         None,
         description="有序用电 (orderly curtailment): MW the node's sites may draw through the "
         "public-grid meter together, per period (a number or a series; grid purchases, "
         "corridor and contract deliveries); none by default",
     )
-    network_charge: Profile | TimeOfUse = Field(
+    network_charge: Annotated[Profile | TimeOfUse, Range(what="charges")] = Field(
         0.0,
         description="CNY/MWh on every MWh the node's sites draw through the public-grid meter "
         "(grid purchases, corridor and contract deliveries): transmission and distribution, "
@@ -273,6 +275,10 @@ class Node(_Model):
         description="two-part tariff (基本电费): demand charge on the maximum metered demand "
         "per billing month, or capacity charge on contracted kVA; none by default",
     )
+
+
+#: the range of a temperature series (degC)
+_TEMPERATURES = Range(low=-80, high=70, what="temperatures (degC)")
 
 
 class Cooling(_Model):
@@ -293,8 +299,10 @@ class Cooling(_Model):
     stays linear. Water: ``water_use`` m3 per MWh of heat rejected in wet mode.
     """
 
-    cop: Profile | None = Field(None, description="COP series or constant; overrides ambient")
-    ambient: Profile | None = Field(
+    cop: Annotated[Profile | None, Range(low=1e-9, what="COP values")] = Field(
+        None, description="COP series or constant; overrides ambient"
+    )
+    ambient: Annotated[Profile | None, _TEMPERATURES] = Field(
         None,
         description="driving temperature, degC: wet-bulb for towers and evaporative plants, "
         "dry-bulb for closed dry coolers; with adiabatic_effectiveness: the wet-bulb",
@@ -315,7 +323,7 @@ class Cooling(_Model):
         description="K: condenser temperature = driving temperature + approach (tower "
         "approach 3-5 K [R]); 0: the chiller curve reads the driving temperature itself",
     )
-    dry_bulb: Profile | None = Field(
+    dry_bulb: Annotated[Profile | None, _TEMPERATURES] = Field(
         None, description="dry-bulb temperature, degC (series or number); for adiabatic coolers"
     )
     adiabatic_effectiveness: Fraction | None = Field(
@@ -562,7 +570,9 @@ class InteractiveWorkload(_Model):
     """Latency-bound demand served every period at one of its eligible sites."""
 
     name: Name = Field(description="workload name")
-    demand: Profile = Field(description="compute units required each period")
+    demand: Annotated[Profile, Range(what="demands")] = Field(
+        description="compute units required each period"
+    )
     sites: list[Name] = Field(min_length=1, description="eligible sites")
     max_utilization: Annotated[float, Field(gt=0, le=1)] = Field(
         1.0,
@@ -744,7 +754,9 @@ class Renewable(_Model):
     site: Name = Field(description="site the asset is connected to")
     kind: Literal["pv", "wind", "hydro", "other"] = Field("pv", description="technology")
     capacity: NonNeg = Field(description="MW")
-    profile: Profile = Field(description="availability per unit of capacity, 0..1")
+    profile: Annotated[Profile, Range(high=1.0, what="availability per unit of capacity")] = Field(
+        description="availability per unit of capacity, 0..1"
+    )
     contract: Literal["owned", "take_or_pay", "pay_as_produced"] = Field(
         "pay_as_produced",
         description="'owned': no price per MWh (fixed_cost only); 'take_or_pay': price x "
@@ -761,7 +773,7 @@ class Renewable(_Model):
         description="CNY per day (annualised capex and fixed O&M / 365), pro rata over the "
         "horizon (hours / 24); a constant, cost term renewables_fixed",
     )
-    export_price: Profile | None = Field(
+    export_price: Annotated[Profile | None, Range(low=None, what="prices")] = Field(
         None,
         description="CNY/MWh earned per MWh of surplus fed into the grid (number or series); "
         "null: the contract allows no export",
@@ -787,7 +799,7 @@ class Renewable(_Model):
         "over the horizon (650号: 0.3, 0.35 from 2030); needs direct: true; the strictest "
         "member's value applies",
     )
-    grid_charge: Profile = Field(
+    grid_charge: Annotated[Profile, Range(what="charges")] = Field(
         0.0,
         description="CNY/MWh used on site: grid charges a direct-line project still owes "
         "(system operation, cross-subsidy, government funds); cost term renewable_grid_charge",
@@ -870,8 +882,12 @@ class Corridor(_Model):
     name: Name = Field(description="corridor name")
     from_node: Name = Field(description="sending node")
     to_node: Name = Field(description="receiving node; its sites share the delivery")
-    capacity: Profile = Field(description="MW available to the buyer at the sending end")
-    source_price: Profile = Field(description="CNY/MWh at the sending end")
+    capacity: Annotated[Profile, Range(what="capacities")] = Field(
+        description="MW available to the buyer at the sending end"
+    )
+    source_price: Annotated[Profile, Range(what="prices")] = Field(
+        description="CNY/MWh at the sending end"
+    )
     tariff: NonNeg = Field(0.0, description="transmission tariff, CNY/MWh sent")
     loss: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="loss factor, 0..1")
     green_fraction: Fraction = Field(1.0, description="share of delivered energy that is green")
@@ -891,18 +907,18 @@ class Corridor(_Model):
         "the UHV tariffs of 发改办价格〔2021〕958号), energy is settled as delivered and loss "
         "must be 0",
     )
-    green_profile: Profile | None = Field(
+    green_profile: Annotated[Profile | None, Range(what="capacities")] = Field(
         None,
         description="contracted renewable output at the sending end, MW (number or series "
         "column): the green part of what is sent is at most this in each period (and at most "
         "green_fraction x sent); null: green_fraction x sent is green",
     )
-    deviation_price_up: Profile | None = Field(
+    deviation_price_up: Annotated[Profile | None, Range(low=None, what="prices")] = Field(
         None,
         description="with block_mw: CNY/MWh (at the sending end) paid for energy taken "
         "above the blocks held in a window; null: no energy above the blocks",
     )
-    deviation_price_down: Profile | None = Field(
+    deviation_price_down: Annotated[Profile | None, Range(low=None, what="prices")] = Field(
         None,
         description="with block_mw: CNY/MWh (at the sending end) credited for energy of the "
         "blocks held but not taken (the blocks are paid in full; negative: a penalty on top); "
@@ -949,8 +965,8 @@ class GreenContract(_Model):
 
     name: Name = Field(description="contract name")
     node: Name = Field(description="node whose sites share the delivery")
-    capacity: Profile = Field(description="MW deliverable")
-    price: Profile = Field(description="CNY/MWh")
+    capacity: Annotated[Profile, Range(what="capacities")] = Field(description="MW deliverable")
+    price: Annotated[Profile, Range(what="prices")] = Field(description="CNY/MWh")
     gec: Literal["bundled", "non_tradable", "none"] = Field(
         "bundled",
         description="certificates that come with the energy: 'bundled' (tradable GECs "
