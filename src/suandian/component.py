@@ -20,6 +20,10 @@ A family module defines one :class:`Component`:
 ``derive(ds) -> dict`` (optional)
     Reported values that are not model columns (e.g. the fewest start-ups where a start
     costs nothing), filled in after extraction.
+``estimate(sc, options) -> int`` (optional)
+    The columns its build will add, counted from ``sc.config``, ``sc.periods`` and ``sc.dt``
+    before the model is built and before the series are read (``sc`` has none); summed by
+    :func:`suandian.sizing.estimate` to refuse a model too large (see that module).
 
 A family's scenario section may be declared in its own module too: a pydantic class deriving
 from :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), named in
@@ -164,6 +168,7 @@ class Component:
     account: Callable[[xr.Dataset], Account] | None = None
     check: Callable[[xr.Dataset, Rows], None] | None = None
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
+    estimate: Callable[..., int] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
 

@@ -81,6 +81,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     rows.le("grid.import_limit", imported, ds["import_limit"])
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``grid``: ``p_grid`` per (site, period)."""
+    return len(sc.config.sites) * sc.periods
+
+
 COMPONENT = Component(
     name="grid",
     sections=("nodes",),
@@ -117,6 +122,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
 )

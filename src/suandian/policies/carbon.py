@@ -26,6 +26,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("carbon", led.total("co2") * price)
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``carbon``: ``e_co2_market`` per site under a market-based carbon price."""
+    policy = sc.config.policies
+    return len(sc.config.sites) if policy.carbon_price and policy.carbon_basis == "market" else 0
+
+
 COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
@@ -39,5 +45,6 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     kind="policy",
 )

@@ -123,6 +123,17 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.le(f"pue_cap.{slack}.bounds", ds[slack], xr.where(cap.notnull(), np.nan, 0.0))
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``pue_cap``: ``e_pue_excess`` and ``e_pue_over_budget``, per site.
+
+    The first in a diagnosis only, the second with an excess price.
+    """
+    policy = sc.config.policies.pue
+    price = policy is not None and policy.excess_price is not None
+    slack = options.get("shortfall_penalty") is not None
+    return len(sc.config.sites) * (int(price) + int(slack))
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -167,6 +178,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kind="policy",
