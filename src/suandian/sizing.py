@@ -40,7 +40,11 @@ def estimate(
     policies: Sequence[Component] | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
-    """Estimated columns per component, in build order (0 for a component without a hook).
+    """Estimated columns per component, in build order.
+
+    A component without a hook counts 0; so does one whose hook meets a reference that does
+    not exist (a release off the horizon's grid): :func:`suandian.load_scenario` refuses such
+    a scenario by its later checks.
 
     Parameters
     ----------
@@ -57,9 +61,18 @@ def estimate(
     opts = dict(options or {})
     out: dict[str, int] = {}
     for comp in (*components, ledgers.COMPONENT, *policies):
-        hook = comp.estimate
-        out[comp.name] = out.get(comp.name, 0) + (int(hook(sc, opts)) if hook else 0)
+        out[comp.name] = out.get(comp.name, 0) + _count(comp, sc, opts)
     return out
+
+
+def _count(comp: Component, sc: Scenario, options: dict[str, Any]) -> int:
+    """One component's estimate (0: no hook, or a reference that does not exist)."""
+    if comp.estimate is None:
+        return 0
+    try:
+        return int(comp.estimate(sc, options))
+    except (KeyError, IndexError, ValueError):
+        return 0
 
 
 def total(by_component: Mapping[str, int]) -> int:
