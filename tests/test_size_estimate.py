@@ -52,8 +52,7 @@ def _year() -> dict:
         {"name": f"b{i}", "site": f"s{i}", "power": 1.0, "energy": 2.0} for i in range(SITES)
     ]
     c["renewables"] = [
-        {"name": f"pv{i}", "site": f"s{i}", "capacity": 1.0, "profile": 0.3}
-        for i in range(SITES)
+        {"name": f"pv{i}", "site": f"s{i}", "capacity": 1.0, "profile": 0.3} for i in range(SITES)
     ]
     return c
 
@@ -72,7 +71,7 @@ def test_a_year_of_ten_sites_loads_and_is_estimated_by_hand():
     assert expected == 805_930
     config = _year()
     sc = suandian.load_scenario(copy.deepcopy(config))  # no max_columns refusal
-    columns, how = estimate_columns(sc.config)
+    columns, how = estimate_columns(sc.config, REGISTRY)  # not the genset others register
     assert columns < MAX_COLUMNS
     assert abs(columns - expected) <= 0.1 * expected
     assert how.startswith("largest: dc ")
@@ -112,8 +111,8 @@ def test_estimate_adds_the_diagnosis_slacks():
     c = base_config()
     c["interactive"] = [{"name": "w", "demand": 5.0, "sites": ["s1"]}]
     sc = suandian.load_scenario(c)
-    assert sizing.total(sizing.estimate(sc)) == 13
+    assert sizing.total(sizing.estimate(sc, REGISTRY)) == 13
     both = {"compute_shortfall_penalty": 1e4, "shortfall_penalty": 1e4}
-    assert sizing.total(sizing.estimate(sc, options=both)) == 18
+    assert sizing.total(sizing.estimate(sc, REGISTRY, options=both)) == 18
     m = suandian.build_model(sc, pyomo=False, shortfall_penalty=1e4, compute_shortfall_penalty=1e4)
     assert m.estimated_columns == 18
