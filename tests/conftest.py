@@ -13,6 +13,33 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
 
 
+#: absolute slack of the size-estimate check for toy models (< 50 columns): a column or two
+#: that a hook does not bother to count is 10 % of nothing there
+TOY_COLUMNS, TOY_SLACK = 50, 5
+
+
+@pytest.fixture(autouse=True)
+def size_estimate_holds():
+    """After every test: each model it built had its size estimate within 10 % of its columns.
+
+    ``build_model`` records ``(name, estimated, built)`` in :data:`suandian.sizing.observed`
+    (the estimate through the same function as ``load_scenario``'s size guard); a model of
+    fewer than :data:`TOY_COLUMNS` columns may be off by :data:`TOY_SLACK` columns instead.
+    """
+    from suandian import sizing
+
+    seen: list[tuple[str, int, int]] = []
+    sizing.observed = seen
+    yield
+    sizing.observed = None
+    off = [
+        (name, est, built)
+        for name, est, built in seen
+        if abs(est - built) > (TOY_SLACK if built < TOY_COLUMNS else 0.1 * built)
+    ]
+    assert not off, f"size estimate off by more than 10 % (name, estimated, built): {off}"
+
+
 def base_config(periods: int = 4, resolution: str = "1h") -> dict:
     """One node, one site with 2 blocks, flat price 100 CNY/MWh, COP 10, no losses, no policies.
 

@@ -55,6 +55,7 @@ GENSET = register(
             Output("genset_capacity", ("site",), "MW", "genset capacity", role="input"),
         ),
         build=_build,
+        estimate=lambda sc, options: len(sc.config.sites) * sc.periods,  # p_gen
         account=_account,
         check=_check,
     )

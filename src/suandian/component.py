@@ -37,6 +37,10 @@ A family module defines one :class:`Component`:
     Series references (every :data:`Profile` field, with the :class:`Range` declared next
     to it) are checked before by one shared walker, with no code in the family; ``refs``
     (:class:`suandian.scenario.validation.SeriesRefs`) says which values can be read.
+``estimate(sc, options) -> int`` (optional)
+    The columns its build will add, counted from ``sc.config``, ``sc.periods`` and ``sc.dt``
+    before the model is built and before the series are read (``sc`` has none); summed by
+    :func:`suandian.sizing.estimate` to refuse a model too large (see that module).
 
 A family's scenario section is declared in its own module: a pydantic class deriving from
 :class:`Section`, with the field types below (:data:`Name`, :data:`NonNeg`, ...), and a
@@ -514,6 +518,7 @@ class Component:
     derive: Callable[[xr.Dataset], dict[str, Any]] | None = None
     kpis: Callable[[xr.Dataset, Totals], dict[str, Any]] | None = None
     validate: Callable[[Scenario, SeriesRefs], list[Problem]] | None = None
+    estimate: Callable[..., int] | None = None
     kind: str = "family"  # or "policy"
     doc: str = ""
     #: scenario fields declared here rather than in ``schema.ScenarioConfig``

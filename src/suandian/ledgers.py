@@ -91,6 +91,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``ledger``: none (its flows are expressions of the families' columns)."""
+    return 0
+
+
 COMPONENT = Component(
     name="ledger",
     sections=(),
@@ -105,6 +110,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     check=_check,
     kind="ledger",
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import ledgers
+from . import ledgers, sizing
 from .component import Component, Context, FamilyBuilder
 from .components import REGISTRY
 from .linear import LinearModel
@@ -84,7 +84,9 @@ def build_model(
     pyomo.environ.ConcreteModel
         With a Block per component (``dc``, ``grid``, ``res``, ``stor``, ``green``,
         ``ledger``, ``green_share``, ``pue_cap``, ``carbon``), Sets ``SITE`` and ``TIME``,
-        ``m.lm`` (the :class:`~suandian.linear.LinearModel`), ``m.scenario`` and ``m.dt``.
+        ``m.lm`` (the :class:`~suandian.linear.LinearModel`), ``m.scenario``, ``m.dt`` and
+        ``m.estimated_columns`` (:func:`suandian.sizing.estimate`, the figure
+        :func:`suandian.load_scenario` judged the size by).
     """
     start = time.perf_counter()
     if pyomo or parent is not None:
@@ -100,6 +102,7 @@ def build_model(
     m.shortfall_penalty = shortfall_penalty
     m.compute_shortfall_penalty = compute_shortfall_penalty
     m.lm = LinearModel() if lm is None else lm
+    first_column = m.lm.n_cols
     sites = [s.name for s in scenario.config.sites]
     T = scenario.periods
     if isinstance(m, ArrayModel):
@@ -161,6 +164,11 @@ def build_model(
     m.objective_terms = [e for fb in builders.values() for e in fb.objective]
     m.shared = lm is not None
     m.build_seconds = time.perf_counter() - start
+    m.estimated_columns = sizing.total(sizing.estimate(scenario, components, policies, ctx.options))
+    if sizing.observed is not None:
+        sizing.observed.append(
+            (scenario.config.name, m.estimated_columns, m.lm.n_cols - first_column)
+        )
     return m
 
 

@@ -32,7 +32,7 @@ from ..component import (
 from ..linear import Expr
 from . import dc_validate
 from .job_runs import build_job_runs, check_job_runs
-from .placement import build_placement, check_migration, check_placement
+from .placement import build_placement, check_migration, check_placement, window_periods
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -899,6 +899,51 @@ _LIMITS = (
     Limit("ramp_down", "ramp_down", _site_names, lambda sc, v: _ramp_finding(sc, v, "ramp_down")),
 )
 
+
+def _estimate(sc, options) -> int:
+    """Columns of ``dc``, counted from the configuration with the build's masks.
+
+    Per period: ``n_on`` per site, ``n_start`` / ``n_stop`` / ``p_dyn`` at the sites that
+    need them, ``x_serve`` per (workload, eligible site); per run cell (job, eligible site,
+    period of its window): ``x_run`` (and ``n_gang`` for a gang job); ``z_job`` / ``s_job``
+    per period of a tracked job's window; ``y_place`` per (one_site job, site, window),
+    ``y_move`` per linked move; the diagnosis slacks ``x_unserved`` and ``x_unfinished``.
+    """
+    c = sc.config
+    T, dt, S_ = sc.periods, sc.dt, len(c.sites)
+    flex = _flex_inputs(c.sites, dt)
+    starts = np.array([s.startup_cost > 0 for s in c.sites], bool) | (flex["min_up_periods"] >= 2)
+    stops = flex["min_down_periods"] >= 2
+    capped = ~np.isnan(flex["cap_power_share"]).all(1)
+    site_cols = S_ + int(starts.sum()) + int(stops.sum()) + int(capped.sum())
+    serve = sum(len(set(w.eligible_sites)) for w in c.interactive)
+    jobs = c.batch
+    release = np.array([sc.period(j.release, 0) for j in jobs], dtype=np.int64)
+    length = np.array([sc.period(j.deadline, T) for j in jobs], dtype=np.int64) - release
+    n_sites = np.array([len(set(j.sites)) for j in jobs], dtype=np.int64)
+    gang = np.array([j.gang_size is not None for j in jobs], bool)
+    tracked = np.array([j.tracks_runs for j in jobs], bool)
+    counted = tracked & np.array(
+        [j.restart_cost > 0 or np.ceil(j.min_run_hours / dt - 1e-9) >= 2 for j in jobs], bool
+    )
+    runs = int((n_sites * length).sum() + (n_sites * length)[gang].sum())
+    runs += int(length[tracked].sum() + length[counted].sum())
+    P = window_periods(jobs, dt, release, release + length)
+    n_win = np.where(P > 0, -(-length // np.maximum(P, 1)), 0)
+    links = {frozenset(link.sites) for link in c.data_links}
+    moves = 0
+    for j, job in enumerate(jobs):
+        if job.checkpoint_tb is not None and n_win[j] >= 2:
+            sites = sorted(set(job.sites))
+            pairs = sum(frozenset((a, b)) in links for a in sites for b in sites if a != b)
+            moves += pairs * int(n_win[j] - 1)
+    place = int((n_sites * n_win).sum()) + moves
+    slack = len(c.interactive) * T + len(jobs)
+    if options.get("compute_shortfall_penalty") is None:
+        slack = 0
+    return (site_cols + serve) * T + runs + place + slack
+
+
 COMPONENT = Component(
     name="dc",
     sections=("sites", "interactive", "batch"),
@@ -1155,6 +1200,7 @@ COMPONENT = Component(
         Output("wet", ("site", "time"), "1", "1 where the plant runs wet", role="input"),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     derive=_derive,

@@ -592,6 +592,32 @@ _LIMITS = (
     ),
 )
 
+
+def _estimate(sc, options) -> int:
+    """Columns of ``green``, counted from the configuration with the build's masks.
+
+    ``p_send`` (and ``p_send_green`` of a corridor with a green profile) per (corridor, site
+    at its receiving node, period), ``n_block`` per (block corridor, contract window),
+    ``p_dev_up`` / ``p_dev_down`` per period inside a priced corridor's windows,
+    ``p_contract`` per (contract, site at its node, period), ``e_certificate`` per site.
+    """
+    c = sc.config
+    T = sc.periods
+    at_node: dict[str, int] = {}
+    for s in c.sites:
+        at_node[s.node] = at_node.get(s.node, 0) + 1
+    cols = len(c.sites)
+    for k in c.corridors:
+        cols += at_node.get(k.to_node, 0) * T * (2 if k.green_profile is not None else 1)
+        priced = (k.deviation_price_up is not None) + (k.deviation_price_down is not None)
+        if k.block_mw is not None or priced:
+            windows = sc.window_ids(k.windows)
+            cols += priced * int((windows >= 0).sum())
+            if k.block_mw is not None:
+                cols += len(np.unique(windows[windows >= 0]))
+    return cols + sum(at_node.get(g.node, 0) for g in c.green_contracts) * T
+
+
 COMPONENT = Component(
     name="green",
     sections=("corridors", "green_contracts", "certificates"),
@@ -707,6 +733,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     validate=_validate,

@@ -103,6 +103,12 @@ _LIMITS = (
     ),
 )
 
+
+def _estimate(sc, options) -> int:
+    """Columns of ``grid``: ``p_grid`` per (site, period)."""
+    return len(sc.config.sites) * sc.periods
+
+
 COMPONENT = Component(
     name="grid",
     sections=("nodes",),
@@ -139,6 +145,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     limits=_LIMITS,

@@ -293,6 +293,12 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     ]
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``res``: ``p_renewable`` per (asset, period), ``p_export`` where it sells."""
+    assets = sc.config.renewables
+    return (len(assets) + sum(r.export_price is not None for r in assets)) * sc.periods
+
+
 COMPONENT = Component(
     name="res",
     sections=("renewables",),
@@ -371,6 +377,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     limits=_LIMITS,

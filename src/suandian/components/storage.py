@@ -278,6 +278,17 @@ def _cut(raw: dict, cut: Cut) -> None:
 
 
 _ST = ("storage",)
+
+
+def _estimate(sc, options) -> int:
+    """Columns of ``stor``: charge, discharge and stock per (unit, period).
+
+    Plus ``u_charge`` per period at the units that may not charge and discharge at once.
+    """
+    units = sc.config.storage
+    return (3 * len(units) + sum(u.no_simultaneous for u in units)) * sc.periods
+
+
 COMPONENT = Component(
     name="stor",
     sections=("storage",),
@@ -322,6 +333,7 @@ COMPONENT = Component(
         Output("storage_exclusive", _ST, "bool", "charge and discharge exclusive", role="input"),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     derive=_derive,

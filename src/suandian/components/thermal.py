@@ -378,6 +378,17 @@ def _cut(raw: dict, cut) -> None:
 
 _U = ("tes",)
 _H = ("recovery",)
+
+
+def _estimate(sc, options) -> int:
+    """Columns of ``thermal``: charge, discharge and stock per (tank, period).
+
+    Plus ``q_heat`` per (heat-recovery unit, period).
+    """
+    c = sc.config
+    return (3 * len(c.thermal_storage) + len(c.heat_recovery)) * sc.periods
+
+
 COMPONENT = Component(
     name="thermal",
     sections=("thermal_storage", "heat_recovery"),
@@ -462,6 +473,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kpis=_kpis,

@@ -374,6 +374,20 @@ def _state_in(entry: dict, raw: dict) -> None:
 
 
 _M = ("meter",)
+
+
+def _estimate(sc, options) -> int:
+    """Columns of ``bill``: ``d_peak`` per (demand-charged meter, billing month)."""
+    c = sc.config
+    meters = 0
+    for n in c.nodes:
+        d = n.demand_charge
+        if d is None or d.kind != "demand":
+            continue
+        meters += 1 if d.meter == "node" else sum(s.node == n.name for s in c.sites)
+    return meters * len(billing_months(sc.time)[0]) if meters else 0
+
+
 COMPONENT = Component(
     name="bill",
     sections=("nodes.network_charge", "nodes.demand_charge"),
@@ -431,6 +445,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     validate=_validate,

@@ -62,6 +62,12 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     ]
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``carbon``: ``e_co2_market`` per site under a market-based carbon price."""
+    policy = sc.config.policies
+    return len(sc.config.sites) if policy.carbon_price and policy.carbon_basis == "market" else 0
+
+
 COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
@@ -77,5 +83,6 @@ COMPONENT = Component(
     build=_build,
     kpis=_kpis,
     validate=_validate,
+    estimate=_estimate,
     kind="policy",
 )

@@ -397,6 +397,20 @@ _LIMITS = (
     Limit("curtail_max", "curtailment", lambda c: [n.name for n in c.nodes], _curtailment_finding),
 )
 
+
+def _estimate(sc, options) -> int:
+    """Columns of ``dr``: ``u_dr`` and ``p_dr_commit`` per event.
+
+    Plus credit, shortfall and unmeasured reduction per period of each event's window.
+    """
+    T = sc.periods
+    cols = 0
+    for e in sc.config.demand_response:
+        start, end = max(sc.period(e.start, 0), 0), min(sc.period(e.end, T), T)
+        cols += 2 + 3 * max(end - start, 0)
+    return cols
+
+
 COMPONENT = Component(
     name="dr",
     sections=("demand_response", "nodes.curtailment_limit"),
@@ -444,6 +458,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     validate=_validate,

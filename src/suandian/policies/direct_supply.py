@@ -72,6 +72,12 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``direct_supply``: ``e_direct_shortfall`` per site in a diagnosis only."""
+    on = any(r.direct and r.min_supply_share is not None for r in sc.config.renewables)
+    return len(sc.config.sites) if on and options.get("shortfall_penalty") is not None else 0
+
+
 COMPONENT = Component(
     name="direct_supply",
     sections=("renewables",),
@@ -100,6 +106,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kind="policy",

@@ -337,6 +337,24 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     return problems
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``green_share``: the shortfall (diagnosis) and the budget gap (priced).
+
+    One each per scope, or per (scope, matching bucket) with hourly, daily or monthly
+    matching.
+    """
+    policy = sc.config.policies.green_share
+    if policy is None:
+        return 0
+    n = (options.get("shortfall_penalty") is not None) + (policy.shortfall_price is not None)
+    if not n:
+        return 0
+    scopes = len(groups([s.name for s in sc.config.sites], policy.scope))
+    if policy.matching != "horizon":
+        scopes *= len(np.unique(buckets(sc.time, policy.matching)[0]))
+    return n * scopes
+
+
 COMPONENT = Component(
     name="green_share",
     sections=("policies.green_share", "certificates.max_share"),
@@ -414,6 +432,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kpis=_kpis,

@@ -235,6 +235,17 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     return year_problems("policies.pue.year", policy.year, sites, "site")
 
 
+def _estimate(sc, options) -> int:
+    """Columns of ``pue_cap``: ``e_pue_excess`` and ``e_pue_over_budget``, per site.
+
+    The first in a diagnosis only, the second with an excess price.
+    """
+    policy = sc.config.policies.pue
+    price = policy is not None and policy.excess_price is not None
+    slack = options.get("shortfall_penalty") is not None
+    return len(sc.config.sites) * (int(price) + int(slack))
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -280,6 +291,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kpis=_kpis,

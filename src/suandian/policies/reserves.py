@@ -408,6 +408,30 @@ def _check_units(ds, rows, r, up, eligible, has_up) -> None:
 
 
 _K = ("reserve",)
+
+
+def _estimate(sc, options) -> int:
+    """Columns of ``reserves``, counted with the build's eligibility masks.
+
+    ``p_reserve`` per (product, eligible battery, period), ``p_reserve_it`` per (product,
+    eligible site, period), ``z_spare`` / ``z_batch`` per (site offering up / down IT
+    headroom, period).
+    """
+    c = sc.config
+    units, sites = c.storage, [s.name for s in c.sites]
+    cells = 0
+    up_sites: set[str] = set()
+    down_sites: set[str] = set()
+    for k in c.reserves:
+        ok = [s for s in sites if k.sites is None or s in k.sites]
+        if "battery" in k.sources:
+            cells += sum(k.sites is None or u.site in k.sites for u in units)
+        if "it_load" in k.sources:
+            cells += len(ok)
+            (up_sites if k.direction == "up" else down_sites).update(ok)
+    return (cells + len(up_sites) + len(down_sites)) * sc.periods
+
+
 COMPONENT = Component(
     name="rsv",
     sections=("reserves",),
@@ -474,6 +498,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    estimate=_estimate,
     account=_account,
     check=_check,
     kind="policy",
