@@ -437,6 +437,11 @@ class Limit:
         blamed last).
     per_period : bool
         Rows per period (MW: the slack is weighed x dt) or horizon energies (MWh).
+    event : bool
+        The limit is an event the plan must survive (a grid outage), not a bound a workload
+        or a target can be traded against: the diagnosis relaxes it first, with every
+        workload and target kept (stage 0b), so that it is blamed before the compute it
+        would otherwise cost.
     """
 
     row: str
@@ -445,6 +450,7 @@ class Limit:
     finding: Callable[[Any, Violation], tuple[str, str, str, float]]
     weight: float = 1.0
     per_period: bool = True
+    event: bool = False
 
 
 @dataclass

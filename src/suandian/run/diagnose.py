@@ -63,6 +63,10 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
         return max(budget - (time.perf_counter() - began), 1.0)
 
     checks = _data_checks(scenario)
+    if not checks:
+        events = _events(scenario, relaxed_opts, left())
+        if events is not None:
+            return _finish(out, began, *events)
     stages: list[tuple[str, float | None, bool]] = []
     if not checks:
         c = scenario.config
@@ -298,11 +302,46 @@ def _binding(ds, sites, periods) -> str:
 
 
 # --------------------------------------------------------------------------- stage 4
-def _elastic(scenario, opts, budget):
+def _events(scenario, opts, budget):
+    """Stage 0b: relax only the event limits (an outage), every workload and target kept.
+
+    Returns ``None`` when no event limit has rows or the relaxed model has no plan either (the
+    usual stages then look further), else ``(info, findings)``.
+    """
+    from ..catalogue import every
+
+    if not any(limit.event for c in every() for limit in c.limits):
+        return None
+    info, found = _elastic(scenario, opts, budget, events=True)
+    if info is None or not info.has_solution or not found:
+        return None
+    return info, found
+
+
+def _finish(out: Diagnosis, began: float, info, found) -> Diagnosis:
+    """A diagnosis ending at stage 0b: the events the plan cannot survive."""
+    out.stage = "hard limits"
+    out.status = info.status
+    for kind, element, text, amount in found:
+        out.findings.append(text)
+        out.shortfalls[f"{kind}_{element}"] = amount
+    out.proven = info.status == "optimal"
+    if not out.proven:
+        out.findings.append(
+            f"the relaxed re-solve stopped at its time budget ({info.status}): the figures "
+            "above are the best found, not proven minimal violations; give more time"
+        )
+    out.seconds = time.perf_counter() - began
+    return out
+
+
+def _elastic(scenario, opts, budget, events: bool = False):
     """Slack every hard-limit row, minimise the total violation, name the rows that give.
 
     The hard limits are those the components declare (``Component.limits``), with the
-    sentence each prints.
+    sentence each prints. With ``events``, only the event limits (``Limit.event``) get
+    slacks and every workload and target stays as the scenario states it (returns
+    ``(None, [])`` when no event limit has rows).
     """
     from ..component import Violation
     from ..model import build_model
@@ -310,8 +349,8 @@ def _elastic(scenario, opts, budget):
 
     model = build_model(
         scenario,
-        shortfall_penalty=POLICY_PENALTY,
-        compute_shortfall_penalty=COMPUTE_PENALTY,
+        shortfall_penalty=None if events else POLICY_PENALTY,
+        compute_shortfall_penalty=None if events else COMPUTE_PENALTY,
         pyomo=False,
     )
     lm = model.lm
@@ -321,8 +360,10 @@ def _elastic(scenario, opts, budget):
     slacks = []
     for fb in model.builders.values():
         for limit in fb.component.limits:
+            if events and not limit.event:
+                continue
             block = lm.rowblocks.get(fb.qual(limit.row))
-            if block is None:
+            if block is None or not (block.rows >= 0).any():
                 continue
             flat = block.rows.ravel()
             cells = np.flatnonzero(flat >= 0)
@@ -336,6 +377,8 @@ def _elastic(scenario, opts, budget):
                 lm.add_entries(rows[bounded], var.cols, np.full(n, sign))
                 lm.add_cost(var.sum() * (limit.weight * (dt if limit.per_period else 1.0)))
                 slacks.append((limit, block.shape, cells[bounded], var))
+    if events and not slacks:
+        return None, []
     info = solve_model(model, opts, {}, budget=budget)
     if not info.has_solution:
         return info, []
