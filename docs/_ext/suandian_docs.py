@@ -256,6 +256,13 @@ def component_rows() -> list[list[str]]:
     return rows
 
 
+def state_rows() -> list[list[str]]:
+    """The state table (MyST cells): component, state field, unit, what it sets."""
+    return [
+        [f"`{c.name}`", f"`{f.name}`", f.unit, f.doc] for c in _components() for f in c.state_fields
+    ]
+
+
 def carrier_rows(scenario_path: Path | None = None) -> list[list[str]]:
     """The carrier x family matrix (MyST cells), from the ports of the default scenario's build.
 
@@ -326,6 +333,15 @@ class CarrierMatrix(_GeneratedTable):
 
         header = ["carrier", "unit", "carbon-free", "certificate", "emission factor"]
         return _markdown(header + [f"`{c.name}`" for c in REGISTRY], carrier_rows())
+
+
+class StateTable(_GeneratedTable):
+    """``{state-table}``: every component's state fields (``Component.state_fields``)."""
+
+    def lines(self) -> list[str]:
+        return _markdown(
+            ["component", "state field", "unit", "sets in the next scenario"], state_rows()
+        )
 
 
 def provenance_files() -> list[Path]:
@@ -399,5 +415,6 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("component-table", ComponentTable)
     app.add_directive("carrier-table", CarrierTable)
     app.add_directive("carrier-matrix", CarrierMatrix)
+    app.add_directive("state-table", StateTable)
     app.connect("source-read", _source_read)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

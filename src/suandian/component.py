@@ -30,6 +30,8 @@ A family module defines one :class:`Component`:
     ``t`` from a result Dataset alone, applied to a raw scenario mapping as its initial state,
     and how the family's section is cut to a window of the horizon. A rolling-horizon loop
     (``Result.final_state``, ``Scenario.with_state``, ``Scenario.window``) knows no family.
+``stateless`` (required without ``state_out``)
+    Why the component has no state to hand to the next window (what a window cuts).
 ``validate(sc, refs) -> list[Problem]`` (optional)
     The scenario checks of its sections that the schema cannot make alone (cross checks:
     a release after its deadline, a field that would be ignored, one unit per site), run
@@ -538,6 +540,9 @@ class Component:
     state_in: StateIn | None = None
     cut: CutHook | None = None
     state_fields: tuple[StateField, ...] = ()
+    #: why a component has no state to hand to the next window (its rows couple no periods,
+    #: or what a window cuts, e.g. a horizon rule that restarts); required without state_out
+    stateless: str = ""
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""

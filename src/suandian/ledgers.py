@@ -100,6 +100,7 @@ COMPONENT = Component(
     name="ledger",
     sections=(),
     doc="electricity balance and books by carrier",
+    stateless="the balance holds per period",
     outputs=(
         Output(
             "energy_price",

@@ -622,6 +622,10 @@ COMPONENT = Component(
     name="green",
     sections=("corridors", "green_contracts", "certificates"),
     doc="green-power purchases: corridors, contracts, certificates",
+    stateless=(
+        "corridor blocks are bought per contract window and deviations settle per period: "
+        "windows cut at day boundaries keep them whole; certificates are bought per horizon"
+    ),
     outputs=(
         Output(
             "p_send",

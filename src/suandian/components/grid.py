@@ -113,6 +113,7 @@ COMPONENT = Component(
     name="grid",
     sections=("nodes",),
     doc="grid import at each site's node",
+    stateless="each period's purchase and import limit stand alone",
     outputs=(
         Output("p_grid", ("site", "time"), "MW", "grid import"),
         Output("site_node", ("site",), "", "grid node of the site", role="input"),

@@ -303,6 +303,10 @@ COMPONENT = Component(
     name="res",
     sections=("renewables",),
     doc="on-site and direct-connected renewables",
+    stateless=(
+        "output is per period; the horizon rules (max_export_share, min_self_consumption) "
+        "restart in each window, so a rolling year judges them per window, not per year"
+    ),
     outputs=(
         Output("p_renewable", _RT, "MW", "renewable power used", upper="p_renewable_available"),
         Output(

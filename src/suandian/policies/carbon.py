@@ -72,6 +72,10 @@ COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
     doc="carbon price on emissions",
+    stateless=(
+        "the carbon price applies to each horizon's emissions (market-based floored at 0 per "
+        "horizon)"
+    ),
     outputs=(
         Output(
             "e_co2_market",

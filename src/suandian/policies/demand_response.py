@@ -415,6 +415,10 @@ COMPONENT = Component(
     name="dr",
     sections=("demand_response", "nodes.curtailment_limit"),
     doc="VPP demand-response events against a baseline; orderly curtailment of metered draw",
+    stateless=(
+        "events are called at stated times with no count to carry; a window cuts them (its "
+        "cut hook)"
+    ),
     outputs=(
         Output("u_dr", _E, "1", "takes part in the event", upper=1.0, integer=True),
         Output("p_dr_commit", _E, "MW", "reduction committed", upper="dr_max_reduction"),

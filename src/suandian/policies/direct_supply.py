@@ -82,6 +82,7 @@ COMPONENT = Component(
     name="direct_supply",
     sections=("renewables",),
     doc="绿电直连: minimum share of the site's consumption from its direct project",
+    stateless="the 绿电直连 ratios are judged per horizon: they restart in each window",
     outputs=(
         Output(
             "direct_supply_share_min",

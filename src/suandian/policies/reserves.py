@@ -436,6 +436,7 @@ COMPONENT = Component(
     name="rsv",
     sections=("reserves",),
     doc="reserve headroom from batteries and IT load, within the energy schedule",
+    stateless="offers are per period and their energy rows within the period",
     outputs=(
         Output("p_reserve", ("reserve", "provider", "time"), "MW", "headroom offered by a unit"),
         Output("reserve_up", _K, "bool", "up product (false: down)", role="input"),
