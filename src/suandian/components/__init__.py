@@ -6,7 +6,7 @@ family, write its module and add one line here (``docs/add-a-component.md``).
 """
 
 from ..component import Component
-from . import datacenter, green_power, grid, renewables, storage, thermal
+from . import backup, datacenter, green_power, grid, renewables, storage, thermal
 
 #: every component family, in build order
 REGISTRY = (
@@ -16,6 +16,7 @@ REGISTRY = (
     storage.COMPONENT,
     green_power.COMPONENT,
     thermal.COMPONENT,
+    backup.COMPONENT,
 )
 
 __all__ = ["REGISTRY", "extras", "register", "unregister"]

@@ -1,0 +1,226 @@
+"""Backup gensets and grid outages (``components/backup.py``), solved by hand.
+
+Every case is the tiny site of ``conftest.base_config`` (4 periods of 1 h, grid at
+100 CNY/MWh and 0.5 tCO2/MWh) serving 15 units of interactive demand: 2 blocks on,
+IT = 2 x 1 + 0.1 x 15 = 3.5 MW, facility = 1.1 x 3.5 = 3.85 MW in every period (the plan
+has no other freedom). The node is out in periods 1 and 2 unless stated. Genset ``g``:
+5 MW, 300 CNY/MWh, 0.8 tCO2/MWh, least load 0.3 x 5 = 1.5 MW, 50 CNY a start, emergency
+use only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import base_config, scenario, solve_ok
+
+import suandian
+
+FACILITY = 3.85
+GRID = 2 * FACILITY * 100.0  # periods 0 and 3 from the grid: 770 CNY
+
+
+def _config(critical: float = 1.0, voll: float = 200.0, **genset) -> dict:
+    c = base_config()
+    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+    c["gensets"] = [
+        {
+            "name": "g",
+            "site": "s1",
+            "capacity": 5.0,
+            "fuel_price": 300.0,
+            "emission_factor": 0.8,
+            "min_load": 0.3,
+            "start_cost": 50.0,
+            **genset,
+        }
+    ]
+    c["grid_outages"] = [
+        {
+            "name": "storm",
+            "node": "n1",
+            "start": "2026-07-15 01:00",
+            "end": "2026-07-15 03:00",
+            "critical_share": critical,
+            "value_of_lost_load": voll,
+        }
+    ]
+    return c
+
+
+def test_genset_carries_the_whole_load_through_the_outage():
+    """Critical share 1: the genset gives 3.85 MW in periods 1-2, one start.
+
+    cost = 770 (grid) + 2 x 3.85 x 300 (fuel) + 50 (start) = 3,130 CNY;
+    CO2 = 7.7 x 0.5 + 7.7 x 0.8 = 10.01 t.
+    """
+    r = solve_ok(_config())
+    assert r.objective == pytest.approx(GRID + 2 * FACILITY * 300 + 50)
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, FACILITY, FACILITY, 0])
+    assert r.ds["p_grid"].values[0] == pytest.approx([FACILITY, 0, 0, FACILITY])
+    assert r.kpis["emissions_tco2"]["location_based"] == pytest.approx(10.01)
+    assert r.kpis["cost"]["backup_start"] == pytest.approx(50.0)
+    assert r.kpis["energy_mwh"]["backup_generation"] == pytest.approx(7.7)
+
+
+def test_non_critical_load_is_shed_when_lost_load_is_cheaper_than_fuel():
+    """Critical share 0.5, lost load at 200 < fuel 300: shed 1.925 MW, run 1.925 (>= 1.5).
+
+    cost = 770 + 2 x 1.925 x 300 + 50 + 2 x 1.925 x 200 = 2,745 CNY.
+    """
+    r = solve_ok(_config(critical=0.5))
+    half = FACILITY / 2
+    assert r.objective == pytest.approx(GRID + 2 * half * 300 + 50 + 2 * half * 200)
+    assert r.ds["p_shed"].values[0] == pytest.approx([0, half, half, 0])
+    assert r.kpis["energy_mwh"]["lost_load"] == pytest.approx(FACILITY)
+
+
+def test_battery_rides_through_first_the_genset_tops_up():
+    """A full 2 MW / 4 MWh battery (lossless, free end) gives 2 MW in each outage period.
+
+    The genset gives 1.85 MW (>= 1.5): cost = 770 + 2 x 1.85 x 300 + 50 = 1,930 CNY.
+    """
+    c = _config()
+    c["storage"] = [
+        {
+            "name": "b",
+            "site": "s1",
+            "power": 2.0,
+            "energy": 4.0,
+            "eta_charge": 1.0,
+            "eta_discharge": 1.0,
+            "soc_initial": 1.0,
+            "soc_final": "free",
+        }
+    ]
+    r = solve_ok(c)
+    assert r.objective == pytest.approx(GRID + 2 * 1.85 * 300 + 50)
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, 1.85, 1.85, 0])
+
+
+def test_genset_outside_outages_within_its_running_hours():
+    """No outage, fuel 80 < grid 100, may run outside outages, 3 h permit, 50 per start.
+
+    Best: one start, 3 h of genset, 1 h of grid: 3 x 3.85 x 80 + 3.85 x 100 + 50 = 1,359.
+    """
+    c = _config(fuel_price=80.0, emergency_only=False, max_hours=3.0)
+    c["grid_outages"] = []
+    r = solve_ok(c)
+    assert r.objective == pytest.approx(3 * FACILITY * 80 + FACILITY * 100 + 50)
+    assert float(r.ds["u_genset"].sum()) == pytest.approx(3.0)
+
+
+def test_certifier_flags_grid_import_during_an_outage():
+    r = solve_ok(_config())
+    ds = r.ds.copy(deep=True)
+    ds["p_grid"][0, 1] = 1.0
+    ds["p_genset"][0, 1] = FACILITY - 1.0
+    checks = {v.check for v in suandian.Result(ds, r.info).certify()}
+    assert "backup.outage_import" in checks
+
+
+def test_outage_that_cannot_be_ridden_through_is_diagnosed():
+    """A 2 MW genset (no least load) under 3.85 MW of critical load: 1.85 MW short in each
+    outage period, 3.7 MWh in all; the diagnosis names the outage, proven, not the compute."""
+    r = suandian.solve(scenario(_config(capacity=2.0, min_load=0.0)))
+    assert r.status == "infeasible"
+    d = r.diagnosis
+    assert d.proven
+    assert d.shortfalls == {"outage_s1": pytest.approx(3.7)}
+    assert "'storm'" in d.findings[0] and "01:00-03:00" in d.findings[0]
+
+
+def test_renewables_trip_with_the_grid_unless_they_island():
+    """A 2 MW PV array (always available, paid nothing) beside the genset.
+
+    Tripped: periods 0 and 3 take 2 MW of PV and 1.85 of grid, periods 1-2 run the genset
+    alone: 2 x 1.85 x 100 + 2 x 3.85 x 300 + 50 = 2,730 CNY. Islanded: the PV also serves
+    in the outage and the genset gives 1.85 MW (>= 1.5): 370 + 2 x 1.85 x 300 + 50 = 1,480.
+    """
+    pv = {"name": "pv", "site": "s1", "capacity": 2.0, "profile": 1.0, "price": 0.0}
+    c = _config()
+    c["renewables"] = [pv]
+    assert solve_ok(c).objective == pytest.approx(2 * 1.85 * 100 + 2 * FACILITY * 300 + 50)
+    c["grid_outages"][0]["island_renewables"] = True
+    r = solve_ok(c)
+    assert r.objective == pytest.approx(2 * 1.85 * 100 + 2 * 1.85 * 300 + 50)
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, 1.85, 1.85, 0])
+
+
+def test_nothing_is_sold_to_the_grid_during_an_outage():
+    """A 5 MW islanded PV array that may sell its surplus at 50 CNY/MWh: it covers the 3.85 MW
+    load in every period; the 1.15 MW surplus is sold in periods 0 and 3 only (no genset run):
+    objective = -2 x 1.15 x 50 = -115 CNY (-230 if the outage let it sell)."""
+    c = _config()
+    c["renewables"] = [
+        {"name": "pv", "site": "s1", "capacity": 5.0, "profile": 1.0, "price": 0.0},
+    ]
+    c["renewables"][0]["export_price"] = 50.0
+    c["grid_outages"][0]["island_renewables"] = True
+    r = solve_ok(c)
+    assert r.objective == pytest.approx(-2 * 1.15 * 50)
+    assert r.ds["p_export"].values[0] == pytest.approx([1.15, 0, 0, 1.15])
+
+
+def test_genset_energy_is_not_carbon_free_in_the_hourly_cfe():
+    """Grid-mix carbon-free share 0.5: periods 0 and 3 score 0.5 x 3.85, the genset periods 0:
+    3.85 / 15.4 = 0.25 (0.5 if its energy counted as grid mix)."""
+    c = _config()
+    c["nodes"][0]["grid_cfe"] = 0.5
+    r = solve_ok(c)
+    assert r.kpis["cfe_hourly"]["s1"] == pytest.approx(0.25)
+
+
+def test_running_genset_offers_up_reserve():
+    """No outage; the genset may run at any time (no start cost) and spin for a 1-h up product
+    paid 200 CNY/MW per hour.
+
+    On at its least load 1.5 MW, it could raise its output by 3.5 MW, but the site can lower
+    its draw by at most the 2.35 MW it still imports: 2.35 MW offered. Each hour: fuel
+    1.5 x (300 - 100) = 300 more than the grid, against 2.35 x 200 = 470 of reserve: it
+    spins all 4 h at 1.5 MW (more output only lowers the offer).
+    cost = 4 x (2.35 x 100 + 1.5 x 300 - 470) = 860 CNY (1,540 without it).
+    """
+    c = _config(emergency_only=False, start_cost=0.0)
+    c["grid_outages"] = []
+    c["reserves"] = [{"name": "up", "direction": "up", "price": 200.0}]
+    r = solve_ok(c)
+    assert r.objective == pytest.approx(860.0)
+    assert r.ds["p_reserve"].sel(provider="g").values[0] == pytest.approx([2.35] * 4)
+    assert r.ds["p_genset"].values[0] == pytest.approx([1.5] * 4)
+
+
+def test_two_windows_carry_the_genset_state():
+    """Windows of 2 h: the first starts the genset in period 1 (385 + 3.85 x 300 + 50 =
+    1,590 CNY) and hands over 'on, 1 h run'; the second needs no start (3.85 x 300 + 385 =
+    1,540). Together 3,130 CNY: the one-window optimum."""
+    sc = scenario(_config())
+    first = suandian.solve(sc.window(0, 2), mip_rel_gap=0.0)
+    state = first.final_state()
+    assert state["backup"] == {"g": {"on": True, "hours_run": 1.0}}
+    second = suandian.solve(sc.window(2, 2, state=state), mip_rel_gap=0.0)
+    assert first.objective == pytest.approx(385 + FACILITY * 300 + 50)
+    assert second.objective == pytest.approx(FACILITY * 300 + 385)
+    assert first.objective + second.objective == pytest.approx(GRID + 2 * FACILITY * 300 + 50)
+    assert second.certify() == []
+
+
+def test_bad_outage_and_genset_data_are_named():
+    """Every problem at once: a schema error elsewhere (a negative battery), a misspelt fuel
+    series, an outage off the period grid and one that ends before it starts."""
+    c = _config()
+    c["storage"] = [{"name": "b", "site": "s1", "power": 1.0, "energy": -1.0}]
+    c["grid_outages"][0]["start"] = "2026-07-15 01:30"
+    c["grid_outages"].append(
+        dict(c["grid_outages"][0], name="late", start="2026-07-15 03:00", end="2026-07-15 02:00")
+    )
+    c["gensets"][0]["fuel_price"] = "diesle"
+    with pytest.raises(suandian.ScenarioError) as err:
+        scenario(c)
+    fields = {p.field: p for p in err.value.problems}
+    assert {
+        "storage[0].energy",
+        "gensets[0].fuel_price",
+        "grid_outages[0].start",
+        "grid_outages[1].end",
+    } <= set(fields)
+    assert "not a period start" in fields["grid_outages[0].start"].message
