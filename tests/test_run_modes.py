@@ -184,3 +184,94 @@ def test_the_certifier_judges_bounds_against_the_chosen_capacity():
     ds["storage_energy"][:] = 3.0
     checks = {v.check for v in suandian.certify(ds)}
     assert "stor.e_soc.bounds" in checks
+
+
+def test_weights_in_heat_sales_network_charge_green_share_and_pue_cap():
+    """Two 1-h periods, weights (1, 3): grid 100 and 200 CNY/MWh, network charge 50 CNY/MWh,
+    heat sold at 150 CNY/MWh, a 50 % green share (horizon basis) met with certificates at
+    10 CNY/MWh and a PUE cap of 1.0 priced at 100 CNY per MWh above it.
+
+    The site of ``test_thermal.with_heat_recovery``: facility 3.6575 MW, IT 3.5 MW (PUE
+    1.045), at most 0.8 * 1.75 = 1.4 MW drawn from the liquid loop, so 2.1 MW of heat
+    delivered at COP 3 (0.7 MW of heat-pump electricity, outside the PUE boundary). A MWh of
+    heat costs at most ``(200 + 50 + 0.5 * 10) / 3 = 85 < 150`` CNY: 2.1 MW sold in both.
+    Intake 3.6575 + 0.7 = 4.3575 MW; the horizon stands for ``1 + 3 = 4`` h.
+
+    * grid ``1 * 100 * 4.3575 + 3 * 200 * 4.3575 = 435.75 + 2,614.5 = 3,050.25``
+    * network ``50 * 4 * 4.3575 = 871.5``
+    * heat sales ``-150 * 4 * 2.1 = -1,260``
+    * certificates (a horizon term, not weighted) ``10 * 0.5 * 17.43 = 87.15``
+    * PUE excess (over the weighted sums) ``100 * 4 * (3.6575 - 1.0 * 3.5) = 63``
+
+    Total 2,811.9 CNY; the books and the certifier recompute every figure with the weights
+    (consumption 4 * 4.3575 = 17.43 MWh, green share 0.5, heat reused 4 * 1.4 = 5.6 MWh).
+    """
+    c = _heat_site()
+    c["nodes"][0]["tariff"] = "price"
+    c["nodes"][0]["network_charge"] = 50.0
+    c["horizon"]["weights"] = "w"
+    c["policies"] = {
+        "green_share": {"target": 0.5},
+        "pue": {"cap": 1.0, "excess_price": 100.0},
+    }
+    c["certificates"] = {"price": 10.0}
+    series = _series(
+        price=[100.0, 200.0], w=[1.0, 3.0], heat_demand=[3.0, 3.0], heat_price=[150.0, 150.0]
+    )
+    r = solve_ok(c, series)
+    assert r.ds["q_heat"].sel(recovery="hp").values == pytest.approx([2.1, 2.1], abs=1e-7)
+    assert r.costs["grid_energy"] == pytest.approx(3050.25)
+    assert r.costs["network"] == pytest.approx(871.5)
+    assert r.costs["heat_sales"] == pytest.approx(-1260.0)
+    assert r.costs["certificates"] == pytest.approx(87.15)
+    assert r.costs["pue_budget_excess"] == pytest.approx(63.0)
+    assert r.objective == pytest.approx(2811.9)
+    assert r.kpis["consumption_mwh"]["s1"] == pytest.approx(17.43)
+    assert r.kpis["green_share"]["s1"] == pytest.approx(0.5)
+    assert r.kpis["pue"]["s1"] == pytest.approx(1.045)
+    assert r.kpis["heat_reused_mwh"] == pytest.approx(4 * 1.4)
+
+
+def _heat_site() -> dict:
+    """The site of ``test_thermal.with_heat_recovery`` on 2 periods (see the test above)."""
+    c = base_config(2)
+    c["sites"][0]["cooling"] = {
+        "ambient": 10.0,
+        "t_free": 12.0,
+        "t_mech": 20.0,
+        "cop_free": 25.0,
+        "liquid_fraction": 0.5,
+        "liquid_t_free": 25.0,
+        "liquid_cop_free": 20.0,
+    }
+    c["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    c["heat_recovery"] = [
+        {
+            "name": "hp",
+            "site": "s1",
+            "capacity": 2.5,
+            "cop": 3.0,
+            "recovery_fraction": 0.8,
+            "demand": "heat_demand",
+            "price": "heat_price",
+        }
+    ]
+    return c
+
+
+def test_every_family_builds_with_weights():
+    """The default day (grid, renewables, corridor and contracts, batteries, tanks, dc with
+    placement and migration, DR, reserves, backup, the bill, green share, PUE and 绿电直连
+    targets), with a market-based carbon price and a job restart cost added, builds with
+    weights, also as the diagnosis's relaxed model: every cost term states what it is."""
+    import yaml
+    from conftest import DEFAULT_SCENARIO
+
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    raw["horizon"]["weights"] = 2.0
+    raw["policies"].update(carbon_price=80.0, carbon_basis="market")
+    raw["batch"][1].update(restart_cost=100.0, min_rate=8000.0)
+    sc = suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
+    for options in ({}, {"shortfall_penalty": 1e4, "compute_shortfall_penalty": 1e4}):
+        m = suandian.build_model(sc, pyomo=False, **options)
+        assert m.lm.n_cols > 0
