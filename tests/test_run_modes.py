@@ -275,3 +275,75 @@ def test_every_family_builds_with_weights():
     for options in ({}, {"shortfall_penalty": 1e4, "compute_shortfall_penalty": 1e4}):
         m = suandian.build_model(sc, pyomo=False, **options)
         assert m.lm.n_cols > 0
+
+
+def _chosen_battery(**fields) -> dict:
+    """The battery of ``test_battery_energy_and_power_chosen_by_the_model``."""
+    unit = {
+        "name": "b1",
+        "site": "s1",
+        "power": {"max": 10.0, "capex_per_unit": 43800.0, "lifetime_years": 1},
+        "energy": {"max": 50.0, "capex_per_unit": 219000.0, "lifetime_years": 1},
+        "eta_charge": 1.0,
+        "eta_discharge": 1.0,
+        "soc_initial": 0.0,
+        "no_simultaneous": True,
+    }
+    return unit | fields
+
+
+def test_a_chosen_battery_hands_its_choice_and_charge_to_the_next_window():
+    """The plan of ``test_battery_energy_and_power_chosen_by_the_model`` (1,001 CNY) after
+    period 1: 3.85 MWh stored in a battery of 3.85 MWh and 3.85 MW chosen.
+
+    The second window (period 2 alone, end rule the horizon's: back to 0) holds the choice
+    (``min = max``: its annuity is charged for the window's hour, ``3.85 * (25 + 5) = 115.5``
+    CNY) and starts full (``soc_initial = 3.85 / 3.85 = 1``): the battery serves the 3.85 MWh
+    load, no grid. 115.5 CNY is the single plan's cost of period 2, ``1,001 - 770 - 115.5``
+    of capex in period 1.
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = "price"
+    c["storage"] = [_chosen_battery()]
+    series = _series(price=[100.0, 300.0])
+    full = scenario(c, series)
+    r = suandian.solve(full, mip_rel_gap=0.0)
+    state = r.final_state(period=0)
+    assert state["stor"]["b1"] == {
+        "soc_mwh": pytest.approx(LOAD),
+        "energy_mwh": pytest.approx(LOAD),
+        "power_mw": pytest.approx(LOAD),
+    }
+    second = full.window(1, 1).with_state(state)
+    bat = second.config.storage[0]
+    assert bat.energy.min == bat.energy.max == pytest.approx(LOAD)
+    assert bat.power.min == bat.power.max == pytest.approx(LOAD)
+    assert bat.soc_initial == pytest.approx(1.0)
+    r2 = suandian.solve(second, mip_rel_gap=0.0)
+    assert r2.objective == pytest.approx(115.5)
+    assert float(r2.ds["p_grid"].sum()) == pytest.approx(0.0, abs=1e-7)
+    assert r2.certify() == []
+
+
+def test_a_chosen_battery_energy_that_cannot_reach_its_end_state_is_diagnosed():
+    """A 1-MW battery (eta 0.95) of chosen energy K in [5, 10] MWh from 0.1 K to 0.9 K in
+    4 h: it reaches at most ``0.1 K + 4 * 0.95 = 0.1 K + 3.8``, short by ``0.8 K - 3.8 >= 0.2``
+    MWh (K = 5). The data check skips a chosen energy (the need moves with it); the relaxed
+    re-solve names the battery, 0.2 MWh short, without a traceback.
+    """
+    c = _config(4)
+    c["storage"] = [
+        _chosen_battery(
+            power=1.0,
+            energy={"min": 5.0, "max": 10.0},
+            eta_charge=0.95,
+            soc_initial=0.1,
+            soc_final=0.9,
+            no_simultaneous=False,
+        )
+    ]
+    r = suandian.solve(scenario(c))
+    assert r.status == "infeasible"
+    d = r.diagnosis
+    assert "battery 'b1': soc_final 0.9 (of the chosen energy) cannot be reached" in str(d)
+    assert d.shortfalls == {"soc_final_b1": pytest.approx(0.2)}
