@@ -184,3 +184,166 @@ def test_the_certifier_judges_bounds_against_the_chosen_capacity():
     ds["storage_energy"][:] = 3.0
     checks = {v.check for v in suandian.certify(ds)}
     assert "stor.e_soc.bounds" in checks
+
+
+def test_weights_in_heat_sales_network_charge_green_share_and_pue_cap():
+    """Two 1-h periods, weights (1, 3): grid 100 and 200 CNY/MWh, network charge 50 CNY/MWh,
+    heat sold at 150 CNY/MWh, a 50 % green share (horizon basis) met with certificates at
+    10 CNY/MWh and a PUE cap of 1.0 priced at 100 CNY per MWh above it.
+
+    The site of ``test_thermal.with_heat_recovery``: facility 3.6575 MW, IT 3.5 MW (PUE
+    1.045), at most 0.8 * 1.75 = 1.4 MW drawn from the liquid loop, so 2.1 MW of heat
+    delivered at COP 3 (0.7 MW of heat-pump electricity, outside the PUE boundary). A MWh of
+    heat costs at most ``(200 + 50 + 0.5 * 10) / 3 = 85 < 150`` CNY: 2.1 MW sold in both.
+    Intake 3.6575 + 0.7 = 4.3575 MW; the horizon stands for ``1 + 3 = 4`` h.
+
+    * grid ``1 * 100 * 4.3575 + 3 * 200 * 4.3575 = 435.75 + 2,614.5 = 3,050.25``
+    * network ``50 * 4 * 4.3575 = 871.5``
+    * heat sales ``-150 * 4 * 2.1 = -1,260``
+    * certificates (a horizon term, not weighted) ``10 * 0.5 * 17.43 = 87.15``
+    * PUE excess (over the weighted sums) ``100 * 4 * (3.6575 - 1.0 * 3.5) = 63``
+
+    Total 2,811.9 CNY; the books and the certifier recompute every figure with the weights
+    (consumption 4 * 4.3575 = 17.43 MWh, green share 0.5, heat reused 4 * 1.4 = 5.6 MWh).
+    """
+    c = _heat_site()
+    c["nodes"][0]["tariff"] = "price"
+    c["nodes"][0]["network_charge"] = 50.0
+    c["horizon"]["weights"] = "w"
+    c["policies"] = {
+        "green_share": {"target": 0.5},
+        "pue": {"cap": 1.0, "excess_price": 100.0},
+    }
+    c["certificates"] = {"price": 10.0}
+    series = _series(
+        price=[100.0, 200.0], w=[1.0, 3.0], heat_demand=[3.0, 3.0], heat_price=[150.0, 150.0]
+    )
+    r = solve_ok(c, series)
+    assert r.ds["q_heat"].sel(recovery="hp").values == pytest.approx([2.1, 2.1], abs=1e-7)
+    assert r.costs["grid_energy"] == pytest.approx(3050.25)
+    assert r.costs["network"] == pytest.approx(871.5)
+    assert r.costs["heat_sales"] == pytest.approx(-1260.0)
+    assert r.costs["certificates"] == pytest.approx(87.15)
+    assert r.costs["pue_budget_excess"] == pytest.approx(63.0)
+    assert r.objective == pytest.approx(2811.9)
+    assert r.kpis["consumption_mwh"]["s1"] == pytest.approx(17.43)
+    assert r.kpis["green_share"]["s1"] == pytest.approx(0.5)
+    assert r.kpis["pue"]["s1"] == pytest.approx(1.045)
+    assert r.kpis["heat_reused_mwh"] == pytest.approx(4 * 1.4)
+
+
+def _heat_site() -> dict:
+    """The site of ``test_thermal.with_heat_recovery`` on 2 periods (see the test above)."""
+    c = base_config(2)
+    c["sites"][0]["cooling"] = {
+        "ambient": 10.0,
+        "t_free": 12.0,
+        "t_mech": 20.0,
+        "cop_free": 25.0,
+        "liquid_fraction": 0.5,
+        "liquid_t_free": 25.0,
+        "liquid_cop_free": 20.0,
+    }
+    c["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    c["heat_recovery"] = [
+        {
+            "name": "hp",
+            "site": "s1",
+            "capacity": 2.5,
+            "cop": 3.0,
+            "recovery_fraction": 0.8,
+            "demand": "heat_demand",
+            "price": "heat_price",
+        }
+    ]
+    return c
+
+
+def test_every_family_builds_with_weights():
+    """The default day (grid, renewables, corridor and contracts, batteries, tanks, dc with
+    placement and migration, DR, reserves, backup, the bill, green share, PUE and 绿电直连
+    targets), with a market-based carbon price and a job restart cost added, builds with
+    weights, also as the diagnosis's relaxed model: every cost term states what it is."""
+    import yaml
+    from conftest import DEFAULT_SCENARIO
+
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    raw["horizon"]["weights"] = 2.0
+    raw["policies"].update(carbon_price=80.0, carbon_basis="market")
+    raw["batch"][1].update(restart_cost=100.0, min_rate=8000.0)
+    sc = suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
+    for options in ({}, {"shortfall_penalty": 1e4, "compute_shortfall_penalty": 1e4}):
+        m = suandian.build_model(sc, pyomo=False, **options)
+        assert m.lm.n_cols > 0
+
+
+def _chosen_battery(**fields) -> dict:
+    """The battery of ``test_battery_energy_and_power_chosen_by_the_model``."""
+    unit = {
+        "name": "b1",
+        "site": "s1",
+        "power": {"max": 10.0, "capex_per_unit": 43800.0, "lifetime_years": 1},
+        "energy": {"max": 50.0, "capex_per_unit": 219000.0, "lifetime_years": 1},
+        "eta_charge": 1.0,
+        "eta_discharge": 1.0,
+        "soc_initial": 0.0,
+        "no_simultaneous": True,
+    }
+    return unit | fields
+
+
+def test_a_chosen_battery_hands_its_choice_and_charge_to_the_next_window():
+    """The plan of ``test_battery_energy_and_power_chosen_by_the_model`` (1,001 CNY) after
+    period 1: 3.85 MWh stored in a battery of 3.85 MWh and 3.85 MW chosen.
+
+    The second window (period 2 alone, end rule the horizon's: back to 0) holds the choice
+    (``min = max``: its annuity is charged for the window's hour, ``3.85 * (25 + 5) = 115.5``
+    CNY) and starts full (``soc_initial = 3.85 / 3.85 = 1``): the battery serves the 3.85 MWh
+    load, no grid. 115.5 CNY is the single plan's cost of period 2, ``1,001 - 770 - 115.5``
+    of capex in period 1.
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = "price"
+    c["storage"] = [_chosen_battery()]
+    series = _series(price=[100.0, 300.0])
+    full = scenario(c, series)
+    r = suandian.solve(full, mip_rel_gap=0.0)
+    state = r.final_state(period=0)
+    assert state["stor"]["b1"] == {
+        "soc_mwh": pytest.approx(LOAD),
+        "energy_mwh": pytest.approx(LOAD),
+        "power_mw": pytest.approx(LOAD),
+    }
+    second = full.window(1, 1).with_state(state)
+    bat = second.config.storage[0]
+    assert bat.energy.min == bat.energy.max == pytest.approx(LOAD)
+    assert bat.power.min == bat.power.max == pytest.approx(LOAD)
+    assert bat.soc_initial == pytest.approx(1.0)
+    r2 = suandian.solve(second, mip_rel_gap=0.0)
+    assert r2.objective == pytest.approx(115.5)
+    assert float(r2.ds["p_grid"].sum()) == pytest.approx(0.0, abs=1e-7)
+    assert r2.certify() == []
+
+
+def test_a_chosen_battery_energy_that_cannot_reach_its_end_state_is_diagnosed():
+    """A 1-MW battery (eta 0.95) of chosen energy K in [5, 10] MWh from 0.1 K to 0.9 K in
+    4 h: it reaches at most ``0.1 K + 4 * 0.95 = 0.1 K + 3.8``, short by ``0.8 K - 3.8 >= 0.2``
+    MWh (K = 5). The data check skips a chosen energy (the need moves with it); the relaxed
+    re-solve names the battery, 0.2 MWh short, without a traceback.
+    """
+    c = _config(4)
+    c["storage"] = [
+        _chosen_battery(
+            power=1.0,
+            energy={"min": 5.0, "max": 10.0},
+            eta_charge=0.95,
+            soc_initial=0.1,
+            soc_final=0.9,
+            no_simultaneous=False,
+        )
+    ]
+    r = suandian.solve(scenario(c))
+    assert r.status == "infeasible"
+    d = r.diagnosis
+    assert "battery 'b1': soc_final 0.9 (of the chosen energy) cannot be reached" in str(d)
+    assert d.shortfalls == {"soc_final_b1": pytest.approx(0.2)}

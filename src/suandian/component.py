@@ -717,6 +717,15 @@ class Context:
         return self.weights is not None and not bool(np.all(self.weights == 1.0))
 
     @property
+    def w(self) -> np.ndarray | float:
+        """Per-period weights to multiply a (..., T) array or expression by: 1.0 without them.
+
+        For the horizon sums a family writes itself (``sum_t w_t * x_t * dt``); a plain 1.0
+        keeps the model of an unweighted scenario identical.
+        """
+        return self.weights if self.weighted else 1.0
+
+    @property
     def hours(self) -> float:
         """Hours the horizon stands for: ``dt * sum_t w_t`` (``T * dt`` without weights)."""
         return self.dt * (float(np.sum(self.weights)) if self.weighted else self.T)

@@ -178,7 +178,8 @@ def _gensets(fb: FamilyBuilder, ctx: Context, a: dict, site: np.ndarray, out: np
     fb.constrain("gen_start", s - u + u.shift(1, 1), ">=", -first, mask=starts)
     left = a["hours_left"]
     capped = ~np.isnan(left) & allowed.any(1)
-    fb.constrain("gen_hours", (u * ctx.dt).sum(1), "<=", np.nan_to_num(left), mask=capped)
+    hours = (u * (ctx.dt * ctx.w)).sum(1)  # the hours the periods stand for
+    fb.constrain("gen_hours", hours, "<=", np.nan_to_num(left), mask=capped)
     return p, u, s
 
 
@@ -311,7 +312,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     before[{"time": 0}] = ds["genset_initial_on"]
     costly = ds["genset_start_cost"] > 0
     rows.ge("backup.gen_start", s.where(costly), (u - before).where(costly))
-    rows.le("backup.gen_hours", (u * dt).sum("time"), ds["genset_hours_left"])
+    rows.le("backup.gen_hours", (u * dt * period_weight(ds)).sum("time"), ds["genset_hours_left"])
     shed = ds["p_shed"]
     zero = xr.zeros_like(shed)
     rows.zero_outside("backup.p_shed", shed, out)
@@ -410,7 +411,7 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
         return {}
     dt = float(ds.attrs["dt_hours"])
     u = ds["u_genset"].isel(time=slice(0, t + 1)).astype(float)
-    hours = (u.sum("time") * dt).values
+    hours = ((u * period_weight(ds)).sum("time") * dt).values
     on = u.isel(time=-1).values > 0.5
     return {
         str(g): {"on": bool(o), "hours_run": float(h)}
@@ -447,18 +448,12 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
     """Running hours per genset and lost load per site (MWh), where the family has data."""
     if not ds.sizes.get("genset", 0) and not bool(ds["outage"].any()):
         return {}
-    dt = float(ds.attrs["dt_hours"])
+    dt, w = float(ds.attrs["dt_hours"]), period_weight(ds)
+    hours = (ds["u_genset"] * w).sum("time").values * dt
+    shed = (ds["p_shed"] * w).sum("time").values * dt
     return {
-        "genset_hours": {
-            str(g): float(h)
-            for g, h in zip(
-                ds["genset"].values, ds["u_genset"].sum("time").values * dt, strict=True
-            )
-        },
-        "lost_load_mwh": {
-            str(s): float(e)
-            for s, e in zip(ds["site"].values, ds["p_shed"].sum("time").values * dt, strict=True)
-        },
+        "genset_hours": {str(g): float(h) for g, h in zip(ds["genset"].values, hours, strict=True)},
+        "lost_load_mwh": {str(s): float(e) for s, e in zip(ds["site"].values, shed, strict=True)},
     }
 
 

@@ -32,7 +32,13 @@ from ..component import (
 from ..linear import Expr
 from . import dc_validate
 from .job_runs import build_job_runs, check_job_runs
-from .placement import build_placement, check_migration, check_placement, window_periods
+from .placement import (
+    build_placement,
+    check_migration,
+    check_placement,
+    move_weight,
+    window_periods,
+)
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -290,7 +296,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if wue_capped.any():
         fb.constrain(
             "wue_cap",
-            water.sum(1) - p_it.sum(1) * np.nan_to_num(wue_cap),
+            (water * ctx.w).sum(1) - (p_it * ctx.w).sum(1) * np.nan_to_num(wue_cap),
             "<=",
             0.0,
             mask=wue_capped,
@@ -558,9 +564,10 @@ def _account(ds: xr.Dataset) -> Account:
             | (ds["job_min_run_periods"] > 0)
         )
         if bool((ds["job_restart_cost"] > 0).any()) and bool(tracked.any()):
-            cost["job_restart"] = float((ds["s_job"] * ds["job_restart_cost"]).sum())
+            cost["job_restart"] = float((ds["s_job"] * ds["job_restart_cost"] * w).sum())
     if "y_move" in ds and (ds["move_linked"] & (ds["move_unit_cost"] > 0)).any():
-        cost["migration"] = float((ds["y_move"] * ds["move_unit_cost"].fillna(0.0)).sum())
+        unit = ds["move_unit_cost"].fillna(0.0) * move_weight(ds)
+        cost["migration"] = float((ds["y_move"] * unit).sum())
     if "water" in ds and float(ds["water_price"].max()) > 0:
         cost["water"] = float((ds["water"] * ds["water_price"] * w).sum() * dt)
     penalty = float(ds.attrs.get("compute_shortfall_penalty", np.nan))
@@ -696,8 +703,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if capped.any():
         rows.le(
             "dc.wue_cap",
-            (ds["water"].sum("time") * dt)[capped],
-            (ds["wue_cap"] * p_it.sum("time") * dt)[capped],
+            ((ds["water"] * period_weight(ds)).sum("time") * dt)[capped],
+            (ds["wue_cap"] * (p_it * period_weight(ds)).sum("time") * dt)[capped],
         )
 
 

@@ -68,7 +68,7 @@ def build_job_runs(
     if long.any():
         fb.constrain("job_min_run", _min_run_window(s, periods) - z, "<=", 0.0, mask=long)
     if (cost[tracked] > 0).any():
-        fb.cost("job_restart", s * cost[:, None])
+        fb.cost("job_restart", s * cost[:, None], per_period=True)
 
 
 def check_job_runs(ds: xr.Dataset, rows: Rows, rate: xr.DataArray) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows
+from ..checks import Rows, period_weight
 from ..component import FamilyBuilder
 from ..errors import Problem
 from ..linear import Expr
@@ -181,10 +181,11 @@ def _build_migration(
     )
     fb.constrain("move_def", lhs, "<=", 1.0)
     priced = linked & (unit > 0)
-    if priced.any():
-        fb.cost(
-            "migration", Expr.cells((), np.zeros(n, np.int64), y_move.cols, np.nan_to_num(unit))
-        )
+    if priced.any():  # a move is priced in the first period of window k+1 (weighted there)
+        landing = release[mj] + (mk + 1) * P[mj]
+        T = fb.ctx.T
+        moves = Expr.cells((T,), landing, y_move.cols, np.nan_to_num(unit))
+        fb.cost("migration", moves, per_period=True)
     # move_blackout: the first L periods of window k+1 at the new site, one row per (move, t);
     # the run cells of a (job, site) pair are contiguous in time from the job's release
     S_ = len(site_names)
@@ -236,6 +237,21 @@ def _placements(ds: xr.Dataset):
     y = np.zeros((ds.sizes["job"], ds.sizes["site"], int(max(n_win.max(initial=0), 1)) + 1))
     y[pj, ps, pw] = ds["y_place"].values
     return P, release, n_win, y
+
+
+def move_weight(ds: xr.Dataset) -> xr.DataArray | float:
+    """Weight ``w_t`` of the period each move lands in (the first of window k+1), per move.
+
+    The migration cost is a per-period cost of that period (1.0 without weights).
+    """
+    w = period_weight(ds)
+    if isinstance(w, float):
+        return w
+    P, release, _, _ = _placements(ds)
+    jpos = {v: i for i, v in enumerate(ds["job"].values)}
+    mj = np.array([jpos[v] for v in ds["move_job"].values], dtype=np.int64)
+    landing = release[mj] + (ds["move_boundary"].values.astype(np.int64) + 1) * P[mj]
+    return xr.DataArray(w.values[landing], dims="move", coords={"move": ds["move"]})
 
 
 def check_placement(ds: xr.Dataset, rows: Rows, x_run: xr.DataArray) -> None:

@@ -54,7 +54,7 @@ def project_ratio(assets, key: str, sites: list[str]) -> np.ndarray:
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     assets = sc.config.renewables
-    R, T, dt = len(assets), ctx.T, ctx.dt
+    R, T, dt, w = len(assets), ctx.T, ctx.dt, ctx.w
     hours = ctx.hours  # T * dt, or the hours the weighted periods stand for
     fb.coord("renewable", [r.name for r in assets])
 
@@ -115,9 +115,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         if limited.any():
             fb.constrain(
                 "export_share_max",
-                x.sum(1) * dt,
+                (x * w).sum(1) * dt,
                 "<=",
-                np.nan_to_num(share_max) * available.sum(1) * dt,
+                np.nan_to_num(share_max) * (available * w).sum(1) * dt,
                 mask=limited,
             )
         fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)), per_period=True)
@@ -149,10 +149,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     has_project = ~np.isnan(self_min)
     if has_project.any():
         avail_direct = np.zeros(ctx.S)
-        np.add.at(avail_direct, site[direct], available[direct].sum(1) * dt)
+        np.add.at(avail_direct, site[direct], (available * w)[direct].sum(1) * dt)
         fb.constrain(
             "self_consumption_min",
-            direct_used.sum(1) * dt,
+            (direct_used * w).sum(1) * dt,
             ">=",
             np.nan_to_num(self_min) * avail_direct,
             mask=has_project,
@@ -230,7 +230,7 @@ def _account(ds: xr.Dataset) -> Account:
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
     """Export within the surplus, export share, project self-consumption (from the Dataset)."""
-    dt = rows.dt
+    dt, w = rows.dt, period_weight(ds)
     i = _inputs(ds)
     p, avail, x = ds["p_renewable"], ds["p_renewable_available"], i["export"]
     allowed = i["export_price"].notnull()
@@ -238,12 +238,12 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     rows.le("res.export_cap", (p + x).where(allowed), avail.where(allowed), scale=avail)
     rows.le(
         "res.export_share_max",
-        x.sum("time") * dt,
-        i["share_max"] * avail.sum("time") * dt,
-        scale=avail.sum("time") * dt,
+        (x * w).sum("time") * dt,
+        i["share_max"] * (avail * w).sum("time") * dt,
+        scale=(avail * w).sum("time") * dt,
     )
     if "direct_self_consumption_min" in ds:
-        on = i["direct"].astype(float)
+        on = i["direct"].astype(float) * w
         used = by_site(p * on, ds["renewable_site"], ds["site"]).sum("time") * dt
         avail_d = by_site(avail * on, ds["renewable_site"], ds["site"]).sum("time") * dt
         rows.ge(

@@ -14,6 +14,7 @@ import xarray as xr
 from ..checks import Rows, by_site, period_weight
 from ..component import (
     Account,
+    Capacity,
     Component,
     Context,
     Cut,
@@ -199,12 +200,19 @@ def _soc_final_finding(sc, v: Violation) -> tuple[str, str, str, float]:
         else (f" (node '{node.name}' imports at most {node.import_limit:g} MW)")
     )
     final = u.soc_initial if u.soc_final == "cyclic" else float(u.soc_final)
-    need = final * u.energy
     rule = "cyclic" if u.soc_final == "cyclic" else f"{final:g}"
+    energy = u.energy
+    if isinstance(energy, Capacity) and not energy.extendable:
+        energy = energy.existing
+    if isinstance(energy, Capacity):  # chosen: the need moves with the choice
+        need = "of the chosen energy) cannot be reached:"
+    else:
+        e = final * energy
+        need = f"{e:g} MWh) cannot be reached: at most {e - total:,.2f} MWh,"
     text = (
-        f"battery '{v.element}': soc_final {rule} ({need:g} MWh) cannot be "
-        f"reached: at most {need - total:,.2f} MWh, {total:,.2f} MWh short, with the power "
-        f"available to charge it at site '{u.site}'{limit}; lower soc_final or raise that supply"
+        f"battery '{v.element}': soc_final {rule} ({need} {total:,.2f} MWh short, with the "
+        f"power available to charge it at site '{u.site}'{limit}; lower soc_final or raise that "
+        "supply"
     )
     return "soc_final", v.element, text, total
 
@@ -225,7 +233,17 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     if not ds.sizes.get("storage", 0):
         return {}
     soc = within(ds["e_soc"].isel(time=t).values, ds["storage_energy"].values)
-    return {str(u): {"soc_mwh": float(e)} for u, e in zip(ds["storage"].values, soc, strict=True)}
+    out = {str(u): {"soc_mwh": float(e)} for u, e in zip(ds["storage"].values, soc, strict=True)}
+    for name, key in _CHOSEN.items():  # a chosen capacity: the choice, held in the next window
+        if f"{name}_built" in ds:
+            chosen = ~np.isnan(ds[f"{name}_max"].values)
+            for i in np.nonzero(chosen)[0]:
+                out[str(ds["storage"].values[i])][key] = float(ds[name].values[i])
+    return out
+
+
+#: chosen capacities handed over as state: the Dataset name and the state key
+_CHOSEN = {"storage_energy": "energy_mwh", "storage_power": "power_mw"}
 
 
 def within(charge: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -240,8 +258,20 @@ def within(charge: np.ndarray, capacity: np.ndarray) -> np.ndarray:
 
 
 def _state_in(entry: dict, raw: dict) -> None:
-    """Set ``soc_initial`` = charge / energy of each battery named in the state."""
-    set_initial_fraction(raw.get("storage") or [], entry, "soc_mwh", "energy")
+    """Set ``soc_initial`` = charge / energy of each battery named in the state.
+
+    A chosen power or energy (:class:`Capacity`) is held at the choice the state carries
+    (``min = max`` = its built part: the annuity is still charged for the window's hours).
+    """
+    units = raw.get("storage") or []
+    for unit in units:
+        state = entry.get(unit.get("name")) if isinstance(unit, dict) else None
+        for field, key in (("energy", "energy_mwh"), ("power", "power_mw")):
+            cap = unit.get(field) if state else None
+            if isinstance(cap, dict) and cap.get("extendable", True) and key in state:
+                built = max(float(state[key]) - float(cap.get("existing", 0.0)), 0.0)
+                cap["min"] = cap["max"] = built
+    set_initial_fraction(units, entry, "soc_mwh", "energy")
 
 
 def set_initial_fraction(units: list, entry: dict, key: str, capacity: str) -> None:
@@ -249,11 +279,17 @@ def set_initial_fraction(units: list, entry: dict, key: str, capacity: str) -> N
 
     A charge above the capacity or below 0 gives a fraction outside 0..1, which the
     re-validation reports on ``soc_initial``; with capacity 0 the charge itself is written.
+    A chosen capacity (a :class:`Capacity` mapping) counts at its largest, existing + max
+    (the choice itself once held there, as ``stor``'s state does).
     """
     for unit in units:
         if isinstance(unit, dict) and unit.get("name") in entry:
             charge = float(entry[unit["name"]][key])
-            size = float(unit.get(capacity) or 0.0)
+            size = unit.get(capacity)
+            if isinstance(size, dict):
+                most = float(size.get("max", 0.0)) if size.get("extendable", True) else 0.0
+                size = float(size.get("existing", 0.0)) + most
+            size = float(size or 0.0)
             unit["soc_initial"] = charge / size if size > 0 else charge
 
 
@@ -343,5 +379,15 @@ COMPONENT = Component(
     cut=_cut,
     state_fields=(
         StateField("<battery>.soc_mwh", "MWh", "charge of the battery; sets storage[].soc_initial"),
+        StateField(
+            "<battery>.energy_mwh",
+            "MWh",
+            "a chosen energy (Capacity only): holds storage[].energy at the choice",
+        ),
+        StateField(
+            "<battery>.power_mw",
+            "MW",
+            "a chosen power (Capacity only): holds storage[].power at the choice",
+        ),
     ),
 )

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from ..checks import Rows, by_site
+from ..checks import Rows, by_site, period_weight
 from ..component import (
     Account,
     Component,
@@ -238,7 +238,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
     fb.port("power", -p_hp.group(0, site_h, S))
     if H:
-        fb.cost("heat_sales", q_heat * (-dt * price))
+        fb.cost("heat_sales", q_heat * (-dt * price), per_period=True)
 
 
 _TES_FIELDS = {
@@ -267,19 +267,20 @@ def _account(ds: xr.Dataset) -> Account:
     if "tes" not in ds.sizes or "recovery" not in ds.sizes:  # saved before this family
         return Account()
     dt = float(ds.attrs["dt_hours"])
+    w = period_weight(ds)
     tes, hp = _net(ds)
     cost = {}
     if ds.sizes.get("recovery", 0):
-        cost["heat_sales"] = -float((ds["q_heat"] * ds["heat_price"]).sum() * dt)
+        cost["heat_sales"] = -float((ds["q_heat"] * ds["heat_price"] * w).sum() * dt)
     return Account(
         flows={"power": -tes - hp, "facility": tes},
         cost=cost,
         energy={
-            "tes_charge": float(ds["q_charge"].sum() * dt),
-            "tes_discharge": float(ds["q_discharge"].sum() * dt),
-            "heat_delivered": float(ds["q_heat"].sum() * dt),
-            "heat_recovered": float(ds["q_recovered"].sum() * dt),
-            "heat_pump": float(ds["p_heat_pump"].sum() * dt),
+            "tes_charge": float((ds["q_charge"] * w).sum() * dt),
+            "tes_discharge": float((ds["q_discharge"] * w).sum() * dt),
+            "heat_delivered": float((ds["q_heat"] * w).sum() * dt),
+            "heat_recovered": float((ds["q_recovered"] * w).sum() * dt),
+            "heat_pump": float((ds["p_heat_pump"] * w).sum() * dt),
         },
     )
 
@@ -344,7 +345,8 @@ def reuse_kpis(ds: xr.Dataset, e_facility: xr.DataArray) -> dict:
     if not ds.sizes.get("recovery", 0):
         return {}
     dt = float(ds.attrs["dt_hours"])
-    reused = by_site(ds["q_recovered"], ds["recovery_site"], ds["site"]).sum("time") * dt
+    reused = by_site(ds["q_recovered"] * period_weight(ds), ds["recovery_site"], ds["site"])
+    reused = reused.sum("time") * dt
     total = float(e_facility.sum())
     erf = {"portfolio": float(reused.sum()) / total if total > 0 else float("nan")}
     for s in ds["site"].values:

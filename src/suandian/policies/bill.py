@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 from pydantic import Field, model_validator
 
-from ..checks import Rows, node_series
+from ..checks import Rows, node_series, period_weight
 from ..component import (
     Account,
     Component,
@@ -183,7 +183,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("network_charge", charge)
     node_pos = {n.name: i for i, n in enumerate(c.nodes)}
     site_node = np.array([node_pos[s.node] for s in c.sites], dtype=np.int64)
-    fb.cost("network", metered * (dt * charge[site_node]))
+    fb.cost("network", metered * (dt * charge[site_node]), per_period=True)
 
     # ------------------------------------------------------------ meters and months
     names: list[str] = []
@@ -209,7 +209,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     M = len(names)
     labels, month_of, days = billing_months(sc.time)
     K = len(labels)
-    share = np.bincount(month_of, minlength=K) * dt / (24.0 * days)
+    # share of each month the horizon stands for (its periods weighted: representative days)
+    weight = np.broadcast_to(ctx.w, (T,))
+    share = np.bincount(month_of, weights=weight, minlength=K) * dt / (24.0 * days)
     fb.coord("meter", names)
     fb.coord("bill_month", labels)
     demand = np.array([k == "demand" for k in kind], dtype=bool)
@@ -246,7 +248,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         )
         kw = 1000.0 * np.where(demand, rate_a, 0.0)
         raised = d_peak * kw[:, None] - kw[:, None] * np.nan_to_num(peak_to_date)  # (M, K)
-        fb.cost("demand", raised)
+        fb.cost("demand", raised, per_period=False)  # a monthly maximum: not weighted
 
     # ------------------------------------------------------------ capacity charge
     if (~demand).any():
@@ -269,7 +271,8 @@ def _account(ds: xr.Dataset) -> Account:
         return Account()
     dt = float(ds.attrs["dt_hours"])
     p = ds["p_metered"]
-    cost = {"network": float((node_series(ds, "network_charge") * p).sum() * dt)}
+    w = period_weight(ds)
+    cost = {"network": float((node_series(ds, "network_charge") * p * w).sum() * dt)}
     if ds.sizes.get("meter", 0):
         demand = ds["meter_kind"] == "demand"
         if "d_peak" in ds:
@@ -278,7 +281,7 @@ def _account(ds: xr.Dataset) -> Account:
         if (~demand).any():
             fixed = (ds["meter_rate"] * ds["capacity_kva"]).where(~demand, 0.0)
             cost["capacity"] = float(fixed.sum() * ds["bill_month_share"].sum())
-    return Account(cost=cost, energy={"metered": float(p.sum() * dt)})
+    return Account(cost=cost, energy={"metered": float((p * w).sum() * dt)})
 
 
 def _metered(rows: Rows) -> xr.DataArray | None:

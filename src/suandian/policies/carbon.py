@@ -32,9 +32,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if policy.carbon_basis == "market":
         e = fb.var("e_co2_market")
         fb.constrain("co2_market_floor", e - led.total("co2_market"), ">=", 0.0)
-        fb.cost("carbon", e * price)
+        fb.cost("carbon", e * price, per_period=False)
     else:
-        fb.cost("carbon", led.total("co2") * price)
+        fb.cost("carbon", led.total("co2") * price, per_period=False)
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:

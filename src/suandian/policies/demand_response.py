@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field, model_validator
 
-from ..checks import Rows
+from ..checks import Rows, period_weight
 from ..component import (
     Account,
     Component,
@@ -277,9 +277,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         mask=window,
     )
     fb.constrain("shortfall_min", short + credit - c_t, ">=", 0.0, mask=window)
-    fb.cost("dr_capacity", commit * (-cap_price))
-    fb.cost("dr_energy", credit * (-dt * energy_price)[:, None])
-    fb.cost("dr_penalty", short * (dt * short_price)[:, None])
+    fb.cost("dr_capacity", commit * (-cap_price), per_period=False)  # per event
+    fb.cost("dr_energy", credit * (-dt * energy_price)[:, None], per_period=True)
+    fb.cost("dr_penalty", short * (dt * short_price)[:, None], per_period=True)
 
 
 def settlement(ds: xr.Dataset) -> dict[str, xr.DataArray]:
@@ -301,14 +301,16 @@ def _account(ds: xr.Dataset) -> Account:
         return Account(flows={})
     dt = float(ds.attrs["dt_hours"])
     settled = settlement(ds)
+    w = period_weight(ds)
+    credited, shortfall = settled["credited"] * w, settled["shortfall"] * w
     return Account(
         flows={},
         cost={
             "dr_capacity": -float((ds["dr_capacity_price"] * ds["p_dr_commit"]).sum()),
-            "dr_energy": -float((ds["dr_energy_price"] * settled["credited"]).sum() * dt),
-            "dr_penalty": float((ds["dr_shortfall_price"] * settled["shortfall"]).sum() * dt),
+            "dr_energy": -float((ds["dr_energy_price"] * credited).sum() * dt),
+            "dr_penalty": float((ds["dr_shortfall_price"] * shortfall).sum() * dt),
         },
-        energy={"dr_credited": float(settled["credited"].sum() * dt)},
+        energy={"dr_credited": float(credited.sum() * dt)},
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr
+from ..checks import Rows, attr, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output
 from ..components.renewables import project_ratio
 
@@ -28,7 +28,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if penalty is not None:  # diagnosis: how far the ratio can be met
         shortfall = fb.var("e_direct_shortfall", ub=np.where(on, np.inf, 0.0))
         got = got + shortfall
-        fb.cost("shortfall_direct", shortfall * penalty)
+        fb.cost("shortfall_direct", shortfall * penalty, per_period=False)
     fb.constrain(
         "share_min",
         got - led.consumption() * np.nan_to_num(share),
@@ -54,7 +54,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     flows = rows.accounts["res"].flows
     if "direct" not in flows:
         return
-    got = flows["direct"].sum("time") * rows.dt
+    got = (flows["direct"] * period_weight(ds)).sum("time") * rows.dt
     if "e_direct_shortfall" in ds:
         got = got + ds["e_direct_shortfall"]
     sites = [str(s) for s in ds["site"].values]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..checks import Rows, attr
+from ..checks import Rows, attr, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..linear import Expr
 from .pue_cap import year_problems
@@ -84,11 +84,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         if penalty is not None:
             shortfall = fb.var("e_green_shortfall")
             got = got + shortfall
-            fb.cost("shortfall_green", shortfall * penalty)
+            fb.cost("shortfall_green", shortfall * penalty, per_period=False)
         if price is not None:
             gap = fb.var("e_green_budget_gap")
             got = got + gap
-            fb.cost("green_budget_shortfall", gap * price)
+            fb.cost("green_budget_shortfall", gap * price, per_period=False)
         rows = fb.constrain(
             "share_min",
             got - consumption * np.nan_to_num(targets),
@@ -124,20 +124,21 @@ def _build_matching(
     scope_of_site = member.argmax(axis=0)
     G = member.shape[0]
     led = ctx.ledger
+    w = ctx.w  # representative periods: the MWh they stand for
 
     def per_bucket(flow: Expr) -> Expr:
-        return flow.group(0, scope_of_site, G).group(1, labels, B) * ctx.dt
+        return (flow * w).group(0, scope_of_site, G).group(1, labels, B) * ctx.dt
 
     got = per_bucket(led.flow("green"))
     use = per_bucket(led.flow("intake"))
     if penalty is not None:
         shortfall = fb.var("e_green_match_shortfall")
         got = got + shortfall
-        fb.cost("shortfall_green", shortfall * penalty)
+        fb.cost("shortfall_green", shortfall * penalty, per_period=False)
     if price is not None:
         gap = fb.var("e_green_match_gap")
         got = got + gap
-        fb.cost("green_budget_shortfall", gap * price)
+        fb.cost("green_budget_shortfall", gap * price, per_period=False)
     targets = np.asarray(targets)
     fb.constrain(
         "share_match",
@@ -279,8 +280,9 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     dt = float(ds.attrs["dt_hours"])
     sites = [str(s) for s in ds["site"].values]
     upto = {"time": slice(0, t + 1)}
-    consumed = flows["intake"].isel(upto).sum("time") * dt
-    green = flows["green"].isel(upto).sum("time") * dt
+    w = period_weight(ds)
+    consumed = (flows["intake"] * w).isel(upto).sum("time") * dt
+    green = (flows["green"] * w).isel(upto).sum("time") * dt
     if t == ds.sizes["time"] - 1 and "e_certificate" in ds:
         green = green + ds["e_certificate"]
     out = {}
@@ -458,7 +460,7 @@ COMPONENT = Component(
 
 def _check_matching(ds: xr.Dataset, rows: Rows, g: dict, label: str, target) -> None:
     """``share_match``: green flows >= target x intake in every bucket, from the accounts."""
-    dt = rows.dt
+    dt = rows.dt * np.asarray(period_weight(ds))  # hours each period stands for
     flows = {
         c: sum(a.flows[c] for a in rows.accounts.values() if c in a.flows)
         for c in ("green", "intake")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr
+from ..checks import Rows, attr, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 
 if TYPE_CHECKING:
@@ -80,11 +80,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if penalty is not None:
         excess = fb.var("e_pue_excess", ub=np.where(capped, np.inf, 0.0))
         lhs = lhs - excess
-        fb.cost("shortfall_pue", excess * penalty)
+        fb.cost("shortfall_pue", excess * penalty, per_period=False)
     if excess_price is not None:
         over = fb.var("e_pue_over_budget", ub=np.where(capped, np.inf, 0.0))
         lhs = lhs - over
-        fb.cost("pue_budget_excess", over * excess_price)
+        fb.cost("pue_budget_excess", over * excess_price, per_period=False)
     it_other = np.nan_to_num(i_other)
     fb.constrain(
         "pue_max",
@@ -132,12 +132,13 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    dt = rows.dt
+    dt, w = rows.dt, period_weight(ds)
     # the row reads the ledger's facility and IT carriers (dc's facility power plus, e.g., the
     # electricity a thermal tank's charging adds): recompute them from every account
     accounts = rows.accounts.values()
-    e_it = sum(a.flows["it"] for a in accounts if "it" in a.flows).sum("time") * dt
-    e_fac = sum(a.flows["facility"] for a in accounts if "facility" in a.flows).sum("time") * dt
+    e_it = (sum(a.flows["it"] for a in accounts if "it" in a.flows) * w).sum("time") * dt
+    e_fac = sum(a.flows["facility"] for a in accounts if "facility" in a.flows)
+    e_fac = (e_fac * w).sum("time") * dt
     for slack in ("e_pue_excess", "e_pue_over_budget"):
         if slack in ds:
             e_fac = e_fac - ds[slack]
@@ -165,8 +166,9 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
         return {}
     dt = float(ds.attrs["dt_hours"])
     upto = {"time": slice(0, t + 1)}
-    fac = flows["facility"].isel(upto).sum("time") * dt
-    it = flows["it"].isel(upto).sum("time") * dt
+    w = period_weight(ds)
+    fac = (flows["facility"] * w).isel(upto).sum("time") * dt
+    it = (flows["it"] * w).isel(upto).sum("time") * dt
     return {
         str(s): {"facility_mwh": float(fac.sel(site=s)), "it_mwh": float(it.sel(site=s))}
         for s in ds["site"].values

@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from ..checks import Rows, by_site
+from ..checks import Rows, by_site, period_weight
 from ..component import (
     HEADROOM,
     Account,
@@ -153,7 +153,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if r_it is not None:
         offered_up = offered_up + (r_it * upf[:, None, None]).sum(0)
         has_up |= (it_ok & up[:, None]).any(0)
-        fb.cost("reserve_capacity_it", r_it * (-dt * price)[:, None, :])
+        fb.cost("reserve_capacity_it", r_it * (-dt * price)[:, None, :], per_period=True)
     fb.constrain(
         "up_deliverable",
         offered_up - ctx.ledger.flow("metered"),
@@ -164,7 +164,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     limited = ~np.isnan(cap)
     total = r.sum(1) if r_it is None else r.sum(1) + r_it.sum(1)
     fb.constrain("market_max", total, "<=", np.nan_to_num(cap), mask=limited)
-    fb.cost("reserve_capacity", r * (-dt * price)[:, None, :])
+    fb.cost("reserve_capacity", r * (-dt * price)[:, None, :], per_period=True)
 
 
 def _unit_rows(fb, headroom, r, eligible, up, duration) -> None:
@@ -257,7 +257,8 @@ def _account(ds: xr.Dataset) -> Account:
     if not ds.sizes.get("reserve", 0) or "p_reserve" not in ds:
         return Account(flows={})
     dt = float(ds.attrs["dt_hours"])
-    r = ds["p_reserve"]
+    w = period_weight(ds)
+    r = ds["p_reserve"] * w
     revenue = float((r * ds["reserve_price"]).sum() * dt)
     up = ds["reserve_up"].astype(bool)
     cost = {"reserve_capacity": -revenue}
@@ -266,7 +267,7 @@ def _account(ds: xr.Dataset) -> Account:
         "reserve_offered_down": float(r.where(~up, 0.0).sum() * dt),
     }
     if "p_reserve_it" in ds and bool(ds["reserve_it_eligible"].any()):
-        r_it = ds["p_reserve_it"]
+        r_it = ds["p_reserve_it"] * w
         cost["reserve_capacity_it"] = -float((r_it * ds["reserve_price"]).sum() * dt)
         energy["reserve_it_offered_up"] = float(r_it.where(up, 0.0).sum() * dt)
         energy["reserve_it_offered_down"] = float(r_it.where(~up, 0.0).sum() * dt)

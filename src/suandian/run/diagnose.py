@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..component import Capacity
 from ..results.accounting import books
 from ..results.diagnosis import Diagnosis
 
@@ -402,6 +403,18 @@ def _elastic(scenario, opts, budget, events: bool = False):
 
 
 # --------------------------------------------------------------------------- data checks
+def _chosen(value) -> bool:
+    """Whether a capacity field is chosen by the model (an extendable :class:`Capacity`)."""
+    return isinstance(value, Capacity) and value.extendable
+
+
+def _most(value) -> float:
+    """A capacity field's largest value: the number, or existing + max when chosen."""
+    if isinstance(value, Capacity):
+        return value.existing + (value.max if value.extendable else 0.0)
+    return float(value)
+
+
 def _data_checks(sc) -> list[tuple[str, str, str, float]]:
     """Hard limits that contradict each other on the data alone: (kind, element, text, MWh)."""
     found = []
@@ -451,13 +464,15 @@ def _data_checks(sc) -> list[tuple[str, str, str, float]]:
                 )
             )
     for u in c.storage:
-        if u.soc_final in ("cyclic", "free"):
+        # a chosen energy (Capacity) moves the end state with it: the re-solve judges it
+        if u.soc_final in ("cyclic", "free") or _chosen(u.energy):
             continue
+        energy, power = _most(u.energy), _most(u.power)  # a chosen power at its largest
         keep = (1.0 - u.self_discharge) ** dt
-        e = u.soc_initial * u.energy
+        e = u.soc_initial * energy
         for _ in range(T):
-            e = min(u.energy, keep * e + u.power * u.eta_charge * dt)
-        need = float(u.soc_final) * u.energy
+            e = min(energy, keep * e + power * u.eta_charge * dt)
+        need = float(u.soc_final) * energy
         if e < need - TOL * max(1.0, need):
             loss = f", self-discharge {u.self_discharge:g}/h" if u.self_discharge else ""
             found.append(
@@ -465,8 +480,8 @@ def _data_checks(sc) -> list[tuple[str, str, str, float]]:
                     "soc_final",
                     u.name,
                     f"battery '{u.name}': soc_final {float(u.soc_final):g} ({need:g} MWh) cannot "
-                    f"be reached: from soc_initial {u.soc_initial:g} ({u.soc_initial * u.energy:g}"
-                    f" MWh), charging at its full {u.power:g} MW for all {T * dt:g} h (eta_charge "
+                    f"be reached: from soc_initial {u.soc_initial:g} ({u.soc_initial * energy:g}"
+                    f" MWh), charging at its full {power:g} MW for all {T * dt:g} h (eta_charge "
                     f"{u.eta_charge:g}{loss}) gives at most {e:,.2f} MWh; lower soc_final or "
                     "raise the power",
                     need - e,
