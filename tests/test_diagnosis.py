@@ -333,7 +333,7 @@ def test_a_diagnosis_that_finds_nothing_proves_nothing(monkeypatch):
     timed_out = SimpleNamespace(has_solution=False, status="no_solution", highs_status="")
     plan = SimpleNamespace(has_solution=True, status="optimal", highs_status="Optimal")
     monkeypatch.setattr(module, "_relaxed_solve", lambda *a: (None, timed_out))
-    monkeypatch.setattr(module, "_elastic", lambda *a: (plan, []))
+    monkeypatch.setattr(module, "_elastic", lambda *a, **k: (plan, []))
     cfg = base_config()
     cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
     d = module.diagnose(scenario(cfg), suandian.SolveOptions(), budget=1.0)

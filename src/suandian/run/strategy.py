@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import highspy
 import numpy as np
@@ -40,8 +41,9 @@ from ..highs import (
     run,
     status_kind,
 )
+from ..model import Model, linear_model
 from . import decompose
-from .mip_start import construct
+from .mip_start import Start, construct
 
 log = logging.getLogger("suandian")
 
@@ -52,7 +54,9 @@ def _consistent(ho: HandOver, x: np.ndarray, objective: float) -> bool:
     return bool(abs(value - objective) <= 1e-6 * max(1.0, abs(objective)))
 
 
-def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floor: float) -> None:
+def _progress(
+    h: highspy.Highs, opts: SolveOptions, trace: list[dict[str, float]], t0: float, floor: float
+) -> None:
     """Subscribe the MIP callbacks: log progress (``opts.progress``) and record ``trace``.
 
     ``trace`` gets ``{seconds, objective, bound, gap}`` entries (seconds since ``t0``, the
@@ -102,7 +106,9 @@ def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floo
     h.cbMipImprovingSolution.subscribe(improved)
 
 
-def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None):
+def solve_model(
+    model: Model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None
+) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
     ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
@@ -113,21 +119,23 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
     start = t0 = time.perf_counter()
     trace: list[dict[str, float]] = []
+    lm = linear_model(model)
     ho = hand_over(model)
-    if not opts.relax_integers and hasattr(model.lm, "mip_lower"):
+    if not opts.relax_integers:
         # bounds valid for integer solutions only (e.g. blocks the demand needs)
-        lower = model.lm.mip_lower()
+        lower = lm.mip_lower()
         n = len(lower)
         ho.lb = ho.lb.copy()
         ho.lb[:n] = np.minimum(np.maximum(ho.lb[:n], lower), ho.ub[:n])
     fixed = ho.integer & (ho.lb == ho.ub)
     integer = ho.integer & ~fixed & (not opts.relax_integers)
     timings["handover"] = time.perf_counter() - start
-    plan = None
+    plan: Start | None = None
+    first: dict[str, Any] = {}
     if integer.any() and opts.mip_start:
         start = time.perf_counter()
         rounding = np.zeros(len(ho.lb), np.int8)
-        hint = model.lm.rounding()
+        hint = lm.rounding()
         rounding[: len(hint)] = hint
         plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
         timings["mip_start"] = time.perf_counter() - start
@@ -136,8 +144,8 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
             first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
             trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
         open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
-        if open_gap and opts.decompose:
-            start = time.perf_counter()
+        if plan is not None and open_gap and opts.decompose:
+            start, first_bound = time.perf_counter(), plan.bound
             parted = _decompose(ho, integer, rounding, plan, opts, limit)
             if parted is not None:
                 timings["decompose"] = time.perf_counter() - start
@@ -147,7 +155,7 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
                         _point(
                             start - t0 + point["seconds"],
                             point["best_objective"],
-                            max(first["bound"], point["best_bound"]),
+                            max(first_bound, point["best_bound"]),
                         )
                     )
     start = time.perf_counter()
@@ -186,7 +194,9 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         "nonzeros": int(ho.A.nnz),
         "integer_columns": int(integer.sum()),
     }
-    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+    objective = float("nan")
+    if has_solution and hinfo is not None:  # hinfo is None when the B&B was skipped
+        objective = float(hinfo.objective_function_value)
     if integer.any() and hinfo is not None:
         bound = float(hinfo.mip_dual_bound)
         gap = float(hinfo.mip_gap) if has_solution else float("nan")
@@ -266,9 +276,8 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
                 "returned": returned and improved,
             }
     log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
-    if not has_solution:
+    if not has_solution or x is None:
         return info
-    lm = model.lm
     lm.x, lm.y = x, None
     lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
@@ -294,10 +303,10 @@ def _decompose(
     ho: HandOver,
     integer: np.ndarray,
     rounding: np.ndarray,
-    plan,
+    plan: Start,
     opts: SolveOptions,
     limit: float,
-):
+) -> decompose.Outcome | None:
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
     Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
