@@ -91,7 +91,7 @@ def _mentioned(name: str, text: str) -> bool:
 def _components(model) -> dict[str, int]:
     """Qualified names ``block.name`` of every variable, row block, expression, port -> size."""
     out: dict[str, int] = {}
-    for block, fb in model.builders.items():
+    for block, fb in model.built.builders.items():
         for name in fb.names:
             size = 1
             if name in fb.rows:
@@ -300,7 +300,7 @@ def test_every_component_is_exercised(models):
     for m in models:
         for name, size in _components(m).items():
             names[name] = max(names.get(name, 0), size)
-        for block, fb in m.builders.items():
+        for block, fb in m.built.builders.items():
             c = fb.component
             used = c.kind != "family" or not c.sections
             used = used or any(_has_data(fb.ctx.scenario.config, s) for s in c.sections)
@@ -318,7 +318,7 @@ def test_every_component_is_exercised(models):
         {
             block
             for m in models
-            for block, fb in m.builders.items()
+            for block, fb in m.built.builders.items()
             if not exercised[block]
             and not any(
                 f'"{s}"' in text or f"'{s}'" in text
@@ -342,11 +342,11 @@ def test_every_output_is_documented():
 
 def test_math_pages_name_no_stale_components(models):
     """Every ``block.name`` written in code style on a math page exists in the model."""
-    blocks = {block for m in models for block in m.builders}
+    blocks = {block for m in models for block in m.built.builders}
     known = set(_declared())
     for m in models:
         known.update(_components(m))
-        for block, fb in m.builders.items():
+        for block, fb in m.built.builders.items():
             known.update(f"{block}.{term}" for term in fb.cost_terms)
             known.update(f"{block}.{o.name}" for o in fb.component.outputs)
     stale = set()

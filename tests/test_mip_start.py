@@ -49,7 +49,7 @@ def test_mip_with_the_start_reaches_the_optimum_derived_by_hand():
 def test_construct_returns_an_integral_plan_within_the_hand_bounds():
     model = build_model(scenario(batch_case()), pyomo=False)
     ho = hand_over(model)
-    plan = construct(ho, ho.integer.copy(), model.lm.rounding(), SolveOptions(), 10.0)
+    plan = construct(ho, ho.integer.copy(), model.built.lm.rounding(), SolveOptions(), 10.0)
     assert plan is not None
     xi = plan.x[ho.integer]
     assert np.allclose(xi, np.round(xi))
@@ -107,10 +107,10 @@ def test_blocks_on_round_up_and_demand_bound():
     c = base_config()
     c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
     model = build_model(scenario(c), pyomo=False)
-    cols = model.lm.vars["dc.n_on"].cols.ravel()
-    assert model.lm.mip_lower()[cols] == pytest.approx([2.0] * 4)
+    cols = model.built.lm.vars["dc.n_on"].cols.ravel()
+    assert model.built.lm.mip_lower()[cols] == pytest.approx([2.0] * 4)
     assert hand_over(model).lb[cols] == pytest.approx([0.0] * 4)  # the LP keeps min_on
-    assert (model.lm.rounding()[cols] == 1).all()
+    assert (model.built.lm.rounding()[cols] == 1).all()
     r = suandian.solve(scenario(c), mip_rel_gap=0.0)
     # 2 blocks: IT 2 + 1.5 = 3.5 MW x 1.1 x 4 h x 100 = 1540 CNY
     assert r.objective == pytest.approx(1540.0)

@@ -247,7 +247,7 @@ def test_project_ratio_is_the_strictest_member_and_non_direct_assets_do_not_coun
         pv(name="c", profile=1.0),
     ]
     m = suandian.build_model(scenario(cfg), pyomo=False)
-    assert m.builders["res"].recorded["direct_self_consumption_min"].data.tolist() == [0.6]
+    assert m.built.builders["res"].recorded["direct_self_consumption_min"].data.tolist() == [0.6]
 
 
 def test_grid_and_connection_charges():

@@ -115,4 +115,4 @@ def test_estimate_adds_the_diagnosis_slacks():
     both = {"compute_shortfall_penalty": 1e4, "shortfall_penalty": 1e4}
     assert sizing.total(sizing.estimate(sc, REGISTRY, options=both)) == 18
     m = suandian.build_model(sc, pyomo=False, shortfall_penalty=1e4, compute_shortfall_penalty=1e4)
-    assert m.estimated_columns == 18
+    assert m.built.estimated_columns == 18

@@ -276,7 +276,7 @@ def carrier_rows(scenario_path: Path | None = None) -> list[list[str]]:
     path = scenario_path or Path(__file__).resolve().parents[2] / "models/chongqing_hami_day.yaml"
     model = suandian.build_model(suandian.load_scenario(path), pyomo=False)
     families = [c.name for c in REGISTRY]
-    writes = {b: model.builders[b].names for b in families if b in model.builders}
+    writes = {b: model.built.builders[b].names for b in families if b in model.built.builders}
     rows = []
     for c in CARRIERS.values():
         share = "" if c.carbon_free is None else f"`{c.carbon_free}`"

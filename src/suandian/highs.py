@@ -27,10 +27,17 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
+
+from .model import ArrayModel, linear_model
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+
+    from .model import Model
 
 log = logging.getLogger("suandian")
 
@@ -180,11 +187,11 @@ class HandOver:
     user_cols: list = field(default_factory=list)  # (pyomo vardata, global column)
 
 
-def hand_over(model) -> HandOver:
+def hand_over(model: Model) -> HandOver:
     """Assemble the model's arrays and the user's Pyomo constraints into one standard form."""
-    c, offset, lb, ub, integer, A, lo, hi = model.lm.arrays()
+    c, offset, lb, ub, integer, A, lo, hi = linear_model(model).arrays()
     ho = HandOver(c, offset, lb, ub, integer, A, lo, hi)
-    if not hasattr(model, "component_data_objects"):  # no Pyomo layer (ArrayModel)
+    if isinstance(model, ArrayModel):  # no Pyomo layer
         return ho
     import pyomo.environ as pyo
 
@@ -210,7 +217,7 @@ def hand_over(model) -> HandOver:
     return ho
 
 
-def _add_user_rows(model, ho: HandOver) -> None:
+def _add_user_rows(model: pyo.Block, ho: HandOver) -> None:
     import scipy.sparse as sp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -219,7 +226,9 @@ def _add_user_rows(model, ho: HandOver) -> None:
     repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     n = len(ho.lb)
     mapping = np.empty(len(repn.columns), dtype=np.int64)
-    extra_lb, extra_ub, extra_int = [], [], []
+    extra_lb: list[float] = []
+    extra_ub: list[float] = []
+    extra_int: list[bool] = []
     for j, vardata in enumerate(repn.columns):
         col = column_of(model, vardata)
         if col is None:  # a variable of the user's own: a new column
@@ -253,7 +262,12 @@ def _add_user_rows(model, ho: HandOver) -> None:
     ho.user_rows = [(r.constraint, first + i) for i, r in enumerate(repn.rows)]
 
 
-def highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.HighsLp:
+def highs_lp(
+    ho: HandOver,
+    integer: np.ndarray,
+    lb: np.ndarray | None = None,
+    ub: np.ndarray | None = None,
+) -> highspy.HighsLp:
     """The arrays of ``ho`` as a HiGHS LP, ``integer`` marking the integer columns.
 
     ``lb`` and ``ub`` replace the column bounds of ``ho`` when given.
@@ -273,8 +287,8 @@ def highs_lp(ho: HandOver, integer: np.ndarray, lb=None, ub=None) -> highspy.Hig
     lp.a_matrix_.index_ = ho.A.indices.astype(np.int32)
     lp.a_matrix_.value_ = ho.A.data.astype(float)
     if integer.any():
-        kinds = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
-        lp.integrality_ = list(kinds)
+        kind = highspy.HighsVarType
+        lp.integrality_ = [kind.kInteger if i else kind.kContinuous for i in integer]
     return lp
 
 
@@ -308,7 +322,7 @@ def _quiet_highs_locked() -> highspy.Highs:
 
 #: HiGHS's thread scheduler is global to a process and keeps the thread count of its first
 #: use; a later solve asking for another count fails ("Not Set") unless it is reset.
-_scheduler = {"threads": None}
+_scheduler: dict[str, int | None] = {"threads": None}
 
 
 def new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
@@ -344,7 +358,14 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(objective - bound, 0.0) / max(abs(objective), 1e-9)
 
 
-def row_duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> np.ndarray | None:
+def row_duals(
+    h: highspy.Highs,
+    ho: HandOver,
+    x: np.ndarray,
+    integer: np.ndarray,
+    opts: SolveOptions,
+    left: float,
+) -> np.ndarray | None:
     """Row duals: from the LP itself, or from the LP with the integers fixed (fresh HiGHS)."""
     if integer.any():
         lb, ub = ho.lb.copy(), ho.ub.copy()
@@ -364,9 +385,9 @@ def row_duals(h, ho: HandOver, x, integer, opts: SolveOptions, left: float) -> n
     return np.asarray(solution.row_dual)
 
 
-def load_back(model, ho: HandOver, x, y) -> None:
+def load_back(model: Model, ho: HandOver, x: np.ndarray, y: np.ndarray | None) -> None:
     """Values into every Pyomo variable that exists; user-row duals into ``model.dual``."""
-    if not hasattr(model, "component_data_objects"):
+    if isinstance(model, ArrayModel):  # no Pyomo layer
         return
     import pyomo.environ as pyo
 
@@ -386,7 +407,7 @@ def load_back(model, ho: HandOver, x, y) -> None:
         dual[con] = dual.get(con, 0.0) + float(y[row])
 
 
-def status_kind(status, has_solution: bool) -> str:
+def status_kind(status: Any, has_solution: bool) -> str:
     """The :attr:`SolveInfo.status` word for a HiGHS model status."""
     s = highspy.HighsModelStatus
     if status == s.kOptimal:

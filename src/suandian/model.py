@@ -4,20 +4,25 @@ The families, the ledger and the policies write their rows as arrays into a
 :class:`~suandian.linear.LinearModel` held by a Pyomo ``ConcreteModel``; each has a Pyomo
 Block on which its variables appear as lazily indexed Pyomo ``Var`` components, so users can
 add Pyomo constraints before :func:`suandian.solve` (:mod:`suandian.pyomo_bridge`).
+
+What the build made is one typed record, :class:`Built`, on the model as ``m.built`` (the
+linear model, the context, the builders, the scenario, the options, ...): the Pyomo model is a
+view over it, and :class:`ArrayModel` (``pyomo=False``) carries the same record without it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import numpy as np
 
 from . import ledgers, sizing
 from .component import Component, Context, FamilyBuilder
 from .components import REGISTRY
-from .linear import LinearModel
+from .linear import Expr, LinearModel
 from .policies import POLICIES
 from .scenario import Scenario
 
@@ -25,19 +30,151 @@ if TYPE_CHECKING:
     import pyomo.environ as pyo
 
 
+@dataclass
+class Built:
+    """What :func:`build_model` made, as ``m.built`` on the model it returns.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario built.
+    lm : LinearModel
+        The columns, rows and objective in standard form (shared with other blocks when
+        ``build_model`` was given ``lm``); the solve writes ``lm.x`` and ``lm.y``.
+    ctx : Context
+        The build context (coordinates, published carriers, ledger, weights).
+    builders : dict of str to FamilyBuilder
+        Component name -> its builder (recorded outputs, rows, ports, cost terms, attrs), in
+        build order.
+    prefix : str
+        Prefix of the qualified names in ``lm``.
+    shared : bool
+        Built into a linear model given by the caller (a block of a shared model).
+    shortfall_penalty, compute_shortfall_penalty : float or None
+        The penalties of the priced slacks (None: hard limits).
+    build_seconds : float
+        Build time, s.
+    estimated_columns : int
+        :func:`suandian.sizing.estimate`, the figure :func:`suandian.load_scenario` judged
+        the size by.
+    """
+
+    scenario: Scenario
+    lm: LinearModel
+    ctx: Context
+    builders: dict[str, FamilyBuilder]
+    prefix: str = ""
+    shared: bool = False
+    shortfall_penalty: float | None = None
+    compute_shortfall_penalty: float | None = None
+    build_seconds: float = 0.0
+    estimated_columns: int = 0
+
+    @property
+    def dt(self) -> float:
+        """Hours per period."""
+        return self.scenario.dt
+
+    @property
+    def relaxed(self) -> bool:
+        """Whether a target or a workload was built as a priced slack (a diagnosis model)."""
+        return self.shortfall_penalty is not None or self.compute_shortfall_penalty is not None
+
+    @property
+    def cost_terms(self) -> dict[str, Expr]:
+        """Cost term -> its linear expression (CNY), over every builder."""
+        return {k: v for fb in self.builders.values() for k, v in fb.cost_terms.items()}
+
+    @property
+    def objective_terms(self) -> list[Expr]:
+        """The block's own objective: its cost terms, weights and probability included.
+
+        A block of a shared model reports it rather than the joint objective
+        (:meth:`suandian.Result.from_model`).
+        """
+        return [e for fb in self.builders.values() for e in fb.objective]
+
+
 class ArrayModel:
-    """A model without the Pyomo layer (``build_model(..., pyomo=False)``): same attributes."""
+    """A model without the Pyomo layer (``build_model(..., pyomo=False)``).
 
-    def __init__(self, name: str):
+    It carries the same :class:`Built` record as the Pyomo model (``m.built``), ``TIME`` as a
+    range and ``SITE`` as a list; it solves the same but takes no Pyomo constraints.
+    """
+
+    built: Built
+
+    def __init__(self, name: str, time: range, sites: list[str]):
         self.name = name
-
-    def add_component(self, name: str, value: Any) -> None:
-        """Set an attribute (the Pyomo Block method of the same name, for the builder)."""
-        setattr(self, name, value)
+        self.TIME = time
+        self.SITE = sites
 
 
-class _Namespace:
-    """Stand-in for a component's Pyomo Block when the Pyomo layer is off."""
+#: A model of :func:`build_model`: a Pyomo ``ConcreteModel`` (or the Block given as
+#: ``parent``) or an :class:`ArrayModel`; either carries ``built``.
+Model: TypeAlias = "pyo.Block | ArrayModel"
+
+
+def built_of(model: Model) -> Built:
+    """The :class:`Built` record of a model of :func:`build_model`.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` was not built by :func:`build_model`.
+    """
+    built = getattr(model, "built", None)
+    if not isinstance(built, Built):
+        raise TypeError(
+            f"{type(model).__name__} was not built by suandian.build_model (no 'built' record)"
+        )
+    return built
+
+
+def linear_model(model: Model) -> LinearModel:
+    """The :class:`~suandian.linear.LinearModel` a model is solved through.
+
+    That of its build (``model.built.lm``) or, for a root whose Blocks were built into one
+    shared linear model (``build_model(..., parent=root.a, lm=root.lm)``), ``root.lm``.
+    """
+    built = getattr(model, "built", None)
+    if isinstance(built, Built):
+        return built.lm
+    lm = getattr(model, "lm", None)
+    if isinstance(lm, LinearModel):
+        return lm
+    raise TypeError(
+        f"{type(model).__name__} holds no linear model: build it with suandian.build_model, "
+        "or set the shared LinearModel its Blocks were built into as its 'lm'"
+    )
+
+
+@overload
+def build_model(
+    scenario: Scenario,
+    shortfall_penalty: float | None = None,
+    compute_shortfall_penalty: float | None = None,
+    parent: pyo.Block | None = None,
+    components: Sequence[Component] = REGISTRY,
+    policies: Sequence[Component] = POLICIES,
+    pyomo: Literal[True] = True,
+    lm: LinearModel | None = None,
+    prefix: str = "",
+) -> pyo.ConcreteModel: ...
+
+
+@overload
+def build_model(
+    scenario: Scenario,
+    shortfall_penalty: float | None = None,
+    compute_shortfall_penalty: float | None = None,
+    parent: pyo.Block | None = None,
+    components: Sequence[Component] = REGISTRY,
+    policies: Sequence[Component] = POLICIES,
+    pyomo: bool = True,
+    lm: LinearModel | None = None,
+    prefix: str = "",
+) -> Model: ...
 
 
 def build_model(
@@ -50,7 +187,7 @@ def build_model(
     pyomo: bool = True,
     lm: LinearModel | None = None,
     prefix: str = "",
-) -> pyo.ConcreteModel | ArrayModel:
+) -> Model:
     """Build the model of a scenario.
 
     Parameters
@@ -81,35 +218,30 @@ def build_model(
 
     Returns
     -------
-    pyomo.environ.ConcreteModel
+    pyomo.environ.ConcreteModel or ArrayModel
         With a Block per component (``dc``, ``grid``, ``res``, ``stor``, ``green``,
         ``ledger``, ``green_share``, ``pue_cap``, ``carbon``), Sets ``SITE`` and ``TIME``,
-        ``m.lm`` (the :class:`~suandian.linear.LinearModel`), ``m.scenario``, ``m.dt`` and
-        ``m.estimated_columns`` (:func:`suandian.sizing.estimate`, the figure
-        :func:`suandian.load_scenario` judged the size by).
+        and ``m.built``, the :class:`Built` record of the build (``m.built.lm`` the
+        :class:`~suandian.linear.LinearModel`, ``m.built.scenario``, ``m.built.builders``,
+        ``m.built.estimated_columns``, ...). With ``parent``, that Block.
     """
     start = time.perf_counter()
+    shared = lm is not None
+    sites = [s.name for s in scenario.config.sites]
+    T = scenario.periods
+    m: Model
     if pyomo or parent is not None:
         import pyomo.environ as pyo
 
         from . import _pyomo_setup  # noqa: F401  (first: keeps Pyomo from importing scipy.stats)
 
         m = parent if parent is not None else pyo.ConcreteModel(name=scenario.config.name)
-    else:
-        m = ArrayModel(scenario.config.name)
-    m.scenario = scenario
-    m.dt = scenario.dt
-    m.shortfall_penalty = shortfall_penalty
-    m.compute_shortfall_penalty = compute_shortfall_penalty
-    m.lm = LinearModel() if lm is None else lm
-    first_column = m.lm.n_cols
-    sites = [s.name for s in scenario.config.sites]
-    T = scenario.periods
-    if isinstance(m, ArrayModel):
-        m.TIME, m.SITE = range(T), list(sites)
-    else:
         m.TIME = pyo.Set(initialize=range(T), ordered=True)
         m.SITE = pyo.Set(initialize=sites, ordered=True)
+    else:
+        m = ArrayModel(scenario.config.name, range(T), list(sites))
+    lm = LinearModel() if lm is None else lm
+    first_column = lm.n_cols
     coords = {
         "time": scenario.time.values,
         "site": np.array(sites, dtype=object),
@@ -117,7 +249,7 @@ def build_model(
     }
     ctx = Context(
         scenario=scenario,
-        lm=m.lm,
+        lm=lm,
         sites=sites,
         T=T,
         dt=scenario.dt,
@@ -132,20 +264,20 @@ def build_model(
     )
     builders: dict[str, FamilyBuilder] = {}
 
-    def run(component: Component) -> FamilyBuilder:
+    def run(component: Component) -> None:
         missing = [r for r in component.requires if r not in builders]
         if missing:
             raise ValueError(
                 f"component {component.name!r} requires {missing} to be built before it; "
                 f"built so far: {list(builders)}"
             )
-        block = _Namespace() if isinstance(m, ArrayModel) else pyo.Block()
-        m.add_component(component.name, block)
-        fb = FamilyBuilder(component, ctx, None if isinstance(m, ArrayModel) else block)
+        block = None
+        if not isinstance(m, ArrayModel):
+            block = pyo.Block()
+            m.add_component(component.name, block)
+        fb = FamilyBuilder(component, ctx, block)
         component.build(fb, ctx)
-        block.cost_terms = fb.cost_terms
         builders[component.name] = fb
-        return fb
 
     for component in components:
         run(component)
@@ -156,19 +288,21 @@ def build_model(
     for policy in policies:
         run(policy)
     check_namespace(builders)
-    m.builders = builders
-    m.ctx = ctx
-    m.cost_terms = {k: v for fb in builders.values() for k, v in fb.cost_terms.items()}
-    # this block's own objective (its cost terms, weights and probability included): a block
-    # of a shared model reports it rather than the joint one (Result.from_model)
-    m.objective_terms = [e for fb in builders.values() for e in fb.objective]
-    m.shared = lm is not None
-    m.build_seconds = time.perf_counter() - start
-    m.estimated_columns = sizing.total(sizing.estimate(scenario, components, policies, ctx.options))
+    estimated = sizing.total(sizing.estimate(scenario, components, policies, ctx.options))
+    m.built = Built(
+        scenario=scenario,
+        lm=lm,
+        ctx=ctx,
+        builders=builders,
+        prefix=prefix,
+        shared=shared,
+        shortfall_penalty=shortfall_penalty,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+        build_seconds=time.perf_counter() - start,
+        estimated_columns=estimated,
+    )
     if sizing.observed is not None:
-        sizing.observed.append(
-            (scenario.config.name, m.estimated_columns, m.lm.n_cols - first_column)
-        )
+        sizing.observed.append((scenario.config.name, estimated, lm.n_cols - first_column))
     return m
 
 

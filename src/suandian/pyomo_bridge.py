@@ -16,12 +16,16 @@ the model's ``dual`` Suffix.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyomo.environ as pyo
 
-from .linear import Expr, Var
+from .linear import Expr, LinearModel, Var
+
+if TYPE_CHECKING:
+    from .component import Context
 
 _REGISTRY_ATTR = "_suandian_vars"
 
@@ -29,7 +33,7 @@ _REGISTRY_ATTR = "_suandian_vars"
 class _Keys:
     """Maps a Pyomo index to the flat cell of a variable array, built on first use."""
 
-    def __init__(self, var: Var, dims: tuple[str, ...], ctx):
+    def __init__(self, var: Var, dims: tuple[str, ...], ctx: Context):
         self.var = var
         self.dims = dims
         self.ctx = ctx
@@ -47,7 +51,7 @@ class _Keys:
             return self.ctx.coords.get(f"{self.dims[0]}:key")
         return None
 
-    def cell(self, index) -> int:
+    def cell(self, index: Any) -> int:
         """Flat cell of a Pyomo index; raises KeyError with the valid form if unknown."""
         index = index if isinstance(index, tuple) else (index,)
         aux = self.key_coords()
@@ -79,7 +83,7 @@ class _Keys:
         return tuple(self._labels(d)[p] for d, p in zip(self.dims, pos, strict=True))
 
 
-def _plain(v):
+def _plain(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v)
     if isinstance(v, np.str_):
@@ -87,7 +91,7 @@ def _plain(v):
     return v
 
 
-def attach_var(block, name: str, var: Var, dims: tuple[str, ...], ctx) -> None:
+def attach_var(block: pyo.Block, name: str, var: Var, dims: tuple[str, ...], ctx: Context) -> None:
     """Put a lazily indexed Pyomo ``Var`` called ``name`` on ``block`` for ``var``."""
     pvar = pyo.Var(pyo.Any, dense=False, domain=pyo.Integers if var.integer else pyo.Reals)
     block.add_component(name, pvar)
@@ -99,7 +103,9 @@ def attach_var(block, name: str, var: Var, dims: tuple[str, ...], ctx) -> None:
 class ExpressionView:
     """Read-only mapping ``index -> Pyomo expression`` of an expression output."""
 
-    def __init__(self, block, name: str, expr: Expr, ctx, dims):
+    def __init__(
+        self, block: pyo.Block, name: str, expr: Expr, ctx: Context, dims: tuple[str, ...]
+    ):
         self._block = block
         self.name = name
         self.expr = expr
@@ -108,7 +114,7 @@ class ExpressionView:
         self._order: np.ndarray | None = None
         self._keys: _Keys | None = None
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         model = self._block.model()
         if self._keys is None:  # index -> cell, built on first use
             shape_only = Var(self.name, np.zeros(self.expr.shape, np.int64))
@@ -119,25 +125,28 @@ class ExpressionView:
             self._order = np.argsort(e.row, kind="stable")
         rows = e.row[self._order]
         lo, hi = np.searchsorted(rows, cell), np.searchsorted(rows, cell, side="right")
-        terms = [float(e.val[k]) * pyomo_var(model, int(e.col[k])) for k in self._order[lo:hi]]
+        lm = self.ctx.lm
+        terms = [float(e.val[k]) * pyomo_var(model, lm, int(e.col[k])) for k in self._order[lo:hi]]
         return sum(terms) + float(e.const.ravel()[cell])
 
 
-def attach_expression(block, name: str, expr: Expr, ctx, dims) -> None:
+def attach_expression(
+    block: pyo.Block, name: str, expr: Expr, ctx: Context, dims: tuple[str, ...]
+) -> None:
     """Offer an expression output as ``block.<name>[index]`` (a Pyomo expression)."""
     setattr(block, name, ExpressionView(block, name, expr, ctx, dims))
 
 
-def pyomo_var(model, col: int):
-    """The Pyomo variable of a column (created on first use)."""
-    var, cell = model.lm.var_of_column(col)
+def pyomo_var(model: pyo.Block, lm: LinearModel, col: int) -> Any:
+    """The Pyomo variable of column ``col`` of ``lm`` on ``model`` (created on first use)."""
+    var, cell = lm.var_of_column(col)
     for pvar, v, keys in model.__dict__[_REGISTRY_ATTR].values():
         if v is var:
             return pvar[keys.label(cell)]
     raise KeyError(col)
 
 
-def column_of(model, vardata) -> int | None:
+def column_of(model: pyo.Block, vardata: Any) -> int | None:
     """Column of a Pyomo variable of a family, or ``None`` for a user's own variable."""
     registry: dict[int, Any] = model.__dict__.get(_REGISTRY_ATTR, {})
     entry = registry.get(id(vardata.parent_component()))
@@ -150,7 +159,7 @@ def column_of(model, vardata) -> int | None:
     return col
 
 
-def family_vardata(model):
+def family_vardata(model: pyo.Block) -> Iterator[tuple[Any, int]]:
     """Every Pyomo variable of a family that exists (was used), with its column."""
     for pvar, var, keys in model.__dict__.get(_REGISTRY_ATTR, {}).values():
         for index, vardata in pvar.items():

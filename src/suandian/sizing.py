@@ -12,8 +12,8 @@ not fit in memory. ``options`` are the build options (``shortfall_penalty``,
 
 :func:`estimate` sums the hooks of the registry, the ledger, the policies and the
 components registered with :func:`suandian.components.register`; :func:`suandian.build_model`
-records it as ``m.estimated_columns`` (the test suite checks it against ``m.lm.n_cols`` after
-every build, ``tests/conftest.py``).
+records it as ``m.built.estimated_columns`` (the test suite checks it against the columns
+built after every build, ``tests/conftest.py``).
 """
 
 from __future__ import annotations

@@ -133,8 +133,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     e_it = (f["it"] * w).sum("time") * dt
     e_fac = (f["facility"] * w).sum("time") * dt
     location = (f["co2"] * w).sum("time") * dt
-    market = np.maximum(
-        (f["co2_market"] * w).sum("time") * dt + _horizon(acc, "co2_market", ds), 0.0
+    market = ((f["co2_market"] * w).sum("time") * dt + _horizon(acc, "co2_market", ds)).clip(
+        min=0.0
     )
     totals = Totals(sites, dt, consumption, green, e_it, e_fac, location, market, w)
 
@@ -245,8 +245,8 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     discharge_cf = np.zeros((S, H))
     if ds.sizes.get("storage", 0) and "p_charge" in ds:
         charge, discharge, discharge_cf = _storage_cf(ds, h, load, green, grid_cf)
-    clean = green + discharge_cf
-    matched, _, residual_load, _, pool_share = _match(load, clean, grid_cf, discharge, charge)
+    clean_mwh = green + discharge_cf
+    matched, _, residual_load, _, pool_share = _match(load, clean_mwh, grid_cf, discharge, charge)
     from_grid = pool_share * residual_load
     coords = {"site": ds["site"], "time": h["time"]}
     dims = ("site", "time")
@@ -254,7 +254,7 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
         {
             "load": (dims, load),
             "cfe": (dims, matched + from_grid),
-            "clean": (dims, clean),
+            "clean": (dims, clean_mwh),
             "grid_cfe": (dims, from_grid),
         },
         coords=coords,

@@ -9,23 +9,30 @@ can be re-checked without the scenario (``role`` and ``units`` in every variable
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import xarray as xr
 
 from ..component import Recorded
 
+if TYPE_CHECKING:
+    from ..model import Model
+    from ..scenario import Scenario
+
 NAN = float("nan")
 
 
 def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None, relaxed: bool) -> np.ndarray:
+    """The values of one recorded output at the solution ``x`` (and duals ``y``)."""
     o = rec.output
-    if o.role == "decision":
+    if o.role == "decision" and rec.var is not None:
         cols = rec.var.cols
         out = np.where(cols >= 0, x[np.maximum(cols, 0)] if len(x) else 0.0, 0.0) * rec.scale
         if o.integer and not relaxed:
             out = np.round(out).astype(np.int64)
         return out
-    if o.role == "expression":
+    if o.role == "expression" and rec.expr is not None:
         return rec.expr.value(x) * rec.scale
     if o.role == "dual":
         rows = rec.rows.rows
@@ -33,16 +40,21 @@ def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None, relaxed: bool) ->
         if y is None:
             return np.full(rows.shape, NAN)
         return np.where(rows >= 0, y[np.maximum(rows, 0)] if len(y) else NAN, NAN) * factor
+    if rec.data is None:
+        raise ValueError(f"output {o.name!r} ({o.role}) recorded no columns, expression or data")
     return rec.data
 
 
-def build_dataset(m) -> xr.Dataset:
+def build_dataset(m: Model) -> xr.Dataset:
     """Return the schedule, inputs and duals of a solved model as a Dataset."""
-    sc = m.scenario
-    x, y, relaxed = m.lm.x, m.lm.y, m.lm.relaxed
+    built = m.built
+    sc = built.scenario
+    x, y, relaxed = built.lm.x, built.lm.y, built.lm.relaxed
+    if x is None:
+        raise ValueError("build_dataset: the model holds no solution (solve it first)")
     unit = sc.config.compute_unit
-    ctx = m.ctx
-    coords: dict = {}
+    ctx = built.ctx
+    coords: dict[str, Any] = {}
     keys = {}
     for name, value in ctx.coords.items():
         if name.endswith(":key"):  # the labels of a sparse dimension's cells
@@ -55,12 +67,12 @@ def build_dataset(m) -> xr.Dataset:
         "compute_unit": unit,
         "dt_hours": sc.dt,
         "resolution": sc.config.horizon.resolution,
-        "components": ",".join(m.builders),
+        "components": ",".join(built.builders),
         "relaxed": int(relaxed),
         "has_plan": 1,
         **keys,
     }
-    for fb in m.builders.values():
+    for fb in built.builders.values():
         for name, rec in fb.recorded.items():
             o = rec.output
             values = _value(rec, x, y, relaxed)
@@ -84,7 +96,7 @@ def build_dataset(m) -> xr.Dataset:
     if ctx.probability != 1.0:
         attrs["probability"] = ctx.probability
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
-    for fb in m.builders.values():
+    for fb in built.builders.values():
         derive = fb.component.derive
         if derive is not None:
             for name, values in derive(ds).items():
@@ -92,7 +104,7 @@ def build_dataset(m) -> xr.Dataset:
     return ds
 
 
-def empty_dataset(sc) -> xr.Dataset:
+def empty_dataset(sc: Scenario) -> xr.Dataset:
     """Dataset with only the time and site coordinates (no plan was found)."""
     return xr.Dataset(
         coords={

@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,7 @@ def umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
 
     The file gets the permissions of a plain ``open`` under the umask (``0o666 & ~umask``).
@@ -270,7 +271,7 @@ def groups(ds: xr.Dataset) -> dict[str, list[str]]:
     """Variables of a Dataset grouped by their dimensions, e.g. ``{'site_time': [...]}``."""
     out: dict[str, list[str]] = {}
     for name, da in ds.data_vars.items():
-        out.setdefault("_".join(da.dims) or "scalar", []).append(str(name))
+        out.setdefault("_".join(str(d) for d in da.dims) or "scalar", []).append(str(name))
     return out
 
 
@@ -310,14 +311,11 @@ def write_tables(
         frame = frames[group]
         if fmt == "parquet":
             path = Path(directory) / f"{group}.parquet"
-            written.append(atomic_write(path, lambda tmp, f=frame: f.to_parquet(tmp, index=False)))
+            written.append(atomic_write(path, partial(frame.to_parquet, index=False)))
         else:
             path = Path(directory) / f"{group}.csv"
-            written.append(
-                atomic_write(
-                    path, lambda tmp, f=frame: f.to_csv(tmp, index=False, float_format="%.17g")
-                )
-            )
+            write = partial(frame.to_csv, index=False, float_format="%.17g")
+            written.append(atomic_write(path, write))
     return written
 
 

@@ -20,6 +20,7 @@ from .extract import build_dataset, empty_dataset, has_plan
 if TYPE_CHECKING:
     from ..checks import Violation
     from ..highs import SolveInfo
+    from ..model import Model
     from ..scenario import Scenario
     from .diagnosis import Diagnosis
 
@@ -43,7 +44,7 @@ class Result:
         self.diagnosis = diagnosis
 
     @classmethod
-    def from_model(cls, model, info: SolveInfo) -> Result:
+    def from_model(cls, model: Model, info: SolveInfo) -> Result:
         """Build a Result from a solved model.
 
         A block of a shared model (``build_model(..., lm=shared)``) reports its own objective
@@ -51,10 +52,12 @@ class Result:
         so its Result certifies on its own; its ``bound`` is then NaN (the joint bound
         bounds no single block) and ``mip_gap`` is the joint solve's.
         """
-        if getattr(model, "shared", False) and model.lm.x is not None:
+        built = model.built
+        x = built.lm.x
+        if built.shared and x is not None:
             from dataclasses import replace
 
-            own = sum(float(e.value(model.lm.x).sum()) for e in model.objective_terms)
+            own = sum(float(e.value(x).sum()) for e in built.objective_terms)
             info = replace(info, objective=own, bound=float("nan"))
         ds = build_dataset(model)
         ds.attrs.update(_info_attrs(info))

@@ -143,7 +143,9 @@ def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         lab = new
 
 
-def _row_edges(rows: np.ndarray, cols: np.ndarray, keep_row: np.ndarray):
+def _row_edges(
+    rows: np.ndarray, cols: np.ndarray, keep_row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Edges joining consecutive columns of every kept row (a chain per row)."""
     sel = keep_row[rows]
     r, c = rows[sel], cols[sel]
@@ -196,7 +198,7 @@ def split(ho, integer: np.ndarray) -> Split | None:
 
 
 # ---------------------------------------------------------------- sub-problem arrays
-def _sub(ho, cols: np.ndarray, rows: np.ndarray):
+def _sub(ho: HandOver, cols: np.ndarray, rows: np.ndarray) -> HandOver:
     """The hand-over restricted to ``cols`` and ``rows`` (whose entries lie in ``cols``)."""
     A = ho.A
     pos_row = np.full(A.shape[0], -1)
@@ -255,7 +257,7 @@ def _orient(ho, linking: np.ndarray) -> _Linking:
             parts.append((r, -1.0, -hi, False))
     row = np.array([p[0] for p in parts], np.int64)
     sign = np.array([p[1] for p in parts])
-    where = {}
+    where: dict[int, list[int]] = {}
     for i, r in enumerate(row):
         where.setdefault(int(r), []).append(i)
     sel = np.isin(rows, row)
@@ -281,11 +283,11 @@ def _orient(ho, linking: np.ndarray) -> _Linking:
 
 # --------------------------------------------------------------------- the dual search
 def improve(
-    ho,
+    ho: HandOver,
     integer: np.ndarray,
     parts: Split,
     duals: list[np.ndarray],
-    opts,
+    opts: SolveOptions,
     budget: float,
     target_gap: float,
     incumbent: float,
@@ -546,7 +548,9 @@ class _Pieces:
         self.costs.append(cost)
         self.uses.append(np.bincount(key, val, minlength=B * m).reshape(B, m))
 
-    def maximise(self, offset: float, center: np.ndarray, radius: float, opts):
+    def maximise(
+        self, offset: float, center: np.ndarray, radius: float, opts: SolveOptions
+    ) -> tuple[np.ndarray, float]:
         """Maximise the model in the box of half-width ``radius`` about ``center``.
 
         Returns the multipliers and the model's value there (``-inf`` if that LP fails).

@@ -46,8 +46,12 @@ TOL = 1e-6
 NO_CAUSE = "no cause found within the budget"
 
 if TYPE_CHECKING:
-    from ..highs import SolveOptions
+    from ..highs import SolveInfo, SolveOptions
+    from ..model import Model
     from ..scenario import Scenario
+
+#: A hard limit found violated: (kind, element, sentence, amount).
+Found = tuple[str, str, str, float]
 
 
 def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None) -> Diagnosis:
@@ -90,7 +94,9 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
         out.shortfalls[f"{kind}_{element}"] = amount
     covered = {(k, e) for k, e, _, _ in checks}
     covered |= {("corridor_block", e) for k, e, _, _ in checks if k == "corridor_min"}
-    info, found = _elastic(scenario, relaxed_opts, left())
+    elastic, found = _elastic(scenario, relaxed_opts, left())
+    assert elastic is not None  # only the event stage (0b) can end without a solve
+    info = elastic
     out.status = info.status
     extra = [(k, e, t, a) for k, e, t, a in found if (k, e) not in covered]
     for kind, element, text, amount in extra:
@@ -134,7 +140,13 @@ def diagnose(scenario: Scenario, opts: SolveOptions, budget: float | None = None
 
 
 # --------------------------------------------------------------------------- stages 1-3
-def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
+def _relaxed_solve(
+    scenario: Scenario,
+    opts: SolveOptions,
+    budget: float,
+    compute_penalty: float | None,
+    interactive_fixed: bool,
+) -> tuple[Model, SolveInfo]:
     """Build with the policy (and compute) slacks priced and solve within ``budget``."""
     from ..model import build_model
     from .strategy import solve_model
@@ -145,7 +157,7 @@ def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
         compute_shortfall_penalty=compute_penalty,
         pyomo=False,
     )
-    lm = model.lm
+    lm = model.built.lm
     unserved = lm.vars.get("dc.x_unserved")
     if unserved is not None and compute_penalty is not None:
         if interactive_fixed:
@@ -157,7 +169,7 @@ def _relaxed_solve(scenario, opts, budget, compute_penalty, interactive_fixed):
     return model, solve_model(model, opts, {}, budget=budget)
 
 
-def _report_targets(out: Diagnosis, model, info) -> None:
+def _report_targets(out: Diagnosis, model: Model, info: SolveInfo) -> None:
     """Findings of a relaxed plan: unserved demand, unfinished work, policy shortfalls."""
     from ..results.extract import build_dataset
 
@@ -167,7 +179,7 @@ def _report_targets(out: Diagnosis, model, info) -> None:
     out.achievable = {"green_share": k["green_share"], "pue": k["pue"]}
     unit = ds.attrs["compute_unit"]
     dt = float(ds.attrs["dt_hours"])
-    sc = model.scenario
+    sc = model.built.scenario
     for w in ds["workload"].values if "x_unserved" in ds else ():
         missing = ds["x_unserved"].sel(workload=w)
         if float(missing.max()) > TOL:
@@ -303,7 +315,9 @@ def _binding(ds, sites, periods) -> str:
 
 
 # --------------------------------------------------------------------------- stage 4
-def _events(scenario, opts, budget):
+def _events(
+    scenario: Scenario, opts: SolveOptions, budget: float
+) -> tuple[SolveInfo, list[Found]] | None:
     """Stage 0b: relax only the event limits (an outage), every workload and target kept.
 
     Returns ``None`` when no event limit has rows or the relaxed model has no plan either (the
@@ -319,7 +333,7 @@ def _events(scenario, opts, budget):
     return info, found
 
 
-def _finish(out: Diagnosis, began: float, info, found) -> Diagnosis:
+def _finish(out: Diagnosis, began: float, info: SolveInfo, found: list[Found]) -> Diagnosis:
     """A diagnosis ending at stage 0b: the events the plan cannot survive."""
     out.stage = "hard limits"
     out.status = info.status
@@ -336,7 +350,9 @@ def _finish(out: Diagnosis, began: float, info, found) -> Diagnosis:
     return out
 
 
-def _elastic(scenario, opts, budget, events: bool = False):
+def _elastic(
+    scenario: Scenario, opts: SolveOptions, budget: float, events: bool = False
+) -> tuple[SolveInfo | None, list[Found]]:
     """Slack every hard-limit row, minimise the total violation, name the rows that give.
 
     The hard limits are those the components declare (``Component.limits``), with the
@@ -354,12 +370,12 @@ def _elastic(scenario, opts, budget, events: bool = False):
         compute_shortfall_penalty=None if events else COMPUTE_PENALTY,
         pyomo=False,
     )
-    lm = model.lm
+    lm = model.built.lm
     lm.clear_costs()  # targets and compute are free: only violations of hard limits count
     lo, hi = lm.row_bounds()
     dt = scenario.dt
     slacks = []
-    for fb in model.builders.values():
+    for fb in model.built.builders.values():
         for limit in fb.component.limits:
             if events and not limit.event:
                 continue
@@ -381,7 +397,7 @@ def _elastic(scenario, opts, budget, events: bool = False):
     if events and not slacks:
         return None, []
     info = solve_model(model, opts, {}, budget=budget)
-    if not info.has_solution:
+    if not info.has_solution or lm.x is None:
         return info, []
     amounts: dict[str, tuple] = {}
     for limit, shape, cells, var in slacks:
@@ -619,7 +635,7 @@ def _spans(sc, mask: np.ndarray, most: int = 3) -> str:
     days = time.normalize()
     several = days[0] != (time[-1] + step - pd.Timedelta(seconds=1)).normalize()
     runs: list[list[int]] = []
-    for t in np.flatnonzero(mask):
+    for t in map(int, np.flatnonzero(mask)):
         if runs and runs[-1][1] == t and days[t] == days[runs[-1][0]]:
             runs[-1][1] = t + 1
         else:

@@ -149,9 +149,12 @@ def flexibility_offer(
                 model = build_model(scenario)
                 var = getattr(getattr(model, block), name)
                 cap = draw[site].to_numpy() - float(level)
-                model.flex_offer = pyo.Constraint(
-                    [int(t) for t in window],
-                    rule=lambda m, t, v=var, s=site, c=cap: v[s, t] <= float(c[t]),
+                model.add_component(
+                    "flex_offer",
+                    pyo.Constraint(
+                        [int(t) for t in window],
+                        rule=lambda m, t, v=var, s=site, c=cap: v[s, t] <= float(c[t]),
+                    ),
                 )
                 began = _time.perf_counter()
                 r = solve(model, opts)

@@ -30,12 +30,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 import highspy
 import numpy as np
 
-from ..highs import highs_lp, new_highs
+from ..highs import HandOver, SolveOptions, highs_lp, new_highs
+
+if TYPE_CHECKING:
+    from .decompose import Outcome
+
+#: One LP of the start: column bounds -> column values, or None if not optimal.
+LP: TypeAlias = Callable[[np.ndarray, np.ndarray], np.ndarray | None]
 
 log = logging.getLogger("suandian")
 
@@ -77,10 +85,12 @@ class Start:
     lps: int
     relaxed_duals: np.ndarray | None = None
     plan_duals: np.ndarray | None = None
-    decomposition: object | None = None
+    decomposition: Outcome | None = None
 
 
-def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float) -> Start | None:
+def construct(
+    ho: HandOver, integer: np.ndarray, rounding: np.ndarray, opts: SolveOptions, budget: float
+) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` within about ``budget`` seconds.
 
     Parameters
@@ -135,7 +145,7 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
     lb0, ub0 = ho.lb, ho.ub
 
     relaxed = x
-    best = None
+    best: tuple[np.ndarray, float, str, np.ndarray] | None = None
 
     def finish(first: str, fix_up: np.ndarray, ref: np.ndarray) -> None:
         """Fix the up columns, round the rest (nearest, ceil, floor), keep the best plan."""
@@ -166,10 +176,6 @@ def construct(ho, integer: np.ndarray, rounding: np.ndarray, opts, budget: float
     dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
     if dive is not None:
         finish("dive", *dive)
-        if SHRINK_AFTER_DIVE:
-            fix, x = _shrink(run, dive[1], up, lb0, ub0, dive[0])
-            if x is not None and not np.array_equal(fix, dive[0]):
-                finish("dive+shrink", fix, x)
     # round up, then shrink: also tried on small models, and whenever the dive failed
     if best is None or time.perf_counter() - began < BOTH_PATHS_SECONDS:
         fix, x = _shrink(run, relaxed, up, lb0, ub0)
@@ -197,24 +203,24 @@ DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have
 #: not passed yet (small models, where both cost little).
 BOTH_PATHS_SECONDS = 2.0
-#: After the dive, let its blocks fall below their values and round up again (measured: 0.04-0.05 %
-#: better plans at 20 and 40 sites for 0.6-2.5 s more, so off; docs/math/solver.md).
-SHRINK_AFTER_DIVE = False
 
 
-def _shrink(run, x, up, lb0, ub0, fix=None):
-    """Fix the ``up`` columns at the ceiling, let them fall below it, round up; repeat.
+def _shrink(
+    run: LP, x: np.ndarray, up: np.ndarray, lb0: np.ndarray, ub0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Fix the ``up`` columns at the ceiling of ``x``, let them fall below it, round up; repeat.
 
-    Starts from the ceiling of ``x`` or, if given, from ``fix`` (e.g. the dive's values).
+    Returns the values of the ``up`` columns and the last plan (None if the ceiling was
+    infeasible).
     """
     tol = 1e-6
     lb, ub = lb0.copy(), ub0.copy()
-    if fix is None:
-        fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
+    fix = np.minimum(np.ceil(x[up] - tol), ub0[up])
+    plan: np.ndarray | None = x
     for _ in range(6):
         lb[up] = ub[up] = fix
-        x = run(lb, ub)
-        if x is None:  # the ceiling made a coupling row infeasible: stop shrinking
+        plan = run(lb, ub)
+        if plan is None:  # the ceiling made a coupling row infeasible: stop shrinking
             break
         lb[up], ub[up] = lb0[up], fix
         y = run(lb, ub)
@@ -224,14 +230,12 @@ def _shrink(run, x, up, lb0, ub0, fix=None):
         if np.array_equal(lower, fix):
             break
         fix = lower
-    return fix, x
+    return fix, plan
 
 
-#: How a dive batch is rounded first: ``nearest`` or ``floor`` (then nearest, then up).
-DIVE_MODE = "nearest"
-
-
-def _dive(run, x, up, lb0, ub0, rounds: int):
+def _dive(
+    run: LP, x: np.ndarray, up: np.ndarray, lb0: np.ndarray, ub0: np.ndarray, rounds: int
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Fix the ``up`` columns in ``rounds`` batches, nearest-integer first, re-solving between.
 
     Each round fixes every free column whose LP value is integral and the ``1/rounds`` share
@@ -248,19 +252,10 @@ def _dive(run, x, up, lb0, ub0, rounds: int):
         dist = np.abs(x[cand] - np.round(x[cand]))
         integral = cand[dist < tol]
         other = cand[dist >= tol]
-        if DIVE_MODE == "floor":
-            frac = x[other] - np.floor(x[other])
-            pick = other[np.argsort(frac, kind="stable")[:per_round]]
-        else:
-            pick = other[np.argsort(dist[dist >= tol], kind="stable")[:per_round]]
+        pick = other[np.argsort(dist[dist >= tol], kind="stable")[:per_round]]
         sel = np.concatenate((integral, pick))
         lb[sel] = ub[sel] = np.clip(np.round(x[sel]), lb0[sel], ub0[sel])
-        if DIVE_MODE == "floor":
-            lb[pick] = ub[pick] = np.clip(np.floor(x[pick] + tol), lb0[pick], ub0[pick])
         y = run(lb, ub)
-        if y is None and DIVE_MODE == "floor":
-            lb[pick] = ub[pick] = np.clip(np.round(x[pick]), lb0[pick], ub0[pick])
-            y = run(lb, ub)
         if y is None:
             lb[pick] = ub[pick] = np.clip(np.ceil(x[pick] - tol), lb0[pick], ub0[pick])
             y = run(lb, ub)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from ..highs import SolveOptions
-from ..model import build_model
+from ..model import Model, build_model, built_of
 from ..results.result import Result
 from ..scenario import Scenario
 from .strategy import solve_model
@@ -15,7 +15,9 @@ from .strategy import solve_model
 log = logging.getLogger("suandian")
 
 
-def solve(model_or_scenario, options: SolveOptions | None = None, **overrides: Any) -> Result:
+def solve(
+    model_or_scenario: Model | Scenario, options: SolveOptions | None = None, **overrides: Any
+) -> Result:
     """Solve a scenario or a built model with HiGHS and return a :class:`~suandian.Result`.
 
     Parameters
@@ -41,15 +43,17 @@ def solve(model_or_scenario, options: SolveOptions | None = None, **overrides: A
         opts = SolveOptions(**{**opts.__dict__, **overrides})
     began = time.perf_counter()
     timings: dict[str, float] = {}
+    model: Model
     if isinstance(model_or_scenario, Scenario):
         model = build_model(model_or_scenario, pyomo=False)  # nothing to extend: skip Pyomo
     else:
         model = model_or_scenario
-    timings["build"] = getattr(model, "build_seconds", float("nan"))
+    built = built_of(model)
+    timings["build"] = built.build_seconds
     info = solve_model(model, opts, timings)
     start = time.perf_counter()
     result = (
-        Result.from_model(model, info) if info.has_solution else Result.empty(model.scenario, info)
+        Result.from_model(model, info) if info.has_solution else Result.empty(built.scenario, info)
     )
     timings["extract"] = time.perf_counter() - start
     log.info(
@@ -59,12 +63,11 @@ def solve(model_or_scenario, options: SolveOptions | None = None, **overrides: A
         info.mip_gap,
         sum(timings.values()),
     )
-    relaxed = model.shortfall_penalty is not None or model.compute_shortfall_penalty is not None
-    if info.status == "infeasible" and opts.diagnose and not relaxed:
+    if info.status == "infeasible" and opts.diagnose and not built.relaxed:
         from .diagnose import diagnose
 
         left = opts.time_limit - (time.perf_counter() - began)
         start = time.perf_counter()
-        result.diagnosis = diagnose(model.scenario, opts, budget=left)
+        result.diagnosis = diagnose(built.scenario, opts, budget=left)
         timings["diagnosis"] = time.perf_counter() - start
     return result

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 import highspy
 import numpy as np
@@ -40,8 +41,12 @@ from ..highs import (
     run,
     status_kind,
 )
+from ..model import Model, linear_model
+
+if TYPE_CHECKING:
+    from ..linear import LinearModel
 from . import decompose
-from .mip_start import construct
+from .mip_start import Start, construct
 
 log = logging.getLogger("suandian")
 
@@ -52,7 +57,9 @@ def _consistent(ho: HandOver, x: np.ndarray, objective: float) -> bool:
     return bool(abs(value - objective) <= 1e-6 * max(1.0, abs(objective)))
 
 
-def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floor: float) -> None:
+def _progress(
+    h: highspy.Highs, opts: SolveOptions, trace: list[dict[str, float]], t0: float, floor: float
+) -> None:
     """Subscribe the MIP callbacks: log progress (``opts.progress``) and record ``trace``.
 
     ``trace`` gets ``{seconds, objective, bound, gap}`` entries (seconds since ``t0``, the
@@ -102,7 +109,9 @@ def _progress(h: highspy.Highs, opts: SolveOptions, trace: list, t0: float, floo
     h.cbMipImprovingSolution.subscribe(improved)
 
 
-def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None):
+def solve_model(
+    model: Model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None
+) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
     ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
@@ -113,43 +122,21 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
     limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
     start = t0 = time.perf_counter()
     trace: list[dict[str, float]] = []
+    lm = linear_model(model)
     ho = hand_over(model)
-    if not opts.relax_integers and hasattr(model.lm, "mip_lower"):
+    if not opts.relax_integers:
         # bounds valid for integer solutions only (e.g. blocks the demand needs)
-        lower = model.lm.mip_lower()
+        lower = lm.mip_lower()
         n = len(lower)
         ho.lb = ho.lb.copy()
         ho.lb[:n] = np.minimum(np.maximum(ho.lb[:n], lower), ho.ub[:n])
     fixed = ho.integer & (ho.lb == ho.ub)
     integer = ho.integer & ~fixed & (not opts.relax_integers)
     timings["handover"] = time.perf_counter() - start
-    plan = None
+    plan: Start | None = None
+    first: dict[str, Any] = {}
     if integer.any() and opts.mip_start:
-        start = time.perf_counter()
-        rounding = np.zeros(len(ho.lb), np.int8)
-        hint = model.lm.rounding()
-        rounding[: len(hint)] = hint
-        plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
-        timings["mip_start"] = time.perf_counter() - start
-        limit = max(limit - timings["mip_start"], 1e-3)
-        if plan is not None:
-            first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
-            trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
-        open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
-        if open_gap and opts.decompose:
-            start = time.perf_counter()
-            parted = _decompose(ho, integer, rounding, plan, opts, limit)
-            if parted is not None:
-                timings["decompose"] = time.perf_counter() - start
-                limit = max(limit - timings["decompose"], 1e-3)
-                for point in parted.trace:
-                    trace.append(
-                        _point(
-                            start - t0 + point["seconds"],
-                            point["best_objective"],
-                            max(first["bound"], point["best_bound"]),
-                        )
-                    )
+        plan, first, limit = _mip_start(ho, lm, integer, opts, limit, timings, trace, t0)
     start = time.perf_counter()
     h = new_highs(opts, limit)
     if integer.any():
@@ -186,7 +173,9 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         "nonzeros": int(ho.A.nnz),
         "integer_columns": int(integer.sum()),
     }
-    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+    objective = float("nan")
+    if has_solution and hinfo is not None:  # hinfo is None when the B&B was skipped
+        objective = float(hinfo.objective_function_value)
     if integer.any() and hinfo is not None:
         bound = float(hinfo.mip_dual_bound)
         gap = float(hinfo.mip_gap) if has_solution else float("nan")
@@ -194,24 +183,10 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
         bound, gap = objective, 0.0
     x = np.asarray(h.getSolution().col_value) if has_solution else None
     if x is not None and plan is not None and not _consistent(ho, x, objective):
-        # HiGHS 1.16, given a start with setSolution, can report an improved objective with
-        # the start's column values; solve again without the start (tests/test_mip_start.py)
-        log.warning(
-            "HiGHS reported objective %.6g with column values worth %.6g; re-solving the MIP "
-            "without the start",
-            objective,
-            float(ho.c @ x + ho.offset),
+        h, status, objective, bound, gap, x = _resolve(
+            ho, integer, opts, x, objective, limit, start
         )
-        left = max(limit - (time.perf_counter() - start), 1e-3)
-        h = new_highs(opts, left)
-        h.passModel(highs_lp(ho, integer))
-        status, hinfo, has_solution = run(h)
-        objective = float(hinfo.objective_function_value) if has_solution else float("nan")
-        bound = float(hinfo.mip_dual_bound)
-        gap = float(hinfo.mip_gap) if has_solution else float("nan")
-        x = np.asarray(h.getSolution().col_value) if has_solution else None
-        if x is not None and not _consistent(ho, x, objective):
-            has_solution, x, objective = False, None, float("nan")
+        has_solution = x is not None
         timings["solve"] = time.perf_counter() - start
     returned = False
     if plan is not None and (
@@ -247,28 +222,10 @@ def solve_model(model, opts: SolveOptions, timings: dict[str, float], budget: fl
             }
         )
     if plan is not None:
-        out = plan.decomposition
-        improved = out is not None and plan.step.endswith(">lagrangian")
-        info.start = {
-            **first,
-            "seconds": plan.seconds,
-            "lps": plan.lps,
-            "returned": returned and not improved,
-        }
-        if out is not None:
-            info.decomposition = {
-                "blocks": out.blocks,
-                "linking_rows": out.linking_rows,
-                "evaluations": out.evaluations,
-                "seconds": out.seconds,
-                "objective": out.objective,
-                "bound": out.bound,
-                "returned": returned and improved,
-            }
+        _record_start(info, plan, first, returned)
     log.debug("HiGHS: %s, objective %.6g, %s", info.highs_status, objective, size)
-    if not has_solution:
+    if not has_solution or x is None:
         return info
-    lm = model.lm
     lm.x, lm.y = x, None
     lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
@@ -294,10 +251,10 @@ def _decompose(
     ho: HandOver,
     integer: np.ndarray,
     rounding: np.ndarray,
-    plan,
+    plan: Start,
     opts: SolveOptions,
     limit: float,
-):
+) -> decompose.Outcome | None:
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
     Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
@@ -341,3 +298,109 @@ def _point(seconds: float, objective: float, bound: float) -> dict[str, float]:
     """A point of ``SolveInfo.trace``."""
     gap = relative_gap(objective, bound)
     return {"seconds": seconds, "objective": objective, "bound": bound, "gap": gap}
+
+
+def _mip_start(
+    ho: HandOver,
+    lm: LinearModel,
+    integer: np.ndarray,
+    opts: SolveOptions,
+    limit: float,
+    timings: dict[str, float],
+    trace: list[dict[str, float]],
+    t0: float,
+) -> tuple[Start | None, dict[str, Any], float]:
+    """The constructive start and, when its gap is open, the decomposition (step 2).
+
+    Returns the plan (None if none was found), its figures before the decomposition and the
+    time left of ``limit``.
+    """
+    first: dict[str, Any] = {}
+    start = time.perf_counter()
+    rounding = np.zeros(len(ho.lb), np.int8)
+    hint = lm.rounding()
+    rounding[: len(hint)] = hint
+    plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
+    timings["mip_start"] = time.perf_counter() - start
+    limit = max(limit - timings["mip_start"], 1e-3)
+    if plan is not None:
+        first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
+        trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
+    open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
+    if plan is not None and open_gap and opts.decompose:
+        start, first_bound = time.perf_counter(), plan.bound
+        parted = _decompose(ho, integer, rounding, plan, opts, limit)
+        if parted is not None:
+            timings["decompose"] = time.perf_counter() - start
+            limit = max(limit - timings["decompose"], 1e-3)
+            for point in parted.trace:
+                trace.append(
+                    _point(
+                        start - t0 + point["seconds"],
+                        point["best_objective"],
+                        max(first_bound, point["best_bound"]),
+                    )
+                )
+    return plan, first, limit
+
+
+def _resolve(
+    ho: HandOver,
+    integer: np.ndarray,
+    opts: SolveOptions,
+    x: np.ndarray,
+    objective: float,
+    limit: float,
+    start: float,
+) -> tuple[highspy.Highs, Any, float, float, float, np.ndarray | None]:
+    """Solve the MIP again without the start (step 4 of the sequence).
+
+    HiGHS reported ``objective`` for the column values ``x``, which are not worth it. Returns
+    the instance, its status, objective, bound, gap and column values (None without a
+    consistent plan).
+    """
+    # HiGHS 1.16, given a start with setSolution, can report an improved objective with
+    # the start's column values; solve again without the start (tests/test_mip_start.py)
+    log.warning(
+        "HiGHS reported objective %.6g with column values worth %.6g; re-solving the MIP "
+        "without the start",
+        objective,
+        float(ho.c @ x + ho.offset),
+    )
+    left = max(limit - (time.perf_counter() - start), 1e-3)
+    h = new_highs(opts, left)
+    h.passModel(highs_lp(ho, integer))
+    status, hinfo, has_solution = run(h)
+    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
+    bound = float(hinfo.mip_dual_bound)
+    gap = float(hinfo.mip_gap) if has_solution else float("nan")
+    plan = np.asarray(h.getSolution().col_value) if has_solution else None
+    if plan is not None and not _consistent(ho, plan, objective):
+        plan, objective = None, float("nan")
+    return h, status, objective, bound, gap, plan
+
+
+def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned: bool) -> None:
+    """Fill ``info.start`` and ``info.decomposition`` from the MIP start ``plan``.
+
+    ``first`` holds the start's figures before the decomposition; ``returned`` says whether
+    the plan returned is the start's (then credited to the decomposition if it improved it).
+    """
+    out = plan.decomposition
+    improved = out is not None and plan.step.endswith(">lagrangian")
+    info.start = {
+        **first,
+        "seconds": plan.seconds,
+        "lps": plan.lps,
+        "returned": returned and not improved,
+    }
+    if out is not None:
+        info.decomposition = {
+            "blocks": out.blocks,
+            "linking_rows": out.linking_rows,
+            "evaluations": out.evaluations,
+            "seconds": out.seconds,
+            "objective": out.objective,
+            "bound": out.bound,
+            "returned": returned and improved,
+        }
