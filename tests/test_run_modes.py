@@ -274,7 +274,7 @@ def test_every_family_builds_with_weights():
     sc = suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
     for options in ({}, {"shortfall_penalty": 1e4, "compute_shortfall_penalty": 1e4}):
         m = suandian.build_model(sc, pyomo=False, **options)
-        assert m.lm.n_cols > 0
+        assert m.built.lm.n_cols > 0
 
 
 def _chosen_battery(**fields) -> dict:
