@@ -402,10 +402,10 @@ def _check_blocks(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> No
             continue
         s = sent.sel(corridor=k)
         ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
-        held = np.zeros(ids.shape)
+        per_period = np.zeros(ids.shape)
         for w in np.unique(ids[ids >= 0]):
-            held[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
-        held = xr.DataArray(held, dims="time", coords={"time": ds["time"]})
+            per_period[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
+        held = xr.DataArray(per_period, dims="time", coords={"time": ds["time"]})
         rows.eq(
             "green.corridor_block",
             s.expand_dims(corridor=[k]),

@@ -177,7 +177,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
     rows.eq("stor.e_soc_balance", soc, expected, scale=energy)
     rows.ge("stor.e_soc_final", soc.isel(time=-1), ds["soc_final_min"] * energy, scale=energy)
-    both = np.minimum(ds["p_charge"], ds["p_discharge"])
+    both = xr.apply_ufunc(np.minimum, ds["p_charge"], ds["p_discharge"])
     rows.le(
         "stor.charge_mode",
         both,

@@ -200,7 +200,7 @@ def check_scenario(
                 getattr(config, name), name, series_fields(type(config)).get(name)
             )
             continue
-        part = getattr(config, name, None)
+        part: BaseModel = getattr(config, name)  # a section with sub-sections
         for sub in [v.split(".", 1)[1] for v in valid if v.startswith(name + ".")]:
             problems += refs.walk(
                 getattr(part, sub), f"{name}.{sub}", series_fields(type(part)).get(sub)
