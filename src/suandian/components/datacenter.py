@@ -790,6 +790,13 @@ def _utilization(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
+    """The family's rows recomputed from the Dataset: the work, then blocks and power."""
+    _check_work(ds, rows)
+    _check_power(ds, rows)
+
+
+def _check_work(ds: xr.Dataset, rows: Rows) -> None:
+    """Index sets, demand served, job completion and rates, placement, runs and gangs."""
     cs, dt = rows.cs, rows.dt
     # cells of x_run must lie in their job's window at an eligible site (the index set);
     # work in a cell outside it does not count towards the job
@@ -839,6 +846,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
                 (ds["n_gang"] * gang).where(ganged),
                 floor=cs,
             )
+
+
+def _check_power(ds: xr.Dataset, rows: Rows) -> None:
+    """Block capacity, start-up and cluster rules, capping, the power chain and water."""
+    dt = rows.dt
     compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
     rows.le(
