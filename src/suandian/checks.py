@@ -80,7 +80,7 @@ def _label(dim: str, value) -> str:
 
 def attr(ds: xr.Dataset, name: str) -> float:
     """A numeric attribute of the Dataset (NaN when absent or not a number)."""
-    value = ds.attrs.get(name)
+    value = ds.attrs.get(name, float("nan"))
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -107,7 +107,7 @@ class Rows:
     def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
         bad, value, limit = xr.broadcast(bad, _da(value), _da(limit))
         order = [d for d in DIM_ORDER if d in bad.dims]
-        order += [d for d in bad.dims if d not in order]
+        order += [str(d) for d in bad.dims if d not in order]
         bad, value, limit = (a.transpose(*order) for a in (bad, value, limit))
         mask = np.asarray(bad.values, dtype=bool)
         for ix in np.argwhere(mask):
@@ -125,7 +125,8 @@ class Rows:
         The key is the array's coordinates ``<dim>_*`` along ``dim`` (in the order of the
         Dataset's ``<dim>_key`` attribute when it has one); ``*_period`` shows as ``time``.
         """
-        aux = [c for c in arr.coords if c.startswith(f"{dim}_") and arr[c].dims == (dim,)]
+        aux = [str(c) for c in arr.coords if str(c).startswith(f"{dim}_")]
+        aux = [c for c in aux if arr[c].dims == (dim,)]
         if not aux:
             return f"{dim}={_label(dim, arr[dim].values[i])}"
         order = str(self.ds.attrs.get(f"{dim}_key", "")).split(",")
@@ -198,7 +199,7 @@ def by_site(da: xr.DataArray, site_of: xr.DataArray, sites: xr.DataArray) -> xr.
         coords = {"site": sites, **{d: da[d] for d in rest if d in da.coords}}
         return xr.DataArray(np.zeros(shape), dims=["site", *rest], coords=coords)
     onehot = (site_of == sites).astype(float)  # (asset, site)
-    return xr.dot(da, onehot, dim=dim).transpose("site", ...)
+    return xr.dot(da, onehot, dim=[dim]).transpose("site", ...)
 
 
 def site_time_zeros(ds: xr.Dataset) -> xr.DataArray:

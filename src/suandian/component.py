@@ -593,6 +593,9 @@ class CapacityExpr(Expr):
 
     __slots__ = ("upper",)
 
+    #: the largest value of the capacity per item (``existing`` + the bound on the build)
+    upper: np.ndarray
+
 
 # --------------------------------------------------------------------------- state
 @dataclass(frozen=True)
@@ -723,12 +726,13 @@ class Context:
         For the horizon sums a family writes itself (``sum_t w_t * x_t * dt``); a plain 1.0
         keeps the model of an unweighted scenario identical.
         """
-        return self.weights if self.weighted else 1.0
+        return self.weights if self.weights is not None and self.weighted else 1.0
 
     @property
     def hours(self) -> float:
         """Hours the horizon stands for: ``dt * sum_t w_t`` (``T * dt`` without weights)."""
-        return self.dt * (float(np.sum(self.weights)) if self.weighted else self.T)
+        w = self.weights
+        return self.dt * (float(np.sum(w)) if w is not None and self.weighted else self.T)
 
     #: reserve headroom offered by the families built so far (:meth:`FamilyBuilder.headroom`)
     headroom: list[Headroom] = field(default_factory=list)

@@ -34,10 +34,6 @@ import numpy as np
 INF = np.inf
 
 
-def _as_index(shape: tuple[int, ...]) -> np.ndarray:
-    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64)
-
-
 class Expr:
     """A linear expression for every cell of an array of shape ``shape``.
 
@@ -182,9 +178,9 @@ class Expr:
         A label of -1 drops the cell. Used e.g. to sum assets into their sites.
         """
         labels = np.asarray(labels, dtype=np.int64)
-        shape = list(self.shape)
-        shape[axis] = int(size)
-        shape = tuple(shape)
+        dims = list(self.shape)
+        dims[axis] = int(size)
+        shape = tuple(dims)
         idx = list(np.unravel_index(self.row, self.shape))
         idx[axis] = labels[idx[axis]]
         keep = idx[axis] >= 0

@@ -13,6 +13,8 @@ period) inside the job's window at an eligible site (dimension ``run``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
@@ -29,7 +31,7 @@ from ..component import (
     Totals,
     Violation,
 )
-from ..linear import Expr
+from ..linear import Expr, Var
 from . import dc_validate
 from .job_runs import build_job_runs, check_job_runs
 from .placement import (
@@ -41,17 +43,125 @@ from .placement import (
 )
 
 
+@dataclass
+class _Cells:
+    """The family's index sets: where work may be served or run, and the batch cells.
+
+    Attributes
+    ----------
+    serve_ok : numpy.ndarray
+        (workload, site): the workload may be served at the site.
+    run_ok : numpy.ndarray
+        (job, site): the job may run at the site.
+    release, deadline : numpy.ndarray
+        Per job: its first period and the period after its last (int64).
+    job, site, t : numpy.ndarray
+        Per cell of dimension ``run`` (job-major; a cell per period of the job's window at
+        each eligible site): its job, site and period (int64).
+    """
+
+    serve_ok: np.ndarray
+    run_ok: np.ndarray
+    release: np.ndarray
+    deadline: np.ndarray
+    job: np.ndarray
+    site: np.ndarray
+    t: np.ndarray
+
+
+@dataclass
+class _Data:
+    """Per-workload, per-job and per-site data of the build (recorded as inputs too).
+
+    Attributes
+    ----------
+    scale : float
+        Compute units per column unit (the largest block capacity).
+    demand : numpy.ndarray
+        Interactive demand (workload, time), compute units.
+    rho : numpy.ndarray
+        Utilisation headroom per workload.
+    max_rate, work : numpy.ndarray
+        Per job: largest rate (compute units) and work (compute units x h).
+    col : dict of numpy.ndarray
+        The per-site fields of :data:`_SITE_FIELDS`.
+    flex : dict of numpy.ndarray
+        The cluster rules and capping curve (:func:`_flex_inputs`).
+    initial_on : numpy.ndarray
+        Blocks on before the horizon per site (NaN: unknown).
+    design_it, liquid, water_use, wue_cap : numpy.ndarray
+        Per site: rated IT (MW), liquid-cooled share, water per MWh of heat (m3), WUE cap
+        (NaN: none).
+    k_cool, wet : numpy.ndarray
+        Per (site, time): cooling MW per MW of heat, and 1 where the plant runs wet.
+    """
+
+    scale: float
+    demand: np.ndarray
+    rho: np.ndarray
+    max_rate: np.ndarray
+    work: np.ndarray
+    col: dict[str, np.ndarray]
+    flex: dict[str, np.ndarray]
+    initial_on: np.ndarray
+    design_it: np.ndarray
+    liquid: np.ndarray
+    water_use: np.ndarray
+    wue_cap: np.ndarray
+    k_cool: np.ndarray
+    wet: np.ndarray
+
+    @property
+    def with_start(self) -> np.ndarray:
+        """Sites with a start-up column: start-ups priced, or counted by ``dc.min_up``."""
+        return (self.col["startup_cost"] > 0) | (self.flex["min_up_periods"] >= 2)
+
+    @property
+    def with_stop(self) -> np.ndarray:
+        """Sites with a shut-down column (counted by ``dc.min_down``)."""
+        return self.flex["min_down_periods"] >= 2
+
+    @property
+    def capped(self) -> np.ndarray:
+        """Sites with a power-capping curve (a ``p_dyn`` column)."""
+        return ~np.isnan(self.flex["cap_power_share"]).all(1)
+
+
+@dataclass
+class _Columns:
+    """The family's columns (``None``: not built for this scenario)."""
+
+    n_on: Var
+    n_start: Var
+    n_stop: Var | None
+    p_dyn: Var | None
+    x_serve: Var
+    x_run: Var
+    x_unserved: Var | None
+    x_unfinished: Var | None
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    """Columns, then rows: work served and run, block capacity, commitment, power chain."""
+    cells = _index_sets(fb, ctx)
+    d = _inputs(fb, ctx, cells)
+    v = _columns(fb, ctx, d, cells)
+    _interactive_rows(fb, d, v)
+    _batch_rows(fb, ctx, d, cells, v)
+    x_b = Expr.cells((ctx.S, ctx.T), (cells.site, cells.t), v.x_run.cols)
+    _capacity_rows(fb, d, v, x_b)
+    _commitment_rows(fb, ctx, d, v)
+    p_facility, p_it, heat, water = _power_chain(fb, ctx, d, v, x_b)
+    _ports_and_costs(fb, ctx, d, v, p_facility, p_it, heat, water)
+
+
+def _index_sets(fb: FamilyBuilder, ctx: Context) -> _Cells:
+    """Eligible (workload, site) pairs and the batch cells; declares their dimensions."""
     sc = ctx.scenario
     c = sc.config
-    S_, T, dt = ctx.S, ctx.T, ctx.dt
-    sites = c.sites
-    scale = max((s.block_capacity for s in sites), default=1.0)
-    fb.attrs["compute_scale"] = scale
-    site_pos = {s.name: i for i, s in enumerate(sites)}
+    S_, T = ctx.S, ctx.T
+    site_pos = {s.name: i for i, s in enumerate(c.sites)}
     W, J = len(c.interactive), len(c.batch)
-
-    # ------------------------------------------------------------- index sets
     serve_ok = np.zeros((W, S_), bool)
     for i, w in enumerate(c.interactive):
         serve_ok[i, [site_pos[s] for s in w.eligible_sites]] = True
@@ -67,7 +177,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     run_t = np.arange(len(run_job)) - starts + np.repeat(release[jj], lengths)
     job_names = [j.name for j in c.batch]
-    site_names = [s.name for s in sites]
+    site_names = [s.name for s in c.sites]
     fb.coord("workload", [w.name for w in c.interactive])
     fb.coord("job", job_names)
     fb.coord(
@@ -78,8 +188,18 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         run_period=run_t,
     )
     ctx.coords["run:key"] = ["run_job", "run_site", "run_period"]
+    return _Cells(serve_ok, run_ok, release, deadline, run_job, run_site, run_t)
 
-    # ------------------------------------------------------------------ inputs
+
+def _inputs(fb: FamilyBuilder, ctx: Context, cells: _Cells) -> _Data:
+    """Demand, jobs, site fields, cooling and cluster rules, recorded as the family's inputs."""
+    sc = ctx.scenario
+    c = sc.config
+    S_, T = ctx.S, ctx.T
+    sites = c.sites
+    scale = max((s.block_capacity for s in sites), default=1.0)
+    fb.attrs["compute_scale"] = scale
+    W = len(c.interactive)
     demand = np.array([sc.profile(w.demand) for w in c.interactive]).reshape(W, T)
     cool = [sc.cooling(s) for s in sites]
     k_air = np.array([k.k_air for k in cool]).reshape(S_, T)
@@ -92,20 +212,20 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     water_use = np.array([s.cooling.water_use for s in sites])
     wue_cap = np.array([np.nan if s.wue_cap is None else s.wue_cap for s in sites])
     max_rate = np.array([j.max_rate for j in c.batch])
+    work = np.array([j.work for j in c.batch])
+    initial_on = np.array([np.nan if s.initial_on is None else s.initial_on for s in sites])
     fb.input("demand", demand)
-    fb.input("serve_eligible", serve_ok)
+    fb.input("serve_eligible", cells.serve_ok)
     rho = np.array([w.max_utilization for w in c.interactive])
     fb.input("max_utilization", rho)
-    fb.input("job_work", np.array([j.work for j in c.batch]))
-    fb.input("job_release", release)
-    fb.input("job_deadline", deadline)
+    fb.input("job_work", work)
+    fb.input("job_release", cells.release)
+    fb.input("job_deadline", cells.deadline)
     fb.input("job_max_rate", max_rate)
-    fb.input("run_eligible", run_ok)
+    fb.input("run_eligible", cells.run_ok)
     for name in _SITE_FIELDS:
         fb.input(name, col[name])
-    fb.input(
-        "initial_on", np.array([np.nan if s.initial_on is None else s.initial_on for s in sites])
-    )
+    fb.input("initial_on", initial_on)
     fb.input("cop", 1.0 / k_cool)
     fb.input("design_it", design_it)
     fb.input("t_drive", np.array([k.t_drive for k in cool]).reshape(S_, T))
@@ -115,193 +235,218 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("wet", wet)
     fb.input("water_use", water_use)
     fb.input("wue_cap", wue_cap)
-    flex = _flex_inputs(sites, dt)
+    flex = _flex_inputs(sites, ctx.dt)
     for name, data in flex.items():
         fb.input(name, data)
     fb.coord("cap_point", range(flex["cap_power_share"].shape[1]))
+    return _Data(
+        scale=scale,
+        demand=demand,
+        rho=rho,
+        max_rate=max_rate,
+        work=work,
+        col=col,
+        flex=flex,
+        initial_on=initial_on,
+        design_it=design_it,
+        liquid=liquid,
+        water_use=water_use,
+        wue_cap=wue_cap,
+        k_cool=k_cool,
+        wet=wet,
+    )
 
-    # --------------------------------------------------------------- variables
+
+def _columns(fb: FamilyBuilder, ctx: Context, d: _Data, cells: _Cells) -> _Columns:
+    """Blocks on, starts and stops, capped dynamic power, work served and run, slacks."""
+    S_, T = ctx.S, ctx.T
+    col, scale = d.col, d.scale
     n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
-    if TIGHTEN["demand_bound"] and ctx.options.get("compute_shortfall_penalty") is None:
-        ctx.lm.add_mip_lower(n_on.cols, _blocks_for_demand(serve_ok, demand / rho[:, None], col))
-    costly = col["startup_cost"] > 0
-    up_t, down_t = flex["min_up_periods"], flex["min_down_periods"]
-    with_start = costly | (up_t >= 2)  # start-ups priced, or counted by dc.min_up
-    with_stop = down_t >= 2
-    n_start = fb.var("n_start", mask=np.broadcast_to(with_start[:, None], (S_, T)))
-    if with_stop.any():
-        n_stop = fb.var("n_stop", mask=np.broadcast_to(with_stop[:, None], (S_, T)))
-    capped = ~np.isnan(flex["cap_power_share"]).all(1)
-    if capped.any():
-        p_dyn = fb.var("p_dyn", mask=np.broadcast_to(capped[:, None], (S_, T)))
-    x_serve = fb.var("x_serve", mask=np.broadcast_to(serve_ok[:, :, None], (W, S_, T)), scale=scale)
-    x_run = fb.var("x_run", ub=max_rate[run_job] / scale, scale=scale)
-    # gang sizes (docs: "Gang sizes"): the rate is a whole number of gangs
-    gang = np.array([np.nan if j.gang_size is None else j.gang_size for j in c.batch], float)
+    if ctx.options.get("compute_shortfall_penalty") is None:  # docs: "Blocks the single-site"
+        bound = _blocks_for_demand(cells.serve_ok, d.demand / d.rho[:, None], col)
+        ctx.lm.add_mip_lower(n_on.cols, bound)
+    n_start = fb.var("n_start", mask=np.broadcast_to(d.with_start[:, None], (S_, T)))
+    n_stop = p_dyn = None
+    if d.with_stop.any():
+        n_stop = fb.var("n_stop", mask=np.broadcast_to(d.with_stop[:, None], (S_, T)))
+    if d.capped.any():
+        p_dyn = fb.var("p_dyn", mask=np.broadcast_to(d.capped[:, None], (S_, T)))
+    W = len(d.rho)
+    x_serve = fb.var(
+        "x_serve", mask=np.broadcast_to(cells.serve_ok[:, :, None], (W, S_, T)), scale=scale
+    )
+    x_run = fb.var("x_run", ub=d.max_rate[cells.job] / scale, scale=scale)
+    _gangs(fb, ctx, d, cells, x_run)
+    x_unserved = x_unfinished = None
+    if ctx.options.get("compute_shortfall_penalty") is not None:
+        x_unserved = fb.var("x_unserved", scale=scale)
+        x_unfinished = fb.var("x_unfinished", scale=scale)
+    return _Columns(n_on, n_start, n_stop, p_dyn, x_serve, x_run, x_unserved, x_unfinished)
+
+
+def _gangs(fb: FamilyBuilder, ctx: Context, d: _Data, cells: _Cells, x_run: Var) -> None:
+    """Gang sizes (docs: "Gang sizes"): the rate of a ganged job is a whole number of gangs."""
+    jobs, run_job = ctx.scenario.config.batch, cells.job
+    gang = np.array([np.nan if j.gang_size is None else j.gang_size for j in jobs], float)
     fb.input("job_gang_size", gang)
     ganged = ~np.isnan(gang[run_job]) if len(run_job) else np.zeros(0, bool)
     n_gang = fb.var(
         "n_gang",
         ub=np.floor(
-            max_rate[run_job] / np.where(np.isnan(gang[run_job]), 1.0, gang[run_job]) + 1e-9
+            d.max_rate[run_job] / np.where(np.isnan(gang[run_job]), 1.0, gang[run_job]) + 1e-9
         )
         if len(run_job)
         else 0.0,
         mask=ganged,
     )
     if ganged.any():
-        g = np.nan_to_num(gang[run_job]) / scale
+        g = np.nan_to_num(gang[run_job]) / d.scale
         fb.constrain("gang_rate", x_run - n_gang * g, "==", 0.0, mask=ganged)
 
-    penalty = ctx.options.get("compute_shortfall_penalty")
-    if penalty is not None:
-        x_unserved = fb.var("x_unserved", scale=scale)
-        x_unfinished = fb.var("x_unfinished", scale=scale)
 
-    # ------------------------------------------------------------------- rows
-    served = x_serve.sum(1)
-    if penalty is not None:
-        served = served + x_unserved
-    fb.constrain("demand_served", served, "==", demand / scale)
+def _interactive_rows(fb: FamilyBuilder, d: _Data, v: _Columns) -> None:
+    """``dc.demand_served``: each workload's demand is served (or, in a diagnosis, not)."""
+    served = v.x_serve.sum(1)
+    if v.x_unserved is not None:
+        served = served + v.x_unserved
+    fb.constrain("demand_served", served, "==", d.demand / d.scale)
 
-    done = Expr.cells((J,), run_job, x_run.cols, dt)
-    if penalty is not None:
-        done = done + x_unfinished
-    fb.constrain("job_completion", done, "==", np.array([j.work for j in c.batch]) / scale)
 
+def _batch_rows(fb: FamilyBuilder, ctx: Context, d: _Data, cells: _Cells, v: _Columns) -> None:
+    """Jobs complete their work within their windows at their rates; runs and placement."""
+    jobs, T, scale = ctx.scenario.config.batch, ctx.T, d.scale
+    done = Expr.cells((len(jobs),), cells.job, v.x_run.cols, ctx.dt)
+    if v.x_unfinished is not None:
+        done = done + v.x_unfinished
+    fb.constrain("job_completion", done, "==", d.work / scale)
     # a job's rate summed over its sites, only at (job, period) pairs with several sites;
     # the rows are indexed by those pairs (sparse: a year of daily jobs has J x T ~ 10^7)
-    key = run_job * T + run_t
+    key = cells.job * T + cells.t
     pairs, where, count = np.unique(key, return_inverse=True, return_counts=True)
     multi = count > 1
-    rate = Expr.cells((len(pairs),), where, x_run.cols)
-    fb.constrain("job_rate", rate, "<=", max_rate[pairs // T] / scale, mask=multi)
+    rate = Expr.cells((len(pairs),), where, v.x_run.cols)
+    fb.constrain("job_rate", rate, "<=", d.max_rate[pairs // T] / scale, mask=multi)
 
-    build_job_runs(fb, c.batch, release, deadline, run_job, run_t, x_run, max_rate, scale)
+    build_job_runs(
+        fb, jobs, cells.release, cells.deadline, cells.job, cells.t, v.x_run, d.max_rate, scale
+    )
     build_placement(
         fb,
-        c.batch,
-        site_names,
-        run_ok,
-        release,
-        deadline,
-        run_job,
-        run_site,
-        run_t,
-        x_run,
-        max_rate,
+        jobs,
+        [s.name for s in ctx.scenario.config.sites],
+        cells.run_ok,
+        cells.release,
+        cells.deadline,
+        cells.job,
+        cells.site,
+        cells.t,
+        v.x_run,
+        d.max_rate,
         scale,
     )
 
-    x_i = x_serve.sum(0)
-    x_b = Expr.cells((S_, T), (run_site, run_t), x_run.cols)
+
+def _capacity_rows(fb: FamilyBuilder, d: _Data, v: _Columns, x_b: Expr) -> None:
+    """``dc.compute_capacity``: the blocks on hold the work; the IT-load headroom ports."""
     # interactive work counts x_serve / rho against the blocks (headroom for latency)
-    compute = (x_serve * (1.0 / rho)[:, None, None]).sum(0) + x_b
-    cap = col["block_capacity"] / scale
-    fb.constrain("compute_capacity", compute - n_on * cap[:, None], "<=", 0.0)
+    compute = (v.x_serve * (1.0 / d.rho)[:, None, None]).sum(0) + x_b
+    cap = d.col["block_capacity"] / d.scale
+    fb.constrain("compute_capacity", compute - v.n_on * cap[:, None], "<=", 0.0)
     # carriers read by the reserves (docs/math/reserves.md, "Headroom from IT load"), in
     # compute units: the batch work run, and what the blocks on could still run
-    fb.port("batch_compute", x_b * scale)
-    fb.port("spare_compute", (n_on * cap[:, None] - compute) * scale)
+    fb.port("batch_compute", x_b * d.scale)
+    fb.port("spare_compute", (v.n_on * cap[:, None] - compute) * d.scale)
 
-    known = ~np.isnan(fb.recorded["initial_on"].data)
+
+def _commitment_rows(fb: FamilyBuilder, ctx: Context, d: _Data, v: _Columns) -> None:
+    """Start-up and shut-down counts, minimum up and down times (docs: "Minimum up ...")."""
+    S_, T = ctx.S, ctx.T
+    n_on, flex = v.n_on, d.flex
+    known = ~np.isnan(d.initial_on)
+    k0 = np.nan_to_num(d.initial_on)
     first = np.zeros((S_, T), bool)
     first[:, 0] = True
-    start_rhs = np.where(first, -np.nan_to_num(fb.recorded["initial_on"].data)[:, None], 0.0)
     fb.constrain(
         "start_count",
-        n_start - n_on + n_on.shift(1, 1),
+        v.n_start - n_on + n_on.shift(1, 1),
         ">=",
-        start_rhs,
-        mask=with_start[:, None] & (~first | known[:, None]),
+        np.where(first, -k0[:, None], 0.0),
+        mask=d.with_start[:, None] & (~first | known[:, None]),
     )
-    k0 = np.nan_to_num(fb.recorded["initial_on"].data)
-    if with_stop.any():
+    if v.n_stop is not None:
         fb.constrain(
             "stop_count",
-            n_stop - n_on.shift(1, 1) + n_on,
+            v.n_stop - n_on.shift(1, 1) + n_on,
             ">=",
             np.where(first, k0[:, None], 0.0),
-            mask=with_stop[:, None] & (~first | known[:, None]),
+            mask=d.with_stop[:, None] & (~first | known[:, None]),
         )
-    # minimum up and down times, aggregated over identical blocks (docs: "Minimum up and
-    # down times"): blocks started in the last U periods are still on, blocks stopped in the
-    # last D periods are still off; blocks on/off before the horizon keep their remainder
+    # aggregated over identical blocks: blocks started in the last U periods are still on,
+    # blocks stopped in the last D periods are still off; blocks on/off before the horizon
+    # keep their remainder
     t_idx = np.arange(T)[None, :]
+    up_t, down_t = flex["min_up_periods"], flex["min_down_periods"]
     if (up_t >= 2).any():
         left = up_t - np.nan_to_num(flex["up_before_periods"], nan=np.inf)  # periods still due
         fb.constrain(
             "min_up",
-            n_on - _window(n_start, up_t),
+            n_on - _window(v.n_start, up_t),
             ">=",
             np.where(known[:, None] & (t_idx < left[:, None]), k0[:, None], 0.0),
             mask=np.broadcast_to((up_t >= 2)[:, None], (S_, T)),
         )
-    if with_stop.any():
+    if v.n_stop is not None:
         left = down_t - np.nan_to_num(flex["down_before_periods"], nan=np.inf)
-        off0 = col["blocks"] - k0
+        blocks = d.col["blocks"]
         fb.constrain(
             "min_down",
-            -n_on - _window(n_stop, down_t),
+            -n_on - _window(v.n_stop, down_t),
             ">=",
-            -col["blocks"][:, None]
-            + np.where(known[:, None] & (t_idx < left[:, None]), off0[:, None], 0.0),
-            mask=np.broadcast_to(with_stop[:, None], (S_, T)),
+            -blocks[:, None]
+            + np.where(known[:, None] & (t_idx < left[:, None]), (blocks - k0)[:, None], 0.0),
+            mask=np.broadcast_to(d.with_stop[:, None], (S_, T)),
         )
 
-    # power chain and cooling (docs/math/datacenter.md "Expressions"): constants (always-on
-    # IT, no-load losses, fixed load) sit in the expressions' constant part
-    beta_i = flex["dynamic_power_interactive"]
+
+def _power_chain(
+    fb: FamilyBuilder, ctx: Context, d: _Data, v: _Columns, x_b: Expr
+) -> tuple[Expr, Expr, Expr, Expr]:
+    """IT, loss, cooling and facility power, water; capping, WUE cap and ramp rows.
+
+    Returns ``p_facility``, ``p_it``, the heat (IT plus losses) and the water per site and
+    period (docs/math/datacenter.md "Expressions"): constants (always-on IT, no-load losses,
+    fixed load) sit in the expressions' constant part.
+    """
+    col, flex, scale = d.col, d.flex, d.scale
+    x_i = v.x_serve.sum(0)
     # uncapped dynamic power of the compute served (MW): batch at dynamic_power, interactive
     # at dynamic_power_interactive
+    beta_i = flex["dynamic_power_interactive"]
     u_dyn = x_b * (scale * col["dynamic_power"])[:, None] + x_i * (scale * beta_i)[:, None]
-    if capped.any():
-        # GPU power capping (docs: "GPU power capping"): the dynamic power is a column at
-        # capped sites, bounded below by the concave power-throughput curve
-        full = flex["full_dynamic_power"]
-        a, b, seg = _segments(flex["cap_power_share"], flex["cap_throughput_share"])
-        nk = a.shape[0]
-        shape = (nk, S_, T)
-        fb.constrain(
-            "cap_curve",
-            u_dyn.expand(shape, 0)
-            - p_dyn.expr().expand(shape, 0) * a[:, :, None]
-            - n_on.expr().expand(shape, 0) * (b * full[None, :])[:, :, None],
-            "<=",
-            0.0,
-            mask=np.broadcast_to(seg[:, :, None], shape),
-        )
-        fb.constrain(
-            "cap_limit",
-            p_dyn - n_on * full[:, None],
-            "<=",
-            0.0,
-            mask=np.broadcast_to(capped[:, None], (S_, T)),
-        )
-        dyn = _drop_zero(u_dyn * (~capped).astype(float)[:, None]) + p_dyn
-    else:
-        dyn = u_dyn
+    dyn = u_dyn if v.p_dyn is None else _capping_rows(fb, ctx, d, v.n_on, v.p_dyn, u_dyn)
     p_it = fb.expression(
         "p_it",
-        n_on * col["idle_power"][:, None] + dyn + col["always_on_it"][:, None],
+        v.n_on * col["idle_power"][:, None] + dyn + col["always_on_it"][:, None],
     )
     p_loss = fb.expression(
-        "p_loss", p_it * col["loss_fraction"][:, None] + (col["no_load_loss"] * design_it)[:, None]
+        "p_loss",
+        p_it * col["loss_fraction"][:, None] + (col["no_load_loss"] * d.design_it)[:, None],
     )
     heat = p_it + p_loss
-    p_cool = fb.expression("p_cool", heat * k_cool)
+    p_cool = fb.expression("p_cool", heat * d.k_cool)
     p_facility = fb.expression("p_facility", heat + p_cool + col["fixed_load"][:, None])
-    water = fb.expression("water", heat * (water_use[:, None] * wet))
-    wue_capped = ~np.isnan(wue_cap)
+    water = fb.expression("water", heat * (d.water_use[:, None] * d.wet))
+    wue_capped = ~np.isnan(d.wue_cap)
     if wue_capped.any():
         fb.constrain(
             "wue_cap",
-            (water * ctx.w).sum(1) - (p_it * ctx.w).sum(1) * np.nan_to_num(wue_cap),
+            (water * ctx.w).sum(1) - (p_it * ctx.w).sum(1) * np.nan_to_num(d.wue_cap),
             "<=",
             0.0,
             mask=wue_capped,
         )
     # ramp limits on facility power between consecutive periods (MW per hour x dt)
+    t_idx = np.arange(ctx.T)[None, :]
     for name, sign, limit in (
         ("ramp_up", 1.0, flex["ramp_up"]),
         ("ramp_down", -1.0, flex["ramp_down"]),
@@ -312,30 +457,74 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
                 name,
                 (p_facility - p_facility.shift(1, 1)) * sign,
                 "<=",
-                np.broadcast_to((np.nan_to_num(limit) * dt)[:, None], (S_, T)),
+                np.broadcast_to((np.nan_to_num(limit) * ctx.dt)[:, None], (ctx.S, ctx.T)),
                 mask=ramped[:, None] & (t_idx >= 1),
             )
+    return p_facility, p_it, heat, water
 
-    # ------------------------------------------------------------ ports, cost
+
+def _capping_rows(
+    fb: FamilyBuilder, ctx: Context, d: _Data, n_on: Var, p_dyn: Var, u_dyn: Expr
+) -> Expr:
+    """GPU power capping (docs: "GPU power capping"): the dynamic power at capped sites.
+
+    There it is the column ``p_dyn``, bounded below by the concave power-throughput curve
+    (``dc.cap_curve``) and above by the blocks' full dynamic power (``dc.cap_limit``);
+    elsewhere the uncapped ``u_dyn``. Returns the dynamic power per site and period.
+    """
+    S_, T = ctx.S, ctx.T
+    full = d.flex["full_dynamic_power"]
+    a, b, seg = _segments(d.flex["cap_power_share"], d.flex["cap_throughput_share"])
+    nk = a.shape[0]
+    shape = (nk, S_, T)
+    fb.constrain(
+        "cap_curve",
+        u_dyn.expand(shape, 0)
+        - p_dyn.expr().expand(shape, 0) * a[:, :, None]
+        - n_on.expr().expand(shape, 0) * (b * full[None, :])[:, :, None],
+        "<=",
+        0.0,
+        mask=np.broadcast_to(seg[:, :, None], shape),
+    )
+    fb.constrain(
+        "cap_limit",
+        p_dyn - n_on * full[:, None],
+        "<=",
+        0.0,
+        mask=np.broadcast_to(d.capped[:, None], (S_, T)),
+    )
+    return _drop_zero(u_dyn * (~d.capped).astype(float)[:, None]) + p_dyn
+
+
+def _ports_and_costs(
+    fb: FamilyBuilder,
+    ctx: Context,
+    d: _Data,
+    v: _Columns,
+    p_facility: Expr,
+    p_it: Expr,
+    heat: Expr,
+    water: Expr,
+) -> None:
+    """Ports ``power``, ``it``, ``facility`` and the heat per path; start-up, water, slacks."""
+    col = d.col
     fb.port("power", -p_facility)
     fb.port("it", p_it)
     fb.port("facility", p_facility)
-    fb.port("heat_air", heat * (1.0 - liquid)[:, None])  # heat per path, read by thermal
-    fb.port("heat_liquid", heat * liquid[:, None])
-    fb.cost("startup", n_start * col["startup_cost"][:, None], per_period=True)
+    fb.port("heat_air", heat * (1.0 - d.liquid)[:, None])  # heat per path, read by thermal
+    fb.port("heat_liquid", heat * d.liquid[:, None])
+    fb.cost("startup", v.n_start * col["startup_cost"][:, None], per_period=True)
     if (col["water_price"] > 0).any():
-        fb.cost("water", water * (col["water_price"] * dt)[:, None], per_period=True)
+        fb.cost("water", water * (col["water_price"] * ctx.dt)[:, None], per_period=True)
+    penalty = ctx.options.get("compute_shortfall_penalty")
     if penalty is not None:
+        assert v.x_unserved is not None and v.x_unfinished is not None
         fb.cost(
             "shortfall_compute",
-            x_unserved.sum() * (penalty * scale * dt) + x_unfinished.sum() * (penalty * scale),
+            v.x_unserved.sum() * (penalty * d.scale * ctx.dt)
+            + v.x_unfinished.sum() * (penalty * d.scale),
         )
     fb.attrs["compute_shortfall_penalty"] = np.nan if penalty is None else penalty
-
-
-#: Formulation switches (each measured on the generated portfolios, docs/math/solver.md);
-#: kept on where they help. Tests and benchmarks may switch them off to compare.
-TIGHTEN = {"demand_bound": True}
 
 
 def _blocks_for_demand(serve_ok: np.ndarray, demand: np.ndarray, col: dict) -> np.ndarray:
@@ -608,6 +797,13 @@ def _utilization(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
+    """The family's rows recomputed from the Dataset: the work, then blocks and power."""
+    _check_work(ds, rows)
+    _check_power(ds, rows)
+
+
+def _check_work(ds: xr.Dataset, rows: Rows) -> None:
+    """Index sets, demand served, job completion and rates, placement, runs and gangs."""
     cs, dt = rows.cs, rows.dt
     # cells of x_run must lie in their job's window at an eligible site (the index set);
     # work in a cell outside it does not count towards the job
@@ -657,6 +853,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
                 (ds["n_gang"] * gang).where(ganged),
                 floor=cs,
             )
+
+
+def _check_power(ds: xr.Dataset, rows: Rows) -> None:
+    """Block capacity, start-up and cluster rules, capping, the power chain and water."""
+    dt = rows.dt
     compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
     rows.le(
@@ -674,7 +875,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     p_it, p_loss, p_cool = ds["p_it"], ds["p_loss"], ds["p_cool"]
     dynamic = _uncapped_dynamic(ds)
     if "p_dyn" in ds:
-        capped = ~np.isnan(ds["cap_power_share"]).all("cap_point")
+        capped = ~ds["cap_power_share"].isnull().all("cap_point")
         dynamic = dynamic.where(~capped, ds["p_dyn"])
         _check_capping(ds, rows, capped)
     rows.eq(

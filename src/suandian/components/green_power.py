@@ -21,6 +21,7 @@ deviation prices a block corridor may take energy off its blocks (``p_dev_up``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +29,7 @@ import xarray as xr
 
 from ..checks import Rows, attr, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
-from ..linear import Expr
+from ..linear import Expr, Var
 
 if TYPE_CHECKING:
     from ..errors import Problem
@@ -42,15 +43,100 @@ def _optional(sc, values: list, T: int) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(values), T)
 
 
+@dataclass
+class _Corridors:
+    """Per-corridor data of the build (corridor, time unless said), recorded as inputs.
+
+    Attributes
+    ----------
+    cap, price : numpy.ndarray
+        Capacity (MW sent) and price (CNY/MWh sent: source price plus tariff).
+    windows : numpy.ndarray
+        Block window of each period (-1: outside every window).
+    loss, gf, min_mw, block_mw : numpy.ndarray
+        Per corridor: loss share, green share, minimum MW sent, block size (NaN: no blocks).
+    green_cap, price_up, price_down : numpy.ndarray
+        Green profile (MW) and deviation prices (CNY/MWh); NaN where not given.
+    profiled, up_ok, down_ok, blocked : numpy.ndarray
+        Per corridor: has a green profile, a price up, a price down, blocks.
+    pairs : list of (int, int)
+        The (corridor, window) pairs with a block column (dimension ``block``).
+    """
+
+    cap: np.ndarray
+    price: np.ndarray
+    windows: np.ndarray
+    loss: np.ndarray
+    gf: np.ndarray
+    min_mw: np.ndarray
+    block_mw: np.ndarray
+    green_cap: np.ndarray
+    price_up: np.ndarray
+    price_down: np.ndarray
+    profiled: np.ndarray
+    up_ok: np.ndarray
+    down_ok: np.ndarray
+    blocked: np.ndarray
+    pairs: list[tuple[int, int]]
+
+    @property
+    def settled(self) -> np.ndarray:
+        """Block corridors settled on the blocks held (those with a deviation price)."""
+        return self.up_ok | self.down_ok
+
+
+@dataclass
+class _Sent:
+    """What the corridors send: columns and expressions (``None``: not built)."""
+
+    p_send: Var
+    sent: Expr
+    held: Expr
+    p_dev_up: Var | None
+    p_dev_down: Var | None
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
+    """Corridors, contracts and certificates; the green part; ports and costs."""
+    c = ctx.scenario.config
+    G, S_, T = len(c.green_contracts), ctx.S, ctx.T
+    k = _corridor_inputs(fb, ctx)
+    con_cap, con_price, con_green = _contract_inputs(fb, ctx)
+    site_node = [s.node for s in c.sites]
+    send_ok = _at_sites([cor.to_node for cor in c.corridors], site_node)
+    s = _corridor_rows(fb, ctx, k, send_ok)
+    # contracts
+    take_ok = _at_sites([g.node for g in c.green_contracts], site_node)
+    p_contract = fb.var("p_contract", mask=np.broadcast_to(take_ok[:, :, None], (G, S_, T)))
+    fb.constrain("contract_capacity", p_contract.sum(1), "<=", con_cap)
+    # certificates
+    e_cert = fb.var("e_certificate", ub=np.inf if c.certificates is not None else 0.0)
+    cert_price = c.certificates.price if c.certificates is not None else 0.0
+    fb.attrs["certificate_price"] = np.nan if c.certificates is None else cert_price
+
+    green_sent = _green_part(fb, ctx, k, send_ok, s.p_send)
+    keep = (1.0 - k.loss)[:, None, None]
+    delivered = (s.p_send * keep).sum(0) + p_contract.sum(0)
+    green = (green_sent * keep).sum(0) + (p_contract * con_green[:, None, None]).sum(0)
+    _ports(fb, ctx, delivered, green, e_cert)
+    _cost_corridors(fb, ctx, k, s)
+    fb.cost("green_contract", p_contract * (ctx.dt * con_price)[:, None, :], per_period=True)
+    fb.cost("certificates", e_cert * cert_price, per_period=False)
+
+
+def _at_sites(nodes: list[str], site_node: list[str]) -> np.ndarray:
+    """(item, site): whether each item (at ``nodes``) is at the node of each site."""
+    at = np.array([[n == s for s in site_node] for n in nodes], bool)
+    return at.reshape(len(nodes), len(site_node))
+
+
+def _corridor_inputs(fb: FamilyBuilder, ctx: Context) -> _Corridors:
+    """Corridor data and the block windows; declares ``corridor``, ``contract``, ``block``."""
     sc = ctx.scenario
-    c = sc.config
-    S_, T, dt = ctx.S, ctx.T, ctx.dt
-    cors, cons = c.corridors, c.green_contracts
-    K, G = len(cors), len(cons)
-    site_node = np.array([s.node for s in c.sites], dtype=object)
+    cors, T = sc.config.corridors, ctx.T
+    K = len(cors)
     fb.coord("corridor", [k.name for k in cors])
-    fb.coord("contract", [g.name for g in cons])
+    fb.coord("contract", [g.name for g in sc.config.green_contracts])
     windows = np.array([sc.window_ids(k.windows) for k in cors], dtype=np.int64).reshape(K, T)
     blocked = np.array([k.block_mw is not None for k in cors], dtype=bool)
     pairs = [
@@ -68,97 +154,115 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     source = np.array([sc.profile(k.source_price) for k in cors]).reshape(K, T)
     tariff = np.array([k.tariff for k in cors], dtype=float)
     price = source + tariff[:, None]
-    loss = np.array([k.loss for k in cors])
-    gf = np.array([k.green_fraction for k in cors])
-    min_mw = np.array([k.min_mw for k in cors])
-    block_mw = np.array([np.nan if k.block_mw is None else k.block_mw for k in cors])
-    green_cap = _optional(sc, [k.green_profile for k in cors], T)
-    price_up = _optional(sc, [k.deviation_price_up for k in cors], T)
-    price_down = _optional(sc, [k.deviation_price_down for k in cors], T)
-    profiled = np.array([k.green_profile is not None for k in cors], dtype=bool)
-    up_ok = np.array([k.deviation_price_up is not None for k in cors], dtype=bool)
-    down_ok = np.array([k.deviation_price_down is not None for k in cors], dtype=bool)
-    settled = up_ok | down_ok  # block corridors settled on the blocks held
-    con_cap = np.array([sc.profile(g.capacity) for g in cons]).reshape(G, T)
-    con_price = np.array([sc.profile(g.price) for g in cons]).reshape(G, T)
+    out = _Corridors(
+        cap=cap,
+        price=price,
+        windows=windows,
+        loss=np.array([k.loss for k in cors]),
+        gf=np.array([k.green_fraction for k in cors]),
+        min_mw=np.array([k.min_mw for k in cors]),
+        block_mw=np.array([np.nan if k.block_mw is None else k.block_mw for k in cors]),
+        green_cap=_optional(sc, [k.green_profile for k in cors], T),
+        price_up=_optional(sc, [k.deviation_price_up for k in cors], T),
+        price_down=_optional(sc, [k.deviation_price_down for k in cors], T),
+        profiled=np.array([k.green_profile is not None for k in cors], dtype=bool),
+        up_ok=np.array([k.deviation_price_up is not None for k in cors], dtype=bool),
+        down_ok=np.array([k.deviation_price_down is not None for k in cors], dtype=bool),
+        blocked=blocked,
+        pairs=pairs,
+    )
     fb.input("corridor_to_node", np.array([k.to_node for k in cors], dtype=object))
     fb.input("corridor_from_node", np.array([k.from_node for k in cors], dtype=object))
     fb.input("corridor_capacity", cap)
     fb.input("corridor_source_price", source)
     fb.input("corridor_tariff", tariff)
     fb.input("corridor_price", price)
-    fb.input("corridor_loss", loss)
+    fb.input("corridor_loss", out.loss)
     fb.input("corridor_loss_basis", np.array([k.loss_basis for k in cors], dtype=object))
-    fb.input("corridor_green_fraction", gf)
-    fb.input("corridor_green_profile", green_cap)
-    fb.input("corridor_min", min_mw)
-    fb.input("corridor_block_mw", block_mw)
+    fb.input("corridor_green_fraction", out.gf)
+    fb.input("corridor_green_profile", out.green_cap)
+    fb.input("corridor_min", out.min_mw)
+    fb.input("corridor_block_mw", out.block_mw)
     fb.input("corridor_window", windows)
-    fb.input("corridor_deviation_price_up", price_up)
-    fb.input("corridor_deviation_price_down", price_down)
+    fb.input("corridor_deviation_price_up", out.price_up)
+    fb.input("corridor_deviation_price_down", out.price_down)
+    return out
+
+
+def _contract_inputs(fb: FamilyBuilder, ctx: Context) -> tuple[np.ndarray, ...]:
+    """Contract capacity and price (contract, time) and whether each is green (1/0)."""
+    sc = ctx.scenario
+    cons = sc.config.green_contracts
+    G = len(cons)
+    con_cap = np.array([sc.profile(g.capacity) for g in cons]).reshape(G, ctx.T)
+    con_price = np.array([sc.profile(g.price) for g in cons]).reshape(G, ctx.T)
     fb.input("contract_node", np.array([g.node for g in cons], dtype=object))
     fb.input("contract_capacity", con_cap)
     fb.input("contract_price", con_price)
     fb.input("contract_gec", np.array([g.gec for g in cons], dtype=object))
     con_green = np.array([g.gec != "none" for g in cons], dtype=float)
     fb.input("contract_green", con_green)
+    return con_cap, con_price, con_green
 
-    # --------------------------------------------------------------- corridors
-    send_ok = np.array([[k.to_node == n for n in site_node] for k in cors], bool).reshape(K, S_)
+
+def _corridor_rows(fb: FamilyBuilder, ctx: Context, k: _Corridors, send_ok: np.ndarray) -> _Sent:
+    """What each corridor sends: capacity, minimum, blocks held and deviations off them."""
+    (K, S_), T = send_ok.shape, ctx.T
     p_send = fb.var("p_send", mask=np.broadcast_to(send_ok[:, :, None], (K, S_, T)))
     sent = p_send.sum(1)
-    fb.constrain("corridor_capacity", sent, "<=", cap)
+    fb.constrain("corridor_capacity", sent, "<=", k.cap)
     fb.constrain(
         "corridor_min",
         sent,
         ">=",
-        min_mw[:, None],
-        mask=np.broadcast_to((min_mw > 0)[:, None], (K, T)),
+        k.min_mw[:, None],
+        mask=np.broadcast_to((k.min_mw > 0)[:, None], (K, T)),
     )
     n_block = fb.var("n_block")
+    windows, pairs = k.windows, k.pairs
     if pairs:
         index = {p: i for i, p in enumerate(pairs)}
-        kk, tt = np.nonzero(blocked[:, None] & (windows >= 0))
+        kk, tt = np.nonzero(k.blocked[:, None] & (windows >= 0))
         cols = n_block.cols[
-            [index[(int(k), int(windows[k, t]))] for k, t in zip(kk, tt, strict=True)]
+            [index[(int(i), int(windows[i, t]))] for i, t in zip(kk, tt, strict=True)]
         ]
-        held = Expr.cells((K, T), (kk, tt), cols, block_mw[kk])
+        held = Expr.cells((K, T), (kk, tt), cols, k.block_mw[kk])
     else:
         held = Expr.zeros((K, T))
     # deviations off the blocks, only inside the windows of corridors with deviation prices
     off = sent - held
     open_ = windows >= 0
-    if up_ok.any():
-        p_dev_up = fb.var("p_dev_up", mask=up_ok[:, None] & open_)
+    p_dev_up = p_dev_down = None
+    if k.up_ok.any():
+        p_dev_up = fb.var("p_dev_up", mask=k.up_ok[:, None] & open_)
         off = off - p_dev_up
-    if down_ok.any():
-        p_dev_down = fb.var("p_dev_down", mask=down_ok[:, None] & open_)
+    if k.down_ok.any():
+        down = k.down_ok[:, None] & open_
+        p_dev_down = fb.var("p_dev_down", mask=down)
         off = off + p_dev_down
-        fb.constrain("corridor_held", held, "<=", cap, mask=down_ok[:, None] & open_)
-        fb.constrain(
-            "corridor_dev_down", p_dev_down - held, "<=", 0.0, mask=down_ok[:, None] & open_
-        )
-    fb.constrain("corridor_block", off, "==", 0.0, mask=np.broadcast_to(blocked[:, None], (K, T)))
+        fb.constrain("corridor_held", held, "<=", k.cap, mask=down)
+        fb.constrain("corridor_dev_down", p_dev_down - held, "<=", 0.0, mask=down)
+    blocked = np.broadcast_to(k.blocked[:, None], (K, T))
+    fb.constrain("corridor_block", off, "==", 0.0, mask=blocked)
+    return _Sent(p_send, sent, held, p_dev_up, p_dev_down)
 
-    # --------------------------------------------------------------- contracts
-    take_ok = np.array([[g.node == n for n in site_node] for g in cons], bool).reshape(G, S_)
-    p_contract = fb.var("p_contract", mask=np.broadcast_to(take_ok[:, :, None], (G, S_, T)))
-    fb.constrain("contract_capacity", p_contract.sum(1), "<=", con_cap)
 
-    # ------------------------------------------------------------ certificates
-    e_cert = fb.var("e_certificate", ub=np.inf if c.certificates is not None else 0.0)
-    cert_price = c.certificates.price if c.certificates is not None else 0.0
-    fb.attrs["certificate_price"] = np.nan if c.certificates is None else cert_price
+def _green_part(
+    fb: FamilyBuilder, ctx: Context, k: _Corridors, send_ok: np.ndarray, p_send: Var
+) -> Expr:
+    """The green part of what is sent (MW at the sending end; corridor, site, time).
 
-    # ------------------------------------------------------------- green part
-    keep = (1.0 - loss)[:, None, None]
-    green_sent = p_send * np.where(profiled, 0.0, gf)[:, None, None]
-    if profiled.any():
-        cells = np.broadcast_to((send_ok & profiled[:, None])[:, :, None], (K, S_, T))
+    The corridor's green share, or with a green profile the column ``p_send_green``, at most
+    that share and, over the sites, at most the profile.
+    """
+    (K, S_), T = send_ok.shape, ctx.T
+    green_sent = p_send * np.where(k.profiled, 0.0, k.gf)[:, None, None]
+    if k.profiled.any():
+        cells = np.broadcast_to((send_ok & k.profiled[:, None])[:, :, None], (K, S_, T))
         p_send_green = fb.var("p_send_green", mask=cells)
         fb.constrain(
             "corridor_green_share",
-            p_send_green - p_send * gf[:, None, None],
+            p_send_green - p_send * k.gf[:, None, None],
             "<=",
             0.0,
             mask=cells,
@@ -167,42 +271,47 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             "corridor_green_profile",
             p_send_green.sum(1),
             "<=",
-            np.nan_to_num(green_cap),
-            mask=np.broadcast_to(profiled[:, None], (K, T)),
+            np.nan_to_num(k.green_cap),
+            mask=np.broadcast_to(k.profiled[:, None], (K, T)),
         )
         green_sent = green_sent + p_send_green
+    return green_sent
 
-    # -------------------------------------------------------------------- ports
-    delivered = (p_send * keep).sum(0) + p_contract.sum(0)
-    green = (green_sent * keep).sum(0) + (p_contract * con_green[:, None, None]).sum(0)
-    node_pos = {n.name: i for i, n in enumerate(c.nodes)}
-    at = np.array([node_pos[n] for n in site_node], dtype=np.int64)
-    factor = np.array([sc.profile(n.emission_factor) for n in c.nodes]).reshape(-1, T)[at]
-    residual = np.array([sc.residual_factor(n) for n in c.nodes]).reshape(-1, T)[at]
+
+def _ports(fb: FamilyBuilder, ctx: Context, delivered: Expr, green: Expr, e_cert: Var) -> None:
+    """Energy delivered to the sites, its green part, certificates and emissions."""
+    sc, T = ctx.scenario, ctx.T
+    node_pos = {n.name: i for i, n in enumerate(sc.config.nodes)}
+    at = np.array([node_pos[s.node] for s in sc.config.sites], dtype=np.int64)
+    factor = np.array([sc.profile(n.emission_factor) for n in sc.config.nodes]).reshape(-1, T)
+    residual = np.array([sc.residual_factor(n) for n in sc.config.nodes]).reshape(-1, T)[at]
     fb.port("power", delivered)
     fb.port("intake", delivered)
     fb.port("metered", delivered)
     fb.port("green", green)
     fb.port("grid_mix", delivered - green)  # the non-green part: grid-mix energy
     fb.port("certificates", e_cert.expr())
-    fb.port("co2", delivered * factor)
+    fb.port("co2", delivered * factor[at])
     fb.port("co2_market", (delivered - green) * residual)
     fb.port("co2_market", e_cert * (-residual.mean(axis=1)))
 
-    # -------------------------------------------------------------------- costs
+
+def _cost_corridors(fb: FamilyBuilder, ctx: Context, k: _Corridors, s: _Sent) -> None:
+    """Corridor energy per MWh sent, or per MWh held and deviated for settled corridors."""
+    dt, K, T = ctx.dt, len(k.loss), ctx.T
+    settled = k.settled
     if settled.any():
-        paid = sent * (dt * price * ~settled[:, None]) + held * (dt * price * settled[:, None])
+        price = k.price
+        paid = s.sent * (dt * price * ~settled[:, None]) + s.held * (dt * price * settled[:, None])
         fb.cost("corridor", paid, per_period=True)
         deviation = Expr.zeros((K, T))
-        if up_ok.any():
-            deviation = deviation + p_dev_up * (dt * np.nan_to_num(price_up))
-        if down_ok.any():
-            deviation = deviation - p_dev_down * (dt * np.nan_to_num(price_down))
+        if s.p_dev_up is not None:
+            deviation = deviation + s.p_dev_up * (dt * np.nan_to_num(k.price_up))
+        if s.p_dev_down is not None:
+            deviation = deviation - s.p_dev_down * (dt * np.nan_to_num(k.price_down))
         fb.cost("corridor_deviation", deviation, per_period=True)
     else:
-        fb.cost("corridor", p_send * (dt * price)[:, None, :], per_period=True)
-    fb.cost("green_contract", p_contract * (dt * con_price)[:, None, :], per_period=True)
-    fb.cost("certificates", e_cert * cert_price, per_period=False)
+        fb.cost("corridor", s.p_send * (dt * k.price)[:, None, :], per_period=True)
 
 
 # ------------------------------------------------------------------ Dataset side
@@ -402,10 +511,10 @@ def _check_blocks(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> No
             continue
         s = sent.sel(corridor=k)
         ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
-        held = np.zeros(ids.shape)
+        per_period = np.zeros(ids.shape)
         for w in np.unique(ids[ids >= 0]):
-            held[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
-        held = xr.DataArray(held, dims="time", coords={"time": ds["time"]})
+            per_period[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
+        held = xr.DataArray(per_period, dims="time", coords={"time": ds["time"]})
         rows.eq(
             "green.corridor_block",
             s.expand_dims(corridor=[k]),

@@ -31,7 +31,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         "tariff_band",
         np.array(
             [
-                sc.tou_bands(n.tariff) if hasattr(n.tariff, "prices") else np.full(ctx.T, "")
+                np.full(ctx.T, "")
+                if isinstance(n.tariff, int | float | str)  # a Profile; else a TimeOfUse
+                else sc.tou_bands(n.tariff)
                 for n in c.nodes
             ],
             dtype=object,

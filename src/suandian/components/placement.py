@@ -139,13 +139,13 @@ def _build_migration(
             for b in eligible[eligible != a]:
                 link = links.get(frozenset((site_names[a], site_names[b])))
                 if link is None:
-                    unit, periods = np.nan, 0
+                    per_move, periods = np.nan, 0
                 else:
                     hours = job.checkpoint_tb * TB_HOURS_PER_GBPS / link.bandwidth_gbps
                     periods = int(np.ceil((hours + job.restore_hours) / dt - 1e-9))
-                    unit = job.checkpoint_tb * link.cost_per_tb + job.move_cost
+                    per_move = job.checkpoint_tb * link.cost_per_tb + job.move_cost
                 for key, value in zip(
-                    parts, (j, a, b, ks, link is not None, unit, periods), strict=True
+                    parts, (j, a, b, ks, link is not None, per_move, periods), strict=True
                 ):
                     parts[key].append(np.broadcast_to(value, ks.shape))
 

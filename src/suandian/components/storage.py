@@ -178,7 +178,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     )
     rows.eq("stor.e_soc_balance", soc, expected, scale=energy)
     rows.ge("stor.e_soc_final", soc.isel(time=-1), ds["soc_final_min"] * energy, scale=energy)
-    both = np.minimum(ds["p_charge"], ds["p_discharge"])
+    both = xr.apply_ufunc(np.minimum, ds["p_charge"], ds["p_discharge"])
     rows.le(
         "stor.charge_mode",
         both,
@@ -266,8 +266,10 @@ def _state_in(entry: dict, raw: dict) -> None:
     units = raw.get("storage") or []
     for unit in units:
         state = entry.get(unit.get("name")) if isinstance(unit, dict) else None
+        if not state:
+            continue
         for field, key in (("energy", "energy_mwh"), ("power", "power_mw")):
-            cap = unit.get(field) if state else None
+            cap = unit.get(field)
             if isinstance(cap, dict) and cap.get("extendable", True) and key in state:
                 built = max(float(state[key]) - float(cap.get("existing", 0.0)), 0.0)
                 cap["min"] = cap["max"] = built

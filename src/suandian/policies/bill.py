@@ -195,6 +195,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     meter_of_site = np.full(S, -1, dtype=np.int64)
     for n in charged:
         d = n.demand_charge
+        assert d is not None  # charged: the nodes with a demand charge
         at_node = [s.name for s in c.sites if s.node == n.name]
         groups = [(n.name, at_node)] if d.meter == "node" else [(s, [s]) for s in at_node]
         for label, members in groups:

@@ -290,7 +290,9 @@ def settlement(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """
     window = ds["dr_window"].astype(bool)
     commit = ds["p_dr_commit"]
-    credited = np.minimum(ds["dr_credit_cap"] * commit, ds["p_dr_reduction"].clip(min=0.0))
+    credited = xr.apply_ufunc(
+        np.minimum, ds["dr_credit_cap"] * commit, ds["p_dr_reduction"].clip(min=0.0)
+    )
     credited = credited.where(window, 0.0)
     short = (commit - credited).clip(min=0.0).where(window, 0.0)
     return {"credited": credited, "shortfall": short}

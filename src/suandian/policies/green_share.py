@@ -222,10 +222,10 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     green = per_scope(k["green_mwh"])
     cert = {s: float(ds["e_certificate"].sel(site=s)) for s in sites}
     certs = per_scope(cert)
-    target = attr(ds, "green_share_target")
+    target: float | xr.DataArray = attr(ds, "green_share_target")
     if "green_target" in ds:  # per scope (site_targets); NaN: no target there
-        target = xr.DataArray(ds["green_target"].values, dims=label, coords={label: names})
-        on = bool(target.notnull().any())
+        targets = xr.DataArray(ds["green_target"].values, dims=label, coords={label: names})
+        target, on = targets, bool(targets.notnull().any())
     else:
         on = not np.isnan(target)
     if on and "match" not in ds.dims:

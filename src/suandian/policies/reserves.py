@@ -40,6 +40,13 @@ from ..component import (
 from ..component import Section as _Model
 from ..linear import Expr
 
+#: what may offer headroom to a product
+Source = Literal["battery", "it_load"]
+
+
+def _batteries() -> list[Source]:
+    return ["battery"]
+
 
 class ReserveProduct(_Model):
     """A reserve product the sites' batteries may offer headroom to."""
@@ -59,20 +66,21 @@ class ReserveProduct(_Model):
     sites: list[Name] | None = Field(
         None, description="sites whose batteries (or IT load) may offer (default: every site)"
     )
-    sources: list[Literal["battery", "it_load"]] = Field(
-        default_factory=lambda: ["battery"],
+    sources: list[Source] = Field(
+        default_factory=_batteries,
         min_length=1,
         description="what may offer headroom: 'battery' (the sites' batteries) and/or "
         "'it_load' (pausing batch work for up, running it faster for down)",
     )
 
 
-def _stack(parts: list, n: int, offsets: list) -> Expr:
-    """Expressions of shape (U_i, T) stacked along the unit axis into (n, T)."""
-    out = None
+def _stack(parts: list[Expr], n: int, offsets: list[int]) -> Expr:
+    """Expressions of shape (U_i, T) stacked along the unit axis into (n, T) (one or more)."""
+    out: Expr | None = None
     for e, at in zip(parts, offsets, strict=True):
         g = e.group(0, np.arange(e.shape[0]) + at, n)
         out = g if out is None else out + g
+    assert out is not None, "nothing to stack"
     return out
 
 

@@ -510,7 +510,7 @@ def check_references(raw: Mapping[str, Any]) -> list[Problem]:
 
     def names(key: str) -> list[str]:
         items = raw.get(key) or []
-        return [i.get("name") for i in items if isinstance(i, Mapping) and i.get("name")]
+        return [str(i["name"]) for i in items if isinstance(i, Mapping) and i.get("name")]
 
     def check_unique(key: str) -> None:
         seen: set[str] = set()

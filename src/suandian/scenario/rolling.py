@@ -71,7 +71,7 @@ def apply_state(raw: dict[str, Any], state: Mapping[str, Any]) -> None:
         raise ScenarioError(
             [Problem("state", type(state).__name__, "a state is a mapping by family")], "state"
         )
-    catalogue = {c.name: c for c in components() if c.state_in is not None}
+    catalogue = {c.name: c.state_in for c in components() if c.state_in is not None}
     unknown = [k for k in state if k not in catalogue]
     if unknown:
         raise ScenarioError(
@@ -89,7 +89,7 @@ def apply_state(raw: dict[str, Any], state: Mapping[str, Any]) -> None:
         if not entry:
             continue
         try:
-            catalogue[name].state_in(dict(entry), raw)
+            catalogue[name](dict(entry), raw)
         except (KeyError, TypeError, ValueError) as exc:
             raise ScenarioError(
                 [Problem(f"state.{name}", repr(entry)[:60], f"malformed state entry ({exc!r})")],

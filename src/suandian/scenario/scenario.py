@@ -146,7 +146,9 @@ class Scenario:
         month = self.time.month.to_numpy()
         bands = np.full(self.periods, tou.default, dtype=object)
         prices = np.full(self.periods, np.nan)
-        tables = [(tou, ~np.isin(month, [m for s in tou.seasons for m in s.months]))]
+        tables: list[tuple[schema.TimeOfUse | schema.TouSeason, np.ndarray]] = [
+            (tou, ~np.isin(month, [m for s in tou.seasons for m in s.months]))
+        ]
         tables += [(s, np.isin(month, s.months)) for s in tou.seasons]
         for table, in_table in tables:
             b = np.full(self.periods, table.default, dtype=object)
@@ -164,7 +166,7 @@ class Scenario:
             else:
                 day = np.zeros(self.periods, dtype=bool)
                 year, dom = self.time.year.to_numpy(), self.time.day.to_numpy()
-                for text in cp.dates:
+                for text in cp.dates or []:  # months or dates (validated)
                     y, m, d = schema.critical_day(text)
                     day |= (month == m) & (dom == d) & ((year == y) if y is not None else True)
             clock = np.zeros(self.periods, dtype=bool)
@@ -236,11 +238,6 @@ class Scenario:
     def sites_at(self, node: str) -> list[str]:
         """Names of the sites connected to a node."""
         return [s.name for s in self.config.sites if s.node == node]
-
-    def node_of(self, site: str) -> schema.Node:
-        """The node a site is connected to."""
-        name = next(s.node for s in self.config.sites if s.name == site)
-        return next(n for n in self.config.nodes if n.name == name)
 
     def pue_cap(self, site: schema.Site) -> float | None:
         """PUE cap of a site: its own if given (always applies), else the policy's, else None."""

@@ -200,8 +200,11 @@ def check_scenario(
                 getattr(config, name), name, series_fields(type(config)).get(name)
             )
             continue
-        part = getattr(config, name, None)
-        for sub in [v.split(".", 1)[1] for v in valid if v.startswith(name + ".")]:
+        subs = [v.split(".", 1)[1] for v in valid if v.startswith(name + ".")]
+        if not subs:  # invalid, or not in this configuration
+            continue
+        part: BaseModel = getattr(config, name)  # a section with valid sub-sections
+        for sub in subs:
             problems += refs.walk(
                 getattr(part, sub), f"{name}.{sub}", series_fields(type(part)).get(sub)
             )
