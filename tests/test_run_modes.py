@@ -410,3 +410,21 @@ def test_the_certifier_judges_renewables_against_the_chosen_capacity():
     ds["renewable_capacity"][:] = 3.0
     checks = {v.check for v in suandian.certify(ds)}
     assert {"res.p_renewable_max", "res.available"} <= checks
+
+
+def test_a_chosen_renewable_capacity_is_handed_to_the_next_window():
+    """The pay-as-produced case of ``test_renewable_capacity_chosen_by_the_model`` (K = 3.85
+    MW) after period 1: the state carries K; the second window (period 2, profile 0) holds
+    it (``min = max = 3.85``) and pays its annuity for one hour, ``3.85 * 25 = 96.25``, plus
+    the load from the grid, ``3.85 * 100 = 385``: 481.25 CNY."""
+    c = _config(2)
+    c["renewables"] = [_chosen_pv()]
+    full = scenario(c, _series(solar=[1.0, 0.0]))
+    state = suandian.solve(full, mip_rel_gap=0.0).final_state(period=0)
+    assert state["res"]["pv"] == {"capacity_mw": pytest.approx(LOAD)}
+    second = full.window(1, 1).with_state(state)
+    cap = second.config.renewables[0].capacity
+    assert cap.min == cap.max == pytest.approx(LOAD)
+    r2 = suandian.solve(second, mip_rel_gap=0.0)
+    assert r2.objective == pytest.approx(385.0 + 3.85 * 25.0)
+    assert r2.certify() == []

@@ -29,6 +29,7 @@ from ..component import (
     FamilyBuilder,
     Limit,
     Output,
+    StateField,
     Violation,
     capacity_cost,
     capacity_outputs,
@@ -381,13 +382,50 @@ def _estimate(sc, options) -> int:
 _CAPACITIES = ("renewable_capacity",)
 
 
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """A chosen capacity, held in the next window: ``{name: {"capacity_mw": K}}``.
+
+    Nothing when every capacity is a number (output itself couples no periods).
+    """
+    if "renewable_capacity_built" not in ds:
+        return {}
+    chosen = ~np.isnan(ds["renewable_capacity_max"].values)
+    names, cap = ds["renewable"].values, ds["renewable_capacity"].values
+    return {str(names[i]): {"capacity_mw": float(cap[i])} for i in np.nonzero(chosen)[0]}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Hold a chosen capacity at the choice the state carries.
+
+    ``min = max`` = its built part: the annuity is still charged for the window's hours.
+    """
+    for asset in raw.get("renewables") or []:
+        state = entry.get(asset.get("name")) if isinstance(asset, dict) else None
+        if not state or "capacity_mw" not in state:
+            continue
+        cap = asset.get("capacity")
+        if isinstance(cap, dict) and cap.get("extendable", True):
+            built = max(float(state["capacity_mw"]) - float(cap.get("existing", 0.0)), 0.0)
+            cap["min"] = cap["max"] = built
+
+
 COMPONENT = Component(
     name="res",
     sections=("renewables",),
     doc="on-site and direct-connected renewables",
     stateless=(
         "output is per period; the horizon rules (max_export_share, min_self_consumption) "
-        "restart in each window, so a rolling year judges them per window, not per year"
+        "restart in each window, so a rolling year judges them per window, not per year; "
+        "only a chosen capacity is handed over (state_out)"
+    ),
+    state_out=_state_out,
+    state_in=_state_in,
+    state_fields=(
+        StateField(
+            "<asset>.capacity_mw",
+            "MW",
+            "a chosen capacity (Capacity only): holds renewables[].capacity at the choice",
+        ),
     ),
     outputs=(
         Output("p_renewable", _RT, "MW", "renewable power used", upper="p_renewable_available"),
