@@ -347,3 +347,84 @@ def test_a_chosen_battery_energy_that_cannot_reach_its_end_state_is_diagnosed():
     d = r.diagnosis
     assert "battery 'b1': soc_final 0.9 (of the chosen energy) cannot be reached" in str(d)
     assert d.shortfalls == {"soc_final_b1": pytest.approx(0.2)}
+
+
+def _chosen_pv(**fields) -> dict:
+    """A PV array at site s1, profile (1, 0), capacity chosen in [0, 10] MW at 50 CNY per MW
+    over the 2-h horizon (``219,000 / 1 year * 2 / 8,760``), pay-as-produced at price 0."""
+    pv = {
+        "name": "pv",
+        "site": "s1",
+        "capacity": {"max": 10.0, "capex_per_unit": 219000.0, "lifetime_years": 1},
+        "profile": "solar",
+        "price": 0.0,
+    }
+    return pv | fields
+
+
+@pytest.mark.parametrize(
+    ("fields", "built", "exported", "objective"),
+    [
+        ({}, LOAD, 0.0, 577.5),
+        ({"contract": "take_or_pay", "price": 30.0}, LOAD, 0.0, 693.0),
+        ({"export_price": 60.0}, 10.0, 10.0 - LOAD, 516.0),
+    ],
+    ids=["pay_as_produced", "take_or_pay", "export"],
+)
+def test_renewable_capacity_chosen_by_the_model(fields, built, exported, objective):
+    """Two 1-h periods, grid 100 CNY/MWh, load 3.85 MW; PV of chosen capacity K, profile
+    (1, 0): K MW available in period 1 only, nothing in period 2.
+
+    * Pay-as-produced at price 0: each MW up to the load saves 100 CNY in period 1 and
+      costs 50 CNY of capex (< 100), a MW more saves nothing: K = 3.85. Cost: period 2 from
+      the grid ``3.85 * 100 = 385``, capex ``3.85 * 50 = 192.5``: 577.5 CNY (770 without
+      PV).
+    * Take-or-pay at 30 CNY/MWh on the available energy (``K * 1 h``): a MW costs
+      ``50 + 30 = 80 < 100``: K = 3.85; ``385 + 3.85 * 80 = 693`` CNY.
+    * Export at 60 CNY/MWh: a MW beyond the load earns 60 > 50: K = 10 (its max), 6.15 MW
+      exported in period 1 (within ``p + x <= K * 1``); ``385 + 10 * 50 - 6.15 * 60 = 516``.
+    """
+    c = _config(2)
+    c["renewables"] = [_chosen_pv(**fields)]
+    result = solve_ok(c, _series(solar=[1.0, 0.0]))
+    ds = result.ds
+    assert float(ds["renewable_capacity_built"].sel(renewable="pv")) == pytest.approx(built)
+    assert float(ds["renewable_capacity"].sel(renewable="pv")) == pytest.approx(built)
+    avail = ds["p_renewable_available"].sel(renewable="pv").values
+    assert avail == pytest.approx([built, 0.0])
+    assert result.costs["renewable_capacity_capex"] == pytest.approx(50.0 * built)
+    energy = result.kpis["energy_mwh"]
+    assert energy["renewables_curtailed"] == pytest.approx(0.0, abs=1e-6)
+    assert energy.get("renewables_exported", 0.0) == pytest.approx(exported, abs=1e-6)
+    assert result.objective == pytest.approx(objective)
+
+
+def test_the_certifier_judges_renewables_against_the_chosen_capacity():
+    """The plan of the pay-as-produced case (K = 3.85 MW, 3.85 MW used in period 1) with the
+    chosen capacity cut to 3 MW: the use exceeds ``3 * 1`` (``res.p_renewable_max``) and
+    the recorded available power is not ``3 * profile`` (``res.available``)."""
+    c = _config(2)
+    c["renewables"] = [_chosen_pv()]
+    result = solve_ok(c, _series(solar=[1.0, 0.0]))
+    ds = result.ds.copy(deep=True)
+    ds["renewable_capacity"][:] = 3.0
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"res.p_renewable_max", "res.available"} <= checks
+
+
+def test_a_chosen_renewable_capacity_is_handed_to_the_next_window():
+    """The pay-as-produced case of ``test_renewable_capacity_chosen_by_the_model`` (K = 3.85
+    MW) after period 1: the state carries K; the second window (period 2, profile 0) holds
+    it (``min = max = 3.85``) and pays its annuity for one hour, ``3.85 * 25 = 96.25``, plus
+    the load from the grid, ``3.85 * 100 = 385``: 481.25 CNY."""
+    c = _config(2)
+    c["renewables"] = [_chosen_pv()]
+    full = scenario(c, _series(solar=[1.0, 0.0]))
+    state = suandian.solve(full, mip_rel_gap=0.0).final_state(period=0)
+    assert state["res"]["pv"] == {"capacity_mw": pytest.approx(LOAD)}
+    second = full.window(1, 1).with_state(state)
+    cap = second.config.renewables[0].capacity
+    assert cap.min == cap.max == pytest.approx(LOAD)
+    r2 = suandian.solve(second, mip_rel_gap=0.0)
+    assert r2.objective == pytest.approx(385.0 + 3.85 * 25.0)
+    assert r2.certify() == []

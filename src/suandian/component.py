@@ -952,18 +952,44 @@ class FamilyBuilder:
             return capacity.expand(shape, 1)
         return np.asarray(capacity)[:, None]
 
-    def bound(self, name: str, capacity, **kw) -> Var:
-        """The decision ``name`` with ``name <= capacity`` per item and period.
+    @staticmethod
+    def largest(capacity) -> np.ndarray:
+        """A capacity's largest value per item: the numbers, or ``existing + max`` if chosen."""
+        if isinstance(capacity, CapacityExpr):
+            return capacity.upper
+        return np.asarray(capacity)
+
+    def bound(self, name: str, capacity, factor=None, **kw) -> Var:
+        """The decision ``name`` with ``name <= capacity`` (``* factor``) per item and period.
 
         A fixed capacity is the column bound; a chosen one (:meth:`capacity`) bounds the
         column by its largest value and adds the rows ``{name}_max``: ``name - capacity <= 0``.
+        ``factor`` (per item and period, e.g. an availability profile) scales the capacity:
+        ``name <= capacity * factor``.
         """
         shape = self._shape(self.component.output(name).dims)
+        f = 1.0 if factor is None else factor
         if not isinstance(capacity, CapacityExpr):
-            return self.var(name, ub=self.along(capacity, shape), **kw)
-        var = self.var(name, ub=self.along(capacity.upper, shape), **kw)
-        self.constrain(f"{name}_max", var, "<=", self.along(capacity, shape))
+            ub = self.along(capacity, shape)
+            return self.var(name, ub=ub if factor is None else ub * f, **kw)
+        var = self.var(name, ub=self.along(capacity.upper, shape) * f, **kw)
+        self.constrain(f"{name}_max", var, "<=", self.along(capacity, shape) * f)
         return var
+
+    def derived(self, name: str, value: np.ndarray | Expr) -> np.ndarray | Expr:
+        """Record ``name``, a quantity that follows a capacity (``capacity * profile``).
+
+        Numbers (the capacity is fixed) are recorded as the input; an expression (it is
+        chosen, :meth:`capacity`) as an expression output, whose solved value the Dataset
+        holds under the same name. Returns ``value``.
+        """
+        if not isinstance(value, Expr):
+            self.input(name, value)
+            return value
+        out = replace(self.component.output(name), role="expression")
+        self.recorded[name] = Recorded(out, expr=value)
+        self.names.add(name)
+        return value
 
     def switched(self, name: str, capacity, binary: Var) -> Expr:
         """``capacity * binary`` per item and period, exact for a binary ``binary``.

@@ -21,7 +21,19 @@ import numpy as np
 import xarray as xr
 
 from ..checks import Rows, by_site, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
+from ..component import (
+    Account,
+    Capacity,
+    Component,
+    Context,
+    FamilyBuilder,
+    Limit,
+    Output,
+    StateField,
+    Violation,
+    capacity_cost,
+    capacity_outputs,
+)
 from ..linear import Expr
 
 if TYPE_CHECKING:
@@ -61,7 +73,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     def series(values) -> np.ndarray:
         return np.array([sc.profile(v) for v in values], dtype=float).reshape(R, T)
 
-    available = np.array([r.capacity * sc.profile(r.profile) for r in assets]).reshape(R, T)
+    profile = series([r.profile for r in assets])
+    # fixed numbers, or chosen (fb.capacity): available power is then an expression
+    capacity = fb.capacity("renewable_capacity", [r.capacity for r in assets], "renewable")
+    available = fb.along(capacity, (R, T)) * profile
+    most = fb.along(fb.largest(capacity), (R, T)) * profile  # column bounds
     site = ctx.site_index([r.site for r in assets])
     contract = np.array([r.contract for r in assets], dtype=object)
     price = np.array([r.price for r in assets], dtype=float)
@@ -78,15 +94,14 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     direct = np.array([r.direct for r in assets], dtype=bool)
     grid_charge = series([r.grid_charge for r in assets])
     conn_charge = np.array([r.connection_charge for r in assets], dtype=float)
-    conn_mw = np.array(
-        [r.capacity if r.connection_mw is None else r.connection_mw for r in assets], dtype=float
-    )
+    conn_mw = np.array([_connection_mw(r) for r in assets], dtype=float)
     self_min = project_ratio(assets, "min_self_consumption", ctx.sites)
 
     fb.input("renewable_site", np.array([r.site for r in assets], dtype=object))
     fb.input("renewable_kind", np.array([r.kind for r in assets], dtype=object))
     fb.input("renewable_contract", contract)
-    fb.input("p_renewable_available", available)
+    fb.input("renewable_profile", profile)
+    fb.derived("p_renewable_available", available)
     fb.input("renewable_price", price)
     fb.input("renewable_fixed_cost", fixed)
     fb.input("renewable_export_price", export_price)
@@ -97,7 +112,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("renewable_connection_mw", conn_mw)
     fb.input("direct_self_consumption_min", self_min)
 
-    p = fb.var("p_renewable", ub=available)
+    p = fb.bound("p_renewable", capacity, factor=profile)
     used = p.group(0, site, ctx.S)
     fb.port("power", used)
     fb.port("intake", used)
@@ -109,7 +124,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     taken = p.expr()
     if can_export.any():
         allowed = np.broadcast_to(can_export[:, None], (R, T))
-        x = fb.var("p_export", ub=available, mask=allowed)
+        x = fb.var("p_export", ub=most, mask=allowed)
         fb.constrain("export_cap", p + x, "<=", available, mask=allowed)
         limited = ~np.isnan(share_max)
         if limited.any():
@@ -117,7 +132,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
                 "export_share_max",
                 (x * w).sum(1) * dt,
                 "<=",
-                np.nan_to_num(share_max) * (available * w).sum(1) * dt,
+                (available * w).sum(1) * np.nan_to_num(share_max) * dt,
                 mask=limited,
             )
         fb.cost("renewable_export", x * (-dt * np.nan_to_num(export_price)), per_period=True)
@@ -148,16 +163,41 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     has_project = ~np.isnan(self_min)
     if has_project.any():
-        avail_direct = np.zeros(ctx.S)
-        np.add.at(avail_direct, site[direct], (available * w)[direct].sum(1) * dt)
+        avail_direct = _to_sites((available * w).sum(1) * dt, direct_site, ctx.S)
         fb.constrain(
             "self_consumption_min",
             (direct_used * w).sum(1) * dt,
             ">=",
-            np.nan_to_num(self_min) * avail_direct,
+            avail_direct * np.nan_to_num(self_min),
             mask=has_project,
             dual="shadow_self_consumption",
         )
+
+
+def _connection_mw(r) -> float:
+    """MW the connection charge applies to: ``connection_mw``, else the capacity.
+
+    A chosen capacity (:class:`Capacity`) needs ``connection_mw`` with a connection charge
+    (:func:`_validate`); without one the figure is not used (0).
+    """
+    if r.connection_mw is not None:
+        return float(r.connection_mw)
+    if isinstance(r.capacity, Capacity):
+        return 0.0 if r.capacity.extendable else r.capacity.existing
+    return float(r.capacity)
+
+
+def _to_sites(values: np.ndarray | Expr, labels: np.ndarray, S: int) -> np.ndarray | Expr:
+    """Per-asset ``values`` summed into their sites (``labels``; -1: left out).
+
+    ``values`` are numbers, or an expression when the capacity is chosen.
+    """
+    if isinstance(values, Expr):
+        return values.group(0, labels, S)
+    out = np.zeros(S)
+    keep = labels >= 0
+    np.add.at(out, labels[keep], values[keep])
+    return out
 
 
 # --------------------------------------------------------------------------- from a Dataset
@@ -223,16 +263,33 @@ def _account(ds: xr.Dataset) -> Account:
             "direct": direct,
             "export": by_site(x, ds["renewable_site"], ds["site"]),
         },
-        cost=cost,
+        cost={**cost, **capacity_cost(ds, _CAPACITIES)},
         energy=energy,
     )
 
 
+def _available(ds: xr.Dataset) -> xr.DataArray:
+    """Available power: capacity x profile (the chosen capacity when it is a decision).
+
+    A Dataset saved before the capacity and profile were recorded: its
+    ``p_renewable_available``.
+    """
+    if "renewable_profile" in ds and "renewable_capacity" in ds:
+        return ds["renewable_capacity"] * ds["renewable_profile"]
+    return ds["p_renewable_available"]
+
+
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """Export within the surplus, export share, project self-consumption (from the Dataset)."""
+    """Use, export, export share and project self-consumption (from the Dataset).
+
+    Judged against the available power capacity x profile, with the chosen capacity when it
+    is a decision.
+    """
     dt, w = rows.dt, period_weight(ds)
     i = _inputs(ds)
-    p, avail, x = ds["p_renewable"], ds["p_renewable_available"], i["export"]
+    p, avail, x = ds["p_renewable"], _available(ds), i["export"]
+    rows.eq("res.available", ds["p_renewable_available"], avail, scale=avail)
+    rows.le("res.p_renewable_max", p, avail, scale=avail)
     allowed = i["export_price"].notnull()
     rows.zero_outside("res.export_allowed", x, allowed)
     rows.le("res.export_cap", (p + x).where(allowed), avail.where(allowed), scale=avail)
@@ -278,10 +335,13 @@ _LIMITS = (
 
 
 def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
-    """Scenario checks: ``connection_mw`` only with a ``connection_charge``."""
+    """Scenario checks: ``connection_mw`` only with a ``connection_charge``.
+
+    And stated with a connection charge on a chosen capacity.
+    """
     from ..errors import Problem
 
-    return [
+    out = [
         Problem(
             f"renewables[{i}].connection_mw",
             f"{r.connection_mw:g}",
@@ -291,12 +351,62 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
         for i, r in enumerate(sc.config.renewables)
         if r.connection_mw is not None and not r.connection_charge
     ]
+    out += [
+        Problem(
+            f"renewables[{i}].connection_mw",
+            "missing",
+            "is needed with a connection_charge on a capacity the model chooses; state the "
+            "MW the connection charge applies to",
+        )
+        for i, r in enumerate(sc.config.renewables)
+        if r.connection_charge and r.connection_mw is None and _chosen(r.capacity)
+    ]
+    return out
+
+
+def _chosen(value) -> bool:
+    """Whether a capacity field is a decision (an extendable :class:`Capacity`)."""
+    return isinstance(value, Capacity) and value.extendable
 
 
 def _estimate(sc, options) -> int:
-    """Columns of ``res``: ``p_renewable`` per (asset, period), ``p_export`` where it sells."""
+    """Columns of ``res``: ``p_renewable`` per (asset, period), ``p_export`` where it sells.
+
+    Plus ``renewable_capacity_built`` per chosen capacity.
+    """
     assets = sc.config.renewables
-    return (len(assets) + sum(r.export_price is not None for r in assets)) * sc.periods
+    per_period = (len(assets) + sum(r.export_price is not None for r in assets)) * sc.periods
+    return per_period + sum(_chosen(r.capacity) for r in assets)
+
+
+_CAPACITIES = ("renewable_capacity",)
+
+
+def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
+    """A chosen capacity, held in the next window: ``{name: {"capacity_mw": K}}``.
+
+    Nothing when every capacity is a number (output itself couples no periods).
+    """
+    if "renewable_capacity_built" not in ds:
+        return {}
+    chosen = ~np.isnan(ds["renewable_capacity_max"].values)
+    names, cap = ds["renewable"].values, ds["renewable_capacity"].values
+    return {str(names[i]): {"capacity_mw": float(cap[i])} for i in np.nonzero(chosen)[0]}
+
+
+def _state_in(entry: dict, raw: dict) -> None:
+    """Hold a chosen capacity at the choice the state carries.
+
+    ``min = max`` = its built part: the annuity is still charged for the window's hours.
+    """
+    for asset in raw.get("renewables") or []:
+        state = entry.get(asset.get("name")) if isinstance(asset, dict) else None
+        if not state or "capacity_mw" not in state:
+            continue
+        cap = asset.get("capacity")
+        if isinstance(cap, dict) and cap.get("extendable", True):
+            built = max(float(state["capacity_mw"]) - float(cap.get("existing", 0.0)), 0.0)
+            cap["min"] = cap["max"] = built
 
 
 COMPONENT = Component(
@@ -305,7 +415,17 @@ COMPONENT = Component(
     doc="on-site and direct-connected renewables",
     stateless=(
         "output is per period; the horizon rules (max_export_share, min_self_consumption) "
-        "restart in each window, so a rolling year judges them per window, not per year"
+        "restart in each window, so a rolling year judges them per window, not per year; "
+        "only a chosen capacity is handed over (state_out)"
+    ),
+    state_out=_state_out,
+    state_in=_state_in,
+    state_fields=(
+        StateField(
+            "<asset>.capacity_mw",
+            "MW",
+            "a chosen capacity (Capacity only): holds renewables[].capacity at the choice",
+        ),
     ),
     outputs=(
         Output("p_renewable", _RT, "MW", "renewable power used", upper="p_renewable_available"),
@@ -319,7 +439,22 @@ COMPONENT = Component(
         Output("renewable_site", ("renewable",), "", "site", role="input"),
         Output("renewable_kind", ("renewable",), "", "kind", role="input"),
         Output("renewable_contract", ("renewable",), "", "contract type", role="input"),
-        Output("p_renewable_available", _RT, "MW", "available renewable power", role="input"),
+        Output(
+            "renewable_capacity",
+            ("renewable",),
+            "MW",
+            "capacity (chosen: existing + built)",
+            role="input",
+        ),
+        *capacity_outputs("renewable_capacity", "renewable", "MW"),
+        Output("renewable_profile", _RT, "1", "availability per MW of capacity", role="input"),
+        Output(
+            "p_renewable_available",
+            _RT,
+            "MW",
+            "available renewable power (capacity x profile)",
+            role="input",
+        ),
         Output(
             "renewable_price",
             ("renewable",),

@@ -517,10 +517,10 @@ def _data_checks(sc) -> list[tuple[str, str, str, float]]:
         supply = np.zeros(T)
         for r in c.renewables:
             if r.site in names:
-                supply += r.capacity * sc.profile(r.profile)
+                supply += _most(r.capacity) * sc.profile(r.profile)
         for b in c.storage:
             if b.site in names:
-                supply += b.power
+                supply += _most(b.power)
         for g in c.green_contracts:
             if g.node == n.name:
                 supply += sc.profile(g.capacity)

@@ -753,7 +753,9 @@ class Renewable(_Model):
     name: Name = Field(description="asset name")
     site: Name = Field(description="site the asset is connected to")
     kind: Literal["pv", "wind", "hydro", "other"] = Field("pv", description="technology")
-    capacity: NonNeg = Field(description="MW")
+    capacity: NonNeg | Capacity = Field(
+        description="MW (or a Capacity: chosen by the model; available power is capacity x profile)"
+    )
     profile: Annotated[Profile, Range(high=1.0, what="availability per unit of capacity")] = Field(
         description="availability per unit of capacity, 0..1"
     )
