@@ -263,7 +263,7 @@ def test_green_year_to_date_adds_the_energies_handed_over():
 
 def test_every_family_with_a_state_declares_its_fields():
     """A family with ``state_out`` has ``state_in`` and a field table (docs: "State")."""
-    from suandian.scenario.rolling import components
+    from suandian.catalogue import every as components
 
     stateful = [c for c in components() if c.state_out is not None]
     assert {c.name for c in stateful} >= {"stor", "thermal", "dc", "bill", "green_share"}
@@ -277,7 +277,7 @@ def test_the_docs_name_every_state_field():
     import sys
     from pathlib import Path
 
-    from suandian.scenario.rolling import components
+    from suandian.catalogue import every as components
 
     root = Path(__file__).resolve().parents[1]
     page = root / "docs" / "scenario-format.md"

@@ -19,7 +19,7 @@ REGISTRY = (
     backup.COMPONENT,
 )
 
-__all__ = ["REGISTRY", "extras", "register", "unregister"]
+__all__ = ["REGISTRY", "register", "unregister"]
 
 _EXTRA: dict[str, Component] = {}
 
@@ -38,8 +38,3 @@ def register(component: Component) -> Component:
 def unregister(name: str) -> None:
     """Forget a component made known by :func:`register` (tests; nothing if unknown)."""
     _EXTRA.pop(name, None)
-
-
-def extras() -> tuple[Component, ...]:
-    """The components made known by :func:`register`, in registration order."""
-    return tuple(_EXTRA.values())

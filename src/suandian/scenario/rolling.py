@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import components as _families
-from ..component import Component, Cut
-from ..policies import POLICIES
+from ..catalogue import every
+from ..component import Cut
 from .errors import Problem, ScenarioError
 
 if TYPE_CHECKING:
@@ -39,11 +38,6 @@ if TYPE_CHECKING:
 
 #: ``reload(raw, series, base_dir) -> Scenario``: the validation of ``load_scenario``
 Reload = Callable[[dict[str, Any], pd.DataFrame, Any], "Scenario"]
-
-
-def components() -> tuple[Component, ...]:
-    """Every registered family and policy (the catalogue the hooks are read from)."""
-    return (*_families.REGISTRY, *POLICIES, *_families._EXTRA.values())
 
 
 def raw_config(sc: Scenario) -> dict[str, Any]:
@@ -71,7 +65,7 @@ def apply_state(raw: dict[str, Any], state: Mapping[str, Any]) -> None:
         raise ScenarioError(
             [Problem("state", type(state).__name__, "a state is a mapping by family")], "state"
         )
-    catalogue = {c.name: c.state_in for c in components() if c.state_in is not None}
+    catalogue = {c.name: c.state_in for c in every() if c.state_in is not None}
     unknown = [k for k in state if k not in catalogue]
     if unknown:
         raise ScenarioError(
@@ -127,7 +121,7 @@ def window(
         return (sc.time[0] + i * step).to_pydatetime()
 
     cut = Cut(start, periods, total, sc.dt, sc.period, stamp)
-    for c in components():
+    for c in every():
         if c.cut is not None:
             c.cut(raw, cut)
     horizon = dict(raw["horizon"])
