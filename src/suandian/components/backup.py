@@ -252,7 +252,14 @@ def _flows(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     }
 
 
+def _idle(ds: xr.Dataset) -> bool:
+    """No genset and no outage: the family adds nothing to the books and has nothing to check."""
+    return not ds.sizes.get("genset", 0) and not bool(ds["outage"].any())
+
+
 def _account(ds: xr.Dataset) -> Account:
+    if _idle(ds):
+        return Account()
     dt = float(ds.attrs["dt_hours"])
     w = period_weight(ds)
     f = _flows(ds)
@@ -298,6 +305,8 @@ def _carrier(rows: Rows, carrier: str) -> xr.DataArray:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
+    if _idle(ds):
+        return
     dt = rows.dt
     p, u, s = ds["p_genset"], ds["u_genset"].astype(float), ds["s_genset"]
     cap = ds["genset_rated_power"]
@@ -446,7 +455,7 @@ def _cut(raw: dict, cut: Cut) -> None:
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:
     """Running hours per genset and lost load per site (MWh), where the family has data."""
-    if not ds.sizes.get("genset", 0) and not bool(ds["outage"].any()):
+    if _idle(ds):
         return {}
     dt, w = float(ds.attrs["dt_hours"]), period_weight(ds)
     hours = (ds["u_genset"] * w).sum("time").values * dt
