@@ -289,7 +289,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     i = _inputs(ds)
     p, avail, x = ds["p_renewable"], _available(ds), i["export"]
     rows.eq("res.available", ds["p_renewable_available"], avail, scale=avail)
-    rows.le("res.p_renewable_max", p, avail, scale=avail)
+    if "renewable_capacity_max" in ds:  # the row of a chosen capacity (a fixed one: bounds)
+        chosen = ds["renewable_capacity_max"].notnull()
+        rows.le("res.p_renewable_max", p.where(chosen), avail.where(chosen), scale=avail)
     allowed = i["export_price"].notnull()
     rows.zero_outside("res.export_allowed", x, allowed)
     rows.le("res.export_cap", (p + x).where(allowed), avail.where(allowed), scale=avail)
