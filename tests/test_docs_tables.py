@@ -10,8 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+pytest.importorskip("docutils", reason="the docs extension needs the docs extra")
 
 import suandian_docs  # noqa: E402
 
