@@ -656,6 +656,34 @@ class Cut:
         """Whether the window reaches the end of the horizon cut from."""
         return self.end >= self.total
 
+    def clip(self, events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
+        """Raw events with ``start`` / ``end`` (an event window) cut to the window.
+
+        Events outside it are dropped, those across its bounds get the window's bounds;
+        each kept event comes with whether it began before the window.
+        """
+        kept = []
+        for event in events:
+            start, end = self.period(event["start"], 0), self.period(event["end"], self.total)
+            if end <= self.start or start >= self.end:
+                continue
+            event["start"] = self.stamp(max(start, self.start))
+            event["end"] = self.stamp(min(end, self.end))
+            kept.append((event, start < self.start))
+        return kept
+
+
+def hold_capacity(item: dict[str, Any], field: str, chosen: float) -> None:
+    """Hold a chosen capacity of a raw scenario item at the value a state hands over.
+
+    ``min = max`` = its built part (``chosen`` less ``existing``): the next window keeps the
+    choice and is still charged its share of the annuity. A number is left as it is.
+    """
+    cap = item.get(field)
+    if isinstance(cap, dict) and cap.get("extendable", True):
+        built = max(float(chosen) - float(cap.get("existing", 0.0)), 0.0)
+        cap["min"] = cap["max"] = built
+
 
 #: ``state_out(ds, t, flows)``: the family's state at the END of period ``t`` (0-based) of a
 #: result Dataset, a JSON-able dict; ``flows`` are the books' per-carrier (site, time) flows
@@ -1073,5 +1101,6 @@ __all__ = [
     "Violation",
     "capacity_cost",
     "capacity_outputs",
+    "hold_capacity",
     "StateField",
 ]

@@ -441,16 +441,8 @@ def _state_in(entry: dict, raw: dict) -> None:
 
 def _cut(raw: dict, cut: Cut) -> None:
     """Outages in a window: those outside it dropped, those across its bounds cut to it."""
-    kept = []
-    for event in raw.get("grid_outages") or []:
-        start, end = cut.period(event["start"], 0), cut.period(event["end"], cut.total)
-        if end <= cut.start or start >= cut.end:
-            continue
-        event["start"] = cut.stamp(max(start, cut.start))
-        event["end"] = cut.stamp(min(end, cut.end))
-        kept.append(event)
     if "grid_outages" in raw:
-        raw["grid_outages"] = kept
+        raw["grid_outages"] = [event for event, _ in cut.clip(raw["grid_outages"] or [])]
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:

@@ -33,6 +33,7 @@ from ..component import (
     Violation,
     capacity_cost,
     capacity_outputs,
+    hold_capacity,
 )
 from ..linear import Expr
 
@@ -403,12 +404,8 @@ def _state_in(entry: dict, raw: dict) -> None:
     """
     for asset in raw.get("renewables") or []:
         state = entry.get(asset.get("name")) if isinstance(asset, dict) else None
-        if not state or "capacity_mw" not in state:
-            continue
-        cap = asset.get("capacity")
-        if isinstance(cap, dict) and cap.get("extendable", True):
-            built = max(float(state["capacity_mw"]) - float(cap.get("existing", 0.0)), 0.0)
-            cap["min"] = cap["max"] = built
+        if state and "capacity_mw" in state:
+            hold_capacity(asset, "capacity", state["capacity_mw"])
 
 
 COMPONENT = Component(

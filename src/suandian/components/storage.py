@@ -25,6 +25,7 @@ from ..component import (
     Violation,
     capacity_cost,
     capacity_outputs,
+    hold_capacity,
 )
 
 
@@ -269,10 +270,8 @@ def _state_in(entry: dict, raw: dict) -> None:
         if not state:
             continue
         for field, key in (("energy", "energy_mwh"), ("power", "power_mw")):
-            cap = unit.get(field)
-            if isinstance(cap, dict) and cap.get("extendable", True) and key in state:
-                built = max(float(state[key]) - float(cap.get("existing", 0.0)), 0.0)
-                cap["min"] = cap["max"] = built
+            if key in state:
+                hold_capacity(unit, field, state[key])
     set_initial_fraction(units, entry, "soc_mwh", "energy")
 
 

@@ -365,18 +365,13 @@ def _cut(raw: dict, cut: Cut) -> None:
     window (its commitment is not handed over), and its capacity payment counts in the
     window holding its start only (``capacity_price`` 0 in the later part).
     """
-    kept = []
-    for event in raw.get("demand_response") or []:
-        start, end = cut.period(event["start"], 0), cut.period(event["end"], cut.total)
-        if end <= cut.start or start >= cut.end:
-            continue
-        if start < cut.start:
+    if "demand_response" not in raw:
+        return
+    kept = cut.clip(raw["demand_response"] or [])
+    for event, earlier in kept:
+        if earlier:
             event["capacity_price"] = 0.0
-        event["start"] = cut.stamp(max(start, cut.start))
-        event["end"] = cut.stamp(min(end, cut.end))
-        kept.append(event)
-    if "demand_response" in raw:
-        raw["demand_response"] = kept
+    raw["demand_response"] = [event for event, _ in kept]
 
 
 _E = ("dr_event",)

@@ -314,15 +314,10 @@ def load_scenario(
     if partial is not None and table is not None and "horizon" in valid:
         scenario = Scenario(partial, table, base)
         broken = {section_of(p.field) for p in references}
-        problems += check_scenario(scenario, components(), valid, complete, broken)
+        problems += check_scenario(scenario, every(), valid, complete, broken)
         if not problems and config is not None:
             return scenario
     raise ScenarioError(problems, label)
-
-
-def components() -> tuple[Component, ...]:
-    """Every component whose ``validate`` hook runs: families, ledger, policies, extras."""
-    return every()
 
 
 def valid_sections(
