@@ -184,14 +184,25 @@ def _gensets(fb: FamilyBuilder, ctx: Context, a: dict, site: np.ndarray, out: np
 
 
 def _outages(fb: FamilyBuilder, ctx: Context, out, critical, island) -> Expr:
-    """The site islanded in its outage periods; returns the shed load ``p_shed``."""
-    metered = ctx.flow("metered")
+    """The site islanded in its outage periods; returns the shed load ``p_shed``.
+
+    Without an outage the row blocks are declared empty: the other families' flows are not
+    summed (a year of ports on the build's hot path for rows that are all masked out).
+    """
+    if out.any():
+        flow = ctx.flow
+    else:
+
+        def flow(carrier: str) -> Expr:
+            return Expr.zeros((ctx.S, ctx.T))
+
+    metered = flow("metered")
     fb.constrain("outage_import", metered, "<=", 0.0, mask=out)
-    fb.constrain("outage_export", ctx.flow("export"), "<=", 0.0, mask=out)
-    local = ctx.flow("intake") - metered  # renewables behind the meter
+    fb.constrain("outage_export", flow("export"), "<=", 0.0, mask=out)
+    local = flow("intake") - metered  # renewables behind the meter
     fb.constrain("outage_island", local, "<=", 0.0, mask=out & ~island)
     shed = fb.var("p_shed", mask=out)
-    fb.constrain("shed_max", shed - ctx.flow("facility") * (1.0 - critical), "<=", 0.0, mask=out)
+    fb.constrain("shed_max", shed - flow("facility") * (1.0 - critical), "<=", 0.0, mask=out)
     return shed.expr()
 
 
