@@ -295,8 +295,14 @@ def repower(ds, site: str, t: int) -> None:
 
 
 def resync(ds) -> None:
-    """Make the reported objective match the tampered plan (so only the target check fires)."""
+    """Make the reported objective match the tampered plan (so only the target check fires).
+
+    The per-period split of the costs (``cost_period``) is dropped with it: it is the model's
+    own figure and would disagree with a tampered decision (its check has its own test).
+    """
     ds.attrs["objective"] = books(ds)["cost"]["total"]
+    if "cost_period" in ds:
+        del ds["cost_period"]
 
 
 def checks(violations) -> set[str]:
@@ -593,6 +599,19 @@ def test_cost_mismatch_is_reported(rich):
     assert checks(found) == {"total_cost"}
     (v,) = found
     assert v.limit == pytest.approx(v.value + 1.0)
+
+
+def test_cost_period_split_is_checked(rich):
+    """A per-period cost moved off its term's total: the split no longer sums to the books."""
+
+    def change(ds):
+        term = list(ds["cost_term"].values).index("grid_energy")
+        ds["cost_period"][term, 0] += 10.0
+
+    found = tampered(rich, change)
+    assert checks(found) == {"cost_period"}
+    (v,) = found
+    assert v.where == "grid_energy" and v.value == pytest.approx(v.limit + 10.0)
 
 
 def test_tolerance_is_relative_to_the_limit(rich):

@@ -220,6 +220,20 @@ def period_weight(ds: xr.Dataset) -> xr.DataArray | float:
     return ds["period_weight"] if "period_weight" in ds else 1.0
 
 
+def committed_share(ds: xr.Dataset, t: int) -> float:
+    """Share of the horizon's hours in its first ``t`` periods: ``sum_{t'<t} w / sum w``.
+
+    A horizon cost charged pro rata to the hours (a fixed charge, a capacity annuity) owes
+    this share of itself for the first ``t`` periods (``Component.commit_costs``).
+    """
+    w = period_weight(ds)
+    T = ds.sizes["time"]
+    if isinstance(w, float):
+        return t / T if T else 0.0
+    total = float(w.sum())
+    return float(w.isel(time=slice(0, t)).sum()) / total if total else 0.0
+
+
 def probability(ds: xr.Dataset) -> float:
     """Probability of the scenario (``attrs['probability']``, 1 when absent)."""
     return float(ds.attrs.get("probability", 1.0))

@@ -543,6 +543,12 @@ class Component:
     #: why a component has no state to hand to the next window (its rows couple no periods,
     #: or what a window cuts, e.g. a horizon rule that restarts); required without state_out
     stateless: str = ""
+    #: the family's horizon cost terms (added with ``per_period=False``) owed by the first
+    #: ``t`` periods of a plan alone: the committed part of a rolling window
+    #: (:func:`suandian.results.year.committed_costs`). Without it, a horizon term counts in
+    #: full where the part is the whole plan and not at all otherwise (a rule judged at the
+    #: horizon's end: certificates, penalties on annual slacks)
+    commit_costs: CommitCosts | None = None
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""
@@ -696,6 +702,9 @@ StateIn = Callable[[dict[str, Any], dict[str, Any]], None]
 #: (period indices shifted, items outside dropped, end rules of non-final windows relaxed).
 CutHook = Callable[[dict[str, Any], Cut], None]
 
+#: ``commit_costs(ds, t) -> {term: CNY}``: horizon cost terms owed by periods ``0 .. t-1``
+CommitCosts = Callable[["xr.Dataset", int], dict[str, float]]
+
 
 # --------------------------------------------------------------------------- context
 @dataclass
@@ -813,6 +822,11 @@ class FamilyBuilder:
         self.rows: dict[str, Any] = {}
         self.ports: dict[str, Expr] = {}
         self.cost_terms: dict[str, Expr] = {}
+        #: cost terms over the horizon (not summed per period): the committed part of a
+        #: rolling window owes them through ``Component.commit_costs``
+        self.horizon_terms: list[str] = []
+        #: per-period cost terms as (time,) expressions, CNY per period (``cost_period``)
+        self.cost_series: dict[str, Expr] = {}
         self.objective: list[Expr] = []  # every term added, in order (its own objective)
         self.attrs: dict[str, Any] = {}
         self.names: set[str] = set()  # every name this component defines (docs test)
@@ -1068,6 +1082,13 @@ class FamilyBuilder:
         if ctx.probability != 1.0:
             total = total * ctx.probability
         self.cost_terms[term] = total
+        if per_period is not True:
+            self.horizon_terms.append(term)
+        elif expr.shape != () and 0 not in expr.shape and expr.shape[-1] == ctx.T:
+            # CNY owed in each period (weights and probability in): the books of a part of
+            # the horizon, such as a rolling window's committed periods
+            series = expr.sum(tuple(range(len(expr.shape) - 1))) if len(expr.shape) > 1 else expr
+            self.cost_series[term] = series * ctx.probability if ctx.probability != 1.0 else series
         self.objective.append(total)
         ctx.lm.add_cost(total)
 

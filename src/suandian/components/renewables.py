@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site, period_weight
+from ..checks import Rows, by_site, committed_share, period_weight
 from ..component import (
     Account,
     Capacity,
@@ -408,6 +408,17 @@ def _state_in(entry: dict, raw: dict) -> None:
             hold_capacity(asset, "capacity", state["capacity_mw"])
 
 
+#: horizon cost terms charged pro rata to the hours
+_PRORATED = ("renewables_fixed", "renewable_connection", "renewable_capacity_capex")
+
+
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """Fixed charges and the capacity annuity of the first ``t`` periods: pro rata to hours."""
+    share = committed_share(ds, t)
+    cost = _account(ds).cost
+    return {term: cost[term] * share for term in _PRORATED if term in cost}
+
+
 COMPONENT = Component(
     name="res",
     sections=("renewables",),
@@ -417,6 +428,7 @@ COMPONENT = Component(
         "restart in each window, so a rolling year judges them per window, not per year; "
         "only a chosen capacity is handed over (state_out)"
     ),
+    commit_costs=_commit_costs,
     state_out=_state_out,
     state_in=_state_in,
     state_fields=(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site, period_weight
+from ..checks import Rows, by_site, committed_share, period_weight
 from ..component import (
     Account,
     Capacity,
@@ -326,6 +326,12 @@ def _estimate(sc, options) -> int:
     return (3 * len(units) + sum(u.no_simultaneous for u in units)) * sc.periods
 
 
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The capacity annuities of the first ``t`` periods: pro rata to their hours."""
+    share = committed_share(ds, t)
+    return {term: value * share for term, value in capacity_cost(ds, _CAPACITIES).items()}
+
+
 COMPONENT = Component(
     name="stor",
     sections=("storage",),
@@ -375,6 +381,7 @@ COMPONENT = Component(
     check=_check,
     derive=_derive,
     limits=_LIMITS,
+    commit_costs=_commit_costs,
     state_out=_state_out,
     state_in=_state_in,
     cut=_cut,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import attr
+from ..checks import attr, period_weight
 from ..component import Component, Context, FamilyBuilder, Output, Totals
 
 if TYPE_CHECKING:
@@ -35,6 +35,28 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("carbon", e * price, per_period=False)
     else:
         fb.cost("carbon", led.total("co2") * price, per_period=False)
+
+
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The carbon cost on the emissions of the first ``t`` periods.
+
+    On the location basis exact; on the market basis without the certificate credit (a
+    horizon figure, counted where the whole horizon is committed) and floored per site.
+    """
+    price = attr(ds, "carbon_price")
+    if not price or np.isnan(price):
+        return {}
+    from ..results.accounting import flows
+
+    market = ds.attrs.get("carbon_basis") == "market"
+    if t == ds.sizes["time"]:
+        return {}  # the whole plan: the books' own figure
+    f = flows(ds).isel(time=slice(0, t))
+    w = period_weight(ds)
+    if not isinstance(w, float):
+        w = w.isel(time=slice(0, t))
+    e = (f["co2_market" if market else "co2"] * w).sum("time") * float(ds.attrs["dt_hours"])
+    return {"carbon": float((e.clip(min=0.0) if market else e).sum()) * price}
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:
@@ -72,6 +94,7 @@ COMPONENT = Component(
     name="carbon",
     sections=("policies.carbon_price", "policies.carbon_basis"),
     doc="carbon price on emissions",
+    commit_costs=_commit_costs,
     stateless=(
         "the carbon price applies to each horizon's emissions (market-based floored at 0 per "
         "horizon)"

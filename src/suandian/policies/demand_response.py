@@ -410,10 +410,21 @@ def _estimate(sc, options) -> int:
     return cols
 
 
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The capacity payment of the events that start in the first ``t`` periods."""
+    if not ds.sizes.get("dr_event", 0) or "p_dr_commit" not in ds:
+        return {}
+    window = ds["dr_window"].values.astype(bool)  # (dr_event, time)
+    started = window.any(axis=1) & (window.argmax(axis=1) < t)
+    pay = (ds["dr_capacity_price"] * ds["p_dr_commit"]).values
+    return {"dr_capacity": -float(pay[started].sum())}
+
+
 COMPONENT = Component(
     name="dr",
     sections=("demand_response", "nodes.curtailment_limit"),
     doc="VPP demand-response events against a baseline; orderly curtailment of metered draw",
+    commit_costs=_commit_costs,
     stateless=(
         "events are called at stated times with no count to carry; a window cuts them (its "
         "cut hook)"

@@ -6,7 +6,8 @@ the inputs the Dataset carries (``role`` = ``decision`` / ``input``); the shared
 they are defined once. Check names follow the model's components, e.g. ``ledger.balance``,
 ``stor.e_soc_balance``, ``dc.job_completion``, ``green_share.share_min``,
 ``pue_cap.pue_max``, ``res.p_used.bounds`` (variable bounds), ``dc.n_on.integrality``,
-``dc.RUN`` (a batch cell outside its job's window or sites) and ``total_cost`` (the objective).
+``dc.RUN`` (a batch cell outside its job's window or sites), ``total_cost`` (the objective)
+and ``cost_period`` (each per-period cost term split over the periods sums to its total).
 A relaxed (diagnosis) plan certifies with its slacks: ``x_unserved`` / ``x_unfinished`` enter
 ``dc.demand_served`` / ``dc.job_completion`` and ``e_green_shortfall`` / ``e_pue_excess``
 enter ``green_share.share_min`` / ``pue_cap.pue_max`` whenever the Dataset holds them.
@@ -129,6 +130,23 @@ def _cost(ds: xr.Dataset, rows: Rows) -> None:
     total = float(rows.books["cost"]["total"])
     if not abs(total - objective) <= max(COST_ATOL, COST_RTOL * abs(objective)):
         rows.out.append(Violation("total_cost", "all", total, objective))
+    _cost_periods(ds, rows)
+
+
+def _cost_periods(ds: xr.Dataset, rows: Rows) -> None:
+    """Each per-period cost term's ``cost_period`` sums to the term the books recompute.
+
+    ``cost_period`` splits a term over the periods (the books of a rolling window's
+    committed part read it); its sum over time must be the term's total.
+    """
+    if "cost_period" not in ds:
+        return
+    cost = rows.books["cost"]
+    for term in ds["cost_term"].values:
+        split = float(ds["cost_period"].sel(cost_term=term).sum())
+        whole = float(cost.get(str(term), 0.0))
+        if not abs(split - whole) <= max(COST_ATOL, COST_RTOL * abs(whole)):
+            rows.out.append(Violation("cost_period", str(term), split, whole))
 
 
 def recomputed_kpis(ds: xr.Dataset) -> dict:

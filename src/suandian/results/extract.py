@@ -95,6 +95,24 @@ def build_dataset(m: Model) -> xr.Dataset:
         )
     if ctx.probability != 1.0:
         attrs["probability"] = ctx.probability
+    series = {k: e for fb in built.builders.values() for k, e in fb.cost_series.items()}
+    if series:
+        coords["cost_term"] = np.array(list(series), dtype=object)
+        data["cost_period"] = xr.DataArray(
+            np.array([e.value(x) for e in series.values()], dtype=float).reshape(
+                len(series), ctx.T
+            ),
+            dims=("cost_term", "time"),
+            attrs={
+                "units": "CNY",
+                "role": "expression",
+                "description": "cost owed in each period by the per-period cost terms "
+                "(weights and probability in)",
+                "component": "model",
+            },
+        )
+    horizon = [k for fb in built.builders.values() for k in fb.horizon_terms]
+    attrs["horizon_cost_terms"] = ",".join(horizon)
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     for fb in built.builders.values():
         derive = fb.component.derive
