@@ -11,24 +11,28 @@ Public API::
 from ._version import __version__ as __version__
 from .highs import SolveInfo, SolveOptions
 from .model import build_model
-from .results import Diagnosis, Result, Violation, certify, read_result
-from .run import flexibility_offer, solve
+from .results import Diagnosis, Result, Violation, YearResult, certify, read_result
+from .run import RollingError, flexibility_offer, foresight, solve, solve_rolling
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
 
 __all__ = [
     "Diagnosis",
     "Problem",
     "Result",
+    "RollingError",
     "Scenario",
     "ScenarioError",
     "SolveInfo",
     "SolveOptions",
     "Violation",
+    "YearResult",
     "build_model",
     "certify",
     "flexibility_offer",
+    "foresight",
     "load_scenario",
     "read_result",
     "solve",
+    "solve_rolling",
     "validate_scenario",
 ]

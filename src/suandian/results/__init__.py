@@ -4,5 +4,15 @@ from .accounting import books
 from .certifier import Violation, certify
 from .diagnosis import Diagnosis
 from .result import Result, read_result
+from .year import Part, YearResult
 
-__all__ = ["Diagnosis", "Result", "Violation", "books", "certify", "read_result"]
+__all__ = [
+    "Diagnosis",
+    "Part",
+    "Result",
+    "Violation",
+    "YearResult",
+    "books",
+    "certify",
+    "read_result",
+]

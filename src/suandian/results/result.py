@@ -152,15 +152,7 @@ class Result:
         t = T - 1 if period is None else int(period)
         if not -T <= t < T:
             raise ValueError(f"period {period} is outside the horizon's {T} periods")
-        t %= T
-        f = flows(self.ds)
-        state = {}
-        for c in known(self.ds):
-            if c.state_out is not None:
-                entry = c.state_out(self.ds, t, f)
-                if entry:
-                    state[c.name] = entry
-        return state
+        return state_at(self.ds, t % T)
 
     def certify(self, tol: float = 1e-5) -> list[Violation]:
         """Re-check the plan from the Dataset alone; returns the violations (empty if none).
@@ -229,6 +221,21 @@ class Result:
         from .report import summary
 
         return summary(self)
+
+
+def state_at(ds: xr.Dataset, t: int, f: xr.Dataset | None = None) -> dict:
+    """The state at the end of period ``t`` of the plan in ``ds`` (``Result.final_state``).
+
+    ``f``: the plan's per-site flows (:func:`~suandian.results.accounting.flows`), if at hand.
+    """
+    f = flows(ds) if f is None else f
+    state = {}
+    for c in known(ds):
+        if c.state_out is not None:
+            entry = c.state_out(ds, t, f)
+            if entry:
+                state[c.name] = entry
+    return state
 
 
 def read_result(path: str | Path) -> Result:

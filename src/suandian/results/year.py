@@ -1,0 +1,442 @@
+"""A long horizon planned window by window: the committed parts, stitched, booked and certified.
+
+Math: ``docs/math/rolling.md``. A rolling horizon (:func:`suandian.solve_rolling`) solves
+windows of ``committed + look-ahead`` periods in sequence and keeps the first ``committed``
+periods of each. This module holds what that leaves:
+
+* :func:`committed_costs`: the cost by term owed by the first ``t`` periods of a window's
+  plan alone. Per-period terms are the window's ``cost_period`` (the model's split of each
+  term over the periods) summed over those periods; horizon terms come from each family's
+  ``commit_costs`` hook (a monthly peak's rise, a pro-rata fixed charge, an event's capacity
+  payment), or, without one, count in full where the part is the whole window and not at all
+  otherwise (a rule judged at the horizon's end: certificates, penalties on annual slacks).
+* :class:`Part`: one committed window's record (its log line, the state it started from and
+  the one it handed over, its committed cost), JSON-able: the checkpoint beside the window's
+  Dataset.
+* :class:`YearResult`: the parts stitched into one plan over the horizon (every output with
+  a time dimension, concatenated over the committed periods), the per-site flows of the
+  books over the horizon, the books (cost by term = the sum of the committed parts; annual
+  green share with certificates, PUE, emissions; month by month) and
+  :meth:`YearResult.certify`, which re-checks it as a whole from the parts' data alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..catalogue import known
+from ..checks import Violation, probability
+from . import io
+from .accounting import accounts, books, flows
+from .certifier import COST_ATOL, COST_RTOL, certify
+
+#: relative tolerance of a recomputed state or energy against the recorded one
+STATE_RTOL = 1e-6
+
+
+def committed_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The cost by term (CNY) owed by the first ``t`` periods of the plan in ``ds``.
+
+    Per-period terms: ``cost_period`` summed over periods ``0 .. t-1``. Horizon terms
+    (``attrs['horizon_cost_terms']``): the families' ``commit_costs`` hooks (times the
+    scenario's probability), else the books' figure when ``t`` is the whole horizon and 0
+    otherwise. ``committed_costs(ds, T)`` equals the books' cost table.
+    """
+    T = ds.sizes["time"]
+    if not 0 < t <= T:
+        raise ValueError(f"committed periods {t} outside 1..{T}")
+    cost: dict[str, float] = {}
+    if "cost_period" in ds:
+        part = ds["cost_period"].values[:, :t].sum(axis=1)
+        cost.update({str(k): float(v) for k, v in zip(ds["cost_term"].values, part, strict=True)})
+    horizon = [h for h in str(ds.attrs.get("horizon_cost_terms", "")).split(",") if h]
+    whole = books(ds)["cost"] if t == T else {}
+    hooked: dict[str, float] = {}
+    for c in known(ds):
+        if c.commit_costs is not None and t < T:
+            hooked.update(c.commit_costs(ds, t))
+    chance = probability(ds)
+    for term in horizon:
+        if term in hooked:
+            cost[term] = hooked[term] * chance
+        else:
+            cost[term] = float(whole.get(term, 0.0)) if t == T else 0.0
+    for term, value in whole.items():  # a term in neither list (a cost on a book total)
+        if term != "total" and term not in cost:
+            cost[term] = float(value) if t == T else 0.0
+    cost["total"] = float(sum(v for k, v in cost.items() if k != "total"))
+    return cost
+
+
+@dataclass
+class Part:
+    """One committed window of a rolling horizon (a line of its log, its checkpoint).
+
+    Attributes
+    ----------
+    index : int
+        Position of the window (0, 1, ...).
+    start : int
+        Its first period in the horizon.
+    periods : int
+        Periods solved (committed + look-ahead).
+    committed : int
+        Periods kept (the first ones).
+    time : str
+        Timestamp of its first period.
+    status : str
+        The window's solve status (``optimal``, ``time_limit``...).
+    objective, mip_gap : float
+        The window's objective (CNY, with its look-ahead) and gap.
+    cost : dict
+        Cost by term owed by its committed periods (:func:`committed_costs`), with ``total``.
+    seconds : dict
+        Seconds by phase: ``window`` (cutting the window and handing the state over),
+        ``build``, ``handover``, ``solve`` (HiGHS, with the MIP start), ``duals``,
+        ``extract``, ``books`` (committed costs and the state handed on), ``certify``,
+        ``checkpoint``.
+    state_in : dict
+        The state it started from (the previous part's ``state_out``; empty for the first).
+    state_out : dict
+        The state at the end of its committed periods, handed to the next window.
+    violations : list of str
+        Violations the certifier found in the window's plan (empty: certified).
+    """
+
+    index: int
+    start: int
+    periods: int
+    committed: int
+    time: str
+    status: str
+    objective: float
+    mip_gap: float
+    cost: dict[str, float]
+    seconds: dict[str, float]
+    state_in: dict[str, Any] = field(default_factory=dict)
+    state_out: dict[str, Any] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Part:
+        """The record written by :meth:`to_json` (NaN was written as null)."""
+        data = dict(data)
+        for key in ("objective", "mip_gap"):
+            data[key] = float("nan") if data.get(key) is None else float(data[key])
+        return cls(**data)
+
+
+def stitch(parts: list[xr.Dataset], committed: list[int]) -> xr.Dataset:
+    """Every output with a time dimension, concatenated over the parts' committed periods.
+
+    Outputs without one (a job's runs, a month's peak, certificates) stay in the parts.
+    Labels that some windows lack (a job outside a window) are filled with 0 for
+    decisions and expressions and NaN for inputs.
+    """
+    sliced = []
+    for ds, t in zip(parts, committed, strict=True):
+        timed = [v for v in ds.data_vars if "time" in ds[v].dims]
+        sliced.append(ds[timed].isel(time=slice(0, t)))
+    out = xr.concat(sliced, dim="time", join="outer", data_vars="all", coords="minimal")
+    for name in out.data_vars:
+        if (
+            out[name].attrs.get("role") in ("decision", "expression")
+            and out[name].dtype.kind == "f"
+        ):
+            out[name] = out[name].fillna(0.0)
+    out.attrs = {
+        k: v
+        for k, v in parts[0].attrs.items()
+        if k in ("scenario", "compute_unit", "dt_hours", "resolution", "components")
+    }
+    return out
+
+
+def _close(a: Any, b: Any, scale: float = 1.0) -> bool:
+    """Nested dicts/lists/numbers equal within STATE_RTOL (strings exactly)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], scale) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_close(x, y, scale) for x, y in zip(a, b, strict=True))
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return abs(a - b) <= STATE_RTOL * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+@dataclass
+class YearResult:
+    """A rolling horizon's plan over its whole horizon (see the module docstring).
+
+    Attributes
+    ----------
+    parts : list of Part
+        The committed windows, in order.
+    datasets : list of xarray.Dataset
+        Each window's whole plan (with its look-ahead), as solved.
+    ds : xarray.Dataset
+        The committed plan over the horizon (:func:`stitch`).
+    flows : xarray.Dataset
+        Per-site flows of the books by carrier (site, time) over the horizon, MW: each
+        window's :func:`~suandian.results.accounting.flows` over its committed periods.
+    foresight : dict
+        The same horizon as one model (:func:`suandian.run.rolling.foresight`), when solved:
+        ``objective`` (CNY; a lower bound on any plan's cost when integers are relaxed),
+        ``relaxed``, ``status``, ``seconds``, ``pue`` and ``green_share`` per site.
+    """
+
+    parts: list[Part]
+    datasets: list[xr.Dataset]
+    ds: xr.Dataset
+    flows: xr.Dataset
+    foresight: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_parts(cls, parts: list[Part], datasets: list[xr.Dataset]) -> YearResult:
+        """Stitch the committed windows (each window's plan and its record)."""
+        committed = [p.committed for p in parts]
+        stitched = stitch(datasets, committed)
+        f = xr.concat(
+            [flows(ds).isel(time=slice(0, t)) for ds, t in zip(datasets, committed, strict=True)],
+            dim="time",
+        )
+        return cls(parts, datasets, stitched, f)
+
+    # ------------------------------------------------------------------ books
+    @property
+    def objective(self) -> float:
+        """Total cost of the committed plan, CNY (the sum of the committed parts)."""
+        return float(sum(p.cost["total"] for p in self.parts))
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Cost by term over the horizon (the sum of the committed parts), with ``total``."""
+        out: dict[str, float] = {}
+        for p in self.parts:
+            for term, value in p.cost.items():
+                if term != "total":
+                    out[term] = out.get(term, 0.0) + value
+        out["total"] = float(sum(out.values()))
+        return out
+
+    @property
+    def windows(self) -> pd.DataFrame:
+        """The per-window log: one row per committed window."""
+        rows = []
+        for p in self.parts:
+            rows.append(
+                {
+                    "window": p.index,
+                    "time": p.time,
+                    "start": p.start,
+                    "periods": p.periods,
+                    "committed": p.committed,
+                    "status": p.status,
+                    "objective": p.objective,
+                    "mip_gap": p.mip_gap,
+                    "committed_cost": p.cost["total"],
+                    "violations": len(p.violations),
+                    **{f"{k}_s": v for k, v in p.seconds.items()},
+                }
+            )
+        return pd.DataFrame(rows).set_index("window")
+
+    def _certificates(self) -> xr.DataArray:
+        """Certificates (MWh per site) bought by the last window (counted at the end)."""
+        last = self.datasets[-1]
+        acc = accounts(last)
+        total = xr.zeros_like(self.flows["intake"].isel(time=0), dtype=float)
+        for a in acc.values():
+            if "certificates" in a.horizon:
+                total = total + a.horizon["certificates"]
+        return total.drop_vars("time", errors="ignore")
+
+    @property
+    def kpis(self) -> dict[str, Any]:
+        """The horizon's books: cost, energy, green share (with certificates), PUE, emissions.
+
+        Energies are the committed flows summed over the horizon (weighted like the books of
+        a single plan); certificates are those the last window bought (a horizon figure
+        counted at the end); ``months`` gives the same figures month by month, to date.
+        """
+        dt = float(self.ds.attrs["dt_hours"])
+        f = self.flows
+        sites = [str(s) for s in f["site"].values]
+        cert = self._certificates()
+        cons = f["intake"].sum("time") * dt
+        green = f["green"].sum("time") * dt + cert
+        it = f["it"].sum("time") * dt
+        fac = f["facility"].sum("time") * dt
+        co2 = f["co2"].sum("time") * dt
+
+        def ratio(a: Any, b: Any) -> float:
+            a, b = float(a), float(b)
+            return a / b if b > 0 else float("nan")
+
+        return {
+            "cost": self.costs,
+            "consumption_mwh": {s: float(cons.sel(site=s)) for s in sites},
+            "green_mwh": {s: float(green.sel(site=s)) for s in sites},
+            "certificates_mwh": {s: float(cert.sel(site=s)) for s in sites},
+            "green_share": {
+                "portfolio": ratio(green.sum(), cons.sum()),
+                **{s: ratio(green.sel(site=s), cons.sel(site=s)) for s in sites},
+            },
+            "pue": {s: ratio(fac.sel(site=s), it.sel(site=s)) for s in sites},
+            "emissions_tco2": {"location_based": float(co2.sum())},
+            "windows": len(self.parts),
+            "certified_windows": sum(not p.violations for p in self.parts),
+        }
+
+    def months(self) -> pd.DataFrame:
+        """Month by month: cost by term and to date, PUE and green share to date per site.
+
+        Green share to date counts certificates only in the horizon's last month (the last
+        window buys them); the cost of a window is booked in the month of its first period.
+        """
+        dt = float(self.ds.attrs["dt_hours"])
+        f = self.flows
+        month = pd.DatetimeIndex(f["time"].values).to_period("M")
+        labels = month.unique()
+        idx = pd.Index(labels).get_indexer(month)
+        K = len(labels)
+
+        def monthly(name: str) -> np.ndarray:  # (K, site) MWh
+            v = f[name].transpose("time", "site").values
+            out = np.zeros((K, v.shape[1]))
+            np.add.at(out, idx, v * dt)
+            return out
+
+        sites = [str(s) for s in f["site"].values]
+        fac, it = monthly("facility").cumsum(0), monthly("it").cumsum(0)
+        cons, green = monthly("intake").cumsum(0), monthly("green").cumsum(0)
+        green[-1] += self._certificates().sel(site=sites).values
+        rows: dict[str, Any] = {"month": [str(m) for m in labels]}
+        part_month = pd.Index(labels).get_indexer(
+            pd.DatetimeIndex([p.time for p in self.parts]).to_period("M")
+        )
+        terms = sorted({k for p in self.parts for k in p.cost if k != "total"})
+        for term in terms:
+            by = np.zeros(K)
+            for p, k in zip(self.parts, part_month, strict=True):
+                by[k] += p.cost.get(term, 0.0)
+            rows[f"cost_{term}"] = by
+        total = np.zeros(K)
+        for p, k in zip(self.parts, part_month, strict=True):
+            total[k] += p.cost["total"]
+        rows["cost_total"] = total
+        rows["cost_to_date"] = total.cumsum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for j, s in enumerate(sites):
+                rows[f"pue_to_date_{s}"] = fac[:, j] / it[:, j]
+                rows[f"green_share_to_date_{s}"] = green[:, j] / cons[:, j]
+        return pd.DataFrame(rows).set_index("month")
+
+    def value_of_foresight(self) -> float:
+        """Cost of the rolling plan minus the perfect-foresight figure (CNY; NaN if not run).
+
+        With the integers relaxed the figure is a lower bound, so this is an upper bound on
+        what knowing the whole horizon at once is worth.
+        """
+        return self.objective - float(self.foresight.get("objective", float("nan")))
+
+    # ------------------------------------------------------------------ certifier
+    def certify(self, tol: float = 1e-5) -> list[Violation]:
+        """Re-check the plan over the whole horizon from the parts' data alone.
+
+        * every window's plan (:func:`suandian.certify` of its Dataset), as ``window[i].<check>``;
+        * continuity: the state each window started from equals the state recomputed from
+          the previous window's data at the end of its committed periods (``state``);
+        * the committed cost of each part recomputed from its window's data
+          (``part_cost``), and the total the sum of the parts (``total_cost``);
+        * the stitched plan covers the horizon once, in order (``time``);
+        * the books over the horizon recomputed from the stitched flows (``year.pue``,
+          ``year.green_share``).
+        """
+        out: list[Violation] = []
+        for p, ds in zip(self.parts, self.datasets, strict=True):
+            for v in certify(ds, tol=tol):
+                out.append(Violation(f"window[{p.index}].{v.check}", v.where, v.value, v.limit))
+        from .result import state_at
+
+        for prev, p in zip(self.parts, self.parts[1:], strict=False):
+            again = state_at(self.datasets[prev.index], prev.committed - 1)
+            for family in sorted(set(again) | set(p.state_in)):
+                if not _close(again.get(family), p.state_in.get(family)):
+                    where = f"window {p.index}: {family}"
+                    out.append(Violation("state", where, float("nan"), float("nan")))
+        for p, ds in zip(self.parts, self.datasets, strict=True):
+            owed = committed_costs(ds, p.committed)["total"]
+            if not abs(owed - p.cost["total"]) <= max(COST_ATOL, COST_RTOL * abs(owed)):
+                out.append(Violation("part_cost", f"window {p.index}", p.cost["total"], owed))
+        total = float(
+            sum(
+                committed_costs(d, p.committed)["total"]
+                for p, d in zip(self.parts, self.datasets, strict=True)
+            )
+        )
+        if not abs(total - self.objective) <= max(COST_ATOL, COST_RTOL * abs(total)):
+            out.append(Violation("total_cost", "all", self.objective, total))
+        times = pd.DatetimeIndex(self.ds["time"].values)
+        starts = [p.start for p in self.parts]
+        ends = [p.start + p.committed for p in self.parts]
+        if starts[0] != 0 or starts[1:] != ends[:-1] or not times.is_monotonic_increasing:
+            out.append(Violation("time", "parts", float(len(times)), float(ends[-1])))
+        return out
+
+    # ------------------------------------------------------------------ files
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write ``year.nc`` (stitched plan), ``flows.nc``, ``windows.csv``, ``kpis.json``.
+
+        Into ``directory`` beside the checkpoints (``windows/``) the run wrote there.
+        """
+        folder = Path(directory)
+        written = [
+            io.write_netcdf(self.ds, folder / "year.nc"),
+            io.write_netcdf(self.flows, folder / "flows.nc"),
+        ]
+        frame = self.windows
+        written.append(io.atomic_write(folder / "windows.csv", lambda tmp: frame.to_csv(tmp)))
+        months = self.months()
+        written.append(io.atomic_write(folder / "months.csv", lambda tmp: months.to_csv(tmp)))
+        report: dict[str, Any] = {"kpis": self.kpis, "foresight": self.foresight}
+        if self.foresight:
+            report["value_of_foresight"] = self.value_of_foresight()
+        written.append(io.write_json(report, folder / "kpis.json"))
+        return written
+
+
+def write_part(folder: Path, part: Part, ds: xr.Dataset) -> None:
+    """Checkpoint one committed window: its Dataset, then its record (both atomic).
+
+    The record is written last, so a record on disk always has its complete Dataset.
+    """
+    io.write_arrays(ds, folder / f"{part.index:04d}.npz")
+    io.write_json(part.to_json(), folder / f"{part.index:04d}.json")
+
+
+def read_parts(folder: Path) -> tuple[list[Part], list[xr.Dataset]]:
+    """The checkpointed windows 0, 1, ... up to the first one missing."""
+    parts: list[Part] = []
+    datasets: list[xr.Dataset] = []
+    i = 0
+    while (folder / f"{i:04d}.json").is_file() and (folder / f"{i:04d}.npz").is_file():
+        parts.append(Part.from_json(json.loads((folder / f"{i:04d}.json").read_text("utf-8"))))
+        datasets.append(io.read_arrays(folder / f"{i:04d}.npz"))
+        i += 1
+    return parts, datasets

@@ -1,0 +1,353 @@
+"""Rolling horizon: a long horizon planned as a sequence of windows that carry their state.
+
+Math and rules: ``docs/math/rolling.md``. Each window is a full model of its periods (the
+MILP, with every family), solved like any scenario; its first ``commit`` periods are kept
+and the state at their end (batteries, tanks, blocks, job work, meter peaks, year-to-date
+energies: each family's ``state_out``) starts the next window, which is cut from the *rest*
+of the horizon (:meth:`suandian.Scenario.window`), so incremental state (work done, energies
+to date) adds up. Annual budgets re-target themselves that way: each window's rows judge
+the year to date (what the committed windows did, handed over as state) plus the window
+plus the scenario's forecast of the time after the horizon, that is, the rest of the
+horizon is assumed to meet its target exactly (``docs/math/rolling.md``, "Annual budgets").
+
+Checkpoints: with ``out``, every committed window is written at once (its Dataset, then its
+record, each atomically) under ``out/windows/``; ``resume=True`` replays the records (the
+state each handed over) and goes on from the first window missing, so an interrupted run
+gives the same plan as one that was not. A window without a plan raises
+:class:`RollingError` naming the window, its status and its diagnosis; the committed
+windows stay on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..highs import SolveOptions
+from ..results import io
+from ..results.result import state_at
+from ..results.year import Part, YearResult, committed_costs, read_parts, write_part
+from ..scenario import Scenario
+from ..scenario.rolling import raw_config
+from .solve import solve
+
+#: name of the run's manifest in the output folder
+MANIFEST = "rolling.json"
+
+
+class RollingError(RuntimeError):
+    """A window of a rolling horizon has no plan (its diagnosis says why).
+
+    Attributes
+    ----------
+    window : int
+        Its position.
+    time : str
+        Its first period.
+    status : str
+        The solve status.
+    diagnosis : Diagnosis or None
+        What binds (``suandian.Diagnosis``).
+    parts : list of Part
+        The windows committed before it (also on disk when the run has a folder).
+    """
+
+    def __init__(self, window: int, when: str, status: str, diagnosis: Any, parts: list[Part]):
+        self.window, self.time, self.status = window, when, status
+        self.diagnosis, self.parts = diagnosis, parts
+        text = f"window {window} (from {when}) has no plan: {status}"
+        if diagnosis is not None:
+            text += f"\n{diagnosis}"
+        text += f"\n{len(parts)} committed window(s) before it are kept"
+        super().__init__(text)
+
+
+def periods_of(value: str | int, dt: float, what: str) -> int:
+    """A length as periods: an int (periods) or a duration such as ``'24h'`` or ``'1D'``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what}={value!r}: give periods (int) or a duration such as '24h'")
+    if isinstance(value, int):
+        n = value
+    else:
+        try:
+            hours = pd.Timedelta(str(value)).total_seconds() / 3600.0
+        except ValueError:
+            raise ValueError(
+                f"{what}={value!r}: not a duration; write e.g. '24h', '1D' or a period count"
+            ) from None
+        n = round(hours / dt)
+        if abs(n * dt - hours) > 1e-9:
+            raise ValueError(
+                f"{what}={value!r} is not a whole number of {dt * 60:g}-min periods; use a "
+                "multiple of the resolution"
+            )
+    if n < 0 or (what == "commit" and n < 1):
+        raise ValueError(f"{what}={value!r}: use at least {1 if what == 'commit' else 0} period")
+    return n
+
+
+def digest(sc: Scenario) -> str:
+    """A fingerprint of the scenario (configuration and series values)."""
+    h = hashlib.sha256()
+    h.update(json.dumps(raw_config(sc), sort_keys=True, default=str).encode())
+    h.update(pd.util.hash_pandas_object(sc.series, index=True).values.tobytes())
+    return h.hexdigest()
+
+
+def _manifest(sc: Scenario, commit: int, lookahead: int, opts: SolveOptions) -> dict:
+    from .. import __version__
+
+    keep = ("mip_rel_gap", "time_limit", "threads", "relax_integers", "mip_start", "decompose")
+    return {
+        "kind": "suandian rolling horizon",
+        "suandian": __version__,
+        "scenario": sc.config.name,
+        "digest": digest(sc),
+        "periods": sc.periods,
+        "commit": commit,
+        "lookahead": lookahead,
+        "options": {k: getattr(opts, k) for k in keep},
+    }
+
+
+def _open_folder(folder: Path, manifest: dict, resume: bool) -> None:
+    """Check the folder holds nothing or this same run; write the manifest."""
+    path = folder / MANIFEST
+    if path.is_file():
+        held = json.loads(path.read_text("utf-8"))
+        if not resume:
+            raise ValueError(
+                f"{folder} already holds a rolling run ({held.get('scenario')!r}); resume it "
+                "(resume=True, --resume) or choose another folder"
+            )
+        differ = [k for k in manifest if k != "suandian" and held.get(k) != manifest[k]]
+        if differ:
+            raise ValueError(
+                f"{folder} holds a rolling run of another scenario or settings "
+                f"({', '.join(differ)} differ); a folder never mixes two runs: choose another "
+                "folder"
+            )
+        return
+    if folder.exists() and any(folder.iterdir()):
+        raise ValueError(
+            f"{folder} is not empty and holds no rolling run; choose an empty or new folder"
+        )
+    io.write_json(manifest, path)
+
+
+class Progress:
+    """One line per window on a stream: window, cost so far, PUE and green share to date, ETA."""
+
+    def __init__(self, total: int, stream: Any = None, enabled: bool = True):
+        self.total, self.stream, self.enabled = total, stream or sys.stderr, enabled
+        self.began = time.perf_counter()
+        self.done = 0
+
+    def __call__(self, part: Part, year: dict[str, Any]) -> None:
+        """Report one committed window and the figures to date."""
+        self.done += 1
+        if not self.enabled:
+            return
+        spent = time.perf_counter() - self.began
+        left = max(self.total - part.index - 1, 0)
+        eta = spent / self.done * left
+        pue = " ".join(f"{s} {v:.3f}" for s, v in year["pue"].items())
+        green = " ".join(f"{s} {v:.1%}" for s, v in year["green"].items())
+        line = (
+            f"window {part.index + 1}/{self.total} {part.time[:16]} {part.status} | cost "
+            f"{year['cost'] / 1e6:,.3f} M CNY | PUE {pue} | green {green} | ETA {eta:,.0f} s"
+        )
+        print(line, file=self.stream, flush=True)
+
+
+def _to_date(parts: list[Part], flows: list[Any], dt: float) -> dict[str, Any]:
+    """Cost, PUE and green share (without certificates) over the committed windows so far."""
+    cost = sum(p.cost["total"] for p in parts)
+    fac = sum(f["facility"].sum("time") for f in flows) * dt
+    it = sum(f["it"].sum("time") for f in flows) * dt
+    green = sum(f["green"].sum("time") for f in flows) * dt
+    cons = sum(f["intake"].sum("time") for f in flows) * dt
+    sites = [str(s) for s in flows[-1]["site"].values]
+
+    def r(a: Any, b: Any, s: str) -> float:
+        den = float(b.sel(site=s))
+        return float(a.sel(site=s)) / den if den > 0 else float("nan")
+
+    return {
+        "cost": cost,
+        "pue": {s: r(fac, it, s) for s in sites},
+        "green": {s: r(green, cons, s) for s in sites},
+    }
+
+
+def solve_rolling(
+    scenario: Scenario,
+    commit: str | int = "24h",
+    lookahead: str | int = "24h",
+    *,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool | Callable[[Part, dict[str, Any]], None] = True,
+    certify: bool = False,
+    stop_after: int | None = None,
+    options: SolveOptions | None = None,
+    **overrides: Any,
+) -> YearResult:
+    """Plan ``scenario`` window by window (see the module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The whole horizon (e.g. a year of hourly periods).
+    commit, lookahead : str or int
+        Periods kept from each window and periods looked ahead beyond them: a duration
+        (``'24h'``) or a period count. The last window reaches the horizon's end and keeps
+        all its periods.
+    out : path, optional
+        Folder for the checkpoints (``windows/NNNN.npz`` and ``.json``) and, at the end, the
+        stitched year (:meth:`YearResult.save`). A folder never mixes two runs: it must be
+        new or empty, or hold this same run with ``resume=True``.
+    resume : bool
+        Go on from the last committed window in ``out`` (its records replayed).
+    progress : bool or callable
+        Print one line per window on stderr (window, cost so far, PUE and green share to
+        date, ETA), or call ``progress(part, to_date)``.
+    certify : bool
+        Certify each window's plan as it is committed (its violations in the log);
+        :meth:`YearResult.certify` certifies every window anyway.
+    stop_after : int, optional
+        Stop after this many windows in all (an interrupted run, to be resumed).
+    options, **overrides
+        Solve options for each window (:class:`suandian.SolveOptions`); ``time_limit`` is
+        per window.
+
+    Returns
+    -------
+    YearResult
+        The committed plan over the horizon, its books, its per-window log.
+
+    Raises
+    ------
+    RollingError
+        When a window has no plan (infeasible, or no plan by the time limit).
+    ValueError
+        For bad lengths or a folder holding another run.
+    """
+    opts = options or SolveOptions(duals=False)  # no shadow prices per window unless asked
+    if overrides:
+        opts = SolveOptions(**{**opts.__dict__, **overrides})
+    opts = SolveOptions(**{**opts.__dict__, "progress": False})
+    dt = scenario.dt
+    C = periods_of(commit, dt, "commit")
+    L = periods_of(lookahead, dt, "lookahead")
+    span = C + L
+    total = max(1, -(-max(scenario.periods - span, 0) // C) + 1)
+    folder = None if out is None else Path(out)
+    parts: list[Part] = []
+    datasets: list[Any] = []
+    if folder is not None:
+        _open_folder(folder, _manifest(scenario, C, L, opts), resume)
+        parts, datasets = read_parts(folder / "windows")
+    report = progress if callable(progress) else Progress(total, enabled=bool(progress))
+    from ..results.accounting import flows as flows_of
+
+    committed_flows = [
+        flows_of(ds).isel(time=slice(0, p.committed)) for p, ds in zip(parts, datasets, strict=True)
+    ]
+    rest, start = scenario, 0
+    for p in parts:  # replay: the rest of the horizon after each committed window
+        if start + p.committed >= scenario.periods:
+            break
+        rest = rest.window(p.committed, rest.periods - p.committed, state=p.state_out)
+        start += p.committed
+    done = bool(parts) and parts[-1].start + parts[-1].committed >= scenario.periods
+    state: dict[str, Any] = parts[-1].state_out if parts else {}
+    while not done:
+        if stop_after is not None and len(parts) >= stop_after:
+            break
+        index = len(parts)
+        began = time.perf_counter()
+        last = rest.periods <= span
+        now = rest if last else rest.window(0, span)
+        cut = time.perf_counter() - began
+        result = solve(now, opts)
+        when = str(now.time[0])
+        if not result.has_plan:
+            raise RollingError(index, when, result.status, result.diagnosis, parts)
+        t0 = time.perf_counter()
+        keep = now.periods if last else C
+        ds = result.ds
+        cost = committed_costs(ds, keep)
+        f = flows_of(ds)
+        handed = {} if last else state_at(ds, keep - 1, f)
+        booked = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        violations = [str(v) for v in result.certify()] if certify else []
+        checked = time.perf_counter() - t0
+        seconds = {"window": cut, **dict(result.info.timings), "books": booked}
+        seconds["certify"] = checked
+        part = Part(
+            index=index,
+            start=start,
+            periods=now.periods,
+            committed=keep,
+            time=when,
+            status=result.status,
+            objective=float(result.objective),
+            mip_gap=float(result.mip_gap),
+            cost=cost,
+            seconds=seconds,
+            state_in=state,
+            state_out=handed,
+            violations=violations,
+        )
+        if folder is not None:
+            t0 = time.perf_counter()
+            write_part(folder / "windows", part, ds)
+            part.seconds["checkpoint"] = time.perf_counter() - t0
+        parts.append(part)
+        datasets.append(ds)
+        committed_flows.append(f.isel(time=slice(0, keep)))
+        report(part, _to_date(parts, committed_flows, dt))
+        if last:
+            break
+        t0 = time.perf_counter()
+        rest = rest.window(C, rest.periods - C, state=handed)
+        part.seconds["window"] += time.perf_counter() - t0
+        start += C
+        state = handed
+    year = YearResult.from_parts(parts, datasets)
+    if folder is not None and parts and parts[-1].start + parts[-1].committed >= scenario.periods:
+        year.save(folder)
+    return year
+
+
+def foresight(scenario: Scenario, relax_integers: bool = True, **overrides: Any) -> dict:
+    """The whole horizon as one model: the yardstick of a rolling plan.
+
+    With ``relax_integers`` (default) the LP relaxation: its objective is a lower bound on
+    the cost of any plan of the horizon, the rolling one included. Returns ``objective``,
+    ``bound``, ``status``, ``relaxed``, ``seconds`` and the horizon's ``pue`` and
+    ``green_share`` per site (the books of that plan).
+    """
+    began = time.perf_counter()
+    result = solve(scenario, relax_integers=relax_integers, duals=False, **overrides)
+    out: dict[str, Any] = {
+        "status": result.status,
+        "relaxed": relax_integers,
+        "objective": float(result.objective),
+        "bound": float(result.info.bound),
+        "seconds": time.perf_counter() - began,
+    }
+    if result.has_plan:
+        k = result.kpis
+        out["pue"] = dict(k["pue"])
+        out["green_share"] = dict(k["green_share"])
+    return out
