@@ -154,7 +154,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
     # used outside the horizon, for either ratio (the supply share reads it too)
     either = np.fmax(self_min, project_ratio(assets, "min_supply_share", ctx.sites))
-    used_other = direct_year(sc, ctx.sites, either, "available", "self_consumption_allowance_mwh")[1]
+    used_other = direct_year(sc, ctx.sites, either, "available", "self_consumption_allowance_mwh")[
+        1
+    ]
     fb.input("direct_self_consumption_allowance", self_allowance)
     fb.input("direct_used_other", used_other)
     fb.input("direct_available_other", avail_other)

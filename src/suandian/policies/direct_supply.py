@@ -126,7 +126,11 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
         u = float(used.sel(site=s)) + u_other
         for key, base, other in (
             ("direct_self_consumption_year", float(avail.sel(site=s)), "direct_available_other"),
-            ("direct_supply_share_year", float(t.consumption.sel(site=s)), "direct_consumption_other"),
+            (
+                "direct_supply_share_year",
+                float(t.consumption.sel(site=s)),
+                "direct_consumption_other",
+            ),
         ):
             b_other = float(ds[other].sel(site=s)) if other in ds else np.nan
             if not np.isnan(b_other) and base + b_other > 0:
@@ -137,9 +141,9 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
 def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Per project (site): its available and used energy and the site's consumption, MWh.
 
-    From the horizon's start to the end of ``t``; only under basis ``year``. Used and
-    consumption from the ledger's ``direct`` and ``intake`` carriers, as the rows read them;
-    available from the direct assets' capacity x profile.
+    From the horizon's start to the end of ``t``; only under basis ``year``. Consumption
+    from the ledger's ``intake`` carrier (as the supply row reads it), used and available
+    from the direct assets' ``p_renewable`` and capacity x profile (the ``direct`` port).
     """
     if ds.attrs.get("direct_basis") != "year":
         return {}
@@ -147,9 +151,12 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     upto = {"time": slice(0, t + 1)}
     w = period_weight(ds)
     on = ds["renewable_direct"].astype(float)
-    avail = by_site(ds["p_renewable_available"] * on, ds["renewable_site"], ds["site"])
-    avail = (avail * w).isel(upto).sum("time") * dt
-    used = (flows["direct"] * w).isel(upto).sum("time") * dt
+
+    def project(name: str) -> xr.DataArray:
+        per_site = by_site(ds[name] * on, ds["renewable_site"], ds["site"])
+        return (per_site * w).isel(upto).sum("time") * dt
+
+    avail, used = project("p_renewable_available"), project("p_renewable")
     consumed = (flows["intake"] * w).isel(upto).sum("time") * dt
     ratios = [ds[n] for n in ("direct_self_consumption_min", "direct_supply_share_min") if n in ds]
     project = np.zeros(ds.sizes["site"], dtype=bool)
@@ -211,9 +218,7 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     if policy is None or policy.basis != "year":
         return []
     sites = [s.name for s in sc.config.sites]
-    stated = {
-        key: project_ratio(sc.config.renewables, key, sites) for key in ALLOWANCES.values()
-    }
+    stated = {key: project_ratio(sc.config.renewables, key, sites) for key in ALLOWANCES.values()}
     needed = [s for i, s in enumerate(sites) if any(not np.isnan(v[i]) for v in stated.values())]
     field = "policies.direct_supply.year"
     problems = year_problems(

@@ -1155,8 +1155,7 @@ class DirectYear(_Model):
     )
     consumption_forecast_mwh: NonNeg = Field(
         0.0,
-        description="the site's consumption forecast from the horizon's end to the year's "
-        "end, MWh",
+        description="the site's consumption forecast from the horizon's end to the year's end, MWh",
     )
     self_consumption_allowance_mwh: float | None = Field(
         None,
