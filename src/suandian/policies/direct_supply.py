@@ -152,23 +152,23 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     w = period_weight(ds)
     on = ds["renewable_direct"].astype(float)
 
-    def project(name: str) -> xr.DataArray:
+    def of_project(name: str) -> xr.DataArray:
         per_site = by_site(ds[name] * on, ds["renewable_site"], ds["site"])
         return (per_site * w).isel(upto).sum("time") * dt
 
-    avail, used = project("p_renewable_available"), project("p_renewable")
+    avail, used = of_project("p_renewable_available"), of_project("p_renewable")
     consumed = (flows["intake"] * w).isel(upto).sum("time") * dt
     ratios = [ds[n] for n in ("direct_self_consumption_min", "direct_supply_share_min") if n in ds]
-    project = np.zeros(ds.sizes["site"], dtype=bool)
+    stated = np.zeros(ds.sizes["site"], dtype=bool)
     for r in ratios:
-        project |= r.notnull().values
+        stated |= r.notnull().values
     return {
         str(s): {
             "available_mwh": float(avail.sel(site=s)),
             "used_mwh": float(used.sel(site=s)),
             "consumption_mwh": float(consumed.sel(site=s)),
         }
-        for s, on_ in zip(ds["site"].values, project, strict=True)
+        for s, on_ in zip(ds["site"].values, stated, strict=True)
         if on_
     }
 
