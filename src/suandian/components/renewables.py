@@ -5,8 +5,10 @@ Math: ``docs/math/renewables.md``. Block ``m.res``; ports ``power``, ``intake``,
 ``take_or_pay`` per MWh available, a constant, ``owned`` nothing), ``renewables_fixed``,
 ``renewable_export`` (revenue, negative), ``renewable_grid_charge`` and
 ``renewable_connection`` (CNY). Rows ``export_cap``, ``export_share_max`` and
-``self_consumption_min`` (the 绿电直连 self-consumption ratio of 发改能源〔2025〕650号). The
-supply-share ratio needs the site's consumption and is the policy ``direct_supply``.
+``self_consumption_min`` (the 绿电直连 self-consumption ratio of 发改能源〔2025〕650号: over the
+horizon, or over the year with ``policies.direct_supply.basis: year``, whose budget
+:func:`direct_year` reads). The supply-share ratio needs the site's consumption and is the
+policy ``direct_supply``, which also carries the annual ratios' state.
 
 Constant cost terms (take-or-pay, fixed and connection charges) are expressions without
 columns: their constant goes to the objective's offset (``LinearModel.arrays``), so the
@@ -64,6 +66,41 @@ def project_ratio(assets, key: str, sites: list[str]) -> np.ndarray:
     return out
 
 
+def direct_year(
+    sc, sites: list[str], ratio: np.ndarray, base: str, allowance_key: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A project ratio's annual budget per site (``policies.direct_supply.basis: year``).
+
+    The year's rule ``U_o + U >= ratio x (B_o + B)`` (``U`` the project's energy used on
+    site, ``B`` the ``base``: the project's ``available`` energy or the site's
+    ``consumption``; ``_o`` outside the horizon: to date + forecast) is the horizon's row
+    ``U - ratio x B >= -A`` with the allowance ``A = U_o - ratio x B_o``.
+
+    Returns
+    -------
+    allowance, used_other, base_other : ndarray (S,)
+        MWh; the allowance is 0 under basis horizon, at sites without the ratio, and the
+        others are NaN there and where the allowance (``allowance_key``) is given directly.
+    """
+    S = len(sites)
+    allowance, used, other = np.zeros(S), np.full(S, np.nan), np.full(S, np.nan)
+    policy = sc.config.policies.direct_supply
+    if policy is None or policy.basis != "year":
+        return allowance, used, other
+    for s, name in enumerate(sites):
+        year = policy.year.get(name)
+        if year is None or np.isnan(ratio[s]):
+            continue
+        given = getattr(year, allowance_key)
+        if given is not None:
+            allowance[s] = given
+        elif year.self_consumption_allowance_mwh is None and year.supply_allowance_mwh is None:
+            used[s] = year.used_to_date_mwh + year.used_forecast_mwh
+            other[s] = getattr(year, f"{base}_to_date_mwh") + getattr(year, f"{base}_forecast_mwh")
+            allowance[s] = used[s] - ratio[s] * other[s]
+    return allowance, used, other
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     assets = sc.config.renewables
@@ -112,6 +149,17 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("renewable_connection_charge", conn_charge)
     fb.input("renewable_connection_mw", conn_mw)
     fb.input("direct_self_consumption_min", self_min)
+    self_allowance, _, avail_other = direct_year(
+        sc, ctx.sites, self_min, "available", "self_consumption_allowance_mwh"
+    )
+    # used outside the horizon, for either ratio (the supply share reads it too)
+    either = np.fmax(self_min, project_ratio(assets, "min_supply_share", ctx.sites))
+    used_other = direct_year(sc, ctx.sites, either, "available", "self_consumption_allowance_mwh")[
+        1
+    ]
+    fb.input("direct_self_consumption_allowance", self_allowance)
+    fb.input("direct_used_other", used_other)
+    fb.input("direct_available_other", avail_other)
 
     p = fb.bound("p_renewable", capacity, factor=profile)
     used = p.group(0, site, ctx.S)
@@ -169,7 +217,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             "self_consumption_min",
             (direct_used * w).sum(1) * dt,
             ">=",
-            avail_direct * np.nan_to_num(self_min),
+            avail_direct * np.nan_to_num(self_min) - self_allowance,
             mask=has_project,
             dual="shadow_self_consumption",
         )
@@ -306,12 +354,23 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         on = i["direct"].astype(float) * w
         used = by_site(p * on, ds["renewable_site"], ds["site"]).sum("time") * dt
         avail_d = by_site(avail * on, ds["renewable_site"], ds["site"]).sum("time") * dt
+        ratio = ds["direct_self_consumption_min"]
+        allowance = _site_input(ds, "direct_self_consumption_allowance", 0.0)
+        used_y = used + _site_input(ds, "direct_used_other", 0.0)
+        avail_y = avail_d + _site_input(ds, "direct_available_other", 0.0)
         rows.ge(
             "res.self_consumption_min",
             used,
-            ds["direct_self_consumption_min"] * avail_d,
+            ratio * avail_d - allowance,
             scale=avail_d,
+            value=(used_y / avail_y.where(avail_y > 0)).fillna(np.inf),
+            limit=ratio,
         )
+
+
+def _site_input(ds: xr.Dataset, name: str, fill: float) -> xr.DataArray | float:
+    """A per-site input with NaN as ``fill``; ``fill`` when the Dataset lacks it (older)."""
+    return ds[name].fillna(fill) if name in ds else fill
 
 
 def _self_consumption_finding(sc, v: Violation) -> tuple[str, str, str, float]:
@@ -424,9 +483,10 @@ COMPONENT = Component(
     sections=("renewables",),
     doc="on-site and direct-connected renewables",
     stateless=(
-        "output is per period; the horizon rules (max_export_share, min_self_consumption) "
-        "restart in each window, so a rolling year judges them per window, not per year; "
-        "only a chosen capacity is handed over (state_out)"
+        "output is per period; max_export_share restarts in each window (a rolling year "
+        "judges it per window, not per year); min_self_consumption restarts too under basis "
+        "horizon, and under policies.direct_supply.basis year the policy direct_supply hands "
+        "the project's energies over; only a chosen capacity is handed over here (state_out)"
     ),
     commit_costs=_commit_costs,
     state_out=_state_out,
@@ -515,6 +575,30 @@ COMPONENT = Component(
             ("site",),
             "1",
             "the site's direct project: used share of available energy at least (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "direct_self_consumption_allowance",
+            ("site",),
+            "MWh",
+            "project energy the horizon may use on site below min_self_consumption x its "
+            "available energy (0: basis horizon)",
+            role="input",
+        ),
+        Output(
+            "direct_used_other",
+            ("site",),
+            "MWh",
+            "the project's energy used on site in the year outside the horizon: to date + "
+            "forecast (NaN: none)",
+            role="input",
+        ),
+        Output(
+            "direct_available_other",
+            ("site",),
+            "MWh",
+            "the project's available energy in the year outside the horizon: to date + "
+            "forecast (NaN: none)",
             role="input",
         ),
         Output(

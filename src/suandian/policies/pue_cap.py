@@ -198,11 +198,18 @@ def _state_in(entry: dict, raw: dict) -> None:
             year["it_to_date_mwh"] = float(year.get("it_to_date_mwh", 0.0)) + i
 
 
-def year_problems(field: str, year: dict, needed: list[str], what: str) -> list[Problem]:
+def year_problems(
+    field: str,
+    year: dict,
+    needed: list[str],
+    what: str,
+    forms: str = "year-to-date and forecast energies, or allowance_mwh",
+) -> list[Problem]:
     """Annual budgets (basis 'year'): one entry per capped site or scope, no unknown keys.
 
-    Shared by the PUE cap and the green share: ``year`` the entries given under ``field``,
-    ``needed`` the sites or scopes that need one.
+    Shared by the PUE cap, the green share and the 绿电直连 ratios: ``year`` the entries
+    given under ``field``, ``needed`` the sites or scopes that need one, ``forms`` the two
+    forms an entry may take (named in the fix).
     """
     from ..errors import Problem
 
@@ -222,7 +229,7 @@ def year_problems(field: str, year: dict, needed: list[str], what: str) -> list[
                 field,
                 ", ".join(year) or "(empty)",
                 f"basis 'year' needs the rest of the year for every {what}: add "
-                f"{', '.join(missing)} (year-to-date and forecast energies, or allowance_mwh)",
+                f"{', '.join(missing)} ({forms})",
             )
         )
     return problems

@@ -1126,6 +1126,100 @@ class PuePolicy(_Model):
         return self
 
 
+class DirectYear(_Model):
+    """The rest of a 绿电直连 project's year around the horizon, for its annual 650号 ratios.
+
+    Per site (its ``direct: true`` assets form the project). Give either the year's energies
+    (to date and forecast for the rest of the year) or the allowances, one per ratio the
+    project states.
+    """
+
+    available_to_date_mwh: NonNeg = Field(
+        0.0, description="the project's available energy this year before the horizon, MWh"
+    )
+    used_to_date_mwh: NonNeg = Field(
+        0.0, description="the project's energy used on site this year before the horizon, MWh"
+    )
+    consumption_to_date_mwh: NonNeg = Field(
+        0.0, description="the site's electricity consumed this year before the horizon, MWh"
+    )
+    available_forecast_mwh: NonNeg = Field(
+        0.0,
+        description="the project's available energy forecast from the horizon's end to the "
+        "year's end, MWh",
+    )
+    used_forecast_mwh: NonNeg = Field(
+        0.0,
+        description="the project's energy used on site forecast from the horizon's end to the "
+        "year's end, MWh",
+    )
+    consumption_forecast_mwh: NonNeg = Field(
+        0.0,
+        description="the site's consumption forecast from the horizon's end to the year's end, MWh",
+    )
+    self_consumption_allowance_mwh: float | None = Field(
+        None,
+        description="instead of the energies: project energy the horizon may use on site "
+        "below min_self_consumption x its available energy, MWh (negative: it must exceed it "
+        "by that much); needed when the project states min_self_consumption",
+    )
+    supply_allowance_mwh: float | None = Field(
+        None,
+        description="instead of the energies: project energy the horizon may use on site "
+        "below min_supply_share x the site's consumption, MWh (negative: it must exceed it by "
+        "that much); needed when the project states min_supply_share",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DirectYear:
+        names = [
+            f"{e}_{when}_mwh"
+            for when in ("to_date", "forecast")
+            for e in ("available", "used", "consumption")
+        ]
+        given = [n for n in names if n in self.model_fields_set]
+        allowances = [
+            n
+            for n in ("self_consumption_allowance_mwh", "supply_allowance_mwh")
+            if getattr(self, n) is not None
+        ]
+        if allowances and given:
+            raise ValueError(
+                f"give either the allowances or the year's energies {', '.join(names)}, not "
+                f"both (given: {', '.join(allowances + given)})"
+            )
+        if not allowances and not given:
+            raise ValueError(
+                "give self_consumption_allowance_mwh / supply_allowance_mwh or the year's "
+                f"energies {', '.join(names)}"
+            )
+        return self
+
+
+class DirectSupplyPolicy(_Model):
+    """The 650号 ratios of the 绿电直连 projects, judged over the horizon or over the year.
+
+    The ratios themselves are stated on the assets (``renewables[].min_self_consumption``,
+    ``min_supply_share``); this sets the period they are judged over for every project.
+    """
+
+    basis: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="'horizon': each project's ratios are met by the horizon's own energies; "
+        "'year': by the year's (year to date + horizon + forecast, from 'year'), as 650号 "
+        "judges them",
+    )
+    year: dict[Name, DirectYear] = Field(
+        default_factory=dict,
+        description="basis 'year': the rest of the year per project (a site name)",
+    )
+
+    @model_validator(mode="after")
+    def _basis_year(self) -> DirectSupplyPolicy:
+        _basis_matches_year(self.basis, self.year)
+        return self
+
+
 def _one_budget_form(budget: GreenYear | PueYear, energies: tuple[str, str]) -> None:
     """Either ``allowance_mwh`` or the to-date/forecast energies, not both, not neither."""
     names = [f"{e}_{when}_mwh" for when in ("to_date", "forecast") for e in energies]
@@ -1164,6 +1258,10 @@ class Policies(_Model):
     pue: PuePolicy | None = Field(
         default_factory=PuePolicy,  # type: ignore[arg-type]
         description="PUE cap; null: none",
+    )
+    direct_supply: DirectSupplyPolicy | None = Field(
+        None,
+        description="the period the 绿电直连 ratios (650号) are judged over; null: the horizon",
     )
     carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on the emissions of carbon_basis")
     carbon_basis: Literal["location", "market"] = Field(
