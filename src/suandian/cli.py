@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_NAME = "chongqing_hami_day.yaml"
+DEFAULT_YEAR = "chongqing_hami_year.yaml"
 
 EPILOG = """\
 examples:
@@ -25,6 +26,7 @@ examples:
   suandian certify plan/                  re-check a saved results folder
   suandian offer --start 18:00 --hours 1,2 --mw 5,10,20
                                           what each site can hold below its plan, at what cost
+  suandian rolling --out year/            the embedded hub's year, day by day (24 h + 24 h)
 
 results (in --out, default ./suandian-results): result.nc (everything, netCDF),
 parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json,
@@ -196,7 +198,118 @@ def _parser() -> argparse.ArgumentParser:
         "--csv", type=Path, default=None, help="also write the table to this CSV file"
     )
     offer.set_defaults(run=_offer)
+    _rolling_parser(sub)
     return parser
+
+
+def _rolling_parser(sub) -> None:
+    rolling = sub.add_parser(
+        "rolling",
+        help="plan a long horizon (a year) window by window, carrying the state",
+        description="Solve the scenario as a rolling horizon: windows of --commit + "
+        "--lookahead, each a full MILP starting from the state the previous one committed; "
+        "print one line per window; write checkpoints, the stitched plan, the per-window log, "
+        "the monthly table and the year's KPIs into --out; certify the year as a whole "
+        "(docs/math/rolling.md). An interrupted run goes on with --resume.",
+    )
+    rolling.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        help="scenario YAML file (default: the embedded Chongqing-Hami year)",
+    )
+    rolling.add_argument("--commit", default="24h", help="periods kept per window (default 24h)")
+    rolling.add_argument(
+        "--lookahead", default="24h", help="periods looked ahead per window (default 24h)"
+    )
+    rolling.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-rolling"),
+        help="folder for checkpoints and results; new or empty, or this same run with "
+        "--resume (default: %(default)s)",
+    )
+    rolling.add_argument(
+        "--resume", action="store_true", help="go on from the last window committed in --out"
+    )
+    rolling.add_argument(
+        "--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap per window"
+    )
+    rolling.add_argument(
+        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per window"
+    )
+    rolling.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    rolling.add_argument(
+        "--foresight",
+        action="store_true",
+        help="also solve the whole horizon as one LP (integers relaxed): a lower bound, and "
+        "the value of foresight",
+    )
+    rolling.add_argument(
+        "--stop-after", type=int, default=None, metavar="N", help="stop after N windows"
+    )
+    rolling.add_argument("--quiet", action="store_true", help="no line per window")
+    rolling.add_argument(
+        "--no-certify", action="store_true", help="skip the re-check of the year at the end"
+    )
+    rolling.set_defaults(run=_rolling)
+
+
+def _rolling(args: argparse.Namespace) -> int:
+    from . import load_scenario
+    from .run.rolling import RollingError, foresight, solve_rolling
+    from .scenario import ScenarioError
+
+    path = args.scenario or default_scenario().with_name(DEFAULT_YEAR)
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(
+        f"planning {scenario!r} window by window (commit {args.commit}, look-ahead "
+        f"{args.lookahead})"
+    )
+    try:
+        year = solve_rolling(
+            scenario,
+            args.commit,
+            args.lookahead,
+            out=args.out,
+            resume=args.resume,
+            progress=not args.quiet,
+            stop_after=args.stop_after,
+            mip_rel_gap=args.mip_gap,
+            time_limit=args.time_limit,
+            threads=args.threads,
+        )
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except RollingError as exc:
+        print(exc, file=sys.stderr)
+        return 2 if exc.status == "infeasible" else 3
+    if year.parts[-1].start + year.parts[-1].committed < scenario.periods:
+        print(f"stopped after {len(year.parts)} windows; go on with --resume")
+        return 0
+    if args.foresight:
+        print("solving the whole horizon as one LP (perfect foresight) ...")
+        year.foresight = foresight(scenario, time_limit=args.time_limit * 10)
+        year.save(args.out)
+    print(year.summary())
+    if not args.no_certify:
+        violations = year.certify()
+        if violations:
+            print(f"certifier: {len(violations)} violation(s)", file=sys.stderr)
+            for v in violations[:20]:
+                print(f"  - {v}", file=sys.stderr)
+            return 3
+        print(
+            f"certifier: the year satisfies every check ({len(year.parts)} windows, the state "
+            "handed over, the committed costs, the annual rules)"
+        )
+    print(f"wrote the year to {args.out}/")
+    return 0
 
 
 def _numbers(text: str, flag: str, problems: list[str]) -> list[float]:

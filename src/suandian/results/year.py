@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from ..catalogue import known
-from ..checks import Violation, probability
+from ..checks import Violation, attr, probability
 from . import io
 from .accounting import accounts, books, flows
 from .certifier import COST_ATOL, COST_RTOL, certify
@@ -290,6 +290,7 @@ class YearResult:
 
         return {
             "cost": self.costs,
+            "compliance": self.compliance(),
             "consumption_mwh": {s: float(cons.sel(site=s)) for s in sites},
             "green_mwh": {s: float(green.sel(site=s)) for s in sites},
             "certificates_mwh": {s: float(cert.sel(site=s)) for s in sites},
@@ -302,6 +303,89 @@ class YearResult:
             "windows": len(self.parts),
             "certified_windows": sum(not p.violations for p in self.parts),
         }
+
+    def compliance(self) -> dict[str, dict[str, Any]]:
+        """The annual rules judged on the horizon's energies (``docs/math/rolling.md``).
+
+        ``pue``: per capped site, the PUE over the horizon (with the year to date and
+        forecast the scenario gave, when its basis is ``year``), the cap and ``ok``;
+        ``green_share``: per scope with a target, likewise with certificates. The year's
+        figures count the energies outside the horizon through the first window's
+        allowance: ``facility - cap x IT <= allowance`` and ``green - target x consumption
+        >= -allowance``.
+        """
+        first = self.datasets[0]
+        dt = float(self.ds.attrs["dt_hours"])
+        f = self.flows
+        out: dict[str, dict[str, Any]] = {"pue": {}, "green_share": {}}
+        if "pue_cap" in first:
+            fac = f["facility"].sum("time") * dt
+            it = f["it"].sum("time") * dt
+            f_other = first["pue_facility_other"].fillna(0.0)
+            i_other = first["pue_it_other"].fillna(0.0)
+            for s in first["site"].values:
+                cap = float(first["pue_cap"].sel(site=s))
+                if np.isnan(cap):
+                    continue
+                e_fac, e_it = float(fac.sel(site=s)), float(it.sel(site=s))
+                allowance = float(first["pue_allowance"].sel(site=s))
+                f_out, i_out = float(f_other.sel(site=s)), float(i_other.sel(site=s))
+                out["pue"][str(s)] = {
+                    "pue": (e_fac + f_out) / (e_it + i_out) if e_it + i_out > 0 else float("nan"),
+                    "cap": cap,
+                    "basis": str(first.attrs.get("pue_basis", "horizon")),
+                    "margin_mwh": cap * e_it + allowance - e_fac,
+                    "ok": bool(e_fac - cap * e_it <= allowance + 1e-6 * max(1.0, e_fac)),
+                }
+        if "green_target" in first and first.sizes.get("scope", 0):
+            cert = self._certificates()
+            green = f["green"].sum("time") * dt + cert
+            cons = f["intake"].sum("time") * dt
+            scope = str(first.attrs.get("green_share_scope", "portfolio"))
+            for k in first["scope"].values:
+                target = float(first["green_target"].sel(scope=k))
+                if np.isnan(target):
+                    continue
+                members = [str(k)] if scope == "site" else [str(s) for s in f["site"].values]
+                G = float(green.sel(site=members).sum())
+                C = float(cons.sel(site=members).sum())
+                allowance = float(first["green_allowance"].sel(scope=k))
+                g_other = float(np.nan_to_num(first["green_other"].sel(scope=k)))
+                c_other = float(np.nan_to_num(first["consumption_other"].sel(scope=k)))
+                out["green_share"][str(k)] = {
+                    "share": (G + g_other) / (C + c_other) if C + c_other > 0 else float("nan"),
+                    "target": target,
+                    "basis": str(first.attrs.get("green_share_basis", "horizon")),
+                    "margin_mwh": G - target * C + allowance,
+                    "ok": bool(G - target * C >= -allowance - 1e-6 * max(1.0, C)),
+                }
+        return out
+
+    def summary(self) -> str:
+        """A plain-text table of the horizon: cost by term, compliance, foresight, the log."""
+        k = self.kpis
+        lines = [f"{len(self.parts)} windows, {self.ds.sizes['time']} periods committed"]
+        lines.append("cost (CNY):")
+        for term, value in sorted(k["cost"].items(), key=lambda kv: -abs(kv[1])):
+            if value or term == "total":
+                lines.append(f"  {term:<28} {value:>16,.0f}")
+        for s, c in k["compliance"]["pue"].items():
+            verdict = "ok" if c["ok"] else "OVER"
+            lines.append(f"PUE {s}: {c['pue']:.4f} (cap {c['cap']}, {c['basis']}) {verdict}")
+        for s, c in k["compliance"]["green_share"].items():
+            verdict = "ok" if c["ok"] else "SHORT"
+            lines.append(
+                f"green share {s}: {c['share']:.2%} (target {c['target']:.0%}, {c['basis']}) "
+                f"{verdict}"
+            )
+        if self.foresight:
+            lines.append(
+                f"perfect foresight ({'LP' if self.foresight.get('relaxed') else 'MILP'}): "
+                f"{self.foresight['objective']:,.0f} CNY; value of foresight "
+                f"{self.value_of_foresight():,.0f} CNY "
+                f"({self.value_of_foresight() / abs(self.objective):.2%})"
+            )
+        return "\n".join(lines)
 
     def months(self) -> pd.DataFrame:
         """Month by month: cost by term and to date, PUE and green share to date per site.
@@ -365,8 +449,9 @@ class YearResult:
         * the committed cost of each part recomputed from its window's data
           (``part_cost``), and the total the sum of the parts (``total_cost``);
         * the stitched plan covers the horizon once, in order (``time``);
-        * the books over the horizon recomputed from the stitched flows (``year.pue``,
-          ``year.green_share``).
+        * the annual rules (basis ``year``, hard: no priced shortfall) on the horizon's
+          energies (:meth:`compliance`): ``year.pue_max`` per site, ``year.green_share_min``
+          per scope.
         """
         out: list[Violation] = []
         for p, ds in zip(self.parts, self.datasets, strict=True):
@@ -392,6 +477,20 @@ class YearResult:
         )
         if not abs(total - self.objective) <= max(COST_ATOL, COST_RTOL * abs(total)):
             out.append(Violation("total_cost", "all", self.objective, total))
+        first = self.datasets[0]
+        rules = self.compliance()
+        if first.attrs.get("pue_basis") == "year" and np.isnan(attr(first, "pue_excess_price")):
+            for s, c in rules["pue"].items():
+                if not c["ok"]:
+                    out.append(Violation("year.pue_max", f"site={s}", c["pue"], c["cap"]))
+        if first.attrs.get("green_share_basis") == "year" and np.isnan(
+            attr(first, "green_shortfall_price")
+        ):
+            for k, c in rules["green_share"].items():
+                if not c["ok"]:
+                    out.append(
+                        Violation("year.green_share_min", f"scope={k}", c["share"], c["target"])
+                    )
         times = pd.DatetimeIndex(self.ds["time"].values)
         starts = [p.start for p in self.parts]
         ends = [p.start + p.committed for p in self.parts]
