@@ -1,0 +1,236 @@
+"""Rolling horizon: ``suandian.solve_rolling``, the committed books, the year's certifier.
+
+**The state case** (``test_state.py``, derived there by hand): 4 periods, one site, a
+battery, two blocks with a 3-h minimum up time and a demand charge; one window costs
+1,687.5 CNY, and two windows of 2 with the state handed over cost 1,360 + 327.5.
+
+**The green-year case** (derived here): one site drawing 3.85 MW in each of 4 hours
+(``loaded``: 15 units on 2 blocks, facility 1.1 x 3.5 MW), grid at 100, 100, 200, 200 CNY/MWh,
+a green contract at 250 CNY/MWh, a green share of 0.5 judged over the year (``basis: year``,
+nothing before or after the horizon). Consumption 15.4 MWh, so 7.7 MWh must be green.
+
+* *Perfect foresight:* green where it costs least over the grid (+50 at t2, t3): 3.85 x 2
+  MWh from the contract there, the grid at t0, t1: 770 + 1,925 = **2,695 CNY** (no integer
+  decision binds: the LP and the MILP agree).
+* *Rolling, commit 2, no look-ahead:* the first window must itself meet 0.5 of its 7.7 MWh
+  (the rest of the year is assumed to meet its target exactly): 3.85 MWh green at +150:
+  962.5 + 385 = 1,347.5 CNY. The second starts from green 3.85 and consumption 7.7 MWh to
+  date, so it needs 0.5 x 15.4 - 3.85 = 3.85 MWh: 962.5 + 770 = 1,732.5 CNY. Year
+  **3,080 CNY**, value of foresight 385 = 3.85 x (150 - 50).
+* *Rolling, commit 2, look-ahead 1:* the first window (t0..t2) needs 0.5 x 11.55 = 5.775 MWh:
+  3.85 at t2 (+50), 1.925 in t0/t1 (+150); it keeps t0, t1: 1.925 x 250 + 5.775 x 100 =
+  1,058.75 CNY. The last window (t2, t3) needs 7.7 - 1.925 = 5.775 of its 7.7 MWh:
+  5.775 x 250 + 1.925 x 200 = 1,828.75 CNY. Year **2,887.5 CNY**: the look-ahead is worth
+  192.5.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import scenario
+from test_cli import cli
+from test_policies import contract, loaded
+from test_state import PRICES, config
+
+import suandian
+from suandian.results.year import committed_costs
+
+YEAR_FIELDS = ("green_to_date_mwh", "consumption_to_date_mwh")
+YEAR_FIELDS += ("green_forecast_mwh", "consumption_forecast_mwh")
+GREEN_PRICES = pd.DataFrame({"price": [100.0, 100.0, 200.0, 200.0]})
+
+
+def green_year() -> dict:
+    """The green-year case of the module docstring."""
+    cfg = loaded(periods=4)
+    cfg["nodes"][0]["tariff"] = "price"
+    cfg["green_contracts"] = [contract(price=250.0)]
+    cfg["policies"]["green_share"] = {
+        "target": 0.5,
+        "scope": "portfolio",
+        "basis": "year",
+        "year": {"portfolio": dict.fromkeys(YEAR_FIELDS, 0.0)},
+    }
+    return cfg
+
+
+def rolled(cfg: dict, series, commit, lookahead, **kw) -> suandian.YearResult:
+    kw.setdefault("mip_rel_gap", 0.0)
+    kw.setdefault("progress", False)
+    return suandian.solve_rolling(scenario(cfg, series), commit, lookahead, **kw)
+
+
+# --------------------------------------------------------------------------- the books
+@pytest.mark.parametrize(
+    ("commit", "lookahead", "parts", "total"),
+    [
+        (2, 0, [1347.5, 1732.5], 3080.0),
+        (2, 1, [1058.75, 1828.75], 2887.5),
+        (4, 0, [2695.0], 2695.0),
+    ],
+)
+def test_green_year_rolls_as_derived(commit, lookahead, parts, total):
+    """Each window re-targets the annual share from the committed windows (docstring)."""
+    y = rolled(green_year(), GREEN_PRICES, commit, lookahead)
+    assert [p.cost["total"] for p in y.parts] == pytest.approx(parts)
+    assert y.objective == pytest.approx(total)
+    assert y.costs["total"] == pytest.approx(total)
+    share = y.compliance()["green_share"]["portfolio"]
+    assert share["share"] == pytest.approx(0.5) and share["ok"]
+    assert y.kpis["green_share"]["portfolio"] == pytest.approx(0.5)
+    assert y.ds.sizes["time"] == 4
+    assert y.certify() == []
+
+
+def test_value_of_foresight_against_the_whole_horizon():
+    """The whole horizon as one MILP costs 2,695: foresight is worth 3,080 - 2,695 = 385.
+
+    As one LP (integers relaxed, the default yardstick) the two blocks may be 1.5 blocks:
+    IT 1.5 + 1.5 = 3 MW, facility 3.3 MW; green 6.6 MWh at t2, t3: 660 + 1,650 = 2,310
+    CNY, a lower bound.
+    """
+    sc = scenario(green_year(), GREEN_PRICES)
+    y = suandian.solve_rolling(sc, 2, 0, progress=False, mip_rel_gap=0.0)
+    y.foresight = suandian.foresight(sc, relax_integers=False, mip_rel_gap=0.0)
+    assert y.foresight["objective"] == pytest.approx(2695.0)
+    assert y.value_of_foresight() == pytest.approx(385.0)
+    assert "value of foresight 385" in y.summary()
+    bound = suandian.foresight(sc)
+    assert bound["relaxed"] is True and bound["objective"] == pytest.approx(2310.0)
+
+
+def test_state_case_rolls_to_the_one_window_optimum():
+    """Commit 2, no look-ahead: the two windows of test_state (1,360 + 327.5 = 1,687.5)."""
+    y = rolled(config(), PRICES, "2h", "0h")
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([1360.0, 327.5])
+    assert y.objective == pytest.approx(1687.5)
+    assert y.costs["demand"] == pytest.approx(335.0)  # 100 CNY/MW x the 3.35 MW peak, once
+    assert y.costs["startup"] == pytest.approx(20.0)
+    assert y.ds["p_metered"].sel(site="s1").values == pytest.approx([0, 3.35, 2.75, 3.25])
+    assert y.parts[1].state_in["bill"] == {
+        "n1": {"month": "2026-07", "peak_mw": pytest.approx(3.35)}
+    }
+    assert y.certify() == []
+
+
+def test_committed_costs_of_a_whole_plan_are_its_books():
+    """committed_costs(ds, T) is the cost table of the books; of t < T, the first periods."""
+    r = suandian.solve(scenario(config(), PRICES), mip_rel_gap=0.0)
+    whole = committed_costs(r.ds, 4)
+    assert {k: whole[k] for k in r.costs} == pytest.approx(r.costs)
+    assert all(whole[k] == 0.0 for k in set(whole) - set(r.costs))  # terms of 0 (lost_load)
+    first = committed_costs(r.ds, 2)  # energy 1,005, start-ups 20; the peak 3.35 MW is at t1
+    assert first["grid_energy"] == pytest.approx(1005.0)
+    assert first["startup"] == pytest.approx(20.0)
+
+
+# --------------------------------------------------------------------------- runs on disk
+def test_resume_gives_the_same_year(tmp_path):
+    """Stopped after one window and resumed: the same parts, states and stitched plan."""
+    whole = rolled(config(), PRICES, 1, 1, out=tmp_path / "a")
+    first = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", stop_after=1)
+    assert len(first.parts) == 1
+    again = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", resume=True)
+    assert [p.cost for p in again.parts] == [p.cost for p in whole.parts]
+    assert [p.state_out for p in again.parts] == [p.state_out for p in whole.parts]
+    assert again.ds["p_grid"].equals(whole.ds["p_grid"])
+    assert (tmp_path / "b" / "kpis.json").is_file() and again.certify() == []
+
+
+def test_a_folder_never_mixes_two_runs(tmp_path):
+    """Another scenario's run, or a non-empty folder without a run, is refused by name."""
+    out = tmp_path / "run"
+    rolled(config(), PRICES, 2, 0, out=out, stop_after=1)
+    with pytest.raises(ValueError, match="already holds a rolling run"):
+        rolled(config(), PRICES, 2, 0, out=out)
+    with pytest.raises(ValueError, match="digest"):
+        rolled(green_year(), GREEN_PRICES, 2, 0, out=out, resume=True)
+    with pytest.raises(ValueError, match="commit"):
+        rolled(config(), PRICES, 1, 0, out=out, resume=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty"):
+        rolled(config(), PRICES, 2, 0, out=other)
+
+
+def test_a_window_without_a_plan_is_named_and_the_committed_ones_are_kept(tmp_path):
+    """30 units at t3 exceed the site's 20: the second window is infeasible."""
+    series = PRICES.assign(units=[0.0, 15.0, 5.0, 30.0])
+    out = tmp_path / "run"
+    with pytest.raises(suandian.RollingError, match="window 1 .from 2026-07-15 02:00") as err:
+        rolled(config(), series, 2, 0, out=out)
+    assert err.value.status == "infeasible" and err.value.diagnosis is not None
+    assert len(err.value.parts) == 1
+    assert sorted(p.name for p in (out / "windows").iterdir()) == ["0000.json", "0000.npz"]
+
+
+@pytest.mark.parametrize("bad", [{"commit": 0}, {"commit": "90min"}, {"lookahead": "soon"}])
+def test_bad_lengths_name_the_field(bad):
+    args = {"commit": 2, "lookahead": 0} | bad
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        rolled(config(), PRICES, args["commit"], args["lookahead"])
+
+
+# --------------------------------------------------------------------------- the certifier
+def test_tampered_state_and_costs_are_caught():
+    """A handed-over state or a committed cost changed after the run."""
+    y = rolled(config(), PRICES, 2, 0)
+    y.parts[1].state_in["stor"]["bat"]["soc_mwh"] = 0.25
+    y.parts[0].cost["total"] += 5.0
+    found = {(v.check, v.where) for v in y.certify()}
+    assert ("state", "window 1: stor") in found
+    assert ("part_cost", "window 0") in found
+    assert ("total_cost", "all") in found  # the reported total against the recomputed parts
+
+
+def test_a_missed_annual_target_is_a_violation():
+    """The same plan judged against 0.6: the year's share 0.5 misses it."""
+    y = rolled(green_year(), GREEN_PRICES, 2, 0)
+    y.datasets[0]["green_target"][:] = 0.6
+    found = [v for v in y.certify() if v.check == "year.green_share_min"]
+    assert [(v.where, v.value, v.limit) for v in found] == [("scope=portfolio", 0.5, 0.6)]
+
+
+# --------------------------------------------------------------------------- the CLI
+def test_cli_killed_mid_run_resumes_to_the_same_year(tmp_path):
+    """The real CLI in a subprocess, killed after its first checkpoint, then resumed."""
+    cfg = config()
+    cfg["horizon"]["periods"] = 4
+    path = tmp_path / "case.yaml"
+    PRICES.to_csv(tmp_path / "prices.csv", index=False)
+    cfg["series"] = ["prices.csv"]
+    path.write_text(yaml.safe_dump(cfg))
+    exe = [*cli(), "rolling", str(path), "--commit", "1h"]
+    exe += ["--lookahead", "1h", "--mip-gap", "0", "--quiet"]
+    done = subprocess.run([*exe, "--out", str(tmp_path / "whole")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    run = subprocess.Popen([*exe, "--out", str(tmp_path / "cut")], start_new_session=True)
+    first = tmp_path / "cut" / "windows" / "0000.json"
+    for _ in range(6000):
+        if first.is_file() or run.poll() is not None:
+            break
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    windows = sorted((tmp_path / "cut" / "windows").glob("*.json"))
+    assert 1 <= len(windows) < 3 and not (tmp_path / "cut" / "kpis.json").exists()
+    resumed = subprocess.run(
+        [*exe, "--out", str(tmp_path / "cut"), "--resume"], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "certifier: the year satisfies every check" in resumed.stdout
+    a = json.loads((tmp_path / "whole" / "kpis.json").read_text())["kpis"]["cost"]
+    b = json.loads((tmp_path / "cut" / "kpis.json").read_text())["kpis"]["cost"]
+    assert b == pytest.approx(a) and a["total"] == pytest.approx(1687.5)
+    assert Path(tmp_path / "cut" / "windows.csv").is_file()
