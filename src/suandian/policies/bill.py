@@ -310,8 +310,10 @@ def _month_start(time: pd.DatetimeIndex) -> bool:
 
 
 class Tariff:
-    """The billing rules of every meter and billing month, as arrays (from a scenario or a
-    result Dataset), and the month's 基本电费 they give for given monthly peaks.
+    """The billing rules of every meter and billing month, as arrays.
+
+    From a scenario or a result Dataset; :meth:`bill` gives the month's 基本电费 of given
+    monthly peaks.
 
     Arrays are (meter, bill_month) unless noted; NaN where a rule does not apply.
 
@@ -553,7 +555,7 @@ def _to_date(tariff: Tariff, peak_to_date: np.ndarray, under_way: np.ndarray) ->
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     c = sc.config
-    T, S, dt = ctx.T, ctx.S, ctx.dt
+    T, _S, dt = ctx.T, ctx.S, ctx.dt
     N = len(c.nodes)
     charge = np.array([sc.profile(n.network_charge) for n in c.nodes], float).reshape(N, T)
     charged = [n for n in c.nodes if n.demand_charge is not None]
@@ -796,8 +798,7 @@ def _metered(rows: Rows) -> xr.DataArray | None:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """The metered draw from the other components' accounts; the peak, billed-demand, choice
-    and capacity rows."""
+    """Re-check the rows: metered draw, peak, billed demand, choice and capacity cap."""
     if "p_metered" not in ds:
         return
     metered = _metered(rows)
@@ -1009,9 +1010,11 @@ _M = ("meter",)
 
 
 def _estimate(sc, options) -> int:
-    """Columns of ``bill``: ``d_peak`` per (demand-billed meter, billing month); ``d_billed``
-    with a floor, ratchet or declared demand; ``d_excess`` with a declared demand;
-    ``u_capacity`` and ``c_basic`` for the monthly choice."""
+    """Columns of ``bill`` per (demand-billed meter, billing month).
+
+    ``d_peak``; ``d_billed`` with a floor, ratchet or declared demand; ``d_excess`` with a
+    declared demand; ``u_capacity`` and ``c_basic`` for the monthly choice.
+    """
     c = sc.config
     per_month = 0
     for n in c.nodes:
