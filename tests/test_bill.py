@@ -200,6 +200,10 @@ def test_capacity_charge_pro_rata_and_capped_draw():
     assert r.costs["capacity"] == pytest.approx(80000.0 * 4 / 744)
     assert r.objective == pytest.approx(880.0 + 80000.0 * 4 / 744)
     assert "d_peak" not in r.ds
+    # the first 2 periods' committed part: 80,000 x 2/744
+    from suandian.policies.bill import _commit_costs
+
+    assert _commit_costs(r.ds, 2) == {"capacity": pytest.approx(80000.0 * 2 / 744)}
     r = solve_ok(
         config("units", battery=True, demand_charge=dict(charge, power_factor=0.75)), UNITS
     )
