@@ -679,7 +679,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             cmask = np.repeat(choose[:, None], K, 1)
             by_capacity = np.nan_to_num(tf.capacity_rate * kva_a[:, None])
             # the largest demand bill: the billed demand at the largest peak (the meter's cap)
-            top = np.repeat(np.nan_to_num(peak_max)[:, None], K, 1)
+            top = np.repeat(np.where(choose, peak_max, 0.0)[:, None], K, 1)
             floor = np.nan_to_num(tf.floor)
             over = np.maximum(top - np.nan_to_num(tf.excess_start), 0.0)
             factor = np.nan_to_num(tf.excess_factor)[:, None]
