@@ -576,4 +576,7 @@ def test_windows_sum_to_the_month_bill(charge, start, units, first, total):
     from suandian.policies.bill import _commit_costs
 
     assert _commit_costs(one.ds, 4)["demand"] == pytest.approx(total)
+    from suandian.policies.bill import COMPONENT
+
+    assert COMPONENT.commit_costs is _commit_costs
     assert _commit_costs(w2.ds, 2)["demand"] == pytest.approx(total - first)

@@ -1189,6 +1189,7 @@ COMPONENT = Component(
     account=_account,
     check=_check,
     kpis=_kpis,
+    commit_costs=_commit_costs,
     validate=_validate,
     kind="policy",
     state_out=_state_out,
