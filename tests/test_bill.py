@@ -200,6 +200,10 @@ def test_capacity_charge_pro_rata_and_capped_draw():
     assert r.costs["capacity"] == pytest.approx(80000.0 * 4 / 744)
     assert r.objective == pytest.approx(880.0 + 80000.0 * 4 / 744)
     assert "d_peak" not in r.ds
+    # the first 2 periods' committed part: 80,000 x 2/744
+    from suandian.policies.bill import _commit_costs
+
+    assert _commit_costs(r.ds, 2) == {"capacity": pytest.approx(80000.0 * 2 / 744)}
     r = solve_ok(
         config("units", battery=True, demand_charge=dict(charge, power_factor=0.75)), UNITS
     )
@@ -309,3 +313,270 @@ def test_tampered_charges_are_caught(tmp_path):
     assert certify_folder(tmp_path / "out") == []
     text = r.summary()
     assert "network" in text and "demand" in text
+
+
+# ------------------------------------------------------------------ the bill as billed
+# The cases below use the flat 3.85 MW draw (demand 15 units) or the UNITS profile 1.65,
+# 1.65, 3.85, 1.65 MW (with the battery: the peak shaved to 2.85 MW). A horizon from
+# 2026-07-01 00:00 starts its billing month: nothing of the month was owed before it, the
+# whole month's charge is its cost. From 2026-07-15 (the conftest start) the month is under
+# way: the bill owed for the peak so far (billed_to_date) is not the plan's cost.
+MONTH_START = {"start": "2026-07-01 00:00", "periods": 4, "resolution": "1h"}
+
+
+def at_month_start(cfg: dict) -> dict:
+    cfg["horizon"] = dict(MONTH_START)
+    return cfg
+
+
+def test_per_month_rates():
+    """4 h from 2026-07-31 22:00 at 3.85 MW; rate {7: 20, 8: 30, default: 10}.
+
+    July: 20 x 3850 = 77,000; August: 30 x 3850 = 115,500; demand 192,500 (July is under
+    way with no peak so far: 0 owed before). Energy 1540. A mapping without 'default' must
+    name all 12 months.
+    """
+    charge = {"kind": "demand", "rate": {7: 20.0, 8: 30.0, "default": 10.0}}
+    cfg = config(demand_charge=charge)
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    r = solve_ok(cfg)
+    assert r.ds["meter_rate"].sel(meter="n1").values == pytest.approx([20.0, 30.0])
+    assert r.costs["demand"] == pytest.approx(192500.0)
+    assert r.objective == pytest.approx(1540.0 + 192500.0)
+    with pytest.raises(ScenarioError, match=r"months \[1, 2, 3, 4, 5, 6, 9, 10, 11, 12\]"):
+        scenario(config(demand_charge={"kind": "demand", "rate": {7: 20.0, 8: 30.0}}))
+    with pytest.raises(ScenarioError, match="months are 1-12"):
+        scenario(config(demand_charge={"kind": "demand", "rate": {13: 1.0, "default": 1.0}}))
+
+
+def test_floor_share_of_the_transformer_capacity():
+    """floor_share 0.4 of 20,000 kVA: billed demand >= 8 MW; rate 10 CNY/kW·month.
+
+    From the month start: the peak 3.85 is below the floor, the month bills 10 x 8000 =
+    80,000 CNY, whatever the dispatch. Mid-month (2026-07-15, nothing carried) the floor was
+    owed already (billed_to_date 80,000): the plan's demand cost is 0.
+
+    With 5,000 kVA the floor is 2 MW: mid-month the plan pays only the rise above it; with
+    the battery the peak is 2.85: 10 x (2850 - 2000) = 8,500, objective 880 + 8,500.
+    The KPI demand_month_prorated is the month's bill x 4/744 (4 h of July's 744).
+    """
+    charge = {"kind": "demand", "rate": 10.0, "floor_share": 0.4, "capacity_kva": 20000.0}
+    r = solve_ok(at_month_start(config(demand_charge=charge)))
+    assert r.ds["d_billed"].sel(meter="n1").values == pytest.approx([8.0])
+    assert r.costs["demand"] == pytest.approx(80000.0)
+    assert r.kpis["demand_month_prorated"] == pytest.approx(80000.0 * 4 / 744)
+    r = solve_ok(config(demand_charge=charge))
+    assert r.costs["demand"] == pytest.approx(0.0, abs=1e-6)
+    assert r.ds["billed_to_date"].sel(meter="n1").values == pytest.approx([80000.0])
+    assert r.kpis["demand_month_bill"] == {"2026-07": pytest.approx(80000.0)}
+    small = dict(charge, capacity_kva=5000.0)
+    r = solve_ok(config("units", battery=True, demand_charge=small), UNITS)
+    assert r.costs["demand"] == pytest.approx(8500.0)
+    assert r.objective == pytest.approx(880.0 + 8500.0)
+    assert r.kpis["demand_month_prorated"] == pytest.approx(28500.0 * 4 / 744)
+    with pytest.raises(ScenarioError, match="floor_share needs capacity_kva"):
+        scenario(config(demand_charge={"kind": "demand", "rate": 1.0, "floor_share": 0.4}))
+
+
+def test_declared_demand_and_the_excess_above_105_percent():
+    """declared_mw 3.0, rate 10, from the month start (the whole month is the cost).
+
+    Flat 3.85 MW: 10 x 3000 (the declared value) + 2 x 10 x (3850 - 1.05 x 3000 = 700)
+    = 30,000 + 14,000 = 44,000. With the battery the peak can be 2.85 <= 3.15: only the
+    declared 30,000, objective 880 + 30,000. Declared per month {7: 4.0, default: 3.0}:
+    July's 4.0 covers 3.85 (4.2 with the margin): 40,000.
+    """
+    charge = {"kind": "demand", "rate": 10.0, "declared_mw": 3.0}
+    r = solve_ok(at_month_start(config(demand_charge=charge)))
+    assert r.ds["d_excess"].sel(meter="n1").values == pytest.approx([0.7])
+    assert r.costs["demand"] == pytest.approx(44000.0)
+    assert r.objective == pytest.approx(1540.0 + 44000.0)
+    r = solve_ok(at_month_start(config("units", battery=True, demand_charge=charge)), UNITS)
+    assert r.costs["demand"] == pytest.approx(30000.0)
+    assert r.objective == pytest.approx(880.0 + 30000.0)
+    assert float(r.ds["d_peak"].item()) <= 3.15 + 1e-7
+    per_month = dict(charge, declared_mw={7: 4.0, "default": 3.0})
+    r = solve_ok(at_month_start(config(demand_charge=per_month)))
+    assert r.costs["demand"] == pytest.approx(40000.0)
+
+
+def test_ratchet_on_named_months_from_the_history():
+    """Rate 10, from the month start; ratchet 0.75 over June-September, history June 8 MW.
+
+    July's billed demand >= 0.75 x 8 = 6 MW > the 3.85 peak: 60,000. With
+    previous_months 1 and share 0.5, the history May 20 MW is not looked at, June's gives
+    4 MW: 40,000. A June peak outside [6, 7, 8, 9] (months [1]) gives nothing: 38,500.
+    """
+    charge = {
+        "kind": "demand",
+        "rate": 10.0,
+        "ratchet": {"share": 0.75, "months": [6, 7, 8, 9]},
+        "peak_history_mw": {"2026-06": 8.0, "2026-05": 20.0},
+    }
+    r = solve_ok(at_month_start(config(demand_charge=charge)))
+    assert r.costs["demand"] == pytest.approx(60000.0)
+    rolling = dict(charge, ratchet={"share": 0.5, "previous_months": 1})
+    r = solve_ok(at_month_start(config(demand_charge=rolling)))
+    assert r.costs["demand"] == pytest.approx(40000.0)
+    other = dict(charge, ratchet={"share": 0.75, "months": [1]})
+    r = solve_ok(at_month_start(config(demand_charge=other)))
+    assert r.costs["demand"] == pytest.approx(38500.0)
+
+
+RATCHET_UNITS = pd.DataFrame({"units": [15.0, 15.0, 5.0, 5.0]})
+
+
+def test_ratchet_within_the_horizon():
+    """4 h from 2026-07-31 22:00: July draws 3.85, 3.85, August 1.65, 1.65 MW; rate 10;
+    ratchet 0.75 over the previous month.
+
+    July (under way, nothing carried): 10 x 3850 = 38,500. August: billed >= 0.75 x 3.85 =
+    2.8875 MW > 1.65: 28,875. Demand 67,375; energy 100 x (2 x 3.85 + 2 x 1.65) = 1,100.
+    """
+    charge = {"kind": "demand", "rate": 10.0, "ratchet": {"share": 0.75, "previous_months": 1}}
+    cfg = config("units", demand_charge=charge)
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    r = solve_ok(cfg, RATCHET_UNITS)
+    assert r.ds["d_billed"].sel(meter="n1").values == pytest.approx([3.85, 2.8875])
+    assert r.costs["demand"] == pytest.approx(67375.0)
+    assert r.objective == pytest.approx(1100.0 + 67375.0)
+
+
+def test_monthly_choice_of_demand_or_capacity_billing():
+    """capacity_kva 5000, demand rate 10, from the month start.
+
+    * capacity_rate 5: capacity 25,000 < demand 10 x 3850 = 38,500: billed on capacity
+      (u_capacity 1), 25,000.
+    * capacity_rate 10: 50,000 > 38,500: on demand, 38,500.
+    * capacity_rate 6 (30,000) with the battery: demand at the shaved 2.85 MW is 28,500 <
+      30,000: on demand, 880 + 28,500; without the battery (38,500) on capacity, 30,000.
+    """
+    charge = {"kind": "choose", "rate": 10.0, "capacity_kva": 5000.0, "capacity_rate": 5.0}
+    r = solve_ok(at_month_start(config(demand_charge=charge)))
+    assert r.ds["u_capacity"].sel(meter="n1").values == pytest.approx([1.0])
+    assert r.costs["demand"] == pytest.approx(25000.0)
+    assert r.kpis["demand_month_prorated"] == pytest.approx(25000.0 * 4 / 744)
+    r = solve_ok(at_month_start(config(demand_charge=dict(charge, capacity_rate=10.0))))
+    assert r.ds["u_capacity"].sel(meter="n1").values == pytest.approx([0.0])
+    assert r.costs["demand"] == pytest.approx(38500.0)
+    six = dict(charge, capacity_rate=6.0)
+    r = solve_ok(at_month_start(config("units", battery=True, demand_charge=six)), UNITS)
+    assert r.costs["demand"] == pytest.approx(28500.0)
+    assert r.objective == pytest.approx(880.0 + 28500.0)
+    r = solve_ok(at_month_start(config("units", demand_charge=six)), UNITS)
+    assert r.costs["demand"] == pytest.approx(30000.0)
+    with pytest.raises(ScenarioError, match="needs capacity_rate"):
+        scenario(config(demand_charge={"kind": "choose", "rate": 1.0, "capacity_kva": 1.0}))
+
+
+def test_tampered_billed_demand_and_choice_are_caught():
+    """The choice case (capacity 25,000 chosen) and the declared case: a billed demand below
+    its floor, a capacity month claimed as demand billing and an excess left out are flagged.
+    """
+    charge = {
+        "kind": "choose",
+        "rate": 10.0,
+        "capacity_kva": 5000.0,
+        "capacity_rate": 5.0,
+        "floor_share": 0.4,
+        "declared_mw": 3.0,
+    }
+    r = solve_ok(at_month_start(config(demand_charge=charge)))
+    assert certify(r.ds) == []
+    ds = r.ds.copy(deep=True)
+    ds["d_billed"][:] = 1.0  # below the 3 MW declared value
+    assert "bill.d_billed.bounds" in {v.check for v in certify(ds)}
+    ds = r.ds.copy(deep=True)
+    ds["u_capacity"][:] = 0.0  # demand billing claimed at the capacity price
+    assert "bill.basic_by_demand" in {v.check for v in certify(ds)}
+    ds = r.ds.copy(deep=True)
+    ds["d_excess"][:] = 0.0
+    assert "bill.demand_excess" in {v.check for v in certify(ds)}
+    ds = r.ds.copy(deep=True)
+    ds["c_basic"][:] = 0.0
+    checks = {v.check for v in certify(ds)}
+    assert "bill.basic_by_capacity" in checks and "total_cost" in checks
+
+
+# ------------------------------------------------------------------ windows telescope
+def _two_windows(cfg: dict, series) -> tuple:
+    """One window of 4 periods; windows (0, 2) and (2, 2) with the state handed over."""
+    from suandian.policies.bill import _commit_costs
+
+    full = scenario(cfg, series)
+    one = solve_ok_sc(full)
+    first = solve_ok_sc(full.window(0, 2))
+    second = solve_ok_sc(full.window(2, 2, state=first.final_state()))
+    committed = _commit_costs(one.ds, 2)["demand"]
+    return one, first, second, committed
+
+
+def solve_ok_sc(sc):
+    import suandian
+
+    r = suandian.solve(sc, mip_rel_gap=0.0)
+    assert r.status == "optimal", r.summary()
+    assert r.certify() == []
+    return r
+
+
+@pytest.mark.parametrize(
+    ("charge", "start", "units", "first", "total"),
+    [
+        # declared 3 MW (floor 2 MW below it): window 1 peaks at 1.65 -> the declared 30,000;
+        # window 2 reaches 3.85: 44,000 (see the declared test) less the 30,000 owed
+        (
+            {"declared_mw": 3.0, "floor_share": 0.4, "capacity_kva": 5000.0},
+            "2026-07-01 00:00",
+            [5.0, 5.0, 15.0, 5.0],
+            30000.0,
+            44000.0,
+        ),
+        # floor 2 MW: window 1 bills 20,000 (1.65 < 2); window 2 38,500 - 20,000
+        (
+            {"floor_share": 0.4, "capacity_kva": 5000.0},
+            "2026-07-01 00:00",
+            [5.0, 5.0, 15.0, 5.0],
+            20000.0,
+            38500.0,
+        ),
+        # choice, capacity 35,000: window 1 on demand 16,500; the month on capacity 35,000
+        (
+            {"kind": "choose", "capacity_kva": 5000.0, "capacity_rate": 7.0},
+            "2026-07-01 00:00",
+            [5.0, 5.0, 15.0, 5.0],
+            16500.0,
+            35000.0,
+        ),
+        # ratchet across the month end: July 38,500 in window 1; August in window 2 reads
+        # July's 3.85 MW from the handed-over history: 28,875 (see the ratchet test)
+        (
+            {"ratchet": {"share": 0.75, "previous_months": 1}},
+            "2026-07-31 22:00",
+            [15.0, 15.0, 5.0, 5.0],
+            38500.0,
+            67375.0,
+        ),
+    ],
+)
+def test_windows_sum_to_the_month_bill(charge, start, units, first, total):
+    """Rate 10; no storage, so the dispatch is the same in one window and in two. The demand
+    cost of window 1 (its peak, from what was owed before: nothing at a month start) plus
+    that of window 2 (from the state: the peak to date and the history) equals the one
+    window's demand cost, and so does window 1's committed part of the one-window plan
+    (``_commit_costs(ds, 2)``) plus window 2's."""
+    cfg = config("units", demand_charge={"kind": "demand", "rate": 10.0} | charge)
+    cfg["horizon"]["start"] = start
+    one, w1, w2, committed = _two_windows(cfg, pd.DataFrame({"units": units}))
+    assert one.costs["demand"] == pytest.approx(total)
+    assert w1.costs["demand"] == pytest.approx(first)
+    assert w2.costs["demand"] == pytest.approx(total - first)
+    assert committed == pytest.approx(first)
+    assert one.objective == pytest.approx(w1.objective + w2.objective)
+    from suandian.policies.bill import _commit_costs
+
+    assert _commit_costs(one.ds, 4)["demand"] == pytest.approx(total)
+    from suandian.policies.bill import COMPONENT
+
+    assert COMPONENT.commit_costs is _commit_costs
+    assert _commit_costs(w2.ds, 2)["demand"] == pytest.approx(total - first)

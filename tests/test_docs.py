@@ -245,6 +245,37 @@ def _budgets_on() -> suandian.Scenario:
     return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
 
 
+def _bill_rules_on() -> suandian.Scenario:
+    """The conftest base across a month end with every demand-charge rule (bill.d_billed,
+    d_excess, u_capacity, c_basic and their rows; the ratchet within the horizon)."""
+    from conftest import base_config
+
+    cfg = base_config(periods=4)
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    cfg["interactive"] = [{"name": "web", "demand": 15.0, "sites": ["s1"]}]
+    cfg["nodes"][0]["demand_charge"] = {
+        "kind": "choose",
+        "rate": {7: 10.0, "default": 8.0},
+        "capacity_kva": 5000.0,
+        "capacity_rate": 6.0,
+        "floor_share": 0.4,
+        "declared_mw": 3.0,
+        "ratchet": {"share": 0.75, "previous_months": 2},
+        "peak_history_mw": {"2026-06": 4.0},
+    }
+    # a second node billed on the peak with a floor (bill.demand_billed)
+    cfg["nodes"].append(dict(cfg["nodes"][0], name="n2"))
+    cfg["nodes"][1]["demand_charge"] = {
+        "kind": "demand",
+        "rate": 10.0,
+        "floor_share": 0.4,
+        "capacity_kva": 5000.0,
+    }
+    cfg["sites"].append(dict(cfg["sites"][0], name="s2", node="n2"))
+    cfg["interactive"][0]["sites"] = ["s1", "s2"]
+    return suandian.load_scenario(cfg)
+
+
 @pytest.fixture(scope="module")
 def models() -> list:
     default = suandian.load_scenario(DEFAULT_SCENARIO)
@@ -255,6 +286,7 @@ def models() -> list:
             _everything_on(), shortfall_penalty=1e5, compute_shortfall_penalty=1e4
         ),
         suandian.build_model(_budgets_on(), shortfall_penalty=1e5),
+        suandian.build_model(_bill_rules_on()),
     ]
 
 

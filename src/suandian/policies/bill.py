@@ -21,7 +21,7 @@ corridor and contract deliveries).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,66 @@ if TYPE_CHECKING:
     from ..scenario.validation import SeriesRefs
 
 
-class DemandCharge(_Model):
-    """Two-part tariff (基本电费) of a node: demand charge or capacity charge."""
+#: a value per calendar month: a number (every month) or {month 1-12: value}, with an optional
+#: ``default`` for the months not named (without it every month 1-12 must be named)
+Monthly = NonNeg | dict[int | Literal["default"], NonNeg]
+#: a billing month, ``YYYY-MM``
+MonthLabel = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 
-    kind: Literal["demand", "capacity"] = Field(
-        description="'demand': rate per kW of the maximum metered demand per billing month; "
-        "'capacity': rate per kVA of contracted (transformer) capacity, a fixed cost"
+
+def _check_monthly(value, key: str) -> None:
+    """A per-month mapping names months 1-12 (or ``default``) and covers every month."""
+    if not isinstance(value, dict):
+        return
+    bad = [m for m in value if m != "default" and not 1 <= int(m) <= 12]
+    if bad:
+        raise ValueError(f"demand_charge.{key}: months are 1-12 (or 'default'), got {bad}")
+    missing = [m for m in range(1, 13) if m not in value]
+    if missing and "default" not in value:
+        raise ValueError(
+            f"demand_charge.{key}: months {missing} are not named; name all 12 or give a 'default'"
+        )
+
+
+def monthly(value, month: int) -> float:
+    """The value of a :data:`Monthly` field in calendar month ``month`` (1-12)."""
+    if isinstance(value, dict):
+        return float(value[month] if month in value else value["default"])
+    return float(value)
+
+
+class Ratchet(_Model):
+    """Ratchet: the billed demand of a month is at least a share of earlier months' peaks."""
+
+    share: Fraction = Field(
+        description="billed demand >= share x the highest peak of the ratchet months (e.g. 0.75)"
     )
-    rate: NonNeg = Field(
-        description="CNY/kW·month on the maximum demand (demand) or CNY/kVA·month on "
-        "capacity_kva (capacity)"
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(
+        None,
+        description="only these calendar months count (e.g. [6, 7, 8, 9]: the summer peaks); "
+        "none: every month",
+    )
+    previous_months: int = Field(
+        11,
+        ge=1,
+        le=36,
+        description="how many months before the billed one are looked at (11: the year before)",
+    )
+
+
+class DemandCharge(_Model):
+    """Two-part tariff (基本电费) of a node: demand charge, capacity charge or the cheaper."""
+
+    kind: Literal["demand", "capacity", "choose"] = Field(
+        description="'demand': rate per kW of the billed demand per billing month; "
+        "'capacity': rate per kVA of contracted (transformer) capacity, a fixed cost; "
+        "'choose': per meter and month the cheaper of demand billing (rate) and capacity "
+        "billing (capacity_rate x capacity_kva)"
+    )
+    rate: Monthly = Field(
+        description="CNY/kW·month on the billed demand (demand, choose) or CNY/kVA·month on "
+        "capacity_kva (capacity); a number or {month 1-12: rate} (with 'default' for the months "
+        "not named; without it all 12 must be named)"
     )
     meter: Literal["node", "site"] = Field(
         "node",
@@ -68,23 +118,67 @@ class DemandCharge(_Model):
     )
     peak_to_date_mw: NonNeg | dict[Name, NonNeg] = Field(
         0.0,
-        description="demand: the first billing month's maximum demand so far (MW, carried in: "
-        "only raising it costs); a number (the node meter, or every site meter) or "
+        description="demand, choose: the first billing month's maximum demand so far (MW, "
+        "carried in: only raising it costs); a number (the node meter, or every site meter) or "
         "{site: MW} for site meters (sites not named: 0)",
+    )
+    peak_history_mw: dict[MonthLabel, NonNeg | dict[Name, NonNeg]] = Field(
+        default_factory=dict,
+        description="demand, choose: maximum demand of months before the horizon, "
+        "{'YYYY-MM': MW} (or {'YYYY-MM': {site: MW}} for site meters), read by the ratchet",
     )
     capacity_kva: NonNeg | dict[Name, NonNeg] | None = Field(
         None,
-        description="capacity: contracted capacity, kVA; a number (the node meter, or every "
-        "site meter) or {site: kVA} for site meters",
+        description="contracted (transformer) capacity, kVA; a number (the node meter, or every "
+        "site meter) or {site: kVA} for site meters. Needed by capacity, choose and floor_share",
     )
     power_factor: Fraction | None = Field(
         None,
         description="capacity: cap the metered MW at capacity_kva x power_factor / 1000 in "
         "every period; none by default (no cap)",
     )
+    floor_share: Fraction | None = Field(
+        None,
+        description="demand, choose: billed demand >= floor_share x capacity_kva / 1000 MW "
+        "(commonly 0.4: 40 % of the transformer capacity); with declared_mw it raises the "
+        "declared value",
+    )
+    ratchet: Ratchet | None = Field(
+        None, description="demand, choose: billed demand >= share x earlier months' peaks"
+    )
+    declared_mw: Monthly | None = Field(
+        None,
+        description="demand, choose: declared demand (合同最大需量), MW per meter, a number or "
+        "per month: billed at it; the peak above (1 + declared_margin) x it is billed at "
+        "excess_factor x the rate",
+    )
+    declared_margin: NonNeg = Field(
+        0.05, description="declared_mw: tolerance above the declared demand (0.05: 105 %)"
+    )
+    excess_factor: NonNeg = Field(
+        2.0, description="declared_mw: rate multiplier on the peak above the tolerance (2: double)"
+    )
+    capacity_rate: Monthly | None = Field(
+        None,
+        description="choose: CNY/kVA·month of capacity billing (a number or per month)",
+    )
+    max_demand_mw: NonNeg | None = Field(
+        None,
+        description="choose: the largest MW the meter may draw (caps the peak; the big-M of "
+        "the choice); default capacity_kva / 1000 (real power <= the kVA rating)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandCharge:
+        _check_monthly(self.rate, "rate")
+        _check_monthly(self.declared_mw, "declared_mw")
+        _check_monthly(self.capacity_rate, "capacity_rate")
+        demand_only = (
+            "peak_history_mw",
+            "floor_share",
+            "ratchet",
+            "declared_mw",
+        )
         if self.kind == "capacity":
             if self.capacity_kva is None:
                 raise ValueError(
@@ -94,18 +188,43 @@ class DemandCharge(_Model):
                 raise ValueError(
                     "demand_charge: peak_to_date_mw applies to kind 'demand' only; remove it"
                 )
-        else:
-            for key in ("capacity_kva", "power_factor"):
-                if getattr(self, key) is not None:
+            for key in demand_only:
+                if getattr(self, key):
                     raise ValueError(
-                        f"demand_charge: {key} applies to kind 'capacity' only; remove it or "
-                        "set kind: capacity"
+                        f"demand_charge: {key} applies to kinds 'demand' and 'choose' only"
                     )
+        else:
+            if self.power_factor is not None:
+                raise ValueError(
+                    "demand_charge: power_factor applies to kind 'capacity' only; remove it or "
+                    "set kind: capacity"
+                )
+            needs_kva = self.kind == "choose" or self.floor_share is not None
+            if self.capacity_kva is not None and not needs_kva:
+                raise ValueError(
+                    "demand_charge: capacity_kva applies to kinds 'capacity', 'choose' and to "
+                    "floor_share only; remove it or set kind: capacity"
+                )
+            if needs_kva and self.capacity_kva is None:
+                what = "kind 'choose'" if self.kind == "choose" else "floor_share"
+                raise ValueError(f"demand_charge: {what} needs capacity_kva (contracted kVA)")
+        if self.kind == "choose":
+            if self.capacity_rate is None:
+                raise ValueError("demand_charge: kind 'choose' needs capacity_rate (CNY/kVA·month)")
+        else:
+            for key in ("capacity_rate", "max_demand_mw"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"demand_charge: {key} applies to kind 'choose' only")
         for key in ("peak_to_date_mw", "capacity_kva"):
             if isinstance(getattr(self, key), dict) and self.meter != "site":
                 raise ValueError(
                     f"demand_charge: {key} per site needs meter: site (a node meter takes "
                     "one number)"
+                )
+        for month, value in self.peak_history_mw.items():
+            if isinstance(value, dict) and self.meter != "site":
+                raise ValueError(
+                    f"demand_charge: peak_history_mw[{month}] per site needs meter: site"
                 )
         return self
 
@@ -129,8 +248,9 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
                     "rename one of them",
                 )
             )
-        for key in ("peak_to_date_mw", "capacity_kva"):
-            value = getattr(d, key)
+        per_site = [(key, getattr(d, key)) for key in ("peak_to_date_mw", "capacity_kva")]
+        per_site += [(f"peak_history_mw.{m}", v) for m, v in d.peak_history_mw.items()]
+        for key, value in per_site:
             for s in value if isinstance(value, dict) else ():
                 if s not in at_node:
                     problems.append(
@@ -162,6 +282,20 @@ def billing_months(time: pd.DatetimeIndex) -> tuple[list[str], np.ndarray, np.nd
     return [str(m) for m in uniq], month_of, np.array([m.days_in_month for m in uniq], float)
 
 
+def _absolute(label: str) -> int:
+    """Months since year 0 of a ``'YYYY-MM'`` label (consecutive months differ by 1)."""
+    year, month = label.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def _ratchet_months(r: Ratchet, label: str) -> list[int]:
+    """Absolute months whose peak the ratchet of billing month ``label`` reads."""
+    a = _absolute(label)
+    return [
+        b for b in range(a - r.previous_months, a) if r.months is None or b % 12 + 1 in r.months
+    ]
+
+
 def _per_meter(value, members: list[str]) -> float:
     """A number, or the sum of a {site: value} mapping over the meter's sites (one site)."""
     if isinstance(value, dict):
@@ -169,10 +303,259 @@ def _per_meter(value, members: list[str]) -> float:
     return float(value or 0.0)
 
 
+def _month_start(time: pd.DatetimeIndex) -> bool:
+    """Whether the horizon starts at the first instant of its first billing month."""
+    first = pd.Timestamp(time[0])
+    return bool(first == first.to_period("M").start_time)
+
+
+class Tariff:
+    """The billing rules of every meter and billing month, as arrays.
+
+    From a scenario or a result Dataset; :meth:`bill` gives the month's 基本电费 of given
+    monthly peaks.
+
+    Arrays are (meter, bill_month) unless noted; NaN where a rule does not apply.
+
+    Attributes
+    ----------
+    kind : numpy.ndarray
+        (meter,) ``demand``, ``capacity`` or ``choose``.
+    rate : numpy.ndarray
+        CNY/kW·month (demand, choose) or CNY/kVA·month (capacity).
+    kva : numpy.ndarray
+        (meter,) contracted kVA (NaN: none).
+    floor : numpy.ndarray
+        MW the billed demand may not go below (floor, declared value, ratchet on months before
+        the horizon); NaN for meters billed on the peak alone.
+    excess_start : numpy.ndarray
+        MW above which the peak is billed at ``excess_factor`` x the rate: (1 + margin) x the
+        declared value (NaN: no declared demand).
+    excess_factor : numpy.ndarray
+        (meter,) multiplier of the rate above ``excess_start``.
+    ratchet : numpy.ndarray
+        (meter, bill_month, ratchet_month) share of month k' 's peak the billed demand of
+        month k must reach (NaN: k' not a ratchet month of k).
+    capacity_rate : numpy.ndarray
+        CNY/kVA·month of capacity billing (choose meters; NaN elsewhere).
+    """
+
+    def __init__(self, kind, rate, kva, floor, excess_start, excess_factor, ratchet, cap_rate):
+        self.kind = np.asarray(kind).astype(str)
+        self.rate = np.asarray(rate, float)
+        self.kva = np.asarray(kva, float)
+        self.floor = np.asarray(floor, float)
+        self.excess_start = np.asarray(excess_start, float)
+        self.excess_factor = np.asarray(excess_factor, float)
+        self.ratchet = np.asarray(ratchet, float)
+        self.capacity_rate = np.asarray(cap_rate, float)
+
+    @property
+    def demand(self) -> np.ndarray:
+        """(meter,) meters billed on demand (kinds demand and choose)."""
+        return self.kind != "capacity"
+
+    @property
+    def ruled(self) -> np.ndarray:
+        """(meter,) demand meters with a billed demand of its own (floor, ratchet, declared)."""
+        return self.demand & ~np.isnan(self.floor).all(axis=1)
+
+    @property
+    def declared(self) -> np.ndarray:
+        """(meter, bill_month) cells with a declared demand."""
+        return ~np.isnan(self.excess_start)
+
+    @classmethod
+    def from_ds(cls, ds: xr.Dataset) -> Tariff:
+        """The rules stored in a result Dataset (inputs absent: rules not used)."""
+        M, K = ds.sizes.get("meter", 0), ds.sizes.get("bill_month", 0)
+        nan = np.full((M, K), np.nan)
+
+        def get(name, default):
+            return ds[name].values if name in ds else default
+
+        return cls(
+            ds["meter_kind"].values,
+            ds["meter_rate"].values,
+            ds["capacity_kva"].values,
+            get("billed_floor", nan),
+            get("excess_start", nan),
+            get("excess_factor", np.full(M, np.nan)),
+            get("ratchet_share", np.full((M, K, K), np.nan)),
+            get("capacity_rate", nan),
+        )
+
+    def billed(self, peak: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Billed demand and the excess above the declared tolerance, MW, for monthly peaks.
+
+        ``peak`` (meter, bill_month), MW; NaN: month not reached (no ratchet from it).
+        """
+        ruled = self.ruled[:, None]
+        declared = self.declared
+        b = np.where(declared, 0.0, peak)
+        reached = np.nan_to_num(peak)
+        ratchet = np.nanmax(
+            np.where(np.isnan(self.ratchet), 0.0, self.ratchet * reached[:, None, :]),
+            axis=2,
+            initial=0.0,
+        )
+        b = np.where(ruled, np.fmax(np.fmax(b, self.floor), ratchet), b)
+        excess = np.where(declared, np.maximum(reached - np.nan_to_num(self.excess_start), 0), 0)
+        return b, excess
+
+    def bill(self, peak: np.ndarray) -> np.ndarray:
+        """The month's 基本电费 of each demand meter, CNY (NaN for capacity meters)."""
+        b, excess = self.billed(peak)
+        factor = np.nan_to_num(self.excess_factor)[:, None]
+        by_demand = 1000.0 * self.rate * (b + factor * excess)
+        by_capacity = self.capacity_rate * np.nan_to_num(self.kva)[:, None]
+        choose = (self.kind == "choose")[:, None]
+        out = np.where(choose, np.fmin(by_demand, by_capacity), by_demand)
+        return np.where(self.demand[:, None], out, np.nan)
+
+
+def _meters(c, time: pd.DatetimeIndex, sites: list[str]):
+    """Meters of the charged nodes and their rules per billing month.
+
+    Returns
+    -------
+    names : list of str
+    meter_of_site : numpy.ndarray
+        (site,) meter of each site (-1: none).
+    tariff : Tariff
+    extra : dict
+        ``p2d`` (meter,) peak to date, MW; ``pf`` (meter,) power factor; ``peak_max``
+        (meter,) MW; ``history`` list of {'YYYY-MM': MW} per meter; ``lookback`` (meter,)
+        ratchet months looked back (0: no ratchet).
+    """
+    labels, _, _ = billing_months(time)
+    K = len(labels)
+    first = _absolute(labels[0]) if K else 0
+    names: list[str] = []
+    kind: list[str] = []
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "rate",
+            "p2d",
+            "kva",
+            "pf",
+            "floor",
+            "excess",
+            "factor",
+            "ratchet",
+            "cap_rate",
+            "peak_max",
+            "history",
+            "lookback",
+        )
+    }
+    meter_of_site = np.full(len(sites), -1, dtype=np.int64)
+    months = [int(lab[5:]) for lab in labels]
+    for n in c.nodes:
+        d = n.demand_charge
+        if d is None:
+            continue
+        at_node = [s.name for s in c.sites if s.node == n.name]
+        groups = [(n.name, at_node)] if d.meter == "node" else [(s, [s]) for s in at_node]
+        for label, members in groups:
+            for s in members:
+                meter_of_site[sites.index(s)] = len(names)
+            names.append(label)
+            kind.append(d.kind)
+            kva = np.nan if d.capacity_kva is None else _per_meter(d.capacity_kva, members)
+            rows["rate"].append([monthly(d.rate, m) for m in months])
+            rows["p2d"].append(_per_meter(d.peak_to_date_mw, members))
+            rows["kva"].append(kva)
+            rows["pf"].append(np.nan if d.power_factor is None else d.power_factor)
+            history = {
+                m: _per_meter(v, members)
+                for m, v in d.peak_history_mw.items()
+                if _absolute(m) < first
+            }
+            rows["history"].append(history)
+            rules = (d.floor_share, d.ratchet, d.declared_mw)
+            ruled = d.kind != "capacity" and any(r is not None for r in rules)
+            floor_mw = (d.floor_share or 0.0) * np.nan_to_num(kva) / 1000.0
+            floor = np.full(K, np.nan)
+            excess = np.full(K, np.nan)
+            ratchet = np.full((K, K), np.nan)
+            for k, lab in enumerate(labels):
+                if not ruled:
+                    break
+                floor[k] = floor_mw
+                if d.declared_mw is not None:
+                    declared = max(monthly(d.declared_mw, months[k]), floor_mw)
+                    floor[k] = declared
+                    excess[k] = (1.0 + d.declared_margin) * declared
+                if d.ratchet is not None:
+                    looked = _ratchet_months(d.ratchet, lab)
+                    past = [history.get(f"{b // 12:04d}-{b % 12 + 1:02d}", 0.0) for b in looked]
+                    floor[k] = max(floor[k], d.ratchet.share * max(past, default=0.0))
+                    for b in looked:
+                        if b >= first:
+                            ratchet[k, b - first] = d.ratchet.share
+            rows["floor"].append(floor)
+            rows["excess"].append(excess)
+            rows["factor"].append(d.excess_factor if d.declared_mw is not None else np.nan)
+            rows["ratchet"].append(ratchet)
+            rows["cap_rate"].append(
+                [monthly(d.capacity_rate, m) for m in months]
+                if d.capacity_rate is not None
+                else [np.nan] * K
+            )
+            if d.kind == "choose":
+                big = d.max_demand_mw if d.max_demand_mw is not None else kva / 1000.0
+            else:
+                big = np.inf if d.kind == "demand" else np.nan
+            rows["peak_max"].append(big)
+            rows["lookback"].append(d.ratchet.previous_months if d.ratchet else 0)
+    M = len(names)
+
+    def arr(key, shape):
+        return np.array(rows[key], float).reshape(shape)
+
+    tariff = Tariff(
+        np.array(kind, dtype=object),
+        arr("rate", (M, K)),
+        arr("kva", (M,)),
+        arr("floor", (M, K)),
+        arr("excess", (M, K)),
+        arr("factor", (M,)),
+        arr("ratchet", (M, K, K)),
+        arr("cap_rate", (M, K)),
+    )
+    extra = {
+        "p2d": arr("p2d", (M,)),
+        "pf": arr("pf", (M,)),
+        "peak_max": arr("peak_max", (M,)),
+        "history": rows["history"],
+        "lookback": np.array(rows["lookback"], dtype=np.int64).reshape(M),
+    }
+    return names, meter_of_site, tariff, extra
+
+
+def _to_date(tariff: Tariff, peak_to_date: np.ndarray, under_way: np.ndarray) -> np.ndarray:
+    """The month's 基本电费 already owed when the horizon starts (CNY; first month only).
+
+    In the first billing month of a meter whose month is under way (the horizon does not start
+    at the month's first instant, or a peak so far is given): the bill of the peak so far
+    with every rule; 0 in later months and in a month the horizon starts.
+    """
+    M, K = tariff.rate.shape
+    out = np.where(tariff.demand[:, None], 0.0, np.nan) * np.ones((M, K))
+    if K:
+        peak = np.full((M, K), np.nan)
+        peak[:, 0] = peak_to_date
+        owed = tariff.bill(peak)[:, 0]
+        out[:, 0] = np.where(tariff.demand & under_way, owed, out[:, 0])
+    return out
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     c = sc.config
-    T, S, dt = ctx.T, ctx.S, ctx.dt
+    T, _S, dt = ctx.T, ctx.S, ctx.dt
     N = len(c.nodes)
     charge = np.array([sc.profile(n.network_charge) for n in c.nodes], float).reshape(N, T)
     charged = [n for n in c.nodes if n.demand_charge is not None]
@@ -186,45 +569,26 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.cost("network", metered * (dt * charge[site_node]), per_period=True)
 
     # ------------------------------------------------------------ meters and months
-    names: list[str] = []
-    kind: list[str] = []
-    rate: list[float] = []
-    p2d: list[float] = []
-    kva: list[float] = []
-    pf: list[float] = []
-    meter_of_site = np.full(S, -1, dtype=np.int64)
-    for n in charged:
-        d = n.demand_charge
-        assert d is not None  # charged: the nodes with a demand charge
-        at_node = [s.name for s in c.sites if s.node == n.name]
-        groups = [(n.name, at_node)] if d.meter == "node" else [(s, [s]) for s in at_node]
-        for label, members in groups:
-            for s in members:
-                meter_of_site[ctx.sites.index(s)] = len(names)
-            names.append(label)
-            kind.append(d.kind)
-            rate.append(d.rate)
-            p2d.append(_per_meter(d.peak_to_date_mw, members))
-            kva.append(np.nan if d.capacity_kva is None else _per_meter(d.capacity_kva, members))
-            pf.append(np.nan if d.power_factor is None else d.power_factor)
+    time = pd.DatetimeIndex(sc.time)
+    names, meter_of_site, tf, extra = _meters(c, time, list(ctx.sites))
     M = len(names)
-    labels, month_of, days = billing_months(sc.time)
+    labels, month_of, days = billing_months(time)
     K = len(labels)
     # share of each month the horizon stands for (its periods weighted: representative days)
     weight = np.broadcast_to(ctx.w, (T,))
     share = np.bincount(month_of, weights=weight, minlength=K) * dt / (24.0 * days)
     fb.coord("meter", names)
     fb.coord("bill_month", labels)
-    demand = np.array([k == "demand" for k in kind], dtype=bool)
-    rate_a, kva_a, pf_a = np.array(rate, float), np.array(kva, float), np.array(pf, float)
+    demand = tf.demand
+    kva_a, pf_a = tf.kva, extra["pf"]
     peak_to_date = np.zeros((M, K))
     if K:
-        peak_to_date[:, 0] = p2d
+        peak_to_date[:, 0] = extra["p2d"]
     peak_to_date[~demand] = np.nan
     member = meter_of_site[None, :] == np.arange(M)[:, None]
-    fb.input("meter_kind", np.array(kind, dtype=object))
+    fb.input("meter_kind", np.array(tf.kind, dtype=object))
     fb.input("meter_site", member)
-    fb.input("meter_rate", rate_a)
+    fb.input("meter_rate", tf.rate)
     fb.input("peak_to_date", peak_to_date)
     fb.input("capacity_kva", kva_a)
     fb.input("power_factor", pf_a)
@@ -232,11 +596,44 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if not M:
         return
     drawn = metered.group(0, meter_of_site, M)  # (meter, time), MW
+    ruled, declared = tf.ruled, tf.declared
+    choose = tf.kind == "choose"
+    ratcheted = ~np.isnan(tf.ratchet)
+    under_way = (~_month_start(time)) | (extra["p2d"] > 0)
+    owed = _to_date(tf, extra["p2d"], under_way)  # (M, K), CNY
+    rules = bool(ruled.any() or choose.any())
+    if rules:
+        fb.input("billed_floor", np.where(ruled[:, None], tf.floor, np.nan))
+        fb.input("billed_to_date", owed)
+    if declared.any():
+        fb.input("excess_start", tf.excess_start)
+        fb.input("excess_factor", tf.excess_factor)
+    if ratcheted.any() or any(extra["lookback"]):
+        fb.coord("ratchet_month", labels)
+        fb.input("ratchet_share", tf.ratchet)
+    if any(extra["lookback"]):
+        hist = sorted({m for h in extra["history"] for m in h})
+        fb.coord("history_month", hist)
+        fb.input(
+            "peak_history",
+            np.array([[h.get(m, np.nan) for m in hist] for h in extra["history"]]).reshape(
+                M, len(hist)
+            ),
+        )
+        fb.input("ratchet_lookback", extra["lookback"])
 
     # ------------------------------------------------------------ demand charge
     if demand.any():
         mask = np.repeat(demand[:, None], K, 1)
-        d_peak = fb.var("d_peak", lb=np.nan_to_num(peak_to_date), mask=mask)
+        peak_max = np.where(demand, extra["peak_max"], np.nan)
+        if choose.any():
+            fb.input("peak_max", peak_max)
+        d_peak = fb.var(
+            "d_peak",
+            lb=np.nan_to_num(peak_to_date),
+            ub=np.repeat(np.nan_to_num(peak_max, nan=np.inf)[:, None], K, 1),
+            mask=mask,
+        )
         mm, tt = np.meshgrid(np.arange(M), np.arange(T), indexing="ij")
         at_t = Expr.cells((M, T), (mm.ravel(), tt.ravel()), d_peak.cols[mm, month_of[tt]].ravel())
         fb.constrain(
@@ -247,13 +644,71 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             mask=np.repeat(demand[:, None], T, 1),
             dual="demand_peak_price",
         )
-        kw = 1000.0 * np.where(demand, rate_a, 0.0)
-        raised = d_peak * kw[:, None] - kw[:, None] * np.nan_to_num(peak_to_date)  # (M, K)
+        billed: Expr = d_peak.expr()
+        rmask = np.repeat(ruled[:, None], K, 1)
+        if ruled.any():
+            d_billed = fb.var("d_billed", lb=np.nan_to_num(tf.floor), mask=rmask)
+            fb.constrain("demand_billed", d_billed - d_peak, ">=", 0.0, mask=rmask & ~declared)
+            billed = (
+                Expr.cells(
+                    (M, K),
+                    np.flatnonzero(~rmask),
+                    d_peak.cols.ravel()[~rmask.ravel()],
+                )
+                + d_billed.expr()
+            )
+            if ratcheted.any():
+                jj, kk, qq = np.nonzero(ratcheted)
+                lhs = Expr.cells((M, K, K), (jj, kk, qq), d_billed.cols[jj, kk]) - Expr.cells(
+                    (M, K, K), (jj, kk, qq), d_peak.cols[jj, qq], tf.ratchet[jj, kk, qq]
+                )
+                fb.constrain("demand_ratchet", lhs, ">=", 0.0, mask=ratcheted)
+        rate_kw = 1000.0 * np.where(demand[:, None], tf.rate, 0.0)
+        bill = billed * rate_kw
+        if declared.any():
+            d_excess = fb.var("d_excess", mask=declared)
+            fb.constrain(
+                "demand_excess",
+                d_excess - d_peak,
+                ">=",
+                -np.nan_to_num(tf.excess_start),
+                mask=declared,
+            )
+            bill = bill + d_excess * (rate_kw * np.nan_to_num(tf.excess_factor)[:, None])
+        if choose.any():
+            cmask = np.repeat(choose[:, None], K, 1)
+            by_capacity = np.nan_to_num(tf.capacity_rate * kva_a[:, None])
+            # the largest demand bill: the billed demand at the largest peak (the meter's cap)
+            top = np.repeat(np.where(choose, peak_max, 0.0)[:, None], K, 1)
+            floor = np.nan_to_num(tf.floor)
+            over = np.maximum(top - np.nan_to_num(tf.excess_start), 0.0)
+            factor = np.nan_to_num(tf.excess_factor)[:, None]
+            big_m = np.where(
+                cmask, 1000.0 * tf.rate * (np.fmax(top, floor) + factor * over), np.nan
+            )
+            fb.input("capacity_rate", tf.capacity_rate)
+            fb.input("basic_big_m", big_m)
+            u = fb.var("u_capacity", mask=cmask)
+            c_basic = fb.var("c_basic", mask=cmask)
+            fb.constrain(
+                "basic_by_demand",
+                c_basic - bill + u * np.nan_to_num(big_m),
+                ">=",
+                0.0,
+                mask=cmask,
+            )
+            fb.constrain("basic_by_capacity", c_basic - u * by_capacity, ">=", 0.0, mask=cmask)
+            bill = _pick(bill, ~cmask) + c_basic.expr()
+        if rules:
+            raised = bill - np.nan_to_num(owed)
+        else:
+            raised = d_peak * rate_kw - rate_kw * np.nan_to_num(peak_to_date)  # (M, K)
         fb.cost("demand", raised, per_period=False)  # a monthly maximum: not weighted
 
     # ------------------------------------------------------------ capacity charge
     if (~demand).any():
-        fixed = float((np.where(demand, 0.0, rate_a * kva_a)).sum() * share.sum())
+        per_month = np.where(demand[:, None], 0.0, tf.rate * kva_a[:, None])
+        fixed = float((per_month * share).sum())
         fb.cost("capacity", Expr.constant(fixed, ()))
         capped = ~demand & ~np.isnan(pf_a)
         if capped.any():
@@ -267,6 +722,35 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             )
 
 
+def _pick(expr: Expr, keep: np.ndarray) -> Expr:
+    """``expr`` in the cells where ``keep`` is true, 0 elsewhere (same shape)."""
+    cells = keep.ravel()[expr.row]
+    return Expr(expr.shape, expr.row[cells], expr.col[cells], expr.val[cells], expr.const * keep)
+
+
+def _month_bill(ds: xr.Dataset) -> np.ndarray:
+    """The month's 基本电费 of each demand meter from the solved Dataset (CNY; NaN capacity)."""
+    tf = Tariff.from_ds(ds)
+    if "c_basic" in ds:
+        choose = (tf.kind == "choose")[:, None]
+    else:
+        choose = np.zeros((len(tf.kind), 1), bool)
+    peak = ds["d_peak"].values
+    billed = np.where(tf.ruled[:, None], ds["d_billed"].values, peak) if "d_billed" in ds else peak
+    excess = ds["d_excess"].values if "d_excess" in ds else 0.0
+    factor = np.nan_to_num(tf.excess_factor)[:, None]
+    by_demand = 1000.0 * tf.rate * (billed + factor * excess)
+    out = np.where(choose, ds["c_basic"].values if "c_basic" in ds else 0.0, by_demand)
+    return np.where(tf.demand[:, None], out, np.nan)
+
+
+def _owed_to_date(ds: xr.Dataset) -> np.ndarray:
+    """``billed_to_date`` of the Dataset, or the rate x the peak to date without rules."""
+    if "billed_to_date" in ds:
+        return ds["billed_to_date"].values
+    return 1000.0 * ds["meter_rate"].values * ds["peak_to_date"].values
+
+
 def _account(ds: xr.Dataset) -> Account:
     if "p_metered" not in ds:
         return Account()
@@ -275,14 +759,33 @@ def _account(ds: xr.Dataset) -> Account:
     w = period_weight(ds)
     cost = {"network": float((node_series(ds, "network_charge") * p * w).sum() * dt)}
     if ds.sizes.get("meter", 0):
-        demand = ds["meter_kind"] == "demand"
+        demand = (ds["meter_kind"] != "capacity").values
         if "d_peak" in ds:
-            rise = (ds["d_peak"] - ds["peak_to_date"].fillna(0.0)).where(demand, 0.0)
-            cost["demand"] = float((1000.0 * ds["meter_rate"] * rise).sum())
+            raised = _month_bill(ds) - _owed_to_date(ds)
+            cost["demand"] = float(np.nansum(raised[demand]))
         if (~demand).any():
-            fixed = (ds["meter_rate"] * ds["capacity_kva"]).where(~demand, 0.0)
-            cost["capacity"] = float(fixed.sum() * ds["bill_month_share"].sum())
+            per_month = (ds["meter_rate"] * ds["capacity_kva"]).values[~demand]
+            cost["capacity"] = float((per_month * ds["bill_month_share"].values).sum())
     return Account(cost=cost, energy={"metered": float((p * w).sum() * dt)})
+
+
+def _kpis(ds: xr.Dataset, totals) -> dict:
+    """The month's demand charge as billed, and the part the horizon stands for, CNY.
+
+    ``demand_month_bill``: the 基本电费 of each billing month (every demand meter: the whole
+    month as billed on the peaks so far, including what was owed before the horizon);
+    ``demand_month_prorated``: each month's bill x ``bill_month_share`` (the share of the
+    month the horizon covers), summed: the horizon's part of the monthly demand charge, to
+    add to a day's bill (not an objective term).
+    """
+    if "d_peak" not in ds or not ds.sizes.get("meter", 0):
+        return {}
+    bill = np.nan_to_num(_month_bill(ds)).sum(axis=0)  # (bill_month,)
+    labels = [str(m) for m in ds["bill_month"].values]
+    return {
+        "demand_month_bill": {m: float(b) for m, b in zip(labels, bill, strict=True)},
+        "demand_month_prorated": float((bill * ds["bill_month_share"].values).sum()),
+    }
 
 
 def _metered(rows: Rows) -> xr.DataArray | None:
@@ -295,7 +798,7 @@ def _metered(rows: Rows) -> xr.DataArray | None:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """The metered draw from the other components' accounts; the peak and capacity rows."""
+    """Re-check the rows: metered draw, peak, billed demand, choice and capacity cap."""
     if "p_metered" not in ds:
         return
     metered = _metered(rows)
@@ -307,7 +810,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         return
     member = ds["meter_site"].astype(bool)
     drawn = (metered * member).sum("site")  # (meter, time)
-    demand = ds["meter_kind"] == "demand"
+    demand = ds["meter_kind"] != "capacity"
     if "d_peak" in ds:
         months, month_of, _ = billing_months(pd.DatetimeIndex(ds["time"].values))
         labels = [str(m) for m in ds["bill_month"].values]
@@ -320,6 +823,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             drawn.where(demand),
             scale=drawn.max("time"),
         )
+        _check_billed(ds, rows)
     pf = ds["power_factor"]
     capped = (~demand) & pf.notnull()
     if capped.any():
@@ -327,35 +831,143 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         rows.le("bill.capacity_max", drawn, limit.where(capped), scale=limit)
 
 
+def _check_billed(ds: xr.Dataset, rows: Rows) -> None:
+    """Rows of the billed demand, the declared excess and the monthly choice."""
+    tf = Tariff.from_ds(ds)
+    peak = ds["d_peak"]
+    scale = peak.max("bill_month")
+    if "peak_max" in ds:
+        rows.le("bill.d_peak_max", peak, ds["peak_max"].where(np.isfinite(ds["peak_max"])))
+    if "d_billed" in ds:
+        ruled = xr.DataArray(tf.ruled, dims="meter") & xr.DataArray(~tf.declared, dims=peak.dims)
+        rows.ge("bill.demand_billed", ds["d_billed"], peak.where(ruled), scale=scale)
+    if "ratchet_share" in ds and "d_billed" in ds:
+        earlier = peak.rename(bill_month="ratchet_month")
+        need = (ds["ratchet_share"] * earlier).max("ratchet_month")  # NaN: no ratchet month
+        rows.ge("bill.demand_ratchet", ds["d_billed"], need, scale=scale)
+    if "d_excess" in ds:
+        over = (peak - ds["excess_start"]).where(ds["excess_start"].notnull())
+        rows.ge("bill.demand_excess", ds["d_excess"], over, scale=scale)
+    if "c_basic" in ds:
+        choose = xr.DataArray(tf.kind == "choose", dims="meter")
+        ruled = xr.DataArray(tf.ruled, dims="meter")
+        billed = ds["d_billed"].where(ruled, peak) if "d_billed" in ds else peak
+        excess = ds["d_excess"] if "d_excess" in ds else 0.0
+        factor = ds["excess_factor"].fillna(0.0) if "excess_factor" in ds else 0.0
+        by_demand = 1000.0 * ds["meter_rate"] * (billed + factor * excess)
+        u = ds["u_capacity"]
+        big = ds["basic_big_m"]
+        rows.ge(
+            "bill.basic_by_demand",
+            ds["c_basic"],
+            (by_demand - u * big).where(choose),
+            scale=big,
+        )
+        by_capacity = ds["capacity_rate"] * ds["capacity_kva"]
+        rows.ge(
+            "bill.basic_by_capacity",
+            ds["c_basic"],
+            (u * by_capacity).where(choose),
+            scale=by_capacity,
+        )
+
+
+def _peaks_to(ds: xr.Dataset, t: int) -> np.ndarray:
+    """Each demand meter's peak per billing month over the first ``t`` periods (MW).
+
+    The month's peak carried in counts in the first month; NaN: a month not reached.
+    """
+    time = pd.DatetimeIndex(ds["time"].values)
+    _, month_of, _ = billing_months(time)
+    member = ds["meter_site"].values.astype(float)  # (meter, site)
+    drawn = member @ ds["p_metered"].values  # (meter, time)
+    M, K = ds.sizes["meter"], ds.sizes["bill_month"]
+    out = np.full((M, K), np.nan)
+    for k in range(K):
+        periods = np.flatnonzero(month_of[:t] == k)
+        if len(periods):
+            out[:, k] = drawn[:, periods].max(axis=1)
+    if K and t > 0:
+        out[:, 0] = np.fmax(out[:, 0], np.nan_to_num(ds["peak_to_date"].values[:, 0]))
+    return out
+
+
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The horizon cost terms owed by the first ``t`` periods of the plan in ``ds`` alone.
+
+    The committed part of a rolling window: ``demand``, per demand meter and billing month
+    reached by the first ``t`` periods, the month's 基本电费 on the peaks of those periods
+    (with the peak to date and the ratchet history carried in) less what was owed before
+    the horizon (``billed_to_date``); ``capacity``, the capacity charge pro rata of those
+    ``t`` periods. Summed over consecutive windows (each handed the state at the end of its
+    committed periods) they give the month's bill.
+    """
+    if "p_metered" not in ds or not ds.sizes.get("meter", 0):
+        return {}
+    out: dict[str, float] = {}
+    tf = Tariff.from_ds(ds)
+    demand = tf.demand
+    if "d_peak" in ds:
+        peaks = _peaks_to(ds, t)
+        reached = ~np.isnan(peaks)
+        owed = np.where(reached, tf.bill(peaks) - _owed_to_date(ds), 0.0)
+        out["demand"] = float(np.nansum(owed[demand]))
+    if (~demand).any():
+        time = pd.DatetimeIndex(ds["time"].values)
+        _, month_of, days = billing_months(time)
+        dt = float(ds.attrs["dt_hours"])
+        w = np.broadcast_to(np.asarray(period_weight(ds), float), (len(time),))
+        K = len(days)
+        part = np.bincount(month_of[:t], weights=w[:t], minlength=K) * dt / (24.0 * days)
+        per_month = (tf.rate * np.nan_to_num(tf.kva)[:, None])[~demand]
+        out["capacity"] = float((per_month * part).sum())
+    return out
+
+
 def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Each demand meter's peak so far in the billing month of period ``t``, MW.
 
     The maximum metered draw from the month's first period in the horizon to ``t``, and the
-    peak carried in where that month is the horizon's first (``peak_to_date``).
+    peak carried in where that month is the horizon's first (``peak_to_date``). A meter with a
+    ratchet also hands over the peaks of the months before (``history``: those carried in and
+    those of the horizon's earlier months), as far back as its ratchet looks.
     """
     if "p_metered" not in ds or not ds.sizes.get("meter", 0):
         return {}
     time = pd.DatetimeIndex(ds["time"].values)
     labels, month_of, _ = billing_months(time)
     k = int(month_of[t])
-    in_month = (month_of == k) & (np.arange(len(time)) <= t)
-    member = ds["meter_site"].values.astype(float)  # (meter, site)
-    drawn = member @ ds["p_metered"].values  # (meter, time)
-    out = {}
+    peaks = _peaks_to(ds, t + 1)
+    lookback = ds["ratchet_lookback"].values if "ratchet_lookback" in ds else None
+    out: dict[str, Any] = {}
     for m, name in enumerate(ds["meter"].values):
-        if str(ds["meter_kind"].values[m]) != "demand":
+        if str(ds["meter_kind"].values[m]) == "capacity":
             continue
-        carried = float(np.nan_to_num(ds["peak_to_date"].values[m, k]))
-        peak = max(float(drawn[m, in_month].max()), carried)
-        out[str(name)] = {"month": labels[k], "peak_mw": peak}
+        entry: dict[str, Any] = {"month": labels[k], "peak_mw": float(peaks[m, k])}
+        back = int(lookback[m]) if lookback is not None else 0
+        if back:
+            now = _absolute(labels[k])
+            history = {
+                str(h): float(v)
+                for h, v in zip(
+                    ds["history_month"].values, ds["peak_history"].values[m], strict=True
+                )
+                if not np.isnan(v)
+            }
+            history.update({labels[q]: float(peaks[m, q]) for q in range(k)})
+            entry["history"] = {
+                h: v for h, v in sorted(history.items()) if now - back <= _absolute(h) < now
+            }
+        out[str(name)] = entry
     return out
 
 
 def _state_in(entry: dict, raw: dict) -> None:
-    """Set ``peak_to_date_mw`` of each demand meter whose billing month goes on.
+    """Set ``peak_to_date_mw`` (and ``peak_history_mw``) of each demand meter.
 
-    The peak counts only if the scenario's first period lies in the state's billing month;
-    a new month starts at 0 MW.
+    The peak counts as the peak to date only if the scenario's first period lies in the
+    state's billing month (a new month starts at 0 MW); a peak of an earlier month joins the
+    history, with the months the state hands over (``history``).
     """
     start = raw.get("horizon", {}).get("start")
     month = str(pd.Timestamp(start).to_period("M")) if start is not None else ""
@@ -365,37 +977,62 @@ def _state_in(entry: dict, raw: dict) -> None:
         state = entry.get(label)
         return float(state["peak_mw"]) if state and state.get("month") == month else 0.0
 
+    def history(label: str) -> dict[str, float] | None:
+        state = entry.get(label)
+        if not state or "history" not in state:
+            return None
+        out = {h: float(v) for h, v in state["history"].items() if h < month}
+        if month and state.get("month", month) < month:
+            out[state["month"]] = float(state["peak_mw"])
+        return out
+
     for node in raw.get("nodes") or []:
         d = node.get("demand_charge")
-        if not isinstance(d, dict) or d.get("kind") != "demand":
+        if not isinstance(d, dict) or d.get("kind") not in ("demand", "choose"):
             continue
         if d.get("meter", "node") == "node":
             d["peak_to_date_mw"] = peak(node["name"])
+            h = history(node["name"])
+            if h is not None:
+                d["peak_history_mw"] = h
         else:
-            d["peak_to_date_mw"] = {
-                s: peak(s) for s, n in site_nodes.items() if n == node.get("name")
-            }
+            sites = [s for s, n in site_nodes.items() if n == node.get("name")]
+            d["peak_to_date_mw"] = {s: peak(s) for s in sites}
+            per_site = {s: history(s) for s in sites}
+            if any(h is not None for h in per_site.values()):
+                months = sorted({m for h in per_site.values() for m in h or {}})
+                d["peak_history_mw"] = {
+                    m: {s: h[m] for s, h in per_site.items() if h and m in h} for m in months
+                }
 
 
 _M = ("meter",)
 
 
 def _estimate(sc, options) -> int:
-    """Columns of ``bill``: ``d_peak`` per (demand-charged meter, billing month)."""
+    """Columns of ``bill`` per (demand-billed meter, billing month).
+
+    ``d_peak``; ``d_billed`` with a floor, ratchet or declared demand; ``d_excess`` with a
+    declared demand; ``u_capacity`` and ``c_basic`` for the monthly choice.
+    """
     c = sc.config
-    meters = 0
+    per_month = 0
     for n in c.nodes:
         d = n.demand_charge
-        if d is None or d.kind != "demand":
+        if d is None or d.kind == "capacity":
             continue
-        meters += 1 if d.meter == "node" else sum(s.node == n.name for s in c.sites)
-    return meters * len(billing_months(sc.time)[0]) if meters else 0
+        meters = 1 if d.meter == "node" else sum(s.node == n.name for s in c.sites)
+        ruled = any(r is not None for r in (d.floor_share, d.ratchet, d.declared_mw))
+        cols = 1 + int(ruled) + int(d.declared_mw is not None) + 2 * int(d.kind == "choose")
+        per_month += meters * cols
+    return per_month * len(billing_months(sc.time)[0]) if per_month else 0
 
 
 COMPONENT = Component(
     name="bill",
     sections=("nodes.network_charge", "nodes.demand_charge"),
-    doc="network charge on metered energy; demand or capacity charge per billing month",
+    doc="network charge on metered energy; demand or capacity charge per billing month "
+    "(floor, ratchet, declared demand, monthly choice)",
     outputs=(
         Output(
             "p_metered",
@@ -419,6 +1056,34 @@ COMPONENT = Component(
             lower="peak_to_date",
         ),
         Output(
+            "d_billed",
+            ("meter", "bill_month"),
+            "MW",
+            "billed demand of the billing month: >= the peak (no declared demand), the floor, "
+            "the declared value and the ratchet (meters with one of them; 0 elsewhere)",
+            lower="billed_floor",
+        ),
+        Output(
+            "d_excess",
+            ("meter", "bill_month"),
+            "MW",
+            "peak above (1 + declared_margin) x the declared demand (declared meters)",
+        ),
+        Output(
+            "u_capacity",
+            ("meter", "bill_month"),
+            "1",
+            "1: the month is billed on capacity (choose meters), 0: on demand",
+            upper=1.0,
+            integer=True,
+        ),
+        Output(
+            "c_basic",
+            ("meter", "bill_month"),
+            "CNY",
+            "the month's 基本电费 under the choice (choose meters)",
+        ),
+        Output(
             "demand_peak_price",
             ("meter", "time"),
             "CNY/MW",
@@ -429,7 +1094,78 @@ COMPONENT = Component(
         Output("meter_kind", _M, "", "'demand' or 'capacity'", role="input"),
         Output("meter_site", ("meter", "site"), "bool", "site measured by the meter", role="input"),
         Output(
-            "meter_rate", _M, "CNY/kW/month", "demand (per kW) or capacity (per kVA)", role="input"
+            "meter_rate",
+            ("meter", "bill_month"),
+            "CNY/kW/month",
+            "demand (per kW) or capacity (per kVA) rate of the billing month",
+            role="input",
+        ),
+        Output(
+            "billed_floor",
+            ("meter", "bill_month"),
+            "MW",
+            "least billed demand: floor share x kVA / 1000, the declared value, the ratchet on "
+            "months before the horizon (NaN: billed on the peak alone)",
+            role="input",
+        ),
+        Output(
+            "billed_to_date",
+            ("meter", "bill_month"),
+            "CNY",
+            "the month's 基本电费 owed before the horizon (first month under way; 0 later; NaN "
+            "capacity meters)",
+            role="input",
+        ),
+        Output(
+            "excess_start",
+            ("meter", "bill_month"),
+            "MW",
+            "(1 + declared_margin) x the declared demand (NaN: none)",
+            role="input",
+        ),
+        Output("excess_factor", _M, "1", "rate multiplier above excess_start", role="input"),
+        Output(
+            "ratchet_share",
+            ("meter", "bill_month", "ratchet_month"),
+            "1",
+            "share of the peak of ratchet_month the billed demand of bill_month must reach "
+            "(NaN: not a ratchet month)",
+            role="input",
+        ),
+        Output(
+            "ratchet_lookback",
+            _M,
+            "months",
+            "months the ratchet looks back (0: none)",
+            role="input",
+        ),
+        Output(
+            "peak_history",
+            ("meter", "history_month"),
+            "MW",
+            "peaks of months before the horizon (peak_history_mw; NaN: not given)",
+            role="input",
+        ),
+        Output(
+            "capacity_rate",
+            ("meter", "bill_month"),
+            "CNY/kVA/month",
+            "capacity-billing rate of choose meters (NaN elsewhere)",
+            role="input",
+        ),
+        Output(
+            "basic_big_m",
+            ("meter", "bill_month"),
+            "CNY",
+            "largest demand bill of a choose meter (the big-M of basic_by_demand)",
+            role="input",
+        ),
+        Output(
+            "peak_max",
+            _M,
+            "MW",
+            "largest peak of a choose meter (max_demand_mw or kVA / 1000; inf: none)",
+            role="input",
         ),
         Output(
             "peak_to_date",
@@ -452,6 +1188,8 @@ COMPONENT = Component(
     estimate=_estimate,
     account=_account,
     check=_check,
+    kpis=_kpis,
+    commit_costs=_commit_costs,
     validate=_validate,
     kind="policy",
     state_out=_state_out,
@@ -464,5 +1202,11 @@ COMPONENT = Component(
             "peak_to_date_mw (a node meter) or its {site: MW} (site meters)",
         ),
         StateField("<meter>.month", "YYYY-MM", "the billing month of that peak"),
+        StateField(
+            "<meter>.history",
+            "MW",
+            "ratchet meters: {'YYYY-MM': peak} of the months before, as far back as the "
+            "ratchet looks; sets nodes[].demand_charge.peak_history_mw",
+        ),
     ),
 )
