@@ -4,7 +4,9 @@ Math and rules: ``docs/math/rolling.md``. Each window is a full model of its per
 MILP, with every family), solved like any scenario; its first ``commit`` periods are kept
 and the state at their end (batteries, tanks, blocks, job work, meter peaks, year-to-date
 energies: each family's ``state_out``) starts the next window, which is cut from the *rest*
-of the horizon (:meth:`suandian.Scenario.window`), so incremental state (work done, energies
+of the horizon (:meth:`suandian.Scenario.window`; the rest is kept raw,
+:class:`~suandian.scenario.rolling.RawHorizon`, and only the windows are validated), so
+incremental state (work done, energies
 to date) adds up. Annual budgets re-target themselves that way: each window's rows judge
 the year to date (what the committed windows did, handed over as state) plus the window
 plus the scenario's forecast of the time after the horizon, that is, the rest of the
@@ -261,11 +263,12 @@ def solve_rolling(
     committed_flows = [
         flows_of(ds).isel(time=slice(0, p.committed)) for p, ds in zip(parts, datasets, strict=True)
     ]
-    rest, start = scenario, 0
+    # the rest of the horizon, raw: only the windows solved are validated
+    rest, start = scenario.raw_horizon(), 0
     for p in parts:  # replay: the rest of the horizon after each committed window
         if start + p.committed >= scenario.periods:
             break
-        rest = rest.window(p.committed, rest.periods - p.committed, state=p.state_out)
+        rest = rest.cut(p.committed, rest.periods - p.committed, p.state_out)
         start += p.committed
     done = bool(parts) and parts[-1].start + parts[-1].committed >= scenario.periods
     state: dict[str, Any] = parts[-1].state_out if parts else {}
@@ -275,7 +278,7 @@ def solve_rolling(
         index = len(parts)
         began = time.perf_counter()
         last = rest.periods <= span
-        now = rest if last else rest.window(0, span)
+        now = rest.cut(0, rest.periods if last else span).scenario()
         cut = time.perf_counter() - began
         result = solve(now, opts)
         when = str(now.time[0])
@@ -319,7 +322,7 @@ def solve_rolling(
         if last:
             break
         t0 = time.perf_counter()
-        rest = rest.window(C, rest.periods - C, state=handed)
+        rest = rest.cut(C, rest.periods - C, handed)
         part.seconds["window"] += time.perf_counter() - t0
         start += C
         state = handed

@@ -24,9 +24,12 @@ validation: a job released before the cut may fit only once its work done is han
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..catalogue import every
@@ -91,6 +94,104 @@ def apply_state(raw: dict[str, Any], state: Mapping[str, Any]) -> None:
             ) from None
 
 
+def period_of(time: pd.DatetimeIndex, dt: float, value: Any, default: int) -> int:
+    """Period index of a release / deadline on a horizon's grid (an index or a timestamp).
+
+    ``None`` gives ``default``; the horizon's end gives its period count. Raises ``KeyError``
+    for a timestamp off the grid.
+    """
+    if value is None:
+        return default
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    stamp = pd.Timestamp(value)
+    step = pd.Timedelta(hours=dt)
+    periods = len(time)
+    if stamp == time[-1] + step:
+        return periods
+    steps = (stamp - time[0]) / step
+    guess = int(round(steps))
+    if abs(steps - guess) < 1e-9 and 0 <= guess < periods and time[guess] == stamp:
+        return guess
+    where = time.get_indexer([stamp])[0]
+    if where < 0:
+        raise KeyError(stamp)
+    return int(where)
+
+
+@dataclass
+class RawHorizon:
+    """A horizon as its raw configuration and aligned series, not validated.
+
+    What :meth:`Scenario.window` cuts: :meth:`cut` applies the families' ``cut`` hooks and a
+    state to a copy of the raw mapping, :meth:`scenario` validates it as a loaded file is. A
+    rolling run keeps the rest of its horizon in this form, so that only the windows it
+    solves are validated (not the whole rest of a year at every window).
+    """
+
+    raw: dict[str, Any]
+    series: pd.DataFrame
+    base_dir: Any
+    time: pd.DatetimeIndex
+    dt: float
+    reload: Reload
+
+    @classmethod
+    def of(cls, sc: Scenario, reload: Reload) -> RawHorizon:
+        """The raw form of a validated scenario."""
+        return cls(raw_config(sc), sc.series, sc.base_dir, sc.time, sc.dt, reload)
+
+    @property
+    def periods(self) -> int:
+        """Periods of the horizon."""
+        return len(self.time)
+
+    def cut(self, start: int, periods: int, state: Mapping[str, Any] | None = None) -> RawHorizon:
+        """Periods ``start .. start + periods - 1``, from ``state`` if given (not validated)."""
+        total = self.periods
+        if not (isinstance(start, int) and isinstance(periods, int)) or not (
+            0 <= start and periods > 0 and start + periods <= total
+        ):
+            raise ScenarioError(
+                [
+                    Problem(
+                        "window",
+                        f"start {start}, periods {periods}",
+                        f"a window lies inside the horizon's {total} periods: 0 <= start, "
+                        "periods >= 1, start + periods <= the horizon's periods",
+                    )
+                ],
+                "window",
+            )
+        raw = copy.deepcopy(self.raw)
+        time, dt = self.time, self.dt
+
+        def stamp(i: int) -> Any:
+            return (time[0] + i * pd.Timedelta(hours=dt)).to_pydatetime()
+
+        def period(value: Any, default: int) -> int:
+            return period_of(time, dt, value, default)
+
+        cut = Cut(start, periods, total, dt, period, stamp)
+        for c in every():
+            if c.cut is not None:
+                c.cut(raw, cut)
+        horizon = dict(raw["horizon"])
+        horizon["start"] = time[start].to_pydatetime()
+        horizon["periods"] = periods
+        raw["horizon"] = horizon
+        if state is not None:
+            apply_state(raw, state)
+        window = slice(start, start + periods)
+        return RawHorizon(
+            raw, self.series.iloc[window], self.base_dir, time[window], dt, self.reload
+        )
+
+    def scenario(self) -> Scenario:
+        """The horizon validated (a :class:`ScenarioError` names every problem)."""
+        return self.reload(copy.deepcopy(self.raw), self.series, self.base_dir)
+
+
 def window(
     sc: Scenario,
     start: int,
@@ -99,35 +200,4 @@ def window(
     state: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """The periods ``start .. start + periods - 1`` as a scenario (see :meth:`Scenario.window`)."""
-    total = sc.periods
-    if not (isinstance(start, int) and isinstance(periods, int)) or not (
-        0 <= start and periods > 0 and start + periods <= total
-    ):
-        raise ScenarioError(
-            [
-                Problem(
-                    "window",
-                    f"start {start}, periods {periods}",
-                    f"a window lies inside the horizon's {total} periods: 0 <= start, "
-                    "periods >= 1, start + periods <= the horizon's periods",
-                )
-            ],
-            "window",
-        )
-    raw = raw_config(sc)
-
-    def stamp(i: int) -> Any:
-        step = pd.Timedelta(hours=sc.dt)
-        return (sc.time[0] + i * step).to_pydatetime()
-
-    cut = Cut(start, periods, total, sc.dt, sc.period, stamp)
-    for c in every():
-        if c.cut is not None:
-            c.cut(raw, cut)
-    horizon = dict(raw["horizon"])
-    horizon["start"] = sc.time[start].to_pydatetime()
-    horizon["periods"] = periods
-    raw["horizon"] = horizon
-    if state is not None:
-        apply_state(raw, state)
-    return reload(raw, sc.series.iloc[start : start + periods], sc.base_dir)
+    return RawHorizon.of(sc, reload).cut(start, periods, state).scenario()

@@ -65,6 +65,10 @@ class Scenario:
         """
         return rolling.window(self, start, periods, self._loader(), state)
 
+    def raw_horizon(self) -> rolling.RawHorizon:
+        """The scenario as a raw, unvalidated horizon to cut windows from (a rolling run)."""
+        return rolling.RawHorizon.of(self, self._loader())
+
     @classmethod
     def _loader(cls) -> rolling.Reload:
         if cls._reload is None:  # pragma: no cover - suandian.scenario imports load
@@ -205,18 +209,7 @@ class Scenario:
 
     def period(self, value: int | datetime | None, default: int) -> int:
         """Period index of a job release / deadline (index, or timestamp on the grid)."""
-        if value is None:
-            return default
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        stamp = pd.Timestamp(value)
-        end = self.time[-1] + pd.Timedelta(hours=self.dt)
-        if stamp == end:
-            return self.periods
-        where = self.time.get_indexer([stamp])[0]
-        if where < 0:
-            raise KeyError(stamp)
-        return int(where)
+        return rolling.period_of(self.time, self.dt, value, default)
 
     def window_ids(self, windows: list[str] | None) -> np.ndarray:
         """Contract-window id per period (-1 when no window covers it).

@@ -251,7 +251,10 @@ def align_series(
             ]
     for column in aligned.columns:
         raw = aligned[column]
-        if raw.dtype == bool or raw.map(lambda v: isinstance(v, (bool, np.bool_))).any():
+        mixed = raw.dtype == object  # only a column of Python objects can hide a boolean
+        if raw.dtype == bool or (
+            mixed and raw.map(lambda v: isinstance(v, (bool, np.bool_))).any()
+        ):
             problems.append(
                 Problem(
                     f"{label}:{column}",
