@@ -1,0 +1,60 @@
+"""Precompute the year of ``docs/tutorials/rolling_year.md``.
+
+The default hub's year (``models/chongqing_hami_year.yaml``, 8,760 h) planned day by day
+(24 h committed + 24 h look-ahead: 364 windows) and, as the yardstick, solved as one LP
+(perfect foresight, integers relaxed). Several minutes on a 2-core machine, too slow for
+every docs build: this script runs it and writes, beside itself in ``rolling_year/``, the
+per-window log (``windows.csv``), the month-by-month table (``months.csv``) and the year's
+KPIs with the foresight figures (``kpis.json``). The page reads them and re-plans the
+first week, which must reproduce the stored first windows (so a change of data or model
+that moves them fails the docs build until this script is re-run)::
+
+    PYTHONPATH=src python docs/tutorials/rolling_year_study.py
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import suandian
+
+HERE = Path(__file__).resolve().parent
+MODEL = HERE.parent.parent / "models" / "chongqing_hami_year.yaml"
+OUT = HERE / "rolling_year"
+COMMIT, LOOKAHEAD = "24h", "24h"
+#: the solve options of every window (the page re-plans the first week with them)
+OPTIONS = {"mip_rel_gap": 1e-3, "time_limit": 60.0, "threads": 1}
+
+
+def main() -> None:
+    """Roll the year, solve its foresight LP, keep the tables the page reads."""
+    sc = suandian.load_scenario(MODEL)
+    work = Path(tempfile.mkdtemp(prefix="suandian-year-"))
+    began = time.perf_counter()
+    year = suandian.solve_rolling(sc, COMMIT, LOOKAHEAD, out=work / "run", **OPTIONS)
+    rolled = time.perf_counter() - began
+    year.foresight = suandian.foresight(sc, threads=1)
+    violations = year.certify()
+    OUT.mkdir(exist_ok=True)
+    year.windows.to_csv(OUT / "windows.csv")
+    year.months().to_csv(OUT / "months.csv")
+    report = {
+        "kpis": year.kpis,
+        "foresight": year.foresight,
+        "value_of_foresight": year.value_of_foresight(),
+        "seconds": rolled,
+        "violations": [str(v) for v in violations],
+        "options": {"commit": COMMIT, "lookahead": LOOKAHEAD, **OPTIONS},
+    }
+    (OUT / "kpis.json").write_text(json.dumps(report, indent=1, default=float))
+    shutil.rmtree(work)
+    print(year.summary())
+    print(f"{rolled:.0f} s rolling; {len(violations)} violation(s)")
+
+
+if __name__ == "__main__":
+    main()
