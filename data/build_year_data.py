@@ -93,8 +93,9 @@ DEW_COUPLING, DEW_SD = 0.6, 1.2
 PRESSURE_HPA = {"chongqing": 985.0, "hami": 930.0}
 
 # --------------------------------------------------------------------------------------
-# PV: clear-sky irradiance on a south-facing fixed tilt [A: ~latitude - 8 deg] x a daily sky factor (cloud, haze, dust, snow) x a
-# scale calibrated to the annual capacity factor. See renewable_profiles_2026.provenance.md.
+# PV: clear-sky irradiance on a south-facing fixed tilt [A: ~latitude - 8 deg] x a daily sky
+# factor (cloud, haze, dust, snow) x a scale calibrated to the annual capacity factor. See
+# renewable_profiles_2026.provenance.md.
 # --------------------------------------------------------------------------------------
 PV = {
     # annual CF: Xinjiang ~1,580 full-load h in 2014 (CF ~18 %) [V], Hami 18-20 % [R];
@@ -260,9 +261,7 @@ def wet_bulb_psychrometric(t: np.ndarray, dew: np.ndarray, p_hpa: float) -> np.n
     lo, hi = dew.copy(), t.copy()
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        f = saturation_vapour_pressure_hpa(mid) - 6.53e-4 * (1 + 0.000944 * mid) * p_hpa * (
-            t - mid
-        )
+        f = saturation_vapour_pressure_hpa(mid) - 6.53e-4 * (1 + 0.000944 * mid) * p_hpa * (t - mid)
         above = f > e
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
@@ -429,21 +428,46 @@ def batch_jobs(rng: np.random.Generator) -> list[dict]:
     """
     end = START + pd.Timedelta(hours=HOURS)
     jobs: list[dict] = []
-    train = {"max_rate": 40000.0, "sites": ["hm_dc", "cq_dc"], "placement": "one_site",
-             "placement_hours": 4.0, "checkpoint_tb": 5.0, "restore_hours": 0.25}
+    train = {
+        "max_rate": 40000.0,
+        "sites": ["hm_dc", "cq_dc"],
+        "placement": "one_site",
+        "placement_hours": 4.0,
+        "checkpoint_tb": 5.0,
+        "restore_hours": 0.25,
+    }
     mondays = pd.date_range(START, end, freq="W-MON")
     bounds = [START, *[m for m in mondays if m > START], end]
     for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True), start=1):
         hours = (b - a) / pd.Timedelta(hours=1)
-        jobs.append({"name": f"train_w{k:02d}", "work": 25000.0 * hours,
-                     "release": a, "deadline": b, **train})
-    ft = {"max_rate": 16000.0, "sites": ["cq_dc", "hm_dc"], "placement": "one_site",
-          "placement_hours": 2.0, "checkpoint_tb": 0.5, "restore_hours": 0.25}
+        jobs.append(
+            {
+                "name": f"train_w{k:02d}",
+                "work": 25000.0 * hours,
+                "release": a,
+                "deadline": b,
+                **train,
+            }
+        )
+    ft = {
+        "max_rate": 16000.0,
+        "sites": ["cq_dc", "hm_dc"],
+        "placement": "one_site",
+        "placement_hours": 2.0,
+        "checkpoint_tb": 0.5,
+        "restore_hours": 0.25,
+    }
     for day in pd.date_range(START, end - pd.Timedelta(days=1), freq="1D"):
         if day.day_of_week < 5:
-            jobs.append({"name": f"ft_{day:%m%d}", "work": 60000.0,
-                         "release": day + pd.Timedelta(hours=10),
-                         "deadline": day + pd.Timedelta(hours=20), **ft})
+            jobs.append(
+                {
+                    "name": f"ft_{day:%m%d}",
+                    "work": 60000.0,
+                    "release": day + pd.Timedelta(hours=10),
+                    "deadline": day + pd.Timedelta(hours=20),
+                    **ft,
+                }
+            )
     k = 0
     t = START + pd.Timedelta(hours=int(rng.integers(24, 120)))
     while True:
@@ -452,8 +476,15 @@ def batch_jobs(rng: np.random.Generator) -> list[dict]:
             break
         k += 1
         share = float(rng.uniform(0.3, 0.6))
-        jobs.append({"name": f"ftl_{k:02d}", "work": round(16000.0 * length * share, -3),
-                     "release": t, "deadline": t + pd.Timedelta(hours=length), **ft})
+        jobs.append(
+            {
+                "name": f"ftl_{k:02d}",
+                "work": round(16000.0 * length * share, -3),
+                "release": t,
+                "deadline": t + pd.Timedelta(hours=length),
+                **ft,
+            }
+        )
         t = t + pd.Timedelta(hours=int(rng.integers(120, 216)))
     return jobs
 
