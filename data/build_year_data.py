@@ -157,9 +157,9 @@ DEMAND = {
         "week": [1.0, 1.0, 1.0, 1.0, 0.98, 0.84, 0.82],
     },
 }
-#: demand growth over the year, compounded: x1.25 a year [A] (+25 %/yr, i.e. ~0.89 on
-#: 1 January and ~1.11 on 31 December relative to 15 July)
-DEMAND_GROWTH = 0.25
+#: demand growth over the year, compounded: x1.10 a year [A] (+10 %/yr, i.e. ~0.95 on
+#: 1 January and ~1.05 on 31 December relative to 15 July)
+DEMAND_GROWTH = 0.10
 DEMAND_NOISE = {"sd": 0.03, "phi": 0.9}
 
 # --------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_day_of_the_year_matches_the_day_files(year):
     Tolerances, from how the year is built (data/build_year_data.py):
 
     * demand: the day file's shape and levels x weekday 1 (a Wednesday) x growth 1 at noon
-      (x1.25^(+-0.5 d / 365) = +-0.03 %) x AR(1) noise of sd 3 %: the daily mean within 5 %
+      (x1.10^(+-0.5 d / 365) = +-0.01 %) x AR(1) noise of sd 3 %: the daily mean within 5 %
       and every hour within 15 % (5 sd);
     * temperatures: the July normals are the day file's (33.5 / 24.5 and 36 / 22 degC) plus a
       synoptic anomaly of sd 1.5 (Chongqing) / 2.0 K (Hami) in July: the daily mean within
