@@ -80,7 +80,7 @@ def rolled(cfg: dict, series, commit, lookahead, **kw) -> suandian.YearResult:
 )
 def test_green_year_rolls_as_derived(commit, lookahead, parts, total):
     """Each window re-targets the annual share from the committed windows (docstring)."""
-    y = rolled(green_year(), GREEN_PRICES, commit, lookahead)
+    y = rolled(green_year(), GREEN_PRICES, commit, lookahead, forecast="neutral")
     assert [p.cost["total"] for p in y.parts] == pytest.approx(parts)
     assert y.objective == pytest.approx(total)
     assert y.costs["total"] == pytest.approx(total)
@@ -99,13 +99,32 @@ def test_value_of_foresight_against_the_whole_horizon():
     CNY, a lower bound.
     """
     sc = scenario(green_year(), GREEN_PRICES)
-    y = suandian.solve_rolling(sc, 2, 0, progress=False, mip_rel_gap=0.0)
+    y = suandian.solve_rolling(sc, 2, 0, progress=False, mip_rel_gap=0.0, forecast="neutral")
+    assert y.foresight == {}  # the neutral rule solves no LP
     y.foresight = suandian.foresight(sc, relax_integers=False, mip_rel_gap=0.0)
     assert y.foresight["objective"] == pytest.approx(2695.0)
     assert y.value_of_foresight() == pytest.approx(385.0)
     assert "value of foresight 385" in y.summary()
     bound = suandian.foresight(sc)
     assert bound["relaxed"] is True and bound["objective"] == pytest.approx(2310.0)
+
+
+def test_green_year_with_the_foresight_forecast():
+    """The default rule: the rest of the horizon as the foresight LP plans it.
+
+    The LP (2,310 CNY, above) plans 3.3 MWh green and 3.3 MWh consumed in each of t2, t3.
+    Window 1 (t0, t1) needs G1 + 6.6 >= 0.5 (7.7 + 6.6): G1 = 0.55 MWh at +150:
+    0.55 x 250 + 7.15 x 100 = 852.5 CNY. Window 2 (to date 0.55 of 7.7 MWh) needs
+    0.5 x 15.4 - 0.55 = 7.15 MWh of its 7.7: 7.15 x 250 + 0.55 x 200 = 1,897.5 CNY.
+    Year 2,750 CNY (between the MILP optimum 2,695 and the neutral rule's 3,080); the year's
+    share is 0.5 and the foresight figures come with the result.
+    """
+    y = rolled(green_year(), GREEN_PRICES, 2, 0)
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([852.5, 1897.5])
+    assert y.compliance()["green_share"]["portfolio"]["share"] == pytest.approx(0.5)
+    assert y.foresight["objective"] == pytest.approx(2310.0)
+    assert y.value_of_foresight() == pytest.approx(440.0)
+    assert y.certify() == []
 
 
 def test_state_case_rolls_to_the_one_window_optimum():

@@ -549,6 +549,10 @@ class Component:
     #: full where the part is the whole plan and not at all otherwise (a rule judged at the
     #: horizon's end: certificates, penalties on annual slacks)
     commit_costs: CommitCosts | None = None
+    #: its state is energies over the year (year to date), additive: a rolling run hands a
+    #: window the forecast of the rest of the horizon through ``state_in`` too (to date and
+    #: forecast enter the rows only as their sum; ``docs/math/rolling.md``)
+    year_budget: bool = False
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""

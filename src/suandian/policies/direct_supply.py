@@ -318,6 +318,7 @@ COMPONENT = Component(
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,
+    year_budget=True,
     state_fields=(
         StateField(
             "<site>.available_mwh",

@@ -308,6 +308,7 @@ COMPONENT = Component(
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,
+    year_budget=True,
     state_fields=(
         StateField(
             "<site>.facility_mwh",

@@ -109,6 +109,9 @@ class Part:
         The state at the end of its committed periods, handed to the next window.
     violations : list of str
         Violations the certifier found in the window's plan (empty: certified).
+    forecast : dict
+        The annual budgets' energies expected after the window, handed to it like a state
+        (``docs/math/rolling.md``, "Annual budgets"; empty under the neutral rule).
     """
 
     index: int
@@ -124,6 +127,7 @@ class Part:
     state_in: dict[str, Any] = field(default_factory=dict)
     state_out: dict[str, Any] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    forecast: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-able dict."""
@@ -315,6 +319,7 @@ class YearResult:
         >= -allowance``.
         """
         first = self.datasets[0]
+        ahead = self.parts[0].forecast  # what window 0 was told of the rest: not the year's
         dt = float(self.ds.attrs["dt_hours"])
         f = self.flows
         out: dict[str, dict[str, Any]] = {"pue": {}, "green_share": {}}
@@ -328,8 +333,11 @@ class YearResult:
                 if np.isnan(cap):
                     continue
                 e_fac, e_it = float(fac.sel(site=s)), float(it.sel(site=s))
-                allowance = float(first["pue_allowance"].sel(site=s))
-                f_out, i_out = float(f_other.sel(site=s)), float(i_other.sel(site=s))
+                told = ahead.get("pue_cap", {}).get(str(s), {})
+                f_told, i_told = told.get("facility_mwh", 0.0), told.get("it_mwh", 0.0)
+                allowance = float(first["pue_allowance"].sel(site=s)) + (f_told - cap * i_told)
+                f_out = float(f_other.sel(site=s)) - f_told
+                i_out = float(i_other.sel(site=s)) - i_told
                 out["pue"][str(s)] = {
                     "pue": (e_fac + f_out) / (e_it + i_out) if e_it + i_out > 0 else float("nan"),
                     "cap": cap,
@@ -349,9 +357,13 @@ class YearResult:
                 members = [str(k)] if scope == "site" else [str(s) for s in f["site"].values]
                 G = float(green.sel(site=members).sum())
                 C = float(cons.sel(site=members).sum())
+                told = ahead.get("green_share", {}).get(str(k), {})
+                g_told = told.get("green_mwh", 0.0)
+                c_told = told.get("consumption_mwh", 0.0)
                 allowance = float(first["green_allowance"].sel(scope=k))
-                g_other = float(np.nan_to_num(first["green_other"].sel(scope=k)))
-                c_other = float(np.nan_to_num(first["consumption_other"].sel(scope=k)))
+                allowance += target * c_told - g_told
+                g_other = float(np.nan_to_num(first["green_other"].sel(scope=k))) - g_told
+                c_other = float(np.nan_to_num(first["consumption_other"].sel(scope=k))) - c_told
                 out["green_share"][str(k)] = {
                     "share": (G + g_other) / (C + c_other) if C + c_other > 0 else float("nan"),
                     "target": target,

@@ -199,6 +199,7 @@ def solve_rolling(
     progress: bool | Callable[[Part, dict[str, Any]], None] = True,
     certify: bool = False,
     stop_after: int | None = None,
+    forecast: str = "foresight",
     options: SolveOptions | None = None,
     **overrides: Any,
 ) -> YearResult:
@@ -226,6 +227,12 @@ def solve_rolling(
         :meth:`YearResult.certify` certifies every window anyway.
     stop_after : int, optional
         Stop after this many windows in all (an interrupted run, to be resumed).
+    forecast : {'foresight', 'neutral'}
+        How a window's annual budgets see the rest of the horizon (``docs/math/rolling.md``,
+        "Annual budgets"): ``'foresight'`` (default) solves the whole horizon as one LP
+        first (:func:`foresight`, also the yardstick) and hands each window that plan's
+        energies after the window as the forecast; ``'neutral'`` assumes the rest meets its
+        targets exactly (no LP).
     options, **overrides
         Solve options for each window (:class:`suandian.SolveOptions`); ``time_limit`` is
         per window.
@@ -254,9 +261,13 @@ def solve_rolling(
     folder = None if out is None else Path(out)
     parts: list[Part] = []
     datasets: list[Any] = []
+    if forecast not in ("foresight", "neutral"):
+        raise ValueError(f"forecast={forecast!r}: use 'foresight' or 'neutral'")
     if folder is not None:
-        _open_folder(folder, _manifest(scenario, C, L, opts), resume)
+        manifest = _manifest(scenario, C, L, opts) | {"forecast": forecast}
+        _open_folder(folder, manifest, resume)
         parts, datasets = read_parts(folder / "windows")
+    ahead = Forecast.of(scenario, folder, opts) if forecast == "foresight" else Forecast.none()
     report = progress if callable(progress) else Progress(total, enabled=bool(progress))
     from ..results.accounting import flows as flows_of
 
@@ -278,7 +289,9 @@ def solve_rolling(
         index = len(parts)
         began = time.perf_counter()
         last = rest.periods <= span
-        now = rest.cut(0, rest.periods if last else span).scenario()
+        n = rest.periods if last else span
+        told = ahead.after(start + n)
+        now = rest.cut(0, n, forecast=told).scenario()
         cut = time.perf_counter() - began
         result = solve(now, opts)
         when = str(now.time[0])
@@ -310,6 +323,7 @@ def solve_rolling(
             state_in=state,
             state_out=handed,
             violations=violations,
+            forecast=told,
         )
         if folder is not None:
             t0 = time.perf_counter()
@@ -327,9 +341,75 @@ def solve_rolling(
         start += C
         state = handed
     year = YearResult.from_parts(parts, datasets)
+    year.foresight = ahead.summary
     if folder is not None and parts and parts[-1].start + parts[-1].committed >= scenario.periods:
         year.save(folder)
     return year
+
+
+def _minus(a: Any, b: Any) -> Any:
+    """``a - b`` leaf by leaf for nested dicts of numbers (other leaves: ``a``'s)."""
+    if isinstance(a, dict):
+        return {k: _minus(v, b.get(k) if isinstance(b, dict) else None) for k, v in a.items()}
+    if isinstance(a, int | float) and not isinstance(a, bool) and isinstance(b, int | float):
+        return float(a) - float(b)
+    return a
+
+
+class Forecast:
+    """The annual budgets' forecast of the rest of the horizon, from its foresight plan.
+
+    ``after(e)`` is the energies of the year-budget families (``Component.year_budget``:
+    their ``state_out`` from the plan of the whole horizon) over periods ``e .. T-1``, as a
+    state to add to the window ending at ``e`` (empty when there is no plan or ``e >= T``).
+    """
+
+    def __init__(self, ds: Any, summary: dict[str, Any]):
+        self.ds, self.summary = ds, summary
+        self._total: dict[str, Any] = {}
+        if ds is not None:
+            from ..catalogue import known
+            from ..results.accounting import flows
+
+            self._flows = flows(ds)
+            self._budgets = [c for c in known(ds) if c.year_budget and c.state_out is not None]
+            self._total = self._at(ds.sizes["time"] - 1)
+
+    @classmethod
+    def none(cls) -> Forecast:
+        """No forecast: the rest of the horizon is assumed to meet its targets."""
+        return cls(None, {})
+
+    @classmethod
+    def of(cls, scenario: Scenario, folder: Path | None, opts: SolveOptions) -> Forecast:
+        """Solve (or, resuming, read) the horizon's LP and keep its plan."""
+        saved = None if folder is None else folder / "foresight.npz"
+        if saved is not None and saved.is_file():
+            read = io.read_arrays(saved)
+            summary = json.loads(saved.with_suffix(".json").read_text("utf-8"))
+            return cls(read, summary)
+        keep = {k: getattr(opts, k) for k in ("threads", "log")}
+        summary, result = _foresight(scenario, True, time_limit=opts.time_limit * 20, **keep)
+        plan = result.ds if result.has_plan else None
+        if saved is not None and plan is not None:
+            io.write_json(summary, saved.with_suffix(".json"))
+            io.write_arrays(plan, saved)
+        return cls(plan, summary)
+
+    def _at(self, t: int) -> dict[str, Any]:
+        state = {}
+        for c in self._budgets:
+            assert c.state_out is not None
+            entry = c.state_out(self.ds, t, self._flows)
+            if entry:
+                state[c.name] = entry
+        return state
+
+    def after(self, end: int) -> dict[str, Any]:
+        """The forecast energies of periods ``end .. T-1`` (empty without a plan)."""
+        if self.ds is None or end >= self.ds.sizes["time"] or not self._total:
+            return {}
+        return _minus(self._total, self._at(end - 1))
 
 
 def foresight(scenario: Scenario, relax_integers: bool = True, **overrides: Any) -> dict:
@@ -340,8 +420,14 @@ def foresight(scenario: Scenario, relax_integers: bool = True, **overrides: Any)
     ``bound``, ``status``, ``relaxed``, ``seconds`` and the horizon's ``pue`` and
     ``green_share`` per site (the books of that plan).
     """
+    return _foresight(scenario, relax_integers, **overrides)[0]
+
+
+def _foresight(scenario: Scenario, relax_integers: bool, **overrides: Any) -> tuple[dict, Any]:
+    """:func:`foresight` and the Result it read."""
     began = time.perf_counter()
-    result = solve(scenario, relax_integers=relax_integers, duals=False, **overrides)
+    overrides = {"duals": False, "progress": False} | overrides
+    result = solve(scenario, relax_integers=relax_integers, **overrides)
     out: dict[str, Any] = {
         "status": result.status,
         "relaxed": relax_integers,
@@ -353,4 +439,4 @@ def foresight(scenario: Scenario, relax_integers: bool = True, **overrides: Any)
         k = result.kpis
         out["pue"] = dict(k["pue"])
         out["green_share"] = dict(k["green_share"])
-    return out
+    return out, result

@@ -146,8 +146,19 @@ class RawHorizon:
         """Periods of the horizon."""
         return len(self.time)
 
-    def cut(self, start: int, periods: int, state: Mapping[str, Any] | None = None) -> RawHorizon:
-        """Periods ``start .. start + periods - 1``, from ``state`` if given (not validated)."""
+    def cut(
+        self,
+        start: int,
+        periods: int,
+        state: Mapping[str, Any] | None = None,
+        forecast: Mapping[str, Any] | None = None,
+    ) -> RawHorizon:
+        """Periods ``start .. start + periods - 1``, from ``state`` if given (not validated).
+
+        ``forecast``: energies of the annual budgets (``Component.year_budget``) expected
+        after the window, in the form of a state; added like a state (the rows read year to
+        date + forecast as one sum).
+        """
         total = self.periods
         if not (isinstance(start, int) and isinstance(periods, int)) or not (
             0 <= start and periods > 0 and start + periods <= total
@@ -182,6 +193,8 @@ class RawHorizon:
         raw["horizon"] = horizon
         if state is not None:
             apply_state(raw, state)
+        if forecast:
+            apply_state(raw, forecast)
         window = slice(start, start + periods)
         return RawHorizon(
             raw, self.series.iloc[window], self.base_dir, time[window], dt, self.reload
