@@ -109,7 +109,8 @@ def test_value_of_foresight_against_the_whole_horizon():
     assert bound["relaxed"] is True and bound["objective"] == pytest.approx(2310.0)
 
 
-def test_green_year_with_the_foresight_forecast():
+@pytest.mark.parametrize("lookahead", [0, 1])
+def test_green_year_with_the_foresight_forecast(lookahead):
     """The default rule: the rest of the horizon as the foresight LP plans it.
 
     The LP (2,310 CNY, above) plans 3.3 MWh green and 3.3 MWh consumed in each of t2, t3.
@@ -118,8 +119,12 @@ def test_green_year_with_the_foresight_forecast():
     0.5 x 15.4 - 0.55 = 7.15 MWh of its 7.7: 7.15 x 250 + 0.55 x 200 = 1,897.5 CNY.
     Year 2,750 CNY (between the MILP optimum 2,695 and the neutral rule's 3,080); the year's
     share is 0.5 and the foresight figures come with the result.
+
+    With one period of look-ahead the budget still counts the committed t0, t1 only
+    (``horizon.budget_periods`` = 2), t2 and t3 standing in the forecast: the same 0.55 MWh
+    (counting t2 would ask G(t0..t2) >= 0.5 x 14.85 - 3.3 = 4.125, 0.275 of it in t0, t1).
     """
-    y = rolled(green_year(), GREEN_PRICES, 2, 0)
+    y = rolled(green_year(), GREEN_PRICES, 2, lookahead)
     assert [p.cost["total"] for p in y.parts] == pytest.approx([852.5, 1897.5])
     assert y.compliance()["green_share"]["portfolio"]["share"] == pytest.approx(0.5)
     assert y.foresight["objective"] == pytest.approx(2310.0)

@@ -220,6 +220,16 @@ def period_weight(ds: xr.Dataset) -> xr.DataArray | float:
     return ds["period_weight"] if "period_weight" in ds else 1.0
 
 
+def budget_weight(ds: xr.Dataset) -> xr.DataArray | float:
+    """``w_t * b_t``: the period weights times ``budget_period`` (what annual budgets count).
+
+    ``budget_period`` is 1 where a basis-``year`` row counts the period (0 in a rolling
+    window's look-ahead, ``horizon.budget_periods``); absent, this is :func:`period_weight`.
+    """
+    w = period_weight(ds)
+    return w * ds["budget_period"] if "budget_period" in ds else w
+
+
 def committed_share(ds: xr.Dataset, t: int) -> float:
     """Share of the horizon's hours in its first ``t`` periods: ``sum_{t'<t} w / sum w``.
 

@@ -38,10 +38,12 @@ class Ledger:
         T: int,
         dt: float,
         weights: np.ndarray | None = None,
+        budget: np.ndarray | None = None,
     ):
         self.ports = ports
         self.S, self.T, self.dt = S, T, dt
         self.weights = None if weights is None or np.all(weights == 1.0) else weights
+        self.budget = budget
 
     def flow(self, carrier: str) -> Expr:
         """Sum over families of a per-period port, shape (S, T) (zero if no family has it)."""
@@ -54,6 +56,23 @@ class Ledger:
     def total(self, carrier: str) -> Expr:
         """Per-site horizon total, (S,): ``dt * sum_t w_t * flow`` plus horizon parts."""
         flow = self.flow(carrier)
+        if self.weights is not None:
+            flow = flow * self.weights
+        out = flow.sum(1) * self.dt
+        for ports in self.ports.values():
+            if carrier + ":horizon" in ports:
+                out = out + ports[carrier + ":horizon"]
+        return out
+
+    def year_total(self, carrier: str) -> Expr:
+        """What an annual budget (basis ``year``) counts of the horizon, (S,), MWh.
+
+        :meth:`total` over the periods ``horizon.budget_periods`` counts (``budget_period``
+        b_t in the Dataset): ``dt * sum_t w_t * b_t * flow`` plus horizon parts.
+        """
+        if self.budget is None:
+            return self.total(carrier)
+        flow = self.flow(carrier) * self.budget
         if self.weights is not None:
             flow = flow * self.weights
         out = flow.sum(1) * self.dt
@@ -76,6 +95,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain(
         "balance", ledger.flow("power"), "==", 0.0, dual="energy_price", dual_factor=1.0 / ctx.dt
     )
+    if ledger.budget is not None:
+        fb.input("budget_period", ledger.budget)
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
@@ -108,6 +129,14 @@ COMPONENT = Component(
             "CNY/MWh",
             "marginal cost of one more MWh consumed at the site in the period",
             role="dual",
+        ),
+        Output(
+            "budget_period",
+            ("time",),
+            "1",
+            "1 where annual budgets (basis year) count the period's energy, 0 in a rolling "
+            "window's look-ahead (only when horizon.budget_periods is set)",
+            role="input",
         ),
     ),
     build=_build,

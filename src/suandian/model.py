@@ -282,7 +282,12 @@ def build_model(
     for component in components:
         run(component)
     ctx.ledger = ledgers.Ledger(
-        {name: fb.ports for name, fb in builders.items()}, len(sites), T, scenario.dt, ctx.weights
+        {name: fb.ports for name, fb in builders.items()},
+        len(sites),
+        T,
+        scenario.dt,
+        ctx.weights,
+        scenario.budget,
     )
     run(ledgers.COMPONENT)
     for policy in policies:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site, committed_share, period_weight
+from ..checks import Rows, budget_weight, by_site, committed_share, period_weight
 from ..component import (
     Account,
     Capacity,
@@ -212,10 +212,13 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     has_project = ~np.isnan(self_min)
     if has_project.any():
-        avail_direct = _to_sites((available * w).sum(1) * dt, direct_site, ctx.S)
+        policy = ctx.scenario.config.policies.direct_supply
+        budget = ctx.scenario.budget  # an annual ratio counts the periods its budget counts
+        wy = w * budget if budget is not None and policy and policy.basis == "year" else w
+        avail_direct = _to_sites((available * wy).sum(1) * dt, direct_site, ctx.S)
         fb.constrain(
             "self_consumption_min",
-            (direct_used * w).sum(1) * dt,
+            (direct_used * wy).sum(1) * dt,
             ">=",
             avail_direct * np.nan_to_num(self_min) - self_allowance,
             mask=has_project,
@@ -351,7 +354,8 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         scale=(avail * w).sum("time") * dt,
     )
     if "direct_self_consumption_min" in ds:
-        on = i["direct"].astype(float) * w
+        annual = ds.attrs.get("direct_basis") == "year"
+        on = i["direct"].astype(float) * (budget_weight(ds) if annual else w)
         used = by_site(p * on, ds["renewable_site"], ds["site"]).sum("time") * dt
         avail_d = by_site(avail * on, ds["renewable_site"], ds["site"]).sum("time") * dt
         ratio = ds["direct_self_consumption_min"]

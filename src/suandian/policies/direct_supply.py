@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, by_site, period_weight
+from ..checks import Rows, attr, budget_weight, by_site, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..components.renewables import direct_year, project_ratio
 from .pue_cap import year_problems
@@ -49,7 +49,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if not on.any():
         return
     led = ctx.ledger
-    got = led.total("direct")
+    annual = policy is not None and policy.basis == "year"
+    total = led.year_total if annual else led.total  # a look-ahead stands in the forecast
+    got = total("direct")
     penalty = ctx.options.get("shortfall_penalty")
     if penalty is not None:  # diagnosis: how far the ratio can be met
         shortfall = fb.var("e_direct_shortfall", ub=np.where(on, np.inf, 0.0))
@@ -57,7 +59,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("shortfall_direct", shortfall * penalty, per_period=False)
     fb.constrain(
         "share_min",
-        got - led.consumption() * np.nan_to_num(share),
+        got - total("intake") * np.nan_to_num(share),
         ">=",
         -allowance,
         mask=on,
@@ -85,13 +87,18 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     flows = rows.accounts["res"].flows
     if "direct" not in flows:
         return
-    got = (flows["direct"] * period_weight(ds)).sum("time") * rows.dt
+    annual = ds.attrs.get("direct_basis") == "year"
+    w = budget_weight(ds) if annual else period_weight(ds)
+    got = (flows["direct"] * w).sum("time") * rows.dt
     if "e_direct_shortfall" in ds:
         got = got + ds["e_direct_shortfall"]
     sites = [str(s) for s in ds["site"].values]
     cons = xr.DataArray(
         [rows.books["consumption_mwh"][s] for s in sites], dims="site", coords={"site": sites}
     )
+    if annual and "budget_period" in ds:  # the consumption the row counts
+        intake = sum(a.flows["intake"] for a in rows.accounts.values() if "intake" in a.flows)
+        cons = (intake * w).sum("time") * rows.dt
     share = ds["direct_supply_share_min"]
     got_y = got + _site_input(ds, "direct_used_other")
     cons_y = cons + _site_input(ds, "direct_consumption_other")

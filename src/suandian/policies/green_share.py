@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..checks import Rows, attr, period_weight
+from ..checks import Rows, attr, budget_weight, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..linear import Expr
 from .pue_cap import year_problems
@@ -80,7 +80,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     if policy is not None and policy.matching != "horizon":
         _build_matching(fb, ctx, policy, member, penalty, price, targets)
     elif policy is not None:
-        got = _by_scope(led.green(), member)
+        if policy.basis == "year" and led.budget is not None:  # a look-ahead: in the forecast
+            counted = _by_scope(led.year_total("intake"), member)
+            got = _by_scope(led.year_total("green") + led.year_total("certificates"), member)
+        else:
+            counted = consumption
+            got = _by_scope(led.green(), member)
         if penalty is not None:
             shortfall = fb.var("e_green_shortfall")
             got = got + shortfall
@@ -91,16 +96,14 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             fb.cost("green_budget_shortfall", gap * price, per_period=False)
         rows = fb.constrain(
             "share_min",
-            got - consumption * np.nan_to_num(targets),
+            got - counted * np.nan_to_num(targets),
             ">=",
             -allowance,
             mask=~np.isnan(targets),
             dual="shadow_green_share",
         )
         cons_other = np.nan_to_num(c_other)
-        fb.dual(
-            "shadow_green_share_point", rows, lambda x: (consumption.value(x) + cons_other) / 100.0
-        )
+        fb.dual("shadow_green_share_point", rows, lambda x: (counted.value(x) + cons_other) / 100.0)
     if certificates is not None and certificates.max_share is not None:
         certs = _by_scope(led.total("certificates"), member)
         fb.constrain("certificate_cap", certs - consumption * certificates.max_share, "<=", 0.0)
@@ -221,6 +224,15 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     cons = per_scope(k["consumption_mwh"])
     green = per_scope(k["green_mwh"])
     cert = {s: float(ds["e_certificate"].sel(site=s)) for s in sites}
+    if ds.attrs.get("green_share_basis") == "year" and "budget_period" in ds:
+        bw = budget_weight(ds)  # the periods the annual row counts
+        flows = {
+            c: sum(a.flows[c] for a in rows.accounts.values() if c in a.flows)
+            for c in ("green", "intake")
+        }
+        counted = {c: (f * bw).sum("time") * rows.dt for c, f in flows.items()}
+        cons = per_scope({s: float(counted["intake"].sel(site=s)) for s in sites})
+        green = per_scope({s: float(counted["green"].sel(site=s)) + cert[s] for s in sites})
     certs = per_scope(cert)
     target: float | xr.DataArray = attr(ds, "green_share_target")
     if "green_target" in ds:  # per scope (site_targets); NaN: no target there

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, period_weight
+from ..checks import Rows, attr, budget_weight, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 
 if TYPE_CHECKING:
@@ -72,8 +72,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         pue_excess_price=np.nan if excess_price is None else excess_price,
     )
     led = ctx.ledger
-    e_fac = led.total("facility")
-    e_it = led.total("it")
+    annual = policy is not None and policy.basis == "year"
+    total = led.year_total if annual else led.total  # a look-ahead stands in the forecast
+    e_fac = total("facility")
+    e_it = total("it")
     lhs = e_fac - e_it * np.nan_to_num(caps)
     capped = ~np.isnan(caps)
     penalty = ctx.options.get("shortfall_penalty")
@@ -132,7 +134,8 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    dt, w = rows.dt, period_weight(ds)
+    dt = rows.dt
+    w = budget_weight(ds) if ds.attrs.get("pue_basis") == "year" else period_weight(ds)
     # the row reads the ledger's facility and IT carriers (dc's facility power plus, e.g., the
     # electricity a thermal tank's charging adds): recompute them from every account
     accounts = rows.accounts.values()

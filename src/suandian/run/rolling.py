@@ -290,15 +290,18 @@ def solve_rolling(
         began = time.perf_counter()
         last = rest.periods <= span
         n = rest.periods if last else span
-        told = ahead.after(start + n)
-        now = rest.cut(0, n, forecast=told).scenario()
+        keep = n if last else C
+        # with a forecast, the budgets count the committed periods and take the rest
+        # (look-ahead included) from the forecast; the neutral rule counts the whole window
+        counted = keep if ahead.ds is not None and not last else None
+        told = ahead.after(start + (keep if counted else n))
+        now = rest.cut(0, n, forecast=told, budget_periods=counted).scenario()
         cut = time.perf_counter() - began
         result = solve(now, opts)
         when = str(now.time[0])
         if not result.has_plan:
             raise RollingError(index, when, result.status, result.diagnosis, parts)
         t0 = time.perf_counter()
-        keep = now.periods if last else C
         ds = result.ds
         cost = committed_costs(ds, keep)
         f = flows_of(ds)

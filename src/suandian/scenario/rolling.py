@@ -152,12 +152,14 @@ class RawHorizon:
         periods: int,
         state: Mapping[str, Any] | None = None,
         forecast: Mapping[str, Any] | None = None,
+        budget_periods: int | None = None,
     ) -> RawHorizon:
         """Periods ``start .. start + periods - 1``, from ``state`` if given (not validated).
 
         ``forecast``: energies of the annual budgets (``Component.year_budget``) expected
         after the window, in the form of a state; added like a state (the rows read year to
-        date + forecast as one sum).
+        date + forecast as one sum). ``budget_periods``: the periods those budgets count
+        (``horizon.budget_periods``; the later ones stand in ``forecast``).
         """
         total = self.periods
         if not (isinstance(start, int) and isinstance(periods, int)) or not (
@@ -190,6 +192,9 @@ class RawHorizon:
         horizon = dict(raw["horizon"])
         horizon["start"] = time[start].to_pydatetime()
         horizon["periods"] = periods
+        horizon.pop("budget_periods", None)
+        if budget_periods is not None:
+            horizon["budget_periods"] = budget_periods
         raw["horizon"] = horizon
         if state is not None:
             apply_state(raw, state)

@@ -112,6 +112,17 @@ class Scenario:
         return self.profile(self.config.horizon.weights)
 
     @property
+    def budget(self) -> np.ndarray | None:
+        """1 where annual budgets count a period (``horizon.budget_periods``), else 0.
+
+        None when they count every period.
+        """
+        n = self.config.horizon.budget_periods
+        if n is None or n >= self.periods:
+            return None
+        return (np.arange(self.periods) < n).astype(float)
+
+    @property
     def probability(self) -> float:
         """Probability of the scenario (``horizon.probability``, default 1)."""
         return float(self.config.horizon.probability)

@@ -60,6 +60,22 @@ class Horizon(_Model):
     probability: float = Field(
         1.0, gt=0, le=1, description="probability of the scenario: every cost is scaled by it"
     )
+    budget_periods: int | None = Field(
+        None,
+        gt=0,
+        description="annual budgets (basis 'year') count the energies of the first N periods "
+        "only; the later ones are planned but stand in the year's forecast (a rolling "
+        "window's look-ahead, docs/math/rolling.md); default: every period",
+    )
+
+    @model_validator(mode="after")
+    def _budget_inside(self) -> Horizon:
+        if self.budget_periods is not None and self.budget_periods > self.periods:
+            raise ValueError(
+                f"budget_periods {self.budget_periods} is more than the horizon's "
+                f"{self.periods} periods; use at most {self.periods}, or remove it"
+            )
+        return self
 
     @field_validator("resolution")
     @classmethod
