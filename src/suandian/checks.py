@@ -230,6 +230,20 @@ def budget_weight(ds: xr.Dataset) -> xr.DataArray | float:
     return w * ds["budget_period"] if "budget_period" in ds else w
 
 
+def counted_share(ds: xr.Dataset, intake: xr.DataArray, t: int) -> xr.DataArray:
+    """Per site, the share of the counted consumption in periods ``0 .. t``.
+
+    ``sum_{t' <= t} w b intake / sum_t w b intake`` (``budget_weight``; 1 where the site
+    consumed nothing counted). Certificates have no time stamp: a horizon's certificates
+    are spread over the periods its budgets count, pro rata to their consumption, when a
+    part of the horizon is handed over (a rolling window's state and committed cost).
+    """
+    counted = intake * budget_weight(ds)
+    total = counted.sum("time")
+    upto = counted.isel(time=slice(0, t + 1)).sum("time")
+    return (upto / total.where(total > 0)).fillna(1.0).clip(0.0, 1.0)
+
+
 def committed_share(ds: xr.Dataset, t: int) -> float:
     """Share of the horizon's hours in its first ``t`` periods: ``sum_{t'<t} w / sum w``.
 

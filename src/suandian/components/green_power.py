@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, node_series, period_weight
+from ..checks import Rows, attr, counted_share, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
 from ..linear import Expr, Var
 
@@ -727,10 +727,25 @@ def _estimate(sc, options) -> int:
     return cols + sum(at_node.get(g.node, 0) for g in c.green_contracts) * T
 
 
+def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+    """The certificates of the first ``t`` periods: pro rata to their counted consumption.
+
+    All of them at the end of a rolling window's committed periods (``budget_period``).
+    """
+    price = attr(ds, "certificate_price")
+    if "e_certificate" not in ds or np.isnan(price):
+        return {}
+    from ..results.accounting import flows
+
+    share = counted_share(ds, flows(ds)["intake"], t - 1)
+    return {"certificates": float((ds["e_certificate"] * share).sum()) * price}
+
+
 COMPONENT = Component(
     name="green",
     sections=("corridors", "green_contracts", "certificates"),
     doc="green-power purchases: corridors, contracts, certificates",
+    commit_costs=_commit_costs,
     stateless=(
         "corridor blocks are bought per contract window and deviations settle per period: "
         "windows cut at day boundaries keep them whole; certificates are bought per horizon"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..checks import Rows, attr, budget_weight, period_weight
+from ..checks import Rows, attr, budget_weight, counted_share, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 from ..linear import Expr
 from .pue_cap import year_problems
@@ -106,7 +106,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.dual("shadow_green_share_point", rows, lambda x: (counted.value(x) + cons_other) / 100.0)
     if certificates is not None and certificates.max_share is not None:
         certs = _by_scope(led.total("certificates"), member)
-        fb.constrain("certificate_cap", certs - consumption * certificates.max_share, "<=", 0.0)
+        counted_all = (
+            _by_scope(led.year_total("intake"), member)
+            if policy is not None and policy.basis == "year" and led.budget is not None
+            else consumption
+        )  # certificates are committed with the periods the budget counts
+        fb.constrain("certificate_cap", certs - counted_all * certificates.max_share, "<=", 0.0)
 
 
 def buckets(time: pd.DatetimeIndex, matching: str) -> tuple[np.ndarray, list[str]]:
@@ -285,7 +290,8 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Green and consumed energy per scope from the horizon's start to the end of ``t``, MWh.
 
     Only for an annual budget (basis ``year``). Certificates have no time stamp: they count
-    at the horizon's last period only.
+    pro rata to the consumption the budget counts up to ``t`` (:func:`counted_share`; all of
+    them at the end of a rolling window's committed periods, ``budget_period``).
     """
     if ds.attrs.get("green_share_basis") != "year":
         return {}
@@ -295,8 +301,8 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     w = period_weight(ds)
     consumed = (flows["intake"] * w).isel(upto).sum("time") * dt
     green = (flows["green"] * w).isel(upto).sum("time") * dt
-    if t == ds.sizes["time"] - 1 and "e_certificate" in ds:
-        green = green + ds["e_certificate"]
+    if "e_certificate" in ds:
+        green = green + ds["e_certificate"] * counted_share(ds, flows["intake"], t)
     out = {}
     for scope, members in groups(sites, str(ds.attrs.get("green_share_scope"))).items():
         out[scope] = {

@@ -33,7 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from ..catalogue import known
-from ..checks import Violation, attr, probability
+from ..checks import Violation, attr, counted_share, probability
 from . import io
 from .accounting import accounts, books, flows
 from .certifier import COST_ATOL, COST_RTOL, certify
@@ -261,14 +261,21 @@ class YearResult:
         return pd.DataFrame(rows).set_index("window")
 
     def _certificates(self) -> xr.DataArray:
-        """Certificates (MWh per site) bought by the last window (counted at the end)."""
-        last = self.datasets[-1]
-        acc = accounts(last)
+        """Certificates committed (MWh per site): each window's, pro rata to the consumption
+        its budgets count in its committed periods (all of them at a rolling window's commit
+        point; :func:`~suandian.checks.counted_share`).
+        """
         total = xr.zeros_like(self.flows["intake"].isel(time=0), dtype=float)
-        for a in acc.values():
-            if "certificates" in a.horizon:
-                total = total + a.horizon["certificates"]
-        return total.drop_vars("time", errors="ignore")
+        total = total.drop_vars("time", errors="ignore")
+        for p, ds in zip(self.parts, self.datasets, strict=True):
+            acc = accounts(ds)
+            bought = sum(
+                (a.horizon["certificates"] for a in acc.values() if "certificates" in a.horizon),
+                xr.zeros_like(total),
+            )
+            intake = flows(ds, acc)["intake"]
+            total = total + bought * counted_share(ds, intake, p.committed - 1)
+        return total
 
     @property
     def kpis(self) -> dict[str, Any]:
