@@ -261,9 +261,10 @@ class YearResult:
         return pd.DataFrame(rows).set_index("window")
 
     def _certificates(self) -> xr.DataArray:
-        """Certificates committed (MWh per site): each window's, pro rata to the consumption
-        its budgets count in its committed periods (all of them at a rolling window's commit
-        point; :func:`~suandian.checks.counted_share`).
+        """Certificates committed (MWh per site), summed over the windows.
+
+        Each window's, pro rata to the consumption its budgets count in its committed periods
+        (all of them at a rolling window's commit point; :func:`~suandian.checks.counted_share`).
         """
         total = xr.zeros_like(self.flows["intake"].isel(time=0), dtype=float)
         total = total.drop_vars("time", errors="ignore")
