@@ -258,3 +258,17 @@ def test_cli_killed_mid_run_resumes_to_the_same_year(tmp_path):
     b = json.loads((tmp_path / "cut" / "kpis.json").read_text())["kpis"]["cost"]
     assert b == pytest.approx(a) and a["total"] == pytest.approx(1687.5)
     assert Path(tmp_path / "cut" / "windows.csv").is_file()
+
+
+def test_cli_rolls_the_embedded_year_one_window(tmp_path):
+    """``suandian rolling`` on the embedded year: one window, stopped, resumable."""
+    out = tmp_path / "year"
+    cmd = [*cli(), "rolling", "--out", str(out), "--stop-after", "1", "--forecast", "neutral"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "chongqing_hami_year" in done.stdout and "go on with --resume" in done.stdout
+    assert "window 1/364 2026-01-01" in done.stderr
+    record = json.loads((out / "windows" / "0000.json").read_text())
+    assert record["committed"] == 24 and record["periods"] == 48 and record["status"] == "optimal"
+    again = subprocess.run(cmd, capture_output=True, text=True)  # the folder holds a run
+    assert again.returncode == 1 and "already holds a rolling run" in again.stderr

@@ -240,10 +240,12 @@ def _rolling_parser(sub) -> None:
     )
     rolling.add_argument("--threads", type=int, default=None, help="HiGHS threads")
     rolling.add_argument(
-        "--foresight",
-        action="store_true",
-        help="also solve the whole horizon as one LP (integers relaxed): a lower bound, and "
-        "the value of foresight",
+        "--forecast",
+        choices=("foresight", "neutral"),
+        default="foresight",
+        help="how the annual budgets see the rest of the horizon: 'foresight' solves it as "
+        "one LP first (also the yardstick and the value of foresight), 'neutral' assumes it "
+        "meets its targets (default: %(default)s)",
     )
     rolling.add_argument(
         "--stop-after", type=int, default=None, metavar="N", help="stop after N windows"
@@ -257,7 +259,7 @@ def _rolling_parser(sub) -> None:
 
 def _rolling(args: argparse.Namespace) -> int:
     from . import load_scenario
-    from .run.rolling import RollingError, foresight, solve_rolling
+    from .run.rolling import RollingError, solve_rolling
     from .scenario import ScenarioError
 
     path = args.scenario or default_scenario().with_name(DEFAULT_YEAR)
@@ -279,6 +281,7 @@ def _rolling(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=not args.quiet,
             stop_after=args.stop_after,
+            forecast=args.forecast,
             mip_rel_gap=args.mip_gap,
             time_limit=args.time_limit,
             threads=args.threads,
@@ -292,10 +295,6 @@ def _rolling(args: argparse.Namespace) -> int:
     if year.parts[-1].start + year.parts[-1].committed < scenario.periods:
         print(f"stopped after {len(year.parts)} windows; go on with --resume")
         return 0
-    if args.foresight:
-        print("solving the whole horizon as one LP (perfect foresight) ...")
-        year.foresight = foresight(scenario, time_limit=args.time_limit * 10)
-        year.save(args.out)
     print(year.summary())
     if not args.no_certify:
         violations = year.certify()
