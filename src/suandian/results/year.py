@@ -209,6 +209,9 @@ class YearResult:
     ds: xr.Dataset
     flows: xr.Dataset
     foresight: dict[str, Any] = field(default_factory=dict)
+    #: seconds of the run outside the windows: ``foresight`` (the horizon's LP, with its
+    #: build and extraction), ``stitch`` (:meth:`from_parts`), ``replay`` (resuming)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_parts(cls, parts: list[Part], datasets: list[xr.Dataset]) -> YearResult:

@@ -267,7 +267,9 @@ def solve_rolling(
         manifest = _manifest(scenario, C, L, opts) | {"forecast": forecast}
         _open_folder(folder, manifest, resume)
         parts, datasets = read_parts(folder / "windows")
+    t0 = time.perf_counter()
     ahead = Forecast.of(scenario, folder, opts) if forecast == "foresight" else Forecast.none()
+    seconds = {"foresight": time.perf_counter() - t0}
     report = progress if callable(progress) else Progress(total, enabled=bool(progress))
     from ..results.accounting import flows as flows_of
 
@@ -343,8 +345,10 @@ def solve_rolling(
         part.seconds["window"] += time.perf_counter() - t0
         start += C
         state = handed
+    t0 = time.perf_counter()
     year = YearResult.from_parts(parts, datasets)
-    year.foresight = ahead.summary
+    seconds["stitch"] = time.perf_counter() - t0
+    year.foresight, year.seconds = ahead.summary, seconds
     if folder is not None and parts and parts[-1].start + parts[-1].committed >= scenario.periods:
         year.save(folder)
     return year

@@ -1,0 +1,126 @@
+"""The default hub's year as a rolling horizon: time by phase, memory, the year's figures.
+
+Usage::
+
+    PYTHONPATH=src python benchmarks/rolling.py                 # hourly, 24 h + 24 h
+    PYTHONPATH=src python benchmarks/rolling.py --resolution 15min --days 30
+    PYTHONPATH=src python benchmarks/rolling.py --forecast neutral --out results/x.json
+
+Reports, summed over the windows (``YearResult.windows``): ``window`` (cutting each window
+from the rest and handing the state over), ``build``, ``handover``, HiGHS (``mip_start`` +
+``solve``: the MIP start's LPs and the branch and bound), ``extract``, ``books`` (committed
+costs, flows and the state handed on), ``checkpoint``; then ``foresight`` (the year's LP, the
+forecast of the annual budgets and the yardstick), ``stitch``, the year's books and months,
+and the year's certifier; the wall time, the peak resident memory (``ru_maxrss``), and the
+overhead outside HiGHS as a share of HiGHS's time. The issue's targets: the hourly year in
+<= 3 min wall and <= 1.5 GB on 2 cores, the 15-min year in <= 15 min, overhead <= 10 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+import suandian
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "chongqing_hami_year.yaml"
+
+
+def scenario(resolution: str, days: int | None) -> suandian.Scenario:
+    """The default year at ``resolution`` (hourly data held over finer periods)."""
+    raw = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
+    per_day = {"1h": 24, "30min": 48, "15min": 96}[resolution]
+    raw["horizon"]["resolution"] = resolution
+    raw["horizon"]["periods"] = per_day * (days or 365)
+    if resolution != "1h":
+        raw["horizon"]["upsample"] = "hold"
+    return suandian.load_scenario(raw, base_dir=MODEL.parent)
+
+
+def main() -> None:
+    """Roll the year and write the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--resolution", default="1h", choices=("1h", "30min", "15min"))
+    parser.add_argument("--days", type=int, default=None, help="first N days only")
+    parser.add_argument("--commit", default="24h")
+    parser.add_argument("--lookahead", default="24h")
+    parser.add_argument("--forecast", default="foresight", choices=("foresight", "neutral"))
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-certify", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="JSON file for the figures")
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    sc = scenario(args.resolution, args.days)
+    loaded = time.perf_counter() - began
+    year = suandian.solve_rolling(
+        sc,
+        args.commit,
+        args.lookahead,
+        forecast=args.forecast,
+        threads=args.threads,
+        progress=False,
+    )
+    rolled = time.perf_counter() - began - loaded
+    t0 = time.perf_counter()
+    kpis = year.kpis
+    year.months()
+    booked = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    violations = [] if args.no_certify else year.certify()
+    certified = time.perf_counter() - t0
+    wall = time.perf_counter() - began
+    phases = {c[:-2]: float(v) for c, v in year.windows.filter(like="_s").sum().items()}
+    highs = phases.get("mip_start", 0.0) + phases.get("solve", 0.0)
+    outside = sum(v for k, v in phases.items() if k not in ("mip_start", "solve", "certify"))
+    outside += year.seconds.get("stitch", 0.0)
+    figures = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_1min": os.getloadavg()[0],
+            "python": platform.python_version(),
+        },
+        "suandian": suandian.__version__,
+        "resolution": args.resolution,
+        "periods": sc.periods,
+        "commit": args.commit,
+        "lookahead": args.lookahead,
+        "forecast": args.forecast,
+        "windows": len(year.parts),
+        "wall_s": wall,
+        "load_s": loaded,
+        "rolling_s": rolled,
+        "phases_s": phases,
+        "foresight_s": year.seconds.get("foresight", 0.0),
+        "stitch_s": year.seconds.get("stitch", 0.0),
+        "year_books_s": booked,
+        "certify_s": certified,
+        "highs_s": highs,
+        "outside_highs_s": outside,
+        "overhead_share": outside / highs if highs else float("nan"),
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "objective": year.objective,
+        "foresight": year.foresight,
+        "value_of_foresight": year.value_of_foresight(),
+        "compliance": kpis["compliance"],
+        "violations": [str(v) for v in violations[:20]],
+        "statuses": year.windows["status"].value_counts().to_dict(),
+    }
+    text = json.dumps(figures, indent=1, default=float)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+    sys.exit(1 if violations else 0)
+
+
+if __name__ == "__main__":
+    main()
