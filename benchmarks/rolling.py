@@ -40,10 +40,11 @@ def scenario(resolution: str, days: int | None) -> suandian.Scenario:
     raw = yaml.safe_load(MODEL.read_text(encoding="utf-8"))
     per_day = {"1h": 24, "30min": 48, "15min": 96}[resolution]
     raw["horizon"]["resolution"] = resolution
-    raw["horizon"]["periods"] = per_day * (days or 365)
+    raw["horizon"]["periods"] = per_day * 365
     if resolution != "1h":
         raw["horizon"]["upsample"] = "hold"
-    return suandian.load_scenario(raw, base_dir=MODEL.parent)
+    sc = suandian.load_scenario(raw, base_dir=MODEL.parent)
+    return sc if days is None else sc.window(0, per_day * days)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import pytest
 from conftest import base_config, scenario, solve_ok
 
 from suandian import ScenarioError
+from suandian.results.accounting import flows
 from suandian.results.certifier import certify, certify_folder
 
 UNITS = pd.DataFrame({"units": [5.0, 5.0, 15.0, 5.0]})
@@ -203,7 +204,7 @@ def test_capacity_charge_pro_rata_and_capped_draw():
     # the first 2 periods' committed part: 80,000 x 2/744
     from suandian.policies.bill import _commit_costs
 
-    assert _commit_costs(r.ds, 2) == {"capacity": pytest.approx(80000.0 * 2 / 744)}
+    assert _commit_costs(r.ds, 2, flows(r.ds)) == {"capacity": pytest.approx(80000.0 * 2 / 744)}
     r = solve_ok(
         config("units", battery=True, demand_charge=dict(charge, power_factor=0.75)), UNITS
     )
@@ -507,7 +508,7 @@ def _two_windows(cfg: dict, series) -> tuple:
     one = solve_ok_sc(full)
     first = solve_ok_sc(full.window(0, 2))
     second = solve_ok_sc(full.window(2, 2, state=first.final_state()))
-    committed = _commit_costs(one.ds, 2)["demand"]
+    committed = _commit_costs(one.ds, 2, flows(one.ds))["demand"]
     return one, first, second, committed
 
 
@@ -575,8 +576,8 @@ def test_windows_sum_to_the_month_bill(charge, start, units, first, total):
     assert one.objective == pytest.approx(w1.objective + w2.objective)
     from suandian.policies.bill import _commit_costs
 
-    assert _commit_costs(one.ds, 4)["demand"] == pytest.approx(total)
+    assert _commit_costs(one.ds, 4, flows(one.ds))["demand"] == pytest.approx(total)
     from suandian.policies.bill import COMPONENT
 
     assert COMPONENT.commit_costs is _commit_costs
-    assert _commit_costs(w2.ds, 2)["demand"] == pytest.approx(total - first)
+    assert _commit_costs(w2.ds, 2, flows(w2.ds))["demand"] == pytest.approx(total - first)

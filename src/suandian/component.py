@@ -706,8 +706,9 @@ StateIn = Callable[[dict[str, Any], dict[str, Any]], None]
 #: (period indices shifted, items outside dropped, end rules of non-final windows relaxed).
 CutHook = Callable[[dict[str, Any], Cut], None]
 
-#: ``commit_costs(ds, t) -> {term: CNY}``: horizon cost terms owed by periods ``0 .. t-1``
-CommitCosts = Callable[["xr.Dataset", int], dict[str, float]]
+#: ``commit_costs(ds, t, flows) -> {term: CNY}``: horizon cost terms owed by periods
+#: ``0 .. t-1`` (``flows``: the plan's per-site flows by carrier, as ``state_out`` gets them)
+CommitCosts = Callable[["xr.Dataset", int, Any], dict[str, float]]
 
 
 # --------------------------------------------------------------------------- context

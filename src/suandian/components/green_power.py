@@ -727,7 +727,7 @@ def _estimate(sc, options) -> int:
     return cols + sum(at_node.get(g.node, 0) for g in c.green_contracts) * T
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The certificates of the first ``t`` periods: pro rata to their counted consumption.
 
     All of them at the end of a rolling window's committed periods (``budget_period``).
@@ -735,9 +735,7 @@ def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
     price = attr(ds, "certificate_price")
     if "e_certificate" not in ds or np.isnan(price):
         return {}
-    from ..results.accounting import flows
-
-    share = counted_share(ds, flows(ds)["intake"], t - 1)
+    share = counted_share(ds, flows["intake"], t - 1)
     return {"certificates": float((ds["e_certificate"] * share).sum()) * price}
 
 

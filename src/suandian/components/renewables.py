@@ -475,7 +475,7 @@ def _state_in(entry: dict, raw: dict) -> None:
 _PRORATED = ("renewables_fixed", "renewable_connection", "renewable_capacity_capex")
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """Fixed charges and the capacity annuity of the first ``t`` periods: pro rata to hours."""
     share = committed_share(ds, t)
     cost = _account(ds).cost

@@ -326,7 +326,7 @@ def _estimate(sc, options) -> int:
     return (3 * len(units) + sum(u.no_simultaneous for u in units)) * sc.periods
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The capacity annuities of the first ``t`` periods: pro rata to their hours."""
     share = committed_share(ds, t)
     return {term: value * share for term, value in capacity_cost(ds, _CAPACITIES).items()}

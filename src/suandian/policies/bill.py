@@ -892,7 +892,7 @@ def _peaks_to(ds: xr.Dataset, t: int) -> np.ndarray:
     return out
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The horizon cost terms owed by the first ``t`` periods of the plan in ``ds`` alone.
 
     The committed part of a rolling window: ``demand``, per demand meter and billing month

@@ -37,7 +37,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.cost("carbon", led.total("co2") * price, per_period=False)
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The carbon cost on the emissions of the first ``t`` periods.
 
     On the location basis exact; on the market basis without the certificate credit (a
@@ -46,12 +46,10 @@ def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
     price = attr(ds, "carbon_price")
     if not price or np.isnan(price):
         return {}
-    from ..results.accounting import flows
-
     market = ds.attrs.get("carbon_basis") == "market"
     if t == ds.sizes["time"]:
         return {}  # the whole plan: the books' own figure
-    f = flows(ds).isel(time=slice(0, t))
+    f = flows.isel(time=slice(0, t))
     w = period_weight(ds)
     if not isinstance(w, float):
         w = w.isel(time=slice(0, t))

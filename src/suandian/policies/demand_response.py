@@ -410,7 +410,7 @@ def _estimate(sc, options) -> int:
     return cols
 
 
-def _commit_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The capacity payment of the events that start in the first ``t`` periods."""
     if not ds.sizes.get("dr_event", 0) or "p_dr_commit" not in ds:
         return {}

@@ -42,13 +42,14 @@ from .certifier import COST_ATOL, COST_RTOL, certify
 STATE_RTOL = 1e-6
 
 
-def committed_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
+def committed_costs(ds: xr.Dataset, t: int, f: xr.Dataset | None = None) -> dict[str, float]:
     """The cost by term (CNY) owed by the first ``t`` periods of the plan in ``ds``.
 
     Per-period terms: ``cost_period`` summed over periods ``0 .. t-1``. Horizon terms
     (``attrs['horizon_cost_terms']``): the families' ``commit_costs`` hooks (times the
     scenario's probability), else the books' figure when ``t`` is the whole horizon and 0
-    otherwise. ``committed_costs(ds, T)`` equals the books' cost table.
+    otherwise. ``committed_costs(ds, T)`` equals the books' cost table. ``f``: the plan's
+    per-site flows (:func:`~suandian.results.accounting.flows`), if at hand.
     """
     T = ds.sizes["time"]
     if not 0 < t <= T:
@@ -60,9 +61,11 @@ def committed_costs(ds: xr.Dataset, t: int) -> dict[str, float]:
     horizon = [h for h in str(ds.attrs.get("horizon_cost_terms", "")).split(",") if h]
     whole = books(ds)["cost"] if t == T else {}
     hooked: dict[str, float] = {}
-    for c in known(ds):
-        if c.commit_costs is not None and t < T:
-            hooked.update(c.commit_costs(ds, t))
+    if t < T:
+        f = flows(ds) if f is None else f
+        for c in known(ds):
+            if c.commit_costs is not None:
+                hooked.update(c.commit_costs(ds, t, f))
     chance = probability(ds)
     for term in horizon:
         if term in hooked:

@@ -305,8 +305,8 @@ def solve_rolling(
             raise RollingError(index, when, result.status, result.diagnosis, parts)
         t0 = time.perf_counter()
         ds = result.ds
-        cost = committed_costs(ds, keep)
         f = flows_of(ds)
+        cost = committed_costs(ds, keep, f)
         handed = {} if last else state_at(ds, keep - 1, f)
         booked = time.perf_counter() - t0
         t0 = time.perf_counter()
