@@ -1017,10 +1017,13 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
         }
     jobs: dict = {}
     if ds.sizes.get("job", 0):
-        run = ds["x_run"].where(ds["run_period"] <= t, 0.0)
-        done = run.groupby(ds["run_job"]).sum() * dt if ds.sizes.get("run", 0) else None
-        for job in ds["job"].values:
-            value = 0.0 if done is None or job not in done["run_job"] else done.sel(run_job=job)
+        work = np.zeros(ds.sizes["job"])
+        if ds.sizes.get("run", 0):
+            x = ds["x_run"].values.astype(float)
+            cells = (ds["run_period"].values <= t) & ~np.isnan(x)
+            job_of = _positions(ds, "job", ds["run_job"].values[cells])
+            work = np.bincount(job_of, weights=x[cells], minlength=ds.sizes["job"])
+        for job, value in zip(ds["job"].values, work * dt, strict=True):
             jobs[str(job)] = {"work_done": float(value)}
     return {"sites": sites, "jobs": jobs}
 
