@@ -319,13 +319,21 @@ def _held(ds: xr.Dataset) -> xr.DataArray:
     """Blocks held, MW at the sending end (corridor, time): B_k n_(k, w(k,t)), 0 outside."""
     held = np.zeros(ds["corridor_window"].shape)
     if "n_block" in ds and ds.sizes.get("block", 0):
-        names = list(ds["corridor"].values)
+        names = {str(k): i for i, k in enumerate(ds["corridor"].values)}
         win = ds["corridor_window"].values.astype(int)
         size = ds["corridor_block_mw"].values
-        for i in range(ds.sizes["block"]):
-            k = names.index(str(ds["block_corridor"].values[i]))
-            inside = win[k] == int(ds["block_window"].values[i])
-            held[k, inside] = size[k] * float(ds["n_block"].values[i])
+        corridor = np.array([names[str(k)] for k in ds["block_corridor"].values], dtype=np.int64)
+        window = ds["block_window"].values.astype(np.int64)
+        n = ds["n_block"].values.astype(float)
+        # blocks held by (corridor, window), and which (corridor, window) has a block
+        shape = (len(names), max(int(win.max(initial=-1)), int(window.max())) + 1)
+        table, has = np.zeros(shape), np.zeros(shape, dtype=bool)
+        for i in range(n.size):  # in block order: a later block of the same window wins
+            table[corridor[i], window[i]] = n[i]
+            has[corridor[i], window[i]] = True
+        k = np.broadcast_to(np.arange(win.shape[0])[:, None], win.shape)
+        given = (win >= 0) & has[k, np.maximum(win, 0)]
+        held[given] = size[k[given]] * table[k[given], win[given]]
     return ds["corridor_window"].copy(data=held).astype(float)
 
 
