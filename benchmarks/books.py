@@ -12,8 +12,9 @@ year case of ``run.py``) through ``suandian.solve`` and writes its Dataset to ``
 (netCDF); ``make day PATH`` saves the embedded default day (MILP). The timing then reloads that
 file, so every code version is timed on the same plan.
 
-``run`` times, for each saved result and rep, in a FRESH process (``--src`` puts another
-checkout's ``src`` first on ``PYTHONPATH``, to time the code before a change), each phase on a
+``run`` times, for each saved result and rep, in a FRESH process (``--src`` puts a ``src``
+first on ``PYTHONPATH``: this checkout's by default, another one's to time the code before a
+change), each phase on a
 freshly read result (``suandian.read_result``), so no phase profits from another's work:
 
 ==============  ==========================================================================
@@ -189,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="time the phases on saved results")
     r.add_argument("paths", nargs="+")
     r.add_argument("--reps", type=int, default=3)
-    r.add_argument("--src", default=None, help="a checkout's src/ to time instead")
+    r.add_argument(
+        "--src", default=str(ROOT / "src"), help="the src/ to time (default: this checkout's)"
+    )
     r.add_argument("--label", default=None)
     r.add_argument("--out", default=str(HERE / "results"))
     args = parser.parse_args(argv)
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "label": args.label or commit,
-        "src": args.src or f"{commit} (this checkout)",
+        "src": args.src if Path(args.src) != ROOT / "src" else f"{commit} (this checkout)",
         "reps": args.reps,
         "load_avg_at_start": os.getloadavg(),
     }

@@ -112,14 +112,35 @@ class Rows:
         order += [str(d) for d in bad.dims if d not in order]
         bad, value, limit = (a.transpose(*order) for a in (bad, value, limit))
         mask = np.asarray(bad.values, dtype=bool)
+        values, limits = np.asarray(value.values), np.asarray(limit.values)
+        labels = [self._labeller(bad, d) for d in order]
         for ix in np.argwhere(mask):
-            where = (
-                " ".join(self._where(bad, d, i) for d, i in zip(order, ix, strict=True)) or "all"
-            )
+            where = " ".join(label(i) for label, i in zip(labels, ix, strict=True)) or "all"
             key = tuple(ix)
-            self.out.append(
-                Violation(check, where, float(value.values[key]), float(limit.values[key]))
-            )
+            self.out.append(Violation(check, where, float(values[key]), float(limits[key])))
+
+    def _labeller(self, arr: xr.DataArray, dim: str):
+        """A function ``i -> self._where(arr, dim, i)``, reading the coordinates only once."""
+        aux = [str(c) for c in arr.coords if str(c).startswith(f"{dim}_")]
+        aux = [c for c in aux if arr[c].dims == (dim,)]
+        if not aux:
+            own = arr[dim].values
+            return lambda i: f"{dim}={_label(dim, own[i])}"
+        order = str(self.ds.attrs.get(f"{dim}_key", "")).split(",")
+        aux.sort(key=lambda c: order.index(c) if c in order else len(order))
+        columns = [(c.removeprefix(f"{dim}_"), arr[c].values) for c in aux]
+        time = self.ds["time"].values if "time" in self.ds else None
+
+        def label(i: int) -> str:
+            parts = []
+            for name, column in columns:
+                v = column[i]
+                if name == "period":
+                    name, v = "time", time[int(v)]
+                parts.append(f"{name}={_label(name, v)}")
+            return " ".join(parts)
+
+        return label
 
     def _where(self, arr: xr.DataArray, dim: str, i: int) -> str:
         """``dim=label``; a cell of a sparse dimension by its key (``job=.. site=.. time=..``).
@@ -127,20 +148,7 @@ class Rows:
         The key is the array's coordinates ``<dim>_*`` along ``dim`` (in the order of the
         Dataset's ``<dim>_key`` attribute when it has one); ``*_period`` shows as ``time``.
         """
-        aux = [str(c) for c in arr.coords if str(c).startswith(f"{dim}_")]
-        aux = [c for c in aux if arr[c].dims == (dim,)]
-        if not aux:
-            return f"{dim}={_label(dim, arr[dim].values[i])}"
-        order = str(self.ds.attrs.get(f"{dim}_key", "")).split(",")
-        aux.sort(key=lambda c: order.index(c) if c in order else len(order))
-        parts = []
-        for coord in aux:
-            name = coord.removeprefix(f"{dim}_")
-            v = arr[coord].values[i]
-            if name == "period":
-                name, v = "time", self.ds["time"].values[int(v)]
-            parts.append(f"{name}={_label(name, v)}")
-        return " ".join(parts)
+        return self._labeller(arr, dim)(i)
 
     def _row(self, check, sense, lhs, rhs, scale, floor, value, limit) -> None:
         """Flag rows ``lhs <sense> rhs`` missed by more than ``tol * max(floor, |scale|)``.
