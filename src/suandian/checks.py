@@ -161,21 +161,23 @@ class Rows:
         if plain is None:  # labels to align: xarray's broadcast (outer join)
             arrays = xr.broadcast(lhs, rhs, scale)
             plain = [np.asarray(a.values, dtype=float) for a in arrays]
+        shape = np.broadcast_shapes(*(a.shape for a in plain))
         left, right, size = plain
         thr = self.tol * np.maximum(floor, np.abs(size))
-        with np.errstate(invalid="ignore"):
-            if sense == "<=":
-                ok = left - right <= thr
-            elif sense == ">=":
-                ok = right - left <= thr
-            else:
-                ok = np.abs(left - right) <= thr
-        bad = ~np.isnan(right) & ~ok
+        with np.errstate(invalid="ignore"):  # in place: a year's cells are 10^7 per row test
+            miss = np.asarray(right - left if sense == ">=" else left - right)
+            if sense == "==":
+                miss = np.abs(miss, out=miss) if miss.ndim else np.abs(miss)
+            bad = np.empty(np.broadcast_shapes(miss.shape, np.shape(thr)), dtype=bool)
+            np.less_equal(miss, thr, out=bad)
+            np.logical_not(bad, out=bad)
+        if np.isnan(right).any():
+            bad &= ~np.isnan(right)
         if bad.any():
             first = xr.broadcast(lhs, rhs, scale)[0]
             self._flag(
                 check,
-                first.copy(data=bad),
+                first.copy(data=np.array(np.broadcast_to(bad, shape))),
                 lhs if value is None else value,
                 rhs if limit is None else limit,
             )
@@ -202,10 +204,11 @@ class Rows:
 def _broadcast_values(*arrays: xr.DataArray) -> list[np.ndarray] | None:
     """The values of ``xarray.broadcast(*arrays)`` as float arrays, without xarray's copies.
 
-    Dimensions in order of first appearance, each array transposed and repeated to them, as
-    ``xarray.broadcast`` gives them when no labels need aligning: every dimension of one size
-    throughout and every index along it equal. None when that does not hold (the caller then
-    aligns with xarray). xarray's broadcast rebuilds each array and deep-copies its
+    Dimensions in order of first appearance, each array transposed to them with a length-1
+    axis for each dimension it lacks (numpy broadcasts it in arithmetic), as
+    ``xarray.broadcast`` lays them out when no labels need aligning: every dimension of one
+    size throughout and every index along it equal. None when that does not hold (the caller
+    then aligns with xarray). xarray's broadcast rebuilds each array and deep-copies its
     coordinates, element by element for labels of object dtype (a year's 127 k batch cells,
     seconds per row test).
     """
@@ -222,14 +225,12 @@ def _broadcast_values(*arrays: xr.DataArray) -> list[np.ndarray] | None:
             if seen is not idx and not seen.equals(idx):
                 return None
     dims = list(sizes)
-    shape = tuple(sizes[d] for d in dims)
     out = []
     for a in arrays:
         own = [d for d in dims if d in a.dims]
         values = np.asarray(a.values, dtype=float)
         values = np.transpose(values, [a.dims.index(d) for d in own]) if a.ndim > 1 else values
-        values = values.reshape([sizes[d] if d in a.dims else 1 for d in dims])
-        out.append(np.broadcast_to(values, shape))
+        out.append(values.reshape([sizes[d] if d in a.dims else 1 for d in dims]))
     return out
 
 
