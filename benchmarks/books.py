@@ -14,8 +14,8 @@ file, so every code version is timed on the same plan.
 
 ``run`` times, for each saved result and rep, in a FRESH process (``--src`` puts a ``src``
 first on ``PYTHONPATH``: this checkout's by default, another one's to time the code before a
-change), each phase on a
-freshly read result (``suandian.read_result``), so no phase profits from another's work:
+change), each phase on a freshly read result (``suandian.read_result``), so no phase profits
+from another's work:
 
 ==============  ==========================================================================
 accounts        ``accounting.accounts(ds)``: every family's ``account`` hook

@@ -129,7 +129,7 @@ class Rows:
         order = str(self.ds.attrs.get(f"{dim}_key", "")).split(",")
         aux.sort(key=lambda c: order.index(c) if c in order else len(order))
         columns = [(c.removeprefix(f"{dim}_"), arr[c].values) for c in aux]
-        time = self.ds["time"].values if "time" in self.ds else None
+        time = self.ds["time"].values if "time" in self.ds else np.zeros(0, "datetime64[ns]")
 
         def label(i: int) -> str:
             parts = []

@@ -682,7 +682,7 @@ def _positions(ds: xr.Dataset, dim: str, labels) -> np.ndarray:
 def run_to_site_time(ds: xr.Dataset, values=None) -> xr.DataArray:
     """Sum a ``run`` array (default ``x_run``) into (site, time)."""
     values = ds["x_run"].values if values is None else np.asarray(values)
-    out = np.zeros((ds.sizes["site"], ds.sizes["time"]))
+    out: np.ndarray = np.zeros((ds.sizes["site"], ds.sizes["time"]))
     if len(values):
         si = _positions(ds, "site", ds["run_site"].values)
         T = ds.sizes["time"]
@@ -831,8 +831,8 @@ def _check_work(ds: xr.Dataset, rows: Rows) -> None:
         served = served + ds["x_unserved"]
     rows.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
-    work = np.zeros(ds.sizes["job"])
-    if ds.sizes["run"]:
+    work: np.ndarray = np.zeros(ds.sizes["job"])
+    if run_job is not None:
         work = np.bincount(run_job, weights=x_run.values, minlength=work.size).astype(float)
     done = xr.DataArray(work * dt, dims="job", coords={"job": ds["job"]})
     if "x_unfinished" in ds:
@@ -1025,7 +1025,7 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
         }
     jobs: dict = {}
     if ds.sizes.get("job", 0):
-        work = np.zeros(ds.sizes["job"])
+        work: np.ndarray = np.zeros(ds.sizes["job"])
         if ds.sizes.get("run", 0):
             x = ds["x_run"].values.astype(float)
             cells = (ds["run_period"].values <= t) & ~np.isnan(x)
