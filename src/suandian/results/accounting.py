@@ -404,11 +404,8 @@ def _storage_cf(ds, hours, load, green, grid_cf):
     discharge_cf = np.zeros(load_h.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         for k in range(load_h.shape[0]):
-            frac = np.where(
-                energy > 1e-12,
-                np.minimum(np.maximum(carbon_free / np.where(energy > 0, energy, 1.0), 0.0), 1.0),
-                0.0,
-            )
+            # 0 <= F <= E after every step (F's clip below), so F / E needs no clip to [0, 1]
+            frac = np.where(energy > 1e-12, carbon_free / energy, 0.0)
             x_cf = frac * x_h[k]
             d_cf = x_cf @ to_site
             discharge_cf[k] = d_cf
