@@ -173,3 +173,81 @@ def test_tampered_cfe_is_caught():
     tampered = r.ds.assign(grid_cfe=r.ds["grid_cfe"] * 0.0)
     found = certify_report(tampered, report)
     assert ("report.cfe_hourly", "s1") in [(v.check, v.where) for v in found]
+
+
+def test_quarter_hour_battery_is_summed_by_clock_hour():
+    """The two-hour PV case of the first test at 15-min resolution: the same hourly score.
+
+    Eight quarters, PV 3.2 MW in the first four only, load 2.2 MW, price 100, grid_cfe 0.3.
+    Hour 00:00: the battery charges at its 1 MW limit in every quarter (storing PV saves grid
+    energy at 100 later; 2 MWh of room, so power binds): 4 * 0.25 * 1.0 = 1.0 MWh, SOC 0.9.
+    Hour 01:00: it gives back 0.9 * 0.9 = 0.81 MWh (how it spreads over the quarters does not
+    matter to the hour); grid 2.2 - 0.81 = 1.39 MWh, cost 139 CNY.
+    Clock hours (MWh): load [2.2, 2.2]; clean [3.2, 0.81] (hour 0's excess 1.0 charges the
+    battery carbon-free); cfe [2.2, 0.81 + 0.3 * 1.39 = 1.227]; score 3.427 / 4.4.
+    """
+    cfg, series = two_hours([100.0] * 8, 0.3, pv=[1.0] * 4 + [0.0] * 4)
+    cfg["horizon"] = {"start": "2026-07-15 00:00", "periods": 8, "resolution": "15min"}
+    r = solve_ok(cfg, series=series)
+    assert r.objective == pytest.approx(139.0)
+    assert r.kpis["cfe_hourly"]["s1"] == pytest.approx(3.427 / 4.4)
+
+    from suandian.results.accounting import cfe
+
+    hourly = cfe(r.ds).sel(site="s1")
+    assert hourly["time"].values.astype("datetime64[h]").astype(str).tolist() == [
+        "2026-07-15T00",
+        "2026-07-15T01",
+    ]
+    assert hourly["load"].values == pytest.approx([2.2, 2.2])
+    assert hourly["clean"].values == pytest.approx([3.2, 0.81])
+    assert hourly["cfe"].values == pytest.approx([2.2, 1.227])
+    assert hourly["grid_cfe"].values == pytest.approx([0.0, 0.417])
+
+
+def test_clock_hours_bins_like_resample():
+    """ClockHours sums periods into clock hours as ``resample(time="1h")`` does.
+
+    Regular 15-min periods 00:00..01:45 with values 1..8: hours [1+2+3+4, 5+6+7+8] = [10, 26]
+    (a reshape to (2, 4)). Irregular periods 00:00, 00:30, 03:00, 03:15 with values 1, 2, 3,
+    4: four hours 00..03, sums [3, NaN, NaN, 7] (01 and 02 hold no period), means
+    [1.5, NaN, NaN, 3.5]. Given out of order (03:15, 00:00, 03:00, 00:30 with 4, 1, 3, 2), the
+    same bins. A NaN value is skipped as resample's sum skips it: 00:00 NaN, 00:30 2 -> 2.
+    """
+    import numpy as np
+
+    from suandian.results.accounting import ClockHours
+
+    quarters = np.arange("2026-07-15T00:00", "2026-07-15T02:00", 15, dtype="datetime64[m]")
+    h = ClockHours(quarters)
+    assert h.regular == 4
+    assert h.sum(np.arange(1.0, 9.0)).tolist() == [10.0, 26.0]
+    assert h.sum(np.arange(1.0, 17.0).reshape(2, 8)).tolist() == [[10.0, 26.0], [42.0, 58.0]]
+
+    t = np.array(["2026-07-15T00:00", "2026-07-15T00:30", "2026-07-15T03:00", "2026-07-15T03:15"])
+    h = ClockHours(t.astype("datetime64[m]"))
+    assert h.regular is None
+    assert h.labels.astype("datetime64[h]").astype(str).tolist() == [
+        "2026-07-15T00",
+        "2026-07-15T01",
+        "2026-07-15T02",
+        "2026-07-15T03",
+    ]
+    got = h.sum(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert got[[0, 3]].tolist() == [3.0, 7.0] and np.isnan(got[[1, 2]]).all()
+    mean = h.mean(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert mean[[0, 3]].tolist() == [1.5, 3.5] and np.isnan(mean[[1, 2]]).all()
+    assert h.sum(np.array([np.nan, 2.0, 3.0, 4.0]))[0] == 2.0
+
+    shuffled = ClockHours(t[[3, 0, 2, 1]].astype("datetime64[m]"))
+    got = shuffled.sum(np.array([4.0, 1.0, 3.0, 2.0]))
+    assert got[[0, 3]].tolist() == [3.0, 7.0] and np.isnan(got[[1, 2]]).all()
+
+    import xarray as xr
+
+    da = xr.DataArray(
+        [1.0, 2.0, 3.0, 4.0], dims="time", coords={"time": t.astype("datetime64[ns]")}
+    )
+    expected = da.resample(time="1h").sum()
+    assert np.array_equal(expected.values, h.sum(da.values), equal_nan=True)
+    assert np.array_equal(expected["time"].values, h.labels)

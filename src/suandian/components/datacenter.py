@@ -682,10 +682,12 @@ def _positions(ds: xr.Dataset, dim: str, labels) -> np.ndarray:
 def run_to_site_time(ds: xr.Dataset, values=None) -> xr.DataArray:
     """Sum a ``run`` array (default ``x_run``) into (site, time)."""
     values = ds["x_run"].values if values is None else np.asarray(values)
-    out = np.zeros((ds.sizes["site"], ds.sizes["time"]))
+    out: np.ndarray = np.zeros((ds.sizes["site"], ds.sizes["time"]))
     if len(values):
         si = _positions(ds, "site", ds["run_site"].values)
-        np.add.at(out, (si, ds["run_period"].values.astype(np.int64)), values)
+        T = ds.sizes["time"]
+        cell = si * T + ds["run_period"].values.astype(np.int64)
+        out = np.bincount(cell, weights=values, minlength=out.size).reshape(out.shape)
     return xr.DataArray(out, dims=("site", "time"), coords={"site": ds["site"], "time": ds["time"]})
 
 
@@ -807,16 +809,21 @@ def _check_work(ds: xr.Dataset, rows: Rows) -> None:
     cs, dt = rows.cs, rows.dt
     # cells of x_run must lie in their job's window at an eligible site (the index set);
     # work in a cell outside it does not count towards the job
+    # (positions, not label look-ups: xarray copies a cell array's object labels per call)
     x_run = ds["x_run"]
-    if ds.sizes["run"]:
-        job = ds["run_job"]
-        inside = (
-            (ds["run_period"] >= ds["job_release"].sel(job=job))
-            & (ds["run_period"] < ds["job_deadline"].sel(job=job))
-            & ds["run_eligible"].sel(job=job, site=ds["run_site"])
-        ).drop_vars(["job", "site"], errors="ignore")
+    run_job = _positions(ds, "job", ds["run_job"].values) if ds.sizes["run"] else None
+    if run_job is not None:
+        run_site = _positions(ds, "site", ds["run_site"].values)
+        period = ds["run_period"].values
+        eligible = ds["run_eligible"].transpose("job", "site").values.astype(bool)
+        inside_cell = (
+            (period >= ds["job_release"].values[run_job])
+            & (period < ds["job_deadline"].values[run_job])
+            & eligible[run_job, run_site]
+        )
+        inside = x_run.copy(deep=False, data=inside_cell)
         rows.zero_outside("dc.RUN", x_run, inside, floor=cs)
-        x_run = x_run.where(inside, 0.0)
+        x_run = x_run.copy(deep=False, data=np.where(inside_cell, x_run.values, 0.0))
     rows.zero_outside("dc.SERVE", ds["x_serve"], ds["serve_eligible"], floor=cs)
 
     served = ds["x_serve"].where(ds["serve_eligible"], 0.0).sum("site")
@@ -824,27 +831,28 @@ def _check_work(ds: xr.Dataset, rows: Rows) -> None:
         served = served + ds["x_unserved"]
     rows.eq("dc.demand_served", served, ds["demand"], floor=cs)
 
-    work = np.zeros(ds.sizes["job"])
-    if ds.sizes["run"]:
-        np.add.at(work, _positions(ds, "job", ds["run_job"].values), x_run.values)
+    work: np.ndarray = np.zeros(ds.sizes["job"])
+    if run_job is not None:
+        work = np.bincount(run_job, weights=x_run.values, minlength=work.size).astype(float)
     done = xr.DataArray(work * dt, dims="job", coords={"job": ds["job"]})
     if "x_unfinished" in ds:
         done = done + ds["x_unfinished"]
     rows.eq("dc.job_completion", done, ds["job_work"], floor=cs)
     rate = run_to_job_time(ds)
-    limit = ds["job_max_rate"].sel(job=rate["pair_job"]).drop_vars("job")
+    pair_job = _positions(ds, "job", rate["pair_job"].values)
+    limit = rate.copy(deep=False, data=ds["job_max_rate"].values.astype(float)[pair_job])
     rows.le("dc.job_rate", rate, limit, floor=cs)
 
     check_placement(ds, rows, x_run)
     check_migration(ds, rows, x_run)
-    if "z_job" in ds and ds.sizes["run"]:
-        jpos = {v: i for i, v in enumerate(ds["job"].values)}
-        dense = np.zeros((ds.sizes["job"], ds.sizes["time"]))
-        rj = np.array([jpos[v] for v in ds["run_job"].values], dtype=np.int64)
-        np.add.at(dense, (rj, ds["run_period"].values.astype(np.int64)), x_run.values)
+    if "z_job" in ds and run_job is not None:
+        shape = (ds.sizes["job"], ds.sizes["time"])
+        cell = run_job * shape[1] + ds["run_period"].values.astype(np.int64)
+        dense = np.bincount(cell, weights=x_run.values, minlength=shape[0] * shape[1])
+        dense = dense.reshape(shape)
         check_job_runs(ds, rows, ds["z_job"].copy(data=dense))
-    if "n_gang" in ds and "job_gang_size" in ds and ds.sizes["run"]:
-        gang = ds["job_gang_size"].sel(job=ds["run_job"]).drop_vars("job")
+    if "n_gang" in ds and "job_gang_size" in ds and run_job is not None:
+        gang = x_run.copy(deep=False, data=ds["job_gang_size"].values.astype(float)[run_job])
         ganged = gang.notnull()
         if bool(ganged.any()):
             rows.eq(
@@ -1017,10 +1025,13 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
         }
     jobs: dict = {}
     if ds.sizes.get("job", 0):
-        run = ds["x_run"].where(ds["run_period"] <= t, 0.0)
-        done = run.groupby(ds["run_job"]).sum() * dt if ds.sizes.get("run", 0) else None
-        for job in ds["job"].values:
-            value = 0.0 if done is None or job not in done["run_job"] else done.sel(run_job=job)
+        work: np.ndarray = np.zeros(ds.sizes["job"])
+        if ds.sizes.get("run", 0):
+            x = ds["x_run"].values.astype(float)
+            cells = (ds["run_period"].values <= t) & ~np.isnan(x)
+            job_of = _positions(ds, "job", ds["run_job"].values[cells])
+            work = np.bincount(job_of, weights=x[cells], minlength=ds.sizes["job"])
+        for job, value in zip(ds["job"].values, work * dt, strict=True):
             jobs[str(job)] = {"work_done": float(value)}
     return {"sites": sites, "jobs": jobs}
 

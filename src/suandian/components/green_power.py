@@ -319,13 +319,21 @@ def _held(ds: xr.Dataset) -> xr.DataArray:
     """Blocks held, MW at the sending end (corridor, time): B_k n_(k, w(k,t)), 0 outside."""
     held = np.zeros(ds["corridor_window"].shape)
     if "n_block" in ds and ds.sizes.get("block", 0):
-        names = list(ds["corridor"].values)
+        names = {str(k): i for i, k in enumerate(ds["corridor"].values)}
         win = ds["corridor_window"].values.astype(int)
         size = ds["corridor_block_mw"].values
-        for i in range(ds.sizes["block"]):
-            k = names.index(str(ds["block_corridor"].values[i]))
-            inside = win[k] == int(ds["block_window"].values[i])
-            held[k, inside] = size[k] * float(ds["n_block"].values[i])
+        corridor = np.array([names[str(k)] for k in ds["block_corridor"].values], dtype=np.int64)
+        window = ds["block_window"].values.astype(np.int64)
+        n = ds["n_block"].values.astype(float)
+        # blocks held by (corridor, window), and which (corridor, window) has a block
+        shape = (len(names), max(int(win.max(initial=-1)), int(window.max())) + 1)
+        table, has = np.zeros(shape), np.zeros(shape, dtype=bool)
+        for i in range(n.size):  # in block order: a later block of the same window wins
+            table[corridor[i], window[i]] = n[i]
+            has[corridor[i], window[i]] = True
+        k = np.broadcast_to(np.arange(win.shape[0])[:, None], win.shape)
+        given = (win >= 0) & has[k, np.maximum(win, 0)]
+        held[given] = size[k[given]] * table[k[given], win[given]]
     return ds["corridor_window"].copy(data=held).astype(float)
 
 
@@ -503,17 +511,42 @@ def _check_green(ds: xr.Dataset, rows: Rows, to_site: xr.DataArray) -> None:
     )
 
 
+def _window_medians(values: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of ``values`` over each window of ``ids`` (periods with the same id >= 0).
+
+    Returns the window ids (sorted) and their medians, as ``numpy.median`` of each window's
+    values gives them (the middle value, or the mean of the two middle values; NaN when the
+    window holds a NaN), in one sort instead of a pass per window.
+    """
+    inside = ids >= 0
+    v, w = values[inside], ids[inside]
+    if not w.size:
+        return np.zeros(0, dtype=ids.dtype), np.zeros(0)
+    nan = np.isnan(v)
+    order = np.lexsort((np.where(nan, np.inf, v), w))
+    v, w, nan = v[order], w[order], nan[order]
+    starts = np.flatnonzero(np.r_[True, w[1:] != w[:-1]])
+    counts = np.diff(np.r_[starts, w.size])
+    lo, hi = starts + (counts - 1) // 2, starts + counts // 2
+    median = np.where(lo == hi, v[lo], (v[lo] + v[hi]) / 2.0)
+    median[np.add.reduceat(nan, starts) > 0] = np.nan
+    return w[starts], median
+
+
 def _check_blocks(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> None:
     """Whole blocks constant over each window: from the median of sent (no deviations)."""
+    medians = {}  # corridor -> (window ids, median sent)
     for k in ds["corridor"].values:
         block = float(ds["corridor_block_mw"].sel(corridor=k))
         if np.isnan(block) or bool(settled.sel(corridor=k)):
             continue
         s = sent.sel(corridor=k)
         ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
+        windows, median = _window_medians(s.values.astype(float), ids)
+        medians[k] = (windows, median)
         per_period = np.zeros(ids.shape)
-        for w in np.unique(ids[ids >= 0]):
-            per_period[ids == w] = block * np.round(np.median(s.values[ids == w]) / block)
+        at = np.searchsorted(windows, ids[ids >= 0])
+        per_period[ids >= 0] = block * np.round(median[at] / block)
         held = xr.DataArray(per_period, dims="time", coords={"time": ds["time"]})
         rows.eq(
             "green.corridor_block",
@@ -522,23 +555,30 @@ def _check_blocks(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> No
             scale=np.maximum(held, block),
         )
     if "n_block" in ds and ds.sizes.get("block", 0):
-        size = ds["corridor_block_mw"].sel(corridor=ds["block_corridor"]).drop_vars("corridor")
-        for i in range(ds.sizes["block"]):
-            k = str(ds["block_corridor"].values[i])
+        size = ds["corridor_block_mw"].sel(corridor=ds["block_corridor"]).values.astype(float)
+        corridor_of = ds["block_corridor"].values.astype(str)
+        window_of = ds["block_window"].values.astype(int)
+        expected = np.full(ds.sizes["block"], np.nan)  # NaN: no row (a settled corridor)
+        for k in ds["corridor"].values:
             if bool(settled.sel(corridor=k)):
                 continue
-            w = int(ds["block_window"].values[i])
-            ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
-            s = sent.sel(corridor=k).values[ids == w]
-            rows.eq(
-                "green.n_block",
-                ds["n_block"].isel(block=[i]),
-                xr.DataArray(
-                    [np.median(s) / float(size[i])],
-                    dims="block",
-                    coords={"block": ds["block"][[i]]},
-                ),
-            )
+            mine = np.flatnonzero(corridor_of == str(k))
+            if not mine.size:
+                continue
+            if k not in medians:  # a corridor without block size holds no blocks
+                ids = ds["corridor_window"].sel(corridor=k).values.astype(int)
+                medians[k] = _window_medians(sent.sel(corridor=k).values.astype(float), ids)
+            windows, median = medians[k]
+            if not windows.size:  # no window holds a period: the median of nothing, no row
+                continue
+            at = np.minimum(np.searchsorted(windows, window_of[mine]), windows.size - 1)
+            found = windows[at] == window_of[mine]
+            expected[mine] = np.where(found, median[at], np.nan) / size[mine]
+        rows.eq(
+            "green.n_block",
+            ds["n_block"],
+            ds["n_block"].copy(data=expected),
+        )
 
 
 def _check_deviations(ds: xr.Dataset, rows: Rows, sent: xr.DataArray, settled) -> None:

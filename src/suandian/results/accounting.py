@@ -140,7 +140,9 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
 
     hourly = cfe(ds, f)
     if not isinstance(w, float):
-        hourly = hourly * w.resample(time="1h").mean()
+        hours = ClockHours(ds["time"].values)
+        mean_w = hours.mean(np.asarray(w.transpose("time").values, dtype=float))
+        hourly = hourly * xr.DataArray(mean_w, dims="time", coords={"time": hourly["time"]})
     hourly = hourly.sum("time")
 
     def ratio(a, b):
@@ -196,6 +198,72 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
 
 
 # --------------------------------------------------------------------------- hourly CFE
+class ClockHours:
+    """The clock hours of a time axis, to sum periods into hours with numpy.
+
+    The bins are those of ``xarray``'s ``resample(time="1h")``: one per clock hour from the
+    hour of the first period to the hour of the last, labelled by the hour's start; an hour
+    holding no period is empty (NaN in :meth:`sum` and :meth:`mean`, as ``resample`` gives).
+    When every hour holds the same number ``k`` of consecutive periods (15-min, hourly), the
+    sum is a reshape to ``(..., hours, k)``; otherwise a ``numpy.add.reduceat`` over the runs
+    of periods of one hour.
+
+    Parameters
+    ----------
+    time : numpy.ndarray
+        The periods' start times (``datetime64``), in any order.
+    """
+
+    def __init__(self, time: np.ndarray):
+        stamps = np.asarray(time).astype("datetime64[ns]")
+        hour = stamps.astype("datetime64[h]")
+        first = hour.min()
+        #: bin of each period (int), 0 = the first hour
+        self.index = (hour - first).astype(np.int64)
+        #: number of hours H (empty ones included)
+        self.size = int(self.index.max()) + 1
+        #: label of each hour (its start, datetime64[ns])
+        self.labels = (first + np.arange(self.size).astype("timedelta64[h]")).astype(
+            "datetime64[ns]"
+        )
+        T = self.index.size
+        self.count = np.bincount(self.index, minlength=self.size)
+        k = T // self.size
+        #: periods per hour when every hour holds k consecutive periods in order, else None
+        self.regular = (
+            k if k * self.size == T and np.array_equal(self.index, np.arange(T) // k) else None
+        )
+        self.order = np.argsort(self.index, kind="stable")
+        sorted_index = self.index[self.order]
+        #: start of each non-empty hour's run of periods in the sorted order, and its hour
+        self.starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+        self.filled = sorted_index[self.starts]
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum ``x`` (..., periods) over each hour's periods -> (..., hours); empty hours NaN."""
+        x = np.asarray(x, dtype=float)
+        if np.isnan(x).any():  # resample's sum skips NaN
+            x = np.where(np.isnan(x), 0.0, x)
+        if self.regular is not None:
+            return x.reshape(*x.shape[:-1], self.size, self.regular).sum(axis=-1)
+        out = np.full((*x.shape[:-1], self.size), np.nan)
+        out[..., self.filled] = np.add.reduceat(x[..., self.order], self.starts, axis=-1)
+        return out
+
+    def mean(self, x: np.ndarray) -> np.ndarray:
+        """Mean of ``x`` (..., periods) over each hour's periods -> (..., hours); empty NaN."""
+        total = self.sum(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / np.where(self.count > 0, self.count, np.nan)
+
+
+def _site_time(x) -> np.ndarray:
+    """A (site, time) DataArray, or a scalar, as a float array (site, time)."""
+    if isinstance(x, xr.DataArray):
+        return np.asarray(x.transpose("site", "time").values, dtype=float)
+    return np.asarray(x, dtype=float)
+
+
 def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     """Hourly carbon-free energy per site (Google's 24/7 CFE method), from the Dataset alone.
 
@@ -230,25 +298,18 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     f = flows(ds) if f is None else f
     dt = float(ds.attrs["dt_hours"])
     clean, pool_cf = supply(ds, f)
-    per_hour = xr.Dataset(
-        {
-            "load": f["facility"] * dt,
-            "green": clean * dt,
-            "grid_cf": pool_cf * dt,
-        }
-    )
-    h = per_hour.resample(time="1h").sum().transpose("site", "time")
-    load, green, grid_cf = (h[k].values.astype(float) for k in ("load", "green", "grid_cf"))
+    hours = ClockHours(ds["time"].values)
+    load, green, grid_cf = (hours.sum(_site_time(x) * dt) for x in (f["facility"], clean, pool_cf))
     S, H = load.shape
     charge = np.zeros((S, H))
     discharge = np.zeros((S, H))
     discharge_cf = np.zeros((S, H))
     if ds.sizes.get("storage", 0) and "p_charge" in ds:
-        charge, discharge, discharge_cf = _storage_cf(ds, h, load, green, grid_cf)
+        charge, discharge, discharge_cf = _storage_cf(ds, hours, load, green, grid_cf)
     clean_mwh = green + discharge_cf
     matched, _, residual_load, _, pool_share = _match(load, clean_mwh, grid_cf, discharge, charge)
     from_grid = pool_share * residual_load
-    coords = {"site": ds["site"], "time": h["time"]}
+    coords = {"site": ds["site"], "time": hours.labels}
     dims = ("site", "time")
     return xr.Dataset(
         {
@@ -308,7 +369,7 @@ def _match(load, clean, grid_cf, discharge, charge):
     return matched, excess, residual_load, residual_charge, share
 
 
-def _storage_cf(ds, h, load, green, grid_cf):
+def _storage_cf(ds, hours, load, green, grid_cf):
     """Battery flows by site and hour with the carbon-free part of discharge (MWh).
 
     Each battery's stored energy ``E`` and its carbon-free part ``F`` follow the battery's own
@@ -320,36 +381,49 @@ def _storage_cf(ds, h, load, green, grid_cf):
     already holds); a second electricity store would declare the same outputs or a carrier.
     """
     dt = float(ds.attrs["dt_hours"])
-    flows_u = xr.Dataset({"c": ds["p_charge"] * dt, "x": ds["p_discharge"] * dt})
-    hu = flows_u.resample(time="1h").sum().transpose("storage", "time")
-    c_u, x_u = hu["c"].values.astype(float), hu["x"].values.astype(float)
+    c_u = hours.sum(np.asarray(ds["p_charge"].transpose("storage", "time").values, float) * dt)
+    x_u = hours.sum(np.asarray(ds["p_discharge"].transpose("storage", "time").values, float) * dt)
     onehot = (ds["storage_site"].values[:, None] == ds["site"].values[None, :]).astype(float)
     eta_c = ds["eta_charge"].values.astype(float)
     eta_d = ds["eta_discharge"].values.astype(float)
     keep = 1.0 - ds["self_discharge"].values.astype(float)  # per clock hour
     energy = ds["soc_initial"].values.astype(float) * ds["storage_energy"].values.astype(float)
     carbon_free = np.zeros_like(energy)
-    S, H = load.shape
     charge = onehot.T @ c_u
     discharge = onehot.T @ x_u
-    discharge_cf = np.zeros((S, H))
-    for k in range(H):
-        frac = np.where(
-            energy > 1e-12, np.clip(carbon_free / np.where(energy > 0, energy, 1.0), 0.0, 1.0), 0.0
-        )
-        x_cf = frac * x_u[:, k]
-        discharge_cf[:, k] = onehot.T @ x_cf
-        clean = green[:, k] + discharge_cf[:, k]
-        _, excess, _, residual_charge, share = _match(
-            load[:, k], clean, grid_cf[:, k], discharge[:, k], charge[:, k]
-        )
-        into = excess + share * residual_charge  # carbon-free MWh charged, per site
-        with np.errstate(divide="ignore", invalid="ignore"):
-            site_frac = np.where(charge[:, k] > 1e-12, into / charge[:, k], 0.0)
-        cf_in = c_u[:, k] * (onehot @ site_frac)
-        energy = np.maximum(keep * energy + eta_c * c_u[:, k] - x_u[:, k] / eta_d, 0.0)
-        carbon_free = np.clip(keep * carbon_free + eta_c * cf_in - x_cf / eta_d, 0.0, energy)
-    return charge, discharge, discharge_cf
+    # hour by hour on rows of (hour, site) / (hour, battery) arrays; _match's arithmetic, in
+    # the same order, inlined (a year: 8,760 steps of a few small ufuncs each)
+    c_h, x_h = np.ascontiguousarray(c_u.T), np.ascontiguousarray(x_u.T)
+    load_h, green_h, grid_h = (np.ascontiguousarray(a.T) for a in (load, green, grid_cf))
+    charge_h = np.ascontiguousarray(charge.T)
+    charging = charge_h > 1e-12
+    added = eta_c * c_h  # MWh into each battery in the hour
+    taken = x_h / eta_d  # MWh out of each battery in the hour
+    to_site = np.ascontiguousarray(onehot)  # (battery, site): x @ to_site sums by site
+    from_site = np.ascontiguousarray(onehot.T)  # (site, battery): y @ from_site spreads
+    discharge_cf = np.zeros(load_h.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(load_h.shape[0]):
+            # 0 <= F <= E after every step (F's clip below), so F / E needs no clip to [0, 1]
+            frac = np.where(energy > 1e-12, carbon_free / energy, 0.0)
+            x_cf = frac * x_h[k]
+            d_cf = x_cf @ to_site
+            discharge_cf[k] = d_cf
+            clean = green_h[k] + d_cf
+            load_k, charge_k = load_h[k], charge_h[k]
+            matched = np.minimum(load_k, clean)
+            excess = np.minimum(clean - matched, charge_k)
+            residual_charge = np.maximum(charge_k - excess, 0.0)
+            pool = (load_k - matched) + residual_charge
+            share = np.where(pool > 1e-12, np.minimum(grid_h[k] / pool, 1.0), 0.0)
+            into = excess + share * residual_charge  # carbon-free MWh charged, per site
+            site_frac = np.where(charging[k], into / charge_k, 0.0)
+            cf_in = c_h[k] * (site_frac @ from_site)
+            energy = np.maximum(keep * energy + added[k] - taken[k], 0.0)
+            carbon_free = np.minimum(
+                np.maximum(keep * carbon_free + eta_c * cf_in - x_cf / eta_d, 0.0), energy
+            )
+    return charge, discharge, np.ascontiguousarray(discharge_cf.T)
 
 
 def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
