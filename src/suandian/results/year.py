@@ -416,6 +416,9 @@ class YearResult:
     def months(self) -> pd.DataFrame:
         """Month by month: cost by term and to date, PUE and green share to date per site.
 
+        Also ``peak_mw_<site>``: the month's highest metered draw (MW), what a demand charge
+        bills.
+
         Green share to date counts certificates only in the horizon's last month (the last
         window buys them); the cost of a window is booked in the month of its first period.
         """
@@ -455,6 +458,12 @@ class YearResult:
             for j, s in enumerate(sites):
                 rows[f"pue_to_date_{s}"] = fac[:, j] / it[:, j]
                 rows[f"green_share_to_date_{s}"] = green[:, j] / cons[:, j]
+        if "p_metered" in self.ds:  # the month's metered peak (what a demand charge bills)
+            drawn = self.ds["p_metered"].transpose("time", "site").values
+            for j, s in enumerate(sites):
+                peak = np.zeros(K)
+                np.maximum.at(peak, idx, drawn[:, j])
+                rows[f"peak_mw_{s}"] = peak
         return pd.DataFrame(rows).set_index("month")
 
     def value_of_foresight(self) -> float:

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..checks import counted_share
 from ..highs import SolveOptions
 from ..results import io
 from ..results.result import state_at
@@ -169,12 +170,12 @@ class Progress:
         print(line, file=self.stream, flush=True)
 
 
-def _to_date(parts: list[Part], flows: list[Any], dt: float) -> dict[str, Any]:
-    """Cost, PUE and green share (without certificates) over the committed windows so far."""
+def _to_date(parts: list[Part], flows: list[Any], dt: float, certs: Any) -> dict[str, Any]:
+    """Cost, PUE and green share (with the certificates committed) over the windows so far."""
     cost = sum(p.cost["total"] for p in parts)
     fac = sum(f["facility"].sum("time") for f in flows) * dt
     it = sum(f["it"].sum("time") for f in flows) * dt
-    green = sum(f["green"].sum("time") for f in flows) * dt
+    green = sum(f["green"].sum("time") for f in flows) * dt + certs
     cons = sum(f["intake"].sum("time") for f in flows) * dt
     sites = [str(s) for s in flows[-1]["site"].values]
 
@@ -285,6 +286,11 @@ def solve_rolling(
         start += p.committed
     done = bool(parts) and parts[-1].start + parts[-1].committed >= scenario.periods
     state: dict[str, Any] = parts[-1].state_out if parts else {}
+    certs: Any = 0.0
+    for p, ds in zip(parts, datasets, strict=True):
+        if "e_certificate" in ds:
+            share = counted_share(ds, flows_of(ds)["intake"], p.committed - 1)
+            certs = certs + ds["e_certificate"] * share
     while not done:
         if stop_after is not None and len(parts) >= stop_after:
             break
@@ -337,7 +343,9 @@ def solve_rolling(
         parts.append(part)
         datasets.append(ds)
         committed_flows.append(f.isel(time=slice(0, keep)))
-        report(part, _to_date(parts, committed_flows, dt))
+        if "e_certificate" in ds:
+            certs = certs + ds["e_certificate"] * counted_share(ds, f["intake"], keep - 1)
+        report(part, _to_date(parts, committed_flows, dt, certs))
         if last:
             break
         t0 = time.perf_counter()
