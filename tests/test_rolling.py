@@ -107,6 +107,8 @@ def test_value_of_foresight_against_the_whole_horizon():
     assert "value of foresight 385" in y.summary()
     bound = suandian.foresight(sc)
     assert bound["relaxed"] is True and bound["objective"] == pytest.approx(2310.0)
+    assert bound["margins"]["green_share"]["portfolio"] == pytest.approx(0.0, abs=1e-9)
+    assert y.compliance()["green_share"]["portfolio"]["margin_mwh"] == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("lookahead", [0, 1])

@@ -5,9 +5,10 @@ The default hub's year (``models/chongqing_hami_year.yaml``, 8,760 h) planned da
 foresight, integers relaxed: the forecast of the annual budgets and the yardstick). Several minutes on a 2-core machine, too slow for
 every docs build: this script runs it and writes, beside itself in ``rolling_year/``, the
 per-window log (``windows.csv``), the month-by-month table (``months.csv``) and the year's
-KPIs with the foresight figures (``kpis.json``). The page reads them and re-plans the
-first week, which must reproduce the stored first windows (so a change of data or model
-that moves them fails the docs build until this script is re-run)::
+KPIs with the foresight figures (``kpis.json``), and the page's live example (the first
+three days under the neutral rule, ``demo.json``). The page reads them and re-plans the
+example, which must reproduce the stored one (so a change of data or model that moves it
+fails the docs build until this script is re-run)::
 
     PYTHONPATH=src python docs/tutorials/rolling_year_study.py
 """
@@ -28,6 +29,16 @@ OUT = HERE / "rolling_year"
 COMMIT, LOOKAHEAD = "24h", "24h"
 #: the solve options of every window (the page re-plans the first week with them)
 OPTIONS = {"mip_rel_gap": 1e-3, "time_limit": 60.0, "threads": 1}
+
+
+#: the page's live example: the first three days under the neutral rule (two windows)
+DEMO_DAYS = 3
+
+
+def demo(sc: suandian.Scenario) -> suandian.YearResult:
+    """The page's live example (no LP: the neutral rule)."""
+    first = sc.window(0, 24 * DEMO_DAYS)
+    return suandian.solve_rolling(first, COMMIT, LOOKAHEAD, forecast="neutral", **OPTIONS)
 
 
 def main() -> None:
@@ -52,6 +63,9 @@ def main() -> None:
     }
     (OUT / "kpis.json").write_text(json.dumps(report, indent=1, default=float))
     shutil.rmtree(work)
+    first = demo(sc)
+    parts = [{"time": p.time, "committed_cost": p.cost["total"]} for p in first.parts]
+    (OUT / "demo.json").write_text(json.dumps(parts, indent=1))
     print(year.summary())
     print(f"{rolled:.0f} s rolling; {len(violations)} violation(s)")
 

@@ -404,6 +404,11 @@ class YearResult:
                 f"green share {s}: {c['share']:.2%} (target {c['target']:.0%}, {c['basis']}) "
                 f"{verdict}"
             )
+        if self.foresight.get("margins"):
+            m = self.foresight["margins"]
+            pue = ", ".join(f"{s} {v:+.4f}" for s, v in m["pue"].items())
+            green = ", ".join(f"{s} {v:+.2%}" for s, v in m["green_share"].items())
+            lines.append(f"foresight plan's margins: PUE below cap {pue}; green share {green}")
         if self.foresight:
             lines.append(
                 f"perfect foresight ({'LP' if self.foresight.get('relaxed') else 'MILP'}): "

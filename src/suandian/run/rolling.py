@@ -451,7 +451,19 @@ def _foresight(scenario: Scenario, relax_integers: bool, **overrides: Any) -> tu
         "seconds": time.perf_counter() - began,
     }
     if result.has_plan:
-        k = result.kpis
+        k, ds = result.kpis, result.ds
         out["pue"] = dict(k["pue"])
         out["green_share"] = dict(k["green_share"])
+        margins: dict[str, dict[str, float]] = {"pue": {}, "green_share": {}}
+        if "pue_cap" in ds:  # cap - PUE of the horizon's plan (the year's, when it is the year)
+            for s in ds["site"].values:
+                cap = float(ds["pue_cap"].sel(site=s))
+                if cap == cap:
+                    margins["pue"][str(s)] = cap - float(k["pue"][str(s)])
+        if "green_target" in ds and ds.sizes.get("scope", 0):
+            for scope in ds["scope"].values:
+                target = float(ds["green_target"].sel(scope=scope))
+                if target == target:
+                    margins["green_share"][str(scope)] = k["green_share"][str(scope)] - target
+        out["margins"] = margins
     return out, result
