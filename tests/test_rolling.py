@@ -274,3 +274,22 @@ def test_cli_rolls_the_embedded_year_one_window(tmp_path):
     assert record["committed"] == 24 and record["periods"] == 48 and record["status"] == "optimal"
     again = subprocess.run(cmd, capture_output=True, text=True)  # the folder holds a run
     assert again.returncode == 1 and "already holds a rolling run" in again.stderr
+
+
+def test_direct_ratios_over_the_year():
+    """The 650号 case of test_direct_year (two windows of 1 h, the budget carried).
+
+    Self 0.6 and supply 0.4 over the year, U_o = 62 of 100 available and 100 consumed
+    before and after the horizon: 385 + 510 = 895 CNY, 1.6 MWh used at t1. Margins: self
+    1.6 + 2 - 0.6 x 6 = 0 MWh (binding), supply 1.6 + 22 - 0.4 x 7.7 = 20.52 MWh.
+    """
+    from test_direct_year import ENERGIES, case
+
+    cfg, series = case(dict(ENERGIES), min_self_consumption=0.6, min_supply_share=0.4)
+    y = rolled(cfg, series, 1, 0, forecast="neutral")
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([385.0, 510.0])
+    ratios = y.compliance()["direct"]["s1"]
+    assert ratios["self_consumption"]["margin_mwh"] == pytest.approx(0.0, abs=1e-6)
+    assert ratios["supply_share"]["margin_mwh"] == pytest.approx(20.52)
+    assert ratios["self_consumption"]["share_horizon"] == pytest.approx(1.6 / 6.0)
+    assert all(r["ok"] for r in ratios.values()) and y.certify() == []

@@ -385,6 +385,53 @@ class YearResult:
                     "margin_mwh": G - target * C + allowance,
                     "ok": bool(G - target * C >= -allowance - 1e-6 * max(1.0, C)),
                 }
+        out["direct"] = self._direct_ratios(first, ahead, dt)
+        return out
+
+    def _direct_ratios(self, first: xr.Dataset, ahead: dict, dt: float) -> dict[str, Any]:
+        """The 650号 ratios of each site's direct project: the horizon's, and the year's rule.
+
+        ``share_horizon`` is the horizon's own ratio; ``margin_mwh`` and ``ok`` judge the
+        year (the first window's allowance, the forecast taken out).
+        """
+        out: dict[str, Any] = {}
+        if "direct_supply_share_min" not in first or "p_renewable" not in self.ds:
+            return out
+        on = first["renewable_direct"].astype(float)
+        site_of = first["renewable_site"]
+        used = (self.ds["p_renewable"] * on).sum("time") * dt
+        avail = (self.ds["p_renewable_available"] * on).sum("time") * dt
+        cons = self.flows["intake"].sum("time") * dt
+        for s in first["site"].values:
+            mine = (site_of == s).values
+            u, a = float(used.values[mine].sum()), float(avail.values[mine].sum())
+            c = float(cons.sel(site=s))
+            told = ahead.get("direct_supply", {}).get(str(s), {})
+            a_t, u_t = told.get("available_mwh", 0.0), told.get("used_mwh", 0.0)
+            c_t = told.get("consumption_mwh", 0.0)
+            rules = {}
+            supply = float(first["direct_supply_share_min"].sel(site=s))
+            if supply == supply:
+                allowance = float(first["direct_supply_allowance"].sel(site=s))
+                allowance += supply * c_t - u_t
+                rules["supply_share"] = {
+                    "share_horizon": u / c if c > 0 else float("nan"),
+                    "min": supply,
+                    "margin_mwh": u + allowance - supply * c,
+                    "ok": bool(u + allowance >= supply * c - 1e-6 * max(1.0, c)),
+                }
+            own = float(first["direct_self_consumption_min"].sel(site=s))
+            if own == own:
+                allowance = float(first["direct_self_consumption_allowance"].sel(site=s))
+                allowance += own * a_t - u_t
+                rules["self_consumption"] = {
+                    "share_horizon": u / a if a > 0 else float("nan"),
+                    "min": own,
+                    "margin_mwh": u + allowance - own * a,
+                    "ok": bool(u + allowance >= own * a - 1e-6 * max(1.0, a)),
+                }
+            if rules:
+                out[str(s)] = rules
         return out
 
     def summary(self) -> str:
@@ -398,6 +445,10 @@ class YearResult:
         for s, c in k["compliance"]["pue"].items():
             verdict = "ok" if c["ok"] else "OVER"
             lines.append(f"PUE {s}: {c['pue']:.4f} (cap {c['cap']}, {c['basis']}) {verdict}")
+        for s, ratios in k["compliance"]["direct"].items():
+            for name, c in ratios.items():
+                verdict = "ok" if c["ok"] else "SHORT"
+                lines.append(f"650号 {name} {s}: {c['share']:.2%} (min {c['min']:.0%}) {verdict}")
         for s, c in k["compliance"]["green_share"].items():
             verdict = "ok" if c["ok"] else "SHORT"
             lines.append(
@@ -491,7 +542,8 @@ class YearResult:
         * the stitched plan covers the horizon once, in order (``time``);
         * the annual rules (basis ``year``, hard: no priced shortfall) on the horizon's
           energies (:meth:`compliance`): ``year.pue_max`` per site, ``year.green_share_min``
-          per scope.
+          per scope, ``year.direct_supply_share_min`` and ``year.direct_self_consumption_min``
+          per 绿电直连 project (650号).
         """
         out: list[Violation] = []
         for p, ds in zip(self.parts, self.datasets, strict=True):
@@ -531,6 +583,13 @@ class YearResult:
                     out.append(
                         Violation("year.green_share_min", f"scope={k}", c["share"], c["target"])
                     )
+        if first.attrs.get("direct_basis") == "year":
+            for s, ratios in rules["direct"].items():
+                for name, c in ratios.items():
+                    if not c["ok"]:
+                        check = f"year.direct_{name}_min"
+                        where = f"site={s}"
+                        out.append(Violation(check, where, c["share_horizon"], c["min"]))
         times = pd.DatetimeIndex(self.ds["time"].values)
         starts = [p.start for p in self.parts]
         ends = [p.start + p.committed for p in self.parts]
