@@ -2,21 +2,24 @@
 
 The default hub's year (``models/chongqing_hami_year.yaml``, 8,760 h) planned day by day
 (24 h committed + 24 h look-ahead: 364 windows), after solving it as one LP (perfect
-foresight, integers relaxed: the forecast of the annual budgets and the yardstick). Several minutes on a 2-core machine, too slow for
-every docs build: this script runs it and writes, beside itself in ``rolling_year/``, the
-per-window log (``windows.csv``), the month-by-month table (``months.csv``) and the year's
-KPIs with the foresight figures (``kpis.json``), and the page's live example (the first
-three days under the neutral rule, ``demo.json``). The page reads them and re-plans the
-example, which must reproduce the stored one (so a change of data or model that moves it
-fails the docs build until this script is re-run)::
+foresight, integers relaxed: the forecast of the annual budgets and the yardstick). Tens of
+minutes on a 2-core machine, too slow for every docs build. This script runs it and writes,
+beside itself in ``rolling_year/``: the per-window log (``windows.csv``), the month-by-month
+table (``months.csv``), the year's KPIs with the foresight figures (``kpis.json``), and the
+page's live example (the first three days under the neutral rule, ``demo.json``). The page
+reads them and re-plans the example, which must reproduce the stored one (so a change of
+data or model that moves it fails the docs build until this script is re-run)::
 
-    PYTHONPATH=src python docs/tutorials/rolling_year_study.py
+    PYTHONPATH=src python docs/tutorials/rolling_year_study.py [CHECKPOINTS]
+
+With ``CHECKPOINTS`` (a folder) an interrupted run resumes from its last window.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,13 +44,17 @@ def demo(sc: suandian.Scenario) -> suandian.YearResult:
     return suandian.solve_rolling(first, COMMIT, LOOKAHEAD, forecast="neutral", **OPTIONS)
 
 
-def main() -> None:
-    """Roll the year, solve its foresight LP, keep the tables the page reads."""
+def main(folder: str | None = None) -> None:
+    """Roll the year, solve its foresight LP, keep the tables the page reads.
+
+    ``folder``: the run's checkpoints, to resume an interrupted run (default: a new
+    temporary folder, removed at the end).
+    """
     sc = suandian.load_scenario(MODEL)
-    work = Path(tempfile.mkdtemp(prefix="suandian-year-"))
+    work = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="suandian-year-")) / "run"
     began = time.perf_counter()
     # the default forecast solves the year as one LP first: the yardstick comes with it
-    year = suandian.solve_rolling(sc, COMMIT, LOOKAHEAD, out=work / "run", **OPTIONS)
+    year = suandian.solve_rolling(sc, COMMIT, LOOKAHEAD, out=work, resume=True, **OPTIONS)
     rolled = time.perf_counter() - began
     violations = year.certify()
     OUT.mkdir(exist_ok=True)
@@ -62,7 +69,8 @@ def main() -> None:
         "options": {"commit": COMMIT, "lookahead": LOOKAHEAD, **OPTIONS},
     }
     (OUT / "kpis.json").write_text(json.dumps(report, indent=1, default=float))
-    shutil.rmtree(work)
+    if not folder:
+        shutil.rmtree(work.parent)
     first = demo(sc)
     parts = [{"time": p.time, "committed_cost": p.cost["total"]} for p in first.parts]
     (OUT / "demo.json").write_text(json.dumps(parts, indent=1))
@@ -71,4 +79,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)
