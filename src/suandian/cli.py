@@ -257,6 +257,15 @@ def _rolling_parser(sub) -> None:
     rolling.set_defaults(run=_rolling)
 
 
+def _violations(found: list) -> bool:
+    """Print the certifier's violations (the first 20) on stderr; whether there were any."""
+    if found:
+        print(f"certifier: {len(found)} violation(s)", file=sys.stderr)
+        for v in found[:20]:
+            print(f"  - {v}", file=sys.stderr)
+    return bool(found)
+
+
 def _rolling(args: argparse.Namespace) -> int:
     from . import load_scenario
     from .run.rolling import RollingError, solve_rolling
@@ -297,11 +306,7 @@ def _rolling(args: argparse.Namespace) -> int:
         return 0
     print(year.summary())
     if not args.no_certify:
-        violations = year.certify()
-        if violations:
-            print(f"certifier: {len(violations)} violation(s)", file=sys.stderr)
-            for v in violations[:20]:
-                print(f"  - {v}", file=sys.stderr)
+        if _violations(year.certify()):
             return 3
         print(
             f"certifier: the year satisfies every check ({len(year.parts)} windows, the state "
@@ -435,11 +440,7 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"\nwrote {len(written)} files to {args.out}/")
     if result.has_plan:
         if not args.no_certify:
-            violations = result.certify()
-            if violations:
-                print(f"certifier: {len(violations)} violation(s)", file=sys.stderr)
-                for v in violations[:20]:
-                    print(f"  - {v}", file=sys.stderr)
+            if _violations(result.certify()):
                 return 3
             print(
                 "certifier: the plan satisfies every check (balances, storage, deadlines, "

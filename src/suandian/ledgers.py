@@ -53,9 +53,15 @@ class Ledger:
                 total = total + ports[carrier]
         return total
 
-    def total(self, carrier: str) -> Expr:
-        """Per-site horizon total, (S,): ``dt * sum_t w_t * flow`` plus horizon parts."""
+    def total(self, carrier: str, counted: bool = False) -> Expr:
+        """Per-site horizon total, (S,): ``dt * sum_t w_t * flow`` plus horizon parts.
+
+        ``counted``: only the periods annual budgets count (``horizon.budget_periods``,
+        ``budget_period`` b_t in the Dataset): ``dt * sum_t w_t * b_t * flow``.
+        """
         flow = self.flow(carrier)
+        if counted and self.budget is not None:
+            flow = flow * self.budget
         if self.weights is not None:
             flow = flow * self.weights
         out = flow.sum(1) * self.dt
@@ -65,21 +71,8 @@ class Ledger:
         return out
 
     def year_total(self, carrier: str) -> Expr:
-        """What an annual budget (basis ``year``) counts of the horizon, (S,), MWh.
-
-        :meth:`total` over the periods ``horizon.budget_periods`` counts (``budget_period``
-        b_t in the Dataset): ``dt * sum_t w_t * b_t * flow`` plus horizon parts.
-        """
-        if self.budget is None:
-            return self.total(carrier)
-        flow = self.flow(carrier) * self.budget
-        if self.weights is not None:
-            flow = flow * self.weights
-        out = flow.sum(1) * self.dt
-        for ports in self.ports.values():
-            if carrier + ":horizon" in ports:
-                out = out + ports[carrier + ":horizon"]
-        return out
+        """What an annual budget (basis ``year``) counts of the horizon: ``total(counted=True)``."""
+        return self.total(carrier, counted=True)
 
     def consumption(self) -> Expr:
         """Electricity consumed per site over the horizon, MWh (total intake)."""

@@ -410,25 +410,26 @@ class YearResult:
             a_t, u_t = told.get("available_mwh", 0.0), told.get("used_mwh", 0.0)
             c_t = told.get("consumption_mwh", 0.0)
             rules = {}
-            supply = float(first["direct_supply_share_min"].sel(site=s))
-            if supply == supply:
-                allowance = float(first["direct_supply_allowance"].sel(site=s))
-                allowance += supply * c_t - u_t
-                rules["supply_share"] = {
-                    "share_horizon": u / c if c > 0 else float("nan"),
-                    "min": supply,
-                    "margin_mwh": u + allowance - supply * c,
-                    "ok": bool(u + allowance >= supply * c - 1e-6 * max(1.0, c)),
-                }
-            own = float(first["direct_self_consumption_min"].sel(site=s))
-            if own == own:
-                allowance = float(first["direct_self_consumption_allowance"].sel(site=s))
-                allowance += own * a_t - u_t
-                rules["self_consumption"] = {
-                    "share_horizon": u / a if a > 0 else float("nan"),
-                    "min": own,
-                    "margin_mwh": u + allowance - own * a,
-                    "ok": bool(u + allowance >= own * a - 1e-6 * max(1.0, a)),
+            for name, ratio, allowance, base, base_told in (
+                ("supply_share", "direct_supply_share_min", "direct_supply_allowance", c, c_t),
+                (
+                    "self_consumption",
+                    "direct_self_consumption_min",
+                    "direct_self_consumption_allowance",
+                    a,
+                    a_t,
+                ),
+            ):
+                rho = float(first[ratio].sel(site=s))
+                if rho != rho:  # NaN: the project states no such ratio
+                    continue
+                # the first window's allowance, with the forecast it was told taken out
+                spare = float(first[allowance].sel(site=s)) + rho * base_told - u_t
+                rules[name] = {
+                    "share_horizon": u / base if base > 0 else float("nan"),
+                    "min": rho,
+                    "margin_mwh": u + spare - rho * base,
+                    "ok": bool(u + spare >= rho * base - 1e-6 * max(1.0, base)),
                 }
             if rules:
                 out[str(s)] = rules
