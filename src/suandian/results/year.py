@@ -149,26 +149,44 @@ def stitch(parts: list[xr.Dataset], committed: list[int]) -> xr.Dataset:
     """Every output with a time dimension, concatenated over the parts' committed periods.
 
     Outputs without one (a job's runs, a month's peak, certificates) stay in the parts.
-    Labels that some windows lack (a job outside a window) are filled with 0 for
-    decisions and expressions and NaN for inputs.
+    Labels that some windows lack (a job outside a window) and periods of windows without
+    the output are filled with 0 for decisions and expressions and NaN for inputs. Outputs
+    whose other labels are the same in every window are joined as plain arrays.
     """
-    sliced = []
-    for ds, t in zip(parts, committed, strict=True):
-        timed = [v for v in ds.data_vars if "time" in ds[v].dims]
-        sliced.append(ds[timed].isel(time=slice(0, t)))
-    out = xr.concat(sliced, dim="time", join="outer", data_vars="all", coords="minimal")
-    for name in out.data_vars:
-        if (
-            out[name].attrs.get("role") in ("decision", "expression")
-            and out[name].dtype.kind == "f"
-        ):
-            out[name] = out[name].fillna(0.0)
-    out.attrs = {
+    cut = [ds.isel(time=slice(0, t)) for ds, t in zip(parts, committed, strict=True)]
+    time = np.concatenate([ds["time"].values for ds in cut])
+    names = list(dict.fromkeys(str(v) for ds in cut for v in ds.data_vars if "time" in ds[v].dims))
+    out: dict[str, xr.DataArray] = {}
+    for name in names:
+        pieces = [ds[name] for ds in cut if name in ds]
+        first = pieces[0]
+        role = first.attrs.get("role")
+        fill = 0.0 if role in ("decision", "expression") and first.dtype.kind in "fiub" else None
+        others = [d for d in first.dims if d != "time"]
+        same = len(pieces) == len(cut) and all(
+            p.dims == first.dims
+            and all(np.array_equal(p[d].values, first[d].values) for d in others)
+            for p in pieces
+        )
+        if same:
+            axis = first.dims.index("time")
+            values = np.concatenate([p.values for p in pieces], axis=axis)
+            coords = {d: first[d].values for d in others} | {"time": time}
+            joined = xr.DataArray(values, dims=first.dims, coords=coords, attrs=first.attrs)
+        else:
+            joined = xr.concat(pieces, dim="time", join="outer", coords="minimal")
+            joined = joined.reindex(time=time)
+            if fill is not None:
+                joined = joined.fillna(fill)
+            joined.attrs = first.attrs
+        out[name] = joined
+    stitched = xr.Dataset(out)
+    stitched.attrs = {
         k: v
         for k, v in parts[0].attrs.items()
         if k in ("scenario", "compute_unit", "dt_hours", "resolution", "components")
     }
-    return out
+    return stitched
 
 
 def _close(a: Any, b: Any, scale: float = 1.0) -> bool:
@@ -217,14 +235,20 @@ class YearResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_parts(cls, parts: list[Part], datasets: list[xr.Dataset]) -> YearResult:
-        """Stitch the committed windows (each window's plan and its record)."""
+    def from_parts(
+        cls, parts: list[Part], datasets: list[xr.Dataset], committed_flows: list | None = None
+    ) -> YearResult:
+        """Stitch the committed windows (each window's plan and its record).
+
+        ``committed_flows``: each window's flows over its committed periods, if at hand.
+        """
         committed = [p.committed for p in parts]
         stitched = stitch(datasets, committed)
-        f = xr.concat(
-            [flows(ds).isel(time=slice(0, t)) for ds, t in zip(datasets, committed, strict=True)],
-            dim="time",
-        )
+        if committed_flows is None:
+            committed_flows = [
+                flows(ds).isel(time=slice(0, t)) for ds, t in zip(datasets, committed, strict=True)
+            ]
+        f = xr.concat(committed_flows, dim="time")
         return cls(parts, datasets, stitched, f)
 
     # ------------------------------------------------------------------ books

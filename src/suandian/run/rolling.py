@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..checks import counted_share
@@ -170,24 +171,45 @@ class Progress:
         print(line, file=self.stream, flush=True)
 
 
-def _to_date(parts: list[Part], flows: list[Any], dt: float, certs: Any) -> dict[str, Any]:
-    """Cost, PUE and green share (with the certificates committed) over the windows so far."""
-    cost = sum(p.cost["total"] for p in parts)
-    fac = sum(f["facility"].sum("time") for f in flows) * dt
-    it = sum(f["it"].sum("time") for f in flows) * dt
-    green = sum(f["green"].sum("time") for f in flows) * dt + certs
-    cons = sum(f["intake"].sum("time") for f in flows) * dt
-    sites = [str(s) for s in flows[-1]["site"].values]
+class ToDate:
+    """Running totals over the committed windows: cost, PUE and green share to date.
 
-    def r(a: Any, b: Any, s: str) -> float:
-        den = float(b.sel(site=s))
-        return float(a.sel(site=s)) / den if den > 0 else float("nan")
+    Each window adds its committed sums once (no pass over the earlier windows).
+    """
 
-    return {
-        "cost": cost,
-        "pue": {s: r(fac, it, s) for s in sites},
-        "green": {s: r(green, cons, s) for s in sites},
-    }
+    def __init__(self, dt: float):
+        self.dt, self.cost = dt, 0.0
+        self.sums: dict[str, Any] = {}
+        self.sites: list[str] = []
+
+    def add(self, part: Part, committed: Any, certificates: Any) -> None:
+        """Add a committed window: its cost, its flows (site, time) and certificates (site)."""
+        self.cost += part.cost["total"]
+        self.sites = [str(s) for s in committed["site"].values]
+        for name in ("facility", "it", "green", "intake"):
+            total = committed[name].sum("time").values * self.dt
+            if name == "green" and certificates is not None:
+                total = total + np.asarray(certificates)
+            self.sums[name] = self.sums.get(name, 0.0) + total
+
+    def figures(self) -> dict[str, Any]:
+        """``cost`` (CNY), ``pue`` and ``green`` (share, certificates in) per site."""
+
+        def r(a: str, b: str) -> dict[str, float]:
+            num, den = self.sums[a], self.sums[b]
+            return {
+                s: float(num[i] / den[i]) if den[i] > 0 else float("nan")
+                for i, s in enumerate(self.sites)
+            }
+
+        return {"cost": self.cost, "pue": r("facility", "it"), "green": r("green", "intake")}
+
+
+def _certificates(ds: Any, f: Any, keep: int) -> Any:
+    """Certificates a window commits with its first ``keep`` periods (site), or None."""
+    if "e_certificate" not in ds:
+        return None
+    return (ds["e_certificate"] * counted_share(ds, f["intake"], keep - 1)).values
 
 
 def solve_rolling(
@@ -274,9 +296,12 @@ def solve_rolling(
     report = progress if callable(progress) else Progress(total, enabled=bool(progress))
     from ..results.accounting import flows as flows_of
 
-    committed_flows = [
-        flows_of(ds).isel(time=slice(0, p.committed)) for p, ds in zip(parts, datasets, strict=True)
-    ]
+    to_date = ToDate(dt)
+    committed_flows = []
+    for p, ds in zip(parts, datasets, strict=True):  # resuming: the windows on disk
+        f = flows_of(ds)
+        committed_flows.append(f.isel(time=slice(0, p.committed)))
+        to_date.add(p, committed_flows[-1], _certificates(ds, f, p.committed))
     # the rest of the horizon, raw: only the windows solved are validated
     rest, start = scenario.raw_horizon(), 0
     for p in parts:  # replay: the rest of the horizon after each committed window
@@ -286,11 +311,6 @@ def solve_rolling(
         start += p.committed
     done = bool(parts) and parts[-1].start + parts[-1].committed >= scenario.periods
     state: dict[str, Any] = parts[-1].state_out if parts else {}
-    certs: Any = 0.0
-    for p, ds in zip(parts, datasets, strict=True):
-        if "e_certificate" in ds:
-            share = counted_share(ds, flows_of(ds)["intake"], p.committed - 1)
-            certs = certs + ds["e_certificate"] * share
     while not done:
         if stop_after is not None and len(parts) >= stop_after:
             break
@@ -343,9 +363,8 @@ def solve_rolling(
         parts.append(part)
         datasets.append(ds)
         committed_flows.append(f.isel(time=slice(0, keep)))
-        if "e_certificate" in ds:
-            certs = certs + ds["e_certificate"] * counted_share(ds, f["intake"], keep - 1)
-        report(part, _to_date(parts, committed_flows, dt, certs))
+        to_date.add(part, committed_flows[-1], _certificates(ds, f, keep))
+        report(part, to_date.figures())
         if last:
             break
         t0 = time.perf_counter()
@@ -354,7 +373,7 @@ def solve_rolling(
         start += C
         state = handed
     t0 = time.perf_counter()
-    year = YearResult.from_parts(parts, datasets)
+    year = YearResult.from_parts(parts, datasets, committed_flows)
     seconds["stitch"] = time.perf_counter() - t0
     year.foresight, year.seconds = ahead.summary, seconds
     if folder is not None and parts and parts[-1].start + parts[-1].committed >= scenario.periods:
