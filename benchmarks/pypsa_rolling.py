@@ -91,6 +91,14 @@ def windows(hours: int, commit: int, lookahead: int) -> list[tuple[int, int]]:
     return [(s, min(hours, s + commit + lookahead) - s) for s in range(0, hours, commit)]
 
 
+def _handover(soc, hours: int, commit: int, lookahead: int) -> list[list[float]]:
+    """Committed charge (MWh) at the end of each window's committed hours, per site."""
+    return [
+        [round(float(x), 6) for x in soc[min(s + commit, hours) - 1]]
+        for s, _ in windows(hours, commit, lookahead)
+    ]
+
+
 # =========================================================================== workers
 def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeout: float) -> dict:
     import numpy as np
@@ -109,6 +117,7 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
     config, series = suandian_config(spec)  # data preparation: not timed
     names = [s["name"] for s in spec["sites"]]
     pv_names = [f"pv_{x}" for x in names]
+    stores = [f"battery_{x}" for x in names]
     clock: dict = {}
     _clock(highspy.Highs, "run", clock, "highs_run")
     opts = {"mip_rel_gap": 1e-9, "time_limit": timeout}
@@ -120,6 +129,7 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
     grid = np.zeros((hours, n_sites))
     pv = np.zeros((hours, n_sites))
     contract = np.zeros(hours)
+    soc = np.zeros((hours, n_sites))
     phases = dict.fromkeys(
         ("slice", "state", "build", "handover", "solve", "duals", "extract", "stitch"), 0.0
     )
@@ -133,13 +143,12 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
         grid[start : start + keep] = ds["p_grid"].sel(site=names).values[:, :keep].T
         pv[start : start + keep] = ds["p_renewable"].sel(renewable=pv_names).values[:, :keep].T
         contract[start : start + keep] = ds["p_contract"].sum(("contract", "site")).values[:keep]
+        soc[start : start + keep] = ds["e_soc"].sel(storage=stores).values[:, :keep].T
 
     if hasattr(suandian, "solve_rolling"):
         out["driver"] = "suandian.solve_rolling"
         t = time.perf_counter()
-        year = suandian.solve_rolling(
-            sc, commit=f"{commit}h", lookahead=f"{lookahead}h", **opts
-        )
+        year = suandian.solve_rolling(sc, commit=f"{commit}h", lookahead=f"{lookahead}h", **opts)
         out["rolling_call"] = time.perf_counter() - t
         frame = year.windows
         out["windows_frame"] = json.loads(frame.to_json(orient="records"))
@@ -153,6 +162,7 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
         grid[:] = ds["p_grid"].sel(site=names).values.T
         pv[:] = ds["p_renewable"].sel(renewable=pv_names).values.T
         contract[:] = ds["p_contract"].sum(("contract", "site")).values
+        soc[:] = ds["e_soc"].sel(storage=stores).values.T
         statuses = {str(k): int(v) for k, v in frame["status"].value_counts().items()}
     else:
         out["driver"] = "loop (docs/scenario-format.md, State and windows)"
@@ -204,6 +214,8 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
     out["non_highs"] = out["e2e"] - out["highs"]
     out["statuses"] = statuses
     out["sum_window_objectives"] = float(sum(window_objectives)) if window_objectives else None
+    out["window_objectives"] = window_objectives
+    out["soc_handover"] = _handover(soc, hours, commit, lookahead)
     out["objective_check_rel"] = check
     out["objective"] = committed_cost(spec, grid, pv, contract)
     out["soc_note"] = "committed dispatch stitched from each window's first `commit` periods"
@@ -287,6 +299,9 @@ def worker_pypsa(hours: int, n_sites: int, commit: int, lookahead: int, timeout:
     pv = p[[f"pv_{x}" for x in names]].to_numpy()
     contract = p[spec["contract"]["name"]].to_numpy()
     out["objective"] = committed_cost(spec, grid, pv, contract)
+    out["window_objectives"] = window_objectives
+    soc = n.storage_units_t.state_of_charge[[f"battery_{x}" for x in names]].to_numpy()
+    out["soc_handover"] = _handover(soc, hours, commit, lookahead)
     # the last window holds only committed hours: the formula on them = its objective
     last = windows(hours, commit, lookahead)[-1]
     s0, s1 = last[0], last[0] + last[1]
@@ -315,7 +330,12 @@ def _run_worker(side: str, hours: int, sites: int, args) -> dict:
     t = time.perf_counter()
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=args.timeout + 300, env=env, cwd=HERE.parent
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=args.timeout + 300,
+            env=env,
+            cwd=HERE.parent,
         )
     except subprocess.TimeoutExpired:
         return {"side": side, "hours": hours, "sites": sites, "error": f"timeout {args.timeout}"}
@@ -390,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--commit", type=int, default=24, help="hours kept per window")
     ap.add_argument("--lookahead", type=int, default=24, help="hours of look-ahead")
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--sides", default="suandian,pypsa", help="which sides to run")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per run, s (HiGHS limit too)")
     ap.add_argument("--suandian-python", default=str(DEFAULT_SUANDIAN_PYTHON))
     ap.add_argument("--pypsa-python", default=str(DEFAULT_PYPSA_PYTHON))
@@ -416,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             hours, sites = (int(x) for x in item.lower().split("x"))
             order = ("suandian", "pypsa") if k % 2 == 0 else ("pypsa", "suandian")
             k += 1
-            for side in order:
+            for side in (x for x in order if x in args.sides.split(",")):
                 out = _run_worker(side, hours, sites, args)
                 out["rep"] = rep
                 runs.append(out)
