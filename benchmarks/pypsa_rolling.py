@@ -100,7 +100,16 @@ def _handover(soc, hours: int, commit: int, lookahead: int) -> list[list[float]]
 
 
 # =========================================================================== workers
-def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeout: float) -> dict:
+def worker_suandian(
+    hours: int,
+    n_sites: int,
+    commit: int,
+    lookahead: int,
+    timeout: float,
+    replay: list[list[float]] | None = None,
+) -> dict:
+    """The suandian side; with ``replay`` (PyPSA's ``soc_handover``), window ``i + 1`` starts
+    from PyPSA's committed charge at the end of window ``i`` instead of suandian's own."""
     import numpy as np
 
     out: dict = {"side": "suandian", "hours": hours, "sites": n_sites}
@@ -145,7 +154,7 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
         contract[start : start + keep] = ds["p_contract"].sum(("contract", "site")).values[:keep]
         soc[start : start + keep] = ds["e_soc"].sel(storage=stores).values[:, :keep].T
 
-    if hasattr(suandian, "solve_rolling"):
+    if hasattr(suandian, "solve_rolling") and replay is None:
         out["driver"] = "suandian.solve_rolling"
         t = time.perf_counter()
         year = suandian.solve_rolling(sc, commit=f"{commit}h", lookahead=f"{lookahead}h", **opts)
@@ -198,6 +207,9 @@ def worker_suandian(hours: int, n_sites: int, commit: int, lookahead: int, timeo
             if rest.periods <= commit:
                 break
             state = r.final_state(commit - 1)
+            if replay is not None:
+                for j, name in enumerate(stores):
+                    state["stor"][name]["soc_mwh"] = replay[count - 1][j]
             rest = rest.window(commit, rest.periods - commit, state=state)
             phases["state"] += time.perf_counter() - t_stitched
             start += commit
@@ -325,6 +337,8 @@ def _run_worker(side: str, hours: int, sites: int, args) -> dict:
     cmd = [python, str(Path(__file__).resolve()), "--worker", side, str(hours), str(sites)]
     cmd += ["--commit", str(args.commit), "--lookahead", str(args.lookahead)]
     cmd += ["--timeout", str(args.timeout)]
+    if args.replay and side == "suandian":
+        cmd += ["--replay", str(Path(args.replay).resolve())]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     load = os.getloadavg()[0]
     t = time.perf_counter()
@@ -417,13 +431,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--name", default=None, help="file stem (default pypsa-rolling-<date>)")
     ap.add_argument("--report", help="re-print the tables of a results JSON")
+    ap.add_argument(
+        "--replay",
+        help="results JSON with a PyPSA run: suandian's windows start from PyPSA's handed-over "
+        "charge (checks that the window LPs are the same; see the README)",
+    )
     ap.add_argument("--worker", nargs=3, metavar=("SIDE", "HOURS", "SITES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
         side, hours, sites = args.worker[0], int(args.worker[1]), int(args.worker[2])
-        work = worker_suandian if side == "suandian" else worker_pypsa
-        print(json.dumps(work(hours, sites, args.commit, args.lookahead, args.timeout)))
+        if side == "pypsa":
+            out = worker_pypsa(hours, sites, args.commit, args.lookahead, args.timeout)
+        else:
+            replay = None
+            if args.replay:
+                runs = json.loads(Path(args.replay).read_text())["runs"]
+                replay = next(
+                    r["soc_handover"]
+                    for r in runs
+                    if r["side"] == "pypsa" and (r["hours"], r["sites"]) == (hours, sites)
+                )
+            out = worker_suandian(hours, sites, args.commit, args.lookahead, args.timeout, replay)
+            out["replay"] = args.replay
+        print(json.dumps(out))
         return 0
     if args.report:
         print(table(json.loads(Path(args.report).read_text())["runs"]))
