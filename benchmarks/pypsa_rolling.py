@@ -99,6 +99,10 @@ def _handover(soc, hours: int, commit: int, lookahead: int) -> list[list[float]]
     ]
 
 
+#: suandian phases in the tables (``state`` is 0 with solve_rolling: in ``slice``)
+S_PHASES = ("load", "slice", "state", "build", "handover", "solve", "duals", "extract", "stitch")
+
+
 # =========================================================================== workers
 def worker_suandian(
     hours: int,
@@ -107,9 +111,15 @@ def worker_suandian(
     lookahead: int,
     timeout: float,
     replay: list[list[float]] | None = None,
+    driver: str = "loop",
 ) -> dict:
     """The suandian side; with ``replay`` (PyPSA's ``soc_handover``), window ``i + 1`` starts
-    from PyPSA's committed charge at the end of window ``i`` instead of suandian's own."""
+    from PyPSA's committed charge at the end of window ``i`` instead of suandian's own.
+
+    ``driver``: ``"loop"`` (the documented loop, PyPSA's windows exactly: a last window of
+    ``commit`` periods) or ``"rolling"`` (``suandian.solve_rolling``, whose last window is the
+    one reaching the horizon's end and keeps all its periods: one window fewer than PyPSA).
+    """
     import numpy as np
 
     out: dict = {"side": "suandian", "hours": hours, "sites": n_sites}
@@ -120,7 +130,9 @@ def worker_suandian(
 
     out["import"] = time.perf_counter() - t
     out["suandian_file"] = suandian.__file__
-    out["suandian_commit"] = _git_head(Path(suandian.__file__).resolve().parent)
+    out["suandian_commit"] = _git_head(Path(suandian.__file__).resolve().parent) or os.environ.get(
+        "SUANDIAN_COMMIT"
+    )
     out["highspy"] = _version("highspy")
     spec = make_spec(hours, n_sites)
     config, series = suandian_config(spec)  # data preparation: not timed
@@ -142,6 +154,7 @@ def worker_suandian(
     phases = dict.fromkeys(
         ("slice", "state", "build", "handover", "solve", "duals", "extract", "stitch"), 0.0
     )
+    phases["books"] = phases["to_date"] = phases["certify"] = 0.0
     phases["solve_call"] = 0.0
     statuses: dict[str, int] = {}
     window_objectives = []
@@ -154,25 +167,48 @@ def worker_suandian(
         contract[start : start + keep] = ds["p_contract"].sum(("contract", "site")).values[:keep]
         soc[start : start + keep] = ds["e_soc"].sel(storage=stores).values[:, :keep].T
 
-    if hasattr(suandian, "solve_rolling") and replay is None:
+    if driver == "rolling":
+        import suandian.run.rolling as rolling_module
+        from suandian.results.year import YearResult
+
         out["driver"] = "suandian.solve_rolling"
+        _clock(YearResult, "from_parts", clock, "stitch")
+        _clock(rolling_module, "_to_date", clock, "to_date")
         t = time.perf_counter()
-        year = suandian.solve_rolling(sc, commit=f"{commit}h", lookahead=f"{lookahead}h", **opts)
+        year = suandian.solve_rolling(
+            sc, commit=f"{commit}h", lookahead=f"{lookahead}h", progress=False, **opts
+        )
         out["rolling_call"] = time.perf_counter() - t
         frame = year.windows
-        out["windows_frame"] = json.loads(frame.to_json(orient="records"))
+        out["windows_frame"] = json.loads(frame.reset_index().to_json(orient="records"))
         out["objective_solve_rolling"] = float(year.objective)
-        for key in phases:
-            if key in frame.columns:
-                phases[key] = float(frame[key].sum())
+        names_s = {"window_s": "slice+state", "books_s": "books", "certify_s": "certify"}
+        for col in frame.columns:
+            if col.endswith("_s"):
+                key = names_s.get(col, col[:-2])
+                phases[key] = float(frame[col].sum())
+        phases["slice"] = phases.pop("slice+state", 0.0)  # the cut and the state hand-over
+        phases["state"] = 0.0  # (in "slice": solve_rolling times them together)
+        phases["stitch"] = clock.get("stitch", 0.0)
+        phases["to_date"] = clock.get("to_date", 0.0)
+        phases["solve_call"] = out["rolling_call"]
         out["window_count"] = len(frame)
-        # committed dispatch as solve_rolling stitched it
-        ds = year.ds if hasattr(year, "ds") else year.result.ds
+        window_objectives = [float(x) for x in frame["objective"]]
+        ds = year.ds  # the committed plan as solve_rolling stitched it
         grid[:] = ds["p_grid"].sel(site=names).values.T
         pv[:] = ds["p_renewable"].sel(renewable=pv_names).values.T
         contract[:] = ds["p_contract"].sum(("contract", "site")).values
         soc[:] = ds["e_soc"].sel(storage=stores).values.T
         statuses = {str(k): int(v) for k, v in frame["status"].value_counts().items()}
+        first = year.datasets[0]
+        n = first.sizes["time"]
+        formula = committed_cost(
+            spec,
+            first["p_grid"].sel(site=names).values.T[:n],
+            first["p_renewable"].sel(renewable=pv_names).values.T[:n],
+            first["p_contract"].sum(("contract", "site")).values[:n],
+        )
+        check = abs(formula - frame["objective"].iloc[0]) / abs(frame["objective"].iloc[0])
     else:
         out["driver"] = "loop (docs/scenario-format.md, State and windows)"
         rest, start, count = sc, 0, 0
@@ -217,9 +253,8 @@ def worker_suandian(
     t2 = time.perf_counter()
     out.update(phases)
     out["unaccounted"] = (t2 - t1) - sum(
-        phases[k]
-        for k in ("slice", "state", "build", "handover", "solve", "duals", "extract", "stitch")
-    )
+        phases[k] for k in (*S_PHASES[1:], "books", "certify")
+    )  # to_date is inside books' window loop, not in a window's seconds: left in unaccounted
     out["e2e"] = t2 - t0
     out["highs"] = clock.get("highs_run", float("nan"))
     out["highs_run_calls"] = clock.get("highs_run_calls", 0)
@@ -337,6 +372,8 @@ def _run_worker(side: str, hours: int, sites: int, args) -> dict:
     cmd = [python, str(Path(__file__).resolve()), "--worker", side, str(hours), str(sites)]
     cmd += ["--commit", str(args.commit), "--lookahead", str(args.lookahead)]
     cmd += ["--timeout", str(args.timeout)]
+    if side == "suandian":
+        cmd += ["--driver", args.driver]
     if args.replay and side == "suandian":
         cmd += ["--replay", str(Path(args.replay).resolve())]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -364,9 +401,6 @@ def _run_worker(side: str, hours: int, sites: int, args) -> dict:
     return out
 
 
-S_PHASES = ("load", "slice", "state", "build", "handover", "solve", "duals", "extract", "stitch")
-
-
 def _f(x, digits: int = 2) -> str:
     if not isinstance(x, (int, float)) or x != x:
         return "–"
@@ -382,7 +416,8 @@ def table(runs: list[dict]) -> str:
     ]
     phase_lines = [
         "",
-        "suandian phases (s): " + " · ".join(S_PHASES) + " · unacc. — PyPSA: build network · "
+        "suandian phases (s): " + " · ".join(S_PHASES) + " · books · to_date · unacc. — PyPSA: "
+        "build network · "
         "create_model (incl. extra_functionality) · hand-over (linopy solve − HiGHS) · HiGHS · "
         "write-back · unacc.",
         "",
@@ -409,7 +444,7 @@ def table(runs: list[dict]) -> str:
             f"| {_f(s.get('e2e'))} | {_f(p.get('e2e'))} | {_f(ratio)} "
             f"| {_f(s.get('highs'))} | {_f(p.get('highs'))} | {load} |"
         )
-        sp = " · ".join(_f(s.get(k)) for k in (*S_PHASES, "unaccounted"))
+        sp = " · ".join(_f(s.get(k)) for k in (*S_PHASES, "books", "to_date", "unaccounted"))
         pp = " · ".join(
             _f(p.get(k))
             for k in ("build", "create_model", "handover", "highs", "write_back", "unaccounted")
@@ -432,6 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", default=None, help="file stem (default pypsa-rolling-<date>)")
     ap.add_argument("--report", help="re-print the tables of a results JSON")
     ap.add_argument(
+        "--driver",
+        choices=("loop", "rolling"),
+        default="rolling",
+        help="suandian side: solve_rolling (default) or the documented loop (PyPSA's windows)",
+    )
+    ap.add_argument(
         "--replay",
         help="results JSON with a PyPSA run: suandian's windows start from PyPSA's handed-over "
         "charge (checks that the window LPs are the same; see the README)",
@@ -452,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
                     for r in runs
                     if r["side"] == "pypsa" and (r["hours"], r["sites"]) == (hours, sites)
                 )
-            out = worker_suandian(hours, sites, args.commit, args.lookahead, args.timeout, replay)
+            out = worker_suandian(
+                hours, sites, args.commit, args.lookahead, args.timeout, replay, args.driver
+            )
             out["replay"] = args.replay
         print(json.dumps(out))
         return 0
