@@ -112,6 +112,7 @@ def worker_suandian(
     timeout: float,
     replay: list[list[float]] | None = None,
     driver: str = "loop",
+    skip_to_date: bool = False,
 ) -> dict:
     """The suandian side; with ``replay`` (PyPSA's ``soc_handover``), window ``i + 1`` starts
     from PyPSA's committed charge at the end of window ``i`` instead of suandian's own.
@@ -119,6 +120,9 @@ def worker_suandian(
     ``driver``: ``"loop"`` (the documented loop, PyPSA's windows exactly: a last window of
     ``commit`` periods) or ``"rolling"`` (``suandian.solve_rolling``, whose last window is the
     one reaching the horizon's end and keeps all its periods: one window fewer than PyPSA).
+    ``skip_to_date`` (a what-if, not the API as shipped): solve_rolling's figures to date
+    (cost, PUE, green share over every committed window, recomputed after each window) are
+    not computed; with ``progress=False`` nothing reads them.
     """
     import numpy as np
 
@@ -173,6 +177,9 @@ def worker_suandian(
 
         out["driver"] = "suandian.solve_rolling"
         _clock(YearResult, "from_parts", clock, "stitch")
+        if skip_to_date:  # what-if: the to-date figures only feed the progress line (off)
+            rolling_module._to_date = lambda parts, flows, dt: {}
+            out["skip_to_date"] = True
         _clock(rolling_module, "_to_date", clock, "to_date")
         t = time.perf_counter()
         year = suandian.solve_rolling(
@@ -373,7 +380,7 @@ def _run_worker(side: str, hours: int, sites: int, args) -> dict:
     cmd += ["--commit", str(args.commit), "--lookahead", str(args.lookahead)]
     cmd += ["--timeout", str(args.timeout)]
     if side == "suandian":
-        cmd += ["--driver", args.driver]
+        cmd += ["--driver", args.driver] + (["--skip-to-date"] if args.skip_to_date else [])
     if args.replay and side == "suandian":
         cmd += ["--replay", str(Path(args.replay).resolve())]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -473,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
         help="suandian side: solve_rolling (default) or the documented loop (PyPSA's windows)",
     )
     ap.add_argument(
+        "--skip-to-date",
+        action="store_true",
+        help="what-if: solve_rolling without its to-date figures (they feed the progress line)",
+    )
+    ap.add_argument(
         "--replay",
         help="results JSON with a PyPSA run: suandian's windows start from PyPSA's handed-over "
         "charge (checks that the window LPs are the same; see the README)",
@@ -494,7 +506,14 @@ def main(argv: list[str] | None = None) -> int:
                     if r["side"] == "pypsa" and (r["hours"], r["sites"]) == (hours, sites)
                 )
             out = worker_suandian(
-                hours, sites, args.commit, args.lookahead, args.timeout, replay, args.driver
+                hours,
+                sites,
+                args.commit,
+                args.lookahead,
+                args.timeout,
+                replay,
+                args.driver,
+                args.skip_to_date,
             )
             out["replay"] = args.replay
         print(json.dumps(out))
