@@ -7,6 +7,7 @@ usage::
                                        [--suandian-python .venv/bin/python]
                                        [--pypsa-python benchmarks/.venv-pypsa/bin/python]
                                        [--pypsa-io-api lp|direct] [--out benchmarks/results]
+                                       [--name pypsa-<label>]
     python benchmarks/pypsa_compare.py --make-venv      # PyPSA venv, highspy pinned to ours
     python benchmarks/pypsa_compare.py --report benchmarks/results/pypsa-<date>.json
 
@@ -349,19 +350,32 @@ def pypsa_network(spec: dict):
     green = [f"pv_{x}" for x in names] + [con["name"]]
     supply = [f"grid_{x}" for x in names] + green
     soc_min = 0.5 * 4.0 * power
-    days = hours // 24
-    assert energy.shape == (days, ns)
+    assert energy.shape == (hours // 24, ns)
 
     def extra_functionality(n, snapshots):
+        """Daily batch energy, green share, final charge, on ``snapshots`` (a window or all).
+
+        In a rolling horizon (``optimize_with_rolling_horizon``) it is called per window:
+        the days are those of the window (windows start at midnight and hold whole days), the
+        green share applies to the window, and the final charge rule only to the window
+        that ends the horizon (as suandian's cut: earlier windows end free).
+        """
         import xarray as xr
 
         m = n.model
         p = m["Generator-p"]
         w = n.snapshot_weightings.generators.loc[snapshots]
-        day = xr.DataArray(np.arange(len(snapshots)) // 24, coords={"snapshot": snapshots})
+        pos = n.snapshots.get_indexer(snapshots)
+        if len(pos) % 24 or pos[0] % 24:
+            raise ValueError("a window holds whole days from midnight")
+        first = pos[0] // 24
+        day = xr.DataArray(pos // 24 - first, coords={"snapshot": snapshots})
         draw = p.sel(name=batch).groupby(day).sum()  # (group, name); negative = consumption
+        in_window = len(pos) // 24
         need = xr.DataArray(
-            -energy, coords={"group": np.arange(days), "name": batch}, dims=("group", "name")
+            -energy[first : first + in_window],
+            coords={"group": np.arange(in_window), "name": batch},
+            dims=("group", "name"),
         )
         m.add_constraints(draw == need, name="batch_daily_energy")
         weight = xr.DataArray(w.to_numpy(), coords={"snapshot": snapshots})
@@ -370,6 +384,8 @@ def pypsa_network(spec: dict):
         m.add_constraints(
             green_mwh - spec["green_target"] * supply_mwh >= 0, name="green_share_portfolio"
         )
+        if snapshots[-1] != n.snapshots[-1]:
+            return  # a window before the horizon's end: its charge is handed over, end free
         soc = m["StorageUnit-state_of_charge"].sel(snapshot=snapshots[-1], name=stores)
         m.add_constraints(
             soc >= xr.DataArray(soc_min, coords={"name": stores}), name="battery_final_soc"
@@ -720,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pypsa-io-api", default=None, help="linopy io_api (default: PyPSA's, an LP file)"
     )
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--name", help="results file stem (default: pypsa-<date>)")
     ap.add_argument("--report", help="re-print the table of a results JSON")
     ap.add_argument("--make-venv", action="store_true", help="create the PyPSA venv and exit")
     ap.add_argument("--worker", nargs=3, metavar=("SIDE", "HOURS", "SITES"), help=argparse.SUPPRESS)
@@ -792,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"pypsa-{dt.date.today().isoformat()}.json"
+    path = out_dir / f"{args.name or 'pypsa-' + dt.date.today().isoformat()}.json"
     path.write_text(json.dumps(record, indent=1))
     print()
     print(
