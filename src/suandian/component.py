@@ -549,10 +549,11 @@ class Component:
     #: full where the part is the whole plan and not at all otherwise (a rule judged at the
     #: horizon's end: certificates, penalties on annual slacks)
     commit_costs: CommitCosts | None = None
-    #: its state is energies over the year (year to date), additive: a rolling run hands a
-    #: window the forecast of the rest of the horizon through ``state_in`` too (to date and
+    #: ``year_budget(scenario) -> bool``: whether the scenario gives it an annual budget, its
+    #: state then being energies over the year (year to date), additive: a rolling run hands
+    #: a window the forecast of the rest of the horizon through ``state_in`` too (to date and
     #: forecast enter the rows only as their sum; ``docs/math/rolling.md``)
-    year_budget: bool = False
+    year_budget: Callable[[Scenario], bool] | None = None
 
     def output(self, name: str) -> Output:
         """The output table entry called ``name``."""

@@ -272,6 +272,12 @@ def _estimate(sc, options) -> int:
     return len(sc.config.sites) if on and options.get("shortfall_penalty") is not None else 0
 
 
+def _annual(sc: Scenario) -> bool:
+    """Whether the scenario judges this rule over the year (basis ``year``)."""
+    policy = sc.config.policies.direct_supply
+    return policy is not None and policy.basis == "year"
+
+
 COMPONENT = Component(
     name="direct_supply",
     sections=("renewables", "policies.direct_supply"),
@@ -325,7 +331,7 @@ COMPONENT = Component(
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,
-    year_budget=True,
+    year_budget=_annual,
     state_fields=(
         StateField(
             "<site>.available_mwh",

@@ -375,6 +375,12 @@ def _estimate(sc, options) -> int:
     return n * scopes
 
 
+def _annual(sc: Scenario) -> bool:
+    """Whether the scenario judges this rule over the year (basis ``year``)."""
+    policy = sc.config.policies.green_share
+    return policy is not None and policy.basis == "year"
+
+
 COMPONENT = Component(
     name="green_share",
     sections=("policies.green_share", "certificates.max_share"),
@@ -460,7 +466,7 @@ COMPONENT = Component(
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,
-    year_budget=True,
+    year_budget=_annual,
     state_fields=(
         StateField(
             "<scope>.green_mwh",

@@ -258,6 +258,12 @@ def _estimate(sc, options) -> int:
     return len(sc.config.sites) * (int(price) + int(slack))
 
 
+def _annual(sc: Scenario) -> bool:
+    """Whether the scenario judges this rule over the year (basis ``year``)."""
+    policy = sc.config.policies.pue
+    return policy is not None and policy.basis == "year"
+
+
 COMPONENT = Component(
     name="pue_cap",
     sections=("policies.pue", "sites.pue_cap"),
@@ -311,7 +317,7 @@ COMPONENT = Component(
     kind="policy",
     state_out=_state_out,
     state_in=_state_in,
-    year_budget=True,
+    year_budget=_annual,
     state_fields=(
         StateField(
             "<site>.facility_mwh",

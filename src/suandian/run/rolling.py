@@ -255,7 +255,8 @@ def solve_rolling(
         "Annual budgets"): ``'foresight'`` (default) solves the whole horizon as one LP
         first (:func:`foresight`, also the yardstick) and hands each window that plan's
         energies after the window as the forecast; ``'neutral'`` assumes the rest meets its
-        targets exactly (no LP).
+        targets exactly (no LP). Without an annual budget (no ``basis: year``) no LP is
+        solved either way (call :func:`foresight` for the yardstick).
     options, **overrides
         Solve options for each window (:class:`suandian.SolveOptions`); ``time_limit`` is
         per window.
@@ -291,7 +292,11 @@ def solve_rolling(
         _open_folder(folder, manifest, resume)
         parts, datasets = read_parts(folder / "windows")
     t0 = time.perf_counter()
-    ahead = Forecast.of(scenario, folder, opts) if forecast == "foresight" else Forecast.none()
+    from ..catalogue import every
+
+    annual = any(c.year_budget(scenario) for c in every() if c.year_budget is not None)
+    wanted = forecast == "foresight" and annual  # no annual budget: nothing to forecast
+    ahead = Forecast.of(scenario, folder, opts) if wanted else Forecast.none()
     seconds = {"foresight": time.perf_counter() - t0}
     report = progress if callable(progress) else Progress(total, enabled=bool(progress))
     from ..results.accounting import flows as flows_of
