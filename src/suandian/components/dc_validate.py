@@ -117,7 +117,8 @@ def _job(sc: Scenario, i: int, job: BatchJob) -> list[Problem]:
                 "earlier or the deadline later",
             )
         )
-    elif job.max_rate * (deadline - release) * sc.dt < job.work - 1e-9:
+    elif job.max_rate * (deadline - release) * sc.dt < job.work - 1e-6 * max(1.0, job.work):
+        # (relative: work left after a window is the solver's figure, within its tolerance)
         most = job.max_rate * (deadline - release) * sc.dt
         problems.append(
             Problem(
