@@ -293,3 +293,16 @@ def test_direct_ratios_over_the_year():
     assert ratios["supply_share"]["margin_mwh"] == pytest.approx(20.52)
     assert ratios["self_consumption"]["share_horizon"] == pytest.approx(1.6 / 6.0)
     assert all(r["ok"] for r in ratios.values()) and y.certify() == []
+
+
+@pytest.mark.parametrize(("excess", "ok"), [(1e-9, True), (1e-3, False)])
+def test_work_left_within_the_solver_tolerance_fits(excess, ok):
+    """Work handed over is the solver's figure: 40 units·h at max_rate 10 over 4 h fits
+    within 1e-6 relative (seen on 2026-12-21 of the default year); 0.1 % more does not."""
+    cfg = config()
+    cfg["batch"] = [{"name": "j", "work": 40.0 * (1 + excess), "max_rate": 10.0, "sites": ["s1"]}]
+    if ok:
+        assert scenario(cfg, PRICES).config.batch[0].work > 40.0
+    else:
+        with pytest.raises(suandian.ScenarioError, match="cannot finish"):
+            scenario(cfg, PRICES)
