@@ -293,6 +293,7 @@ def test_direct_ratios_over_the_year():
     assert ratios["supply_share"]["margin_mwh"] == pytest.approx(20.52)
     assert ratios["self_consumption"]["share_horizon"] == pytest.approx(1.6 / 6.0)
     assert all(r["ok"] for r in ratios.values()) and y.certify() == []
+    assert "650号 supply_share s1: 20.78% over the horizon (min 40% of the year" in y.summary()
 
 
 @pytest.mark.parametrize(("excess", "ok"), [(1e-9, True), (1e-3, False)])

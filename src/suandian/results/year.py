@@ -473,7 +473,10 @@ class YearResult:
         for s, ratios in k["compliance"]["direct"].items():
             for name, c in ratios.items():
                 verdict = "ok" if c["ok"] else "SHORT"
-                lines.append(f"650号 {name} {s}: {c['share']:.2%} (min {c['min']:.0%}) {verdict}")
+                lines.append(
+                    f"650号 {name} {s}: {c['share_horizon']:.2%} over the horizon (min "
+                    f"{c['min']:.0%} of the year, margin {c['margin_mwh']:,.1f} MWh) {verdict}"
+                )
         for s, c in k["compliance"]["green_share"].items():
             verdict = "ok" if c["ok"] else "SHORT"
             lines.append(
