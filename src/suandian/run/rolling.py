@@ -106,7 +106,7 @@ def digest(sc: Scenario) -> str:
 
 
 def _manifest(sc: Scenario, commit: int, lookahead: int, opts: SolveOptions) -> dict:
-    from .. import __version__
+    from .._version import __version__
 
     keep = ("mip_rel_gap", "time_limit", "threads", "relax_integers", "mip_start", "decompose")
     return {
