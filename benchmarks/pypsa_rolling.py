@@ -178,9 +178,10 @@ def worker_suandian(
         out["driver"] = "suandian.solve_rolling"
         _clock(YearResult, "from_parts", clock, "stitch")
         if skip_to_date:  # what-if: the to-date figures only feed the progress line (off)
-            rolling_module._to_date = lambda parts, flows, dt: {}
+            rolling_module.ToDate.add = lambda self, part, committed, certificates: None
+            rolling_module.ToDate.figures = lambda self: {}
             out["skip_to_date"] = True
-        _clock(rolling_module, "_to_date", clock, "to_date")
+        _clock(rolling_module.ToDate, "add", clock, "to_date")  # running sums, per window
         t = time.perf_counter()
         year = suandian.solve_rolling(
             sc, commit=f"{commit}h", lookahead=f"{lookahead}h", progress=False, **opts
