@@ -585,16 +585,12 @@ class YearResult:
                 if not _close(again.get(family), p.state_in.get(family)):
                     where = f"window {p.index}: {family}"
                     out.append(Violation("state", where, float("nan"), float("nan")))
+        total = 0.0  # the parts' committed costs, each recomputed once from its window's data
         for p, ds in zip(self.parts, self.datasets, strict=True):
             owed = committed_costs(ds, p.committed)["total"]
+            total += owed
             if not abs(owed - p.cost["total"]) <= max(COST_ATOL, COST_RTOL * abs(owed)):
                 out.append(Violation("part_cost", f"window {p.index}", p.cost["total"], owed))
-        total = float(
-            sum(
-                committed_costs(d, p.committed)["total"]
-                for p, d in zip(self.parts, self.datasets, strict=True)
-            )
-        )
         if not abs(total - self.objective) <= max(COST_ATOL, COST_RTOL * abs(total)):
             out.append(Violation("total_cost", "all", self.objective, total))
         first = self.datasets[0]
