@@ -213,41 +213,104 @@ def test_capacity_charge_pro_rata_and_capped_draw():
 
 
 # ------------------------------------------------------------------ seasons, critical peak
-def test_seasonal_table_and_critical_peak_prices():
-    """From 2026-07-31 22:00, 4 h: 22:00, 23:00 (July), 00:00, 01:00 (August 1).
+#: 4 h from 2026-07-31 22:00: 22:00, 23:00 (July, base table), 00:00, 01:00 (August season)
+AUG_EDGE = {"start": "2026-07-31 22:00", "periods": 4, "resolution": "1h"}
 
-    Base table: flat 100, valley 50 in 00:00-07:00. August season: valley 60 in 00:00-06:00,
-    flat 120. July periods take the base table (flat 100, flat 100), August the season
-    (valley 60, valley 60). Critical peak on 07-31, 23:00-24:00, multiplier 1.5 on the band
-    price there (flat 100): 150.
-    """
-    tou = {
-        "prices": {"flat": 100.0, "valley": 50.0},
-        "periods": {"valley": ["00:00-07:00"]},
+
+def critical_tou(**blocks) -> dict:
+    """Base table peak 200 / flat 100 / valley 50 (peak 18-22, valley 00-07); an August season
+    peak 300 / flat 120 / valley 60 (peak 08-12, valley 00-06); critical-peak blocks given."""
+    return {
+        "prices": {"peak": 200.0, "flat": 100.0, "valley": 50.0},
+        "periods": {"peak": ["18:00-22:00"], "valley": ["00:00-07:00"]},
         "seasons": [
             {
                 "months": [8],
-                "prices": {"flat": 120.0, "valley": 60.0},
-                "periods": {"valley": ["00:00-06:00"]},
+                "prices": {"peak": 300.0, "flat": 120.0, "valley": 60.0},
+                "periods": {"peak": ["08:00-12:00"], "valley": ["00:00-06:00"]},
             }
         ],
-        "critical_peak": {"dates": ["07-31"], "periods": ["23:00-24:00"], "multiplier": 1.5},
+        "critical_peak": list(blocks.values()),
     }
-    cfg = config(tariff=tou)
-    cfg["horizon"]["start"] = "2026-07-31 22:00"
+
+
+JULY_23 = {"dates": ["07-31"], "periods": ["23:00-24:00"], "multiplier": 1.2}
+AUGUST_01 = {"months": [8], "periods": ["01:00-02:00"], "multiplier": 1.2}
+
+
+def test_critical_peak_is_priced_on_the_peak_of_the_table_in_force():
+    """Critical hours in a flat and a valley band pay 1.2 x PEAK (1093号), per season.
+
+    Ordinary bands: 22:00 July flat 100; 23:00 July flat; 00:00 and 01:00 August valley 60.
+    Critical 07-31 23:00 (a flat hour): 1.2 x July's (base table) peak 200 = 240, not
+    1.2 x flat = 120. Critical August 01:00 (a valley hour): 1.2 x the August season's peak
+    300 = 360, not 1.2 x valley = 72 nor 1.2 x the base peak = 240. Prices 100, 240, 60, 360.
+
+    Flat draw 3.85 MW: energy 3.85 x (100 + 240 + 60 + 360) = 3.85 x 760 = 2,926.
+    With the lossless 1 MW / 2 MWh battery (starts at 1 MWh, ends >= 1 MWh): charges must
+    equal discharges; each period moves at most 1 MWh and the store holds 0..2 MWh. Best:
+    charge 1 at 22:00 (100, store 2), discharge 1 at 23:00 (240, store 1), charge 1 at 00:00
+    (60, store 2), discharge 1 at 01:00 (360, store 1): saves -100 + 240 - 60 + 360 = 440, the
+    most possible (the two dearest periods discharged at the limit, refilled in the two
+    cheapest): 2,926 - 440 = 2,486. (The old rule, multiplier x the hour's band, gave prices
+    100, 120, 60, 72: the flat draw would have cost 3.85 x 352 = 1,355.2.)
+    """
+    cfg = config(tariff=critical_tou(a=JULY_23, b=AUGUST_01))
+    cfg["horizon"] = dict(AUG_EDGE)
     sc = scenario(cfg)
     tariff = sc.config.nodes[0].tariff
-    assert sc.tou_prices(tariff) == pytest.approx([100.0, 150.0, 60.0, 60.0])
-    assert list(sc.tou_bands(tariff)) == ["flat", "critical_peak", "valley", "valley"]
-    # a price instead of a multiplier, by month: August 01:00-02:00 at 999
-    tou["critical_peak"] = {"months": [8], "periods": ["01:00-02:00"], "price": 999.0}
-    sc = scenario(config(tariff=tou) | {"horizon": cfg["horizon"]})
-    assert sc.tou_prices(sc.config.nodes[0].tariff) == pytest.approx([100.0, 100.0, 60.0, 999.0])
-    # the same table solves as a tariff: 3.85 MW x (100 + 100 + 60 + 999)
-    r = solve_ok(config(tariff=tou) | {"horizon": cfg["horizon"]})
-    assert r.costs["grid_energy"] == pytest.approx(3.85 * 1259.0)
-    bands = ["flat", "flat", "valley", "critical_peak"]
-    assert list(r.ds["tariff_band"].sel(node="n1").values) == bands
+    assert sc.tou_prices(tariff) == pytest.approx([100.0, 240.0, 60.0, 360.0])
+    assert list(sc.tou_bands(tariff)) == ["flat", "critical_peak", "valley", "critical_peak"]
+    r = solve_ok(cfg)
+    assert r.ds["tariff"].sel(node="n1").values == pytest.approx([100.0, 240.0, 60.0, 360.0])
+    assert r.costs["grid_energy"] == pytest.approx(2926.0)
+    assert r.objective == pytest.approx(2926.0)
+    cfg["storage"] = [dict(BATTERY)]
+    r = solve_ok(cfg)
+    assert r.objective == pytest.approx(2486.0)
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([4.85, 2.85, 4.85, 2.85])
+
+
+def test_critical_peak_price_form_and_reference_band():
+    """The absolute price form and a reference band other than peak (Xinjiang: flat x 2.0).
+
+    Price form: August 01:00 at 999 CNY/MWh whatever the table: prices 100, 240, 60, 999;
+    flat 3.85 MW: 3.85 x 1,399 = 5,386.15. Reference band flat, multiplier 2.0 on July 23:00:
+    2 x July's flat 100 = 200 (not 2 x peak 400); on August 01:00: 2 x August's flat 120 = 240.
+    Prices 100, 200, 60, 240: 3.85 x 600 = 2,310.
+    """
+    cfg = config(tariff=critical_tou(a=JULY_23, b=dict(AUGUST_01, multiplier=None, price=999.0)))
+    cfg["horizon"] = dict(AUG_EDGE)
+    r = solve_ok(cfg)
+    assert r.ds["tariff"].sel(node="n1").values == pytest.approx([100.0, 240.0, 60.0, 999.0])
+    assert r.costs["grid_energy"] == pytest.approx(5386.15)
+    flat = {"reference_band": "flat", "multiplier": 2.0}
+    cfg["nodes"][0]["tariff"] = critical_tou(a=JULY_23 | flat, b=AUGUST_01 | flat)
+    r = solve_ok(cfg)
+    assert r.ds["tariff"].sel(node="n1").values == pytest.approx([100.0, 200.0, 60.0, 240.0])
+    assert r.costs["grid_energy"] == pytest.approx(2310.0)
+
+
+def test_critical_peak_without_a_peak_price_is_an_error_naming_the_table():
+    """A multiplier needs the reference band priced in every table in force on its days."""
+    tou = critical_tou(b=AUGUST_01)
+    del tou["seasons"][0]["prices"]["peak"]
+    tou["seasons"][0]["periods"].pop("peak")
+    with pytest.raises(
+        ScenarioError,
+        match=r"critical_peak.reference_band: 'peak' has no price in the season of months "
+        r"\[8\], in force in month 8.*give price",
+    ):
+        scenario(config(tariff=tou))
+    # July's table (the base) prices peak: a July-only block is fine, and so is a price
+    scenario(config(tariff=critical_tou(a=JULY_23) | {"seasons": tou["seasons"]}))
+    scenario(config(tariff=tou | {"critical_peak": dict(AUGUST_01, multiplier=None, price=9)}))
+    # a single mapping is one block; two blocks sharing a day and a clock time are an error
+    one = scenario(config(tariff=critical_tou() | {"critical_peak": JULY_23}))
+    assert len(one.config.nodes[0].tariff.critical_peak) == 1
+    clash = dict(JULY_23, dates=None, months=[7], periods=["22:30-23:30"])
+    with pytest.raises(ScenarioError, match=r"critical_peak\[0\].*critical_peak\[1\].*overlap"):
+        scenario(config(tariff=critical_tou(a=JULY_23, b=clash)))
 
 
 def test_a_month_in_two_seasons_is_an_error_naming_both():

@@ -147,7 +147,9 @@ class Scenario:
 
         The table of each period's month (a season's, else the base table) gives the band and
         its price; in the critical-peak days and clock ranges the price is the critical
-        ``price``, or ``multiplier`` x the price of the band that applies there.
+        ``price``, or ``multiplier`` x the price of ``reference_band`` (default ``peak``) in
+        that table, whatever the band of the period (NDRC 1093号 prices the critical peak on
+        the peak price).
         """
         return self._tou(tou)[1]
 
@@ -174,8 +176,7 @@ class Scenario:
             bands[in_table] = b[in_table]
             lookup = np.array([table.prices[x] for x in b[in_table]], dtype=float)
             prices[in_table] = lookup
-        cp = tou.critical_peak
-        if cp is not None:
+        for cp in tou.critical_peak:
             if cp.months is not None:
                 day = np.isin(month, cp.months)
             else:
@@ -189,9 +190,15 @@ class Scenario:
                 start, end = schema.parse_clock_range(text, "critical_peak.periods")
                 clock |= (hours >= start) & (hours < end)
             critical = day & clock
-            prices[critical] = (
-                cp.price if cp.price is not None else cp.multiplier * prices[critical]
-            )
+            if cp.price is not None:
+                prices[critical] = cp.price
+            else:
+                # multiplier x the reference band's price of the table in force that day
+                # (validated: every table in force on a critical day prices the band)
+                for table, in_table in tables:
+                    here = critical & in_table
+                    if here.any():
+                        prices[here] = cp.multiplier * table.prices[cp.reference_band]
             bands[critical] = "critical_peak"
         return bands, prices
 

@@ -140,8 +140,11 @@ class TouSeason(_Model):
 class CriticalPeak(_Model):
     """Critical-peak pricing (尖峰电价): clock ranges on given months or dates.
 
-    NDRC 发改价格〔2021〕1093号 sets the critical-peak price at least 20 % above the peak
-    price (a multiplier >= 1.2 over peak); the rule is documented, not enforced.
+    NDRC 发改价格〔2021〕1093号 prices the critical peak on the PEAK price: at least 20 % above
+    it (``multiplier`` >= 1.2 with the default ``reference_band: peak``), whatever the
+    ordinary band of the critical hours. A province may fix it on another band instead
+    (Xinjiang, 新发改规〔2023〕11号: flat + 100 %): name that band. The >= 1.2 rule is
+    documented, not enforced.
     """
 
     months: list[Month] | None = Field(
@@ -157,8 +160,16 @@ class CriticalPeak(_Model):
     )
     multiplier: Annotated[float, Field(gt=0)] | None = Field(
         None,
-        description="critical-peak price = multiplier x the price of the band that applies in "
-        "the period (1093号: >= 1.2 over peak; not enforced); or give price",
+        description="critical-peak price = multiplier x the price of reference_band (default "
+        "peak) in the table in force that day (a season's in its months, else the base "
+        "table), whatever the band of the critical hours (1093号: >= 1.2 x peak; not "
+        "enforced); or give price",
+    )
+    reference_band: str = Field(
+        "peak",
+        description="band whose price the multiplier applies to, in the table in force that "
+        "day; every such table must price it. 'peak' as 1093号 states; a province that fixes "
+        "the critical peak on another band names it (Xinjiang: flat, multiplier 2.0)",
     )
     price: NonNeg | None = Field(None, description="critical-peak price, CNY/MWh (or multiplier)")
 
@@ -171,8 +182,8 @@ class CriticalPeak(_Model):
             )
         if (self.multiplier is None) == (self.price is None):
             raise ValueError(
-                "critical_peak: give exactly one of multiplier (x the band price) or price "
-                "(CNY/MWh)"
+                "critical_peak: give exactly one of multiplier (x the price of reference_band, "
+                "default peak) or price (CNY/MWh)"
             )
         for text in self.dates or []:
             critical_day(text)
@@ -184,6 +195,27 @@ class CriticalPeak(_Model):
                     "each clock time once"
                 )
         return self
+
+    def day_months(self) -> list[int]:
+        """Calendar months its days can fall in (``months``, or the months of ``dates``)."""
+        if self.months is not None:
+            return sorted(set(self.months))
+        return sorted({critical_day(text)[1] for text in self.dates or []})
+
+    def shares_a_day_with(self, other: CriticalPeak) -> bool:
+        """True if some calendar day is a critical-peak day of both blocks."""
+        if self.months is not None and other.months is not None:
+            return bool(set(self.months) & set(other.months))
+        if self.months is not None or other.months is not None:
+            months, dated = (self, other) if self.months is not None else (other, self)
+            return any(critical_day(t)[1] in (months.months or []) for t in dated.dates or [])
+        for a in self.dates or []:
+            ya, ma, da = critical_day(a)
+            for b in other.dates or []:
+                yb, mb, db = critical_day(b)
+                if (ma, da) == (mb, db) and (ya is None or yb is None or ya == yb):
+                    return True
+        return False
 
 
 def critical_day(text: str) -> tuple[int | None, int, int]:
@@ -215,7 +247,8 @@ class TimeOfUse(_Model):
 
     Periods not covered by any range get the ``default`` band. ``seasons`` replace this
     (base) table in their months; ``critical_peak`` overrides the price in its days and
-    clock ranges (band ``critical_peak``).
+    clock ranges (band ``critical_peak``): multiplier x the peak price of the table in force
+    that day, or a price.
     """
 
     prices: dict[str, NonNeg] = Field(description="CNY/MWh per band, e.g. peak/flat/valley")
@@ -228,11 +261,25 @@ class TimeOfUse(_Model):
         description="seasonal tables (months, prices, periods, default) replacing the base "
         "table in their months; a month may be in one season only",
     )
-    critical_peak: CriticalPeak | None = Field(
-        None,
-        description="critical-peak band: days (months or dates), clock ranges and a "
-        "multiplier on the band price or a price; none by default",
+    critical_peak: list[CriticalPeak] = Field(
+        default_factory=list,
+        description="critical-peak blocks (one mapping, or a list when seasons have their own "
+        "hours, e.g. July 21:00-23:00 and winter 19:00-21:00): days (months or dates), clock "
+        "ranges and a multiplier on the peak price of the table in force or a price; none by "
+        "default",
     )
+
+    @field_validator("critical_peak", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        """A single mapping is one block; ``None`` is none."""
+        if value is None:
+            return []
+        return [value] if isinstance(value, dict) else value
+
+    def table_of_month(self, month: int) -> TimeOfUse | TouSeason:
+        """The table in force in a calendar month: the season containing it, else the base."""
+        return next((s for s in self.seasons if month in s.months), self)
 
     @model_validator(mode="after")
     def _bands_priced(self) -> TimeOfUse:
@@ -247,6 +294,40 @@ class TimeOfUse(_Model):
                         f"{season.months}); a month may be in one season only"
                     )
                 seen[month] = i
+        many = len(self.critical_peak) > 1
+        for i, cp in enumerate(self.critical_peak):
+            where = f"critical_peak[{i}]" if many else "critical_peak"
+            if cp.multiplier is not None:
+                for month in cp.day_months():
+                    table = self.table_of_month(month)
+                    if cp.reference_band not in table.prices:
+                        name = (
+                            f"the season of months {table.months}"
+                            if isinstance(table, TouSeason)
+                            else "the base table"
+                        )
+                        raise ValueError(
+                            f"{where}.reference_band: '{cp.reference_band}' has no price in "
+                            f"{name}, in force in month {month} (priced bands: "
+                            f"{sorted(table.prices)}); the multiplier applies to that band's "
+                            f"price (1093号: critical peak >= 1.2 x peak). Add a "
+                            f"'{cp.reference_band}' price to that table, name a priced band in "
+                            "reference_band, or give price (CNY/MWh) instead of multiplier"
+                        )
+            for j in range(i):
+                other = self.critical_peak[j]
+                if not cp.shares_a_day_with(other):
+                    continue
+                for a in cp.periods:
+                    sa, ea = parse_clock_range(a, f"{where}.periods")
+                    for b in other.periods:
+                        sb, eb = parse_clock_range(b, f"critical_peak[{j}].periods")
+                        if sa < eb and sb < ea:
+                            raise ValueError(
+                                f"critical_peak[{j}] ('{b}') and critical_peak[{i}] ('{a}') "
+                                "overlap on a day of both; each critical clock time of a day "
+                                "may belong to one block only"
+                            )
         return self
 
 
