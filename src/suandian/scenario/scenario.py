@@ -190,7 +190,7 @@ class Scenario:
                 start, end = schema.parse_clock_range(text, "critical_peak.periods")
                 clock |= (hours >= start) & (hours < end)
             critical = day & clock
-            if cp.price is not None:
+            if cp.multiplier is None:
                 prices[critical] = cp.price
             else:
                 # multiplier x the reference band's price of the table in force that day
