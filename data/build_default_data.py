@@ -1,11 +1,14 @@
 """Build the reference time series of the embedded default scenario (one summer day).
 
-Writes, next to this file, three CSV files for 2026-07-15, 96 periods of 15 min::
+Writes, next to this file, four CSV files for 2026-07-15, 96 periods of 15 min::
 
     weather_2026-07-15.csv             dry-bulb, dew-point and wet-bulb temperatures (degC)
     renewable_profiles_2026-07-15.csv  PV and wind availability per unit of capacity (0..1) and
                                        the corridor's contracted renewable output (MW)
     compute_demand_2026-07-15.csv      interactive inference demand (PFLOPS)
+    grid_cfe_2026-07-15.csv            carbon-free share of each node's grid mix (0..1), by
+                                       the year's formula (build_year_data.py) from this day's
+                                       renewable profiles
 
 Every value comes from a closed-form formula below; there is no randomness and no download,
 so running the script twice gives byte-identical files. The formulas, their parameters and the
@@ -26,10 +29,14 @@ Conventions
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_year_data as year  # noqa: E402  (the grid's carbon-free share: one formula)
 
 HERE = Path(__file__).resolve().parent
 DAY = "2026-07-15"
@@ -87,6 +94,33 @@ DEMAND = {
     # API / enterprise inference that tolerates the Hami <-> Chongqing latency
     "inference_hami_pflops": {"min": 4000.0, "max": 10000.0},
 }
+
+
+# --------------------------------------------------------------------------------------
+# Grid carbon-free share per node [R-derived / A], see grid_cfe_2026-07-15.provenance.md:
+# the year's formula and coefficients (build_year_data.GRID_CFE), centred on the year's
+# annual means (its calibration targets), applied to this day's renewable profiles.
+# --------------------------------------------------------------------------------------
+
+
+def grid_cfe(idx: pd.DatetimeIndex, h: np.ndarray, ren: pd.DataFrame) -> pd.DataFrame:
+    """Each node's carbon-free share in each period, as the year file builds it.
+
+    The year's terms are centred on its annual means: the seasonal cosine's mean over the
+    year's 8,760 hours and the annual capacity factors, which the year's scales are solved
+    for (``build_year_data.PV``, ``WIND``). The day of year is taken at the period midpoint.
+    """
+    year_doy = year.time_index()
+    c = year.GRID_CFE["chongqing"]
+    doy_year = year_doy.day_of_year.to_numpy(float) + year_doy.hour.to_numpy(float) / 24.0
+    annual = {
+        "swing": float(np.cos(2.0 * np.pi * (doy_year - c["peak_doy"]) / 365.0).mean()),
+        "pv_chongqing_pu": year.PV["chongqing"]["annual_cf"],
+        "pv_hami_pu": year.PV["hami"]["annual_cf"],
+        "wind_hami_pu": year.WIND["annual_cf"],
+    }
+    doy = idx.day_of_year.to_numpy(float) + h / 24.0
+    return pd.DataFrame(year.grid_cfe_shares(doy, ren, annual), index=idx)
 
 
 def hours() -> np.ndarray:
@@ -220,6 +254,7 @@ def build() -> dict[str, pd.DataFrame]:
         f"weather_{DAY}.csv": weather,
         f"renewable_profiles_{DAY}.csv": ren,
         f"compute_demand_{DAY}.csv": demand,
+        f"grid_cfe_{DAY}.csv": grid_cfe(idx, h, ren),
     }
 
 

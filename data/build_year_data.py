@@ -381,18 +381,41 @@ def build_demand(rng: np.random.Generator, idx: pd.DatetimeIndex) -> pd.DataFram
     return out
 
 
+def grid_cfe_shares(
+    doy: np.ndarray, ren: pd.DataFrame, annual: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """The nodes' carbon-free shares from the day of year and the renewable profiles.
+
+    ``annual`` holds the year's means the terms are centred on: ``swing`` (the mean of the
+    seasonal cosine over the year's hours) and the annual capacity factors ``pv_chongqing_pu``,
+    ``wind_hami_pu``, ``pv_hami_pu``. The year passes its own means; the day file
+    (``build_default_data.py``) passes the year's calibration targets, which they equal, so
+    both files follow one formula (grid_cfe_2026.provenance.md).
+    """
+    c, m = GRID_CFE["chongqing"], GRID_CFE["hami"]
+    season = np.cos(2.0 * np.pi * (doy - c["peak_doy"]) / 365.0)
+    cq = c["swing"] * (season - annual["swing"]) + c["pv"] * (
+        ren["pv_chongqing_pu"].to_numpy() - annual["pv_chongqing_pu"]
+    )
+    hm = m["wind"] * (ren["wind_hami_pu"].to_numpy() - annual["wind_hami_pu"]) + m["pv"] * (
+        ren["pv_hami_pu"].to_numpy() - annual["pv_hami_pu"]
+    )
+    return {
+        "grid_cfe_chongqing_pu": c["mean"] + cq,
+        "grid_cfe_hami_pu": np.clip(m["mean"] + hm, 0.05, 0.95),
+    }
+
+
 def build_grid_cfe(idx: pd.DatetimeIndex, ren: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=idx)
     doy = idx.day_of_year.to_numpy(float) + idx.hour.to_numpy(float) / 24.0
     c = GRID_CFE["chongqing"]
-    pv = ren["pv_chongqing_pu"].to_numpy()
-    cq = c["swing"] * np.cos(2.0 * np.pi * (doy - c["peak_doy"]) / 365.0) + c["pv"] * pv
-    out["grid_cfe_chongqing_pu"] = c["mean"] + cq - cq.mean()
-    m = GRID_CFE["hami"]
-    wind, pv = ren["wind_hami_pu"].to_numpy(), ren["pv_hami_pu"].to_numpy()
-    hm = m["wind"] * (wind - wind.mean()) + m["pv"] * (pv - pv.mean())
-    out["grid_cfe_hami_pu"] = np.clip(m["mean"] + hm, 0.05, 0.95)
-    return out
+    annual = {
+        "swing": float(np.cos(2.0 * np.pi * (doy - c["peak_doy"]) / 365.0).mean()),
+        **{
+            col: float(ren[col].mean()) for col in ("pv_chongqing_pu", "wind_hami_pu", "pv_hami_pu")
+        },
+    }
+    return pd.DataFrame(grid_cfe_shares(doy, ren, annual), index=idx)
 
 
 def build() -> dict[str, pd.DataFrame]:

@@ -7,7 +7,8 @@ hours. Battery: 1 MW, 2 MWh, eta 0.9 / 0.9, empty at the start, free end, no wea
 Rule (docs/math/accounting.md, "Hourly carbon-free energy"): in each hour the load is served
 first by green intake and the carbon-free part of battery discharge, the excess charges the
 battery; the rest of the load (and of the charging) comes from the grid, carbon-free at the
-node's ``grid_cfe``. A battery's discharge is carbon-free in proportion to what charged it.
+node's ``grid_cfe`` (the non-green part of corridor energy at the SENDING node's). A battery's
+discharge is carbon-free in proportion to what charged it.
 """
 
 from __future__ import annotations
@@ -251,3 +252,123 @@ def test_clock_hours_bins_like_resample():
     expected = da.resample(time="1h").sum()
     assert np.array_equal(expected.values, h.sum(da.values), equal_nan=True)
     assert np.array_equal(expected["time"].values, h.labels)
+
+
+def three_hours_pv(grid_cfe: list[float]) -> tuple[dict, pd.DataFrame]:
+    """Three 1-h periods, load 2.2 MW, owned PV of 2.2 MW at [1, 0.5, 0], no battery."""
+    cfg = base_config(periods=3)
+    cfg["nodes"][0]["grid_cfe"] = "cfe"
+    cfg["interactive"] = [{"name": "web", "demand": 10.0, "sites": ["s1"]}]
+    cfg["renewables"] = [
+        {"name": "pv", "site": "s1", "capacity": 2.2, "profile": "pv", "contract": "owned"}
+    ]
+    return cfg, pd.DataFrame({"pv": [1.0, 0.5, 0.0], "cfe": grid_cfe})
+
+
+def test_hourly_grid_share_is_not_the_physical_share_plus_a_constant():
+    """The grid's carbon-free share per hour: the score depends on WHEN the grid is drawn.
+
+    Plan (unique; PV is free, the grid costs 100): PV used [2.2, 1.1, 0], grid
+    [0, 1.1, 2.2] MW; cost 3.3 * 100 = 330 CNY, whatever grid_cfe is (it enters no row).
+    Physical green share 3.3 / 6.6 = 0.5.
+
+    grid_cfe [0.1, 0.3, 0.8] (the grid cleaner when it is drawn most):
+        cfe [2.2, 1.1 + 0.3 * 1.1, 0.8 * 2.2] = [2.2, 1.43, 1.76]; score 5.39 / 6.6 = 0.816667.
+    grid_cfe [0.8, 0.3, 0.1] (the same mean 0.4, reversed):
+        cfe [2.2, 1.43, 0.1 * 2.2 = 0.22]; score 3.85 / 6.6 = 0.583333.
+    A constant 0.4 (the mean) credits the share plus a constant in both cases:
+        0.5 + 0.4 * (1 - 0.5) = 0.7.
+    """
+    scores = {}
+    for name, series in (("clean_late", [0.1, 0.3, 0.8]), ("clean_early", [0.8, 0.3, 0.1])):
+        cfg, data = three_hours_pv(series)
+        r = solve_ok(cfg, series=data)
+        assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([0.0, 1.1, 2.2], abs=1e-9)
+        assert r.objective == pytest.approx(330.0)
+        assert r.kpis["green_share"]["s1"] == pytest.approx(0.5)
+        scores[name] = r.kpis["cfe_hourly"]["s1"]
+        if name == "clean_late":
+            from suandian.results.accounting import books, cfe
+
+            assert cfe(r.ds)["cfe"].sel(site="s1").values == pytest.approx([2.2, 1.43, 1.76])
+            flat = r.ds.assign(grid_cfe=r.ds["grid_cfe"] * 0.0 + 0.4)
+            assert books(flat)["cfe_hourly"]["s1"] == pytest.approx(0.7)
+    assert scores["clean_late"] == pytest.approx(5.39 / 6.6)
+    assert scores["clean_early"] == pytest.approx(3.85 / 6.6)
+
+
+def corridor_from_a_cleaner_grid() -> tuple[dict, pd.DataFrame]:
+    """Two 1-h periods, load 2.2 MW at s1 (node n1: grid 100 CNY/MWh, grid_cfe 0.3, factor
+    0.5); a corridor from n2 (no site; grid_cfe [0.8, 0.1], factor 0.9) of 1.2 MW at 50,
+    half of it green (green_fraction 0.5, no profile, no loss)."""
+    cfg = base_config(periods=2)
+    cfg["nodes"][0]["grid_cfe"] = 0.3
+    cfg["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.9, "grid_cfe": "cfe_n2"})
+    cfg["interactive"] = [{"name": "web", "demand": 10.0, "sites": ["s1"]}]
+    cfg["corridors"] = [
+        {
+            "name": "line",
+            "from_node": "n2",
+            "to_node": "n1",
+            "capacity": 1.2,
+            "source_price": 50.0,
+            "green_fraction": 0.5,
+        }
+    ]
+    return cfg, pd.DataFrame({"cfe_n2": [0.8, 0.1]})
+
+
+def test_corridor_non_green_part_is_credited_at_the_sending_grid_share():
+    """The non-green part of corridor energy is the sending grid's energy (docs/math/
+    accounting.md, "Hourly carbon-free energy"): carbon-free at n2's grid_cfe, not n1's.
+
+    Plan (unique): the corridor (50) is cheaper than the grid (100): send 1.2 MW in each
+    hour, grid 2.2 - 1.2 = 1.0 MW; cost 2 * (1.2 * 50 + 1.0 * 100) = 320 CNY.
+    Per hour: green 0.6 (served first), corridor non-green 0.6, grid 1.0; the pool (1.6)
+    serves the rest of the load.
+        hour 0: carbon-free pool 0.3 * 1.0 + 0.8 * 0.6 = 0.78 -> cfe 0.6 + 0.78 = 1.38;
+        hour 1: 0.3 * 1.0 + 0.1 * 0.6 = 0.36 -> cfe 0.6 + 0.36 = 0.96;
+        score 2.34 / 4.4 = 0.531818.
+    At the receiving grid's 0.3 (the former rule): 0.6 + 0.3 * 1.6 = 1.08 per hour,
+    2.16 / 4.4 = 0.490909. Physical green share 1.2 / 4.4 = 0.272727.
+    Emissions stay at the receiving node (the grid where the energy is consumed):
+    location-based 0.5 * (1.2 + 1.0) * 2 = 2.2 t (not 0.9 on the corridor's 2.4 MWh);
+    market-based, the non-green energy at n1's residual (default its factor 0.5):
+    0.5 * (0.6 + 1.0) * 2 = 1.6 t.
+    """
+    from suandian.results.accounting import cfe, flows
+
+    cfg, data = corridor_from_a_cleaner_grid()
+    r = solve_ok(cfg, series=data)
+    assert r.ds["p_send"].sel(corridor="line", site="s1").values == pytest.approx([1.2, 1.2])
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([1.0, 1.0], abs=1e-9)
+    assert r.objective == pytest.approx(320.0)
+    k = r.kpis
+    assert k["green_share"]["s1"] == pytest.approx(1.2 / 4.4)
+    assert k["cfe_hourly"]["s1"] == pytest.approx(2.34 / 4.4)
+    f = flows(r.ds).sel(site="s1")
+    assert f["grid_mix"].values == pytest.approx([1.0, 1.0])  # the receiving grid's energy
+    assert f["remote_cfe"].values == pytest.approx([0.8 * 0.6, 0.1 * 0.6])
+    assert cfe(r.ds)["cfe"].sel(site="s1").values == pytest.approx([1.38, 0.96])
+    assert k["emissions_tco2"]["location_based"] == pytest.approx(2.2)
+    assert k["emissions_tco2"]["market_based"] == pytest.approx(1.6)
+
+
+def test_certifier_recomputes_the_corridor_credit_at_the_sending_node():
+    """A report giving the corridor's non-green part the receiving grid's share (2.16 / 4.4,
+    the former rule) is named; the score follows the sending node's grid_cfe in the Dataset:
+    n2 at 0 leaves green 0.6 + grid 0.3 per hour, (0.9 * 2) / 4.4 = 0.409091."""
+    from suandian.results import io
+    from suandian.results.accounting import books
+    from suandian.results.certifier import certify_report
+
+    cfg, data = corridor_from_a_cleaner_grid()
+    r = solve_ok(cfg, series=data)
+    report = json.loads(json.dumps(io._clean(r.report())))
+    assert certify_report(r.ds, report) == []
+    report["kpis"]["cfe_hourly"]["s1"] = 2.16 / 4.4
+    found = certify_report(r.ds, report)
+    assert ("report.cfe_hourly", "s1") in [(v.check, v.where) for v in found]
+    assert next(v for v in found if v.where == "s1").limit == pytest.approx(2.34 / 4.4)
+    sending_dirty = r.ds.assign(grid_cfe=r.ds["grid_cfe"].where(r.ds["node"] != "n2", 0.0))
+    assert books(sending_dirty)["cfe_hourly"]["s1"] == pytest.approx(1.8 / 4.4)

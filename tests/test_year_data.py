@@ -93,8 +93,8 @@ def test_renewables_in_physical_ranges(year):
 
 def test_demand_and_grid_cfe_in_ranges(year):
     """Demand positive and within the blocks (6 x 8,000 PFLOPS at cq_dc); the grid's
-    carbon-free shares in [0, 1] with the day file's constants (1 - factor / 0.85, an annual
-    estimate) as their annual means, and Chongqing's hydro season (Jun-Sep) above its dry
+    carbon-free shares in [0, 1] with the annual estimates (1 - factor / 0.85, the day's former
+    constants) as their annual means, and Chongqing's hydro season (Jun-Sep) above its dry
     season (Dec-Feb)."""
     d = year["compute_demand"]
     assert (d > 0).all().all()
@@ -152,3 +152,41 @@ def test_first_day_window_solves_and_certifies():
     result = suandian.solve(sc.window(0, 24))
     assert result.status == "optimal"
     assert result.certify() == []
+
+
+def test_day_grid_cfe_is_the_year_formula_on_the_day_profiles():
+    """The day file's grid carbon-free shares are the year file's function applied to the
+    day's own renewable profiles (data/grid_cfe_2026-07-15.provenance.md).
+
+    By hand for the first period (00:00-00:15, midpoint 0.125 h, doy 196.0052; no PV):
+    Chongqing 0.34 + 0.08 (cos(2 pi (196.0052 - 215)/365) - 0) + 0.05 (0 - 0.105)
+    = 0.34 + 0.08 x 0.94693 - 0.00525 = 0.41050; Hami 0.29 + 0.30 (wind - 0.27)
+    + 0.25 (0 - 0.19) with the day's wind at 00:07:30. The year's 15 July sits in the same
+    hydro season: Chongqing's daily means agree within 0.01.
+    """
+    import importlib.util
+    import math
+
+    spec = importlib.util.spec_from_file_location("build_year_data", DATA / "build_year_data.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    day = pd.read_csv(DATA / f"grid_cfe_{DAY}.csv", index_col="time", parse_dates=True)
+    ren = pd.read_csv(DATA / f"renewable_profiles_{DAY}.csv", index_col="time", parse_dates=True)
+    assert len(day) == 96 and day.index.equals(ren.index)
+    doy = (
+        day.index.day_of_year.to_numpy(float)
+        + (day.index.hour + day.index.minute / 60.0 + 0.125) / 24.0
+    )
+    annual = {"swing": 0.0, "pv_chongqing_pu": 0.105, "wind_hami_pu": 0.27, "pv_hami_pu": 0.19}
+    expected = module.grid_cfe_shares(doy, ren, annual)
+    for col, values in expected.items():
+        assert np.allclose(day[col].to_numpy(), values, atol=1e-4), col  # CSV rounding
+    first = 0.34 + 0.08 * math.cos(2 * math.pi * (196 + 0.125 / 24 - 215) / 365) - 0.05 * 0.105
+    assert day["grid_cfe_chongqing_pu"].iloc[0] == pytest.approx(first, abs=6e-5)
+    hami0 = 0.29 + 0.30 * (ren["wind_hami_pu"].iloc[0] - 0.27) - 0.25 * 0.19
+    assert day["grid_cfe_hami_pu"].iloc[0] == pytest.approx(hami0, abs=1e-4)
+    year_day = _year("grid_cfe").loc[DAY]
+    assert (
+        abs(year_day["grid_cfe_chongqing_pu"].mean() - day["grid_cfe_chongqing_pu"].mean()) < 0.01
+    )

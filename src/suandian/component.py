@@ -165,9 +165,12 @@ class Carrier:
         One-line meaning.
     carbon_free : float or str or None
         For the hourly CFE: the carbon-free share of the energy on this carrier, a number
-        (``green``: 1) or the name of the node input that gives it (``grid_mix``:
-        ``grid_cfe``); ``None`` if the carrier holds no supply of its own. Intake on no such
-        carrier (a genset's) counts as not carbon-free.
+        (``green``: 1) or the name of the node input that gives it at the site's node
+        (``grid_mix``: ``grid_cfe``); ``"own"`` if the carrier's flow *is* carbon-free MW
+        inside energy drawn without a green attribute, its share stated by the family that
+        writes it (``remote_cfe``: the non-green part of corridor deliveries at the sending
+        node's ``grid_cfe``); ``None`` if the carrier holds no supply of its own. Intake on
+        no such carrier (a genset's) counts as not carbon-free.
     certificate : bool
         Energy on it carries a green attribute (certificate status): counted as green energy
         in the green share and with no market-based emissions.
@@ -199,7 +202,8 @@ CARRIERS: dict[str, Carrier] = _carriers(
         "intake",
         "MW",
         "MW of electricity entering the site from a source (grid, renewables, purchases, "
-        "generators); not carbon-free unless also on `green` or `grid_mix`",
+        "generators); not carbon-free unless also on `green` or `grid_mix`, or stated on "
+        "`remote_cfe`",
         carbon_free=0.0,
         emission_factor="own",
     ),
@@ -214,11 +218,19 @@ CARRIERS: dict[str, Carrier] = _carriers(
     Carrier(
         "grid_mix",
         "MW",
-        "MW of that intake that is grid-mix energy without a green attribute (grid import, "
-        "the non-green part of corridor and contract deliveries): carbon-free at the node's "
-        "`grid_cfe`",
+        "MW of that intake that is the site's node's grid-mix energy without a green "
+        "attribute (grid import, the non-green part of contract deliveries): carbon-free at "
+        "the node's `grid_cfe`",
         carbon_free="grid_cfe",
         emission_factor="node",
+    ),
+    Carrier(
+        "remote_cfe",
+        "MW",
+        "MW of carbon-free energy inside intake drawn without a green attribute from "
+        "another node's grid (the non-green part of corridor deliveries, at the sending "
+        "node's `grid_cfe`); the energy itself is on `intake` only",
+        carbon_free="own",
     ),
     Carrier(
         "metered",

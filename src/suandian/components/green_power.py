@@ -1,12 +1,14 @@
 """Green-power purchases: cross-province corridors, local green contracts, certificates.
 
 Math: ``docs/math/green_power.md``. Block ``m.green``; ports ``power``, ``intake``,
-``metered``, ``green``, ``grid_mix`` (MW), ``certificates`` (MWh, horizon), ``co2`` (tCO2/h: the
-receiving node's grid factor applies to energy delivered through the grid), ``co2_market``
-(tCO2/h: the non-green
-part of corridor deliveries at the node's residual factor; horizon part: minus certificates
-at that node's mean residual factor); cost terms ``corridor``, ``corridor_deviation``,
-``green_contract`` and ``certificates`` (CNY).
+``metered``, ``green``, ``grid_mix`` (MW: the non-green part of contract deliveries, the
+receiving node's mix), ``remote_cfe`` (MW: the carbon-free part of the non-green corridor
+deliveries at the sending node's ``grid_cfe``), ``certificates`` (MWh, horizon), ``co2``
+(tCO2/h: the receiving node's grid factor applies to all energy delivered through the grid,
+location-based), ``co2_market`` (tCO2/h: the non-green part of deliveries at the receiving
+node's residual factor; horizon part: minus certificates at that node's mean residual
+factor); cost terms ``corridor``, ``corridor_deviation``, ``green_contract`` and
+``certificates`` (CNY).
 
 A corridor's price is the sending-end price plus the transmission tariff, per MWh sent
 (inputs ``corridor_source_price``, ``corridor_tariff``, their sum ``corridor_price``); the
@@ -116,12 +118,26 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     green_sent = _green_part(fb, ctx, k, send_ok, s.p_send)
     keep = (1.0 - k.loss)[:, None, None]
-    delivered = (s.p_send * keep).sum(0) + p_contract.sum(0)
-    green = (green_sent * keep).sum(0) + (p_contract * con_green[:, None, None]).sum(0)
-    _ports(fb, ctx, delivered, green, e_cert)
+    contract = p_contract.sum(0)
+    contract_green = (p_contract * con_green[:, None, None]).sum(0)
+    delivered = (s.p_send * keep).sum(0) + contract
+    green = (green_sent * keep).sum(0) + contract_green
+    # the non-green part of corridor deliveries is energy of the sending grid: its
+    # carbon-free part at the sending node's grid_cfe (hourly CFE, remote_cfe)
+    remote = ((s.p_send - green_sent) * (keep * _sending_cfe(ctx)[:, None, :])).sum(0)
+    _ports(fb, ctx, delivered, green, contract - contract_green, remote, e_cert)
     _cost_corridors(fb, ctx, k, s)
     fb.cost("green_contract", p_contract * (ctx.dt * con_price)[:, None, :], per_period=True)
     fb.cost("certificates", e_cert * cert_price, per_period=False)
+
+
+def _sending_cfe(ctx: Context) -> np.ndarray:
+    """Carbon-free share of each corridor's sending node's grid mix (corridor, time)."""
+    sc = ctx.scenario
+    nodes = {n.name: n for n in sc.config.nodes}
+    cors = sc.config.corridors
+    rows = [sc.profile(nodes[k.from_node].grid_cfe) for k in cors]
+    return np.array(rows, dtype=float).reshape(len(cors), ctx.T)
 
 
 def _at_sites(nodes: list[str], site_node: list[str]) -> np.ndarray:
@@ -278,8 +294,23 @@ def _green_part(
     return green_sent
 
 
-def _ports(fb: FamilyBuilder, ctx: Context, delivered: Expr, green: Expr, e_cert: Var) -> None:
-    """Energy delivered to the sites, its green part, certificates and emissions."""
+def _ports(
+    fb: FamilyBuilder,
+    ctx: Context,
+    delivered: Expr,
+    green: Expr,
+    mix: Expr,
+    remote: Expr,
+    e_cert: Var,
+) -> None:
+    """Energy delivered to the sites, its green part, certificates and emissions.
+
+    ``mix`` is the receiving node's grid-mix energy among the deliveries (contracts without
+    GECs), ``remote`` the carbon-free MW of the non-green corridor deliveries at the sending
+    node's share. Emissions stay at the receiving node's factors: location-based is the grid
+    where the energy is consumed, market-based the residual mix of its market (GHG Protocol
+    Scope 2; docs/math/accounting.md).
+    """
     sc, T = ctx.scenario, ctx.T
     node_pos = {n.name: i for i, n in enumerate(sc.config.nodes)}
     at = np.array([node_pos[s.node] for s in sc.config.sites], dtype=np.int64)
@@ -289,7 +320,8 @@ def _ports(fb: FamilyBuilder, ctx: Context, delivered: Expr, green: Expr, e_cert
     fb.port("intake", delivered)
     fb.port("metered", delivered)
     fb.port("green", green)
-    fb.port("grid_mix", delivered - green)  # the non-green part: grid-mix energy
+    fb.port("grid_mix", mix)  # contracts without GECs: the receiving node's mix
+    fb.port("remote_cfe", remote)  # corridors' non-green part: the sending node's share
     fb.port("certificates", e_cert.expr())
     fb.port("co2", delivered * factor[at])
     fb.port("co2_market", (delivered - green) * residual)
@@ -368,13 +400,23 @@ def _profiled(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _delivered(ds: xr.Dataset):
+    """Corridor and contract deliveries and their green parts (site, time), MW.
+
+    Fifth: the carbon-free MW of the non-green corridor deliveries at the sending node's
+    ``grid_cfe`` (``remote_cfe``).
+    """
     keep = 1.0 - ds["corridor_loss"]
+    green_sent = _green_sent(ds)
     corridor = (ds["p_send"] * keep).sum("corridor")
-    corridor_green = (_green_sent(ds) * keep).sum("corridor")
+    corridor_green = (green_sent * keep).sum("corridor")
     contract = ds["p_contract"].sum("contract")
     flag = ds["contract_green"] if "contract_green" in ds else 1.0  # before gec existed
     contract_green = (ds["p_contract"] * flag).sum("contract")
-    return corridor, corridor_green, contract, contract_green
+    remote = xr.zeros_like(corridor)
+    if "grid_cfe" in ds and ds.sizes.get("corridor", 0):
+        share = ds["grid_cfe"].sel(node=ds["corridor_from_node"]).drop_vars("node")
+        remote = ((ds["p_send"] - green_sent) * keep * share).sum("corridor")
+    return corridor, corridor_green, contract, contract_green, remote
 
 
 def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
@@ -397,7 +439,7 @@ def _corridor_costs(ds: xr.Dataset) -> tuple[float, float]:
 
 def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
-    corridor, corridor_green, contract, contract_green = _delivered(ds)
+    corridor, corridor_green, contract, contract_green, remote = _delivered(ds)
     delivered = corridor + contract
     green = corridor_green + contract_green
     residual = node_series(ds, "residual_emission_factor")
@@ -428,7 +470,8 @@ def _account(ds: xr.Dataset) -> Account:
             "intake": delivered,
             "metered": delivered,
             "green": green,
-            "grid_mix": delivered - green,
+            "grid_mix": contract - contract_green,
+            "remote_cfe": remote,
             "co2": delivered * node_series(ds, "emission_factor"),
             "co2_market": (delivered - green) * residual,
         },

@@ -15,7 +15,8 @@ the certifier and the docs (``docs/math/accounting.md``):
 * hourly CFE   = sum_h cfe_h / sum_h load_h per site (Google's 24/7 score): load = facility
   energy in the clock hour, cfe = the carbon-free energy that served it (green intake and the
   carbon-free part of battery discharge first, then the grid's carbon-free share
-  ``grid_cfe`` of what the grid supplied); certificates excluded (:func:`cfe`)
+  ``grid_cfe`` of what the grid supplied: the site's node's for grid import, the sending
+  node's for the non-green part of corridor deliveries); certificates excluded (:func:`cfe`)
 
 With representative periods every ``sum_t`` above is ``sum_t w_t ...`` (``period_weight``
 in the Dataset; the families' accounts weight their per-period costs the same way) and every
@@ -273,10 +274,12 @@ def cfe(ds: xr.Dataset, f: xr.Dataset | None = None) -> xr.Dataset:
     already holds only energy with a green attribute) and the carbon-free part of battery
     discharge. Carbon-free supply beyond the load charges the batteries. The rest of the load
     and of the charging is served by a pool: grid-mix energy (the ``grid_mix`` carrier: grid
-    import, the non-green part of deliveries), carbon-free at the node's ``grid_cfe``; any
-    other intake (a generator's), not carbon-free; battery discharge without carbon-free
-    content. Both draw on the pool pro rata. The supply is read from the carriers' stated
-    carbon-free shares alone (:func:`supply`). Each battery carries the carbon-free share of
+    import, the non-green part of contract deliveries), carbon-free at the site's node's
+    ``grid_cfe``; the non-green part of corridor deliveries, carbon-free at the sending
+    node's ``grid_cfe`` (stated on ``remote_cfe``); any other intake (a generator's), not
+    carbon-free; battery discharge without carbon-free content. Both draw on the pool pro
+    rata. The supply is read from the carriers' stated carbon-free shares alone
+    (:func:`supply`). Each battery carries the carbon-free share of
     what charged it (one store per battery, losses in proportion; initial content counted not
     carbon-free). Certificates do not count.
 
@@ -327,9 +330,11 @@ def supply(ds: xr.Dataset, f: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
 
     Every carrier of :data:`~suandian.component.CARRIERS` that states a ``carbon_free`` share
     counts: a share of 1 (``green``) is carbon-free supply at hand, served first; a share given
-    by a node input (``grid_mix`` at ``grid_cfe``) or a number below 1 is pool energy, of which
-    that share is carbon-free. Intake on no such carrier (a generator's) adds to the pool with
-    nothing carbon-free, through the load it serves.
+    by a node input (``grid_mix`` at ``grid_cfe`` of the site's node) or a number below 1 is
+    pool energy, of which that share is carbon-free; ``"own"`` (``remote_cfe``: the non-green
+    part of corridor deliveries at the sending node's ``grid_cfe``) is carbon-free MW of pool
+    energy as the writing family states it. Intake on no such carrier (a generator's) adds to
+    the pool with nothing carbon-free, through the load it serves.
 
     Returns
     -------
@@ -342,7 +347,9 @@ def supply(ds: xr.Dataset, f: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
         share = carrier.carbon_free
         if share is None or carrier.name not in f:
             continue
-        if isinstance(share, str):
+        if share == "own":
+            pool_cf = pool_cf + np.maximum(f[carrier.name], 0.0)
+        elif isinstance(share, str):
             part = node_series(ds, share) if share in ds else 0.0
             pool_cf = pool_cf + part * np.maximum(f[carrier.name], 0.0)
         elif share >= 1.0:

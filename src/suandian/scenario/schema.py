@@ -352,7 +352,8 @@ class Node(_Model):
         description="carbon-free share of the node's grid mix, 0..1 (a number or a series, per "
         "period; hydro, nuclear, wind, solar over all generation serving the node): credited "
         "in the hourly CFE score to the energy the node's sites draw from the grid without a "
-        "green attribute; 0 by default (no credit)",
+        "green attribute and to the non-green part of corridor energy the node sends; 0 by "
+        "default (no credit)",
     )
     curtailment_limit: Annotated[Profile | None, Range(what="curtailment limits (MW)")] = Field(
         None,
