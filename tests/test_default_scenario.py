@@ -26,13 +26,17 @@ def test_default_day_needs_the_corridor(default_result):
     """cq_dc needs 0.8 C green with certificates <= 0.1 C, so >= 0.7 C physical green. Without
     the corridor it has at most its rooftop PV (5 MW x the profile: 19.2 MWh) and the hydro
     contract (10 MW x 24 h = 240 MWh) = 259.2 MWh. Its consumption C is at least its latency-bound
-    inference with the fewest blocks on, plus always-on IT, losses and the fixed load, without
-    any cooling (computed below from the data: 382.1 MWh): 0.7 x 382.1 = 267.4 > 259.2."""
+    inference with the fewest blocks on (each block at most rho = 0.7 busy with it:
+    ceil(D / (0.7 x 8,000)) blocks), plus always-on IT, losses and the fixed load, without any
+    cooling (computed below from the data: 424.7 MWh; 382.1 at rho = 1):
+    0.7 x 424.7 = 297.3 > 259.2."""
     sc = suandian.load_scenario(DEFAULT_SCENARIO)
     cq = sc.config.sites[0]
+    chat = next(w for w in sc.config.interactive if w.name == "inference_chongqing")
+    assert chat.eligible_sites == ["cq_dc"]
     demand = sc.profile("inference_chongqing_pflops")
     it = cq.always_on_it + cq.dynamic_power * demand
-    it = it + cq.idle_power * np.ceil(demand / cq.block_capacity)
+    it = it + cq.idle_power * np.ceil(demand / (chat.max_utilization * cq.block_capacity))
     facility = it * (1 + cq.loss_fraction) + cq.no_load_loss * cq.rated_it + cq.fixed_load
     c_min = float(facility.sum() * sc.dt)
     green_without = float(5.0 * sc.profile("pv_chongqing_pu").sum() * sc.dt) + 10.0 * 24.0

@@ -103,7 +103,8 @@ class GridOutage(Section):
     island_renewables: bool = Field(
         False,
         description="direct-connected and on-site renewables keep supplying the site "
-        "(grid-forming inverters or a microgrid controller); default: they trip with the grid",
+        "(grid-forming inverters or a microgrid controller); false by default: they trip "
+        "with the grid",
     )
 
 

@@ -26,7 +26,13 @@ GRADE_LIMITS = (1.20, 1.30, 1.50)
 
 
 def grade(pue: float) -> float:
-    """GB 40879-2021 grade of a PUE: 1, 2 or 3; NaN above the grade-3 limit or undefined."""
+    """GB 40879-2021 grade of a PUE: 1, 2 or 3; NaN above the grade-3 limit or undefined.
+
+    Informative only: the standard covers air-cooled data centers with electric air
+    conditioning (others "may refer to" it, so a liquid-cooled site is graded by reference)
+    and judges a year's metered energy, so the grade of a shorter horizon is not a
+    compliance grade (docs/math/pue_cap.md, "KPIs").
+    """
     for level, limit in enumerate(GRADE_LIMITS, start=1):
         if pue <= limit:
             return float(level)
@@ -111,7 +117,7 @@ def _account(ds: xr.Dataset) -> Account:
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:
-    """GB 40879 grade of each site's PUE; the year's PUE where year data were given."""
+    """GB 40879 grade of each site's horizon PUE (informative); the year's PUE where given."""
 
     def ratio(a, b) -> float:
         a, b = float(a), float(b)

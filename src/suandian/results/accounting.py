@@ -121,7 +121,9 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         market-based), ``cfe_hourly``, ``cue_kg_per_kwh``; then each component's own KPIs
         (its ``kpis`` hook, in build order): ``wue_l_per_kwh`` and ``co2_per_compute`` (dc),
         ``erf`` and ``heat_reused_mwh`` (thermal), ``green_share_year``, ``pue_grade`` and
-        ``pue_year`` (policies; the year's figures only where given).
+        ``pue_year`` (policies; the year's figures only where given). ``pue_grade`` is
+        informative, not a compliance grade (docs/math/pue_cap.md, "KPIs"); ``green_share``
+        is the horizon's, the rule's is the year's (docs/math/green_share.md).
     """
     acc = accounts(ds) if acc is None else acc
     dt = float(ds.attrs["dt_hours"])

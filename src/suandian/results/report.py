@@ -8,6 +8,19 @@ if TYPE_CHECKING:
     from .result import Result
 
 
+#: Under the green-share table: what a target is (docs/math/green_share.md, "Status of the rule")
+_GREEN_NOTE = [
+    "  the hub's 80 % rule is annual; in 2025 monitored, not assessed, 2026 weights indicative",
+    "  (发改办能源〔2025〕669号): a hard target here is the scenario's choice",
+]
+#: Under the PUE table: what the grade is (docs/math/pue_cap.md, "KPIs")
+_GRADE_NOTE = [
+    "  grade: informative. GB 40879-2021 covers air-cooled, electric-AC data centers (a",
+    "  liquid-cooled site is graded by reference only) and judges a year's metered energy:",
+    "  the grade of a shorter horizon is not a compliance grade",
+]
+
+
 def summary(result: Result) -> str:
     """Return a KPI table: status, cost by term, green share, PUE, emissions, timings."""
     info = result.info
@@ -34,6 +47,8 @@ def summary(result: Result) -> str:
                 f"  {name:<22}{value:>13.1%}{cert:>24.1%}"
                 + (f"{target:>9.0%}" if target is not None else "")
             )
+        if targets:
+            lines += _GREEN_NOTE
         lines += ["", "hourly CFE (24/7: hour by hour, grid share credited, no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
         year = k.get("green_share_year", {})
@@ -52,6 +67,7 @@ def summary(result: Result) -> str:
                 + (f"{int(grade):>14d}" if grade == grade else f"{'none':>14}")
                 + (f"{year_pue:>14.3f}" if year_pue is not None else "")
             )
+        lines += _GRADE_NOTE
         e = k["energy_mwh"]
         lines += ["", "energy                          MWh"]
         lines += [f"  {name:<22}{value:>16,.1f}" for name, value in e.items() if abs(value) > 0.05]

@@ -1132,8 +1132,9 @@ class GreenSharePolicy(_Model):
     )
     basis: Literal["horizon", "year"] = Field(
         "horizon",
-        description="'horizon': the horizon's own share meets the target; 'year': the "
-        "year's share (year to date + horizon + forecast, from 'year') meets it",
+        description="'horizon': the horizon's own share meets the target (on a day, stricter "
+        "than the annual rule); 'year': the year's share (year to date + horizon + forecast, "
+        "from 'year') meets it",
     )
     year: dict[Name, GreenYear] = Field(
         default_factory=dict,
@@ -1206,8 +1207,10 @@ class PuePolicy(_Model):
     )
     basis: Literal["horizon", "year"] = Field(
         "horizon",
-        description="'horizon': the horizon's own PUE meets the cap; 'year': the year's PUE "
-        "(year to date + horizon + forecast, from 'year') meets it",
+        description="'horizon': the horizon's own PUE meets the cap (the rule's period when the "
+        "horizon is the year; on a day a stricter reading that rewards loading the capped "
+        "site); 'year': the year's PUE (year to date + horizon + forecast, from 'year') meets "
+        "it, as GB 40879 judges it",
     )
     year: dict[Name, PueYear] = Field(
         default_factory=dict, description="basis 'year': the rest of the year per site"
