@@ -214,9 +214,16 @@ def history_rows(
     if zoned is None:
         return None, found
     before = zoned < index[0]
-    rows = frame.loc[before].set_axis(zoned[before], axis=0)
-    rows = rows.apply(pd.to_numeric, errors="coerce").astype(float)
-    rows = rows[~rows.index.duplicated(keep="last")].sort_index()
+    rows = frame if before.all() and zoned is frame.index else frame.loc[before]
+    if zoned is not frame.index:
+        rows = rows.set_axis(zoned[before], axis=0)
+    if not all(dtype.kind == "f" for dtype in rows.dtypes):
+        rows = rows.apply(pd.to_numeric, errors="coerce").astype(float)
+    if rows.index.has_duplicates:
+        rows = rows[~rows.index.duplicated(keep="last")]
+    if not rows.index.is_monotonic_increasing:
+        rows = rows.sort_index()
+    rows = rows.copy() if rows is frame else rows  # never share the caller's table
     rows.index.name = "time"
     return rows, []
 
