@@ -272,6 +272,21 @@ def test_no_event_baseline_holds_the_plans_own_discharge():
     assert typed.objective == pytest.approx(1199.0)
 
 
+def test_no_event_baseline_of_an_infeasible_day_is_diagnosed():
+    """An orderly-curtailment cap of 3 MW below the 3.85 MW the site must draw (the battery
+    gives at most 2 MWh, not 4 x 0.85): the day has no plan without the event, so none with
+    it either. The event is not offered and the solve reports the day infeasible with the
+    diagnosis of the day without the event."""
+    r = suandian.solve(
+        scenario(config({"energy_price": 20.0, "baseline": "no_event"}, curtailment=3.0))
+    )
+    without = suandian.solve(scenario(config(curtailment=3.0)))
+    assert r.status == without.status == "infeasible"
+    assert r.diagnosis is not None and without.diagnosis is not None
+    assert r.diagnosis.shortfalls == pytest.approx(without.diagnosis.shortfalls)
+    assert r.diagnosis.shortfalls  # what cannot be served (which periods: equal optima)
+
+
 #: metered draw of s1 before the event's day (Wednesday 2026-07-15), hourly: weekdays near
 #: 4 MW at 01:00 and 02:00, the weekend and Monday 13 July (excluded below) at 9 MW
 HISTORY_DAYS = {

@@ -453,6 +453,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     baseline = np.zeros((E, S, T))
     window = np.zeros((E, T), dtype=bool)
     rules: list[str] = []
+    offered = np.ones(E, dtype=bool)
     for i, e in enumerate(events):
         periods = _event_periods(sc, e)
         window[i, periods.start : periods.stop] = True
@@ -466,6 +467,14 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             rules.append(f"{e.name}: given")
         elif isinstance(rule, NoEventBaseline):
             plan = ctx.presolved.get("dr")
+            if plan is not None and plan.status == "infeasible":
+                # no plan without the event: neither is there one with it (not taking part is
+                # that plan); the event is not offered (no commitment, no measurement row), so
+                # the solve reports the scenario infeasible and its diagnosis says why, as
+                # without the event
+                offered[i] = False
+                rules.append(f"{e.name}: no_event (plan without it infeasible: not offered)")
+                continue
             if plan is None or plan.flows.get("metered") is None:
                 how = "not solved" if plan is None else plan.status
                 raise ValueError(
@@ -523,7 +532,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("dr_draw_bound", bound)
 
     u = fb.var("u_dr")
-    commit = fb.var("p_dr_commit", ub=max_red)
+    commit = fb.var("p_dr_commit", ub=max_red * offered)
     credit = fb.var("p_dr_credit", mask=window)
     short = fb.var("p_dr_shortfall", mask=window)
     above = fb.var("u_dr_above", mask=window)
@@ -542,7 +551,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     c_t = commit.expr().expand((E, T), 1)
     fb.constrain("credit_max", credit - c_t * credit_cap[:, None], "<=", 0.0, mask=window)
     fb.constrain(
-        "credit_measured", credit - measured - above * bound[:, None], "<=", 0.0, mask=window
+        "credit_measured",
+        credit - measured - above * bound[:, None],
+        "<=",
+        0.0,
+        mask=window & offered[:, None],
     )
     most = np.repeat((credit_cap * max_red)[:, None], T, 1)
     fb.constrain("credit_above", credit + above * most, "<=", most, mask=window)
