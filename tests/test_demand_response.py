@@ -350,16 +350,33 @@ def test_previous_days_from_a_history_file(tmp_path):
 
 def test_window_holds_the_periods_before_it_as_history():
     """A 2-day horizon whose series run over both days: a window on the second day holds the
-    first day's rows as history, so an event of the second day can look back at them."""
+    first day's rows as history, so an event of the second day looks back at them. The event
+    (16 July 01:00-03:00, one previous day of any type) takes the meter's 15 July values at
+    01:00 and 02:00: 1 and 2 MW, in the whole horizon and in the window alike."""
     cfg = base_config(periods=48)
     cfg["interactive"] = [{"name": "web", "demand": "load", "sites": ["s1"]}]
+    rule = {"rule": "previous_days", "series": "meter", "days": 1, "day_type": "any"}
+    cfg["demand_response"] = [
+        {
+            "name": "ev",
+            "node": "n1",
+            "start": "2026-07-16 01:00",
+            "end": "2026-07-16 03:00",
+            "max_reduction": 5.0,
+            "baseline": rule,
+        }
+    ]
     index = pd.date_range("2026-07-15", periods=48, freq="1h", name="time")
     series = pd.DataFrame({"load": 15.0, "meter": np.arange(48.0)}, index=index)
     sc = suandian.load_scenario(cfg, series=series)
+    assert sc.history.empty
     w = sc.window(24, 24)
     assert w.history.index[0] == index[0] and w.history.index[-1] == index[23]
     assert w.history["meter"].tolist() == list(np.arange(24.0))
     assert sc.window(0, 24).history.empty
+    r = suandian.solve(w, mip_rel_gap=0.0)
+    assert r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values[1:3] == pytest.approx([1, 2])
+    assert r.certify() == []
 
 
 @pytest.mark.parametrize(

@@ -205,11 +205,7 @@ def baseline_rule(event: DemandResponseEvent) -> str:
 # ------------------------------------------------------------------ previous like days
 def _meter_history(sc: Scenario, name: str) -> pd.Series | None:
     """A series' rows before the horizon and in it, by time (None: no such series)."""
-    parts = [
-        frame[name]
-        for frame in (getattr(sc, "history", None), sc.series)
-        if frame is not None and name in frame.columns
-    ]
+    parts = [frame[name] for frame in (sc.history, sc.series) if name in frame.columns]
     if not parts:
         return None
     rows = pd.concat(parts).dropna()
