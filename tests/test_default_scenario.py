@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import yaml
 from conftest import DEFAULT_SCENARIO, ROOT
 
@@ -52,6 +53,29 @@ def test_default_cost_terms_add_up_to_objective(default_result):
     cost = default_result.costs
     assert cost["total"] == sum(v for k, v in cost.items() if k != "total")
     assert abs(cost["total"] - default_result.objective) <= 1e-6 * default_result.objective
+
+
+def test_default_dr_baseline_follows_its_rule(default_result):
+    """The event's baseline is its rule's (``no_event``), not a number typed in: solved here
+    again, the day without the event draws, at cq_dc in every period of the event's window,
+    the baseline the event was settled against (review 2026-12 #4: a typed 22.5 MW had gone
+    stale at 20.0). A change of the default that moves the plan without the event moves the
+    baseline with it; one that computes the baseline otherwise fails here."""
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    (event,) = raw["demand_response"]
+    assert event["baseline"] == "no_event"
+    raw["demand_response"] = []
+    without = suandian.solve(suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent))
+    assert without.status in ("optimal", "time_limit") and without.has_plan
+    ds = default_result.ds
+    window = ds["dr_window"].sel(dr_event=event["name"]).values.astype(bool)
+    used = ds["dr_baseline"].sel(dr_event=event["name"], site="cq_dc").values[window]
+    drawn = without.ds["p_metered"].sel(site="cq_dc").values[window]
+    np.testing.assert_allclose(used, drawn, rtol=0, atol=1e-4)
+    assert window.sum() == 8  # 20:00-22:00 in 15-min periods
+    assert default_result.ds.attrs["dr_no_event_objective"] == pytest.approx(
+        without.objective, rel=2e-3
+    )
 
 
 def _full_load_pue(sc, site) -> np.ndarray:

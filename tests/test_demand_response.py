@@ -17,6 +17,7 @@ energy_price x 2 h x d: it pays exactly when capacity_price + 2 energy_price > 4
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import base_config, scenario, solve_ok
@@ -164,6 +165,254 @@ def test_scalar_curtailment_limit_and_event_together():
     assert r.objective == pytest.approx(1540.0 + 0.5265 * (SHIFT - 60.0))
 
 
+# ------------------------------------------------ settlement: above the baseline, credited 0
+def cheap_inside(event: dict, prices=(100.0, 100.0, 20.0, 100.0)) -> tuple[dict, pd.DataFrame]:
+    """The base site, a lossless battery (eta 1) and a tariff series, with the event of
+    ``config`` (01:00-03:00, baseline 3.85 MW unless ``event`` says otherwise)."""
+    cfg = config(event)
+    for key in ("eta_charge", "eta_discharge"):
+        cfg["storage"][0][key] = 1.0
+    cfg["nodes"][0]["tariff"] = "price"
+    return cfg, pd.DataFrame({"price": list(prices)})
+
+
+CHEAP_EVENT = {"energy_price": 50.0, "shortfall_price": 40.0}
+
+
+def test_draw_above_the_baseline_in_a_cheap_period_is_credited_zero():
+    """Prices 100, 100, 20, 100; event t1-t2, baseline 3.85, 50 CNY/MWh credited, shortfall
+    40 CNY/MWh, no capacity price; lossless battery (1 MW, 2 MWh, 1 MWh at the start and >= 1
+    at the end).
+
+    Without the event: charge 1 MWh at t2 (20) and give it back at 100 (t0, t1 or t3):
+    4 x 3.85 x 100 - 3.85 x 80 ... = 100 x 3.85 x 3 + 20 x 3.85 + 20 - 100 = 1152.
+    With it, t2 is the cheap period inside the event. Charging there draws 4.85 > 3.85:
+    credited 0 (not refused) and the commitment c is short there: 40 c. Discharging 1 MW in t1
+    (from the 1 MWh at the start, recharged at t2) is credited min(c, 1): c = 1 earns
+    50 - 40 = 10 (each MW of c earns 50 in t1 and pays 40 in t2; t1 cannot reduce more than
+    the battery's 1 MW). Energy as without the event (1152): cost 1152 - 50 + 40 = 1142.
+    Alternatives: no charge at t2 and 1 MW out in both periods (charged at t0 and t3 at 100):
+    energy 1232 + 80 = 1312, credit 100: 1212; t2 idle: 1232 - 50 + 40 = 1222; not taking
+    part: 1152. A rule forbidding a draw above the baseline while taking part (the model
+    before 2026-12) leaves 1212 or 1152: it refuses the event, 10 CNY dearer.
+    """
+    cfg, series = cheap_inside(CHEAP_EVENT)
+    r = solve_ok(cfg, series=series)
+    assert values(r, "u_dr") == 1
+    assert values(r, "p_dr_commit") == pytest.approx(1.0)
+    assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([3.85, 2.85, 4.85, 3.85])
+    assert values(r, "p_dr_reduction") == pytest.approx([0.0, 1.0, -1.0, 0.0])
+    assert values(r, "p_dr_credit") == pytest.approx([0, 1.0, 0, 0], abs=1e-7)
+    assert values(r, "p_dr_shortfall") == pytest.approx([0, 0, 1.0, 0], abs=1e-7)
+    assert values(r, "u_dr_above")[1:3] == [0, 1]
+    assert r.costs["dr_energy"] == pytest.approx(-50.0)
+    assert r.costs["dr_penalty"] == pytest.approx(40.0)
+    assert r.objective == pytest.approx(1142.0)
+    assert books(r.ds)["energy_mwh"]["dr_credited"] == pytest.approx(1.0)
+
+
+def test_measured_over_the_event_the_period_above_offsets_the_reduction():
+    """The same day, ``measure: event``: the window's average reduction is credited in both
+    periods. Charging x MWh at t2 and giving 1 MW in t1 averages (1 - x) / 2 over the event:
+    commitment c = (1 - x) / 2 earns 50 x 2 h x c = 50 (1 - x), while the energy costs
+    1232 - 80 x (the rest charged at t3 at 100): 1182 - 30 x, least at x = 1 where the average
+    is 0. Taking part at the 0.1 MW minimum bid needs x <= 0.8: >= 1158. Discharging in both
+    periods: 1212 as above. So no participation: 1152."""
+    cfg, series = cheap_inside({**CHEAP_EVENT, "measure": "event"})
+    r = solve_ok(cfg, series=series)
+    assert values(r, "u_dr") == 0
+    assert r.objective == pytest.approx(1152.0)
+    assert bool(r.ds["dr_event_average"].sel(dr_event="ev"))
+
+
+def test_event_average_is_credited_in_every_period():
+    """``measure: event`` on the flat-price case of the first test (prices 20 / 20): the
+    battery still gives 0.81 MW in t1 and t2, so the average is 0.81 and the plan is the same
+    (1529.4); the measured reduction is 0.81 in both periods and 0 outside."""
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0, "measure": "event"}))
+    assert r.objective == pytest.approx(1529.4)
+    assert values(r, "p_dr_measured") == pytest.approx([0, 0.81, 0.81, 0], abs=1e-7)
+    assert values(r, "p_dr_credit") == pytest.approx([0, 0.81, 0.81, 0], abs=1e-7)
+
+
+# ------------------------------------------------------------------ baseline rules
+def test_no_event_baseline_of_a_flat_plan():
+    """``baseline: no_event``: the plan without the event keeps the battery idle (a cycle only
+    loses at a flat price): it draws 3.85 MW in every period, so the event is settled against
+    3.85 MW as in the first test: cost 1578 - 0.81 x (20 + 2 x 20) = 1529.4."""
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0, "baseline": "no_event"}))
+    base = r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values
+    assert base == pytest.approx([0.0, 3.85, 3.85, 0.0])
+    assert r.objective == pytest.approx(1529.4)
+    assert "ev: no_event" in r.ds.attrs["dr_baseline_rules"]
+    assert r.ds.attrs["dr_no_event_objective"] == pytest.approx(1540.0)
+
+
+def test_no_event_baseline_holds_the_plans_own_discharge():
+    """Prices 100, 120, 20, 100, lossless battery, event t1-t2 at 50 CNY/MWh credited and 40
+    of shortfall. Without the event the battery gives its 1 MWh at 120 (t1) and takes it back
+    at 20 (t2), the only best plan: draw 3.85, 2.85, 4.85, 3.85, energy 385 + 342 + 97 + 385 =
+    1209. That is the no_event baseline: 2.85 MW in t1, 4.85 MW in t2.
+
+    Against it t1 cannot be reduced (the battery already gives its 1 MW), so each committed
+    MW is 40 short there; t2 is reduced only by charging less there and more at t3 (+80 per
+    MWh) for 50 + 40: per MW committed 10 - 40 - 0 < 0. No participation: 1209.
+    Against a typed 3.85 MW instead the plan's own discharge in t1 is paid: c = 1, credit 50
+    in t1, 40 short at t2 (charging there): 1209 - 10 = 1199.
+    """
+    cfg, series = cheap_inside({**CHEAP_EVENT, "baseline": "no_event"}, (100, 120, 20, 100))
+    r = solve_ok(cfg, series=series)
+    base = r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values
+    assert base[1:3] == pytest.approx([2.85, 4.85])
+    assert values(r, "u_dr") == 0
+    assert r.objective == pytest.approx(1209.0)
+    cfg, series = cheap_inside(CHEAP_EVENT, (100, 120, 20, 100))
+    typed = solve_ok(cfg, series=series)
+    assert values(typed, "p_dr_commit") == pytest.approx(1.0)
+    assert typed.objective == pytest.approx(1199.0)
+
+
+def test_no_event_baseline_of_an_infeasible_day_is_diagnosed():
+    """An orderly-curtailment cap of 3 MW below the 3.85 MW the site must draw (the battery
+    gives at most 2 MWh, not 4 x 0.85): the day has no plan without the event, so none with
+    it either. The event is not offered and the solve reports the day infeasible with the
+    diagnosis of the day without the event."""
+    r = suandian.solve(
+        scenario(config({"energy_price": 20.0, "baseline": "no_event"}, curtailment=3.0))
+    )
+    without = suandian.solve(scenario(config(curtailment=3.0)))
+    assert r.status == without.status == "infeasible"
+    assert r.diagnosis is not None and without.diagnosis is not None
+    assert r.diagnosis.shortfalls == pytest.approx(without.diagnosis.shortfalls)
+    assert r.diagnosis.shortfalls  # what cannot be served (which periods: equal optima)
+
+
+#: metered draw of s1 before the event's day (Wednesday 2026-07-15), hourly: weekdays near
+#: 4 MW at 01:00 and 02:00, the weekend and Monday 13 July (excluded below) at 9 MW
+HISTORY_DAYS = {
+    "2026-07-08": (4.2, 4.2),  # Wednesday: the fourth weekday back, not counted
+    "2026-07-09": (4.0, 4.1),  # Thursday
+    "2026-07-10": (3.95, 4.1),  # Friday
+    "2026-07-11": (9.0, 9.0),  # Saturday
+    "2026-07-12": (9.0, 9.0),  # Sunday
+    "2026-07-13": (9.0, 9.0),  # Monday, excluded (an outage, say)
+    "2026-07-14": (4.05, 4.1),  # Tuesday
+}
+
+
+def history() -> pd.DataFrame:
+    """``s1_meter`` rows at 00:00-03:00 of each day of :data:`HISTORY_DAYS` (3.85 at 00:00)."""
+    rows = {}
+    for day, (one, two) in HISTORY_DAYS.items():
+        for hour, value in ((0, 3.85), (1, one), (2, two), (3, 3.85)):
+            rows[pd.Timestamp(day) + pd.Timedelta(hours=hour)] = value
+    return pd.DataFrame({"s1_meter": rows}).rename_axis("time")
+
+
+PREVIOUS = {"rule": "previous_days", "series": "s1_meter", "days": 3, "exclude": ["2026-07-13"]}
+
+
+def test_previous_days_baseline():
+    """Three like days (weekdays: the event is on a Wednesday) before 15 July, 13 July
+    excluded: 14, 10 and 9 July. Baseline at 01:00 (4.05 + 3.95 + 4.0) / 3 = 4.0, at 02:00
+    4.1. The site draws 3.85: 0.15 and 0.25 MW of reduction for nothing.
+
+    Prices 0 / 20 / 1000 (capacity / energy / shortfall): committing c <= 0.15 earns 40 c;
+    from 0.15 to 0.25 each MW more needs the battery in t1 only (23.4568 CNY per MWh given:
+    1/0.81 - 1 MWh more bought at 100) for 40: worth it; above 0.25 both periods need it
+    (46.9136 > 40). c = 0.25: cost 1540 + 0.1 x 23.4568 - 0.25 x 40 = 1532.34568.
+    """
+    ev = {"capacity_price": 0.0, "energy_price": 20.0, "baseline": PREVIOUS}
+    sc = suandian.load_scenario(config(ev), history=history())
+    r = suandian.solve(sc, mip_rel_gap=0.0)
+    assert r.status == "optimal" and r.certify() == []
+    base = r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values
+    assert base == pytest.approx([0.0, 4.0, 4.1, 0.0])
+    assert "2026-07-14, 2026-07-10, 2026-07-09" in r.ds.attrs["dr_baseline_rules"]
+    assert values(r, "p_dr_commit") == pytest.approx(0.25)
+    assert r.objective == pytest.approx(1540.0 + 0.1 * SHIFT / 2 - 0.25 * 40.0)
+
+
+def test_previous_days_from_a_history_file(tmp_path):
+    """The history as a CSV file of rows before the horizon only (not aligned, kept as the
+    scenario's history); ``day_type: any`` counts the weekend: 14, 12 and 11 July (13 July
+    excluded): (4.05 + 9 + 9) / 3 = 7.35 MW at 01:00 and (4.1 + 9 + 9) / 3 = 7.3667 at 02:00."""
+    history().to_csv(tmp_path / "meter.csv")
+    cfg = config({"baseline": {**PREVIOUS, "day_type": "any"}, "energy_price": 20.0})
+    cfg["series"] = ["meter.csv"]
+    sc = suandian.load_scenario(cfg, base_dir=tmp_path)
+    assert list(sc.history.columns) == ["s1_meter"] and "s1_meter" not in sc.series
+    r = suandian.solve(sc, mip_rel_gap=0.0)
+    base = r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values
+    assert base[1:3] == pytest.approx([7.35, 22.1 / 3])
+    assert r.certify() == []
+
+
+def test_window_holds_the_periods_before_it_as_history():
+    """A 2-day horizon whose series run over both days: a window on the second day holds the
+    first day's rows as history, so an event of the second day looks back at them. The event
+    (16 July 01:00-03:00, one previous day of any type) takes the meter's 15 July values at
+    01:00 and 02:00: 1 and 2 MW, in the whole horizon and in the window alike."""
+    cfg = base_config(periods=48)
+    cfg["interactive"] = [{"name": "web", "demand": "load", "sites": ["s1"]}]
+    rule = {"rule": "previous_days", "series": "meter", "days": 1, "day_type": "any"}
+    cfg["demand_response"] = [
+        {
+            "name": "ev",
+            "node": "n1",
+            "start": "2026-07-16 01:00",
+            "end": "2026-07-16 03:00",
+            "max_reduction": 5.0,
+            "baseline": rule,
+        }
+    ]
+    index = pd.date_range("2026-07-15", periods=48, freq="1h", name="time")
+    series = pd.DataFrame({"load": 15.0, "meter": np.arange(48.0)}, index=index)
+    sc = suandian.load_scenario(cfg, series=series)
+    assert sc.history.empty
+    w = sc.window(24, 24)
+    assert w.history.index[0] == index[0] and w.history.index[-1] == index[23]
+    assert w.history["meter"].tolist() == list(np.arange(24.0))
+    assert sc.window(0, 24).history.empty
+    r = suandian.solve(w, mip_rel_gap=0.0)
+    assert r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values[1:3] == pytest.approx([1, 2])
+    assert r.certify() == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "fragment"),
+    [
+        ({**PREVIOUS, "series": "nope"}, "unknown series"),
+        ({**PREVIOUS, "days": 6}, "the series starts on 2026-07-08"),
+        ({**PREVIOUS, "series": {"s2": "s1_meter"}}, "no series for site 's1'"),
+    ],
+)
+def test_bad_previous_days_are_named(rule, fragment):
+    with pytest.raises(ScenarioError) as info:
+        suandian.load_scenario(config({"baseline": rule}), history=history())
+    problems = [p for p in info.value.problems if p.field == "demand_response[0].baseline.series"]
+    assert problems and any(fragment in p.message for p in problems), [
+        str(p) for p in info.value.problems
+    ]
+
+
+def test_missing_like_day_is_named():
+    """10 July (a like day) has no rows: the baseline is not computed from the days around it."""
+    rows = history()
+    rows = rows[rows.index.normalize() != pd.Timestamp("2026-07-10")]
+    with pytest.raises(ScenarioError) as info:
+        suandian.load_scenario(config({"baseline": PREVIOUS}), history=rows)
+    assert [p.field for p in info.value.problems] == ["demand_response[0].baseline.series"]
+    assert "no rows on 2026-07-10" in info.value.problems[0].message
+
+
+def test_unknown_baseline_rule_is_named():
+    with pytest.raises(ScenarioError) as info:
+        scenario(config({"baseline": {"rule": "average"}}))
+    assert any(p.field.startswith("demand_response[0].baseline") for p in info.value.problems)
+    assert "no_event" in str(info.value)
+
+
 # ------------------------------------------------------------------ certifier
 @pytest.fixture(scope="module")
 def solved():
@@ -197,7 +446,9 @@ def test_clean_plan_certifies(solved):
         ("p_dr_reduction", 2.0, {"time": "2026-07-15 01:00"}, "dr.p_dr_reduction_def"),
         ("u_dr", 0, {}, "dr.commit_max"),
         ("dr_min_bid", 2.0, {}, "dr.commit_min"),
-        ("p_dr_unmeasured", 5.0, {"time": "2026-07-15 01:00"}, "dr.unmeasured_max"),
+        ("u_dr_above", 1, {"time": "2026-07-15 01:00"}, "dr.credit_above"),
+        ("u_dr_above", 1, {"time": "2026-07-15 00:00"}, "dr.u_dr_above.window"),
+        ("p_dr_measured", 2.0, {"time": "2026-07-15 01:00"}, "dr.p_dr_measured_def"),
         ("curtailment_limit", 3.0, {"node": "n1", "time": "2026-07-15 01:00"}, "dr.curtail_max"),
     ],
 )

@@ -361,6 +361,29 @@ class Output:
     shadow: str = ""
 
 
+@dataclass(frozen=True)
+class Presolved:
+    """The plan of a scenario a component's ``presolve`` hook asked for, as its build reads it.
+
+    Attributes
+    ----------
+    status : str
+        How its solve ended (``optimal``, ``time_limit``, ``infeasible``, ...).
+    objective : float
+        Its objective, CNY (NaN without a plan).
+    mip_gap : float
+        Its relative MIP gap.
+    flows : dict of str to numpy.ndarray
+        Carrier -> (site, time) MW, the sum of every component's account (the books of that
+        plan); empty without a plan.
+    """
+
+    status: str
+    objective: float
+    mip_gap: float
+    flows: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class Account:
     """A component's flows recomputed from a result Dataset (the mirror of its ports).
@@ -561,6 +584,12 @@ class Component:
     #: full where the part is the whole plan and not at all otherwise (a rule judged at the
     #: horizon's end: certificates, penalties on annual slacks)
     commit_costs: CommitCosts | None = None
+    #: ``presolve(scenario) -> Scenario | None``: another scenario to solve before the build,
+    #: whose plan the build reads as ``ctx.presolved[name]`` (:class:`Presolved`): the DR
+    #: baseline ``no_event`` is the metered draw in the plan without the event. Solved once per
+    #: Scenario object (:func:`suandian.run.solve.presolve`), with the options of the first
+    #: solve that needs it
+    presolve: Callable[[Scenario], Scenario | None] | None = None
     #: ``year_budget(scenario) -> bool``: whether the scenario gives it an annual budget, its
     #: state then being energies over the year (year to date), additive: a rolling run hands
     #: a window the forecast of the rest of the horizon through ``state_in`` too (to date and
@@ -768,6 +797,8 @@ class Context:
     weights: np.ndarray | None = None
     #: probability of the scenario: every cost term is multiplied by it
     probability: float = 1.0
+    #: component name -> the plan of the scenario its ``presolve`` hook asked for
+    presolved: dict[str, Presolved] = field(default_factory=dict)
 
     @property
     def weighted(self) -> bool:

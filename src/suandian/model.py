@@ -13,14 +13,14 @@ view over it, and :class:`ArrayModel` (``pyomo=False``) carries the same record 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 
 from . import ledgers, sizing
-from .component import Component, Context, FamilyBuilder
+from .component import Component, Context, FamilyBuilder, Presolved
 from .components import REGISTRY
 from .linear import Expr, LinearModel
 from .policies import POLICIES
@@ -28,6 +28,23 @@ from .scenario import Scenario
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
+
+
+#: ``presolve(scenario, options, components) -> {component: Presolved}``: the plans the
+#: components' ``presolve`` hooks ask for, solved once per scenario. Set by
+#: :mod:`suandian.run.solve` (which imports this module, so it cannot be imported here)
+PRESOLVE: Callable[[Scenario, Any, Sequence[Component]], dict[str, Presolved]] | None = None
+
+
+def presolved_plans(
+    scenario: Scenario, components: Sequence[Component], options: Any = None
+) -> dict[str, Presolved]:
+    """The plans the ``presolve`` hooks of ``components`` ask for (none: no solve)."""
+    if not any(c.presolve is not None for c in components):
+        return {}
+    if PRESOLVE is None:  # pragma: no cover - suandian imports suandian.run.solve
+        raise RuntimeError("import suandian.run.solve (it solves the presolve plans)")
+    return PRESOLVE(scenario, options, components)
 
 
 @dataclass
@@ -160,6 +177,7 @@ def build_model(
     pyomo: Literal[True] = True,
     lm: LinearModel | None = None,
     prefix: str = "",
+    presolved: dict[str, Presolved] | None = None,
 ) -> pyo.ConcreteModel: ...
 
 
@@ -174,6 +192,7 @@ def build_model(
     pyomo: bool = True,
     lm: LinearModel | None = None,
     prefix: str = "",
+    presolved: dict[str, Presolved] | None = None,
 ) -> Model: ...
 
 
@@ -187,6 +206,7 @@ def build_model(
     pyomo: bool = True,
     lm: LinearModel | None = None,
     prefix: str = "",
+    presolved: dict[str, Presolved] | None = None,
 ) -> Model:
     """Build the model of a scenario.
 
@@ -211,6 +231,11 @@ def build_model(
         ``lm`` is the shared model (see ``tests/test_registry.py``).
     prefix : str
         Prefix of the qualified names in ``lm`` (needed when it is shared).
+    presolved : dict of str to Presolved, optional
+        The plans the components' ``presolve`` hooks ask for (the DR baseline ``no_event``:
+        the plan without the event). Default: solved here with the default
+        :class:`~suandian.SolveOptions`, once per scenario (:func:`suandian.solve` solves
+        them first with its own options).
     pyomo : bool
         Build the Pyomo extension layer (default). ``False`` skips importing Pyomo (about
         0.5 s of a fresh process) and returns an :class:`ArrayModel`, which solves the same
@@ -225,6 +250,8 @@ def build_model(
         :class:`~suandian.linear.LinearModel`, ``m.built.scenario``, ``m.built.builders``,
         ``m.built.estimated_columns``, ...). With ``parent``, that Block.
     """
+    if presolved is None:
+        presolved = presolved_plans(scenario, [*components, *policies])
     start = time.perf_counter()
     shared = lm is not None
     sites = [s.name for s in scenario.config.sites]
@@ -261,6 +288,7 @@ def build_model(
         prefix=prefix,
         weights=scenario.weights,
         probability=scenario.probability,
+        presolved=dict(presolved),
     )
     builders: dict[str, FamilyBuilder] = {}
 

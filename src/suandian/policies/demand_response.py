@@ -6,10 +6,16 @@ the ``metered`` carrier: the MW the sites draw through the public-grid meter).
 Demand-response events (scenario section ``demand_response``, :class:`DemandResponseEvent`):
 a window, the sites called (a node's sites or a list), a capacity price per committed MW, an
 energy price per credited MWh of reduction, a minimum bid, a maximum reduction, a shortfall
-price and a per-site baseline (MW). The plan decides whether to take part (``u_dr``) and
-the MW it commits (``p_dr_commit``); the reduction is the baseline minus the metered draw,
-credited per period up to ``credit_cap`` x the commitment, and a period delivering less than
-the commitment pays the shortfall price on the missing MWh.
+price and the baseline: given (MW per site, a number or a series) or computed by a rule,
+``no_event`` (the sites' metered draw in the plan without the event: a solve of its own,
+through the ``presolve`` hook) or ``previous_days`` (the average metered draw of the N
+previous like days, from a series whose rows lie before the event). The plan decides whether
+to take part (``u_dr``) and the MW it commits (``p_dr_commit``). As the grid operator
+settles it, the credited reduction of a period is ``min(credit_cap x commit, max(0,
+measured))``, the measured reduction being the baseline minus the metered draw of the period
+(``measure: period``) or its average over the event (``measure: event``); a period drawing
+above the baseline is allowed and credited 0 (binary ``u_dr_above``), and a period
+delivering less than the commitment pays the shortfall price on the missing MWh.
 
 Orderly curtailment: ``nodes[].curtailment_limit`` (MW, a number or a series) caps the
 metered draw of the node's sites in every period (row ``dr.curtail_max``).
@@ -19,12 +25,13 @@ Cost terms ``dr_capacity`` and ``dr_energy`` (revenues: negative costs), ``dr_pe
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from ..checks import Rows, period_weight
 from ..component import (
@@ -46,12 +53,70 @@ from ..errors import Problem
 from ..linear import Expr
 
 if TYPE_CHECKING:
-    from ..errors import Problem
     from ..scenario import Scenario
     from ..scenario.validation import SeriesRefs
 
 #: default big-M of the measurement switch: this many times the event's peak baseline (MW)
 DRAW_BOUND_FACTOR = 10.0
+
+
+class NoEventBaseline(_Model):
+    """Baseline rule ``no_event``: the sites' metered draw in the plan without the event."""
+
+    rule: Literal["no_event"] = Field(
+        description="'no_event' (or write baseline: no_event): per period, the metered draw of "
+        "each site called in the plan of the same scenario without the event, solved first"
+    )
+
+
+class PreviousDaysBaseline(_Model):
+    """Baseline rule ``previous_days``: the average metered draw of the previous like days."""
+
+    rule: Literal["previous_days"] = Field(
+        description="'previous_days': per period, the average of the site's metered draw at "
+        "the same clock time on the `days` like days before the event's day"
+    )
+    series: Name | dict[Name, Name] = Field(
+        description="the site's metered draw (MW): a series name (when the event calls one "
+        "site) or site -> series name; a series with a time column whose rows before the "
+        "horizon hold the history (a file of history rows only is accepted)"
+    )
+    days: Annotated[int, Field(ge=1, le=60)] = Field(5, description="like days averaged")
+    day_type: Literal["same", "any"] = Field(
+        "same",
+        description="'same': weekdays (Mon-Fri) for an event on a weekday, Saturdays and "
+        "Sundays for one at the weekend; 'any': every day",
+    )
+    exclude: list[date] = Field(
+        default_factory=list,
+        description="days not counted (days of other events, orderly curtailment, outages, "
+        "holidays): the search goes further back",
+    )
+
+
+def _baseline_kind(value: Any) -> str:
+    """Tag of a baseline: 'given' (site -> MW), 'no_event' or 'previous_days'."""
+    if isinstance(value, (NoEventBaseline, PreviousDaysBaseline)):
+        return value.rule
+    if isinstance(value, dict) and "rule" in value:
+        return str(value["rule"])
+    if isinstance(value, dict):
+        return "given"
+    return str(value)  # not a tag: the custom message of Baseline
+
+
+#: the baseline of an event: given per site (MW, a number or a series) or a rule
+Baseline = Annotated[
+    Annotated[dict[Name, Annotated[Profile, Range(what="baselines (MW)")]], Tag("given")]
+    | Annotated[NoEventBaseline, Tag("no_event")]
+    | Annotated[PreviousDaysBaseline, Tag("previous_days")],
+    Discriminator(
+        _baseline_kind,
+        custom_error_type="baseline_rule",
+        custom_error_message="give site -> MW (a number or a series name), 'no_event', or "
+        "{rule: previous_days, series: <name>, days: <N>}",
+    ),
+]
 
 
 class DemandResponseEvent(_Model):
@@ -81,15 +146,28 @@ class DemandResponseEvent(_Model):
         description="reduction credited per period at most credit_cap x the commitment "
         "(1: nothing above the commitment is paid; some rules pay up to 1.2)",
     )
-    baseline: dict[Name, Annotated[Profile, Range(what="baselines (MW)")]] = Field(
-        description="site -> baseline draw, MW (a number or a series): what the site would "
-        "draw through its meter without the event; one entry per site called"
+    measure: Literal["period", "event"] = Field(
+        "period",
+        description="'period': the reduction of each period is measured and credited alone "
+        "(a period above the baseline is credited 0); 'event': its average over the window "
+        "is (a period above the baseline offsets the others)",
+    )
+    baseline: Baseline = Field(
+        description="what the sites called would draw through their meters without the "
+        "event: site -> MW (a number or a series; one entry per site called), 'no_event' "
+        "(the plan without the event) or {rule: previous_days, ...}"
     )
     draw_bound: NonNeg | None = Field(
         None,
-        description="MW, most the called sites draw above their baseline in a period while "
-        f"not taking part (big-M); default: {DRAW_BOUND_FACTOR:g} x the peak baseline",
+        description="MW, most the called sites draw above their baseline in a period of the "
+        f"window (big-M); default: {DRAW_BOUND_FACTOR:g} x the peak baseline, at least "
+        f"{DRAW_BOUND_FACTOR:g} MW",
     )
+
+    @field_validator("baseline", mode="before")
+    @classmethod
+    def _rule_name(cls, value: Any) -> Any:
+        return {"rule": "no_event"} if value == "no_event" else value
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandResponseEvent:
@@ -119,23 +197,144 @@ def event_sites(event: DemandResponseEvent, sites) -> list[str]:
     return [s.name for s in sites if s.node == event.node]
 
 
+def baseline_rule(event: DemandResponseEvent) -> str:
+    """``given``, ``no_event`` or ``previous_days``."""
+    return _baseline_kind(event.baseline)
+
+
+# ------------------------------------------------------------------ previous like days
+def _meter_history(sc: Scenario, name: str) -> pd.Series | None:
+    """A series' rows before the horizon and in it, by time (None: no such series)."""
+    parts = [frame[name] for frame in (sc.history, sc.series) if name in frame.columns]
+    if not parts:
+        return None
+    rows = pd.concat(parts).dropna()
+    return rows[~rows.index.duplicated(keep="last")].sort_index()
+
+
+def _event_periods(sc: Scenario, e: DemandResponseEvent) -> range:
+    return range(sc.period(e.start, 0), sc.period(e.end, sc.periods))
+
+
+def like_days(
+    rule: PreviousDaysBaseline, event_day: pd.Timestamp, have: set, first: pd.Timestamp
+) -> tuple[list[pd.Timestamp], str | None]:
+    """The ``rule.days`` like days before ``event_day``, latest first, and a problem if any.
+
+    ``have``: the days the series has rows on (midnights); ``first``: its first day.
+    """
+    weekend = event_day.weekday() >= 5
+    skip = set(rule.exclude)
+    days: list[pd.Timestamp] = []
+    day = event_day - pd.Timedelta(days=1)
+    while len(days) < rule.days:
+        if day < first:
+            return days, (
+                f"the series starts on {first.date()}: {rule.days} like days before "
+                f"{event_day.date()} reach further back (found {len(days)}); extend its "
+                "history or lower days"
+            )
+        like = rule.day_type == "any" or (day.weekday() >= 5) == weekend
+        if like and day.date() not in skip:
+            if day not in have:
+                return days, (
+                    f"no rows on {day.date()}, a like day of the event; add its metered "
+                    "draw or list the day in exclude"
+                )
+            days.append(day)
+        day -= pd.Timedelta(days=1)
+    return days, None
+
+
+def previous_days(
+    sc: Scenario, e: DemandResponseEvent, name: str
+) -> tuple[np.ndarray | None, list[pd.Timestamp], str | None]:
+    """Baseline (T,) of rule ``previous_days`` from series ``name``: window only (0 outside).
+
+    Each period of the window takes the average, over the like days, of the series' value at
+    the same time from the start of the day (the last row at or before it on that day: a
+    coarser series is held). Returns the values, the days used and a problem (or None).
+    """
+    rule = e.baseline
+    assert isinstance(rule, PreviousDaysBaseline)
+    rows = _meter_history(sc, name)
+    if rows is None or rows.empty:
+        return (
+            None,
+            [],
+            (
+                "unknown series (or no values); name a column of the series files (rows before "
+                "the horizon are its history) or of load_scenario(history=...)"
+            ),
+        )
+    periods = _event_periods(sc, e)
+    event_day = sc.time[periods.start].normalize()
+    index = rows.index
+    midnights = index.normalize()
+    days, problem = like_days(rule, event_day, set(midnights.unique()), midnights[0])
+    if problem is not None:
+        return None, days, problem
+    values = rows.to_numpy(dtype=float)
+    base = np.zeros(sc.periods)
+    for t in periods:
+        offset = sc.time[t] - event_day
+        total = 0.0
+        for day in days:
+            at = day + offset
+            k = int(index.searchsorted(at, side="right")) - 1
+            if k < 0 or index[k] < day:
+                return (
+                    None,
+                    days,
+                    (
+                        f"no row at or before {at} on {day.date()}; give the like days' draw "
+                        "over the event's hours"
+                    ),
+                )
+            total += values[k]
+        base[t] = total / len(days)
+    return base, days, None
+
+
+def _series_of(rule: PreviousDaysBaseline, called: list[str]) -> dict[str, str] | str:
+    """Site -> series name of rule ``previous_days``, or a problem message."""
+    if isinstance(rule.series, str):
+        if len(called) != 1:
+            return (
+                f"one series name for {len(called)} sites called ({', '.join(called)}); give "
+                "site -> series"
+            )
+        return {called[0]: rule.series}
+    missing = [s for s in called if s not in rule.series]
+    extra = [s for s in rule.series if s not in called]
+    if missing:
+        site = missing[0]
+        return f"no series for site '{site}', which the event calls; add '{site}: <series>'"
+    if extra:
+        return f"the event does not call site '{extra[0]}'; it calls {', '.join(called)}"
+    return dict(rule.series)
+
+
 def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     """Scenario checks of the events that need the horizon.
 
-    Window on the period grid and inside the horizon; a baseline for every site called and
-    none for others. (Baseline and curtailment series, known and >= 0, are checked by the
-    shared walker.)
+    Window on the period grid and inside the horizon; a given baseline for every site called
+    and none for others; a ``previous_days`` rule's series known, with its like days. (Given
+    baseline and curtailment series, known and >= 0, are checked by the shared walker.)
     """
     c = sc.config
     problems: list[Problem] = []
     for i, e in enumerate(c.demand_response):
+        where = f"demand_response[{i}]"
+        placed = True
         for key in ("start", "end"):
             try:
                 sc.period(getattr(e, key), 0)
             except KeyError:
+                placed = False
                 problems.append(
                     Problem(
-                        f"demand_response[{i}].{key}",
+                        f"{where}.{key}",
                         str(getattr(e, key)),
                         f"not a period start of the horizon ({sc.time[0]} .. {sc.time[-1]}, "
                         f"every {c.horizon.resolution}) nor its end",
@@ -143,28 +342,53 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
                 )
         called = event_sites(e, c.sites)
         if not called:
-            problems.append(
-                Problem(f"demand_response[{i}].node", repr(e.node), "no site is at this node")
-            )
-        for s in called:
-            if s not in e.baseline:
-                problems.append(
-                    Problem(
-                        f"demand_response[{i}].baseline",
-                        s,
-                        f"no baseline for site '{s}', which the event calls; add '{s}: <MW>'",
+            problems.append(Problem(f"{where}.node", repr(e.node), "no site is at this node"))
+        rule = e.baseline
+        if isinstance(rule, dict):
+            for s in called:
+                if s not in rule:
+                    problems.append(
+                        Problem(
+                            f"{where}.baseline",
+                            s,
+                            f"no baseline for site '{s}', which the event calls; add "
+                            f"'{s}: <MW>' (or use a rule: no_event, previous_days)",
+                        )
                     )
-                )
-        for s in e.baseline:
-            if s not in called:
-                problems.append(
-                    Problem(
-                        f"demand_response[{i}].baseline.{s}",
-                        s,
-                        f"the event does not call site '{s}'; it calls {', '.join(called)}",
+            for s in rule:
+                if s not in called:
+                    problems.append(
+                        Problem(
+                            f"{where}.baseline.{s}",
+                            s,
+                            f"the event does not call site '{s}'; it calls {', '.join(called)}",
+                        )
                     )
-                )
+        elif isinstance(rule, PreviousDaysBaseline) and called and placed:
+            names = _series_of(rule, called)
+            if isinstance(names, str):
+                problems.append(Problem(f"{where}.baseline.series", str(rule.series), names))
+                continue
+            for name in names.values():
+                _, _, problem = previous_days(sc, e, name)
+                if problem is not None:
+                    problems.append(Problem(f"{where}.baseline.series", name, problem))
     return problems
+
+
+def _presolve(sc: Scenario) -> Scenario | None:
+    """The scenario without its ``no_event`` events, whose plan gives their baselines."""
+    if not any(baseline_rule(e) == "no_event" for e in sc.config.demand_response):
+        return None
+
+    def drop(raw: dict[str, Any]) -> None:
+        raw["demand_response"] = [
+            e
+            for e in raw.get("demand_response") or []
+            if _baseline_kind(e.get("baseline")) != "no_event"
+        ]
+
+    return sc.edited(drop)
 
 
 def _select(flow: Expr, member: np.ndarray) -> Expr:
@@ -224,12 +448,58 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     member = np.zeros((E, S), dtype=bool)
     baseline = np.zeros((E, S, T))
     window = np.zeros((E, T), dtype=bool)
+    rules: list[str] = []
+    offered = np.ones(E, dtype=bool)
     for i, e in enumerate(events):
-        for s in event_sites(e, c.sites):
-            j = ctx.sites.index(s)
-            member[i, j] = True
-            baseline[i, j] = sc.profile(e.baseline[s])
-        window[i, sc.period(e.start, 0) : sc.period(e.end, T)] = True
+        periods = _event_periods(sc, e)
+        window[i, periods.start : periods.stop] = True
+        rule = e.baseline
+        called = event_sites(e, c.sites)
+        for s in called:
+            member[i, ctx.sites.index(s)] = True
+        if isinstance(rule, dict):
+            for s in called:
+                baseline[i, ctx.sites.index(s)] = sc.profile(rule[s])
+            rules.append(f"{e.name}: given")
+        elif isinstance(rule, NoEventBaseline):
+            plan = ctx.presolved.get("dr")
+            if plan is not None and plan.status == "infeasible":
+                # no plan without the event: neither is there one with it (not taking part is
+                # that plan); the event is not offered (no commitment, no measurement row), so
+                # the solve reports the scenario infeasible and its diagnosis says why, as
+                # without the event
+                offered[i] = False
+                rules.append(f"{e.name}: no_event (plan without it infeasible: not offered)")
+                continue
+            if plan is None or plan.flows.get("metered") is None:
+                how = "not solved" if plan is None else plan.status
+                raise ValueError(
+                    f"demand_response event '{e.name}': baseline no_event: the plan without "
+                    f"the event has no metered draw ({how}); solve the scenario without the "
+                    "event to see why, or give the baseline in MW"
+                )
+            drawn = np.asarray(plan.flows["metered"], dtype=float)
+            for s in called:
+                j = ctx.sites.index(s)
+                baseline[i, j, window[i]] = drawn[j, window[i]]
+            rules.append(
+                f"{e.name}: no_event (plan without it: {plan.status}, "
+                f"{plan.objective:.6g} CNY, gap {plan.mip_gap:.2g})"
+            )
+        else:
+            names = _series_of(rule, called)
+            assert isinstance(names, dict)  # checked at load
+            used: list[pd.Timestamp] = []
+            for s, name in names.items():
+                values, used, problem = previous_days(sc, e, name)
+                if values is None:  # checked at load
+                    raise ValueError(f"demand_response event '{e.name}': {problem}")
+                baseline[i, ctx.sites.index(s)] = values
+            rules.append(f"{e.name}: previous_days ({', '.join(str(d.date()) for d in used)})")
+    fb.attrs["dr_baseline_rules"] = "; ".join(rules)
+    plan = ctx.presolved.get("dr")
+    if plan is not None:
+        fb.attrs["dr_no_event_objective"] = float(plan.objective)
 
     def per_event(key: str) -> np.ndarray:
         return np.array([getattr(e, key) for e in events], dtype=float)
@@ -237,6 +507,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     cap_price, energy_price = per_event("capacity_price"), per_event("energy_price")
     min_bid, max_red = per_event("min_bid"), per_event("max_reduction")
     short_price, credit_cap = per_event("shortfall_price"), per_event("credit_cap")
+    average = np.array([e.measure == "event" for e in events])
     peak = (baseline.sum(1) * window).max(1)
     bound = np.array(
         [
@@ -247,6 +518,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("dr_member", member)
     fb.input("dr_window", window)
     fb.input("dr_baseline", baseline)
+    fb.input("dr_event_average", average)
     fb.input("dr_capacity_price", cap_price)
     fb.input("dr_energy_price", energy_price)
     fb.input("dr_min_bid", min_bid)
@@ -256,42 +528,64 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("dr_draw_bound", bound)
 
     u = fb.var("u_dr")
-    commit = fb.var("p_dr_commit", ub=max_red)
+    commit = fb.var("p_dr_commit", ub=max_red * offered)
     credit = fb.var("p_dr_credit", mask=window)
     short = fb.var("p_dr_shortfall", mask=window)
-    free = fb.var("p_dr_unmeasured", mask=window)
+    above = fb.var("u_dr_above", mask=window)
     reduction = fb.expression(
         "p_dr_reduction", Expr.constant(baseline.sum(1), (E, T)) - _select(metered, member)
+    )
+    # measured: the period's own reduction, or the event's average reduction in every period
+    length = np.maximum(window.sum(1), 1)
+    mean = (reduction * window).sum(1) * (1.0 / length)
+    measured = fb.expression(
+        "p_dr_measured",
+        reduction * (~average)[:, None] + mean.expand((E, T), 1) * (average[:, None] & window),
     )
     fb.constrain("commit_min", commit - u * min_bid, ">=", 0.0)
     fb.constrain("commit_max", commit - u * max_red, "<=", 0.0)
     c_t = commit.expr().expand((E, T), 1)
-    u_t = u.expr().expand((E, T), 1)
     fb.constrain("credit_max", credit - c_t * credit_cap[:, None], "<=", 0.0, mask=window)
-    fb.constrain("credit_measured", credit - free - reduction, "<=", 0.0, mask=window)
     fb.constrain(
-        "unmeasured_max",
-        free + u_t * bound[:, None],
+        "credit_measured",
+        credit - measured - above * bound[:, None],
         "<=",
-        np.repeat(bound[:, None], T, 1),
-        mask=window,
+        0.0,
+        mask=window & offered[:, None],
     )
+    most = np.repeat((credit_cap * max_red)[:, None], T, 1)
+    fb.constrain("credit_above", credit + above * most, "<=", most, mask=window)
     fb.constrain("shortfall_min", short + credit - c_t, ">=", 0.0, mask=window)
     fb.cost("dr_capacity", commit * (-cap_price), per_period=False)  # per event
     fb.cost("dr_energy", credit * (-dt * energy_price)[:, None], per_period=True)
     fb.cost("dr_penalty", short * (dt * short_price)[:, None], per_period=True)
 
 
+def measured_reduction(ds: xr.Dataset) -> xr.DataArray:
+    """The reduction the settlement measures (MW), from the Dataset alone.
+
+    ``p_dr_reduction`` in each period (``measure: period``), or its plain average over the
+    window in every period of the window (``measure: event``; 0 outside the window).
+    """
+    window = ds["dr_window"].astype(bool)
+    reduction = ds["p_dr_reduction"]
+    length = window.sum("time").clip(min=1)
+    mean = reduction.where(window, 0.0).sum("time") / length
+    average = ds["dr_event_average"].astype(bool) if "dr_event_average" in ds else False
+    return xr.where(average, mean.where(window, 0.0), reduction)
+
+
 def settlement(ds: xr.Dataset) -> dict[str, xr.DataArray]:
     """The grid operator's settlement of each event, from the Dataset alone.
 
-    Credited reduction per period: ``min(credit_cap x commit, max(0, reduction))`` inside the
-    window; shortfall: ``max(0, commit - credited)``; both MW, dims (dr_event, time).
+    Credited reduction per period of the window: ``min(credit_cap x commit, max(0,
+    measured))`` (:func:`measured_reduction`): a period measured above the baseline is
+    credited 0; shortfall: ``max(0, commit - credited)``; both MW, dims (dr_event, time).
     """
     window = ds["dr_window"].astype(bool)
     commit = ds["p_dr_commit"]
     credited = xr.apply_ufunc(
-        np.minimum, ds["dr_credit_cap"] * commit, ds["p_dr_reduction"].clip(min=0.0)
+        np.minimum, ds["dr_credit_cap"] * commit, measured_reduction(ds).clip(min=0.0)
     )
     credited = credited.where(window, 0.0)
     short = (commit - credited).clip(min=0.0).where(window, 0.0)
@@ -338,9 +632,13 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     scale = base.max("time")
     reduction = base - (metered * member).sum("site")
     rows.eq("dr.p_dr_reduction_def", ds["p_dr_reduction"], reduction, scale=scale)
+    measured = measured_reduction(ds.assign(p_dr_reduction=reduction))
+    rows.eq("dr.p_dr_measured_def", ds["p_dr_measured"], measured, scale=scale)
     u, commit = ds["u_dr"], ds["p_dr_commit"]
-    credit, short, free = ds["p_dr_credit"], ds["p_dr_shortfall"], ds["p_dr_unmeasured"]
+    credit, short, above = ds["p_dr_credit"], ds["p_dr_shortfall"], ds["u_dr_above"]
     cap = ds["dr_max_reduction"]
+    bound = ds["dr_draw_bound"]
+    most = ds["dr_credit_cap"] * cap
     rows.ge("dr.commit_min", commit, u * ds["dr_min_bid"], scale=cap)
     rows.le("dr.commit_max", commit, u * cap, scale=cap)
     off = np.nan  # no row outside the window
@@ -350,11 +648,15 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         (ds["dr_credit_cap"] * commit).where(window, off),
         scale=cap,
     )
-    rows.le("dr.credit_measured", credit - free, reduction.where(window, off), scale=scale)
-    bound = ds["dr_draw_bound"]
-    rows.le("dr.unmeasured_max", free, (bound * (1 - u)).where(window, off), scale=bound)
+    rows.le(
+        "dr.credit_measured",
+        credit - above * bound,
+        measured.where(window, off),
+        scale=np.maximum(scale, bound),
+    )
+    rows.le("dr.credit_above", credit, (most * (1 - above)).where(window, off), scale=most)
     rows.ge("dr.shortfall_min", short, (commit - credit).where(window, off), scale=cap)
-    for name in ("p_dr_credit", "p_dr_shortfall", "p_dr_unmeasured"):
+    for name in ("p_dr_credit", "p_dr_shortfall", "u_dr_above"):
         rows.zero_outside(f"dr.{name}.window", ds[name], window)
 
 
@@ -400,7 +702,7 @@ _LIMITS = (
 def _estimate(sc, options) -> int:
     """Columns of ``dr``: ``u_dr`` and ``p_dr_commit`` per event.
 
-    Plus credit, shortfall and unmeasured reduction per period of each event's window.
+    Plus credit, shortfall and the above-baseline switch per period of each event's window.
     """
     T = sc.periods
     cols = 0
@@ -435,10 +737,13 @@ COMPONENT = Component(
         Output("p_dr_credit", _ET, "MW", "reduction credited in the period (0 outside)"),
         Output("p_dr_shortfall", _ET, "MW", "committed reduction not delivered (0 outside)"),
         Output(
-            "p_dr_unmeasured",
+            "u_dr_above",
             _ET,
-            "MW",
-            "draw above the baseline left unmeasured while not taking part (0 outside)",
+            "1",
+            "1: the period is settled as drawing above the baseline, credited 0 (0 outside)",
+            upper=1.0,
+            integer=True,
+            rounding="up",
         ),
         Output(
             "p_dr_reduction",
@@ -447,13 +752,28 @@ COMPONENT = Component(
             "baseline minus metered draw of the event's sites",
             role="expression",
         ),
+        Output(
+            "p_dr_measured",
+            _ET,
+            "MW",
+            "reduction the settlement measures: the period's, or the event's average "
+            "(measure: event; 0 outside the window)",
+            role="expression",
+        ),
         Output("dr_member", ("dr_event", "site"), "bool", "site called by the event", role="input"),
         Output("dr_window", _ET, "bool", "period inside the event's window", role="input"),
         Output(
             "dr_baseline",
             ("dr_event", "site", "time"),
             "MW",
-            "baseline (0: not called)",
+            "baseline used (0: site not called; a rule's baseline: 0 outside the window)",
+            role="input",
+        ),
+        Output(
+            "dr_event_average",
+            _E,
+            "bool",
+            "measure: event (the window's average reduction is settled)",
             role="input",
         ),
         Output("dr_capacity_price", _E, "CNY/MW", "per MW committed", role="input"),
@@ -472,6 +792,7 @@ COMPONENT = Component(
         ),
     ),
     build=_build,
+    presolve=_presolve,
     estimate=_estimate,
     account=_account,
     check=_check,

@@ -2,17 +2,112 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import logging
 import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from .. import model as _model
+from ..component import Component, Presolved
+from ..components import REGISTRY
 from ..highs import SolveOptions
+from ..ledgers import COMPONENT as LEDGER
 from ..model import Model, build_model, built_of
+from ..policies import POLICIES
+from ..results.accounting import accounts
 from ..results.result import Result
 from ..scenario import Scenario
+from ..scenario.rolling import raw_config
 from .strategy import solve_model
 
 log = logging.getLogger("suandian")
+
+#: scenario -> the plans its components' ``presolve`` hooks asked for (kept while it lives)
+_PRESOLVED: weakref.WeakKeyDictionary[Scenario, dict[str, Presolved]] = weakref.WeakKeyDictionary()
+#: (fingerprint of the scenario presolved, options) -> its plan: the same scenario loaded
+#: again (a test, a sweep re-loading a file) reuses the plan; the last few only
+_BY_CONTENT: OrderedDict[tuple[str, str], Presolved] = OrderedDict()
+_BY_CONTENT_SIZE = 8
+
+
+def fingerprint(sc: Scenario) -> str:
+    """A fingerprint of a scenario's content: configuration, series and history values."""
+    h = hashlib.sha256()
+    h.update(json.dumps(raw_config(sc), sort_keys=True, default=str).encode())
+    for frame in (sc.series, sc.history):
+        h.update(",".join(map(str, frame.columns)).encode())
+        h.update(pd.util.hash_pandas_object(frame, index=True).values.tobytes())
+    return h.hexdigest()
+
+
+def presolve(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    components: Sequence[Component] = (*REGISTRY, LEDGER, *POLICIES),
+) -> dict[str, Presolved]:
+    """Solve the scenarios the components' ``presolve`` hooks ask for, once per scenario.
+
+    Each hook returns another scenario (the DR baseline ``no_event``: this one without the
+    event) or None; its plan is solved with ``options`` (without duals or diagnosis) and kept
+    as a :class:`~suandian.component.Presolved` (status, objective, gap, flows by carrier)
+    for the build, which reads it as ``ctx.presolved[component]``. Computed once per Scenario
+    object (a later call returns the first answer, whatever its options), and reused for a
+    scenario of the same content solved with the same options (the last few kept).
+    """
+    cached = _PRESOLVED.get(scenario)
+    if cached is not None:
+        return cached
+    opts = dataclasses.replace(options or SolveOptions(), duals=False, diagnose=False)
+    plans: dict[str, Presolved] = {}
+    for component in components:
+        if component.presolve is None:
+            continue
+        other = component.presolve(scenario)
+        if other is None:
+            continue
+        key = (fingerprint(other), repr(sorted(vars(opts).items())))
+        plan = _BY_CONTENT.get(key)
+        if plan is None:
+            began = time.perf_counter()
+            result = solve(other, opts)
+            plan = _presolved(result)
+            log.info(
+                "%s: presolved plan of %s: %s, %.6g CNY, %.2f s",
+                scenario.config.name,
+                component.name,
+                result.status,
+                result.objective,
+                time.perf_counter() - began,
+            )
+            _BY_CONTENT[key] = plan
+            while len(_BY_CONTENT) > _BY_CONTENT_SIZE:
+                _BY_CONTENT.popitem(last=False)
+        plans[component.name] = plan
+    _PRESOLVED[scenario] = plans
+    return plans
+
+
+def _presolved(result: Result) -> Presolved:
+    """What a build reads of a presolved plan: its status, objective, gap and flows."""
+    flows: dict[str, np.ndarray] = {}
+    if result.has_plan:
+        for account in accounts(result.ds).values():
+            for carrier, flow in account.flows.items():
+                if tuple(flow.dims) != ("site", "time"):
+                    continue
+                flows[carrier] = flows.get(carrier, 0.0) + flow.values
+    return Presolved(result.status, float(result.objective), float(result.mip_gap), flows)
+
+
+_model.PRESOLVE = presolve
 
 
 def solve(
@@ -45,7 +140,12 @@ def solve(
     timings: dict[str, float] = {}
     model: Model
     if isinstance(model_or_scenario, Scenario):
-        model = build_model(model_or_scenario, pyomo=False)  # nothing to extend: skip Pyomo
+        start = time.perf_counter()
+        plans = presolve(model_or_scenario, opts)
+        if plans:
+            timings["presolve"] = time.perf_counter() - start
+        # nothing to extend: skip Pyomo
+        model = build_model(model_or_scenario, pyomo=False, presolved=plans)
     else:
         model = model_or_scenario
     built = built_of(model)

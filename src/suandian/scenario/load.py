@@ -24,7 +24,13 @@ from ..component import Component
 from . import schema
 from .errors import Problem, ScenarioError
 from .scenario import Scenario
-from .series import align_series, horizon_index, read_series_file, resolve_series_path
+from .series import (
+    align_series,
+    history_rows,
+    horizon_index,
+    read_series_file,
+    resolve_series_path,
+)
 from .validation import _percent, check_scenario, section_of
 
 #: Largest model accepted, in estimated columns (decision variables); above it
@@ -219,6 +225,7 @@ def load_scenario(
     *,
     max_columns: int | None = None,
     data_roots: Sequence[str | Path] = (),
+    history: pd.DataFrame | None = None,
 ) -> Scenario:
     """Load and validate a scenario.
 
@@ -239,6 +246,11 @@ def load_scenario(
         the environment variable ``SUANDIAN_MAX_COLUMNS``, else :data:`MAX_COLUMNS`.
     data_roots : sequence of str or Path, optional
         Further folders series files may be read from.
+    history : pandas.DataFrame, optional
+        Rows before the horizon, indexed by timestamp, one column per series (a meter's
+        history): kept with the rows before the horizon of the time-indexed series files and
+        ``series`` as :attr:`Scenario.history`, for the rules that look back (the DR baseline
+        ``previous_days``).
 
     Returns
     -------
@@ -303,16 +315,17 @@ def load_scenario(
 
     # stage 2: series files, checked even when other fields are wrong (all problems at once)
     table: pd.DataFrame | None = None
+    past: pd.DataFrame | None = None
     complete = False
     if horizon is not None:
         roots = data_roots_for(base, data_roots)
-        table, series_problems = _load_series(horizon, files, series, base, roots)
+        table, past, series_problems = _load_series(horizon, files, series, base, roots, history)
         complete = not series_problems and "series" in valid
         problems += series_problems
     # stage 3: checks that need the series (the shared walker over series references, then
     # each component's validate hook), on every section that passed the schema
     if partial is not None and table is not None and "horizon" in valid:
-        scenario = Scenario(partial, table, base)
+        scenario = Scenario(partial, table, base, past)
         broken = {section_of(p.field) for p in references}
         problems += check_scenario(scenario, every(), valid, complete, broken)
         if not problems and config is not None:
@@ -718,8 +731,13 @@ def _load_series(
     extra: pd.DataFrame | None,
     base: Path,
     roots: list[Path],
-) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """The series table of the files and DataFrame that could be read, and the problems."""
+    history: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+    """The series table, its rows before the horizon (the history) and the problems.
+
+    The table of the files and DataFrame that could be read. A time-indexed table whose rows
+    all lie before the horizon is history only (not aligned).
+    """
     problems: list[Problem] = []
     inputs: list[tuple[str, pd.DataFrame | None]] = []
     for i, file in enumerate(files):
@@ -748,12 +766,40 @@ def _load_series(
         problems.append(
             Problem("horizon", _short(str(horizon.start)), f"horizon cannot be laid out ({exc})")
         )
-        return None, problems
+        return None, None, problems
     tables: list[pd.DataFrame] = []
     sources: dict[str, str] = {}
+    pasts: list[pd.DataFrame] = []
+    past_sources: dict[str, str] = {}
+    if history is not None:
+        rows, found = history_rows(history, index, "history (DataFrame)")
+        problems += found
+        if rows is not None:
+            pasts.append(rows)
+            past_sources.update(dict.fromkeys(rows.columns, "history (DataFrame)"))
     for label, frame in inputs:
         if frame is None:
             continue
+        if isinstance(frame.index, pd.DatetimeIndex):
+            rows, found = history_rows(frame, index, label)
+            problems += found
+            if rows is None:
+                continue
+            for column in rows.columns:
+                if column in past_sources and not rows[column].dropna().empty:
+                    problems.append(
+                        Problem(
+                            f"{label}:{column}",
+                            repr(column),
+                            f"series name also defined in {past_sources[column]}; rename one "
+                            "of them",
+                        )
+                    )
+                past_sources.setdefault(column, label)
+            if len(rows):
+                pasts.append(rows)
+            if len(rows) and len(rows) == len(frame):
+                continue  # every row before the horizon: history only
         aligned, found = align_series(frame, index, horizon.upsample, label)
         problems += found
         if aligned is None:
@@ -771,12 +817,18 @@ def _load_series(
         tables.append(aligned.loc[:, ~aligned.columns.duplicated()])
     table = pd.concat(tables, axis=1) if tables else pd.DataFrame(index=index)
     table = table.loc[:, ~table.columns.duplicated()]
-    return table, problems
+    past = None
+    if pasts:
+        past = pd.concat(pasts).sort_index() if len(pasts) > 1 else pasts[0]
+        past = past.loc[:, ~past.columns.duplicated()]
+    return table, past, problems
 
 
-def _reload(raw: dict[str, Any], series: pd.DataFrame, base_dir: Path) -> Scenario:
+def _reload(
+    raw: dict[str, Any], series: pd.DataFrame, base_dir: Path, history: pd.DataFrame | None = None
+) -> Scenario:
     """Validate a configuration built from a scenario (a window, a state) like a file."""
-    return load_scenario(raw, series=series, base_dir=base_dir)
+    return load_scenario(raw, series=series, base_dir=base_dir, history=history)
 
 
 Scenario._reload = staticmethod(_reload)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +39,26 @@ from .errors import Problem, ScenarioError
 if TYPE_CHECKING:
     from .scenario import Scenario
 
-#: ``reload(raw, series, base_dir) -> Scenario``: the validation of ``load_scenario``
-Reload = Callable[[dict[str, Any], pd.DataFrame, Any], "Scenario"]
+#: ``reload(raw, series, base_dir, history) -> Scenario``: the validation of ``load_scenario``
+Reload = Callable[[dict[str, Any], pd.DataFrame, Any, pd.DataFrame], "Scenario"]
+
+
+def no_history() -> pd.DataFrame:
+    """An empty history table (no rows before the horizon)."""
+    return pd.DataFrame(index=pd.DatetimeIndex([], name="time"))
+
+
+def history_before(history: pd.DataFrame, series: pd.DataFrame, start: int) -> pd.DataFrame:
+    """The history of a window starting at period ``start``.
+
+    The horizon's history and its aligned rows before the window (both time-indexed; the
+    columns of either).
+    """
+    if not start:
+        return history
+    if history.empty and not len(history.columns):
+        return series.iloc[:start]
+    return pd.concat([history, series.iloc[:start]])
 
 
 def raw_config(sc: Scenario) -> dict[str, Any]:
@@ -59,7 +77,14 @@ def with_state(sc: Scenario, state: Mapping[str, Any], reload: Reload) -> Scenar
     """A new scenario whose initial state is ``state`` (see :meth:`Scenario.with_state`)."""
     raw = raw_config(sc)
     apply_state(raw, state)
-    return reload(raw, sc.series, sc.base_dir)
+    return reload(raw, sc.series, sc.base_dir, sc.history)
+
+
+def edited(sc: Scenario, edit: Callable[[dict[str, Any]], None], reload: Reload) -> Scenario:
+    """A new scenario from the raw configuration changed by ``edit`` (:meth:`Scenario.edited`)."""
+    raw = raw_config(sc)
+    edit(raw)
+    return reload(raw, sc.series, sc.base_dir, sc.history)
 
 
 def apply_state(raw: dict[str, Any], state: Mapping[str, Any]) -> None:
@@ -135,11 +160,13 @@ class RawHorizon:
     time: pd.DatetimeIndex
     dt: float
     reload: Reload
+    #: rows before the horizon (:attr:`Scenario.history`)
+    history: pd.DataFrame = field(default_factory=no_history)
 
     @classmethod
     def of(cls, sc: Scenario, reload: Reload) -> RawHorizon:
         """The raw form of a validated scenario."""
-        return cls(raw_config(sc), sc.series, sc.base_dir, sc.time, sc.dt, reload)
+        return cls(raw_config(sc), sc.series, sc.base_dir, sc.time, sc.dt, reload, sc.history)
 
     @property
     def periods(self) -> int:
@@ -202,12 +229,18 @@ class RawHorizon:
             apply_state(raw, forecast)
         window = slice(start, start + periods)
         return RawHorizon(
-            raw, self.series.iloc[window], self.base_dir, time[window], dt, self.reload
+            raw,
+            self.series.iloc[window],
+            self.base_dir,
+            time[window],
+            dt,
+            self.reload,
+            history_before(self.history, self.series, start),
         )
 
     def scenario(self) -> Scenario:
         """The horizon validated (a :class:`ScenarioError` names every problem)."""
-        return self.reload(copy.deepcopy(self.raw), self.series, self.base_dir)
+        return self.reload(copy.deepcopy(self.raw), self.series, self.base_dir, self.history)
 
 
 def window(

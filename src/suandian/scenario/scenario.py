@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -27,16 +28,27 @@ class Scenario:
         Time series aligned to the horizon (index ``time``, one column per series).
     base_dir : Path
         Directory relative file paths start from.
+    history : pandas.DataFrame
+        The rows of the time-indexed series before the horizon (index ``time``; empty when
+        none), not aligned: what a rule looking back reads (the DR baseline of the previous
+        like days). A window holds its horizon's history and the periods before it.
     """
 
     #: the validation of :func:`~suandian.scenario.load_scenario` (set by its module), which
     #: :meth:`with_state` and :meth:`window` run on the new configuration
     _reload: ClassVar[rolling.Reload | None] = None
 
-    def __init__(self, config: schema.ScenarioConfig, series: pd.DataFrame, base_dir: Path):
+    def __init__(
+        self,
+        config: schema.ScenarioConfig,
+        series: pd.DataFrame,
+        base_dir: Path,
+        history: pd.DataFrame | None = None,
+    ):
         self.config = config
         self.series = series
         self.base_dir = Path(base_dir)
+        self.history = rolling.no_history() if history is None else history
 
     # ------------------------------------------------------------ state, windows
     def with_state(self, state: dict[str, Any]) -> Scenario:
@@ -52,6 +64,20 @@ class Scenario:
             charge above its energy: ``storage[0].soc_initial``) or an unknown family.
         """
         return rolling.with_state(self, state, self._loader())
+
+    def edited(self, edit: Callable[[dict[str, Any]], None]) -> Scenario:
+        """A new scenario: the raw configuration changed in place by ``edit``, validated again.
+
+        ``edit`` receives the configuration as the raw mapping it was validated from (series
+        files replaced by the loaded table, which the new scenario shares): for example the
+        scenario without its ``no_event`` demand-response events.
+
+        Raises
+        ------
+        ScenarioError
+            naming the field, when the edit makes the scenario invalid.
+        """
+        return rolling.edited(self, edit, self._loader())
 
     def window(self, start: int, periods: int, state: dict[str, Any] | None = None) -> Scenario:
         """The periods ``start .. start + periods - 1`` as a validated scenario.

@@ -9,6 +9,9 @@ Rules (see ``docs/scenario-format.md``):
 * A table without a ``time`` column is positional: it must have exactly ``periods`` rows.
 * No NaN may remain after alignment; every value is a finite number (no infinity, no
   true/false).
+* Rows before the horizon are kept apart as its history (``Scenario.history``), for the
+  rules that look back (the DR baseline of the previous like days); a time-indexed table
+  whose rows all lie before the horizon is history only and is not aligned.
 * Timestamps with a UTC offset (``2026-07-15 00:00+08:00``) are read as the local time of
   that offset when every row has the same offset (a naive horizon is local time); mixed
   offsets are refused. With a horizon ``start`` carrying an offset, the series are
@@ -189,6 +192,40 @@ def _match_zone(
             "have none; add the offset to the timestamps or remove it from horizon.start",
         )
     ]
+
+
+def history_rows(
+    frame: pd.DataFrame, index: pd.DatetimeIndex, label: str
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The rows of a time-indexed table before the horizon ``index`` (its history), as numbers.
+
+    Timestamps are read in the horizon's time zone as :func:`align_series` reads them;
+    values that are not numbers become NaN (a rule reading them finds no value there).
+    """
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        return None, [
+            Problem(
+                label,
+                f"{len(frame)} rows",
+                "history rows need timestamps: index the table by time (a 'time' column)",
+            )
+        ]
+    zoned, found = _match_zone(frame.index, index, label)
+    if zoned is None:
+        return None, found
+    before = zoned < index[0]
+    rows = frame if before.all() and zoned is frame.index else frame.loc[before]
+    if zoned is not frame.index:
+        rows = rows.set_axis(zoned[before], axis=0)
+    if not all(dtype.kind == "f" for dtype in rows.dtypes):
+        rows = rows.apply(pd.to_numeric, errors="coerce").astype(float)
+    if rows.index.has_duplicates:
+        rows = rows[~rows.index.duplicated(keep="last")]
+    if not rows.index.is_monotonic_increasing:
+        rows = rows.sort_index()
+    rows = rows.copy() if rows is frame else rows  # never share the caller's table
+    rows.index.name = "time"
+    return rows, []
 
 
 def align_series(

@@ -121,6 +121,16 @@ class SeriesRefs:
                 repr(value)[:60],
                 f"a percentage is not a number here; write {percent / 100:g}",
             )
+        history = self.scenario.history
+        if value in history.columns and history[value].notna().any():
+            last = history[value].dropna().index[-1]
+            return Problem(
+                field,
+                repr(value)[:60],
+                f"the series has rows only before the horizon (the last at {last}); a value "
+                f"per period needs rows over {self.scenario.time[0]} .. "
+                f"{self.scenario.time[-1]}",
+            )
         close = difflib.get_close_matches(value, self.known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return Problem(
