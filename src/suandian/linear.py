@@ -27,6 +27,7 @@ LinearModel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -491,7 +492,12 @@ class LinearModel:
         )
 
     def implied_bounds(
-        self, skip: set[str] | frozenset[str] = frozenset(), rounds: int = IMPLIED_ROUNDS
+        self,
+        skip: set[str] | frozenset[str] = frozenset(),
+        rounds: int = IMPLIED_ROUNDS,
+        near: np.ndarray | None = None,
+        longest: int | None = None,
+        enough: Callable[[np.ndarray, np.ndarray], bool] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Column bounds tightened by the rows: activity-based bound propagation.
 
@@ -506,6 +512,15 @@ class LinearModel:
 
         A column bound moves by at most ``1e-9`` relative (plus ``1e-9``) outwards per round
         so that rounding never makes the box too tight.
+
+        ``near`` (column indices): only the bounds of these columns are wanted. After ``k``
+        rounds a column's bound depends only on the rows within ``k`` steps of it (a row,
+        its columns, their rows, ...), so only those rows are propagated: the bounds of
+        ``near`` are those of the whole model's propagation, the others are looser (still
+        valid). A model of a year then costs what the rows around ``near`` cost.
+        ``longest``: rows with more entries are left out too (sums over the horizon: they
+        would tie every period to every other and bound little). ``enough(lb, ub)``, called
+        after each round: stop when it returns true (the bounds wanted have settled).
         """
         lb, ub = self.column_bounds()
         n = self.n_cols
@@ -523,6 +538,22 @@ class LinearModel:
                 if block is not None:
                     dropped[block.rows[block.rows >= 0]] = True
             keep = ~dropped[r]
+            r, c, v = r[keep], c[keep], v[keep]
+        if longest is not None:
+            keep = (np.bincount(r, minlength=self.n_rows) <= longest)[r]
+            r, c, v = r[keep], c[keep], v[keep]
+        if near is not None:
+            cols = np.zeros(n, bool)
+            cols[np.asarray(near, np.int64)] = True
+            rows = np.zeros(self.n_rows, bool)
+            reached = 0
+            for _ in range(rounds):  # the rows within `rounds` steps of `near`
+                rows[r[cols[c]]] = True
+                if rows.sum() == reached:
+                    break  # nothing new: every row connected to `near` is in
+                reached = int(rows.sum())
+                cols[c[rows[r]]] = True
+            keep = rows[r]
             r, c, v = r[keep], c[keep], v[keep]
         A = CSC.from_coo(r, c, v, (self.n_rows, n))  # duplicates summed, by column
         a, row = A.data, A.indices
@@ -571,6 +602,8 @@ class LinearModel:
                 break
             ub = np.where(gain_ub, tight_ub, ub)
             lb = np.where(gain_lb, tight_lb, lb)
+            if enough is not None and enough(lb, ub):
+                break
         return lb, ub
 
     def set_upper(self, var: Var, ub) -> None:

@@ -40,6 +40,7 @@ import xarray as xr
 from ..checks import Rows, site_time_zeros
 from ..component import Component, Context, FamilyBuilder, Output
 from ..components.grid import COMPONENT as GRID
+from ..linear import Expr
 
 if TYPE_CHECKING:
     from ..ledgers import Ledger
@@ -49,6 +50,13 @@ if TYPE_CHECKING:
 TIE = 0.01
 #: MW: a bound at most this is no flow (no binary)
 NO_FLOW = 1e-9
+#: rounds of bound propagation for the big-M of the draw, tried in turn (the rows within as
+#: many steps of the draw); it stops once a round lowers no cell's bound by more than
+#: SETTLED (relative): a big-M 0.1 % loose costs nothing
+ROUNDS = (4, 8, 20)
+SETTLED = 1e-3
+#: rows of more entries are left out of the propagation (sums over the horizon)
+LONGEST = 64
 
 _ST = ("site", "time")
 
@@ -147,9 +155,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     m_import, m_export = nan, nan
     need = np.zeros((S, T), bool)
     if candidate.any():
-        lb, ub = ctx.lm.implied_bounds(skip=ctx.limit_rows())
+        implied = _implied_draw(ctx, metered, candidate)
+        lb, ub = ctx.lm.column_bounds()
         m_export = np.where(candidate, export.highest(lb, ub), np.nan)
-        m_import = np.where(candidate, _import_bound(ctx, metered.highest(lb, ub)), np.nan)
+        m_import = np.where(candidate, _import_bound(ctx, implied), np.nan)
         need = candidate & (m_import > NO_FLOW) & (m_export > NO_FLOW)
         _refuse_unbounded(ctx, need & ~np.isfinite(m_import))
     fb.input("net_binary", need)
@@ -159,6 +168,41 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     m_i, m_e = np.where(need, m_import, 0.0), np.where(need, m_export, 0.0)
     fb.constrain("import_max", metered + u * m_i, "<=", m_i, mask=need)
     fb.constrain("export_max", export - u * m_e, "<=", 0.0, mask=need)
+
+
+def _implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
+    """(S, T) MW: the largest metered draw the rows imply in ``cells`` (inf: none found).
+
+    Bound propagation around the draw's columns (:meth:`LinearModel.implied_bounds` with
+    ``near``: the rows within as many steps as rounds), without the hard limits a diagnosis
+    may relax and the sums over the horizon (rows of more than :data:`LONGEST` entries),
+    until the bound is finite and a round lowers it by at most :data:`SETTLED` (3 rounds on
+    the default day: the site's balance, the data center's power rows, their compute rows):
+    :data:`ROUNDS` rounds, then more if they were not enough.
+    """
+    flat = cells.ravel()[metered.row]
+    near = np.unique(metered.col[flat])
+    seen = np.full(int(cells.sum()), np.inf)
+    settled = False
+
+    def enough(lb: np.ndarray, ub: np.ndarray) -> bool:
+        nonlocal seen, settled
+        found = metered.highest(lb, ub)[cells]
+        with np.errstate(invalid="ignore"):  # inf - inf: not settled
+            small = bool((seen - found <= SETTLED * (1.0 + np.abs(found))).all())
+        seen = np.minimum(seen, found)
+        settled = small and bool(np.isfinite(found).all())
+        return settled
+
+    for rounds in ROUNDS:
+        ctx.lm.implied_bounds(
+            skip=ctx.limit_rows(), rounds=rounds, near=near, longest=LONGEST, enough=enough
+        )
+        if settled:
+            break
+    out = np.full(cells.shape, np.inf)
+    out[cells] = seen
+    return out
 
 
 def _import_bound(ctx: Context, implied: np.ndarray) -> np.ndarray:
