@@ -16,9 +16,9 @@ plus the highest up-reserve price at the site and, under a market-based carbon p
 certificates, the certificate credit the swap frees) and costs at least
 ``net_import_price`` (the node's tariff plus its network charge, plus the carbon price x
 the grid factor on a location basis). Only where the swap value reaches the import price
-(within :data:`TIE`), or where the site may also draw metered energy that is not a grid
-purchase (a corridor or contract delivery, whose marginal price is not a tariff), does the
-rule need the binary ``u_net_export`` with the rows ``import_max`` and ``export_max``.
+(within :data:`TIE`), or where a flow the test does not price may pass (a corridor or
+contract delivery, whose marginal price is not a tariff; an export of another family), does
+the rule need the binary ``u_net_export`` with the rows ``import_max`` and ``export_max``.
 Elsewhere a plan that both imports and exports is never optimal: taking the same MW off the
 export, using it on site instead and importing that much less lowers the cost by
 (import price - swap value) per MWh and keeps every row (docs/math/grid.md derives it).
@@ -40,6 +40,7 @@ import xarray as xr
 from ..checks import Rows, site_time_zeros
 from ..component import Component, Context, FamilyBuilder, Output
 from ..components.grid import COMPONENT as GRID
+from ..components.renewables import COMPONENT as RES
 from ..linear import Expr
 
 if TYPE_CHECKING:
@@ -119,12 +120,18 @@ def swap_prices(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return value + extra, price
 
 
-def _other_sources(led: Ledger, S: int, T: int) -> np.ndarray:
-    """(S, T): cells whose metered draw may hold a delivery other than a grid purchase."""
+def _priced_elsewhere(led: Ledger, S: int, T: int) -> np.ndarray:
+    """(S, T): cells whose flows :func:`swap_prices` does not price.
+
+    A metered delivery other than a grid purchase (a corridor or contract: blocks, minimums,
+    take-or-pay) or an export of a family other than the renewables (none in the library).
+    """
     out = np.zeros(S * T, bool)
     for family, ports in led.ports.items():
         if family != GRID.name and "metered" in ports:
             out[ports["metered"].row] = True
+        if family != RES.name and "export" in ports:
+            out[ports["export"].row] = True
     return out.reshape(S, T)
 
 
@@ -148,7 +155,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         return
     value, price = swap_prices(ctx)
     pays = value >= price - TIE
-    candidate = exporting & _cells(metered) & (pays | _other_sources(led, S, T))
+    candidate = exporting & _cells(metered) & (pays | _priced_elsewhere(led, S, T))
     fb.input("net_swap_value", np.where(exporting, value, np.nan))
     fb.input("net_import_price", np.where(exporting, price, np.nan))
     nan = np.full((S, T), np.nan)
