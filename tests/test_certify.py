@@ -702,6 +702,37 @@ def test_default_pue_cap_lowered(default_result):
     assert v.value == pytest.approx(default_result.kpis["pue"]["cq_dc"])
 
 
+def test_default_import_and_export_in_one_period(default_result):
+    # hm_dc has one point of connection: in a period without the binary (the swap loses
+    # money there, so the model relies on the LP) where it draws from the grid and uses its
+    # own PV, sell 0.1 MW of that PV and buy it back from the grid. The draw stays below
+    # hm_dc's highest draw of the day (its demand peak is unchanged) and the balance holds.
+    ds = default_result.ds
+    binary = ds["net_binary"].sel(site="hm_dc").values.astype(bool)
+    grid = along_time(ds, "p_grid", site="hm_dc")
+    pv = along_time(ds, "p_renewable", renewable="hami_pv")
+    delta = 0.1
+    candidates = [
+        t
+        for t in range(len(grid))
+        if not binary[t] and pv[t] > delta and grid[t] + delta < grid.max()
+    ]
+    assert candidates, "no period where hm_dc imports and uses its PV outside the valley"
+    t = candidates[0]
+
+    def change(ds):
+        add(ds, "p_renewable", -delta, renewable="hami_pv", time=t)
+        add(ds, "p_export", delta, renewable="hami_pv", time=t)
+        add(ds, "p_grid", delta, site="hm_dc", time=t)
+        add(ds, "p_metered", delta, site="hm_dc", time=t)
+        resync(ds)
+
+    found = tampered(default_result, change)
+    assert checks(found) == {"net_metering.exclusive"}, [str(v) for v in found]
+    stamp = pd.Timestamp(ds["time"].values[t]).strftime("%Y-%m-%d %H:%M")
+    assert where(found, "net_metering.exclusive") == [f"site=hm_dc time={stamp}"]
+
+
 # ---------------------------------------------------------------- relaxed plans
 def _unreachable_green() -> dict:
     c = base_config()

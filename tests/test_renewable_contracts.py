@@ -136,25 +136,31 @@ def test_series_fields_checked_at_load():
 
 
 # ------------------------------------------------------------------ export
-def export_case(share=None):
-    """10 MW take_or_pay at 50 CNY/MWh, always available, 2 h; export at [80, 120] CNY/MWh."""
+def export_case(share=None, net_metering=True):
+    """10 MW take_or_pay at 50 CNY/MWh, always available, 2 h; export at [80, 120] CNY/MWh.
+
+    ``net_metering=False``: the PV exports through a connection of its own (gross
+    settlement), so the site may buy from the grid while it sells.
+    """
     fields = {"capacity": 10.0, "profile": 1.0, "contract": "take_or_pay", "price": 50.0}
     fields |= {"export_price": "exp"}
     if share is not None:
         fields["max_export_share"] = share
     cfg, s = with_pv(2, {"exp": [80.0, 120.0]}, **fields)
+    cfg["sites"][0]["net_metering"] = net_metering
     return solve_ok(cfg, series=s)
 
 
 def test_export_sells_the_surplus_and_arbitrages_a_dear_hour():
-    """No export limit. renewables = 50 * 20 = 1000 (take-or-pay, a constant).
+    """No export limit, a separate export connection. renewables = 50 * 20 = 1000
+    (take-or-pay, a constant).
 
     t0: export 80 < grid 100, so use 3.85 on site and export the surplus 6.15 MW.
     t1: export 120 > grid 100, so export all 10 MW and buy the 3.85 MW from the grid.
     renewable_export = -(80 * 6.15 + 120 * 10) = -1692; grid_energy = 385;
     total = 1000 - 1692 + 385 = -307 CNY. Nothing curtailed; intake and green exclude exports.
     """
-    r = export_case()
+    r = export_case(net_metering=False)
     ds = r.ds
     assert ds["p_export"].sel(renewable="pv").values == pytest.approx([6.15, 10.0])
     assert ds["p_renewable"].sel(renewable="pv").values == pytest.approx([LOAD, 0.0], abs=1e-9)
@@ -166,6 +172,19 @@ def test_export_sells_the_surplus_and_arbitrages_a_dear_hour():
     assert energy["renewables_curtailed"] == pytest.approx(0.0, abs=1e-9)
     assert r.kpis["green_mwh"]["s1"] == pytest.approx(LOAD)
     assert r.kpis["consumption_mwh"]["s1"] == pytest.approx(2 * LOAD)
+
+
+def test_one_connection_sells_only_the_surplus():
+    """The same case at one point of connection (the default, net metering): t1 either
+    imports (no export) or exports (no import). Exporting 6.15 MW beyond the 3.85 MW used
+    earns 120 x 6.15 = 738; selling all 10 MW would need the 3.85 MW from the grid in the same
+    hour. t0 as before (6.15 MW at 80 = 492). renewable_export = -(492 + 738) = -1230, no
+    grid energy: total = 1000 - 1230 = -230 CNY (77 CNY above the swap of the test above)."""
+    r = export_case()
+    ds = r.ds
+    assert ds["p_export"].sel(renewable="pv").values == pytest.approx([6.15, 6.15])
+    assert ds["p_grid"].sel(site="s1").values == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert r.objective == pytest.approx(-230.0)
 
 
 def test_export_share_limits_the_feed_in_to_its_best_hours():

@@ -822,6 +822,21 @@ class Context:
 
     #: reserve headroom offered by the families built so far (:meth:`FamilyBuilder.headroom`)
     headroom: list[Headroom] = field(default_factory=list)
+    #: the components built so far, by name, in build order (a policy may ask which others
+    #: are in the model: their cost terms, their :attr:`Component.limits`)
+    components: dict[str, Component] = field(default_factory=dict)
+
+    def limit_rows(self) -> set[str]:
+        """Qualified names of the hard-limit row blocks built so far (:class:`Limit`).
+
+        The rows a diagnosis may relax after the build (``run/diagnose.py``): a big-M read
+        from the rows (:meth:`~suandian.linear.LinearModel.implied_bounds`) must skip them.
+        """
+        return {
+            f"{self.prefix}{name}.{limit.row}"
+            for name, c in self.components.items()
+            for limit in c.limits
+        }
 
     def flow(self, carrier: str) -> Expr:
         """Sum of the per-period port ``carrier`` of the families built so far, (S, T)."""

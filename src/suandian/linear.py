@@ -27,11 +27,14 @@ LinearModel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 INF = np.inf
+#: rounds of :meth:`LinearModel.implied_bounds` at most
+IMPLIED_ROUNDS = 20
 
 
 class Expr:
@@ -208,6 +211,23 @@ class Expr:
         """Evaluate at the column values ``x``; returns an array of shape ``shape``."""
         size = int(np.prod(self.shape, dtype=np.int64))
         out = np.bincount(self.row, weights=self.val * x[self.col], minlength=size)
+        return out.reshape(self.shape) + self.const
+
+    def highest(self, lb: np.ndarray, ub: np.ndarray) -> np.ndarray:
+        """The largest value of every cell over the column box ``lb <= x <= ub``.
+
+        Coefficients of one column in one cell are summed first (``x - x`` is 0, whatever
+        its bounds); ``inf`` where a column the cell grows with has no bound.
+        """
+        size = int(np.prod(self.shape, dtype=np.int64))
+        n = int(max(len(lb), 1))
+        key, inverse = np.unique(self.row * n + self.col, return_inverse=True)
+        coef = np.bincount(inverse, weights=self.val, minlength=len(key))
+        cell, col = key // n, key % n
+        with np.errstate(invalid="ignore"):  # 0 x inf: no entry
+            top = np.where(coef > 0, coef * ub[col], coef * lb[col])
+        top = np.where(coef == 0.0, 0.0, top)
+        out = np.bincount(cell, weights=top, minlength=size)
         return out.reshape(self.shape) + self.const
 
 
@@ -463,6 +483,128 @@ class LinearModel:
         return (cat(self._rlo) if self._rlo else np.zeros(0)), (
             cat(self._rhi) if self._rhi else np.zeros(0)
         )
+
+    def column_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of every column, in column order (copies)."""
+        cat = np.concatenate
+        return (cat(self._lb) if self._lb else np.zeros(0)), (
+            cat(self._ub) if self._ub else np.zeros(0)
+        )
+
+    def implied_bounds(
+        self,
+        skip: set[str] | frozenset[str] = frozenset(),
+        rounds: int = IMPLIED_ROUNDS,
+        near: np.ndarray | None = None,
+        longest: int | None = None,
+        enough: Callable[[np.ndarray, np.ndarray], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Column bounds tightened by the rows: activity-based bound propagation.
+
+        Each round, every row ``lo <= sum_j a_j x_j <= hi`` bounds each of its columns by
+        the row's bounds less the least (or largest) activity of its other columns over the
+        current box, e.g. ``a_k x_k <= hi - sum_{j != k} min(a_j lb_j, a_j ub_j)`` for
+        ``a_k > 0``; a column takes the tightest bound of its rows. ``rounds`` rounds at most
+        (fewer when nothing tightens). Every point that satisfies the rows (integrality
+        aside) lies in the box returned, so a bound read from it is a valid big-M; the
+        model is not changed. Row blocks named in ``skip`` (qualified names) are left out:
+        rows a diagnosis may relax later must not make a big-M.
+
+        A column bound moves by at most ``1e-9`` relative (plus ``1e-9``) outwards per round
+        so that rounding never makes the box too tight.
+
+        ``near`` (column indices): only the bounds of these columns are wanted. After ``k``
+        rounds a column's bound depends only on the rows within ``k`` steps of it (a row,
+        its columns, their rows, ...), so only those rows are propagated: the bounds of
+        ``near`` are those of the whole model's propagation, the others are looser (still
+        valid). A model of a year then costs what the rows around ``near`` cost.
+        ``longest``: rows with more entries are left out too (sums over the horizon: they
+        would tie every period to every other and bound little). ``enough(lb, ub)``, called
+        after each round: stop when it returns true (the bounds wanted have settled).
+        """
+        lb, ub = self.column_bounds()
+        n = self.n_cols
+        if not self._A or not n:
+            return lb, ub
+        lo, hi = self.row_bounds()
+        cat = np.concatenate
+        r = cat([a[0] for a in self._A])
+        c = cat([a[1] for a in self._A])
+        v = cat([a[2] for a in self._A])
+        if skip:
+            dropped = np.zeros(self.n_rows, bool)
+            for name in skip:
+                block = self.rowblocks.get(name)
+                if block is not None:
+                    dropped[block.rows[block.rows >= 0]] = True
+            keep = ~dropped[r]
+            r, c, v = r[keep], c[keep], v[keep]
+        if longest is not None:
+            keep = (np.bincount(r, minlength=self.n_rows) <= longest)[r]
+            r, c, v = r[keep], c[keep], v[keep]
+        if near is not None:
+            cols = np.zeros(n, bool)
+            cols[np.asarray(near, np.int64)] = True
+            rows = np.zeros(self.n_rows, bool)
+            reached = 0
+            for _ in range(rounds):  # the rows within `rounds` steps of `near`
+                rows[r[cols[c]]] = True
+                if rows.sum() == reached:
+                    break  # nothing new: every row connected to `near` is in
+                reached = int(rows.sum())
+                cols[c[rows[r]]] = True
+            keep = rows[r]
+            r, c, v = r[keep], c[keep], v[keep]
+        A = CSC.from_coo(r, c, v, (self.n_rows, n))  # duplicates summed, by column
+        a, row = A.data, A.indices
+        col = np.repeat(np.arange(n), np.diff(A.indptr))
+        starts = A.indptr[:-1][np.diff(A.indptr) > 0]
+        has = np.diff(A.indptr) > 0
+        m = self.n_rows
+        for _ in range(rounds):
+            with np.errstate(invalid="ignore", over="ignore"):
+                least = np.where(a > 0, a * lb[col], a * ub[col])  # a_j x_j over the box
+                most = np.where(a > 0, a * ub[col], a * lb[col])
+            open_lo, open_hi = ~np.isfinite(least), ~np.isfinite(most)
+            act_lo = np.bincount(row, weights=np.where(open_lo, 0.0, least), minlength=m)
+            act_hi = np.bincount(row, weights=np.where(open_hi, 0.0, most), minlength=m)
+            n_lo = np.bincount(row, weights=open_lo, minlength=m)
+            n_hi = np.bincount(row, weights=open_hi, minlength=m)
+            # the other columns' least and largest activity (finite only if all are bounded)
+            rest_lo = np.where(
+                open_lo,
+                np.where(n_lo[row] == 1, act_lo[row], -INF),
+                np.where(n_lo[row] == 0, act_lo[row] - np.where(open_lo, 0.0, least), -INF),
+            )
+            rest_hi = np.where(
+                open_hi,
+                np.where(n_hi[row] == 1, act_hi[row], INF),
+                np.where(n_hi[row] == 0, act_hi[row] - np.where(open_hi, 0.0, most), INF),
+            )
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                top = hi[row] - rest_lo  # a_k x_k <= top
+                bottom = lo[row] - rest_hi  # a_k x_k >= bottom
+                new_ub = np.where(a > 0, top / a, bottom / a)
+                new_lb = np.where(a > 0, bottom / a, top / a)
+            new_ub = np.where(np.isnan(new_ub), INF, new_ub)
+            new_lb = np.where(np.isnan(new_lb), -INF, new_lb)
+            tight_ub = np.full(n, INF)
+            tight_lb = np.full(n, -INF)
+            tight_ub[has] = np.minimum.reduceat(new_ub, starts)
+            tight_lb[has] = np.maximum.reduceat(new_lb, starts)
+            with np.errstate(invalid="ignore", over="ignore"):
+                tight_ub = tight_ub + 1e-9 * np.abs(tight_ub) + 1e-9
+                tight_lb = tight_lb - 1e-9 * np.abs(tight_lb) - 1e-9
+            with np.errstate(invalid="ignore"):  # inf - inf: no gain
+                gain_ub = tight_ub < ub - 1e-6 * (1.0 + np.abs(tight_ub))
+                gain_lb = tight_lb > lb + 1e-6 * (1.0 + np.abs(tight_lb))
+            if not (gain_ub.any() or gain_lb.any()):
+                break
+            ub = np.where(gain_ub, tight_ub, ub)
+            lb = np.where(gain_lb, tight_lb, lb)
+            if enough is not None and enough(lb, ub):
+                break
+        return lb, ub
 
     def set_upper(self, var: Var, ub) -> None:
         """Replace the upper bounds of a variable's columns (broadcast over its cells)."""

@@ -306,6 +306,7 @@ def build_model(
         fb = FamilyBuilder(component, ctx, block)
         component.build(fb, ctx)
         builders[component.name] = fb
+        ctx.components[component.name] = component
 
     for component in components:
         run(component)

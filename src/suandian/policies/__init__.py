@@ -4,7 +4,16 @@
 of kind ``policy``.
 """
 
-from . import bill, carbon, demand_response, direct_supply, green_share, pue_cap, reserves
+from . import (
+    bill,
+    carbon,
+    demand_response,
+    direct_supply,
+    green_share,
+    net_metering,
+    pue_cap,
+    reserves,
+)
 
 #: every policy, in build order
 POLICIES = (
@@ -15,6 +24,7 @@ POLICIES = (
     demand_response.COMPONENT,
     reserves.COMPONENT,
     bill.COMPONENT,
+    net_metering.COMPONENT,
 )
 
 __all__ = ["POLICIES"]

@@ -629,6 +629,13 @@ class Site(_Model):
         "e.g. [[0.6, 0.8], [0.8, 0.94], [1, 1]] (rows dc.cap_curve); null: no capping, IT "
         "power linear in compute",
     )
+    net_metering: bool = Field(
+        True,
+        description="one point of connection: the site never imports from and exports to the "
+        "public grid in the same period (its renewables' export and its metered draw; rows "
+        "net_metering.import_max / export_max, docs/math/grid.md). false: its exporting "
+        "assets leave through a separate connection with their own meter, settled gross",
+    )
 
     @model_validator(mode="after")
     def _counts(self) -> Site:
