@@ -264,3 +264,17 @@ def test_connection_errors_name_field_value_and_fix():
     ]
     with pytest.raises(ScenarioError, match=r"renewables\[0\].connection_charge.*counts it twice"):
         scenario(cfg)
+
+
+def test_a_typo_in_the_parts_is_reported_once_at_its_key():
+    """A table given as a table is judged as the member it fits best: the parts' typo is one
+    problem at its key (not "not a number" nor the time-of-use table's missing prices)."""
+    with pytest.raises(ScenarioError) as info:
+        scenario(config(network_charge={"td": 100.0, "sysop": 10.0}))
+    assert [(p.field, p.value) for p in info.value.problems] == [
+        ("nodes[0].network_charge.sysop", "sysop")
+    ]
+    with pytest.raises(ScenarioError) as info:
+        scenario(config(network_charge={"prices": {"a": 1.0}, "periodz": {}}))
+    assert [p.field for p in info.value.problems] == ["nodes[0].network_charge.periodz"]
+    assert "did you mean 'periods'" in info.value.problems[0].message
