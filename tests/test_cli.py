@@ -34,8 +34,9 @@ def test_solve_default_prints_kpis_and_writes_results(default_run):
     assert proc.returncode == 0, proc.stderr
     assert "status        optimal" in proc.stdout
     assert "green share                    share   of which certificates   target" in proc.stdout
-    # the cost by term includes the bill's network and demand charges
-    assert re.search(r"^  network\s+[\d,]+$", proc.stdout, re.M)
+    # the cost by term includes the bill's network charge (in its parts) and demand charge
+    assert re.search(r"^  network_td\s+[\d,]+$", proc.stdout, re.M)
+    assert re.search(r"^  connection_td\s+[\d,]+$", proc.stdout, re.M)
     assert re.search(r"^  demand\s+[\d,]+$", proc.stdout, re.M)
     assert "certifier: the plan satisfies every check" in proc.stdout
     assert (out / "result.nc").is_file()

@@ -17,6 +17,14 @@ corridor and contract deliveries).
   rate x ``capacity_kva`` x the horizon's share of each calendar month, a fixed cost term
   ``capacity``; with ``power_factor`` the metered draw is capped at ``capacity_kva`` x
   ``power_factor`` / 1000 MW (rows ``capacity_max``).
+* **Network charge in parts** ``network_charge: {td, system_operation, funds,
+  line_loss_rate}``: cost terms ``network_td``, ``network_system_operation``,
+  ``network_funds`` and ``network_line_loss`` (line_loss_rate x the node's tariff per MWh).
+* **Connections** ``nodes[].connections`` (发改价格〔2025〕1192号): a site billed on capacity
+  (``capacity_1192``) owes ``td_rate`` x ``load_factor`` x 730 h x ``capacity_mw`` a month
+  (cost term ``connection_td``, pro rata) and no T&D on its grid draw; rows
+  ``connection_max`` cap the draw at ``capacity_mw``; the direct project's energy used on
+  site owes the parts in ``self_use`` (terms ``self_use_<part>``).
 """
 
 from __future__ import annotations
@@ -229,6 +237,94 @@ class DemandCharge(_Model):
         return self
 
 
+#: the parts of a network charge given in parts (``NetworkCharge``), in the Dataset's order
+PARTS = ("td", "system_operation", "funds", "line_loss")
+#: what a direct project's energy used on site may owe (``Connection.self_use`` and
+#: ``cross_subsidy``), in the Dataset's order
+SELF_USE = ("system_operation", "funds", "cross_subsidy")
+#: a part of the node's network charge a direct project's self-used energy may owe
+SelfUsePart = Literal["system_operation", "funds"]
+#: hours per month of the 1192号 formula (730 = 8,760 / 12)
+HOURS_PER_MONTH = 730.0
+
+
+def _funds_only() -> list[SelfUsePart]:
+    """The default ``self_use``: funds only."""
+    return ["funds"]
+
+
+class Connection(_Model):
+    """A site's connection to the public grid: how its T&D is billed (发改价格〔2025〕1192号).
+
+    ``capacity_1192``: the T&D of a 就近消纳 (绿电直连) project on its connection capacity. The
+    month owes the node's demand or capacity charge as it stands (``demand_charge``) plus
+    ``td_rate`` x ``load_factor`` x 730 h x ``capacity_mw`` (cost term ``connection_td``, pro
+    rata over the horizon); its grid draw no longer pays the T&D energy rate, and still pays
+    system operation, funds and line loss. ``two_part``: the project keeps the two-part T&D
+    (energy rate on every metered MWh plus the demand or capacity charge). In both, the
+    project's energy used on site owes the parts named in ``self_use`` and ``cross_subsidy``.
+    """
+
+    site: Name = Field(description="the site (of this node) whose connection this is")
+    billing: Literal["capacity_1192", "two_part"] = Field(
+        description="'capacity_1192': T&D on the connection capacity (1192号); 'two_part': "
+        "the two-part T&D on the metered energy (the option 1192号 leaves a project)"
+    )
+    capacity_mw: NonNeg | None = Field(
+        None,
+        description="接入公共电网容量, MW: the receiving transformers in simultaneous use plus "
+        "the HV motors not behind a transformer (kVA read as kW); needed by capacity_1192",
+    )
+    load_factor: Fraction | None = Field(
+        None,
+        description="capacity_1192: the average load factor of the province's >= 110 kV "
+        "工商业 two-part users, as the province publishes it (e.g. Xinjiang 0.4843)",
+    )
+    td_rate: NonNeg | None = Field(
+        None,
+        description="capacity_1192: the T&D energy rate of the connection's voltage level, "
+        "CNY/MWh; default: the node's network_charge.td (a number)",
+    )
+    limit: bool = Field(
+        True,
+        description="cap the site's metered draw at capacity_mw in every period (row "
+        "connection_max); with capacity_mw only",
+    )
+    self_use: list[SelfUsePart] = Field(
+        default_factory=_funds_only,
+        description="parts of the node's network charge also owed on the energy of the "
+        "site's direct (绿电直连) project used on site; default funds only (1192号: system "
+        "operation on grid draw only, cross-subsidy waived for now)",
+    )
+    cross_subsidy: NonNeg = Field(
+        0.0,
+        description="policy cross-subsidy (政策性交叉补贴), CNY/MWh of the direct project's "
+        "energy used on site; 0 by default (waived for now by 1192号)",
+    )
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> Connection:
+        if self.billing == "capacity_1192":
+            for key, what in (
+                ("capacity_mw", "the connection capacity (接入公共电网容量), MW"),
+                ("load_factor", "the province's average load factor of >= 110 kV users, 0..1"),
+            ):
+                if getattr(self, key) is None:
+                    raise ValueError(
+                        f"connections[{self.site}]: billing 'capacity_1192' needs {key} ({what})"
+                    )
+        else:
+            for key in ("load_factor", "td_rate"):
+                if getattr(self, key) is not None:
+                    raise ValueError(
+                        f"connections[{self.site}].{key}={getattr(self, key):g} applies to "
+                        "billing 'capacity_1192' only; remove it or set billing: capacity_1192"
+                    )
+        if len(set(self.self_use)) != len(self.self_use):
+            raise ValueError(f"connections[{self.site}].self_use names a part twice")
+        return self
+
+
 def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     """Scenario checks of the node charges: per-site entries name sites of the node."""
     c = sc.config
@@ -259,6 +355,97 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
                             repr(s),
                             f"not a site of node '{n.name}'; its sites: "
                             f"{', '.join(at_node) or '(none)'}",
+                        )
+                    )
+    return problems + _validate_connections(sc)
+
+
+def _validate_connections(sc: Scenario) -> list[Problem]:
+    """``nodes[].connections``: sites of the node, once each; what capacity_1192 needs.
+
+    capacity_1192 needs the node's network charge in parts (the T&D the grid draw no longer
+    pays must be known) and a T&D rate of one number; its capacity must hold the month's
+    peak so far; a direct asset's ``connection_charge`` at the site would charge T&D twice;
+    ``self_use`` needs the parts too.
+    """
+    c = sc.config
+    problems: list[Problem] = []
+    stated: dict[str, str] = {}
+    for i, n in enumerate(c.nodes):
+        at_node = [s.name for s in c.sites if s.node == n.name]
+        split = _is_split(n.network_charge)
+        for j, k in enumerate(n.connections):
+            where = f"nodes[{i}].connections[{j}]"
+            if k.site not in at_node:
+                problems.append(
+                    Problem(
+                        f"{where}.site",
+                        repr(k.site),
+                        f"not a site of node '{n.name}'; its sites: "
+                        f"{', '.join(at_node) or '(none)'}",
+                    )
+                )
+                continue
+            if k.site in stated:
+                problems.append(
+                    Problem(
+                        f"{where}.site",
+                        repr(k.site),
+                        f"has a connection already ({stated[k.site]}); state one per site",
+                    )
+                )
+            stated[k.site] = where
+            capacity = k.billing == "capacity_1192"
+            if (capacity or k.self_use) and not split:
+                why = (
+                    "bills T&D on capacity (capacity_1192): the T&D its grid draw no longer "
+                    "pays must be known"
+                    if capacity
+                    else f"charges the parts {k.self_use} on self-used energy"
+                )
+                value = n.network_charge
+                problems.append(
+                    Problem(
+                        f"nodes[{i}].network_charge",
+                        repr(value)[:60] if not isinstance(value, (int, float)) else f"{value:g}",
+                        f"{where} (site '{k.site}') {why}; give network_charge in parts "
+                        "{td, system_operation, funds, line_loss_rate}"
+                        + ("" if capacity else ", or set self_use: []"),
+                    )
+                )
+            if capacity and k.td_rate is None and split and _td_number(n.network_charge) is None:
+                problems.append(
+                    Problem(
+                        f"{where}.td_rate",
+                        "missing",
+                        "the node's network_charge.td is a series or a time-of-use table and "
+                        "the 1192号 formula takes one T&D energy rate; give td_rate (CNY/MWh)",
+                    )
+                )
+            d = n.demand_charge
+            if k.limit and k.capacity_mw is not None and d is not None and d.meter == "site":
+                peak = _per_meter(d.peak_to_date_mw, [k.site])
+                if peak > k.capacity_mw:
+                    problems.append(
+                        Problem(
+                            f"{where}.capacity_mw",
+                            f"{k.capacity_mw:g}",
+                            f"below the month's peak so far at site '{k.site}' ({peak:g} MW, "
+                            f"nodes[{i}].demand_charge.peak_to_date_mw): the connection "
+                            f"carried it; raise capacity_mw to >= {peak:g} or set limit: false",
+                        )
+                    )
+            if not capacity:
+                continue
+            for r, asset in enumerate(c.renewables):
+                if asset.site == k.site and asset.connection_charge > 0:
+                    problems.append(
+                        Problem(
+                            f"renewables[{r}].connection_charge",
+                            f"{asset.connection_charge:g}",
+                            f"site '{k.site}' pays its T&D on capacity ({where}, billing "
+                            "capacity_1192, cost term connection_td): a connection_charge "
+                            "counts it twice; set it to 0",
                         )
                     )
     return problems
@@ -552,21 +739,136 @@ def _to_date(tariff: Tariff, peak_to_date: np.ndarray, under_way: np.ndarray) ->
     return out
 
 
+def _is_split(charge) -> bool:
+    """Whether a node's ``network_charge`` is given in parts (a ``NetworkCharge``)."""
+    return hasattr(charge, "line_loss_rate")
+
+
+def network_parts(sc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every node's network charge per period, all-in and in its parts.
+
+    Returns
+    -------
+    charge : numpy.ndarray
+        (node, time) CNY/MWh: the all-in figure, or the sum of the parts.
+    part : numpy.ndarray
+        (node, part, time) CNY/MWh in the order of :data:`PARTS` (the line loss: the rate x
+        the node's ``tariff``); NaN for a node given all-in.
+    split : numpy.ndarray
+        (node,) bool: given in parts.
+    loss_rate : numpy.ndarray
+        (node,) ``line_loss_rate`` (NaN: given all-in).
+    """
+    nodes = sc.config.nodes
+    N, T = len(nodes), sc.periods
+    part = np.full((N, len(PARTS), T), np.nan)
+    split = np.array([_is_split(n.network_charge) for n in nodes], dtype=bool)
+    loss_rate = np.full(N, np.nan)
+    charge = np.zeros((N, T))
+    for i, n in enumerate(nodes):
+        nc = n.network_charge
+        if not _is_split(nc):
+            charge[i] = sc.profile(nc)
+            continue
+        loss_rate[i] = nc.line_loss_rate
+        part[i, 0] = sc.profile(nc.td)
+        part[i, 1] = sc.profile(nc.system_operation)
+        part[i, 2] = sc.profile(nc.funds)
+        part[i, 3] = nc.line_loss_rate * sc.profile(n.tariff)
+        charge[i] = part[i].sum(axis=0)
+    return charge, part, split, loss_rate
+
+
+def _td_number(charge) -> float | None:
+    """The T&D energy rate of a node given in parts when it is one number (else None)."""
+    td = getattr(charge, "td", None)
+    return float(td) if isinstance(td, (int, float)) and not isinstance(td, bool) else None
+
+
+def connections(sc, part: np.ndarray) -> dict[str, np.ndarray]:
+    """The sites' connections (``nodes[].connections``) as arrays over the sites.
+
+    Returns
+    -------
+    dict
+        ``billing`` (site,) object (``''``: none stated); ``capacity``, ``load_factor``,
+        ``td_rate`` (site,) (NaN: not given; ``td_rate`` resolved to the node's ``td`` for
+        capacity_1192); ``limit`` (site,) bool; ``self_use`` (site, self_use_part, time)
+        CNY/MWh of direct energy used on site (NaN: not owed; only at sites with a direct
+        renewable asset).
+    """
+    c = sc.config
+    sites = [s.name for s in c.sites]
+    S, T = len(sites), sc.periods
+    out: dict[str, np.ndarray] = {
+        "billing": np.full(S, "", dtype=object),
+        "capacity": np.full(S, np.nan),
+        "load_factor": np.full(S, np.nan),
+        "td_rate": np.full(S, np.nan),
+        "limit": np.zeros(S, dtype=bool),
+        "self_use": np.full((S, len(SELF_USE), T), np.nan),
+    }
+    direct = {r.site for r in c.renewables if r.direct}
+    for i, n in enumerate(c.nodes):
+        for k in n.connections:
+            s = sites.index(k.site)
+            out["billing"][s] = k.billing
+            if k.capacity_mw is not None:
+                out["capacity"][s] = k.capacity_mw
+                out["limit"][s] = k.limit
+            if k.billing == "capacity_1192":
+                out["load_factor"][s] = k.load_factor
+                rate = k.td_rate if k.td_rate is not None else _td_number(n.network_charge)
+                out["td_rate"][s] = np.nan if rate is None else rate
+            if k.site not in direct:
+                continue
+            for name in k.self_use:
+                out["self_use"][s, SELF_USE.index(name)] = part[i, PARTS.index(name)]
+            if k.cross_subsidy > 0:
+                out["self_use"][s, SELF_USE.index("cross_subsidy")] = k.cross_subsidy
+    return out
+
+
+def td_per_month(billing, capacity, load_factor, td_rate) -> np.ndarray:
+    """The 1192号 capacity T&D of each site per month, CNY: rate x load factor x 730 x MW.
+
+    0 where the site is not billed on capacity.
+    """
+    on = np.asarray(billing) == "capacity_1192"
+    month = np.asarray(td_rate) * np.asarray(load_factor) * HOURS_PER_MONTH * np.asarray(capacity)
+    return np.where(on, np.nan_to_num(month), 0.0)
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     sc = ctx.scenario
     c = sc.config
     T, _S, dt = ctx.T, ctx.S, ctx.dt
-    N = len(c.nodes)
-    charge = np.array([sc.profile(n.network_charge) for n in c.nodes], float).reshape(N, T)
+    charge, part, split, loss_rate = network_parts(sc)
     charged = [n for n in c.nodes if n.demand_charge is not None]
-    if not charge.any() and not charged:
+    linked = any(n.connections for n in c.nodes)
+    if not charge.any() and not charged and not linked:
         return
     led = ctx.ledger
     metered = fb.expression("p_metered", led.flow("metered"))
     fb.input("network_charge", charge)
     node_pos = {n.name: i for i, n in enumerate(c.nodes)}
     site_node = np.array([node_pos[s.node] for s in c.sites], dtype=np.int64)
-    fb.cost("network", metered * (dt * charge[site_node]), per_period=True)
+    at_split = split[site_node]
+    if not split.all():
+        whole = np.where(at_split[:, None], 0.0, charge[site_node])
+        fb.cost("network", metered * (dt * whole), per_period=True)
+    conn = connections(sc, part)
+    on_capacity = conn["billing"] == "capacity_1192"
+    if split.any():
+        fb.coord("network_part", list(PARTS))
+        fb.input("network_split", split)
+        fb.input("network_charge_part", part)
+        fb.input("network_line_loss_rate", loss_rate)
+        for q, name in enumerate(PARTS):
+            rate = np.where(at_split[:, None], part[site_node, q], 0.0)
+            if name == "td":  # 1192号: the grid draw of a site billed on capacity owes no T&D
+                rate = np.where(on_capacity[:, None], 0.0, rate)
+            fb.cost(f"network_{name}", metered * (dt * rate), per_period=True)
 
     # ------------------------------------------------------------ meters and months
     time = pd.DatetimeIndex(sc.time)
@@ -577,6 +879,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # share of each month the horizon stands for (its periods weighted: representative days)
     weight = np.broadcast_to(ctx.w, (T,))
     share = np.bincount(month_of, weights=weight, minlength=K) * dt / (24.0 * days)
+    if linked:
+        _build_connections(fb, ctx, conn, metered, share)
     fb.coord("meter", names)
     fb.coord("bill_month", labels)
     demand = tf.demand
@@ -722,6 +1026,44 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             )
 
 
+def _build_connections(fb: FamilyBuilder, ctx: Context, conn: dict, metered: Expr, share) -> None:
+    """The sites' connections: capacity T&D (1192号), the connection cap, self-use charges.
+
+    ``connection_td``: sum over sites on capacity of ``td_per_month`` x the months' shares (a
+    constant); rows ``connection_max``: metered draw <= ``capacity_mw`` where limited; terms
+    ``self_use_<part>``: the direct project's energy used on site x the part's rate.
+    """
+    T, dt = ctx.T, ctx.dt
+    fb.input("connection_billing", conn["billing"])
+    fb.input("connection_capacity", conn["capacity"])
+    fb.input("connection_load_factor", conn["load_factor"])
+    fb.input("connection_td_rate", conn["td_rate"])
+    fb.input("connection_limit", conn["limit"])
+    month = td_per_month(conn["billing"], conn["capacity"], conn["load_factor"], conn["td_rate"])
+    if (conn["billing"] == "capacity_1192").any():
+        fb.cost("connection_td", Expr.constant(float(month.sum() * share.sum()), ()))
+    limited = conn["limit"]
+    if limited.any():
+        fb.constrain(
+            "connection_max",
+            metered,
+            "<=",
+            np.repeat(np.nan_to_num(conn["capacity"])[:, None], T, 1),
+            mask=np.repeat(limited[:, None], T, 1),
+            dual="connection_price",
+        )
+    rates = conn["self_use"]
+    owed = ~np.isnan(rates[:, :, 0]) if T else np.zeros(rates.shape[:2], bool)
+    if owed.any():
+        direct = fb.expression("p_direct_used", ctx.ledger.flow("direct"))
+        fb.coord("self_use_part", list(SELF_USE))
+        fb.input("self_use_charge", rates)
+        for q, name in enumerate(SELF_USE):
+            if owed[:, q].any():
+                rate = np.nan_to_num(rates[:, q])
+                fb.cost(f"self_use_{name}", direct * (dt * rate), per_period=True)
+
+
 def _pick(expr: Expr, keep: np.ndarray) -> Expr:
     """``expr`` in the cells where ``keep`` is true, 0 elsewhere (same shape)."""
     cells = keep.ravel()[expr.row]
@@ -757,7 +1099,7 @@ def _account(ds: xr.Dataset) -> Account:
     dt = float(ds.attrs["dt_hours"])
     p = ds["p_metered"]
     w = period_weight(ds)
-    cost = {"network": float((node_series(ds, "network_charge") * p * w).sum() * dt)}
+    cost = _network_costs(ds, p, w, dt)
     if ds.sizes.get("meter", 0):
         demand = (ds["meter_kind"] != "capacity").values
         if "d_peak" in ds:
@@ -766,7 +1108,68 @@ def _account(ds: xr.Dataset) -> Account:
         if (~demand).any():
             per_month = (ds["meter_rate"] * ds["capacity_kva"]).values[~demand]
             cost["capacity"] = float((per_month * ds["bill_month_share"].values).sum())
+    cost.update(_connection_costs(ds))
     return Account(cost=cost, energy={"metered": float((p * w).sum() * dt)})
+
+
+def _site_of_node(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """A node input mapped to each site (the node dimension replaced by site)."""
+    return ds[name].sel(node=ds["site_node"]).drop_vars("node")
+
+
+def _network_costs(ds: xr.Dataset, p: xr.DataArray, w, dt: float) -> dict[str, float]:
+    """``network`` (nodes given all-in) and ``network_<part>`` (nodes given in parts), CNY.
+
+    The T&D part is not owed on the draw of a site billed on capacity
+    (``connection_billing`` capacity_1192).
+    """
+    if "network_split" not in ds:
+        return {"network": float((node_series(ds, "network_charge") * p * w).sum() * dt)}
+    split = _site_of_node(ds, "network_split").astype(bool)  # (site,)
+    cost: dict[str, float] = {}
+    if not bool(split.all()):
+        whole = node_series(ds, "network_charge").where(~split, 0.0)
+        cost["network"] = float((whole * p * w).sum() * dt)
+    part = _site_of_node(ds, "network_charge_part").fillna(0.0)  # (site, network_part, time)
+    on_capacity = _on_capacity(ds)
+    for name in PARTS:
+        rate = part.sel(network_part=name, drop=True)
+        if name == "td":
+            rate = rate.where(~on_capacity, 0.0)
+        cost[f"network_{name}"] = float((rate * p * w).sum() * dt)
+    return cost
+
+
+def _on_capacity(ds: xr.Dataset) -> xr.DataArray:
+    """(site,) True where the connection is billed on capacity (1192号)."""
+    if "connection_billing" not in ds:
+        return xr.zeros_like(ds["site"], dtype=bool)
+    return ds["connection_billing"] == "capacity_1192"
+
+
+def _connection_costs(ds: xr.Dataset) -> dict[str, float]:
+    """``connection_td`` (pro rata over the horizon) and ``self_use_<part>``, CNY."""
+    cost: dict[str, float] = {}
+    if "connection_billing" not in ds:
+        return cost
+    month = td_per_month(
+        ds["connection_billing"].values,
+        ds["connection_capacity"].values,
+        ds["connection_load_factor"].values,
+        ds["connection_td_rate"].values,
+    )
+    if bool(_on_capacity(ds).any()):
+        cost["connection_td"] = float(month.sum() * ds["bill_month_share"].values.sum())
+    if "self_use_charge" in ds:
+        dt = float(ds.attrs["dt_hours"])
+        w = period_weight(ds)
+        rates = ds["self_use_charge"]
+        for name in SELF_USE:
+            rate = rates.sel(self_use_part=name, drop=True)
+            if bool(rate.notnull().any()):
+                used = ds["p_direct_used"] * rate.fillna(0.0) * w
+                cost[f"self_use_{name}"] = float(used.sum() * dt)
+    return cost
 
 
 def _kpis(ds: xr.Dataset, totals) -> dict:
@@ -778,34 +1181,53 @@ def _kpis(ds: xr.Dataset, totals) -> dict:
     month the horizon covers), summed: the horizon's part of the monthly demand charge, to
     add to a day's bill (not an objective term).
     """
+    out: dict[str, Any] = {}
+    if "connection_billing" in ds and bool(_on_capacity(ds).any()):
+        month = td_per_month(
+            ds["connection_billing"].values,
+            ds["connection_capacity"].values,
+            ds["connection_load_factor"].values,
+            ds["connection_td_rate"].values,
+        )
+        on = _on_capacity(ds).values
+        out["connection_td_month"] = {
+            str(s): float(v) for s, v, o in zip(ds["site"].values, month, on, strict=True) if o
+        }
     if "d_peak" not in ds or not ds.sizes.get("meter", 0):
-        return {}
+        return out
     bill = np.nan_to_num(_month_bill(ds)).sum(axis=0)  # (bill_month,)
     labels = [str(m) for m in ds["bill_month"].values]
     return {
+        **out,
         "demand_month_bill": {m: float(b) for m, b in zip(labels, bill, strict=True)},
         "demand_month_prorated": float((bill * ds["bill_month_share"].values).sum()),
     }
 
 
-def _metered(rows: Rows) -> xr.DataArray | None:
+def _flow(rows: Rows, carrier: str = "metered") -> xr.DataArray | None:
+    """The other components' flows on ``carrier`` summed (site, time); None: no flow."""
     flows = [
-        a.flows["metered"]
+        a.flows[carrier]
         for name, a in rows.accounts.items()
-        if name != "bill" and "metered" in a.flows
+        if name != "bill" and carrier in a.flows
     ]
     return sum(flows[1:], flows[0]) if flows else None
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """Re-check the rows: metered draw, peak, billed demand, choice and capacity cap."""
+    """Re-check the rows: metered draw, peak, billed demand, choice and capacity cap.
+
+    And the network charge's parts (their sum, the line loss on the tariff), the connection
+    cap and the self-use draw and rates.
+    """
     if "p_metered" not in ds:
         return
-    metered = _metered(rows)
+    metered = _flow(rows)
     if metered is None:
         return
     scale = np.abs(metered).max()
     rows.eq("bill.p_metered_def", ds["p_metered"], metered, scale=scale)
+    _check_network(ds, rows, metered)
     if not ds.sizes.get("meter", 0):
         return
     member = ds["meter_site"].astype(bool)
@@ -829,6 +1251,32 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if capped.any():
         limit = ds["capacity_kva"] * pf / 1000.0
         rows.le("bill.capacity_max", drawn, limit.where(capped), scale=limit)
+
+
+def _check_network(ds: xr.Dataset, rows: Rows, metered: xr.DataArray) -> None:
+    """The parts of the network charge, the connection cap and the self-use charges."""
+    if "network_split" in ds:
+        split = ds["network_split"].astype(bool)
+        part = ds["network_charge_part"]
+        total = part.sum("network_part", skipna=False).where(split)
+        rows.eq("bill.network_parts_sum", ds["network_charge"], total, scale=total)
+        loss = (ds["network_line_loss_rate"] * ds["tariff"]).where(split)
+        rows.eq("bill.line_loss_part", part.sel(network_part="line_loss", drop=True), loss)
+    if "connection_limit" in ds and bool(ds["connection_limit"].any()):
+        cap = ds["connection_capacity"].where(ds["connection_limit"].astype(bool))
+        rows.le("bill.connection_max", metered, cap, scale=cap)
+    if "p_direct_used" in ds:
+        direct = _flow(rows, "direct")
+        if direct is not None:
+            scale = np.abs(direct).max()
+            rows.eq("bill.p_direct_used_def", ds["p_direct_used"], direct, scale=scale)
+        if "network_charge_part" in ds:
+            owed = ds["self_use_charge"].sel(self_use_part=["system_operation", "funds"])
+            at_site = _site_of_node(ds, "network_charge_part").sel(
+                network_part=["system_operation", "funds"]
+            )
+            at_site = at_site.rename(network_part="self_use_part")
+            rows.eq("bill.self_use_parts", at_site, owed)
 
 
 def _check_billed(ds: xr.Dataset, rows: Rows) -> None:
@@ -902,9 +1350,19 @@ def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]
     ``t`` periods. Summed over consecutive windows (each handed the state at the end of its
     committed periods) they give the month's bill.
     """
-    if "p_metered" not in ds or not ds.sizes.get("meter", 0):
+    if "p_metered" not in ds:
         return {}
     out: dict[str, float] = {}
+    if "connection_td" in _connection_costs(ds):  # pro rata of the committed periods' months
+        month = td_per_month(
+            ds["connection_billing"].values,
+            ds["connection_capacity"].values,
+            ds["connection_load_factor"].values,
+            ds["connection_td_rate"].values,
+        )
+        out["connection_td"] = float(month.sum() * _committed_months(ds, t).sum())
+    if not ds.sizes.get("meter", 0):
+        return out
     tf = Tariff.from_ds(ds)
     demand = tf.demand
     if "d_peak" in ds:
@@ -913,15 +1371,18 @@ def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]
         owed = np.where(reached, tf.bill(peaks) - _owed_to_date(ds), 0.0)
         out["demand"] = float(np.nansum(owed[demand]))
     if (~demand).any():
-        time = pd.DatetimeIndex(ds["time"].values)
-        _, month_of, days = billing_months(time)
-        dt = float(ds.attrs["dt_hours"])
-        w = np.broadcast_to(np.asarray(period_weight(ds), float), (len(time),))
-        K = len(days)
-        part = np.bincount(month_of[:t], weights=w[:t], minlength=K) * dt / (24.0 * days)
         per_month = (tf.rate * np.nan_to_num(tf.kva)[:, None])[~demand]
-        out["capacity"] = float((per_month * part).sum())
+        out["capacity"] = float((per_month * _committed_months(ds, t)).sum())
     return out
+
+
+def _committed_months(ds: xr.Dataset, t: int) -> np.ndarray:
+    """(bill_month,) share of each calendar month the first ``t`` periods stand for."""
+    time = pd.DatetimeIndex(ds["time"].values)
+    _, month_of, days = billing_months(time)
+    dt = float(ds.attrs["dt_hours"])
+    w = np.broadcast_to(np.asarray(period_weight(ds), float), (len(time),))
+    return np.bincount(month_of[:t], weights=w[:t], minlength=len(days)) * dt / (24.0 * days)
 
 
 def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
@@ -1030,9 +1491,10 @@ def _estimate(sc, options) -> int:
 
 COMPONENT = Component(
     name="bill",
-    sections=("nodes.network_charge", "nodes.demand_charge"),
-    doc="network charge on metered energy; demand or capacity charge per billing month "
-    "(floor, ratchet, declared demand, monthly choice)",
+    sections=("nodes.network_charge", "nodes.demand_charge", "nodes.connections"),
+    doc="network charge on metered energy (all-in or in parts); demand or capacity charge "
+    "per billing month (floor, ratchet, declared demand, monthly choice); T&D on connection "
+    "capacity (1192号) and self-use charges of a direct project",
     outputs=(
         Output(
             "p_metered",
@@ -1046,6 +1508,86 @@ COMPONENT = Component(
             ("node", "time"),
             "CNY/MWh",
             "network charge on metered energy (T&D, system operation, funds, line loss)",
+            role="input",
+        ),
+        Output(
+            "network_charge_part",
+            ("node", "network_part", "time"),
+            "CNY/MWh",
+            "network charge by part (td, system_operation, funds, line_loss: line_loss_rate x "
+            "tariff); NaN for a node given all-in",
+            role="input",
+        ),
+        Output(
+            "network_split",
+            ("node",),
+            "bool",
+            "network charge given in parts (cost terms network_<part>) or all-in (network)",
+            role="input",
+        ),
+        Output(
+            "network_line_loss_rate",
+            ("node",),
+            "1",
+            "line-loss cost as a share of the energy tariff (NaN: all-in)",
+            role="input",
+        ),
+        Output(
+            "connection_billing",
+            ("site",),
+            "",
+            "'capacity_1192' (T&D on connection capacity), 'two_part' or '' (none stated)",
+            role="input",
+        ),
+        Output(
+            "connection_capacity",
+            ("site",),
+            "MW",
+            "connection capacity 接入公共电网容量 (NaN: not given)",
+            role="input",
+        ),
+        Output(
+            "connection_load_factor",
+            ("site",),
+            "1",
+            "capacity_1192: the province's average load factor of >= 110 kV users (NaN else)",
+            role="input",
+        ),
+        Output(
+            "connection_td_rate",
+            ("site",),
+            "CNY/MWh",
+            "capacity_1192: the T&D energy rate of the 1192号 formula (NaN else)",
+            role="input",
+        ),
+        Output(
+            "connection_limit",
+            ("site",),
+            "bool",
+            "metered draw capped at connection_capacity (row connection_max)",
+            role="input",
+        ),
+        Output(
+            "connection_price",
+            ("site", "time"),
+            "CNY/MW",
+            "value of one more MW of connection capacity in the period (dual of "
+            "connection_max; NaN: no cap)",
+            role="dual",
+        ),
+        Output(
+            "p_direct_used",
+            ("site", "time"),
+            "MW",
+            "the direct project's power used on site (self-use charges apply to it)",
+            role="expression",
+        ),
+        Output(
+            "self_use_charge",
+            ("site", "self_use_part", "time"),
+            "CNY/MWh",
+            "charges per MWh of direct energy used on site (system_operation, funds: the "
+            "node's parts; cross_subsidy); NaN: not owed",
             role="input",
         ),
         Output(

@@ -391,28 +391,69 @@ def validate_scenario(
     return []
 
 
-def _one_per_union(errors: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The first error of a value that no member of its union accepts (a number or a table).
+def _one_per_union(errors: Sequence[Mapping[str, Any]], start: int = 0) -> list[Mapping[str, Any]]:
+    """The errors of the union member a user most likely meant, once per field.
 
     Pydantic reports one error per union member (``storage[0].energy`` as a number, then as
-    a :class:`~suandian.component.Capacity`); the first is the member a user most likely
-    meant, and the rest only repeat the field.
+    a :class:`~suandian.component.Capacity`; a node's ``network_charge`` as a number, a
+    time-of-use table and its parts). Per union, the member kept is the one with the fewest
+    errors among those that accepted the value's shape (a table given as a table, not "not a
+    number"); with none, the first member, as before. Its errors are read the same way (a
+    union inside it), then each field is reported once.
     """
-    seen: set[tuple[Any, ...]] = set()
-    out = []
+    groups: dict[tuple[Any, ...], dict[Any, list[Mapping[str, Any]]]] = {}
+    order: list[tuple[str, Any]] = []
     for err in errors:
         loc = err["loc"]
-        tagged = any(isinstance(p, str) and p in _UNION_TAGS for p in loc)
-        key = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
-        if tagged and key in seen:
+        i = next((j for j in range(start, len(loc)) if _is_tag(loc[j])), None)
+        if i is None:
+            order.append(("plain", err))
+            continue
+        prefix = tuple(loc[:i])
+        if prefix not in groups:
+            groups[prefix] = {}
+            order.append(("union", prefix))
+        groups[prefix].setdefault(loc[i], []).append(err)
+    picked: list[Mapping[str, Any]] = []
+    for kind, item in order:
+        if kind == "plain":
+            picked.append(item)
+            continue
+        members = groups[item]
+        n = len(item)
+
+        def at_root(errs: list[Mapping[str, Any]], n: int = n) -> bool:
+            """The member refused the value's type itself, not a field or a rule inside it."""
+            return all(
+                all(_is_tag(p) for p in e["loc"][n + 1 :])
+                and str(e["type"]).endswith(("_type", "_parsing"))
+                for e in errs
+            )
+
+        fitting = [m for m, errs in members.items() if not at_root(errs)] or list(members)
+        inner = {m: _one_per_union(members[m], n + 1) for m in fitting}
+        best = min(fitting, key=lambda m: len(inner[m]))  # the first on a tie
+        picked += inner[best]
+    if start:
+        return picked
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for err in picked:
+        key = tuple(p for p in err["loc"] if not _is_tag(p))
+        if key in seen:
             continue
         seen.add(key)
         out.append(err)
     return out
 
 
+def _is_tag(part: Any) -> bool:
+    """Whether a location part is a union member's tag pydantic inserts, not a field name."""
+    return isinstance(part, str) and (part in _UNION_TAGS or part.startswith(_TAG_PREFIXES))
+
+
 def _from_pydantic(err: Mapping[str, Any]) -> Problem:
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+    loc = [p for p in err["loc"] if not _is_tag(p)]
     field = _path(loc)
     value = _short(err.get("input"))
     kind = err["type"]
@@ -505,7 +546,10 @@ _UNION_TAGS = {
     "function-after[_bands_priced()]",
     "constrained-float",  # a number or a Capacity (NonNeg | Capacity)
     "Capacity",
+    "NetworkCharge",
 }
+#: tags of union members with a validator or of a nested union ("union[float,str]")
+_TAG_PREFIXES = ("function-after[", "function-before[", "function-wrap[", "union[")
 
 
 #: fields that name a grid node, in any section

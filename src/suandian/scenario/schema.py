@@ -36,7 +36,7 @@ from pydantic import Field, create_model, field_validator, model_validator
 from ..component import Capacity, Efficiency, Fraction, Name, NonNeg, Positive, Profile, Range
 from ..component import Section as _Model
 from ..components.thermal import HeatRecovery, ThermalStorage
-from ..policies.bill import DemandCharge
+from ..policies.bill import Connection, DemandCharge
 from ..policies.demand_response import DemandResponseEvent
 from ..policies.reserves import ReserveProduct
 
@@ -331,6 +331,45 @@ class TimeOfUse(_Model):
         return self
 
 
+#: a charge per MWh: a number, a series name or a time-of-use table
+Charge = Annotated[Profile | TimeOfUse, Range(what="charges")]
+
+
+class NetworkCharge(_Model):
+    """A node's network charge in its parts, CNY/MWh on every metered MWh.
+
+    The parts of a Chinese user's price besides the energy (third regulatory period,
+    发改价格〔2023〕526号): the T&D energy rate of the user's voltage level, the system-operation
+    charges, the government funds and surcharges, and the line-loss cost of the energy bought
+    (``docs/math/network.md``). Each part is a cost term of its own (``network_td``,
+    ``network_system_operation``, ``network_funds``, ``network_line_loss``).
+    """
+
+    voltage: str | None = Field(
+        None,
+        max_length=40,
+        description="the voltage level the rates are for, e.g. '110kV' (a label, reported)",
+    )
+    td: Charge = Field(
+        description="T&D energy rate (输配电量电价) of the voltage level, CNY/MWh (a number, "
+        "a series or a time-of-use table); a site billed on capacity (connections: "
+        "capacity_1192) does not pay it on its grid draw"
+    )
+    system_operation: Charge = Field(
+        0.0,
+        description="system-operation charges (系统运行费用: ancillary services, the coal "
+        "capacity payment of 发改价格〔2023〕1501号, ...), CNY/MWh",
+    )
+    funds: Charge = Field(
+        0.0, description="government funds and surcharges (政府性基金及附加), CNY/MWh"
+    )
+    line_loss_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.0,
+        description="line-loss cost (上网环节线损费用) as a share of the node's energy price: "
+        "line_loss_rate x tariff CNY/MWh in each period (it follows the time of use)",
+    )
+
+
 class Node(_Model):
     """A grid node (province / price zone) with its tariff and emission factor."""
 
@@ -361,17 +400,24 @@ class Node(_Model):
         "public-grid meter together, per period (a number or a series; grid purchases, "
         "corridor and contract deliveries); none by default",
     )
-    network_charge: Annotated[Profile | TimeOfUse, Range(what="charges")] = Field(
+    network_charge: Annotated[Profile | TimeOfUse | NetworkCharge, Range(what="charges")] = Field(
         0.0,
-        description="CNY/MWh on every MWh the node's sites draw through the public-grid meter "
-        "(grid purchases, corridor and contract deliveries): transmission and distribution, "
-        "system-operation charges, government funds, line-loss cost; a number, a series or a "
-        "time-of-use table; 0 by default (tariff then all-in)",
+        description="CNY/MWh on every MWh the node's sites draw through the public-grid "
+        "meter (grid purchases, corridor and contract deliveries): transmission and "
+        "distribution, system-operation charges, government funds, line-loss cost; the "
+        "all-in figure (a number, a series or a time-of-use table) or its parts {td, "
+        "system_operation, funds, line_loss_rate}; 0 by default (tariff then all-in)",
     )
     demand_charge: DemandCharge | None = Field(
         None,
         description="two-part tariff (基本电费): demand charge on the maximum metered demand "
         "per billing month, or capacity charge on contracted kVA; none by default",
+    )
+    connections: list[Connection] = Field(
+        default_factory=list,
+        description="how a site's connection to the public grid is billed: T&D on capacity "
+        "(发改价格〔2025〕1192号, billing capacity_1192) or two-part, and the parts of the "
+        "network charge its direct project's self-used energy owes; none by default",
     )
 
 
