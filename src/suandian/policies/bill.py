@@ -829,6 +829,32 @@ def connections(sc, part: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def site_charges(sc) -> tuple[np.ndarray, np.ndarray]:
+    """Per-MWh charges of each site's connection, (site, time) CNY/MWh.
+
+    Returns
+    -------
+    draw : numpy.ndarray
+        What a MWh the site draws through its meter owes on top of the energy price: the
+        node's network charge (all-in, or the sum of its parts), without the T&D energy
+        rate where the site's connection is billed on capacity (1192号).
+    self_use : numpy.ndarray
+        What a MWh of the site's direct (绿电直连) project used on site owes: the parts named
+        in its connection's ``self_use`` plus ``cross_subsidy`` (0 without a connection).
+    """
+    charge, part, _split, _loss = network_parts(sc)
+    c = sc.config
+    node_pos = {n.name: i for i, n in enumerate(c.nodes)}
+    site_node = np.array([node_pos[s.node] for s in c.sites], dtype=np.int64)
+    conn = connections(sc, part)
+    draw = charge[site_node].copy()
+    on_capacity = conn["billing"] == "capacity_1192"
+    td = np.nan_to_num(part[site_node, PARTS.index("td")])
+    draw[on_capacity] -= td[on_capacity]
+    self_use = np.nansum(conn["self_use"], axis=1)
+    return draw, self_use
+
+
 def td_per_month(billing, capacity, load_factor, td_rate) -> np.ndarray:
     """The 1192号 capacity T&D of each site per month, CNY: rate x load factor x 730 x MW.
 

@@ -42,6 +42,7 @@ from ..component import Component, Context, FamilyBuilder, Output
 from ..components.grid import COMPONENT as GRID
 from ..components.renewables import COMPONENT as RES
 from ..linear import Expr
+from .bill import site_charges
 
 if TYPE_CHECKING:
     from ..ledgers import Ledger
@@ -70,15 +71,18 @@ def swap_prices(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     value : ndarray (S, T)
         What importing 1 MWh more and exporting 1 MWh more of the site's own renewables
         (using that much less on site) can earn at most: the largest ``export_price`` +
-        ``grid_charge`` of the site's exporting assets, plus the largest up-reserve price
-        at the site (its ``up_deliverable`` row lets the site offer what it draws), plus,
+        ``grid_charge`` of the site's exporting assets (plus, for a direct project, the
+        charges its self-used energy owes under the site's connection, ``bill``), plus the
+        largest up-reserve price at the site (its ``up_deliverable`` row lets the site offer
+        what it draws), plus,
         under a market-based carbon price with certificates, ``carbon_price`` x the
         certificate credit factor above the period's residual factor. ``-inf``: no asset
         of the site may export.
     price : ndarray (S, T)
         What that MWh of grid import costs at least: the node's ``tariff``, plus its
-        ``network_charge`` (with the policy ``bill``), plus ``carbon_price`` x its
-        ``emission_factor`` (location basis).
+        ``network_charge`` (with the policy ``bill``; all-in or in parts, without the T&D
+        energy rate at a site whose connection is billed on capacity), plus
+        ``carbon_price`` x its ``emission_factor`` (location basis).
     """
     sc = ctx.scenario
     c = sc.config
@@ -91,8 +95,10 @@ def swap_prices(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
         return np.array([sc.profile(v) for v in values], dtype=float).reshape(S, T)
 
     price = per_site([n.tariff for n in site_node])
+    self_use = np.zeros((S, T))
     if "bill" in built:
-        price = price + per_site([n.network_charge for n in site_node])
+        draw, self_use = site_charges(sc)
+        price = price + draw
     policy = c.policies
     carbon = "carbon" in built and policy.carbon_price > 0
     if carbon and policy.carbon_basis == "location":
@@ -105,7 +111,7 @@ def swap_prices(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
             continue
         s = pos[r.site]
         gain = np.asarray(sc.profile(r.export_price), float) + sc.profile(r.grid_charge)
-        value[s] = np.maximum(value[s], gain)
+        value[s] = np.maximum(value[s], gain + (self_use[s] if r.direct else 0.0))
     extra = np.zeros((S, T))
     if "rsv" in built:
         for k in c.reserves:
