@@ -293,7 +293,7 @@ class Connection(_Model):
     self_use: list[SelfUsePart] = Field(
         default_factory=_funds_only,
         description="parts of the node's network charge also owed on the energy of the "
-        "site's direct (绿电直连) project used on site; default funds only (1192号: system "
+        "site's direct (绿电直连) project used on site; default `[funds]` (1192号: system "
         "operation on grid draw only, cross-subsidy waived for now)",
     )
     cross_subsidy: NonNeg = Field(

@@ -265,8 +265,8 @@ class TimeOfUse(_Model):
         default_factory=list,
         description="critical-peak blocks (one mapping, or a list when seasons have their own "
         "hours, e.g. July 21:00-23:00 and winter 19:00-21:00): days (months or dates), clock "
-        "ranges and a multiplier on the peak price of the table in force or a price; none by "
-        "default",
+        "ranges and a multiplier on the peak price of the table in force or a price; default "
+        "`[]` (none)",
     )
 
     @field_validator("critical_peak", mode="before")
@@ -398,7 +398,7 @@ class Node(_Model):
         None,
         description="有序用电 (orderly curtailment): MW the node's sites may draw through the "
         "public-grid meter together, per period (a number or a series; grid purchases, "
-        "corridor and contract deliveries); none by default",
+        "corridor and contract deliveries); default `[]` (none)",
     )
     network_charge: Annotated[Profile | TimeOfUse | NetworkCharge, Range(what="charges")] = Field(
         0.0,
@@ -411,13 +411,13 @@ class Node(_Model):
     demand_charge: DemandCharge | None = Field(
         None,
         description="two-part tariff (基本电费): demand charge on the maximum metered demand "
-        "per billing month, or capacity charge on contracted kVA; none by default",
+        "per billing month, or capacity charge on contracted kVA; default `[]` (none)",
     )
     connections: list[Connection] = Field(
         default_factory=list,
         description="how a site's connection to the public grid is billed: T&D on capacity "
         "(发改价格〔2025〕1192号, billing capacity_1192) or two-part, and the parts of the "
-        "network charge its direct project's self-used energy owes; none by default",
+        "network charge its direct project's self-used energy owes; default `[]` (none)",
     )
 
 
