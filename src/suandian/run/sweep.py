@@ -44,6 +44,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -535,16 +536,16 @@ def _client(scheduler: Any, n_workers: int | None) -> Iterator[Any]:
         ) from exc
     if scheduler is None:
         workers = n_workers or os.cpu_count() or 1
-        with (
-            LocalCluster(
+        with warnings.catch_warnings():  # its health page moves off a busy port: harmless
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+            )
+        with cluster, Client(cluster) as client:
             yield client
         return
     if isinstance(scheduler, str):
