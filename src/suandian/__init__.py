@@ -7,6 +7,7 @@ Public API::
     result = suandian.solve(model, mip_rel_gap=1e-3)
     result.ds, result.kpis, result.certify(), result.save("out/")
     cases = suandian.sweep(sc, {"policies.green_share.target": [0.6, 0.8, 1.0]})
+    front = suandian.pareto(sc, against="green_share", points=6)  # .table, .figure()
 """
 
 from ._version import __version__ as __version__
@@ -23,11 +24,14 @@ from .results import (
     read_sweep,
 )
 from .run import (
+    ParetoFront,
     RollingError,
     SweepError,
     design_cases,
     flexibility_offer,
     foresight,
+    pareto,
+    plot_pareto,
     solve,
     solve_rolling,
     sweep,
@@ -36,6 +40,7 @@ from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_
 
 __all__ = [
     "Diagnosis",
+    "ParetoFront",
     "Problem",
     "Result",
     "RollingError",
@@ -53,6 +58,8 @@ __all__ = [
     "flexibility_offer",
     "foresight",
     "load_scenario",
+    "pareto",
+    "plot_pareto",
     "read_result",
     "read_sweep",
     "solve",

@@ -8,17 +8,21 @@ and ``pareto`` (a cost front by epsilon-constraint, on sweeps).
 
 from .diagnose import diagnose
 from .flexibility import flexibility_offer
+from .pareto import ParetoFront, pareto, plot_pareto
 from .rolling import RollingError, foresight, solve_rolling
 from .solve import solve
 from .sweep import SweepError, design_cases, sweep
 
 __all__ = [
+    "ParetoFront",
     "RollingError",
     "SweepError",
     "design_cases",
     "diagnose",
     "flexibility_offer",
     "foresight",
+    "pareto",
+    "plot_pareto",
     "solve",
     "solve_rolling",
     "sweep",
