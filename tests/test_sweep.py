@@ -262,3 +262,42 @@ def test_serial_scheduler_needs_no_cluster():
     r = suandian.sweep(sc, {TARIFF: [100.0]}, scheduler="serial", progress=False)
     assert r.ds["objective"].values == pytest.approx([770.0])
     assert r.ds.attrs["scheduler"] == "serial"
+
+
+def test_cli_sweep_writes_the_folder_and_names_bad_paths(tmp_path):
+    """`suandian sweep` on a scenario file: tariffs 50 and 100 cost 385 and 770 CNY."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump(one_site()))
+    script = Path(sys.executable).with_name("suandian")
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "suandian.cli"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        src = str(Path(suandian.__file__).resolve().parents[1])  # this checkout's package
+        return subprocess.run(
+            [*cli, "sweep", str(scenario), *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PYTHONPATH": src},
+        )
+
+    proc = run("--set", f"{TARIFF}=50,100", "--scheduler", "serial", "--out", "out", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 cases certified" in proc.stdout
+    back = suandian.read_sweep(tmp_path / "out")
+    assert back.ds["objective"].values == pytest.approx([385.0, 770.0])
+    assert io.verify_folder(tmp_path / "out") == []
+
+    proc = run("--set", "nodes[n2].tariff=50", "--set", "sites[s1].blocks=x", "--out", "out")
+    assert proc.returncode == 1
+    assert "nodes[n2].tariff" in proc.stderr and "no item named 'n2'" in proc.stderr
+    assert "sites[s1].blocks = 'x'" in proc.stderr
+    proc = run("--set", "nodes[n1].tariff", "--out", "out")
+    assert proc.returncode == 1 and "write PATH=VALUES" in proc.stderr
