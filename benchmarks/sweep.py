@@ -61,6 +61,8 @@ def run(sc, params, scheduler, workers, **options) -> dict:
         "wall_seconds": wall,
         "case_seconds": [float(x) for x in ds["seconds"].values],
         "case_seconds_sum": float(ds["seconds"].sum()),
+        "case_cpu_seconds": [float(x) for x in ds["cpu_seconds"].values],
+        "case_cpu_seconds_sum": float(ds["cpu_seconds"].sum()),
         "objective": [float(x) for x in ds["objective"].values],
         "status": [str(x) for x in ds["status"].values],
         "certified": int(ds["certified"].sum()),
@@ -135,6 +137,11 @@ def main() -> None:
         f"load before/after serial {s['load_before'][0]:.2f}/{s['load_after'][0]:.2f}, "
         f"parallel {p['load_before'][0]:.2f}/{p['load_after'][0]:.2f}; "
         f"{s['certified']}+{p['certified']} certified; objectives agree: {same}"
+    )
+    print(
+        f"CPU s per wall s of the cases: serial {s['case_cpu_seconds_sum'] / s['wall_seconds']:.2f}"
+        f", parallel {p['case_cpu_seconds_sum'] / p['wall_seconds']:.2f} (of {args.workers}); "
+        f"statuses serial {sorted(set(s['status']))}, parallel {sorted(set(p['status']))}"
     )
     print(f"wrote {path}")
 

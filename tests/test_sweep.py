@@ -301,3 +301,20 @@ def test_cli_sweep_writes_the_folder_and_names_bad_paths(tmp_path):
     assert "sites[s1].blocks = 'x'" in proc.stderr
     proc = run("--set", "nodes[n1].tariff", "--out", "out")
     assert proc.returncode == 1 and "write PATH=VALUES" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("a..b", "cannot read the path at position 1"),
+        ("storage[0]energy", "cannot read the path at position 10"),
+        ("storage[].energy", "empty brackets"),
+        ("[0].energy", "starts with a section's key"),
+    ],
+)
+def test_unreadable_paths_say_where(path, message):
+    with pytest.raises(ValueError, match=message):
+        parse_path(path)
+    sc = suandian.load_scenario(one_site())
+    with pytest.raises(suandian.SweepError, match=message):
+        suandian.sweep(sc, {path: [1.0]}, scheduler="serial")

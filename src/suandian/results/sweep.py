@@ -69,6 +69,9 @@ class CaseOutcome:
         The exception of a case that raised, or why it was lost.
     seconds : float
         Time on the worker (solve and certification).
+    cpu_seconds : float
+        CPU time of the worker process over the same span (below ``seconds`` x threads when
+        the machine is shared).
     worker : str
         ``host:pid`` of the worker process that solved it.
     attempts : int
@@ -86,6 +89,7 @@ class CaseOutcome:
     diagnosis_text: str = ""
     error: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     worker: str = ""
     attempts: int = 1
 
@@ -138,8 +142,8 @@ class SweepResult:
         Dimension ``case``; coordinates named by the swept paths; variables ``status``,
         ``objective``, ``best_bound``, ``mip_gap``, ``certified``, ``violations`` (count,
         -1 without a plan), ``certifier`` (the first violations as text), ``diagnosis``,
-        ``error``, ``seconds``, ``worker``, ``attempts``, and one variable per KPI of
-        :attr:`suandian.Result.kpis`: a number per case, or, for a KPI by key, a second
+        ``error``, ``seconds``, ``cpu_seconds``, ``worker``, ``attempts``, and one variable
+        per KPI of :attr:`suandian.Result.kpis`: a number per case, or, for a KPI by key, a second
         dimension (``term`` for ``cost``, ``site``, ``scope`` (portfolio and sites),
         ``basis`` for ``emissions_tco2``, ``shadow`` for ``shadow_prices``, else
         ``<kpi>_key``). ``attrs``: design, paths, seed, scenario, scheduler, workers,
@@ -204,6 +208,7 @@ class SweepResult:
             "diagnosis": ("case", np.array([o.diagnosis_text for o in outcomes], dtype=object)),
             "error": ("case", np.array([o.error for o in outcomes], dtype=object)),
             "seconds": ("case", np.array([o.seconds for o in outcomes], dtype=float)),
+            "cpu_seconds": ("case", np.array([o.cpu_seconds for o in outcomes], dtype=float)),
             "worker": ("case", np.array([o.worker for o in outcomes], dtype=object)),
             "attempts": ("case", np.array([o.attempts for o in outcomes], dtype=np.int64)),
         }
@@ -291,6 +296,7 @@ class SweepResult:
             "certified",
             "violations",
             "seconds",
+            "cpu_seconds",
             "attempts",
         ):
             frame[name] = ds[name].values

@@ -367,7 +367,7 @@ def run_case(index: int, scenario: Scenario, options: SolveOptions, tol: float) 
     """
     from .solve import solve
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     try:
         result = solve(scenario, options)
         violations = [str(v) for v in result.certify(tol=tol)] if result.has_plan else None
@@ -376,6 +376,7 @@ def run_case(index: int, scenario: Scenario, options: SolveOptions, tol: float) 
         tb = traceback.format_exception_only(type(exc), exc)
         out = CaseOutcome(index=index, status="error", error="".join(tb).strip()[:2000])
     out.seconds = time.perf_counter() - began
+    out.cpu_seconds = time.process_time() - cpu
     out.worker = f"{os.uname().nodename}:{os.getpid()}"
     return out
 
