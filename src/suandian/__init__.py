@@ -6,17 +6,41 @@ Public API::
     model = suandian.build_model(sc)          # add your own constraints here if you like
     result = suandian.solve(model, mip_rel_gap=1e-3)
     result.ds, result.kpis, result.certify(), result.save("out/")
+    cases = suandian.sweep(sc, {"policies.green_share.target": [0.6, 0.8, 1.0]})
+    front = suandian.pareto(sc, against="green_share", points=6)  # .table, .figure()
 """
 
 from ._version import __version__ as __version__
 from .highs import SolveInfo, SolveOptions
 from .model import build_model
-from .results import Diagnosis, Result, Violation, YearResult, certify, read_result
-from .run import RollingError, flexibility_offer, foresight, solve, solve_rolling
+from .results import (
+    Diagnosis,
+    Result,
+    SweepResult,
+    Violation,
+    YearResult,
+    certify,
+    read_result,
+    read_sweep,
+)
+from .run import (
+    ParetoFront,
+    RollingError,
+    SweepError,
+    design_cases,
+    flexibility_offer,
+    foresight,
+    pareto,
+    plot_pareto,
+    solve,
+    solve_rolling,
+    sweep,
+)
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
 
 __all__ = [
     "Diagnosis",
+    "ParetoFront",
     "Problem",
     "Result",
     "RollingError",
@@ -24,15 +48,22 @@ __all__ = [
     "ScenarioError",
     "SolveInfo",
     "SolveOptions",
+    "SweepError",
+    "SweepResult",
     "Violation",
     "YearResult",
     "build_model",
     "certify",
+    "design_cases",
     "flexibility_offer",
     "foresight",
     "load_scenario",
+    "pareto",
+    "plot_pareto",
     "read_result",
+    "read_sweep",
     "solve",
     "solve_rolling",
+    "sweep",
     "validate_scenario",
 ]

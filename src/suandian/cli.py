@@ -27,6 +27,8 @@ examples:
   suandian offer --start 18:00 --hours 1,2 --mw 5,10,20
                                           what each site can hold below its plan, at what cost
   suandian rolling --out year/            the embedded hub's year, day by day (24 h + 24 h)
+  suandian sweep --set policies.green_share.target=0.7,0.8 --set storage[cq_battery].energy=10,40
+                                          4 cases (every combination) on a local dask cluster
 
 results (in --out, default ./suandian-results): result.nc (everything, netCDF),
 parquet/ and csv/ (one table per set of dimensions, e.g. site_time), kpis.json,
@@ -199,7 +201,83 @@ def _parser() -> argparse.ArgumentParser:
     )
     offer.set_defaults(run=_offer)
     _rolling_parser(sub)
+    _sweep_parser(sub)
     return parser
+
+
+def _sweep_parser(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="solve a scenario for many values of its fields (dask.distributed)",
+        description="Solve the scenario once per case: each --set names a field by path "
+        "and gives its values; --design grid takes every combination, zip the i-th values "
+        "together, random --n draws (seeded). Every case is validated before any solve and "
+        "certified after; the cases run on a local dask cluster (one single-thread worker "
+        "per core) or the cluster at --scheduler. Writes sweep.nc, cases.csv and sweep.json "
+        "into --out (docs/sweeps.md).",
+        epilog="paths: policies.green_share.target, storage[cq_battery].energy (an item by "
+        "name), storage.0.energy or storage[0].energy (by position). values: 0.7,0.8,0.9 or a "
+        "YAML list [0.7, 0.8]; for --design random also uniform:LOW:HIGH, loguniform:LOW:HIGH, "
+        "normal:MEAN:SD, integers:LOW:HIGH (a plain list is drawn from).",
+    )
+    sweep.add_argument(
+        "scenario",
+        nargs="?",
+        type=Path,
+        help="scenario YAML file (default: the embedded Chongqing-Hami day)",
+    )
+    sweep.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUES",
+        help="a field and its values, e.g. policies.green_share.target=0.7,0.8 (repeat)",
+    )
+    sweep.add_argument("--design", choices=("grid", "zip", "random"), default="grid")
+    sweep.add_argument("--n", type=int, default=None, help="cases of a random design")
+    sweep.add_argument("--seed", type=int, default=None, help="seed of a random design")
+    sweep.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="dask scheduler of an existing cluster (tcp://host:8786), or 'serial' to solve "
+        "here one by one (default: a local cluster)",
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="workers of the local cluster (default: cores)"
+    )
+    sweep.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-sweep"),
+        help="folder for the results, replaced whole (default: %(default)s)",
+    )
+    sweep.add_argument(
+        "--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap per case"
+    )
+    sweep.add_argument(
+        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per case"
+    )
+    sweep.add_argument(
+        "--threads", type=int, default=1, help="HiGHS threads per case (default: %(default)s)"
+    )
+    sweep.add_argument("--quiet", action="store_true", help="no line per finished case")
+    sweep.set_defaults(run=_sweep)
+
+
+def _sweep_values(text: str, random: bool) -> object:
+    """Values of one ``--set``: a distribution ``kind:a:b``, a YAML list or comma-separated."""
+    import yaml
+
+    from .run.sweep import DISTRIBUTIONS
+
+    head, _, rest = text.partition(":")
+    if random and head in DISTRIBUTIONS and head != "choice":
+        return (head, *(yaml.safe_load(x) for x in rest.split(":")))
+    if text.lstrip().startswith("["):
+        return yaml.safe_load(text)
+    return [yaml.safe_load(v) for v in text.split(",") if v.strip()]
 
 
 def _rolling_parser(sub) -> None:
@@ -255,6 +333,79 @@ def _rolling_parser(sub) -> None:
         "--no-certify", action="store_true", help="skip the re-check of the year at the end"
     )
     rolling.set_defaults(run=_rolling)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import yaml
+
+    from . import ScenarioError, load_scenario, sweep
+    from .results.io import check_output
+
+    problems = []
+    params: dict[str, object] = {}
+    for text in args.sets:
+        path, sep, values = text.partition("=")
+        if not sep or not path.strip() or not values.strip():
+            problems.append(
+                f"--set {text!r}: write PATH=VALUES, e.g. policies.green_share.target=0.7,0.8"
+            )
+            continue
+        try:
+            params[path.strip()] = _sweep_values(values, args.design == "random")
+        except yaml.YAMLError as exc:
+            problems.append(f"--set {text!r}: values are not readable ({exc}); e.g. 0.7,0.8")
+    if not args.sets:
+        problems.append("give at least one --set PATH=VALUES")
+    if not (args.mip_gap >= 0):
+        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
+    if args.workers is not None and args.workers < 1:
+        problems.append(f"--workers {args.workers}: use a count >= 1")
+    try:
+        check_output(args.out)
+    except OSError as exc:
+        problems.append(f"--out: {exc}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    try:
+        scenario = load_scenario(args.scenario or default_scenario())
+        result = sweep(
+            scenario,
+            params,
+            design=args.design,
+            n=args.n,
+            seed=args.seed,
+            scheduler=args.scheduler,
+            n_workers=args.workers,
+            progress=not args.quiet,
+            mip_rel_gap=args.mip_gap,
+            time_limit=args.time_limit,
+            threads=args.threads,
+        )
+    except (ScenarioError, ValueError) as exc:  # SweepError is a ScenarioError
+        print(exc, file=sys.stderr)
+        return 1
+    except ImportError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(result.summary())
+    try:
+        result.save(args.out)
+    except OSError as exc:
+        print(f"--out: results not saved: {exc}", file=sys.stderr)
+        return 1
+    ds = result.ds
+    done = int(ds["certified"].sum())
+    print(f"\n{done} of {ds.sizes['case']} cases certified; wrote the sweep to {args.out}/")
+    for case in result.failed:
+        row = ds.sel(case=case)
+        why = row["diagnosis"].item() or row["error"].item() or row["certifier"].item()
+        print(f"case {case} ({row['status'].item()}): {why}", file=sys.stderr)
+    if not result.failed:
+        return 0
+    return 2 if all(ds["status"].sel(case=c).item() == "infeasible" for c in result.failed) else 3
 
 
 def _violations(found: list) -> bool:

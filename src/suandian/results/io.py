@@ -42,8 +42,11 @@ FORMATS = ("netcdf", "parquet", "csv")
 MANIFEST = "manifest.json"
 #: manifest format tag
 MANIFEST_FORMAT = "suandian-results/1"
-#: entries a results folder may hold; an existing folder with anything else is not replaced
-RESULT_ENTRIES = frozenset({"result.nc", "kpis.json", MANIFEST, "parquet", "csv"})
+#: entries a results folder (a result's or a sweep's) may hold; an existing folder with anything
+#: else is not replaced
+RESULT_ENTRIES = frozenset(
+    {"result.nc", "kpis.json", MANIFEST, "parquet", "csv", "sweep.nc", "cases.csv", "sweep.json"}
+)
 
 
 class OutputError(OSError):

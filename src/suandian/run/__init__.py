@@ -2,12 +2,28 @@
 
 ``solve`` (with the infeasibility ``diagnose`` it calls), ``flexibility_offer`` (re-plans that
 price a reduction below the plan), ``solve_rolling`` (a long horizon window by window) and
-``foresight`` (its yardstick); sweeps go here.
+``foresight`` (its yardstick), ``sweep`` (many cases of one scenario on dask.distributed)
+and ``pareto`` (a cost front by epsilon-constraint, on sweeps).
 """
 
 from .diagnose import diagnose
 from .flexibility import flexibility_offer
+from .pareto import ParetoFront, pareto, plot_pareto
 from .rolling import RollingError, foresight, solve_rolling
 from .solve import solve
+from .sweep import SweepError, design_cases, sweep
 
-__all__ = ["RollingError", "diagnose", "flexibility_offer", "foresight", "solve", "solve_rolling"]
+__all__ = [
+    "ParetoFront",
+    "RollingError",
+    "SweepError",
+    "design_cases",
+    "diagnose",
+    "flexibility_offer",
+    "foresight",
+    "pareto",
+    "plot_pareto",
+    "solve",
+    "solve_rolling",
+    "sweep",
+]

@@ -146,6 +146,15 @@ def _open_folder(folder: Path, manifest: dict, resume: bool) -> None:
     io.write_json(manifest, path)
 
 
+def eta_seconds(spent: float, done: int, left: int) -> float:
+    """Seconds still to go at the pace so far: ``spent / done * left`` (0 before any is done).
+
+    The estimate of the progress lines of the rolling run and of sweeps
+    (:class:`suandian.run.sweep.Progress`).
+    """
+    return spent / done * left if done > 0 else 0.0
+
+
 class Progress:
     """One line per window on a stream: window, cost so far, PUE and green share to date, ETA."""
 
@@ -159,9 +168,8 @@ class Progress:
         self.done += 1
         if not self.enabled:
             return
-        spent = time.perf_counter() - self.began
         left = max(self.total - part.index - 1, 0)
-        eta = spent / self.done * left
+        eta = eta_seconds(time.perf_counter() - self.began, self.done, left)
         pue = " ".join(f"{s} {v:.3f}" for s, v in year["pue"].items())
         green = " ".join(f"{s} {v:.1%}" for s, v in year["green"].items())
         line = (

@@ -1,0 +1,341 @@
+"""Pareto fronts of cost against a policy's level, built on sweeps.
+
+Rules: ``docs/sweeps.md``, "Pareto fronts". The front is traced by the **epsilon-constraint
+method**: the scenario's own target is the epsilon, swept over a range, and every point is a
+least-cost plan (certified) at that level; the shadow price of the target's row at each
+point is the front's slope there:
+
+* ``green_share``: epsilon = ``policies.green_share.target`` (share, 0..1); slope
+  ``d cost / d target = 100 x sum_g shadow_green_share_point[g]`` over the scopes the policy
+  target sets (CNY per unit of share; a site with its own ``site_targets`` entry is left
+  out), positive.
+* ``pue_cap``: epsilon = ``policies.pue.cap``; slope ``d cost / d cap = -100 x sum_s
+  shadow_pue[s]`` over the sites the policy caps (those without their own ``pue_cap``),
+  negative (a looser cap saves).
+* ``emissions``: the scenario format has no emissions cap, so this front is traced by the
+  **weighted-sum** method instead: ``policies.carbon_price`` is swept and each point is the
+  plan at that price; its cost is the objective less the carbon charge, its level the
+  emissions on ``policies.carbon_basis`` (tCO2), and its slope ``d cost / d emissions =
+  -carbon_price`` (the marginal abatement cost). On a MIP this finds the supported points
+  of the front only (those on its convex hull).
+
+``cfe_score`` is refused: there is no hourly-CFE target row to constrain (nor to price).
+
+The slope from the shadow prices is exact on an LP and, on a MIP, the slope of the LP with
+the integers fixed at the plan's values (``docs/math/solver.md``); the table also gives the
+secant between neighbouring points (``secant``) to compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem
+from ..results.sweep import SweepResult
+from .sweep import SweepError, sweep
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from ..scenario import Scenario
+
+#: ``against`` -> (path swept, unit of epsilon, default span, method)
+AXES: dict[str, tuple[str, str, tuple[float, float], str]] = {
+    "green_share": ("policies.green_share.target", "share", (0.5, 1.0), "epsilon-constraint"),
+    "pue_cap": ("policies.pue.cap", "PUE", (1.15, 1.5), "epsilon-constraint"),
+    "emissions": ("policies.carbon_price", "tCO2", (0.0, 400.0), "weighted sum"),
+}
+#: ``against`` values refused, with why
+MISSING = {
+    "cfe_score": "the scenario format has no hourly-CFE target (nor a CFE price): there is no "
+    "row to constrain; use against='green_share' (volumetric), or sweep "
+    "policies.green_share.target with policies.green_share.matching: hour (24/7 matching in "
+    "every clock hour)",
+}
+
+
+@dataclass
+class ParetoFront:
+    """A cost front: the table, the sweep it came from, and what it is against.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per point, in the order of the epsilon values: ``epsilon`` (the value of
+        ``path``), ``level`` (what the plan achieved: the share, the PUE, the emissions),
+        ``cost`` (CNY; for ``emissions`` without the carbon charge), ``slope`` (d cost /
+        d level from the shadow prices, CNY per unit of ``unit``), ``secant`` (the same
+        between this point and the previous one with a plan), ``status``, ``certified``,
+        ``shadow.<name>`` (the shadow prices that make the slope), ``diagnosis``.
+    sweep : SweepResult
+        The sweep of the points (every KPI per point).
+    against : str
+        ``green_share``, ``pue_cap`` or ``emissions``.
+    path : str
+        The field swept.
+    unit : str
+        Unit of ``level``.
+    method : str
+        ``epsilon-constraint`` or ``weighted sum``.
+    """
+
+    table: pd.DataFrame
+    sweep: SweepResult
+    against: str
+    path: str
+    unit: str
+    method: str
+
+    def figure(self, ax: Axes | None = None) -> Figure:
+        """The front as a figure (:func:`plot_pareto`)."""
+        return plot_pareto(self, ax=ax)
+
+
+def pareto(
+    scenario: Scenario,
+    objective: str = "cost",
+    against: str = "green_share",
+    points: int | Sequence[float] = 6,
+    span: tuple[float, float] | None = None,
+    scheduler: Any = None,
+    **kwargs: Any,
+) -> ParetoFront:
+    """Trace the least-cost front against a policy's level (module docstring).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base scenario.
+    objective : {"cost"}
+        What is minimised: the plan's total cost (the only objective suandian has).
+    against : {"green_share", "pue_cap", "emissions"}
+        The level the front runs along (``cfe_score`` is refused, see the module docstring).
+    points : int or sequence of float
+        The epsilon values themselves, or how many, evenly spaced over ``span``.
+    span : (float, float), optional
+        Range of the epsilon values when ``points`` is a count; default: green share
+        0.5..1.0, PUE cap 1.15..1.5, carbon price 0..400 CNY/tCO2.
+    scheduler : None, str or distributed.Client
+        As :func:`suandian.sweep` (default: a local cluster, one worker per core).
+    **kwargs
+        Passed to :func:`suandian.sweep` (``n_workers``, ``progress``, solver options such
+        as ``mip_rel_gap``).
+
+    Returns
+    -------
+    ParetoFront
+        ``table`` (a DataFrame), ``sweep`` and ``figure(ax=None)``.
+
+    Raises
+    ------
+    SweepError
+        for an unknown objective or axis, bad points or span, or cases the scenario refuses.
+    """
+    problems: list[Problem] = []
+    if objective != "cost":
+        problems.append(
+            Problem("objective", repr(objective), "suandian minimises cost: use 'cost'")
+        )
+    if against in MISSING:
+        problems.append(Problem("against", repr(against), MISSING[against]))
+    elif against not in AXES:
+        problems.append(Problem("against", repr(against), f"use one of {', '.join(AXES)}"))
+    if problems:
+        raise SweepError(problems, "pareto")
+    path, unit, default, method = AXES[against]
+    values = _epsilons(points, span or default)
+    result = sweep(scenario, {path: values}, design="grid", scheduler=scheduler, **kwargs)
+    table = _table(result, scenario, against, path)
+    return ParetoFront(table, result, against, path, unit, method)
+
+
+def _epsilons(points: int | Sequence[float], span: tuple[float, float]) -> list[float]:
+    if isinstance(points, (int, np.integer)) and not isinstance(points, bool):
+        try:
+            lo, hi = (float(x) for x in span)
+        except (TypeError, ValueError):
+            lo = hi = float("nan")
+        problems = []
+        if points < 2:
+            problems.append(Problem("points", repr(points), "give at least 2 points"))
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            problems.append(Problem("span", repr(span), "give (low, high) with low < high"))
+        if problems:
+            raise SweepError(problems, "pareto")
+        return [float(v) for v in np.linspace(lo, hi, int(points))]
+    if isinstance(points, bool) or not isinstance(points, Sequence | np.ndarray):
+        raise SweepError(
+            [Problem("points", repr(points), "give a count (>= 2) or a list of epsilon values")],
+            "pareto",
+        )
+    values = [float(v) for v in points]
+    if not values:
+        raise SweepError([Problem("points", "[]", "give epsilon values or a count")], "pareto")
+    return values
+
+
+def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> pd.DataFrame:
+    ds = result.ds
+    c = scenario.config
+    sites = [s.name for s in c.sites]
+    eps = ds[path].values.astype(float)
+    shadow = (
+        ds["shadow_prices"] if "shadow_prices" in ds else None
+    )  # (case, shadow); absent when no case has a plan
+    rows: dict[str, Any] = {"epsilon": eps}
+    picked: list[str] = []
+    if against == "green_share":
+        policy = c.policies.green_share
+        scope = policy.scope if policy is not None else "portfolio"
+        own = set(policy.site_targets) if policy is not None else set()
+        scopes = ["portfolio"] if scope == "portfolio" else [s for s in sites if s not in own]
+        picked = [f"shadow_green_share_point_{g}_cny_per_point" for g in scopes]
+        level = _kpi(ds, "green_share", scopes, np.min)
+        cost = ds["objective"].values
+        slope = 100.0 * _sum(shadow, picked, len(eps))
+    elif against == "pue_cap":
+        capped = [s.name for s in c.sites if s.pue_cap is None]
+        picked = [f"shadow_pue_{s}_cny_per_0.01" for s in capped]
+        level = _kpi(ds, "pue", capped, np.max)
+        cost = ds["objective"].values
+        slope = -100.0 * _sum(shadow, picked, len(eps))
+    else:  # emissions, by carbon price
+        basis = "market_based" if c.policies.carbon_basis == "market" else "location_based"
+        level = (
+            ds["emissions_tco2"].sel(basis=basis).values
+            if "emissions_tco2" in ds
+            else np.full(len(eps), np.nan)
+        )
+        carbon = (
+            np.nan_to_num(ds["cost"].sel(term="carbon").values)
+            if "cost" in ds and "carbon" in ds["term"].values
+            else np.zeros(len(eps))
+        )
+        cost = ds["objective"].values - carbon
+        slope = np.where(np.isfinite(cost), -eps, np.nan)
+    slope = np.where(np.isfinite(cost), slope, np.nan)  # no plan, no slope
+    rows.update(level=level, cost=cost, slope=slope, secant=_secant(level, cost))
+    rows.update(
+        status=ds["status"].values,
+        certified=ds["certified"].values,
+    )
+    for name in picked:
+        if shadow is not None and name in shadow["shadow"].values:
+            rows[f"shadow.{name}"] = shadow.sel(shadow=name).values
+    rows["diagnosis"] = ds["diagnosis"].values
+    return pd.DataFrame(rows)
+
+
+def _kpi(ds: Any, name: str, keys: list[str], pick: Any) -> np.ndarray:
+    """The KPI over ``keys`` per case, reduced by ``pick`` (NaN without a plan)."""
+    n = ds.sizes["case"]
+    if name not in ds or not keys:
+        return np.full(n, np.nan)
+    da = ds[name]
+    dim = da.dims[1]
+    present = [k for k in keys if k in da[dim].values]
+    if not present:
+        return np.full(n, np.nan)
+    values = da.sel({dim: present}).values
+    out = np.full(n, np.nan)
+    ok = ~np.isnan(values).all(axis=1)
+    out[ok] = pick(values[ok], axis=1)
+    return out
+
+
+def _sum(shadow: Any, names: list[str], n: int) -> np.ndarray:
+    """Sum of the named shadow prices per case (0 for one not reported: a slack row)."""
+    if shadow is None:
+        return np.full(n, np.nan)
+    known = [x for x in names if x in shadow["shadow"].values]
+    if not known:
+        return np.zeros(n)
+    return np.nansum(shadow.sel(shadow=known).values, axis=1)
+
+
+def _secant(level: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """(cost - previous cost) / (level - previous level), over points with a plan."""
+    out = np.full(len(level), np.nan)
+    prev = None
+    for i in range(len(level)):
+        if not (np.isfinite(level[i]) and np.isfinite(cost[i])):
+            continue
+        if prev is not None and level[i] != level[prev]:
+            out[i] = (cost[i] - cost[prev]) / (level[i] - level[prev])
+        prev = i
+    return out
+
+
+_LABELS = {
+    "green_share": "green share achieved",
+    "pue_cap": "PUE achieved (highest capped site)",
+    "emissions": "emissions, tCO2",
+}
+
+
+def plot_pareto(front: ParetoFront, ax: Axes | None = None) -> Figure:
+    """The cost front: cost against the level achieved, one marker per certified plan.
+
+    Points without a plan are marked on the axis at their epsilon (grey crosses); each
+    point is labelled with its slope (CNY per unit of the level).
+
+    Parameters
+    ----------
+    front : ParetoFront
+        From :func:`pareto`.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding ``ax``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig: Any
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    else:
+        fig = ax.get_figure(root=True)
+    t = front.table
+    ok = t["cost"].notna() & t["level"].notna()
+    ax.plot(t.loc[ok, "level"], t.loc[ok, "cost"], "o-", color="C0", label="least-cost plan")
+    bad = ok & ~t["certified"].astype(bool)
+    if bad.any():
+        ax.plot(t.loc[bad, "level"], t.loc[bad, "cost"], "o", color="C3", label="not certified")
+    missing = ~ok
+    if missing.any() and front.against != "emissions":
+        bottom = float(t.loc[ok, "cost"].min()) if ok.any() else 0.0
+        ax.plot(
+            t.loc[missing, "epsilon"],
+            [bottom] * int(missing.sum()),
+            "x",
+            color="0.5",
+            label="no plan (infeasible)",
+        )
+    for _, row in t[ok].iterrows():
+        if np.isfinite(row["slope"]):
+            ax.annotate(
+                f"{row['slope']:,.0f}",
+                (row["level"], row["cost"]),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+            )
+    ax.set_xlabel(_LABELS[front.against])
+    carbon = " (without the carbon charge)" if front.against == "emissions" else ""
+    ax.set_ylabel(f"cost, CNY{carbon}")
+    ax.set_title(f"cost against {front.against} ({front.method}; labels: slope)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+__all__ = ["AXES", "ParetoFront", "pareto", "plot_pareto"]

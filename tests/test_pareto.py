@@ -1,0 +1,117 @@
+"""Pareto fronts on a real 2-worker LocalCluster, against fronts derived on paper.
+
+The scenario is the one-site LP of ``test_sweep``: a facility draw of 3.85 MW for 2 h, so
+consumption C = 7.7 MWh, bought from the grid at 100 CNY/MWh (0.5 tCO2/MWh).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from distributed import Client, LocalCluster  # noqa: E402
+from test_sweep import one_site  # noqa: E402
+
+import suandian  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def two_green_sources() -> dict:
+    """Green contract A at 120 CNY/MWh for 1 MW, contract B at 150 CNY/MWh for 10 MW."""
+    cfg = one_site()
+    cfg["policies"]["green_share"] = {"target": 0.5, "scope": "portfolio"}
+    cfg["green_contracts"] = [
+        {"name": "a", "node": "n1", "capacity": 1.0, "price": 120.0},
+        {"name": "b", "node": "n1", "capacity": 10.0, "price": 150.0},
+    ]
+    return cfg
+
+
+def test_green_share_front_is_piecewise_linear_with_the_derived_slopes(client):
+    """Green target phi needs G = 7.7 phi MWh green. Each green MWh replaces a grid MWh:
+    from A (+20 CNY, at most 1 MW x 2 h = 2 MWh), then from B (+50 CNY). So
+
+        cost(phi) = 770 + 20 min(G, 2) + 50 max(G - 2, 0),
+
+    linear with slope 20 x 7.7 = 154 CNY per unit of share below phi = 2 / 7.7 = 0.2597 and
+    50 x 7.7 = 385 above. At 0.1, 0.2, 0.4, 0.6, 0.8: cost 785.4, 800.8, 864, 941, 1018.
+    The target row's shadow price per percentage point is the slope / 100 (1.54, 3.85), so
+    the front's slope from the shadow prices is 154, 154, 385, 385, 385; the secants
+    between 0.1 and 0.2 and from 0.4 on are the same. (phi = 1 is left out: there the grid
+    buys nothing and the row's dual is not unique.)
+    """
+    sc = suandian.load_scenario(two_green_sources())
+    targets = [0.1, 0.2, 0.4, 0.6, 0.8]
+    front = suandian.pareto(
+        sc,
+        against="green_share",
+        points=targets,
+        scheduler=client,
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    t = front.table
+    assert list(t["epsilon"]) == targets
+    assert t["level"].to_numpy() == pytest.approx(targets)
+    assert t["cost"].to_numpy() == pytest.approx([785.4, 800.8, 864.0, 941.0, 1018.0])
+    assert t["slope"].to_numpy() == pytest.approx([154.0, 154.0, 385.0, 385.0, 385.0])
+    shadow = "shadow.shadow_green_share_point_portfolio_cny_per_point"
+    assert t[shadow].to_numpy() == pytest.approx([1.54, 1.54, 3.85, 3.85, 3.85])
+    assert t["secant"].to_numpy()[[1, 3, 4]] == pytest.approx([154.0, 385.0, 385.0])
+    assert np.isnan(t["secant"].iloc[0])
+    assert t["certified"].all() and front.method == "epsilon-constraint"
+
+    fig = front.figure()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    _, ax = plt.subplots()
+    assert suandian.plot_pareto(front, ax=ax) is ax.figure
+    assert ax.get_xlabel() == "green share achieved"
+    plt.close("all")
+
+
+def test_emissions_front_by_carbon_price(client):
+    """Contract B (150 CNY/MWh, no emissions, 10 MW) against the grid at 100 + 0.5 p CNY/MWh
+    under a carbon price p: below p = 100 the grid is cheaper (3.85 tCO2, cost without the
+    carbon charge 770), above it B serves all 7.7 MWh (0 tCO2, 1155). The slope of the front
+    at a point is -p (the marginal abatement cost).
+    """
+    cfg = one_site()
+    cfg["green_contracts"] = [{"name": "b", "node": "n1", "capacity": 10.0, "price": 150.0}]
+    sc = suandian.load_scenario(cfg)
+    front = suandian.pareto(
+        sc,
+        against="emissions",
+        points=[50.0, 200.0],
+        scheduler=client,
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    t = front.table
+    assert t["level"].to_numpy() == pytest.approx([3.85, 0.0], abs=1e-9)
+    assert t["cost"].to_numpy() == pytest.approx([770.0, 1155.0])
+    assert t["slope"].to_numpy() == pytest.approx([-50.0, -200.0])
+    assert front.method == "weighted sum"
+
+
+def test_unknown_axes_are_refused_with_the_fix():
+    sc = suandian.load_scenario(one_site())
+    with pytest.raises(suandian.SweepError, match="no hourly-CFE target"):
+        suandian.pareto(sc, against="cfe_score")
+    with pytest.raises(suandian.SweepError, match="minimises cost"):
+        suandian.pareto(sc, objective="emissions")
+    with pytest.raises(suandian.SweepError, match="low < high"):
+        suandian.pareto(sc, points=4, span=(1.0, 0.5))
