@@ -153,6 +153,13 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             e_fac = e_fac - ds[slack]
     cap = ds["pue_cap"]
     allowance = ds["pue_allowance"] if "pue_allowance" in ds else xr.zeros_like(cap)
+    if "pue_it_other" in ds and "pue_facility_other" in ds:
+        # with the year's energies the allowance is cap x I_o - F_o: recomputed, so a cap
+        # changed in the Dataset is judged against the year, not the stored allowance
+        given = ds["pue_it_other"].notnull() & ds["pue_facility_other"].notnull()
+        derived = cap * ds["pue_it_other"] - ds["pue_facility_other"]
+        rows.eq("pue_cap.pue_allowance", allowance, xr.where(given, derived, allowance))
+        allowance = xr.where(given, derived, allowance)
     f_other = ds["pue_facility_other"].fillna(0.0) if "pue_facility_other" in ds else 0.0
     i_other = ds["pue_it_other"].fillna(0.0) if "pue_it_other" in ds else 0.0
     e_fac_y, e_it_y = e_fac + f_other, e_it + i_other
