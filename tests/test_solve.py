@@ -104,7 +104,8 @@ def test_fixed_integers_go_to_highs_as_an_lp():
 
 def test_progress_through_logging(default_scenario, caplog):
     with caplog.at_level(logging.INFO, logger="suandian"):
-        r = suandian.solve(default_scenario)
+        # a 1 % gap and no wall-time limit: ends on what is proven, however busy the machine
+        r = suandian.solve(default_scenario, mip_rel_gap=1e-2, time_limit=float("inf"))
     assert r.status == "optimal"
     assert any("new plan" in rec.getMessage() for rec in caplog.records)
 
@@ -130,10 +131,12 @@ def test_bad_options_are_named_together():
 
 
 def test_second_solve_in_one_process_with_other_threads(default_scenario):
-    a = suandian.solve(default_scenario)
-    b = suandian.solve(default_scenario, threads=1)
+    # a 1 % gap and no wall-time limit: each ends on what is proven, however busy the machine
+    opts = {"mip_rel_gap": 1e-2, "time_limit": float("inf")}
+    a = suandian.solve(default_scenario, **opts)
+    b = suandian.solve(default_scenario, threads=1, **opts)
     assert a.status == b.status == "optimal"
-    assert b.objective == pytest.approx(a.objective, rel=2e-3)  # both within the 0.1 % gap
+    assert b.objective == pytest.approx(a.objective, rel=2e-2)  # both within the 1 % gap
 
 
 def test_lp_relaxation_on_request():
