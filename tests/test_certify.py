@@ -734,6 +734,8 @@ def test_default_import_and_export_in_one_period(default_result):
         add(ds, "p_export", delta, renewable="hami_pv", time=t)
         add(ds, "p_grid", delta, site="hm_dc", time=t)
         add(ds, "p_metered", delta, site="hm_dc", time=t)
+        if "p_direct_used" in ds:  # the bill's self-used direct energy (1192号 self-use charges)
+            add(ds, "p_direct_used", -delta, site="hm_dc", time=t)
         resync(ds)
 
     found = tampered(default_result, change)
