@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import time
 import weakref
 from collections import OrderedDict
@@ -141,9 +142,17 @@ def solve(
     model: Model
     if isinstance(model_or_scenario, Scenario):
         start = time.perf_counter()
-        plans = presolve(model_or_scenario, opts)
+        # the time asked covers the presolved plans too: they get at most half of it, the
+        # plan itself what is left (a user's time_limit is kept whatever the presolve took)
+        limited = math.isfinite(opts.time_limit)
+        half = dataclasses.replace(opts, time_limit=opts.time_limit / 2) if limited else opts
+        plans = presolve(model_or_scenario, half)
         if plans:
-            timings["presolve"] = time.perf_counter() - start
+            spent = time.perf_counter() - start
+            timings["presolve"] = spent
+            if limited:
+                left = max(opts.time_limit - spent, min(1.0, opts.time_limit / 2))
+                opts = dataclasses.replace(opts, time_limit=left)
         # nothing to extend: skip Pyomo
         model = build_model(model_or_scenario, pyomo=False, presolved=plans)
     else:
