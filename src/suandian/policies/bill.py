@@ -791,7 +791,7 @@ def connections(sc, part: np.ndarray) -> dict[str, np.ndarray]:
     Returns
     -------
     dict
-        ``billing`` (site,) object (``''``: none stated); ``capacity``, ``load_factor``,
+        ``billing`` (site,) object (``'none'``: none stated); ``capacity``, ``load_factor``,
         ``td_rate`` (site,) (NaN: not given; ``td_rate`` resolved to the node's ``td`` for
         capacity_1192); ``limit`` (site,) bool; ``self_use`` (site, self_use_part, time)
         CNY/MWh of direct energy used on site (NaN: not owed; only at sites with a direct
@@ -801,7 +801,7 @@ def connections(sc, part: np.ndarray) -> dict[str, np.ndarray]:
     sites = [s.name for s in c.sites]
     S, T = len(sites), sc.periods
     out: dict[str, np.ndarray] = {
-        "billing": np.full(S, "", dtype=object),
+        "billing": np.full(S, "none", dtype=object),
         "capacity": np.full(S, np.nan),
         "load_factor": np.full(S, np.nan),
         "td_rate": np.full(S, np.nan),
@@ -1562,7 +1562,7 @@ COMPONENT = Component(
             "connection_billing",
             ("site",),
             "",
-            "'capacity_1192' (T&D on connection capacity), 'two_part' or '' (none stated)",
+            "'capacity_1192' (T&D on connection capacity), 'two_part' or 'none' (none stated)",
             role="input",
         ),
         Output(
