@@ -5,8 +5,9 @@ The default hub's year (``models/chongqing_hami_year.yaml``, 8,760 h) planned da
 foresight, integers relaxed: the forecast of the annual budgets and the yardstick). Tens of
 minutes on a 2-core machine, too slow for every docs build. This script runs it and writes,
 beside itself in ``rolling_year/``: the per-window log (``windows.csv``), the month-by-month
-table (``months.csv``), the year's KPIs with the foresight figures (``kpis.json``), and the
-page's live example (the first three days under the neutral rule, ``demo.json``). The page
+table (``months.csv``), the year's KPIs with the foresight figures (``kpis.json``), the
+page's live example (the first three days under the neutral rule, ``demo.json``) and the
+SHA-256 digests of the year file and its series as the run read them (``provenance.json``). The page
 reads them and re-plans the example, which must reproduce the stored one (so a change of
 data or model that moves it fails the docs build until this script is re-run)::
 
@@ -17,8 +18,10 @@ With ``CHECKPOINTS`` (a folder) an interrupted run resumes from its last window.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +30,57 @@ from pathlib import Path
 import suandian
 
 HERE = Path(__file__).resolve().parent
-MODEL = HERE.parent.parent / "models" / "chongqing_hami_year.yaml"
+ROOT = HERE.parent.parent
+MODEL = ROOT / "models" / "chongqing_hami_year.yaml"
 OUT = HERE / "rolling_year"
 COMMIT, LOOKAHEAD = "24h", "24h"
 #: the solve options of every window (the page re-plans the first week with them)
 OPTIONS = {"mip_rel_gap": 1e-3, "time_limit": 60.0, "threads": 1}
+
+
+def sources() -> list[Path]:
+    """The year file and the series files it reads, as paths relative to the repository."""
+    sc = suandian.load_scenario(MODEL)
+    files = [MODEL] + [(MODEL.parent / f).resolve() for f in sc.config.series]
+    return [f.relative_to(ROOT) for f in files]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def digests() -> dict[str, str]:
+    """SHA-256 of the year file and of each series file it reads, as they are now."""
+    return {str(f): digest((ROOT / f).read_bytes()) for f in sources()}
+
+
+def digests_at(commit: str) -> dict[str, str] | None:
+    """The same digests of the files as committed in ``commit`` (None without git)."""
+    try:
+        return {
+            str(f): digest(
+                subprocess.run(
+                    ["git", "show", f"{commit}:{f.as_posix()}"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    check=True,
+                ).stdout
+            )
+            for f in sources()
+        }
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def head() -> str | None:
+    """The commit checked out (None without git)."""
+    try:
+        run = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, check=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return run.stdout.strip()
 
 
 #: the page's live example: the first three days under the neutral rule (two windows)
@@ -51,6 +100,7 @@ def main(folder: str | None = None) -> None:
     temporary folder, removed at the end).
     """
     sc = suandian.load_scenario(MODEL)
+    read = {"commit": head(), "sha256": digests()}  # the files this run reads
     work = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="suandian-year-")) / "run"
     began = time.perf_counter()
     # the default forecast solves the year as one LP first: the yardstick comes with it
@@ -74,6 +124,7 @@ def main(folder: str | None = None) -> None:
     first = demo(sc)
     parts = [{"time": p.time, "committed_cost": p.cost["total"]} for p in first.parts]
     (OUT / "demo.json").write_text(json.dumps(parts, indent=1))
+    (OUT / "provenance.json").write_text(json.dumps(read, indent=1))
     print(year.summary())
     print(f"{rolled:.0f} s rolling; {len(violations)} violation(s)")
 
