@@ -466,9 +466,10 @@ def test_every_schema_model_has_a_field_table():
     assert not missing, f"scenario models without a schema-table on any docs page: {missing}"
 
 
-@pytest.mark.docs
-def test_sphinx_build(tmp_path):
-    """The documentation builds with warnings as errors, tutorials executed."""
+@pytest.fixture(scope="module")
+def sphinx_build(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The Sphinx build with warnings as errors (run once for every ``docs`` test)."""
+    tmp_path = tmp_path_factory.mktemp("sphinx")
     cmd = [
         sys.executable,
         "-m",
@@ -483,4 +484,48 @@ def test_sphinx_build(tmp_path):
         str(tmp_path / "html"),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    return proc, tmp_path / "html"
+
+
+@pytest.mark.docs
+def test_sphinx_build(sphinx_build):
+    """The documentation builds with warnings as errors, tutorials executed."""
+    proc, _ = sphinx_build
     assert proc.returncode == 0, proc.stdout[-5000:] + "\n" + proc.stderr[-10000:]
+
+
+def _conf() -> dict:
+    import runpy
+
+    return runpy.run_path(str(DOCS / "conf.py"))
+
+
+def test_math_is_bundled():
+    """conf.py points MathJax at the bundled single-file build, not at a CDN."""
+    conf = _conf()
+    path = conf["mathjax_path"]
+    assert not re.match(r"[a-z]+://|//", path), f"mathjax_path loads from the network: {path}"
+    assert any((DOCS / d / path).is_file() for d in conf["html_static_path"])
+    assert (DOCS / "_static" / "mathjax" / "LICENSE").is_file()
+
+
+@pytest.mark.docs
+def test_built_pages_load_no_remote_script(sphinx_build):
+    """No page of the built docs loads a script from the network (math renders offline).
+
+    Every page with a formula loads the bundled MathJax, and no page has a ``<script src>``
+    (nor a stylesheet) with an http(s) or protocol-relative address.
+    """
+    proc, html = sphinx_build
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    remote, without = [], []
+    pages = sorted(html.rglob("*.html"))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        srcs = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"", text)
+        remote += [f"{page.name}: {s}" for s in srcs if re.match(r"(https?:)?//", s)]
+        if 'class="math' in text and not any("_static/mathjax/tex-svg-full.js" in s for s in srcs):
+            without.append(page.name)
+    assert any('class="math' in p.read_text(encoding="utf-8") for p in pages)
+    assert not remote, f"pages loading from the network: {remote[:10]}"
+    assert not without, f"pages with math but without the bundled MathJax: {without}"
