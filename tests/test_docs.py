@@ -365,6 +365,21 @@ def test_every_component_is_exercised(models):
     )
 
 
+def test_every_dimension_is_described(models):
+    """Every dimension (and sparse-dimension label) of the docs-test models has a description
+    for the saved tables' index columns (``suandian.results.io.DIMENSIONS``)."""
+    from suandian.results import io
+
+    dims = {
+        name
+        for m in models
+        for name, value in m.built.ctx.coords.items()
+        if not name.endswith(":key")
+    }
+    missing = sorted(dims - set(io.DIMENSIONS))
+    assert not missing, f"dimensions without a description in io.DIMENSIONS: {missing}"
+
+
 def test_every_output_is_documented():
     """Every entry of every output table (Dataset variable) is named on a math page."""
     text = _math_text()

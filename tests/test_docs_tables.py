@@ -48,3 +48,26 @@ def test_math_pages_use_the_generated_tables():
     assert "```{component-table}" in index and "```{carrier-table}" in index
     assert "```{carrier-matrix}" in ledgers
     assert "| component | kind |" not in index and "| carrier | unit |" not in index + ledgers
+
+
+def test_output_dictionary_lists_every_output_with_units():
+    """The data dictionary of outputs.md: every output of every component and of the model,
+    each with units and a description; the page uses the directive."""
+    from suandian.ledgers import COMPONENT as LEDGER
+    from suandian.results.extract import MODEL_OUTPUTS
+
+    sections = suandian_docs.output_sections()
+    listed = {(name, row[0].strip("`")) for name, _, rows in sections for row in rows}
+    expected = {(c.name, o.name) for c in (*REGISTRY, LEDGER, *POLICIES) for o in c.outputs}
+    expected |= {("model", name) for name in MODEL_OUTPUTS}
+    assert listed == expected
+    for name, page, rows in sections:
+        assert (ROOT / "docs" / "math" / page).is_file(), name
+        for row in rows:
+            assert row[2].strip() and row[4].strip(), (name, row)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert "```{output-dictionary}" in text
+
+
+def test_markdown_cells_are_escaped():
+    assert suandian_docs._text("a|b *c* $x$ [y]") == r"a\|b \*c\* \$x\$ \[y\]"

@@ -12,6 +12,11 @@
   what the books read from them) by the families that write them (``port.<carrier>``
   recorded by each ``FamilyBuilder`` when the default scenario is built), so no table can go
   stale.
+* ``{output-dictionary}`` renders the data dictionary of a result: every variable of the
+  result Dataset (each component's output table, and the variables the model adds) with its
+  dimensions, units, role and description, one table per component, then the index columns
+  of the saved tables (:data:`suandian.results.io.DIMENSIONS`). The same attributes go into
+  ``result.nc``, the Parquet field metadata and ``csv/columns.csv``.
 * In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
   text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
   exists (headings one level down, links between the notes turned into links to their
@@ -344,6 +349,63 @@ class StateTable(_GeneratedTable):
         )
 
 
+def _text(text: str) -> str:
+    """Plain text for a MyST table cell (Markdown and math marks escaped)."""
+    return re.sub(r"([|*_$~\[\]`<>\\])", r"\\\1", text)
+
+
+def _unit_text(unit: str) -> str:
+    return _text(unit.replace("{compute}", "C"))
+
+
+def output_sections() -> list[tuple[str, str, list[list[str]]]]:
+    """The data dictionary: (component, its math page, rows) per component, then the model's.
+
+    Rows (MyST cells): variable, dimensions, units (``C`` is the scenario's compute unit),
+    role, description.
+    """
+    from suandian.results.extract import MODEL_OUTPUTS
+
+    sections = []
+    for c in _components():
+        module = sys.modules[c.build.__module__]
+        page = re.search(r"docs/math/([\w-]+\.md)", module.__doc__ or "")
+        rows = [
+            [f"`{o.name}`", ", ".join(o.dims) or "—", _unit_text(o.unit), o.role, _text(o.doc)]
+            for o in c.outputs
+        ]
+        if rows:
+            sections.append((c.name, page.group(1) if page else "", rows))
+    model = [
+        [f"`{name}`", ", ".join(dims), attrs["units"], attrs["role"], _text(attrs["description"])]
+        for name, (dims, attrs) in MODEL_OUTPUTS.items()
+    ]
+    sections.append(("model", "accounting.md", model))
+    return sections
+
+
+def dimension_rows() -> list[list[str]]:
+    """The index columns of the saved tables and the labels of sparse dimensions."""
+    from suandian.results.io import DIMENSIONS
+
+    return [[f"`{name}`", _text(text)] for name, text in DIMENSIONS.items()]
+
+
+class OutputDictionary(_GeneratedTable):
+    """``{output-dictionary}``: every output variable with units and description."""
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for name, page, rows in output_sections():
+            link = f" ([](/math/{page}))" if page else ""
+            out += [f"**`{name}`**{link}", ""]
+            out += _markdown(["variable", "dimensions", "units", "role", "description"], rows)
+            out.append("")
+        out += ["**Index columns and labels of the tables**", ""]
+        out += _markdown(["column", "meaning"], dimension_rows())
+        return out
+
+
 def provenance_files() -> list[Path]:
     """Provenance notes present in this checkout, in page order."""
     files = [p for p in (ROOT / "data" / "README.md", ROOT / "models" / "README.md") if p.exists()]
@@ -416,5 +478,6 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("carrier-table", CarrierTable)
     app.add_directive("carrier-matrix", CarrierMatrix)
     app.add_directive("state-table", StateTable)
+    app.add_directive("output-dictionary", OutputDictionary)
     app.connect("source-read", _source_read)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
