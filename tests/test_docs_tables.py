@@ -71,3 +71,32 @@ def test_output_dictionary_lists_every_output_with_units():
 
 def test_markdown_cells_are_escaped():
     assert suandian_docs._text("a|b *c* $x$ [y]") == r"a\|b \*c\* \$x\$ \[y\]"
+
+
+def test_cli_reference_is_generated_from_the_parser():
+    """cli.md is filled from the argparse parser: a section per command, every option."""
+    import argparse
+
+    from suandian.cli import _parser
+
+    text = suandian_docs.cli_reference()
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) >= {"solve", "validate", "example", "certify", "offer", "rolling"}
+    for name, command in sub.choices.items():
+        assert f"## `suandian {name}`" in text
+        section = text.split(f"## `suandian {name}`", 1)[1].split("\n## ", 1)[0]
+        for action in command._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert option in section, (name, option)
+    assert "`--mip-rel-gap G, --mip-gap G`" in text  # Python's name first, the old alias kept
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert suandian_docs.CLI_MARKER in page
+
+
+def test_gallery_shows_every_tutorial():
+    page = (ROOT / "docs" / "gallery.md").read_text(encoding="utf-8")
+    listed = page.split("```{tutorial-gallery}", 1)[1].split("```", 1)[0].split()
+    tutorials = sorted(f"tutorials/{p.stem}" for p in (ROOT / "docs" / "tutorials").glob("*.md"))
+    assert sorted(listed) == tutorials
