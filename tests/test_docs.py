@@ -544,3 +544,27 @@ def test_built_pages_load_no_remote_script(sphinx_build):
     assert any('class="math' in p.read_text(encoding="utf-8") for p in pages)
     assert not remote, f"pages loading from the network: {remote[:10]}"
     assert not without, f"pages with math but without the bundled MathJax: {without}"
+
+
+@pytest.mark.docs
+def test_built_reference_pages(sphinx_build):
+    """The generated pages are in the build: the CLI reference (every command, the gap flag
+    under Python's name), the data dictionary (units beside each output), the install page
+    and the gallery (a card per tutorial, the quickstart's with its figure)."""
+    proc, html = sphinx_build
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cli = (html / "cli.html").read_text(encoding="utf-8")
+    for command in ("solve", "validate", "example", "certify", "offer", "rolling", "sweep"):
+        assert f'href="#cli-{command}"' in cli
+    assert "--mip-rel-gap" in cli
+    outputs = (html / "outputs.html").read_text(encoding="utf-8")
+    assert re.search(
+        r"<code[^>]*><span class=\"pre\">p_grid</span></code></p></td>\s*<td>"
+        r"<p>site, time</p></td>\s*<td><p>MW</p></td>",
+        outputs,
+    )
+    assert (html / "install.html").is_file()
+    gallery = (html / "gallery.html").read_text(encoding="utf-8")
+    assert gallery.count('class="gallery-card') == len(list((DOCS / "tutorials").glob("*.md")))
+    card = gallery.split('href="tutorials/quickstart.html"', 1)[1].split("</a>", 1)[0]
+    assert "<img" in card and "_images/" in card

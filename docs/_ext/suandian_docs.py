@@ -556,8 +556,9 @@ def _gallery_merge(app, env, docnames, other) -> None:
 
 
 def _cell(text: str) -> str:
-    """One line of plain text for a Markdown paragraph or table cell."""
-    return _text(" ".join(text.split()))
+    """One line of plain text for a Markdown paragraph or table cell; options (``--out``) in
+    code style, so that they are not typeset (``--`` as a dash)."""
+    return re.sub(r"(?<![\w`-])(--[a-z][a-z-]*)", r"`\1`", _text(" ".join(text.split())))
 
 
 def _argument_rows(parser) -> list[list[str]]:
