@@ -566,5 +566,6 @@ def test_built_reference_pages(sphinx_build):
     assert (html / "install.html").is_file()
     gallery = (html / "gallery.html").read_text(encoding="utf-8")
     assert gallery.count('class="gallery-card') == len(list((DOCS / "tutorials").glob("*.md")))
-    card = gallery.split('href="tutorials/quickstart.html"', 1)[1].split("</a>", 1)[0]
+    grid = gallery.split('class="tutorial-gallery', 1)[1]
+    card = grid.split('href="tutorials/quickstart.html"', 1)[1].split("</a>", 1)[0]
     assert "<img" in card and "_images/" in card

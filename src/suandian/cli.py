@@ -83,7 +83,7 @@ def _flush_c_stdout() -> None:
 
     try:
         ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - no C library to ask
         pass
 
 
