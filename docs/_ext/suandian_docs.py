@@ -570,11 +570,13 @@ def _argument_rows(parser) -> list[list[str]]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
             continue
-        if action.option_strings:
-            name = ", ".join(action.option_strings)
-            if action.nargs != 0:
-                metavar = formatter._format_args(action, action.dest.upper())
-                name += f" {metavar}"
+        if action.option_strings:  # as --help writes them: "--out OUT, -o OUT"
+            metavar = (
+                ""
+                if action.nargs == 0
+                else " " + formatter._format_args(action, action.dest.upper())
+            )
+            name = ", ".join(f"{option}{metavar}" for option in action.option_strings)
         else:
             name = formatter._format_args(action, action.dest)
         default = action.default
