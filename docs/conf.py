@@ -53,7 +53,13 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 
+# ------------------------------------------------------------------ math, offline
+# MathJax is bundled (docs/_static/mathjax, see its README.md): formulas render without network
+# access. The path is relative to html_static_path.
+mathjax_path = "mathjax/tex-svg-full.js"
+
 # ------------------------------------------------------------------ HTML
+html_static_path = ["_static"]
 html_theme = "alabaster"
 html_title = f"suandian {release}"
 html_theme_options = {

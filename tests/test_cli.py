@@ -211,7 +211,7 @@ def test_bad_out_fails_before_the_solve(tmp_path, case):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert expected in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "planning" not in proc.stdout  # refused before loading and solving
+    assert "planning" not in proc.stdout + proc.stderr  # refused before loading and solving
 
 
 def test_read_only_out_fails_before_the_solve(tmp_path):
@@ -242,7 +242,7 @@ def test_read_only_out_fails_before_the_solve(tmp_path):
             )
             assert proc.returncode == 1, proc.stdout + proc.stderr
             assert expected in proc.stderr and "Traceback" not in proc.stderr
-            assert "planning" not in proc.stdout
+            assert "planning" not in proc.stdout + proc.stderr
     finally:
         (base / "ro").chmod(0o755)
         shutil.rmtree(base)

@@ -365,6 +365,21 @@ def test_every_component_is_exercised(models):
     )
 
 
+def test_every_dimension_is_described(models):
+    """Every dimension (and sparse-dimension label) of the docs-test models has a description
+    for the saved tables' index columns (``suandian.results.io.DIMENSIONS``)."""
+    from suandian.results import io
+
+    dims = {
+        name
+        for m in models
+        for name, value in m.built.ctx.coords.items()
+        if not name.endswith(":key")
+    }
+    missing = sorted(dims - set(io.DIMENSIONS))
+    assert not missing, f"dimensions without a description in io.DIMENSIONS: {missing}"
+
+
 def test_every_output_is_documented():
     """Every entry of every output table (Dataset variable) is named on a math page."""
     text = _math_text()
@@ -466,9 +481,10 @@ def test_every_schema_model_has_a_field_table():
     assert not missing, f"scenario models without a schema-table on any docs page: {missing}"
 
 
-@pytest.mark.docs
-def test_sphinx_build(tmp_path):
-    """The documentation builds with warnings as errors, tutorials executed."""
+@pytest.fixture(scope="module")
+def sphinx_build(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The Sphinx build with warnings as errors (run once for every ``docs`` test)."""
+    tmp_path = tmp_path_factory.mktemp("sphinx")
     cmd = [
         sys.executable,
         "-m",
@@ -483,4 +499,73 @@ def test_sphinx_build(tmp_path):
         str(tmp_path / "html"),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    return proc, tmp_path / "html"
+
+
+@pytest.mark.docs
+def test_sphinx_build(sphinx_build):
+    """The documentation builds with warnings as errors, tutorials executed."""
+    proc, _ = sphinx_build
     assert proc.returncode == 0, proc.stdout[-5000:] + "\n" + proc.stderr[-10000:]
+
+
+def _conf() -> dict:
+    import runpy
+
+    return runpy.run_path(str(DOCS / "conf.py"))
+
+
+def test_math_is_bundled():
+    """conf.py points MathJax at the bundled single-file build, not at a CDN."""
+    conf = _conf()
+    path = conf["mathjax_path"]
+    assert not re.match(r"[a-z]+://|//", path), f"mathjax_path loads from the network: {path}"
+    assert any((DOCS / d / path).is_file() for d in conf["html_static_path"])
+    assert (DOCS / "_static" / "mathjax" / "LICENSE").is_file()
+
+
+@pytest.mark.docs
+def test_built_pages_load_no_remote_script(sphinx_build):
+    """No page of the built docs loads a script from the network (math renders offline).
+
+    Every page with a formula loads the bundled MathJax, and no page has a ``<script src>``
+    (nor a stylesheet) with an http(s) or protocol-relative address.
+    """
+    proc, html = sphinx_build
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    remote, without = [], []
+    pages = sorted(html.rglob("*.html"))
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        srcs = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"([^\"]+)\"", text)
+        remote += [f"{page.name}: {s}" for s in srcs if re.match(r"(https?:)?//", s)]
+        if 'class="math' in text and not any("_static/mathjax/tex-svg-full.js" in s for s in srcs):
+            without.append(page.name)
+    assert any('class="math' in p.read_text(encoding="utf-8") for p in pages)
+    assert not remote, f"pages loading from the network: {remote[:10]}"
+    assert not without, f"pages with math but without the bundled MathJax: {without}"
+
+
+@pytest.mark.docs
+def test_built_reference_pages(sphinx_build):
+    """The generated pages are in the build: the CLI reference (every command, the gap flag
+    under Python's name), the data dictionary (units beside each output), the install page
+    and the gallery (a card per tutorial, the quickstart's with its figure)."""
+    proc, html = sphinx_build
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cli = (html / "cli.html").read_text(encoding="utf-8")
+    for command in ("solve", "validate", "example", "certify", "offer", "rolling", "sweep"):
+        assert f'href="#cli-{command}"' in cli
+    assert "--mip-rel-gap" in cli
+    outputs = (html / "outputs.html").read_text(encoding="utf-8")
+    assert re.search(
+        r"<code[^>]*><span class=\"pre\">p_grid</span></code></p></td>\s*<td>"
+        r"<p>site, time</p></td>\s*<td><p>MW</p></td>",
+        outputs,
+    )
+    assert (html / "install.html").is_file()
+    gallery = (html / "gallery.html").read_text(encoding="utf-8")
+    assert gallery.count('class="gallery-card') == len(list((DOCS / "tutorials").glob("*.md")))
+    grid = gallery.split('class="tutorial-gallery', 1)[1]
+    card = grid.split('href="tutorials/quickstart.html"', 1)[1].split("</a>", 1)[0]
+    assert "<img" in card and "_images/" in card

@@ -48,3 +48,55 @@ def test_math_pages_use_the_generated_tables():
     assert "```{component-table}" in index and "```{carrier-table}" in index
     assert "```{carrier-matrix}" in ledgers
     assert "| component | kind |" not in index and "| carrier | unit |" not in index + ledgers
+
+
+def test_output_dictionary_lists_every_output_with_units():
+    """The data dictionary of outputs.md: every output of every component and of the model,
+    each with units and a description; the page uses the directive."""
+    from suandian.ledgers import COMPONENT as LEDGER
+    from suandian.results.extract import MODEL_OUTPUTS
+
+    sections = suandian_docs.output_sections()
+    listed = {(name, row[0].strip("`")) for name, _, rows in sections for row in rows}
+    expected = {(c.name, o.name) for c in (*REGISTRY, LEDGER, *POLICIES) for o in c.outputs}
+    expected |= {("model", name) for name in MODEL_OUTPUTS}
+    assert listed == expected
+    for name, page, rows in sections:
+        assert (ROOT / "docs" / "math" / page).is_file(), name
+        for row in rows:
+            assert row[2].strip() and row[4].strip(), (name, row)
+    text = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert "```{output-dictionary}" in text
+
+
+def test_markdown_cells_are_escaped():
+    assert suandian_docs._text("a|b *c* $x$ [y]") == r"a\|b \*c\* \$x\$ \[y\]"
+
+
+def test_cli_reference_is_generated_from_the_parser():
+    """cli.md is filled from the argparse parser: a section per command, every option."""
+    import argparse
+
+    from suandian.cli import _parser
+
+    text = suandian_docs.cli_reference()
+    parser = _parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) >= {"solve", "validate", "example", "certify", "offer", "rolling"}
+    for name, command in sub.choices.items():
+        assert f"## `suandian {name}`" in text
+        section = text.split(f"## `suandian {name}`", 1)[1].split("\n## ", 1)[0]
+        for action in command._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert option in section, (name, option)
+    assert "`--mip-rel-gap G, --mip-gap G`" in text  # Python's name first, the old alias kept
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert suandian_docs.CLI_MARKER in page
+
+
+def test_gallery_shows_every_tutorial():
+    page = (ROOT / "docs" / "gallery.md").read_text(encoding="utf-8")
+    listed = page.split("```{tutorial-gallery}", 1)[1].split("```", 1)[0].split()
+    tutorials = sorted(f"tutorials/{p.stem}" for p in (ROOT / "docs" / "tutorials").glob("*.md"))
+    assert sorted(listed) == tutorials

@@ -66,6 +66,15 @@ def test_offer_prices_each_level_and_stops_at_the_first_infeasible():
     assert table["cost_per_mwh"].iloc[:2].to_numpy() == pytest.approx([37.5, 37.5], abs=1e-6)
     assert np.isnan(table["cost"].iloc[2:]).all()
     assert np.isnan(table["seconds"].iloc[3])  # not solved: a larger level than an infeasible one
+    # why: 1.5 MW is beyond the battery with 1 MW held; 2 MW was not tried, and the plan's
+    # own draw (1.65 MW in every period) is below it
+    assert list(table["reason"]) == [
+        "",
+        "",
+        "no plan keeps every rule with the draw 1.5 MW below the plan for 1 h; 1 MW held",
+        "not re-planned: 1.5 MW below the plan already failed "
+        "(the plan draws only 1.65 MW at 02:00)",
+    ]
 
 
 def test_longer_window_needs_energy_the_battery_cannot_hold():
@@ -120,8 +129,16 @@ def test_cli_offer_prints_the_table_and_writes_csv(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "infeasible" in proc.stdout
+    # progress on stderr, one line per re-plan; the reason of the infeasible offer on stdout
+    assert "offer s1, 1 h from 2026-07-15 02:00:00, 0.5 MW: optimal, +19 CNY" in proc.stderr
+    assert "offer s1, 1 h from 2026-07-15 02:00:00, 1.5 MW: infeasible" in proc.stderr
+    assert (
+        "  s1, 1 h, 1.5 MW: no plan keeps every rule with the draw 1.5 MW below the plan for "
+        "1 h; 0.5 MW held"
+    ) in proc.stdout
     table = pd.read_csv(tmp_path / "offers.csv")
     assert list(table["status"]) == ["optimal", "infeasible"]
     assert table["cost"].iloc[0] == pytest.approx(18.75, abs=1e-6)
+    assert table["reason"].fillna("").iloc[0] == ""
     bad = subprocess.run([*cmd, *args[:-1], "-3"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1 and "--mw" in bad.stderr

@@ -12,6 +12,19 @@
   what the books read from them) by the families that write them (``port.<carrier>``
   recorded by each ``FamilyBuilder`` when the default scenario is built), so no table can go
   stale.
+* ``{output-dictionary}`` renders the data dictionary of a result: every variable of the
+  result Dataset (each component's output table, and the variables the model adds) with its
+  dimensions, units, role and description, one table per component, then the index columns
+  of the saved tables (:data:`suandian.results.io.DIMENSIONS`). The same attributes go into
+  ``result.nc``, the Parquet field metadata and ``csv/columns.csv``.
+* In ``cli.md`` the line ``<!-- cli-reference -->`` is replaced at read time by the reference
+  of the command line, generated from its argparse parser (:func:`suandian.cli._parser`): per
+  command its description, usage, a table of its arguments (name, default, meaning, as
+  ``--help`` says them) and its epilog, so the page cannot drift from the parser.
+* ``{tutorial-gallery}`` (one page name per line, relative to the page) renders a grid of
+  cards, one per tutorial: its title and the first figure it draws when the docs are built
+  (a card without a figure when it draws none), each linking to the tutorial. The figures
+  are those of the executed notebooks, so the gallery never shows a stale picture.
 * In ``data.md`` the line ``<!-- provenance-includes -->`` is replaced at read time by the
   text of ``data/README.md``, ``models/README.md`` and every ``data/*.provenance.md`` that
   exists (headings one level down, links between the notes turned into links to their
@@ -37,6 +50,7 @@ from suandian.scenario import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- provenance-includes -->"
+CLI_MARKER = "<!-- cli-reference -->"
 
 #: Descriptions for schema fields that carry none in the code (units stated).
 FALLBACK = {
@@ -344,6 +358,63 @@ class StateTable(_GeneratedTable):
         )
 
 
+def _text(text: str) -> str:
+    """Plain text for a MyST table cell (Markdown and math marks escaped)."""
+    return re.sub(r"([|*_$~\[\]`<>\\])", r"\\\1", text)
+
+
+def _unit_text(unit: str) -> str:
+    return _text(unit.replace("{compute}", "C"))
+
+
+def output_sections() -> list[tuple[str, str, list[list[str]]]]:
+    """The data dictionary: (component, its math page, rows) per component, then the model's.
+
+    Rows (MyST cells): variable, dimensions, units (``C`` is the scenario's compute unit),
+    role, description.
+    """
+    from suandian.results.extract import MODEL_OUTPUTS
+
+    sections = []
+    for c in _components():
+        module = sys.modules[c.build.__module__]
+        page = re.search(r"docs/math/([\w-]+\.md)", module.__doc__ or "")
+        rows = [
+            [f"`{o.name}`", ", ".join(o.dims) or "—", _unit_text(o.unit), o.role, _text(o.doc)]
+            for o in c.outputs
+        ]
+        if rows:
+            sections.append((c.name, page.group(1) if page else "", rows))
+    model = [
+        [f"`{name}`", ", ".join(dims), attrs["units"], attrs["role"], _text(attrs["description"])]
+        for name, (dims, attrs) in MODEL_OUTPUTS.items()
+    ]
+    sections.append(("model", "accounting.md", model))
+    return sections
+
+
+def dimension_rows() -> list[list[str]]:
+    """The index columns of the saved tables and the labels of sparse dimensions."""
+    from suandian.results.io import DIMENSIONS
+
+    return [[f"`{name}`", _text(text)] for name, text in DIMENSIONS.items()]
+
+
+class OutputDictionary(_GeneratedTable):
+    """``{output-dictionary}``: every output variable with units and description."""
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for name, page, rows in output_sections():
+            link = f" ([](/math/{page}))" if page else ""
+            out += [f"**`{name}`**{link}", ""]
+            out += _markdown(["variable", "dimensions", "units", "role", "description"], rows)
+            out.append("")
+        out += ["**Index columns and labels of the tables**", ""]
+        out += _markdown(["column", "meaning"], dimension_rows())
+        return out
+
+
 def provenance_files() -> list[Path]:
     """Provenance notes present in this checkout, in page order."""
     files = [p for p in (ROOT / "data" / "README.md", ROOT / "models" / "README.md") if p.exists()]
@@ -405,9 +476,155 @@ def _provenance_text(app: Sphinx) -> str:
     return "\n".join(parts)
 
 
+class tutorial_gallery(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """Placeholder of a ``{tutorial-gallery}``, filled when the doctree is resolved."""
+
+
+class TutorialGallery(SphinxDirective):
+    """``{tutorial-gallery}``: a card per tutorial named in the content (title, figure, link)."""
+
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        from sphinx.util import docname_join
+
+        node = tutorial_gallery()
+        node["docnames"] = [
+            docname_join(self.env.docname, line.strip().removesuffix(".md"))
+            for line in self.content
+            if line.strip()
+        ]
+        missing = [d for d in node["docnames"] if d not in self.env.found_docs]
+        if missing:
+            raise self.error(f"tutorial-gallery: no page {missing} (give page names, one a line)")
+        _galleries(self.env)[self.env.docname] = list(node["docnames"])
+        return [node]
+
+
+def _first_image(env, docname: str) -> nodes.image | None:
+    for image in env.get_doctree(docname).findall(nodes.image):
+        return image
+    return None
+
+
+def _fill_galleries(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in list(doctree.findall(tutorial_gallery)):
+        grid = nodes.container(classes=["tutorial-gallery"])
+        for target in node["docnames"]:
+            card = nodes.container(classes=["gallery-card"])
+            link = nodes.reference(
+                "", "", internal=True, refuri=app.builder.get_relative_uri(docname, target)
+            )
+            image = _first_image(app.env, target)
+            if image is not None:
+                picture = image.deepcopy()
+                for key in ("width", "height", "scale", "align"):
+                    picture.attributes.pop(key, None)
+                picture["alt"] = f"figure of {target}"
+                picture["classes"] = ["gallery-image"]
+                link += picture
+            else:
+                link += nodes.inline("", "(no figure)", classes=["gallery-noimage"])
+            title = app.env.titles.get(target)
+            link += nodes.inline("", title.astext() if title else target, classes=["gallery-title"])
+            para = nodes.paragraph()
+            para += link
+            card += para
+            grid += card
+        node.replace_self(grid)
+
+
+def _galleries(env) -> dict[str, list[str]]:
+    """The gallery pages of the build and the tutorials each shows (kept in the environment)."""
+    if not hasattr(env, "suandian_galleries"):
+        env.suandian_galleries = {}
+    return env.suandian_galleries
+
+
+def _gallery_outdated(app, env, added, changed, removed) -> list[str]:
+    """Rewrite a gallery page whenever one of its tutorials is read again."""
+    touched = set(added) | set(changed)
+    return [page for page, shown in _galleries(env).items() if touched & set(shown)]
+
+
+def _gallery_purge(app, env, docname: str) -> None:
+    _galleries(env).pop(docname, None)
+
+
+def _gallery_merge(app, env, docnames, other) -> None:
+    _galleries(env).update(_galleries(other))
+
+
+def _cell(text: str) -> str:
+    """One line of plain text for a Markdown paragraph or table cell; options (``--out``) in
+    code style, so that they are not typeset (``--`` as a dash)."""
+    return re.sub(r"(?<![\w`-])(--[a-z][a-z-]*)", r"`\1`", _text(" ".join(text.split())))
+
+
+def _argument_rows(parser) -> list[list[str]]:
+    """Rows (argument, default, meaning) of a parser's arguments, as ``--help`` states them."""
+    import argparse
+
+    formatter = parser._get_formatter()
+    rows = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+            continue
+        if action.option_strings:  # as --help writes them: "--out OUT, -o OUT"
+            metavar = (
+                ""
+                if action.nargs == 0
+                else " " + formatter._format_args(action, action.dest.upper())
+            )
+            name = ", ".join(f"{option}{metavar}" for option in action.option_strings)
+        else:
+            name = formatter._format_args(action, action.dest)
+        default = action.default
+        shown = (
+            ""
+            if default in (None, False, [], argparse.SUPPRESS) or action.nargs == 0
+            else str(default)
+        )
+        meaning = formatter._expand_help(action) if action.help else ""
+        if action.required and action.option_strings:
+            meaning = f"required. {meaning}"
+        rows.append([f"`{name}`", f"`{shown}`" if shown else "", _cell(meaning)])
+    return rows
+
+
+def cli_reference() -> str:
+    """The command-line reference as MyST Markdown, generated from the argparse parser."""
+    import argparse
+
+    from suandian.cli import _parser
+
+    parser = _parser()
+    out = ["```text", parser.format_usage().strip(), "```", "", _cell(parser.description or "")]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    out += ["", "| command | what it does |", "|---|---|"]
+    out += [f"| [`{name}`](#cli-{name}) | {_cell(helps.get(name) or '')} |" for name in sub.choices]
+    out += ["", "Examples (`suandian --help`):", "", "```text", (parser.epilog or "").strip()]
+    out += ["```", ""]
+    for name, command in sub.choices.items():
+        out += [f"(cli-{name})=", f"## `suandian {name}`", ""]
+        out += [_cell(command.description or helps.get(name) or ""), ""]
+        out += ["```text", command.format_usage().strip(), "```", ""]
+        out += _markdown(["argument", "default", "meaning"], _argument_rows(command))
+        if command.epilog:
+            out += ["", _cell(command.epilog)]
+        out.append("")
+    return "\n".join(out)
+
+
 def _source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if MARKER in source[0]:
         source[0] = source[0].replace(MARKER, _provenance_text(app))
+    if CLI_MARKER in source[0]:
+        import suandian.cli
+
+        app.env.note_dependency(suandian.cli.__file__)
+        source[0] = source[0].replace(CLI_MARKER, cli_reference())
 
 
 def setup(app: Sphinx) -> dict:
@@ -416,5 +633,13 @@ def setup(app: Sphinx) -> dict:
     app.add_directive("carrier-table", CarrierTable)
     app.add_directive("carrier-matrix", CarrierMatrix)
     app.add_directive("state-table", StateTable)
+    app.add_directive("output-dictionary", OutputDictionary)
+    app.add_node(tutorial_gallery)
+    app.add_directive("tutorial-gallery", TutorialGallery)
+    app.connect("doctree-resolved", _fill_galleries)
+    app.connect("env-get-outdated", _gallery_outdated)
+    app.connect("env-purge-doc", _gallery_purge)
+    app.connect("env-merge-info", _gallery_merge)
+    app.add_css_file("gallery.css")
     app.connect("source-read", _source_read)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

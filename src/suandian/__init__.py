@@ -2,7 +2,7 @@
 
 Public API::
 
-    sc = suandian.load_scenario("models/chongqing_hami_day.yaml")
+    sc = suandian.load_scenario(suandian.default_scenario())  # the embedded Chongqing-Hami day
     model = suandian.build_model(sc)          # add your own constraints here if you like
     result = suandian.solve(model, mip_rel_gap=1e-3)
     result.ds, result.kpis, result.certify(), result.save("out/")
@@ -11,6 +11,7 @@ Public API::
 """
 
 from ._version import __version__ as __version__
+from .embedded import default_scenario
 from .highs import SolveInfo, SolveOptions
 from .model import build_model
 from .results import (
@@ -54,6 +55,7 @@ __all__ = [
     "YearResult",
     "build_model",
     "certify",
+    "default_scenario",
     "design_cases",
     "flexibility_offer",
     "foresight",

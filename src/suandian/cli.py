@@ -9,18 +9,19 @@ Exit codes: 0 plan found (optimal, or the best by the time limit), 1 bad input (
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from importlib import resources
+from collections.abc import Iterator
 from pathlib import Path
 
-DEFAULT_NAME = "chongqing_hami_day.yaml"
-DEFAULT_YEAR = "chongqing_hami_year.yaml"
+from .embedded import DEFAULT_NAME, DEFAULT_YEAR, default_scenario
 
 EPILOG = """\
 examples:
   suandian solve                          plan the embedded Chongqing-Hami summer day
   suandian solve my_day.yaml --out plan/  plan your own scenario, results into plan/
-  suandian solve --mip-gap 0.005 --time-limit 20
+  suandian solve --mip-rel-gap 0.005 --time-limit 20
   suandian validate my_day.yaml           check a scenario and list every problem
   suandian example --out my_day/          copy the default scenario and its data to edit
   suandian certify plan/                  re-check a saved results folder
@@ -36,12 +37,54 @@ manifest.json (every file with its sha256). The folder is replaced whole by each
 """
 
 
-def default_scenario() -> Path:
-    """Path of the embedded default scenario (installed package, else the source tree)."""
-    embedded = resources.files("suandian") / "_embedded" / "models" / DEFAULT_NAME
-    if embedded.is_file():
-        return Path(str(embedded))
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_NAME
+__all__ = ["DEFAULT_NAME", "DEFAULT_YEAR", "default_scenario", "main"]
+
+
+def _progress_to_stderr() -> None:
+    """Show the ``suandian`` logger's progress lines (INFO) on stderr, once per process."""
+    import logging
+
+    logger = logging.getLogger("suandian")
+    if not any(getattr(h, "_suandian_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        handler._suandian_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send whatever is written to standard output meanwhile to standard error.
+
+    Python's ``print`` and the C library's (HiGHS's log with ``--log``): the file descriptor
+    1 itself is pointed at 2, so standard output keeps the tables alone.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real stdout (some notebooks)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+        return
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _flush_c_stdout()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    """Flush the C library's output buffers (what HiGHS printed) before fd 1 changes back."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - no C library to ask
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,11 +129,14 @@ def _parser() -> argparse.ArgumentParser:
         "the solve (default: %(default)s)",
     )
     solve.add_argument(
+        "--mip-rel-gap",
         "--mip-gap",
+        dest="mip_rel_gap",
         type=float,
         default=1e-3,
         metavar="G",
-        help="relative MIP gap to stop at (default: %(default)s = 0.1 %%)",
+        help="relative MIP gap to stop at, mip_rel_gap in Python; --mip-gap is the same "
+        "(default: %(default)s = 0.1 %%)",
     )
     solve.add_argument(
         "--time-limit",
@@ -109,7 +155,10 @@ def _parser() -> argparse.ArgumentParser:
         "--no-certify", action="store_true", help="skip the independent re-check of the plan"
     )
     solve.add_argument(
-        "--log", "--verbose", action="store_true", help="print the HiGHS log (banner, iterations)"
+        "--log",
+        "--verbose",
+        action="store_true",
+        help="print the HiGHS log (banner, iterations) on stderr",
     )
     solve.add_argument(
         "--quiet", action="store_true", help="no progress lines on stderr while solving"
@@ -186,18 +235,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     offer.add_argument("--sites", default=None, help="comma-separated sites (default: all)")
     offer.add_argument(
+        "--mip-rel-gap",
         "--mip-gap",
+        dest="mip_rel_gap",
         type=float,
         default=1e-4,
         metavar="G",
-        help="relative MIP gap of every plan (default: %(default)s; costs are differences "
-        "of two plans, so keep it tight)",
+        help="relative MIP gap of every plan, mip_rel_gap in Python (default: %(default)s; "
+        "costs are differences of two plans, so keep it tight)",
     )
     offer.add_argument(
         "--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan"
     )
     offer.add_argument(
         "--csv", type=Path, default=None, help="also write the table to this CSV file"
+    )
+    offer.add_argument(
+        "--quiet", action="store_true", help="no progress line per re-plan on stderr"
     )
     offer.set_defaults(run=_offer)
     _rolling_parser(sub)
@@ -254,7 +308,13 @@ def _sweep_parser(sub) -> None:
         help="folder for the results, replaced whole (default: %(default)s)",
     )
     sweep.add_argument(
-        "--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap per case"
+        "--mip-rel-gap",
+        "--mip-gap",
+        dest="mip_rel_gap",
+        type=float,
+        default=1e-3,
+        metavar="G",
+        help="relative MIP gap per case (mip_rel_gap in Python)",
     )
     sweep.add_argument(
         "--time-limit", type=float, default=60.0, metavar="S", help="seconds per case"
@@ -311,7 +371,13 @@ def _rolling_parser(sub) -> None:
         "--resume", action="store_true", help="go on from the last window committed in --out"
     )
     rolling.add_argument(
-        "--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap per window"
+        "--mip-rel-gap",
+        "--mip-gap",
+        dest="mip_rel_gap",
+        type=float,
+        default=1e-3,
+        metavar="G",
+        help="relative MIP gap per window (mip_rel_gap in Python)",
     )
     rolling.add_argument(
         "--time-limit", type=float, default=60.0, metavar="S", help="seconds per window"
@@ -356,8 +422,8 @@ def _sweep(args: argparse.Namespace) -> int:
             problems.append(f"--set {text!r}: values are not readable ({exc}); e.g. 0.7,0.8")
     if not args.sets:
         problems.append("give at least one --set PATH=VALUES")
-    if not (args.mip_gap >= 0):
-        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.mip_rel_gap >= 0):
+        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")
     if not (args.time_limit > 0):
         problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
     if args.workers is not None and args.workers < 1:
@@ -380,7 +446,7 @@ def _sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             n_workers=args.workers,
             progress=not args.quiet,
-            mip_rel_gap=args.mip_gap,
+            mip_rel_gap=args.mip_rel_gap,
             time_limit=args.time_limit,
             threads=args.threads,
         )
@@ -422,7 +488,7 @@ def _rolling(args: argparse.Namespace) -> int:
     from .run.rolling import RollingError, solve_rolling
     from .scenario import ScenarioError
 
-    path = args.scenario or default_scenario().with_name(DEFAULT_YEAR)
+    path = args.scenario or default_scenario("year")
     try:
         scenario = load_scenario(path)
     except ScenarioError as exc:
@@ -442,7 +508,7 @@ def _rolling(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             stop_after=args.stop_after,
             forecast=args.forecast,
-            mip_rel_gap=args.mip_gap,
+            mip_rel_gap=args.mip_rel_gap,
             time_limit=args.time_limit,
             threads=args.threads,
         )
@@ -485,8 +551,8 @@ def _offer(args: argparse.Namespace) -> int:
     problems: list[str] = []
     hours = _numbers(args.hours, "--hours", problems)
     levels = _numbers(args.mw, "--mw", problems)
-    if not (args.mip_gap >= 0):
-        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.0001")
+    if not (args.mip_rel_gap >= 0):
+        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.0001")
     if not (args.time_limit > 0):
         problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
     if problems:
@@ -506,29 +572,40 @@ def _offer(args: argparse.Namespace) -> int:
     else:
         start = pd.Timestamp(text)
     options = SolveOptions(
-        mip_rel_gap=args.mip_gap, time_limit=args.time_limit, duals=False, diagnose=False
+        mip_rel_gap=args.mip_rel_gap, time_limit=args.time_limit, duals=False, diagnose=False
     )
-    base = solve(scenario, options)
+    if not args.quiet:
+        _progress_to_stderr()
+    print(f"planning {scenario!r}, then re-planning it for every offer", file=sys.stderr)
+    with _stdout_to_stderr():
+        base = solve(scenario, options)
     if not base.has_plan:
         print(f"no plan to measure offers from: {base.status}", file=sys.stderr)
         return 2 if base.status == "infeasible" else 3
     sites = None if args.sites is None else [s.strip() for s in args.sites.split(",")]
     try:
-        table = flexibility_offer(
-            scenario,
-            start=start,
-            hours=hours,
-            levels_mw=levels,
-            sites=sites,
-            base=base,
-            options=options,
-        )
+        with _stdout_to_stderr():
+            table = flexibility_offer(
+                scenario,
+                start=start,
+                hours=hours,
+                levels_mw=levels,
+                sites=sites,
+                base=base,
+                options=options,
+            )
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
     print(f"plan: {base.objective:,.0f} CNY ({base.status}, gap {base.mip_gap:.3%})")
-    shown = table.drop(columns=["start"]).round({"cost": 0, "cost_per_mwh": 1, "seconds": 1})
+    shown = table.drop(columns=["start", "reason"])
+    shown = shown.round({"cost": 0, "cost_per_mwh": 1, "seconds": 1})
     print(shown.to_string(index=False))
+    why = table[table["reason"] != ""]
+    if len(why):
+        print("\nwithout a cost:")
+        for row in why.itertuples():
+            print(f"  {row.site}, {row.hours:g} h, {row.mw:g} MW: {row.reason}")
     if args.csv is not None:
         table.to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
@@ -536,20 +613,14 @@ def _offer(args: argparse.Namespace) -> int:
 
 
 def _solve(args: argparse.Namespace) -> int:
-    import logging
-
     from . import ScenarioError, load_scenario, solve
     from .results.io import FORMATS, check_output
 
     if not args.quiet:  # progress (incumbent, bound, gap) of solves longer than a second
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("  %(message)s"))
-        logger = logging.getLogger("suandian")
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        _progress_to_stderr()
     problems = []
-    if not (args.mip_gap >= 0):
-        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.mip_rel_gap >= 0):
+        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")
     if not (args.time_limit > 0):
         problems.append(f"--time-limit {args.time_limit}: use seconds > 0 (inf for none)")
     if args.threads is not None and args.threads < 0:
@@ -572,16 +643,17 @@ def _solve(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"planning {scenario!r}")
-    result = solve(
-        scenario,
-        mip_rel_gap=args.mip_gap,
-        time_limit=args.time_limit,
-        threads=args.threads,
-        log=args.log,
-        mip_start=not args.no_mip_start,
-        decompose=not args.no_decompose,
-    )
+    print(f"planning {scenario!r}", file=sys.stderr)
+    with _stdout_to_stderr():  # the HiGHS log (--log) beside the progress, not in the table
+        result = solve(
+            scenario,
+            mip_rel_gap=args.mip_rel_gap,
+            time_limit=args.time_limit,
+            threads=args.threads,
+            log=args.log,
+            mip_start=not args.no_mip_start,
+            decompose=not args.no_decompose,
+        )
     print(result.summary())
     try:  # every outcome is saved: a plan, or the solver report and diagnosis without one
         written = result.save(args.out, formats=formats)

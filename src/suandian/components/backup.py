@@ -483,8 +483,8 @@ COMPONENT = Component(
         Output("u_genset", _GT, "1", "genset running", upper=1.0, integer=True, rounding="up"),
         Output("s_genset", _GT, "1", "genset start", upper=1.0),
         Output("p_shed", _ST, "MW", "facility load shed during an outage"),
-        Output("genset_site", _G, "", "site", role="input"),
-        Output("genset_rated_power", _G, "MW", "capacity", role="input"),
+        Output("genset_site", _G, "text", "site whose bus the genset feeds", role="input"),
+        Output("genset_rated_power", _G, "MW", "rated power of the genset", role="input"),
         Output("genset_fuel_price", _GT, "CNY/MWh", "fuel cost per MWh generated", role="input"),
         Output("genset_emission_factor", _G, "tCO2/MWh", "location-based factor", role="input"),
         Output(

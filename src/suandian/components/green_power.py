@@ -858,8 +858,8 @@ COMPONENT = Component(
         ),
         Output("p_contract", ("contract", "site", "time"), "MW", "green contract delivery"),
         Output("e_certificate", ("site",), "MWh", "green certificates bought"),
-        Output("corridor_to_node", _K, "", "receiving node", role="input"),
-        Output("corridor_from_node", _K, "", "sending node", role="input"),
+        Output("corridor_to_node", _K, "text", "receiving node", role="input"),
+        Output("corridor_from_node", _K, "text", "sending node", role="input"),
         Output(
             "corridor_capacity",
             _KT,
@@ -886,7 +886,7 @@ COMPONENT = Component(
         Output(
             "corridor_loss_basis",
             _K,
-            "",
+            "text",
             "'physical' (loss applied to the energy sent) or 'in_tariff' (loss 0)",
             role="input",
         ),
@@ -921,7 +921,13 @@ COMPONENT = Component(
             "credit for energy of the blocks held not taken (NaN: none allowed)",
             role="input",
         ),
-        Output("contract_node", ("contract",), "", "node", role="input"),
+        Output(
+            "contract_node",
+            ("contract",),
+            "text",
+            "node whose sites may take the deliveries",
+            role="input",
+        ),
         Output("contract_capacity", ("contract", "time"), "MW", "deliverable power", role="input"),
         Output(
             "contract_price", ("contract", "time"), "CNY/MWh", "contract energy price", role="input"
@@ -929,7 +935,7 @@ COMPONENT = Component(
         Output(
             "contract_gec",
             ("contract",),
-            "",
+            "text",
             "certificates with the energy: bundled, non_tradable or none",
             role="input",
         ),

@@ -118,12 +118,12 @@ COMPONENT = Component(
     stateless="each period's purchase and import limit stand alone",
     outputs=(
         Output("p_grid", ("site", "time"), "MW", "grid import"),
-        Output("site_node", ("site",), "", "grid node of the site", role="input"),
+        Output("site_node", ("site",), "text", "grid node of the site", role="input"),
         Output("tariff", ("node", "time"), "CNY/MWh", "grid energy price", role="input"),
         Output(
             "tariff_band",
             ("node", "time"),
-            "",
+            "text",
             "time-of-use band of the tariff in the period ('critical_peak' where it applies; "
             "'' for a number or series)",
             role="input",

@@ -511,9 +511,19 @@ COMPONENT = Component(
             "renewable power fed into the grid (not intake)",
             upper="p_renewable_available",
         ),
-        Output("renewable_site", ("renewable",), "", "site", role="input"),
-        Output("renewable_kind", ("renewable",), "", "kind", role="input"),
-        Output("renewable_contract", ("renewable",), "", "contract type", role="input"),
+        Output(
+            "renewable_site", ("renewable",), "text", "site whose bus the asset feeds", role="input"
+        ),
+        Output(
+            "renewable_kind",
+            ("renewable",),
+            "text",
+            "technology label (reporting only)",
+            role="input",
+        ),
+        Output(
+            "renewable_contract", ("renewable",), "text", "contract type of the asset", role="input"
+        ),
         Output(
             "renewable_capacity",
             ("renewable",),

@@ -356,7 +356,9 @@ COMPONENT = Component(
             upper=1.0,
             integer=True,
         ),
-        Output("storage_site", _ST, "", "site", role="input"),
+        Output(
+            "storage_site", _ST, "text", "site whose bus the battery is connected to", role="input"
+        ),
         Output("storage_power", _ST, "MW", "charge/discharge limit", role="input"),
         Output("storage_energy", _ST, "MWh", "energy capacity", role="input"),
         *capacity_outputs("storage_power", "storage", "MW"),

@@ -1561,7 +1561,7 @@ COMPONENT = Component(
         Output(
             "connection_billing",
             ("site",),
-            "",
+            "text",
             "'capacity_1192' (T&D on connection capacity), 'two_part' or 'none' (none stated)",
             role="input",
         ),
@@ -1659,7 +1659,7 @@ COMPONENT = Component(
             "capacity meter)",
             role="dual",
         ),
-        Output("meter_kind", _M, "", "'demand' or 'capacity'", role="input"),
+        Output("meter_kind", _M, "text", "'demand' or 'capacity'", role="input"),
         Output("meter_site", ("meter", "site"), "bool", "site measured by the meter", role="input"),
         Output(
             "meter_rate",

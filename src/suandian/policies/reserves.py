@@ -459,11 +459,11 @@ COMPONENT = Component(
             "the provider unit may offer to the product",
             role="input",
         ),
-        Output("provider_site", ("provider",), "", "site of the provider unit", role="input"),
+        Output("provider_site", ("provider",), "text", "site of the provider unit", role="input"),
         Output(
             "provider_family",
             ("provider",),
-            "",
+            "text",
             "component offering the unit's headroom",
             role="input",
         ),

@@ -22,6 +22,30 @@ if TYPE_CHECKING:
 
 NAN = float("nan")
 
+#: variables the model itself adds to the Dataset (beside the components' output tables):
+#: name -> (dimensions, attributes); the data dictionary of the docs lists them too
+MODEL_OUTPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "period_weight": (
+        ("time",),
+        {
+            "units": "1",
+            "role": "input",
+            "description": "hours a period stands for",
+            "component": "model",
+        },
+    ),
+    "cost_period": (
+        ("cost_term", "time"),
+        {
+            "units": "CNY",
+            "role": "expression",
+            "description": "cost owed in each period by the per-period cost terms "
+            "(weights and probability in)",
+            "component": "model",
+        },
+    ),
+}
+
 
 def _value(rec: Recorded, x: np.ndarray, y: np.ndarray | None, relaxed: bool) -> np.ndarray:
     """The values of one recorded output at the solution ``x`` (and duals ``y``)."""
@@ -88,28 +112,22 @@ def build_dataset(m: Model) -> xr.Dataset:
             )
         attrs.update(fb.attrs)
     if ctx.weighted:  # representative periods: the books recompute with the same weights
+        dims, attrs_ = MODEL_OUTPUTS["period_weight"]
         data["period_weight"] = xr.DataArray(
-            np.asarray(ctx.weights, dtype=float),
-            dims=("time",),
-            attrs={"units": "1", "role": "input", "description": "hours a period stands for"},
+            np.asarray(ctx.weights, dtype=float), dims=dims, attrs=dict(attrs_)
         )
     if ctx.probability != 1.0:
         attrs["probability"] = ctx.probability
     series = {k: e for fb in built.builders.values() for k, e in fb.cost_series.items()}
     if series:
         coords["cost_term"] = np.array(list(series), dtype=object)
+        dims, attrs_ = MODEL_OUTPUTS["cost_period"]
         data["cost_period"] = xr.DataArray(
             np.array([e.value(x) for e in series.values()], dtype=float).reshape(
                 len(series), ctx.T
             ),
-            dims=("cost_term", "time"),
-            attrs={
-                "units": "CNY",
-                "role": "expression",
-                "description": "cost owed in each period by the per-period cost terms "
-                "(weights and probability in)",
-                "component": "model",
-            },
+            dims=dims,
+            attrs=dict(attrs_),
         )
     horizon = [k for fb in built.builders.values() for k in fb.horizon_terms]
     attrs["horizon_cost_terms"] = ",".join(horizon)

@@ -3,8 +3,10 @@
 Layout of a results folder::
 
     result.nc                 the whole Dataset (decisions, inputs, duals, attrs)
-    parquet/<group>.parquet   one long table per group of dimensions, e.g. site_time
-    csv/<group>.csv           the same tables as CSV (floats written round-trip exact)
+    parquet/<group>.parquet   one long table per group of dimensions, e.g. site_time; each
+                              column's units and description in the Parquet field metadata
+    csv/<group>.csv           the same tables as CSV, floats at 6 significant digits
+    csv/columns.csv           the CSV tables' data dictionary: table, column, units, description
     kpis.json                 the KPIs and the solver report (and the diagnosis, if any)
     manifest.json             the run id and every file above with its size and sha256
 
@@ -47,6 +49,59 @@ MANIFEST_FORMAT = "suandian-results/1"
 RESULT_ENTRIES = frozenset(
     {"result.nc", "kpis.json", MANIFEST, "parquet", "csv", "sweep.nc", "cases.csv", "sweep.json"}
 )
+
+
+#: ``float_format`` of the CSV tables: 6 significant digits (relative rounding error at most
+#: 5e-6), so that a CSV reads as numbers a person can use (``0.05``, not
+#: ``0.050000000000000003``); ``result.nc`` and the Parquet tables keep the exact values
+CSV_FLOAT_FORMAT = "%.6g"
+#: name of the data dictionary written beside the CSV tables
+CSV_COLUMNS = "columns"
+#: descriptions of the index columns of the tables (Dataset dimensions) and of the labels along
+#: a sparse dimension; one not listed is described from its name
+DIMENSIONS = {
+    "time": "start of the period (the scenario's clock)",
+    "site": "data-center site",
+    "node": "grid node",
+    "workload": "interactive workload",
+    "job": "batch job",
+    "cap_point": "breakpoint of the GPU power-cap curve, from 0",
+    "run": "entry of the sparse (job, site, period) cells a batch job may run in, from 0",
+    "run_job": "job of the run entry",
+    "run_site": "site of the run entry",
+    "run_period": "period of the run entry, from 0",
+    "place": "entry of the (job, site, window) placement choices, from 0",
+    "place_job": "job of the placement entry",
+    "place_site": "site of the placement entry",
+    "place_window": "placement window of the entry, from 0",
+    "move": "entry of the (job, from, to, boundary) migrations, from 0",
+    "move_job": "job of the migration",
+    "move_from": "site the job moves from",
+    "move_to": "site the job moves to",
+    "move_boundary": "window boundary of the migration, from 0",
+    "renewable": "renewable asset",
+    "storage": "battery",
+    "corridor": "cross-province (UHVDC) corridor",
+    "contract": "local green-power contract",
+    "block": "entry of the (corridor, window) block purchases, from 0",
+    "block_corridor": "corridor of the block entry",
+    "block_window": "trading window of the block entry, from 0",
+    "tes": "thermal storage tank",
+    "recovery": "waste-heat recovery unit",
+    "genset": "backup generator",
+    "scope": "scope of the green-share target ('portfolio' or a site)",
+    "match": "start of the hourly-matching bucket",
+    "dr_event": "demand-response event",
+    "reserve": "reserve product",
+    "provider": "unit offering reserve headroom",
+    "network_part": "part of the network charge",
+    "self_use_part": "part of the self-used direct energy",
+    "meter": "demand-charge meter",
+    "bill_month": "calendar month of the bill (YYYY-MM)",
+    "ratchet_month": "earlier month the ratchet looks back to",
+    "history_month": "month of the stated peak history (YYYY-MM)",
+    "cost_term": "per-period cost term",
+}
 
 
 class OutputError(OSError):
@@ -357,12 +412,82 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"attribute of type {type(value).__name__} cannot be checkpointed")
 
 
+def _label_units(values: xr.DataArray) -> str:
+    kind = values.dtype.kind
+    return "time" if kind == "M" else "index" if kind in "iu" else "text"
+
+
+def column_metadata(ds: xr.Dataset, names: list[str]) -> dict[str, dict[str, str]]:
+    """Units, description, role and component of each column of a group's table.
+
+    In the order of :func:`group_frame`'s columns: the index columns (the variables'
+    dimensions), the variables, with their attributes ``units``, ``description``, ``role``
+    and ``component``, then the labels along the dimensions (e.g. ``run_job`` of a sparse
+    dimension ``run``). Labels have the units ``text``, ``index`` (a position, from 0) or ``time``.
+    """
+    out: dict[str, dict[str, str]] = {}
+    dims = [str(d) for d in ds[names[0]].dims]
+    for dim in dims:
+        out[dim] = {
+            "units": _label_units(ds[dim]),
+            "description": DIMENSIONS.get(dim, f"name of the {dim.replace('_', ' ')}"),
+            "role": "dimension",
+            "component": "",
+        }
+    for name in names:
+        attrs = ds[name].attrs
+        out[name] = {
+            key: str(attrs.get(key, "")) for key in ("units", "description", "role", "component")
+        }
+    for key, coord in ds.coords.items():
+        label = str(key)
+        if label not in ds.dims and coord.dims and set(coord.dims) <= set(dims):
+            dim = str(coord.dims[0])
+            what = label.removeprefix(f"{dim}_").replace("_", " ")
+            out[label] = {
+                "units": _label_units(coord),
+                "description": DIMENSIONS.get(label, f"{what} of the {dim} entry"),
+                "role": "label",
+                "component": "",
+            }
+    return out
+
+
+def data_dictionary(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per column of every table: table, column, units, description, role, component."""
+    rows = [
+        {"table": group, "column": column, **meta}
+        for group, names in groups(ds).items()
+        for column, meta in column_metadata(ds, names).items()
+    ]
+    columns = ["table", "column", "units", "description", "role", "component"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _write_parquet(frame: pd.DataFrame, meta: dict[str, dict[str, str]], path: Path) -> None:
+    """Write a table to Parquet with each field's units and description in its metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = [
+        field.with_metadata({k: v for k, v in meta.get(field.name, {}).items() if v})
+        for field in table.schema
+    ]
+    schema = pa.schema(fields, metadata=table.schema.metadata)
+    pq.write_table(table.cast(schema), path)
+
+
 def write_tables(
     ds: xr.Dataset, directory: Path, fmt: str, frames: dict[str, pd.DataFrame] | None = None
 ) -> list[Path]:
     """Write one Parquet or CSV table per group of dimensions, atomically.
 
-    ``frames`` caches the tables between formats (filled here when given empty).
+    Parquet: every field carries ``units``, ``description``, ``role`` and ``component`` in its
+    metadata (:func:`column_metadata`; read them with ``pyarrow.parquet.read_schema``). CSV:
+    floats at :data:`CSV_FLOAT_FORMAT`, and the data dictionary of all the tables in
+    ``columns.csv`` (:func:`data_dictionary`). ``frames`` caches the tables between formats
+    (filled here when given empty).
     """
     written = []
     frames = {} if frames is None else frames
@@ -372,22 +497,29 @@ def write_tables(
         frame = frames[group]
         if fmt == "parquet":
             path = Path(directory) / f"{group}.parquet"
-            written.append(atomic_write(path, partial(frame.to_parquet, index=False)))
+            meta = column_metadata(ds, names)
+            written.append(atomic_write(path, partial(_write_parquet, frame, meta)))
         else:
             path = Path(directory) / f"{group}.csv"
-            write = partial(frame.to_csv, index=False, float_format="%.17g")
+            write = partial(frame.to_csv, index=False, float_format=CSV_FLOAT_FORMAT)
             written.append(atomic_write(path, write))
+    if fmt == "csv":
+        path = Path(directory) / f"{CSV_COLUMNS}.csv"
+        written.append(atomic_write(path, partial(data_dictionary(ds).to_csv, index=False)))
     return written
 
 
 def read_tables(directory: Path, fmt: str) -> dict[str, pd.DataFrame]:
-    """Read the tables written by :func:`write_tables`, keyed by group name."""
+    """Read the tables written by :func:`write_tables`, keyed by group name.
+
+    The CSV data dictionary (``columns.csv``) is not a table of the Dataset and is skipped.
+    """
     suffix = ".parquet" if fmt == "parquet" else ".csv"
     out = {}
     for path in sorted(Path(directory).glob(f"*{suffix}")):
         if fmt == "parquet":
             out[path.stem] = pd.read_parquet(path)
-        else:
+        elif path.stem != CSV_COLUMNS:
             out[path.stem] = pd.read_csv(
                 path, parse_dates=["time"] if "time" in path.stem else False
             )

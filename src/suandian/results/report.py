@@ -21,6 +21,36 @@ _GRADE_NOTE = [
 ]
 
 
+#: Shadow prices by output: the label of the table (the key of ``kpis["shadow_prices"]`` is
+#: ``<output>_<scope>_<unit suffix>``); an output not listed is named from its own name
+_SHADOW_LABELS = {
+    "shadow_green_share": "green share, one MWh more",
+    "shadow_green_share_point": "green share, one point higher",
+    "shadow_pue": "PUE cap, 0.01 lower",
+    "shadow_self_consumption": "direct energy used on site, one MWh more",
+    "shadow_direct_supply": "direct supply, one MWh more",
+}
+#: energy_mwh keys that are headroom sold (MW x h), not energy that flowed
+_OFFERED = ("reserve_",)
+
+
+def _num(value: float, spec: str) -> str:
+    """``format(value, spec)`` without a minus on a figure that rounds to zero (``-0``)."""
+    text = format(value, spec)
+    if "-" in text and not any(ch in "123456789" for ch in text):
+        plain = text.replace("-", "", 1)
+        return plain.rjust(len(text)) if text[0] == " " else plain
+    return text
+
+
+def _section(title: str, unit: str, rows: list[tuple[str, str]], width: int = 22) -> list[str]:
+    """A titled block of ``name  value`` rows, the values right-aligned under ``unit``."""
+    width = max([width, *(len(name) + 2 for name, _ in rows)])
+    size = max([16, *(len(text) for _, text in rows)])
+    lines = [f"{title:<{width + 2}}{unit:>{size}}".rstrip()]
+    return lines + [f"  {name:<{width}}{text:>{size}}".rstrip() for name, text in rows]
+
+
 def summary(result: Result) -> str:
     """Return a KPI table: status, cost by term, green share, PUE, emissions, timings."""
     info = result.info
@@ -30,14 +60,9 @@ def summary(result: Result) -> str:
     ]
     if result.has_plan:
         k = result.kpis
-        lines += [
-            f"total cost    {info.objective:>16,.0f} CNY   gap {info.mip_gap:.3%}",
-            "",
-            "cost by term                    CNY",
-        ]
-        lines += [
-            f"  {term:<22}{value:>16,.0f}" for term, value in k["cost"].items() if term != "total"
-        ]
+        lines += [f"total cost    {info.objective:>16,.0f} CNY   gap {info.mip_gap:.3%}", ""]
+        costs = [(t, _num(v, ",.0f")) for t, v in k["cost"].items() if t != "total"]
+        lines += _section("cost by term", "CNY", costs, width=30)
         targets = _targets(result)
         lines += ["", "green share                    share   of which certificates   target"]
         for name, value in k["green_share"].items():
@@ -68,9 +93,12 @@ def summary(result: Result) -> str:
                 + (f"{year_pue:>14.3f}" if year_pue is not None else "")
             )
         lines += _GRADE_NOTE
-        e = k["energy_mwh"]
-        lines += ["", "energy                          MWh"]
-        lines += [f"  {name:<22}{value:>16,.1f}" for name, value in e.items() if abs(value) > 0.05]
+        e = {name: v for name, v in k["energy_mwh"].items() if abs(v) > 0.05}
+        flowed = [(n, _num(v, ",.1f")) for n, v in e.items() if not n.startswith(_OFFERED)]
+        offered = [(n, _num(v, ",.1f")) for n, v in e.items() if n.startswith(_OFFERED)]
+        lines += [""] + _section("energy", "MWh", flowed, width=30)
+        if offered:
+            lines += [""] + _section("reserve offered (headroom sold)", "MW x h", offered, 30)
         em = k["emissions_tco2"]
         lines += [
             "",
@@ -83,10 +111,9 @@ def summary(result: Result) -> str:
             lines.append(
                 "WUE           " + ", ".join(f"{n} {v:.2f}" for n, v in wue.items()) + " L/kWh IT"
             )
-        shadow = k.get("shadow_prices", {})
+        shadow = _shadow_rows(result)
         if shadow:
-            lines += ["", "shadow prices"]
-            lines += [f"  {name:<40}{value:>14,.2f}" for name, value in shadow.items()]
+            lines += [""] + _section("shadow prices (cost of tightening by one unit)", "", shadow)
     if result.diagnosis is not None:
         lines += ["", str(result.diagnosis)]
     t = info.timings
@@ -97,6 +124,30 @@ def summary(result: Result) -> str:
         f"{s['rows']} rows, {s['nonzeros']} nonzeros"
     )
     return "\n".join(lines)
+
+
+def _shadow_rows(result: Result) -> list[tuple[str, str]]:
+    """Rows of the shadow-price table: ``label (scope)`` and ``value unit``.
+
+    The values of ``result.kpis["shadow_prices"]`` (the same keys, so the table shows what
+    ``kpis.json`` holds), labelled from the output that declares each one.
+    """
+    from ..catalogue import known
+
+    prices = result.kpis.get("shadow_prices", {})
+    rows: list[tuple[str, str, str]] = []
+    for component in known(result.ds):
+        for o in component.outputs:
+            if not o.shadow or o.name not in result.ds:
+                continue
+            da = result.ds[o.name]
+            label = _SHADOW_LABELS.get(o.name, o.name.removeprefix("shadow_").replace("_", " "))
+            for scope in da[da.dims[0]].values:
+                key = f"{o.name}_{scope}_{o.shadow}"
+                if key in prices:
+                    rows.append((f"{label} ({scope})", _num(prices[key], ",.2f"), o.unit))
+    size = max([len(unit) for *_, unit in rows], default=0)
+    return [(name, f"{value} {unit:<{size}}") for name, value, unit in rows]
 
 
 def _targets(result: Result) -> dict[str, float]:

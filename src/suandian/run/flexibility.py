@@ -15,6 +15,7 @@ used to deliver it, and every rule (green share, PUE, deadlines) still holds. Ma
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,6 +29,8 @@ from ..results.result import Result
 from ..scenario import Scenario
 from .solve import solve
 
+log = logging.getLogger("suandian")
+
 #: Columns of the table :func:`flexibility_offer` returns.
 OFFER_COLUMNS = (
     "site",
@@ -40,6 +43,7 @@ OFFER_COLUMNS = (
     "cost_per_mwh",
     "gap",
     "seconds",
+    "reason",
 )
 
 
@@ -112,9 +116,15 @@ def flexibility_offer(
         actually covered, ``status`` of the re-plan (``infeasible``: the site cannot hold R
         for that long; larger levels are then not tried and reported ``infeasible`` too),
         ``cost`` the change of the day's cost (CNY; NaN without a plan), ``cost_per_mwh``
-        (CNY/MWh), ``gap`` the MIP gap of the re-plan and ``seconds`` its wall time. Costs
-        are differences of two plans each within its MIP gap: read them to about
-        ``gap x cost of the day``.
+        (CNY/MWh), ``gap`` the MIP gap of the re-plan, ``seconds`` its wall time and
+        ``reason`` why an offer has no cost (empty for one that has): no plan keeps every rule
+        with the draw that far below the plan (with the largest level that held, and the
+        plan's least draw in the window where it is below the level), not re-planned after a
+        smaller level failed, or no plan within the time limit. Costs are differences of two
+        plans each within its MIP gap: read them to about ``gap x cost of the day``.
+
+    Each re-plan is reported through the ``suandian`` logger (INFO) as it ends, so a long
+    series shows its progress where logging is set up (``suandian offer`` prints it).
     """
     import pyomo.environ as pyo
 
@@ -134,7 +144,11 @@ def flexibility_offer(
     for site in asked:
         for h in hours:
             window = _window(scenario, start, h)
-            stop = False
+            along = draw[site].to_numpy()[window]
+            low = int(np.argmin(along))
+            least = (float(along[low]), scenario.time[window[low]])
+            held: float | None = None
+            failed: float | None = None
             for level in sorted(levels_mw):
                 row = {
                     "site": site,
@@ -143,8 +157,17 @@ def flexibility_offer(
                     "mw": float(level),
                     "mwh": float(level) * len(window) * scenario.dt,
                 }
-                if stop:
-                    rows.append({**row, "status": "infeasible", "cost": np.nan, "gap": np.nan})
+                if failed is not None:
+                    why = f"not re-planned: {failed:g} MW below the plan already failed"
+                    rows.append(
+                        {
+                            **row,
+                            "status": "infeasible",
+                            "cost": np.nan,
+                            "gap": np.nan,
+                            "reason": why + _below(least, level),
+                        }
+                    )
                     continue
                 model = build_model(scenario)
                 var = getattr(getattr(model, block), name)
@@ -160,10 +183,52 @@ def flexibility_offer(
                 r = solve(model, opts)
                 seconds = _time.perf_counter() - began
                 cost = r.objective - base.objective if r.has_plan else np.nan
+                reason = ""
+                if r.status == "infeasible":
+                    failed = float(level)
+                    reason = (
+                        f"no plan keeps every rule with the draw {level:g} MW below the plan "
+                        f"for {row['hours']:g} h"
+                        + _below(least, level)
+                        + (
+                            f"; {held:g} MW held"
+                            if held is not None
+                            else "; no smaller level was asked"
+                        )
+                    )
+                elif r.has_plan:
+                    held = float(level)
+                else:
+                    reason = f"no plan: {r.status} ({r.info.highs_status})"
                 rows.append(
-                    {**row, "status": r.status, "cost": cost, "gap": r.mip_gap, "seconds": seconds}
+                    {
+                        **row,
+                        "status": r.status,
+                        "cost": cost,
+                        "gap": r.mip_gap,
+                        "seconds": seconds,
+                        "reason": reason,
+                    }
                 )
-                stop = r.status == "infeasible"
+                log.info(
+                    "offer %s, %g h from %s, %g MW: %s%s (%.1f s)",
+                    site,
+                    row["hours"],
+                    row["start"],
+                    level,
+                    r.status,
+                    f", {cost:+,.0f} CNY" if r.has_plan else "",
+                    seconds,
+                )
     table = pd.DataFrame(rows, columns=[c for c in OFFER_COLUMNS if c != "cost_per_mwh"])
     table.insert(7, "cost_per_mwh", table["cost"] / table["mwh"])
+    table["reason"] = table["reason"].fillna("")
     return table[list(OFFER_COLUMNS)]
+
+
+def _below(least: tuple[float, pd.Timestamp], level: float) -> str:
+    """A note when the plan's own draw in the window is below the level asked."""
+    mw, when = least
+    if mw >= level:
+        return ""
+    return f" (the plan draws only {mw:.3g} MW at {when:%H:%M})"
