@@ -320,12 +320,15 @@ def _quiet_highs_locked() -> highspy.Highs:
         os.close(saved)
 
 
-#: HiGHS options suandian sets unless ``highs_options`` names them: RENS (HiGHS's root sub-MIP
-#: that fixes the integers the LP relaxation leaves integral) off. On the default day its
-#: nested sub-MIPs took most of the solve (57 calls, 12 deep, 42 of 49 s) while the plan was
-#: found by the MIP start and RINS; measured in ``benchmarks/highs_options.py``
+#: HiGHS options suandian sets unless ``highs_options`` names them: two root heuristics off,
+#: RENS (a sub-MIP over the integers the LP relaxation leaves free; on the default day its
+#: nested sub-MIPs took 42 of 49 s) and the root reduced-cost heuristic. The plans come from
+#: the MIP start, RINS and the search; measured in ``benchmarks/highs_options.py``
 #: (docs/math/solver.md, "HiGHS options suandian sets").
-DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rens": False}
+DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
 
 #: HiGHS's thread scheduler is global to a process and keeps the thread count of its first
 #: use; a later solve asking for another count fails ("Not Set") unless it is reset.
