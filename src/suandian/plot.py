@@ -100,6 +100,26 @@ def _no_plan(ax: Any, what: str) -> None:
     ax.set_yticks([])
 
 
+def _accounts(result: Result) -> dict:
+    """The families' accounts of the plan, computed once per Result (like its KPIs)."""
+    cache = result.__dict__.setdefault("_plot_cache", {})
+    if "accounts" not in cache:
+        from .results.accounting import accounts
+
+        cache["accounts"] = accounts(result.ds)
+    return cache["accounts"]
+
+
+def _flows(result: Result) -> xr.Dataset:
+    """The plan's per-site flows by carrier, computed once per Result."""
+    cache = result.__dict__.setdefault("_plot_cache", {})
+    if "flows" not in cache:
+        from .results.accounting import flows
+
+        cache["flows"] = flows(result.ds, _accounts(result))
+    return cache["flows"]
+
+
 def _sites_of(ds: xr.Dataset, site: str | None, node: str | None) -> list[str]:
     """The sites a dispatch figure sums: one site, a node's sites, or all of them."""
     sites = [str(s) for s in ds["site"].values]
@@ -147,12 +167,10 @@ def dispatch_table(
         Index ``time`` (period starts), one column per family that moves power (its
         component name), MW.
     """
-    from .results.accounting import accounts
-
     ds = result.ds
     members = _sites_of(ds, site, node)
     columns = {}
-    for name, account in accounts(ds).items():
+    for name, account in _accounts(result).items():
         flow = account.flows.get("power")
         if flow is None:
             continue
@@ -378,10 +396,10 @@ def hourly_table(result: Result) -> pd.DataFrame:
     Google's 24/7 method). Columns ``(measure, scope)`` with scope the sites and
     ``portfolio``; index: the hours' starts; NaN where the hour has no intake or load.
     """
-    from .results.accounting import ClockHours, cfe, flows
+    from .results.accounting import ClockHours, cfe
 
     ds = result.ds
-    f = flows(ds)
+    f = _flows(result)
     dt = float(ds.attrs["dt_hours"])
     hours = ClockHours(ds["time"].values)
     intake = hours.sum(f["intake"].transpose("site", "time").values * dt)
@@ -473,10 +491,8 @@ def pue_table(result: Result) -> pd.DataFrame:
     shift of chiller power counts), so the energy-weighted mean of ``pue`` is the KPI.
     Periods with no IT load are left out.
     """
-    from .results.accounting import flows
-
     ds = result.ds
-    f = flows(ds)
+    f = _flows(result)
     frames = []
     for site in ds["site"].values:
         it = f["it"].sel(site=site).values.astype(float)
