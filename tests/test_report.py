@@ -220,3 +220,14 @@ def test_report_renders_in_chromium(saved, tmp_path):
     control.write_text('<p>x</p><script>console.error("control-error")</script>', "utf-8")
     run = run_chromium(binary, tmp_path / "profile3", "--dump-dom", control.as_uri())
     assert any("control-error" in line for line in console_lines(run.stderr))
+
+
+def test_numbers_never_show_minus_zero():
+    """A shadow price of -1e-9 prints 0.00, not -0.00 (the KPI table's "-0" of issue 20)."""
+    from suandian.results.html import _num, _pct
+
+    assert _num(-1e-9, "{:,.2f}") == "0.00"
+    assert _num(-0.3) == "0"
+    assert _num(-401.0) == "-401"
+    assert _pct(-1e-7) == "0.0%"
+    assert _num(float("nan")) == "–"

@@ -105,9 +105,10 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
         return _e(value)
     if math.isnan(x):
         return "–"
-    if abs(x) < 0.5 and fmt == "{:,.0f}":
-        x = 0.0  # no "-0"
-    return fmt.format(x)
+    out = fmt.format(x)
+    if out.startswith("-") and not any(c in "123456789" for c in out):
+        out = out[1:]  # no "-0", "-0.00"
+    return out
 
 
 def _pct(value: Any) -> str:
