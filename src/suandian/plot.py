@@ -242,7 +242,9 @@ def dispatch(
     where = site or (f"node {node}" if node else "portfolio")
     ax.set_title(f"Dispatch, {where}: sources above zero, uses below")
     ax.set_ylabel("MW")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.4 * (hi - lo))  # room for the legend above the stack
+    ax.legend(fontsize=7, ncol=3, loc="upper left", frameon=False)
     return fig
 
 
