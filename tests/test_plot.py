@@ -203,7 +203,9 @@ def test_commitment_steps_through_the_blocks_on(stores, placed):
     got = lines(fig.axes[0])
     assert got["s1"] == pytest.approx([1, 2, 2])  # the last step drawn to the horizon's end
     assert got["s1: blocks installed"] == pytest.approx([2, 2])
-    got = lines(plot.commitment(placed).axes[0])
+    _, ax = plt.subplots()
+    assert plot.commitment(placed, ax=ax) is ax.figure
+    got = lines(ax)
     assert got["s1"] == pytest.approx([0, 1, 1])
     assert got["s2"] == pytest.approx([0, 0, 0])
 

@@ -80,8 +80,9 @@ def test_report_of_a_plan_puts_the_verdict_first(page):
     text = text_of(page)
     assert "Certified : every file matches the manifest" in text
     assert "Total cost 1,001 CNY" in text
-    assert "portfolio 60.0% 60.0% meets" in text  # (no year figure, no PUE)
-    assert "s1 60.0% – 1.100" in text  # (no target of its own; no cap)
+    # no year figure, no PUE; CFE (3.08 + 0.385 + 1.54 + 1.155) / 7.7 = 80 % (test_plot)
+    assert "portfolio 60.0% 60.0% meets – 80.0%" in text
+    assert "s1 60.0% – 1.100 – 80.0%" in text  # no target of its own, no cap
     assert page.index("Certified") < page.index("<img") < page.index("Cost by term</h2>")
     assert re.search(r"grid_energy 308 green_contract 693 total 1,001", text)
     assert page.count('src="data:image/png;base64,') >= 6

@@ -296,6 +296,7 @@ def _targets_table(kpis: dict, result: Any) -> str:
     share_year = kpis.get("green_share_year", {})
     pue = kpis.get("pue", {})
     pue_year = kpis.get("pue_year", {})
+    cfe = kpis.get("cfe_hourly", {})
     rows = []
     for scope in share:
         g = share.get(scope)
@@ -317,6 +318,7 @@ def _targets_table(kpis: dict, result: Any) -> str:
                 _num(pue_year[scope], "{:.3f}") if scope in pue_year else "",
                 _num(cap, "{:.3f}") if cap is not None else "–",
                 pue_mark,
+                _pct(cfe[scope]) if scope in cfe else "",
             ]
         )
     head = [
@@ -329,11 +331,14 @@ def _targets_table(kpis: dict, result: Any) -> str:
         "PUE, year",
         f"cap ({pue_basis})",
         "",
+        "24/7 CFE",
     ]
     note = (
         '<p class="small">Green share: green intake and certificates over consumption; '
         "PUE: facility over IT energy. A rule on the year is judged on the year's figure (the "
-        "year to date and forecast the scenario states, plus this plan).</p>"
+        "year to date and forecast the scenario states, plus this plan). 24/7 CFE: the "
+        "carbon-free energy that served the load hour by hour (no target; certificates "
+        "excluded).</p>"
     )
     return _table(head, rows) + note
 
