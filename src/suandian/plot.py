@@ -71,7 +71,10 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 4.0)) -> tuple[Any,
 
         fig, ax = plt.subplots(figsize=size)
         return fig, ax
-    return ax.get_figure(root=True), ax
+    try:
+        return ax.get_figure(root=True), ax  # the top figure, also for an axes in a subfigure
+    except TypeError:  # matplotlib < 3.10: no ``root``
+        return ax.figure, ax
 
 
 def _dates(times: Any) -> np.ndarray:
@@ -100,9 +103,18 @@ def _no_plan(ax: Any, what: str) -> None:
     ax.set_yticks([])
 
 
+def _cache(result: Result) -> dict:
+    """Per-Result store of what several figures read (emptied when ``result.ds`` changes)."""
+    cache = result.__dict__.setdefault("_plot_cache", {})
+    if cache.get("ds") is not result.ds:
+        cache.clear()
+        cache["ds"] = result.ds
+    return cache
+
+
 def _accounts(result: Result) -> dict:
     """The families' accounts of the plan, computed once per Result (like its KPIs)."""
-    cache = result.__dict__.setdefault("_plot_cache", {})
+    cache = _cache(result)
     if "accounts" not in cache:
         from .results.accounting import accounts
 
@@ -112,7 +124,7 @@ def _accounts(result: Result) -> dict:
 
 def _flows(result: Result) -> xr.Dataset:
     """The plan's per-site flows by carrier, computed once per Result."""
-    cache = result.__dict__.setdefault("_plot_cache", {})
+    cache = _cache(result)
     if "flows" not in cache:
         from .results.accounting import flows
 
