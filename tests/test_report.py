@@ -232,3 +232,19 @@ def test_numbers_never_show_minus_zero():
     assert _num(-401.0) == "-401"
     assert _pct(-1e-7) == "0.0%"
     assert _num(float("nan")) == "–"
+
+
+def test_report_of_a_rolling_run(tmp_path):
+    """The green year of test_rolling (commit 2, look-ahead 1) from 31 July 22:00, rolled
+    into a folder: 2 windows, 1,058.75 + 1,828.75 = 2,887.5 CNY, the annual 50 % met on the
+    year, 25 % to date in July and 50 % in August (test_plot's year case)."""
+    from test_rolling import GREEN_PRICES, green_year, rolled
+
+    cfg = green_year()
+    cfg["horizon"]["start"] = "2026-07-31 22:00"
+    rolled(cfg, GREEN_PRICES, 2, 1, forecast="neutral", out=tmp_path / "year")
+    text = text_of(report_html(tmp_path / "year"))
+    assert "Certified : every window's plan" in text
+    assert "Total cost 2,888 CNY" in text  # 2,887.5 to the CNY (round half to even)
+    assert "green share portfolio 50.0% 50.0% year meets" in text
+    assert re.search(r"2026-07 1,059 1\.1000 25\.0% 2026-08 1,829 1\.1000 50\.0%", text), text

@@ -1,4 +1,4 @@
-"""One self-contained HTML report of a saved plan or sweep (``suandian report DIR``).
+"""One self-contained HTML report of a saved plan, sweep or rolling run (``suandian report``).
 
 The page holds everything it shows: the figures are PNG images embedded as ``data:`` URIs,
 the style is inline, there is no script and no link to anything outside the file, so it opens
@@ -11,6 +11,10 @@ offline and can be mailed as it is. Order (``docs/outputs.md``, "HTML report"):
    certified plan, and the folder against its manifest.
 2. **Figures** (:mod:`suandian.plot`).
 3. **Cost by term**, **shadow prices**, and the **diagnosis** of a plan that has none.
+
+A rolling run's folder (``suandian rolling --out``): the committed windows stitched
+(:class:`~suandian.YearResult`), certified as a whole, its annual rules, the month-by-month
+compliance figure and table, and the cost by term.
 
 Only the standard library (``html``, ``base64``) and :mod:`suandian.plot` (matplotlib).
 """
@@ -85,11 +89,14 @@ def report_html(folder: str | Path) -> str:
         raise ReportError(f"{folder}: not a folder; give the --out folder of a solve or sweep")
     if (folder / SWEEP_FILE).is_file():
         return _sweep_page(folder)
+    if (folder / "windows").is_dir():
+        return _year_page(folder)
     if (folder / "kpis.json").is_file():
         return _plan_page(folder)
     raise ReportError(
-        f"{folder}: neither a saved plan (kpis.json, result.nc) nor a saved sweep "
-        f"({SWEEP_FILE}); give the --out folder of 'suandian solve' or 'suandian sweep'"
+        f"{folder}: neither a saved plan (kpis.json, result.nc), a saved sweep ({SWEEP_FILE}) "
+        "nor a rolling run (windows/); give the --out folder of 'suandian solve', 'suandian "
+        "sweep' or 'suandian rolling'"
     )
 
 
@@ -473,6 +480,101 @@ def _sweep_page(folder: Path) -> str:
             body.append(f"<li>case {case} ({_e(row['status'].item())}): <pre>{_e(why)}</pre></li>")
         body.append("</ul>")
     return _page(f"{name}: sweep report", body)
+
+
+# ------------------------------------------------------------------------------ a year
+def _year_page(folder: Path) -> str:
+    """A rolling run (``suandian rolling --out``): its committed windows, stitched."""
+    from .. import plot
+    from .year import YearResult, read_parts
+
+    parts, datasets = read_parts(folder / "windows")
+    if not parts:
+        raise ReportError(f"{folder}: a rolling run without any committed window")
+    year = YearResult.from_parts(parts, datasets)
+    violations = year.certify()
+    name = str(datasets[0].attrs.get("scenario", folder.name))
+    saved = {}
+    if (folder / "kpis.json").is_file():
+        saved = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))
+    finished = (folder / "year.nc").is_file()
+    body = [f"<h1>{_e(name)}: rolling horizon report</h1>"]
+    body.append(
+        f'<p class="small">folder {_e(folder.resolve())}; {len(parts)} windows committed, '
+        f"{year.ds.sizes['time']} periods from {_e(parts[0].time)}"
+        + ("" if finished else " (the run stopped before the horizon's end)")
+        + "</p>"
+    )
+    body.append("<h2>Verdict</h2>")
+    if not violations:
+        body.append(
+            '<div class="verdict ok"><b>Certified</b>: every window\'s plan, the state handed '
+            "over between windows, the committed costs and the annual rules re-checked from "
+            "the windows' data.</div>"
+        )
+    else:
+        body.append(
+            f'<div class="verdict bad"><b>Not certified</b>: {len(violations)} violation(s)'
+            '<ul class="problems">'
+            + "".join(f"<li>{_e(v)}</li>" for v in violations[:30])
+            + "</ul></div>"
+        )
+    body.append(f"<p><b>Total cost {_num(year.objective)} CNY</b> (the committed windows)</p>")
+    rules = year.compliance()
+    rows = []
+    for site, c in rules["pue"].items():
+        ok = '<span class="meets">meets</span>' if c["ok"] else '<span class="misses">misses</span>'
+        rows.append(
+            [
+                "PUE",
+                _e(site),
+                _num(c["pue"], "{:.4f}"),
+                _num(c["cap"], "{:.3f}"),
+                _e(c["basis"]),
+                ok,
+            ]
+        )
+    for scope, c in rules["green_share"].items():
+        ok = '<span class="meets">meets</span>' if c["ok"] else '<span class="misses">misses</span>'
+        rows.append(
+            ["green share", _e(scope), _pct(c["share"]), _pct(c["target"]), _e(c["basis"]), ok]
+        )
+    if rows:
+        body.append(_table(["rule", "scope", "achieved", "cap or target", "basis", ""], rows, 2))
+    foresight = saved.get("foresight") or {}
+    if foresight.get("objective") is not None:
+        body.append(
+            f"<p>Perfect foresight: {_num(foresight['objective'])} CNY; value of foresight "
+            f"{_num(saved.get('value_of_foresight'))} CNY.</p>"
+        )
+    _use_agg()
+    body.append("<h2>Figures</h2>")
+    body.append(_figure(partial(plot.year_compliance, year), "Compliance to date, by month"))
+    body.append(_figure(partial(plot.cost_waterfall, year.costs), "Cost by term (CNY)"))
+    months = year.months()
+    body.append("<h2>Month by month</h2>")
+    columns = [c for c in months.columns if c.startswith(("pue_to_date", "green_share_to"))]
+    body.append(
+        _table(
+            ["month", "cost", *columns],
+            [
+                [
+                    _e(m),
+                    _num(row["cost_total"]),
+                    *[
+                        _num(row[c], "{:.4f}") if c.startswith("pue") else _pct(row[c])
+                        for c in columns
+                    ],
+                ]
+                for m, row in months.iterrows()
+            ],
+        )
+    )
+    body.append("<h2>Cost by term</h2>")
+    cost_rows = [[_e(k), _num(v)] for k, v in year.costs.items() if k != "total" and abs(v) >= 0.5]
+    cost_rows.append(["<b>total</b>", f"<b>{_num(year.objective)}</b>"])
+    body.append(_table(["term", "CNY"], cost_rows))
+    return _page(f"{name}: rolling horizon report", body)
 
 
 __all__ = ["ReportError", "report_html", "write_report"]
