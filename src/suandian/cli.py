@@ -166,9 +166,10 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="write one self-contained HTML page of a saved plan, sweep or rolling run",
         description="Write one HTML file of a results folder (the --out of 'suandian solve', "
-        "'suandian sweep' or 'suandian rolling'): the verdict first (certified or not, green share and PUE per "
-        "site against their targets, cost), then the figures (embedded PNG), the cost by "
-        "term, the shadow prices and the diagnosis if any. The file needs no network.",
+        "'suandian sweep' or 'suandian rolling'): the verdict first (certified or not, green "
+        "share and PUE per site against their targets, cost), then the figures (embedded "
+        "PNG), the cost by term, the shadow prices and the diagnosis if any. The file needs "
+        "no network.",
     )
     report.add_argument(
         "folder", type=Path, help="results folder of a solve, a sweep or a rolling run"
