@@ -650,6 +650,9 @@ def _report(args: argparse.Namespace) -> int:
     from .results.html import ReportError, write_report
 
     try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # off-screen: the command opens no window
         path = write_report(args.folder, args.out)
     except ImportError as exc:  # matplotlib missing
         print(

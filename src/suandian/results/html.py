@@ -169,16 +169,6 @@ def _page(title: str, body: list[str]) -> str:
     )
 
 
-def _use_agg() -> None:
-    """Draw off-screen (no display needed), unless pyplot is already in use."""
-    import sys
-
-    if "matplotlib.pyplot" not in sys.modules:
-        import matplotlib
-
-        matplotlib.use("Agg")
-
-
 # ------------------------------------------------------------------------------ a plan
 def _plan_page(folder: Path) -> str:
     from .. import plot
@@ -237,7 +227,6 @@ def _plan_page(folder: Path) -> str:
         body.append(_targets_table(kpis, result))
     # -- figures
     if has_plan and result is not None:
-        _use_agg()
         body.append("<h2>Figures</h2>")
         sites = [str(s) for s in result.ds["site"].values]
         body.append(_figure(lambda: plot.cost_waterfall(result), "Cost by term (CNY)"))
@@ -434,7 +423,6 @@ def _sweep_page(folder: Path) -> str:
         rows.append(cells)
     body.append("<h2>Cases</h2>")
     body.append(_table(["case", *keep], rows, left=1 + len(sweep.paths)))
-    _use_agg()
     body.append("<h2>Figures</h2>")
     for path in sweep.paths[:2]:
         body.append(
@@ -547,7 +535,6 @@ def _year_page(folder: Path) -> str:
             f"<p>Perfect foresight: {_num(foresight['objective'])} CNY; value of foresight "
             f"{_num(saved.get('value_of_foresight'))} CNY.</p>"
         )
-    _use_agg()
     body.append("<h2>Figures</h2>")
     body.append(_figure(partial(plot.year_compliance, year), "Compliance to date, by month"))
     body.append(_figure(partial(plot.cost_waterfall, year.costs), "Cost by term (CNY)"))
