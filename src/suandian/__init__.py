@@ -8,6 +8,8 @@ Public API::
     result.ds, result.kpis, result.certify(), result.save("out/")
     cases = suandian.sweep(sc, {"policies.green_share.target": [0.6, 0.8, 1.0]})
     front = suandian.pareto(sc, against="green_share", points=6)  # .table, .figure()
+    suandian.plot.dispatch(result)            # figures (matplotlib, imported on first use)
+    suandian.write_report("out/")             # one HTML page of a saved plan or sweep
 """
 
 from ._version import __version__ as __version__
@@ -24,6 +26,7 @@ from .results import (
     read_result,
     read_sweep,
 )
+from .results.html import write_report
 from .run import (
     ParetoFront,
     RollingError,
@@ -68,4 +71,14 @@ __all__ = [
     "solve_rolling",
     "sweep",
     "validate_scenario",
+    "write_report",
 ]
+
+
+def __getattr__(name: str):
+    """``suandian.plot`` on first use (matplotlib is not imported with ``suandian``)."""
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

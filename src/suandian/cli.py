@@ -1,4 +1,4 @@
-"""``suandian`` command line: plan a day, validate a scenario, certify a results folder.
+"""``suandian`` command line: plan a day, validate a scenario, certify or report a results folder.
 
 Exit codes: 0 plan found (optimal, or the best by the time limit), 1 bad input (including an
 ``--out`` that cannot be written, found before the solve), 2 infeasible (with a diagnosis),
@@ -25,6 +25,7 @@ examples:
   suandian validate my_day.yaml           check a scenario and list every problem
   suandian example --out my_day/          copy the default scenario and its data to edit
   suandian certify plan/                  re-check a saved results folder
+  suandian report plan/                   one HTML page of it (plan.html): verdict, figures
   suandian offer --start 18:00 --hours 1,2 --mw 5,10,20
                                           what each site can hold below its plan, at what cost
   suandian rolling --out year/            the embedded hub's year, day by day (24 h + 24 h)
@@ -209,6 +210,27 @@ def _parser() -> argparse.ArgumentParser:
         "--tol", type=float, default=1e-5, help="relative tolerance of the plan checks"
     )
     certify.set_defaults(run=_certify)
+
+    report = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page of a saved plan, sweep or rolling run",
+        description="Write one HTML file of a results folder (the --out of 'suandian solve', "
+        "'suandian sweep' or 'suandian rolling'): the verdict first (certified or not, green "
+        "share and PUE per site against their targets, cost), then the figures (embedded "
+        "PNG), the cost by term, the shadow prices and the diagnosis if any. The file needs "
+        "no network.",
+    )
+    report.add_argument(
+        "folder", type=Path, help="results folder of a solve, a sweep or a rolling run"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="the HTML file (default: FOLDER.html beside the folder: a file inside it would "
+        "not be part of the run its manifest lists)",
+    )
+    report.set_defaults(run=_report)
 
     offer = sub.add_parser(
         "offer",
@@ -693,6 +715,29 @@ def _certify(args: argparse.Namespace) -> int:
         f"{folder}: clean (every file matches the manifest; the plan satisfies every check; "
         "the reported KPIs are the ones the plan gives)"
     )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .results.html import ReportError, write_report
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # off-screen: the command opens no window
+        path = write_report(args.folder, args.out)
+    except ImportError as exc:  # matplotlib missing
+        print(
+            f"{exc}: the report draws with matplotlib (pip install suandian[plot])", file=sys.stderr
+        )
+        return 1
+    except ReportError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"--out: report not written: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({path.stat().st_size / 1024:,.0f} kB)")
     return 0
 
 

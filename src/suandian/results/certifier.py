@@ -241,12 +241,16 @@ def _violation(path: tuple[str, ...], value: float, limit: float) -> Violation:
     return Violation(check, ".".join(path[1:]) or "all", value, limit)
 
 
-def certify_folder(directory: str | Path, tol: float = 1e-5) -> list[str]:
+def certify_folder(
+    directory: str | Path, tol: float = 1e-5, ds: xr.Dataset | None = None
+) -> list[str]:
     """Check a saved results folder; returns the problems (empty when clean).
 
     Checks the manifest and every file's size and sha256, then (with a plan) the plan
     itself (:func:`certify` on ``result.nc``) and the reported KPIs against the recomputed
-    ones (:func:`certify_report`); without a plan, that ``kpis.json`` says so.
+    ones (:func:`certify_report`); without a plan, that ``kpis.json`` says so. ``ds``: the
+    Dataset of the folder's ``result.nc``, if already read (its file is still checked
+    against the manifest).
     """
     from . import io
 
@@ -275,7 +279,7 @@ def certify_folder(directory: str | Path, tol: float = 1e-5) -> list[str]:
                 )
         return problems
     try:
-        ds = io.read_netcdf(nc)
+        ds = io.read_netcdf(nc) if ds is None else ds
     except Exception as exc:  # a corrupt file: name it, do not crash
         return [*problems, f"result.nc unreadable ({type(exc).__name__})"]
     if not holds_plan(ds):

@@ -272,18 +272,8 @@ def _secant(level: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return out
 
 
-_LABELS = {
-    "green_share": "green share achieved",
-    "pue_cap": "PUE achieved (highest capped site)",
-    "emissions": "emissions, tCO2",
-}
-
-
 def plot_pareto(front: ParetoFront, ax: Axes | None = None) -> Figure:
-    """The cost front: cost against the level achieved, one marker per certified plan.
-
-    Points without a plan are marked on the axis at their epsilon (grey crosses); each
-    point is labelled with its slope (CNY per unit of the level).
+    """The cost front as a figure: :func:`suandian.plot.pareto_front`.
 
     Parameters
     ----------
@@ -297,45 +287,9 @@ def plot_pareto(front: ParetoFront, ax: Axes | None = None) -> Figure:
     matplotlib.figure.Figure
         The figure holding ``ax``.
     """
-    import matplotlib.pyplot as plt
+    from ..plot import pareto_front
 
-    fig: Any
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 4.0))
-    else:
-        fig = ax.get_figure(root=True)
-    t = front.table
-    ok = t["cost"].notna() & t["level"].notna()
-    ax.plot(t.loc[ok, "level"], t.loc[ok, "cost"], "o-", color="C0", label="least-cost plan")
-    bad = ok & ~t["certified"].astype(bool)
-    if bad.any():
-        ax.plot(t.loc[bad, "level"], t.loc[bad, "cost"], "o", color="C3", label="not certified")
-    missing = ~ok
-    if missing.any() and front.against != "emissions":
-        bottom = float(t.loc[ok, "cost"].min()) if ok.any() else 0.0
-        ax.plot(
-            t.loc[missing, "epsilon"],
-            [bottom] * int(missing.sum()),
-            "x",
-            color="0.5",
-            label="no plan (infeasible)",
-        )
-    for _, row in t[ok].iterrows():
-        if np.isfinite(row["slope"]):
-            ax.annotate(
-                f"{row['slope']:,.0f}",
-                (row["level"], row["cost"]),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-            )
-    ax.set_xlabel(_LABELS[front.against])
-    carbon = " (without the carbon charge)" if front.against == "emissions" else ""
-    ax.set_ylabel(f"cost, CNY{carbon}")
-    ax.set_title(f"cost against {front.against} ({front.method}; labels: slope)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig
+    return pareto_front(front, ax=ax)
 
 
 __all__ = ["AXES", "ParetoFront", "pareto", "plot_pareto"]
