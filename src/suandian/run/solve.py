@@ -178,8 +178,8 @@ def solve(
 
 
 #: The extraction of a Result is given this many times the build's time, at most
-#: :data:`EXTRACT_SHARE` of the time limit (measured: 3-5 times, docs/math/solver.md).
-EXTRACT_PER_BUILD = 5.0
+#: :data:`EXTRACT_SHARE` of the time limit (measured: 3-8 times, docs/math/solver.md).
+EXTRACT_PER_BUILD = 8.0
 EXTRACT_SHARE = 0.2
 #: Most share of the time limit the presolved plans (a DR baseline) may take.
 PRESOLVE_SHARE = 0.5

@@ -229,6 +229,8 @@ def solve_model(
         status = highspy.HighsModelStatus.kTimeLimit
     origin = ("branch_and_bound" if integer.any() else "lp") if has_solution else ""
     returned = False
+    if plan is not None and has_solution and objective >= plan.objective - 1e-9 * abs(objective):
+        origin = plan.origin  # HiGHS's plan is the start's (not better)
     if plan is not None and (
         not has_solution or objective > plan.objective + 1e-9 * abs(objective)
     ):
@@ -295,7 +297,7 @@ def solve_model(
 
 
 #: Most share of the time left at the hand-over that HiGHS leaves to the shadow-price LP.
-DUALS_SHARE = 0.1
+DUALS_SHARE = 0.2
 
 
 def first_plan_margin(seconds: float) -> float:
