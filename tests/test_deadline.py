@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 from conftest import DEFAULT_SCENARIO, scenario
 from test_mip_start import batch_case
 
@@ -87,16 +88,27 @@ def test_highs_gets_no_more_than_what_is_left(monkeypatch):
     assert info.has_solution
 
 
+def day_without_event() -> suandian.Scenario:
+    """The default day without its DR event (no presolved baseline to solve first)."""
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    raw["demand_response"] = []
+    return suandian.load_scenario(raw, base_dir=DEFAULT_SCENARIO.parent)
+
+
 def test_an_interrupt_at_the_deadline_returns_the_incumbent_and_its_bound():
-    """HiGHS alone on the default day (no start, gap 0), stopped right after its first plan.
+    """HiGHS alone on the default day without its DR event (no start, gap 0), stopped at its
+    first plan.
 
     The fake clock jumps past the deadline when HiGHS reports its first improving plan, so
     the deadline's callback interrupts the run at HiGHS's next check (or the run is left
     behind); either way the plan returned is the incumbent, worth its objective, above the
     bound.
     """
-    model = build_model(suandian.load_scenario(DEFAULT_SCENARIO), pyomo=False)
+    model = build_model(day_without_event(), pyomo=False)
     ho = hand_over(model)
+    lower = model.built.lm.mip_lower()  # as the strategy hands it over (a plan sooner)
+    ho.lb = ho.lb.copy()
+    ho.lb[: len(lower)] = np.minimum(np.maximum(ho.lb[: len(lower)], lower), ho.ub[: len(lower)])
     clock = FakeClock()
     deadline = Deadline(1e6, clock)
     h = new_highs(SolveOptions(mip_rel_gap=0.0), deadline.limit())
@@ -124,7 +136,7 @@ def test_a_solve_stopped_by_its_deadline_returns_a_certified_plan_with_its_gap(m
         return real_run_until(h, d, n)
 
     monkeypatch.setattr(strategy, "run_until", jump_at_first_plan)
-    model = build_model(suandian.load_scenario(DEFAULT_SCENARIO), pyomo=False)
+    model = build_model(day_without_event(), pyomo=False)
     opts = SolveOptions(mip_rel_gap=0.0, mip_start=False)
     info = strategy.solve_model(model, opts, {}, deadline=deadline)
     assert info.status == "time_limit"
