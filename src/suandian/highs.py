@@ -448,7 +448,9 @@ def run_until(h: highspy.Highs, deadline: Deadline, n_cols: int) -> Run:
     h.cbSimplexInterrupt.subscribe(check)
     h.cbIpmInterrupt.subscribe(check)
     h.cbMipImprovingSolution.subscribe(improved)
-    worker = threading.Thread(target=h.run, name="suandian-highs", daemon=True)
+    # not a daemon: the interpreter's exit waits for a run left behind to stop (a HiGHS
+    # thread still running when the process ends aborts it: "terminate called ...")
+    worker = threading.Thread(target=h.run, name="suandian-highs", daemon=False)
     worker.start()
     try:
         while worker.is_alive() and not deadline.expired():

@@ -63,8 +63,8 @@ def presolve(
     for the build, which reads it as ``ctx.presolved[component]``. Computed once per Scenario
     object (a later call returns the first answer, whatever its options), and reused for a
     scenario of the same content solved with the same options (the last few kept). With
-    ``deadline``, each plan is solved by it (the options' ``time_limit`` is then only the
-    key of the reuse).
+    ``deadline``, each plan is solved by it (four fifths of what is left, the rest for reading
+    its flows; the options' ``time_limit`` is then only the key of the reuse).
     """
     cached = _PRESOLVED.get(scenario)
     if cached is not None:
@@ -81,7 +81,7 @@ def presolve(
         plan = _BY_CONTENT.get(key)
         if plan is None:
             began = time.perf_counter()
-            result = _solve(other, opts, deadline)
+            result = _solve(other, opts, None if deadline is None else deadline.share(0.8))
             plan = _presolved(result)
             if not result.has_plan and result.status != "infeasible":
                 # stopped by its time (or an error): not kept, a later solve tries again
@@ -177,6 +177,30 @@ def solve(
     return _solve(model_or_scenario, opts)
 
 
+_WARM: dict[str, float] = {}
+
+
+def _warm() -> None:
+    """Pay the one-time imports of the extraction before the deadline shares the time.
+
+    xarray imports ``dask.array``, when installed, the first time it makes a DataArray
+    in a process (to check for dask arrays): 1-3 s measured on the 2-core machine, which a
+    first solve's extraction would otherwise spend after its deadline. Done once per process,
+    out of the time asked (the call's clock has started), before the phases share the rest.
+    """
+    if _WARM:
+        return
+    began = time.perf_counter()
+    try:
+        from xarray.namedarray.pycompat import array_type
+
+        array_type("dask")
+    except Exception:  # noqa: BLE001 - a private xarray API; without it nothing is warmed
+        pass
+    _WARM["seconds"] = time.perf_counter() - began
+    log.debug("first solve of the process: imports warmed in %.2f s", _WARM["seconds"])
+
+
 #: The extraction of a Result is given this many times the build's time, at most
 #: :data:`EXTRACT_SHARE` of the time limit (measured: 3-8 times, docs/math/solver.md).
 EXTRACT_PER_BUILD = 8.0
@@ -191,6 +215,7 @@ def _solve(
     """:func:`solve` by ``deadline`` (default: ``opts.time_limit`` from now)."""
     if deadline is None:
         deadline = Deadline(opts.time_limit)
+        _warm()
     timings: dict[str, float] = {}
     model: Model
     if isinstance(model_or_scenario, Scenario):

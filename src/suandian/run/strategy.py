@@ -195,8 +195,8 @@ def solve_model(
     if plan is not None and relative_gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
         log.info("MIP start within the gap of the LP bound: no branch and bound")
         status, has_solution = highspy.HighsModelStatus.kOptimal, False
-    elif plan is not None and highs_deadline.expired():
-        log.info("No time left for the branch and bound: the plan made is returned")
+    elif highs_deadline.expired():
+        log.info("No time left for the branch and bound")
         status, has_solution = highspy.HighsModelStatus.kTimeLimit, False
     else:
         ran = run_until(h, highs_deadline, len(ho.lb))
