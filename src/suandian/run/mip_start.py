@@ -200,10 +200,15 @@ def construct(
                 if best is None or objective < best[1]:
                     best = (x, objective, step, np.asarray(h.getSolution().row_dual, float))
                 return
-            log.info("MIP start: rounding %s infeasible", step)
             if now().expired():
+                log.info("MIP start: rounding %s stopped by the deadline", step)
                 return
+            log.info("MIP start: rounding %s infeasible", step)
 
+    # short of time (less than QUICK_LPS relaxations' time left): the ceiling of the
+    # relaxation first, a plan in one to three LPs, then the dive if time is left
+    if deadline.left() < QUICK_LPS * relax_seconds:
+        finish("ceil", np.minimum(np.ceil(relaxed[up] - tol), ub0[up]), relaxed)
     # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
     dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
     if dive is not None:
@@ -318,6 +323,9 @@ def fallback(
     return Start(plan, objective, bound, seconds, step, lps)
 
 
+#: With less than this many LP relaxations' time left, the ceiling of the relaxation is
+#: tried before the dive (its 10 or more LPs).
+QUICK_LPS = 4.0
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have
