@@ -13,7 +13,7 @@ Usage::
 
     python benchmarks/deadline.py                                  # 10,20,40 sites + day
     python benchmarks/deadline.py --cases 40,day --limits 5,10,20 --cli
-    python benchmarks/deadline.py --generator tied --cases 10,40    # after item 1 of issue 21
+    python benchmarks/deadline.py --generator tied-1h --cases 10,40 --seeds 0,1,2
 
 Results go to ``benchmarks/results/deadline-<date>[-label].json`` and a markdown table.
 """
@@ -41,10 +41,12 @@ def worker(case: str, seed: int, limit: float, generator: str) -> dict:
 
     if case == "day":
         sc = suandian.load_scenario(DAY)
-    elif generator == "tied":
+    elif generator.startswith("tied"):
         from benchmarks.portfolio_tied import load as load_tied
 
-        sc = load_tied(int(case), seed)
+        parts = generator.split("-")[1:]  # tied[-1h][-site]
+        resolution = "1h" if "1h" in parts else "15min"
+        sc = load_tied(int(case), seed, resolution, "site" if "site" in parts else "portfolio")
     else:
         from benchmarks.portfolio import load
 
@@ -126,7 +128,13 @@ def main() -> None:
     ap.add_argument("--cases", default="10,20,40,day", help="site counts and/or 'day'")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--limits", default="5,10,20")
-    ap.add_argument("--generator", default="paired", choices=("paired", "tied"))
+    ap.add_argument(
+        "--generator",
+        default="paired",
+        choices=("paired", "tied", "tied-1h", "tied-site", "tied-1h-site"),
+        help="paired (benchmarks/portfolio.py) or tied (benchmarks/portfolio_tied.py; -1h: "
+        "24 x 1 h, -site: a green share per site)",
+    )
     ap.add_argument("--cli", action="store_true", help="also time the CLI on the default day")
     ap.add_argument("--no-load", action="store_true", help="do not start the busy process")
     ap.add_argument("--label", default="")
