@@ -93,9 +93,7 @@ def make_tied(
     config["nodes"] = [n for n in config["nodes"] if n["name"] in used]
     for node in config["nodes"]:
         members = [name for name in names if node_of_site[name] == node["name"]]
-        full = sum(
-            blocks[m] * (IDLE_POWER + DYNAMIC_POWER * BLOCK_CAPACITY) * PUE for m in members
-        )
+        full = sum(blocks[m] * (IDLE_POWER + DYNAMIC_POWER * BLOCK_CAPACITY) * PUE for m in members)
         node["import_limit"] = round(full * float(rng.uniform(0.7, 0.9)), 1)
     for contract in config["green_contracts"]:
         contract["node"] = node_map[contract["node"]]
@@ -107,7 +105,7 @@ def make_tied(
     where = rng.uniform((0.0, 0.0), (3000.0, 2000.0), size=(n_sites, 2))
     km = np.linalg.norm(where[:, None, :] - where[None, :, :], axis=2)
     ms = 2.0 + km / 100.0
-    for i, workload in enumerate(config["interactive"]):
+    for workload in config["interactive"]:
         home = names.index(workload["sites"][0])
         k = int(rng.integers(2, 5))
         near = [j for j in np.argsort(ms[home], kind="stable") if j != home][: k - 1]
