@@ -1,14 +1,18 @@
 """The solve strategy: which HiGHS runs to make, in what order, and which plan to return.
 
-:func:`solve_model` is the whole sequence for one model:
+:func:`solve_model` is the whole sequence for one model, every step taking what is left of
+one :class:`~suandian.deadline.Deadline` (``docs/math/solver.md``, "The time asked is the
+time taken"):
 
 1. the hand-over (:func:`suandian.highs.hand_over`), with the bounds valid for integer
    solutions only (``LinearModel.mip_lower``);
-2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`) and, when
-   it is not within the gap and the model splits into blocks, the Lagrangian decomposition
-   (:mod:`suandian.run.decompose`);
+2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`), its
+   fallback if no rounding was feasible in time (:func:`suandian.run.mip_start.fallback`)
+   and, when the start is not within the gap and the model splits into blocks, the
+   Lagrangian decomposition (:mod:`suandian.run.decompose`);
 3. the branch and bound, given the start as its first incumbent (skipped when the start is
-   already within the gap of its bound);
+   already within the gap of its bound, or when no time is left), under a hard deadline
+   (:func:`suandian.highs.run_until`);
 4. the re-solve without the start when HiGHS reports an objective its column values are not
    worth (HiGHS 1.16);
 5. the arbitration between the start and the branch and bound (the better plan, the better
