@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -152,6 +153,8 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     limits = [float(v) for v in args.limits.split(",")]
     busy = None
+    # a SIGTERM ends the run through the finally below (the busy process with it)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if not args.no_load:
         busy = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
     began = dt.datetime.now(dt.UTC)
