@@ -204,3 +204,16 @@ def test_mip_start_seconds_is_validated():
     assert SolveOptions().mip_start_seconds is None
     with pytest.raises(ValueError, match="mip_start_seconds"):
         SolveOptions(mip_start_seconds=0.0)
+
+
+def test_a_presolved_plan_missing_in_time_ends_the_solve_with_no_plan_and_a_report():
+    """The DR baseline found no plan in its share: no_solution, a summary, no exception."""
+    from suandian.component import Presolved
+    from suandian.run.solve import _no_presolved_plan
+
+    sc = suandian.load_scenario(DEFAULT_SCENARIO)
+    missing = {"dr": Presolved("no_solution", float("nan"), float("nan"))}
+    r = _no_presolved_plan(sc, ["dr"], missing, {"presolve": 1.0})
+    assert r.status == "no_solution" and not r.has_plan
+    assert "dr" in r.info.highs_status
+    assert "no_solution" in r.summary()

@@ -143,7 +143,7 @@ def _no_presolved_plan(
         float("nan"),
         False,
         timings,
-        {},
+        {"columns": 0, "rows": 0, "nonzeros": 0, "integer_columns": 0},
     )
     return Result.empty(scenario, info)
 
