@@ -18,6 +18,19 @@ DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
 TOY_COLUMNS, TOY_SLACK = 50, 5
 
 
+#: Fixtures that solve the embedded default day (tens of seconds each): the tests using them
+#: run in one pytest-xdist worker (``-n auto --dist loadgroup``), so the day is solved once,
+#: not once per worker, while the other workers take the rest of the suite.
+DEFAULT_DAY_FIXTURES = frozenset({"default_result", "default_run"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests that share a default-day solve (:data:`DEFAULT_DAY_FIXTURES`)."""
+    for item in items:
+        if DEFAULT_DAY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("default_day"))
+
+
 @pytest.fixture(autouse=True)
 def size_estimate_holds():
     """After every test: each model it built had its size estimate within 10 % of its columns.

@@ -341,6 +341,13 @@ def _quiet_highs_locked() -> highspy.Highs:
         os.close(saved)
 
 
+#: HiGHS options suandian sets unless ``highs_options`` names them: RENS (HiGHS's root sub-MIP
+#: that fixes the integers the LP relaxation leaves integral) off. On the default day its
+#: nested sub-MIPs took most of the solve (57 calls, 12 deep, 42 of 49 s) while the plan was
+#: found by the MIP start and RINS; measured in ``benchmarks/highs_options.py``
+#: (docs/math/solver.md, "HiGHS options suandian sets").
+DEFAULT_HIGHS_OPTIONS: dict[str, Any] = {"mip_heuristic_run_rens": False}
+
 #: HiGHS's thread scheduler is global to a process and keeps the thread count of its first
 #: use; a later solve asking for another count fails ("Not Set") unless it is reset.
 _scheduler: dict[str, int | None] = {"threads": None}
@@ -358,7 +365,7 @@ def new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
     h.setOptionValue("time_limit", float(max(time_limit, 0.0)))
     if opts.threads is not None:
         h.setOptionValue("threads", int(opts.threads))
-    for name, value in opts.highs_options.items():
+    for name, value in (DEFAULT_HIGHS_OPTIONS | opts.highs_options).items():
         if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
             raise ValueError(f"HiGHS option {name}={value!r} was refused; check its name and type")
     return h
