@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
+from .deadline import Deadline
 from .model import ArrayModel, linear_model
 
 if TYPE_CHECKING:
@@ -71,12 +72,15 @@ class SolveOptions:
         ``Result.ds.attrs["relaxed"]`` records it and the certifier then skips integrality.
     mip_start : bool
         Before a MIP, build a plan by rounding the LP relaxation and repairing it with an LP
-        (:mod:`suandian.run.mip_start`) and hand it to HiGHS as its first incumbent. The
-        start gets at least ``mip_start_seconds`` even when ``time_limit`` is shorter, so a
-        feasible scenario returns a plan; if the MIP ends without a better one, the start is
-        the plan returned, with its gap against the best bound.
-    mip_start_seconds : float
-        Least time the MIP start may take (seconds, > 0).
+        (:mod:`suandian.run.mip_start`) and hand it to HiGHS as its first incumbent; if no
+        rounding is feasible, a fallback plan (every capacity column at its upper bound, the
+        LP of the rest). If the MIP ends without a better one, the start is the plan
+        returned, with its gap against the best bound.
+    mip_start_seconds : float, optional
+        Least time a first plan (the MIP start and its fallback) may be sought, even beyond
+        ``time_limit`` (seconds, > 0): the call may then take that long. None (default): the
+        first plan shares the time limit, and the solve may return no plan
+        (``no_solution``) when the time asked is too short to make one.
     decompose : bool
         When the MIP start is not within ``mip_rel_gap`` and the model falls apart into
         independent blocks once a few linking rows (a portfolio's green share, certificate
@@ -96,7 +100,7 @@ class SolveOptions:
     progress: bool = True
     relax_integers: bool = False
     mip_start: bool = True
-    mip_start_seconds: float = 10.0
+    mip_start_seconds: float | None = None
     decompose: bool = True
     highs_options: dict[str, Any] = field(default_factory=dict)
 
@@ -108,8 +112,11 @@ class SolveOptions:
             problems.append(f"time_limit={self.time_limit!r}: use seconds > 0 (inf for none)")
         if not isinstance(self.mip_start, bool):
             problems.append(f"mip_start={self.mip_start!r}: use True or False")
-        if not (np.isfinite(self.mip_start_seconds) and self.mip_start_seconds > 0):
-            problems.append(f"mip_start_seconds={self.mip_start_seconds!r}: use seconds > 0")
+        least = self.mip_start_seconds
+        if least is not None and not (np.isfinite(least) and least > 0):
+            problems.append(
+                f"mip_start_seconds={least!r}: use seconds > 0, or None (share the time limit)"
+            )
         if self.threads is not None and int(self.threads) < 0:
             problems.append(f"threads={self.threads!r}: use a count >= 0 (0: HiGHS's choice)")
         if problems:
@@ -156,6 +163,18 @@ class SolveInfo:
         For a MIP, the search over time: ``seconds`` since the hand-over, ``objective`` (NaN
         before a plan), ``bound`` and ``gap``, recorded at the start, every new plan, at
         most every 0.25 s while HiGHS runs, and at the end.
+    origin : str
+        Where the plan returned came from: ``branch_and_bound`` (HiGHS), ``lp`` (a model
+        without integers to decide), ``mip_start`` (a rounding of the LP relaxation),
+        ``decomposition``, ``fallback`` (every capacity column at its upper bound, the LP
+        of the rest: made only when no rounding was feasible in time); empty without a plan.
+    deadline : dict
+        How the time limit was shared: ``time_limit`` (seconds the solve was given after
+        the presolved plans and the extraction's share), ``highs_given`` (HiGHS's
+        ``time_limit``, 0 if it did not run), ``highs_stopped_by`` (``itself``,
+        ``interrupt`` at the deadline, ``left_behind``: it did not return by the deadline
+        and the call went on without it, or ``not_run``) and ``duals_reserve`` (seconds
+        kept for the shadow-price LP).
     """
 
     status: str
@@ -169,6 +188,8 @@ class SolveInfo:
     start: dict[str, Any] = field(default_factory=dict)
     decomposition: dict[str, Any] = field(default_factory=dict)
     trace: list[dict[str, float]] = field(default_factory=list)
+    origin: str = ""
+    deadline: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -344,7 +365,7 @@ def new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
     h = highspy.Highs() if opts.log else quiet_highs()
     h.setOptionValue("output_flag", bool(opts.log))
     h.setOptionValue("mip_rel_gap", float(opts.mip_rel_gap))
-    h.setOptionValue("time_limit", float(max(time_limit, 1e-3)))
+    h.setOptionValue("time_limit", float(max(time_limit, 0.0)))
     if opts.threads is not None:
         h.setOptionValue("threads", int(opts.threads))
     for name, value in (DEFAULT_HIGHS_OPTIONS | opts.highs_options).items():
@@ -359,6 +380,120 @@ def run(h: highspy.Highs) -> tuple[Any, Any, bool]:
     status = h.getModelStatus()
     info = h.getInfo()
     return status, info, info.primal_solution_status == 2
+
+
+#: Seconds a run interrupted at its deadline is given to return before it is left behind.
+GRACE = 0.25
+
+#: Runs left behind at their deadline, still running in their thread until HiGHS next
+#: checks its limits (each holds its ``Highs`` instance alive until then).
+_LEFT_BEHIND: list[tuple[threading.Thread, highspy.Highs]] = []
+
+
+@dataclass
+class Run:
+    """How a run under a deadline ended (:func:`run_until`).
+
+    Attributes
+    ----------
+    status : highspy.HighsModelStatus
+        HiGHS's status; ``kInterrupt`` for a run left behind.
+    info : highspy.HighsInfo or None
+        HiGHS's info, None for a run left behind (its instance is still running).
+    has_solution : bool
+        Whether a plan is known: HiGHS's own or, for a run left behind, the last improving
+        plan its callback passed.
+    x : numpy.ndarray or None
+        The plan's column values.
+    objective, bound : float
+        The plan's objective (NaN without one) and the best dual bound (``-inf`` unknown).
+    stopped_by : str
+        ``itself`` (optimal, a limit of its own, infeasible ...), ``interrupt`` (the
+        deadline's callback) or ``left_behind`` (no return within :data:`GRACE` of the
+        deadline: the call goes on without it, the run stops at HiGHS's next check).
+    """
+
+    status: Any
+    info: Any
+    has_solution: bool
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    stopped_by: str
+
+
+def left_behind() -> int:
+    """How many runs left behind at their deadline are still running (forgets the others)."""
+    _LEFT_BEHIND[:] = [(t, h) for t, h in _LEFT_BEHIND if t.is_alive()]
+    return len(_LEFT_BEHIND)
+
+
+def run_until(h: highspy.Highs, deadline: Deadline, n_cols: int) -> Run:
+    """Run ``h`` (its model passed, its options set) and return by ``deadline`` + :data:`GRACE`.
+
+    HiGHS's own ``time_limit`` (set to what is left) and an interrupt from its callbacks at
+    the deadline stop it only where it checks its limits; in a MIP's root cut separation
+    that can be a minute apart (measured: 95 s without a check on a 40-site portfolio). So
+    the run goes on in a thread of its own and this one waits for the deadline: if the run
+    has not returned :data:`GRACE` after it, it is left behind (it stops at its next check,
+    its instance kept alive in :data:`_LEFT_BEHIND` until then), and what its callbacks
+    passed is returned: the last improving plan (``n_cols`` values, checked) and the last
+    dual bound.
+    """
+    seen: dict[str, Any] = {"x": None, "objective": np.nan, "bound": -np.inf, "stop": False}
+
+    def check(event) -> None:
+        if event.callback_type == highspy.cb.HighsCallbackType.kCallbackMipInterrupt:
+            seen["bound"] = float(event.data_out.mip_dual_bound)
+        if seen["stop"] or deadline.expired():
+            event.interrupt()
+
+    def improved(event) -> None:
+        x = np.array(event.data_out.mip_solution, dtype=float)
+        if len(x) == n_cols:
+            seen["x"], seen["objective"] = x, float(event.data_out.objective_function_value)
+        seen["bound"] = float(event.data_out.mip_dual_bound)
+
+    h.cbMipInterrupt.subscribe(check)
+    h.cbSimplexInterrupt.subscribe(check)
+    h.cbIpmInterrupt.subscribe(check)
+    h.cbMipImprovingSolution.subscribe(improved)
+    # not a daemon: the interpreter's exit waits for a run left behind to stop (a HiGHS
+    # thread still running when the process ends aborts it: "terminate called ...")
+    worker = threading.Thread(target=h.run, name="suandian-highs", daemon=False)
+    worker.start()
+    try:
+        while worker.is_alive() and not deadline.expired():
+            worker.join(min(deadline.left(), 1.0))
+        if worker.is_alive():
+            seen["stop"] = True
+            worker.join(GRACE)
+    finally:
+        seen["stop"] = True  # also on KeyboardInterrupt: HiGHS stops at its next check
+    if worker.is_alive():
+        _LEFT_BEHIND.append((worker, h))
+        log.warning(
+            "HiGHS did not stop at the deadline (it checks its limits only between steps "
+            "such as rounds of cut separation); the solve returns without it, and the run "
+            "stops at its next check"
+        )
+        x = seen["x"]
+        return Run(
+            highspy.HighsModelStatus.kInterrupt,
+            None,
+            x is not None,
+            x,
+            seen["objective"],
+            seen["bound"],
+            "left_behind",
+        )
+    status = h.getModelStatus()
+    info = h.getInfo()
+    has = info.primal_solution_status == 2
+    x = np.asarray(h.getSolution().col_value) if has else None
+    objective = float(info.objective_function_value) if has else np.nan
+    by = "interrupt" if status == highspy.HighsModelStatus.kInterrupt else "itself"
+    return Run(status, info, has, x, objective, float(info.mip_dual_bound), by)
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -376,11 +511,14 @@ def row_duals(
     opts: SolveOptions,
     left: float,
 ) -> np.ndarray | None:
-    """Row duals: from the LP itself, or from the LP with the integers fixed (fresh HiGHS)."""
+    """Row duals: from the LP itself, or from the LP with the integers fixed (fresh HiGHS).
+
+    The fixed-integer LP gets ``left`` seconds.
+    """
     if integer.any():
         lb, ub = ho.lb.copy(), ho.ub.copy()
         lb[integer] = ub[integer] = np.round(x[integer])
-        h = new_highs(opts, max(left, 1.0))
+        h = new_highs(opts, left)
         h.passModel(highs_lp(ho, np.zeros(len(lb), bool), lb, ub))
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:

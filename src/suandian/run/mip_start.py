@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import highspy
 import numpy as np
 
+from ..deadline import Deadline
 from ..highs import HandOver, SolveOptions, highs_lp, new_highs
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class Start:
     decomposition : suandian.run.decompose.Outcome or None
         What the decomposition added, when it ran (its plan and bound are then this
         start's, if better).
+    relax_seconds : float
+        Wall time of the LP relaxation (0 if it did not finish): what the shadow-price LP
+        of a plan may take.
     """
 
     x: np.ndarray
@@ -86,12 +90,25 @@ class Start:
     relaxed_duals: np.ndarray | None = None
     plan_duals: np.ndarray | None = None
     decomposition: Outcome | None = None
+    relax_seconds: float = 0.0
+
+    @property
+    def origin(self) -> str:
+        """Where the plan came from: ``decomposition``, ``fallback`` or ``mip_start``."""
+        if self.step.endswith(">lagrangian"):
+            return "decomposition"
+        return "fallback" if self.step.startswith("fallback") else "mip_start"
 
 
 def construct(
-    ho: HandOver, integer: np.ndarray, rounding: np.ndarray, opts: SolveOptions, budget: float
+    ho: HandOver,
+    integer: np.ndarray,
+    rounding: np.ndarray,
+    opts: SolveOptions,
+    deadline: Deadline | float,
+    first_plan: Deadline | None = None,
 ) -> Start | None:
-    """Make a MIP start for the hand-over ``ho`` within about ``budget`` seconds.
+    """Make a MIP start for the hand-over ``ho`` by ``deadline``.
 
     Parameters
     ----------
@@ -103,29 +120,41 @@ def construct(
         Per column: +1 round up, -1 round down, 0 nearest.
     opts : suandian.highs.SolveOptions
         Options (threads, log).
-    budget : float
-        Seconds available; every LP gets what is left (at least 0.5 s).
+    deadline : suandian.deadline.Deadline or float
+        When to stop improving a plan (seconds from now for a number); every LP gets what is
+        left of it.
+    first_plan : suandian.deadline.Deadline, optional
+        When to stop looking for a first plan (default ``deadline``): the LP relaxation and
+        the roundings tried while there is no plan get what is left of it.
 
     Returns
     -------
     Start or None
-        None if the relaxation is infeasible or unbounded, or no rounding was feasible.
+        None if the relaxation is infeasible or unbounded, or stopped by the deadline, or no
+        rounding was feasible in time.
     """
     began = time.perf_counter()
+    if not isinstance(deadline, Deadline):
+        deadline = Deadline(deadline)
+    last = deadline if first_plan is None else first_plan
     n = len(ho.lb)
-    h = new_highs(opts, max(budget, 0.5))
+    h = new_highs(opts, last.limit())
     h.setOptionValue("mip_rel_gap", 0.0)
     h.passModel(highs_lp(ho, np.zeros(n, bool)))
     lps = 0
+    best: tuple[np.ndarray, float, str, np.ndarray] | None = None
 
-    def left() -> float:
-        return max(budget - (time.perf_counter() - began), 0.5)
+    def now() -> Deadline:
+        """The deadline of the next LP: the first plan's until there is one."""
+        return last if best is None else deadline
 
     def run(lb: np.ndarray, ub: np.ndarray) -> np.ndarray | None:
         nonlocal lps
+        if now().expired():
+            return None
         idx = np.arange(n, dtype=np.int32)
         h.changeColsBounds(n, idx, lb, ub)
-        h.setOptionValue("time_limit", float(left()))
+        h.setOptionValue("time_limit", float(now().limit()))
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -134,8 +163,12 @@ def construct(
 
     x = run(ho.lb, ho.ub)
     if x is None:
-        log.info("MIP start: the LP relaxation ended %s", h.modelStatusToString(h.getModelStatus()))
+        log.info(
+            "MIP start: the LP relaxation ended %s",
+            h.modelStatusToString(h.getModelStatus()) if lps else "before it began (no time)",
+        )
         return None
+    relax_seconds = time.perf_counter() - began
     bound = float(h.getInfo().objective_function_value)
     duals = np.asarray(h.getSolution().row_dual, dtype=float)
     log.info("MIP start: LP relaxation %.6g after %.2f s", bound, time.perf_counter() - began)
@@ -145,7 +178,6 @@ def construct(
     lb0, ub0 = ho.lb, ho.ub
 
     relaxed = x
-    best: tuple[np.ndarray, float, str, np.ndarray] | None = None
 
     def finish(first: str, fix_up: np.ndarray, ref: np.ndarray) -> None:
         """Fix the up columns, round the rest (nearest, ceil, floor), keep the best plan."""
@@ -168,16 +200,22 @@ def construct(
                 if best is None or objective < best[1]:
                     best = (x, objective, step, np.asarray(h.getSolution().row_dual, float))
                 return
-            log.info("MIP start: rounding %s infeasible", step)
-            if time.perf_counter() - began > budget:
+            if now().expired():
+                log.info("MIP start: rounding %s stopped by the deadline", step)
                 return
+            log.info("MIP start: rounding %s infeasible", step)
 
+    # short of time (less than QUICK_LPS relaxations' time left): the ceiling of the
+    # relaxation first, a plan in one to three LPs, then the dive if time is left
+    if deadline.left() < QUICK_LPS * relax_seconds:
+        finish("ceil", np.minimum(np.ceil(relaxed[up] - tol), ub0[up]), relaxed)
     # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
     dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
     if dive is not None:
         finish("dive", *dive)
     # round up, then shrink: also tried on small models, and whenever the dive failed
-    if best is None or time.perf_counter() - began < BOTH_PATHS_SECONDS:
+    both = time.perf_counter() - began < BOTH_PATHS_SECONDS and not deadline.expired()
+    if best is None or both:
         fix, x = _shrink(run, relaxed, up, lb0, ub0)
         finish("up", fix, relaxed if x is None else x)
         if best is None:
@@ -195,9 +233,99 @@ def construct(
         100 * (objective - bound) / max(abs(objective), 1e-9),
     )
     x[integer] = np.round(x[integer])
-    return Start(x, objective, bound, seconds, step, lps, duals, plan_duals)
+    start = Start(x, objective, bound, seconds, step, lps, duals, plan_duals)
+    start.relax_seconds = relax_seconds
+    return start
 
 
+def fallback(
+    ho: HandOver, integer: np.ndarray, rounding: np.ndarray, opts: SolveOptions, deadline: Deadline
+) -> Start | None:
+    """A plan made the plainest way, for when no rounding of the start was feasible in time.
+
+    Every ``up`` column (a capacity: blocks on, a genset running) at its upper bound, the
+    other integer columns relaxed in an LP, then fixed at their rounded values (``nearest``
+    or ``down``, then ``ceil``, then ``floor``) and the LP of the continuous columns solved
+    again. With every block of every site on, a data center's rows hold whatever its
+    workload (more capacity never breaks them), so where the model admits a plan with all
+    blocks on (an import limit or a PUE cap may not), this finds one by construction. Its
+    bound is the LP relaxation's if time is left to solve it, else ``-inf``.
+
+    Returns
+    -------
+    Start or None
+        The plan (``step`` ``fallback+nearest`` ...), or None if none was feasible by
+        ``deadline``.
+    """
+    began = time.perf_counter()
+    n = len(ho.lb)
+    h = new_highs(opts, deadline.limit())
+    h.passModel(highs_lp(ho, np.zeros(n, bool)))
+    up = integer & (rounding > 0)
+    rest = integer & ~up
+    lps = 0
+
+    def run(lb: np.ndarray, ub: np.ndarray) -> np.ndarray | None:
+        nonlocal lps
+        if deadline.expired():
+            return None
+        h.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
+        h.setOptionValue("time_limit", float(deadline.limit()))
+        h.run()
+        lps += 1
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return np.asarray(h.getSolution().col_value)
+
+    lb, ub = ho.lb.copy(), ho.ub.copy()
+    lb[up] = ub[up]
+    x = run(lb, ub)
+    if x is None:
+        log.info(
+            "MIP start: fallback (every 'up' column at its upper bound) %s",
+            h.modelStatusToString(h.getModelStatus()) if lps else "not tried (no time left)",
+        )
+        return None
+    tol = 1e-6
+    plan: np.ndarray | None = x
+    step = "fallback"
+    if rest.any():
+        nearest = np.where(rounding[rest] < 0, np.floor(x[rest] + tol), np.round(x[rest]))
+        for name, values in (
+            ("nearest", nearest),
+            ("ceil", np.ceil(x[rest] - tol)),
+            ("floor", np.floor(x[rest] + tol)),
+        ):
+            lb[rest] = ub[rest] = np.clip(values, ho.lb[rest], ho.ub[rest])
+            plan = run(lb, ub)
+            if plan is not None:
+                step = f"fallback+{name}"
+                break
+    if plan is None:
+        log.info("MIP start: fallback found no rounding of the other integers in time")
+        return None
+    objective = float(h.getInfo().objective_function_value)
+    plan = plan.copy()
+    plan[integer] = np.round(plan[integer])
+    # a bound: the LP relaxation, if there is time for it
+    bound = -np.inf
+    relaxed = run(ho.lb, ho.ub)
+    if relaxed is not None:
+        bound = float(h.getInfo().objective_function_value)
+    seconds = time.perf_counter() - began
+    log.warning(
+        "MIP start: no rounding was feasible in time; fallback plan %.6g (%s, %.2f s): "
+        "every 'up' column at its upper bound",
+        objective,
+        step,
+        seconds,
+    )
+    return Start(plan, objective, bound, seconds, step, lps)
+
+
+#: With less than this many LP relaxations' time left, the ceiling of the relaxation is
+#: tried before the dive (its 10 or more LPs).
+QUICK_LPS = 4.0
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have

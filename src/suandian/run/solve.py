@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 import time
 import weakref
 from collections import OrderedDict
@@ -19,7 +18,8 @@ import pandas as pd
 from .. import model as _model
 from ..component import Component, Presolved
 from ..components import REGISTRY
-from ..highs import SolveOptions
+from ..deadline import Deadline
+from ..highs import SolveInfo, SolveOptions
 from ..ledgers import COMPONENT as LEDGER
 from ..model import Model, build_model, built_of
 from ..policies import POLICIES
@@ -53,6 +53,7 @@ def presolve(
     scenario: Scenario,
     options: SolveOptions | None = None,
     components: Sequence[Component] = (*REGISTRY, LEDGER, *POLICIES),
+    deadline: Deadline | None = None,
 ) -> dict[str, Presolved]:
     """Solve the scenarios the components' ``presolve`` hooks ask for, once per scenario.
 
@@ -61,7 +62,9 @@ def presolve(
     as a :class:`~suandian.component.Presolved` (status, objective, gap, flows by carrier)
     for the build, which reads it as ``ctx.presolved[component]``. Computed once per Scenario
     object (a later call returns the first answer, whatever its options), and reused for a
-    scenario of the same content solved with the same options (the last few kept).
+    scenario of the same content solved with the same options (the last few kept). With
+    ``deadline``, each plan is solved by it (four fifths of what is left, the rest for reading
+    its flows; the options' ``time_limit`` is then only the key of the reuse).
     """
     cached = _PRESOLVED.get(scenario)
     if cached is not None:
@@ -78,8 +81,18 @@ def presolve(
         plan = _BY_CONTENT.get(key)
         if plan is None:
             began = time.perf_counter()
-            result = solve(other, opts)
+            result = _solve(other, opts, None if deadline is None else deadline.share(0.8))
             plan = _presolved(result)
+            if not result.has_plan and result.status != "infeasible":
+                # stopped by its time (or an error): not kept, a later solve tries again
+                log.warning(
+                    "%s: the presolved plan of %s has none (%s)",
+                    scenario.config.name,
+                    component.name,
+                    result.status,
+                )
+                plans[component.name] = plan
+                return plans
             log.info(
                 "%s: presolved plan of %s: %s, %.6g CNY, %.2f s",
                 scenario.config.name,
@@ -111,6 +124,30 @@ def _presolved(result: Result) -> Presolved:
 _model.PRESOLVE = presolve
 
 
+def _no_presolved_plan(
+    scenario: Scenario, missing: list[str], plans: dict[str, Presolved], timings: dict[str, float]
+) -> Result:
+    """The Result of a solve whose presolved plans (a DR baseline) found none in time."""
+    what = ", ".join(f"{name} ({plans[name].status})" for name in missing)
+    log.warning(
+        "%s: no plan: the presolved plan of %s was not found within its share of the time "
+        "limit; give more time (time_limit)",
+        scenario.config.name,
+        what,
+    )
+    info = SolveInfo(
+        "no_solution",
+        f"not run: no presolved plan of {what}",
+        float("nan"),
+        float("nan"),
+        float("nan"),
+        False,
+        timings,
+        {"columns": 0, "rows": 0, "nonzeros": 0, "integer_columns": 0},
+    )
+    return Result.empty(scenario, info)
+
+
 def solve(
     model_or_scenario: Model | Scenario, options: SolveOptions | None = None, **overrides: Any
 ) -> Result:
@@ -137,29 +174,67 @@ def solve(
     opts = options or SolveOptions()
     if overrides:
         opts = SolveOptions(**{**opts.__dict__, **overrides})
+    return _solve(model_or_scenario, opts)
+
+
+_WARM: dict[str, float] = {}
+
+
+def _warm() -> None:
+    """Pay the one-time imports of the extraction first, out of the time asked.
+
+    xarray imports ``dask`` and ``dask.array``, when installed, the first time it makes a
+    DataArray in a process (to check whether the data are dask arrays, on several paths):
+    2.9 s of a first extraction's 3.4 s measured on the loaded 2-core machine, 0.17 s for
+    the next one. Paid at the start of a process's first solve (its clock has started), so
+    the phases share what is left rather than the extraction overrunning the deadline.
+    """
+    if _WARM:
+        return
     began = time.perf_counter()
+    import xarray as xr
+
+    xr.DataArray(np.zeros(1), dims="x").to_dataset(name="warm")
+    _WARM["seconds"] = time.perf_counter() - began
+    log.debug("first solve of the process: imports warmed in %.2f s", _WARM["seconds"])
+
+
+#: The extraction of a Result is given this many times the build's time, at most
+#: :data:`EXTRACT_SHARE` of the time limit (measured: 3-8 times, docs/math/solver.md).
+EXTRACT_PER_BUILD = 8.0
+EXTRACT_SHARE = 0.2
+#: Most share of the time limit the presolved plans (a DR baseline) may take.
+PRESOLVE_SHARE = 0.5
+
+
+def _solve(
+    model_or_scenario: Model | Scenario, opts: SolveOptions, deadline: Deadline | None = None
+) -> Result:
+    """:func:`solve` by ``deadline`` (default: ``opts.time_limit`` from now)."""
+    if deadline is None:
+        deadline = Deadline(opts.time_limit)
+        _warm()
     timings: dict[str, float] = {}
     model: Model
     if isinstance(model_or_scenario, Scenario):
         start = time.perf_counter()
         # the time asked covers the presolved plans too: they get at most half of it, the
-        # plan itself what is left (a user's time_limit is kept whatever the presolve took)
-        limited = math.isfinite(opts.time_limit)
-        half = dataclasses.replace(opts, time_limit=opts.time_limit / 2) if limited else opts
-        plans = presolve(model_or_scenario, half)
+        # plan itself what is left
+        plans = presolve(model_or_scenario, opts, deadline=deadline.share(PRESOLVE_SHARE))
         if plans:
-            spent = time.perf_counter() - start
-            timings["presolve"] = spent
-            if limited:
-                left = max(opts.time_limit - spent, min(1.0, opts.time_limit / 2))
-                opts = dataclasses.replace(opts, time_limit=left)
+            timings["presolve"] = time.perf_counter() - start
+        missing = [name for name, p in plans.items() if p.status in ("no_solution", "error")]
+        if missing:
+            return _no_presolved_plan(model_or_scenario, missing, plans, timings)
         # nothing to extend: skip Pyomo
         model = build_model(model_or_scenario, pyomo=False, presolved=plans)
     else:
         model = model_or_scenario
     built = built_of(model)
     timings["build"] = built.build_seconds
-    info = solve_model(model, opts, timings)
+    # the extraction's time is taken from the time limit before the solve gets the rest
+    extract = min(EXTRACT_PER_BUILD * built.build_seconds, EXTRACT_SHARE * deadline.seconds)
+    info = solve_model(model, opts, timings, deadline=deadline.before(extract))
     start = time.perf_counter()
     result = (
         Result.from_model(model, info) if info.has_solution else Result.empty(built.scenario, info)
@@ -175,8 +250,7 @@ def solve(
     if info.status == "infeasible" and opts.diagnose and not built.relaxed:
         from .diagnose import diagnose
 
-        left = opts.time_limit - (time.perf_counter() - began)
         start = time.perf_counter()
-        result.diagnosis = diagnose(built.scenario, opts, budget=left)
+        result.diagnosis = diagnose(built.scenario, opts, budget=deadline.left())
         timings["diagnosis"] = time.perf_counter() - start
     return result

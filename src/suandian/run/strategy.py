@@ -1,14 +1,18 @@
 """The solve strategy: which HiGHS runs to make, in what order, and which plan to return.
 
-:func:`solve_model` is the whole sequence for one model:
+:func:`solve_model` is the whole sequence for one model, every step taking what is left of
+one :class:`~suandian.deadline.Deadline` (``docs/math/solver.md``, "The time asked is the
+time taken"):
 
 1. the hand-over (:func:`suandian.highs.hand_over`), with the bounds valid for integer
    solutions only (``LinearModel.mip_lower``);
-2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`) and, when
-   it is not within the gap and the model splits into blocks, the Lagrangian decomposition
-   (:mod:`suandian.run.decompose`);
+2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`), its
+   fallback if no rounding was feasible in time (:func:`suandian.run.mip_start.fallback`)
+   and, when the start is not within the gap and the model splits into blocks, the
+   Lagrangian decomposition (:mod:`suandian.run.decompose`);
 3. the branch and bound, given the start as its first incumbent (skipped when the start is
-   already within the gap of its bound);
+   already within the gap of its bound, or when no time is left), under a hard deadline
+   (:func:`suandian.highs.run_until`);
 4. the re-solve without the start when HiGHS reports an objective its column values are not
    worth (HiGHS 1.16);
 5. the arbitration between the start and the branch and bound (the better plan, the better
@@ -23,13 +27,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 
+from ..deadline import OVER_SECONDS, OVER_SHARE, Deadline
 from ..highs import (
     HandOver,
+    Run,
     SolveInfo,
     SolveOptions,
     hand_over,
@@ -38,15 +45,12 @@ from ..highs import (
     new_highs,
     relative_gap,
     row_duals,
-    run,
+    run_until,
     status_kind,
 )
 from ..model import Model, linear_model
-
-if TYPE_CHECKING:
-    from ..linear import LinearModel
 from . import decompose
-from .mip_start import Start, construct
+from .mip_start import Start, construct, fallback
 
 log = logging.getLogger("suandian")
 
@@ -110,16 +114,29 @@ def _progress(
 
 
 def solve_model(
-    model: Model, opts: SolveOptions, timings: dict[str, float], budget: float | None = None
+    model: Model,
+    opts: SolveOptions,
+    timings: dict[str, float],
+    budget: float | None = None,
+    deadline: Deadline | None = None,
 ) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
-    ``budget`` (seconds) caps the run below ``opts.time_limit`` (the caller's total).
-    Returns a :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
+    ``deadline`` is the wall time every phase shares (:class:`~suandian.deadline.Deadline`;
+    default: ``opts.time_limit``, or ``budget`` seconds if smaller, from now). Returns a
+    :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
     holds the column values (``lm.x``) and row duals (``lm.y``, None when unavailable), read
     by every block built into it.
     """
-    limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
+    if deadline is None:
+        limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
+        deadline = Deadline(limit)
+    # a first plan may take part of the margin the promise leaves beyond the time asked (or
+    # the least time the caller gives it)
+    first_plan = Deadline(
+        max(deadline.left() + first_plan_margin(deadline.seconds), opts.mip_start_seconds or 0),
+        deadline.clock,
+    )
     start = t0 = time.perf_counter()
     trace: list[dict[str, float]] = []
     lm = linear_model(model)
@@ -136,9 +153,26 @@ def solve_model(
     plan: Start | None = None
     first: dict[str, Any] = {}
     if integer.any() and opts.mip_start:
-        plan, first, limit = _mip_start(ho, lm, integer, opts, limit, timings, trace, t0)
+        rounding = np.zeros(len(ho.lb), np.int8)
+        hint = lm.rounding()
+        rounding[: len(hint)] = hint
+        plan, first = _mip_start(
+            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0
+        )
+        if plan is None:
+            start = time.perf_counter()
+            plan = fallback(ho, integer, rounding, opts, first_plan)
+            timings["fallback"] = time.perf_counter() - start
+            if plan is not None:
+                first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
+                trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
+    # HiGHS stops early enough to leave the shadow-price LP the time of the relaxation's
+    reserve = 0.0
+    if opts.duals and plan is not None and deadline.finite:
+        reserve = min(plan.relax_seconds, DUALS_SHARE * deadline.left())
+    highs_deadline = deadline.before(reserve)
     start = time.perf_counter()
-    h = new_highs(opts, limit)
+    h = new_highs(opts, highs_deadline.limit())
     if integer.any():
         floor = plan.bound if plan is not None else -np.inf
         _progress(h, opts, trace, t0, floor)
@@ -157,15 +191,20 @@ def solve_model(
         int(integer.sum()),
         ho.A.shape[0],
         ho.A.nnz,
-        limit,
+        highs_deadline.limit(),
     )
     start = time.perf_counter()
+    given = highs_deadline.limit()
+    ran: Run | None = None
     if plan is not None and relative_gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
         log.info("MIP start within the gap of the LP bound: no branch and bound")
-        status, hinfo, has_solution = highspy.HighsModelStatus.kOptimal, None, False
+        status, has_solution = highspy.HighsModelStatus.kOptimal, False
+    elif highs_deadline.expired():
+        log.info("No time left for the branch and bound")
+        status, has_solution = highspy.HighsModelStatus.kTimeLimit, False
     else:
-        status, hinfo, has_solution = run(h)
-        has_solution = has_solution and len(ho.lb) > 0
+        ran = run_until(h, highs_deadline, len(ho.lb))
+        status, has_solution = ran.status, ran.has_solution and len(ho.lb) > 0
     timings["solve"] = time.perf_counter() - start
     size = {
         "columns": len(ho.lb),
@@ -173,27 +212,34 @@ def solve_model(
         "nonzeros": int(ho.A.nnz),
         "integer_columns": int(integer.sum()),
     }
-    objective = float("nan")
-    if has_solution and hinfo is not None:  # hinfo is None when the B&B was skipped
-        objective = float(hinfo.objective_function_value)
-    if integer.any() and hinfo is not None:
-        bound = float(hinfo.mip_dual_bound)
-        gap = float(hinfo.mip_gap) if has_solution else float("nan")
+    objective = ran.objective if has_solution and ran is not None else float("nan")
+    if integer.any() and ran is not None:
+        bound = ran.bound
+        gap = relative_gap(objective, bound) if has_solution else float("nan")
+        if ran.info is not None and has_solution:
+            gap = float(ran.info.mip_gap)
     else:
         bound, gap = objective, 0.0
-    x = np.asarray(h.getSolution().col_value) if has_solution else None
+    x = ran.x if has_solution and ran is not None else None
+    stopped_by = ran.stopped_by if ran is not None else "not_run"
     if x is not None and plan is not None and not _consistent(ho, x, objective):
-        h, status, objective, bound, gap, x = _resolve(
-            ho, integer, opts, x, objective, limit, start
-        )
+        again = _resolve(ho, integer, opts, x, objective, highs_deadline)
+        h, status, objective, bound = again.highs, again.status, again.objective, again.bound
+        x, stopped_by = again.x, again.stopped_by
+        gap = relative_gap(objective, bound) if x is not None else float("nan")
         has_solution = x is not None
         timings["solve"] = time.perf_counter() - start
+    if stopped_by in ("interrupt", "left_behind"):  # the deadline is the time limit asked
+        status = highspy.HighsModelStatus.kTimeLimit
+    origin = ("branch_and_bound" if integer.any() else "lp") if has_solution else ""
     returned = False
+    if plan is not None and has_solution and objective >= plan.objective - 1e-9 * abs(objective):
+        origin = plan.origin  # HiGHS's plan is the start's (not better)
     if plan is not None and (
         not has_solution or objective > plan.objective + 1e-9 * abs(objective)
     ):
         # HiGHS found nothing better than the start (or stopped before reading it)
-        x, objective, returned = plan.x, plan.objective, True
+        x, objective, returned, origin = plan.x, plan.objective, True, plan.origin
         if not has_solution and status not in (
             highspy.HighsModelStatus.kOptimal,
             highspy.HighsModelStatus.kTimeLimit,
@@ -208,9 +254,22 @@ def solve_model(
         if status == highspy.HighsModelStatus.kTimeLimit and gap <= opts.mip_rel_gap:
             status = highspy.HighsModelStatus.kOptimal
     kind = status_kind(status, has_solution)
+    if not has_solution and integer.any() and kind == "no_solution":
+        log.warning(
+            "no plan within the time limit of %g s: the MIP start, its fallback and HiGHS "
+            "found none in time; give more time (time_limit)",
+            deadline.seconds,
+        )
     info = SolveInfo(
         kind, h.modelStatusToString(status), objective, bound, gap, has_solution, timings, size
     )
+    info.origin = origin
+    info.deadline = {
+        "time_limit": deadline.seconds,
+        "highs_given": given if ran is not None else 0.0,
+        "highs_stopped_by": stopped_by,
+        "duals_reserve": reserve,
+    }
     info.trace = trace
     if integer.any() and has_solution:
         trace.append(
@@ -230,11 +289,30 @@ def solve_model(
     lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
         start = time.perf_counter()
-        left = limit - timings["solve"]
-        lm.y = row_duals(h, ho, x, integer, opts, left)
+        if deadline.expired():
+            log.warning("shadow prices skipped: no time left of the time limit")
+        elif stopped_by == "left_behind" and not integer.any():
+            log.warning("shadow prices unavailable: the LP did not return by the deadline")
+        else:
+            lm.y = row_duals(h, ho, x, integer, opts, deadline.left())
         timings["duals"] = time.perf_counter() - start
     load_back(model, ho, x, lm.y)
     return info
+
+
+#: Most share of the time left at the hand-over that HiGHS leaves to the shadow-price LP.
+DUALS_SHARE = 0.2
+
+
+def first_plan_margin(seconds: float) -> float:
+    """What a solve without a plan at its deadline may take beyond it to make one.
+
+    Half the margin the promise leaves (``time_limit * OVER_SHARE + OVER_SECONDS``); the
+    other half is the extraction's.
+    """
+    if not np.isfinite(seconds):
+        return 0.0
+    return 0.5 * (OVER_SHARE * seconds + OVER_SECONDS)
 
 
 #: Share of the time left after the MIP start that the decomposition may use.
@@ -253,7 +331,7 @@ def _decompose(
     rounding: np.ndarray,
     plan: Start,
     opts: SolveOptions,
-    limit: float,
+    seconds: float,
 ) -> decompose.Outcome | None:
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
@@ -278,7 +356,7 @@ def _decompose(
         parts,
         duals,
         opts,
-        DECOMPOSE_SHARE * limit,
+        seconds,
         opts.mip_rel_gap,
         plan.objective,
         plan.bound,
@@ -302,37 +380,34 @@ def _point(seconds: float, objective: float, bound: float) -> dict[str, float]:
 
 def _mip_start(
     ho: HandOver,
-    lm: LinearModel,
     integer: np.ndarray,
+    rounding: np.ndarray,
     opts: SolveOptions,
-    limit: float,
+    deadline: Deadline,
+    first_plan: Deadline,
     timings: dict[str, float],
     trace: list[dict[str, float]],
     t0: float,
-) -> tuple[Start | None, dict[str, Any], float]:
+) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
-    Returns the plan (None if none was found), its figures before the decomposition and the
-    time left of ``limit``.
+    The start improves its plan until ``deadline`` and looks for a first one until
+    ``first_plan``; the decomposition gets :data:`DECOMPOSE_SHARE` of what is left. Returns
+    the plan (None if none was found) and its figures before the decomposition.
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
-    rounding = np.zeros(len(ho.lb), np.int8)
-    hint = lm.rounding()
-    rounding[: len(hint)] = hint
-    plan = construct(ho, integer, rounding, opts, max(limit, opts.mip_start_seconds))
+    plan = construct(ho, integer, rounding, opts, deadline, first_plan)
     timings["mip_start"] = time.perf_counter() - start
-    limit = max(limit - timings["mip_start"], 1e-3)
     if plan is not None:
         first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
         trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
     open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
-    if plan is not None and open_gap and opts.decompose:
+    if plan is not None and open_gap and opts.decompose and not deadline.expired():
         start, first_bound = time.perf_counter(), plan.bound
-        parted = _decompose(ho, integer, rounding, plan, opts, limit)
+        parted = _decompose(ho, integer, rounding, plan, opts, DECOMPOSE_SHARE * deadline.left())
         if parted is not None:
             timings["decompose"] = time.perf_counter() - start
-            limit = max(limit - timings["decompose"], 1e-3)
             for point in parted.trace:
                 trace.append(
                     _point(
@@ -341,7 +416,19 @@ def _mip_start(
                         max(first_bound, point["best_bound"]),
                     )
                 )
-    return plan, first, limit
+    return plan, first
+
+
+@dataclass
+class _Resolved:
+    """The re-solve without the start: its instance, status, plan and how it stopped."""
+
+    highs: highspy.Highs
+    status: Any
+    objective: float
+    bound: float
+    x: np.ndarray | None
+    stopped_by: str
 
 
 def _resolve(
@@ -350,14 +437,12 @@ def _resolve(
     opts: SolveOptions,
     x: np.ndarray,
     objective: float,
-    limit: float,
-    start: float,
-) -> tuple[highspy.Highs, Any, float, float, float, np.ndarray | None]:
-    """Solve the MIP again without the start (step 4 of the sequence).
+    deadline: Deadline,
+) -> _Resolved:
+    """Solve the MIP again without the start (step 4 of the sequence), by ``deadline``.
 
-    HiGHS reported ``objective`` for the column values ``x``, which are not worth it. Returns
-    the instance, its status, objective, bound, gap and column values (None without a
-    consistent plan).
+    HiGHS reported ``objective`` for the column values ``x``, which are not worth it.
+    The plan is kept only if its column values are worth its objective.
     """
     # HiGHS 1.16, given a start with setSolution, can report an improved objective with
     # the start's column values; solve again without the start (tests/test_mip_start.py)
@@ -367,17 +452,13 @@ def _resolve(
         objective,
         float(ho.c @ x + ho.offset),
     )
-    left = max(limit - (time.perf_counter() - start), 1e-3)
-    h = new_highs(opts, left)
+    h = new_highs(opts, deadline.limit())
     h.passModel(highs_lp(ho, integer))
-    status, hinfo, has_solution = run(h)
-    objective = float(hinfo.objective_function_value) if has_solution else float("nan")
-    bound = float(hinfo.mip_dual_bound)
-    gap = float(hinfo.mip_gap) if has_solution else float("nan")
-    plan = np.asarray(h.getSolution().col_value) if has_solution else None
+    ran = run_until(h, deadline, len(ho.lb))
+    plan, objective = ran.x, ran.objective
     if plan is not None and not _consistent(ho, plan, objective):
         plan, objective = None, float("nan")
-    return h, status, objective, bound, gap, plan
+    return _Resolved(h, ran.status, objective, ran.bound, plan, ran.stopped_by)
 
 
 def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned: bool) -> None:
