@@ -8,8 +8,6 @@ sample). Every case is the base site of ``conftest.base_config``: 2 blocks of 10
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,5 +163,201 @@ def test_scenarios_and_errors_together_are_refused():
         scenario(c, _frame(dem=[10.0]))
 
 
-def _copy(c: dict) -> dict:
-    return copy.deepcopy(c)
+# ------------------------------------------------------------------ spot settlement
+def _spot_config(rt, tolerance: float, deviation_price: float = 50.0, periods: int = 1) -> dict:
+    """Both blocks always on (``min_on: 2``), tariff 0, the node settled in the spot market at
+    day-ahead 100 CNY/MWh; facility ``1.1 * (2 + 0.1 * demand)`` MW."""
+    c = _given_config(periods)
+    c["sites"][0]["min_on"] = 2
+    c["nodes"][0]["tariff"] = 0.0
+    c["spot_market"] = [
+        {
+            "node": "n1",
+            "day_ahead_price": 100.0,
+            "real_time_price": rt,
+            "tolerance": tolerance,
+            "deviation_price": deviation_price,
+            "position_max": 10.0,
+        }
+    ]
+    return c
+
+
+@pytest.mark.parametrize(
+    ("rt", "position", "cost"),
+    [(80.0, 3.85 / 1.1, 378.0), (120.0, 3.85 / 0.9, 100 * 3.85 / 0.9 - 120 * (3.85 / 0.9 - 3.85))],
+    ids=["real_time_cheaper", "real_time_dearer"],
+)
+def test_deviation_settlement_with_a_tolerance_band(rt, position, cost):
+    """One hour, purchase ``P = 1.1 * (2 + 1.5) = 3.85`` MW (15 units), day-ahead ``a = 100``,
+    band ``tau = 0.1``, assessment ``delta = 50`` CNY/MWh beyond it. The cost of a position
+    ``x`` is ``a x + r (P - x) + delta max(|P - x| - tau x, 0)``; its slope in ``x``:
+
+    * below ``P / (1 + tau)``: ``a - r - delta (1 + tau)``; between ``P / (1 + tau)`` and
+      ``P``: ``a - r``; between ``P`` and ``P / (1 - tau)`` (sold back within the band):
+      ``a - r``; above: ``a - r + delta (1 - tau)``.
+    * ``r = 80``: ``-35``, then ``+20``: ``x = P / 1.1 = 3.5``; cost ``350 + 80 * 0.35 = 378``.
+    * ``r = 120``: ``-75``, ``-20``, ``-20``, then ``+25``: ``x = P / 0.9 = 4.278``, the
+      surplus sold back at 120: ``427.78 - 51.33 = 376.44``; no assessment in either.
+    """
+    r = suandian.solve(scenario(_spot_config(rt, 0.1), _frame(dem=[15.0])), mip_rel_gap=0.0)
+    assert r.status == "optimal" and r.certify() == []
+    assert float(r.ds["p_da"].sel(market="n1")[0]) == pytest.approx(position)
+    assert float(r.ds["p_rt"].sel(market="n1")[0]) == pytest.approx(3.85 - position)
+    assert r.costs["spot_deviation"] == pytest.approx(0.0, abs=1e-9)
+    assert r.objective == pytest.approx(cost)
+
+
+def test_a_position_that_could_be_sold_back_without_bound_is_refused():
+    """Real-time 200 against day-ahead 100 with ``delta (1 - tau) = 50``: each MW of position
+    sold back earns ``200 - 100 - 50 = 50`` CNY; without position_max or an import limit the
+    validation names the field."""
+    c = _spot_config(200.0, 0.0)
+    del c["spot_market"][0]["position_max"]
+    with pytest.raises(suandian.ScenarioError, match=r"spot_market\[0\].position_max"):
+        scenario(c, _frame(dem=[15.0]))
+
+
+def test_the_certifier_catches_a_deviation_below_its_band():
+    """The ``r = 80`` plan with its assessed deviation lowered below ``|r| - tau x``."""
+    r = suandian.solve(scenario(_spot_config(80.0, 0.0), _frame(dem=[15.0])), mip_rel_gap=0.0)
+    ds = r.ds.copy(deep=True)
+    ds["p_da"][:] = 3.0  # 0.85 MW bought in real time, no band: assessed 0 -> short
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"grid.deviation_up", "grid.p_rt"} <= checks
+
+
+# ------------------------------------------------------------------ the two-stage plan
+def _newsvendor(tmp_path, held_out: tuple[float, ...] = ()) -> suandian.Scenario:
+    """Demand 5 or 15 units with probability 0.5 each; real-time 120, day-ahead 100,
+    ``delta = 50`` CNY/MWh beyond a zero band: facility ``P = 2.75`` or ``3.85`` MW."""
+    c = _spot_config(120.0, 0.0)
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    return suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
+
+
+def test_newsvendor_position_vss_and_evpi(tmp_path):
+    """The day-ahead position ``x`` is first stage; each scenario settles
+    ``C_k(x) = 100 x + 120 (P_k - x) + 50 |P_k - x|`` with ``P = (2.75, 3.85)``.
+
+    * **RP.** The slope of ``E[C]`` is ``-20 + 50 (P(P_k < x) - P(P_k > x))``: ``-70``
+      below 2.75, ``-20`` between, ``+30`` above 3.85: ``x = 3.85``. ``C_low = 385 - 132 +
+      55 = 308``, ``C_high = 385``: ``E = 346.5``.
+    * **EV.** Mean demand 10: ``P = 3.3``; the slope is ``-70`` below and ``+30`` above it:
+      ``x = 3.3``, objective 330.
+    * **EEV.** ``x = 3.3`` settled: ``330 - 66 + 27.5 = 291.5`` and ``330 + 66 + 27.5 = 423.5``:
+      ``E = 357.5``; **VSS** ``= 357.5 - 346.5 = 11``.
+    * **WS.** Each scenario buys its own ``P_k``: ``275`` and ``385``, ``E = 330``; **EVPI**
+      ``= 346.5 - 330 = 16.5``.
+    * CVaR at 0.5 of (308, 385) equally likely is the dearer one, 385.
+    """
+    sc = _newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0, alpha=0.5)
+    assert rp.status == "optimal"
+    assert rp.certify() == []
+    assert all(r.certify() == [] for r in rp.results)
+    assert rp.first_stage["grid.p_da"].ravel() == pytest.approx([3.85])
+    assert list(rp.costs) == pytest.approx([308.0, 385.0])
+    assert rp.expected_cost == pytest.approx(346.5)
+    assert rp.cost_std == pytest.approx(38.5)
+    assert rp.cvar == pytest.approx(385.0)
+    assert [r.objective for r in rp.results] == pytest.approx([154.0, 192.5])
+    value = suandian.stochastic_value(sc, rp=rp, mip_rel_gap=0.0)
+    assert value.ev.objective == pytest.approx(330.0)
+    assert value.eev.first_stage["grid.p_da"].ravel() == pytest.approx([3.3])
+    assert list(value.eev.costs) == pytest.approx([291.5, 423.5])
+    assert value.vss == pytest.approx(11.0)
+    assert value.ws.expected_cost == pytest.approx(330.0)
+    assert value.evpi == pytest.approx(16.5)
+    assert value.eev.certify() == [] and value.ws.certify() == []
+
+
+def test_cvar_in_the_objective_in_the_rockafellar_uryasev_form(tmp_path):
+    """``E[C] + 1 * CVaR_0.5``: between 2.75 and 3.85 ``C_low = 30 x + 192.5`` and ``C_high =
+    -70 x + 654.5`` (the larger there), so the objective ``-20 x + 423.5 - 70 x + 654.5``
+    falls up to 3.85, and both costs rise above it: ``x = 3.85`` again; objective ``346.5 +
+    385 = 731.5`` (the LP's ``eta + u / (1 - alpha)`` equals the tail's mean)."""
+    rp = suandian.solve_stochastic(
+        _newsvendor(tmp_path), mip_rel_gap=0.0, alpha=0.5, risk_weight=1.0
+    )
+    assert rp.first_stage["grid.p_da"].ravel() == pytest.approx([3.85])
+    assert rp.info.objective == pytest.approx(731.5)
+    assert rp.certify() == []
+
+
+def test_a_first_stage_that_differs_between_scenarios_is_caught(tmp_path):
+    """The plan above with the second scenario's position changed in its Dataset."""
+    rp = suandian.solve_stochastic(_newsvendor(tmp_path), mip_rel_gap=0.0)
+    rp.results[1].ds["p_da"][:] = 3.0
+    checks = {v.check for v in rp.certify()}
+    assert "stochastic.nonanticipativity" in checks
+
+
+def test_out_of_sample_settles_the_fixed_position(tmp_path):
+    """``x = 3.85`` settled on a held-out day of demand 10 (``P = 3.3``): ``385 - 120 * 0.55 +
+    50 * 0.55 = 346.5``; the mean-forecast position 3.3 there costs its own 330."""
+    sc = _newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    day = scenario(_spot_config(120.0, 0.0), _frame(dem=[10.0]))
+    out = suandian.evaluate_plan(rp, [day], mip_rel_gap=0.0)
+    assert out.costs == pytest.approx([346.5])
+    assert out.certify() == []
+    mean = suandian.evaluate_plan(
+        {
+            "dc.n_on": np.array([[2.0]]),
+            "grid.p_da": np.array([[3.3]]),
+            "green.n_block": np.zeros(0),
+        },
+        [day],
+        mip_rel_gap=0.0,
+    )
+    assert mean.costs == pytest.approx([330.0])
+
+
+def _green_config(tmp_path, mode: str) -> suandian.Scenario:
+    """Load 3.85 MW (15 units, grid 100 CNY/MWh), PV of 4 MW free, a 50 % green share over
+    the horizon, certificates at 10 CNY/MWh; sunny (profile 1) or overcast (0), 0.5 each."""
+    c = _given_config()
+    c["interactive"][0]["demand"] = 15.0
+    c["renewables"] = [
+        {"name": "pv", "site": "s1", "capacity": 4.0, "profile": "solar", "price": 0.0}
+    ]
+    c["policies"] = {"green_share": {"target": 0.5}}
+    c["certificates"] = {"price": 10.0}
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "sun", "probability": 0.5, "series": [_write(tmp_path / "s.csv", solar=[1])]},
+            {"name": "dull", "probability": 0.5, "series": [_write(tmp_path / "d.csv", solar=[0])]},
+        ],
+        "compliance": {"green_share": mode},
+    }
+    return suandian.load_scenario(c, series=_frame(solar=[0.5]), base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "costs"),
+    [("expectation", [0.0, 385.0]), ("per_scenario", [0.0, 385.0 + 10 * 0.5 * 3.85])],
+)
+def test_green_share_in_expectation_or_per_scenario(tmp_path, mode, costs):
+    """Sunny: the PV serves the whole load (share 1, cost 0). Overcast: the grid, 385 CNY.
+
+    * In expectation: ``0.5 (3.85 - 0.5 * 3.85) + 0.5 (0 - 0.5 * 3.85) = 0`` holds: no
+      certificate; ``E = 192.5``.
+    * Per scenario: the overcast day buys ``0.5 * 3.85 = 1.925`` MWh of certificates,
+      19.25 CNY; ``E = 202.125``.
+
+    Each member certifies on its own, except the green-share row held in expectation, which
+    is judged over both (``stochastic.green_expectation``).
+    """
+    rp = suandian.solve_stochastic(_green_config(tmp_path, mode), mip_rel_gap=0.0)
+    assert rp.status == "optimal"
+    assert list(rp.costs) == pytest.approx(costs)
+    assert rp.certify() == []
+    if mode == "expectation":
+        dull = {v.check for v in rp.results[1].certify()}
+        assert dull == {"green_share.share_min"}  # below target alone, met in expectation

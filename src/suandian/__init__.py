@@ -28,12 +28,15 @@ from .run import (
     RollingError,
     SweepError,
     design_cases,
+    evaluate_plan,
     flexibility_offer,
     foresight,
     pareto,
     plot_pareto,
     solve,
     solve_rolling,
+    solve_stochastic,
+    stochastic_value,
     sweep,
 )
 from .scenario import Problem, Scenario, ScenarioError, load_scenario, validate_scenario
@@ -55,6 +58,7 @@ __all__ = [
     "build_model",
     "certify",
     "design_cases",
+    "evaluate_plan",
     "flexibility_offer",
     "foresight",
     "load_scenario",
@@ -64,6 +68,8 @@ __all__ = [
     "read_sweep",
     "solve",
     "solve_rolling",
+    "solve_stochastic",
+    "stochastic_value",
     "sweep",
     "validate_scenario",
 ]
