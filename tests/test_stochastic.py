@@ -431,3 +431,51 @@ def test_generated_scenarios_end_to_end():
     assert len(value.out_of_sample["stochastic"].costs) == 4
     table = value.table()
     assert "VSS = EEV - RP" in set(table["figure"])
+
+
+def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
+    """``suandian stochastic newsvendor.yaml --value``: the newsvendor of
+    ``test_newsvendor_position_vss_and_evpi`` from files; prints the expected cost 346.5 and
+    VSS 11, writes the tables, the first stage and each scenario's result."""
+    import json
+
+    import yaml
+
+    from suandian.cli import main
+
+    c = _spot_config(120.0, 0.0)
+    c["series"] = [_write(tmp_path / "base.csv", dem=[10])]
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    path = tmp_path / "newsvendor.yaml"
+    path.write_text(yaml.safe_dump(c), encoding="utf-8")
+    out = tmp_path / "plan"
+    code = main(["stochastic", str(path), "--out", str(out), "--mip-gap", "0", "--value"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "VSS = EEV - RP" in text and "certifier: every scenario" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["expected_cost"] == pytest.approx(346.5)
+    value = pd.read_csv(out / "value.csv").set_index("figure")["value"]
+    assert value["VSS = EEV - RP"] == pytest.approx(11.0)
+    assert json.loads((out / "first_stage.json").read_text())["grid.p_da"] == [
+        [pytest.approx(3.85)]
+    ]
+    assert (out / "low" / "manifest.json").is_file() and (out / "high" / "kpis.json").is_file()
+
+
+def test_cli_stochastic_without_scenarios_is_a_clear_error(tmp_path, capsys):
+    import yaml
+
+    from suandian.cli import main
+
+    c = _spot_config(120.0, 0.0)
+    c["series"] = [_write(tmp_path / "base.csv", dem=[10])]
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(c), encoding="utf-8")
+    assert main(["stochastic", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert "a two-stage plan needs scenarios" in capsys.readouterr().err
