@@ -261,7 +261,7 @@ def test_newsvendor_position_vss_and_evpi(tmp_path):
     assert rp.status == "optimal"
     assert rp.certify() == []
     assert all(r.certify() == [] for r in rp.results)
-    assert rp.first_stage["grid.p_da"].ravel() == pytest.approx([3.85])
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85])
     assert list(rp.costs) == pytest.approx([308.0, 385.0])
     assert rp.expected_cost == pytest.approx(346.5)
     assert rp.cost_std == pytest.approx(38.5)
@@ -269,7 +269,7 @@ def test_newsvendor_position_vss_and_evpi(tmp_path):
     assert [r.objective for r in rp.results] == pytest.approx([154.0, 192.5])
     value = suandian.stochastic_value(sc, rp=rp, mip_rel_gap=0.0)
     assert value.ev.objective == pytest.approx(330.0)
-    assert value.eev.first_stage["grid.p_da"].ravel() == pytest.approx([3.3])
+    assert value.eev.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.3])
     assert list(value.eev.costs) == pytest.approx([291.5, 423.5])
     assert value.vss == pytest.approx(11.0)
     assert value.ws.expected_cost == pytest.approx(330.0)
@@ -285,7 +285,7 @@ def test_cvar_in_the_objective_in_the_rockafellar_uryasev_form(tmp_path):
     rp = suandian.solve_stochastic(
         _newsvendor(tmp_path), mip_rel_gap=0.0, alpha=0.5, risk_weight=1.0
     )
-    assert rp.first_stage["grid.p_da"].ravel() == pytest.approx([3.85])
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85])
     assert rp.info.objective == pytest.approx(731.5)
     assert rp.certify() == []
 
@@ -398,10 +398,10 @@ def test_corridor_blocks_as_a_newsvendor(tmp_path):
     }
     sc = suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
     value = suandian.stochastic_value(sc, mip_rel_gap=0.0)
-    assert value.rp.first_stage["green.n_block"] == pytest.approx([4.0])
+    assert value.rp.first_stage["green.n_block"].values == pytest.approx([4.0])
     assert value.rp.expected_cost == pytest.approx(400.0)
     assert value.ev.objective == pytest.approx(390.0)
-    assert value.eev.first_stage["green.n_block"] == pytest.approx([3.0])
+    assert value.eev.first_stage["green.n_block"].values == pytest.approx([3.0])
     assert value.eev.expected_cost == pytest.approx(427.5)
     assert value.vss == pytest.approx(27.5)
     assert value.ws.expected_cost == pytest.approx(350.0)
@@ -479,3 +479,91 @@ def test_cli_stochastic_without_scenarios_is_a_clear_error(tmp_path, capsys):
     path.write_text(yaml.safe_dump(c), encoding="utf-8")
     assert main(["stochastic", str(path), "--out", str(tmp_path / "o")]) == 1
     assert "a two-stage plan needs scenarios" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ re-plan intraday
+def _two_period_newsvendor(tmp_path, corridor: bool = False) -> suandian.Scenario:
+    """The newsvendor of ``test_newsvendor_position_vss_and_evpi`` on 2 hours (the same
+    demand, 5 or 15, in both), or the corridor newsvendor of
+    ``test_corridor_blocks_as_a_newsvendor`` with one block window over both hours."""
+    c = _spot_config(120.0, 0.0, periods=2)
+    if corridor:
+        del c["spot_market"]
+        c["nodes"][0]["tariff"] = 300.0
+        c["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.0})
+        c["corridors"] = [
+            {
+                "name": "line",
+                "from_node": "n2",
+                "to_node": "n1",
+                "capacity": 10.0,
+                "source_price": 100.0,
+                "block_mw": 1.0,
+                "deviation_price_down": 0.0,
+            }
+        ]
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "l.csv", dem=[5, 5])]},
+            {
+                "name": "high",
+                "probability": 0.5,
+                "series": [_write(tmp_path / "h.csv", dem=[15, 15])],
+            },
+        ]
+    }
+    index = pd.date_range("2026-07-15 00:00", periods=2, freq="1h")
+    return suandian.load_scenario(c, series=_frame(index, dem=[10.0, 10.0]), base_dir=tmp_path)
+
+
+def _low_day(sc: suandian.Scenario) -> suandian.Scenario:
+    """The updated forecast at 01:00: demand 5 (``P = 2.75`` MW) for the rest of the day."""
+    from suandian.scenario.uncertainty import scenario_set
+
+    return scenario_set(sc).members[0]
+
+
+def test_a_replan_keeps_the_day_ahead_position(tmp_path):
+    """The two-stage position is ``x_t = 3.85`` in both hours (each hour is the newsvendor).
+    At 01:00 the forecast says demand 5 (``P = 2.75``) for the last hour. The re-plan from
+    period 1, from the state after hour 0 of the low scenario's plan, keeps ``x_1 = 3.85``
+    (committed the day before): ``385 - 120 * 1.1 + 50 * 1.1 = 308`` CNY. A plan free to
+    choose it again would buy 2.75 for 275: the commitment is what the re-plan must keep."""
+    sc = _two_period_newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85, 3.85])
+    state = rp.results[0].final_state(0)
+    again = suandian.replan(rp, _low_day(sc), 1, state, mip_rel_gap=0.0)
+    assert again.status == "optimal" and again.certify() == []
+    assert again.results[0].ds["p_da"].values.ravel() == pytest.approx([3.85])
+    assert list(again.costs) == pytest.approx([308.0])
+    free = suandian.solve(_low_day(sc).window(1, 1, state=state), mip_rel_gap=0.0)
+    assert free.objective / 0.5 == pytest.approx(275.0)
+
+
+def test_a_replan_keeps_the_corridor_blocks_of_a_cut_window(tmp_path):
+    """Corridor blocks over the whole day: the two-stage plan holds ``n = 4`` (the corridor
+    newsvendor). Re-planned from 01:00 on demand 5, the window cut to its last hour is still
+    the same window: ``n = 4`` is kept, 400 CNY (``100 * 4``, the 1.25 MW not taken credited
+    0) against ``100 * 3 = 300`` for a free choice."""
+    sc = _two_period_newsvendor(tmp_path, corridor=True)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    assert rp.first_stage["green.n_block"].values == pytest.approx([4.0])
+    state = rp.results[0].final_state(0)
+    again = suandian.replan(rp, _low_day(sc), 1, state, mip_rel_gap=0.0)
+    assert again.results[0].ds["n_block"].values == pytest.approx([4.0])
+    assert list(again.costs) == pytest.approx([400.0])
+    assert again.certify() == []
+
+
+def test_a_replan_from_a_later_period_needs_the_state(tmp_path):
+    sc = _two_period_newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    with pytest.raises(ValueError, match="needs what has happened"):
+        suandian.replan(rp, sc, 1)
+
+
+def test_a_two_stage_plan_of_a_scenario_without_scenarios_is_a_clear_error():
+    sc = scenario(_given_config(), _frame(dem=[10.0]))
+    with pytest.raises(suandian.ScenarioError, match="a two-stage plan needs scenarios"):
+        suandian.solve_stochastic(sc)

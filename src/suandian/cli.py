@@ -375,6 +375,8 @@ def _stochastic_parser(sub) -> None:
 def _stochastic(args: argparse.Namespace) -> int:
     import json
 
+    import numpy as np
+
     from . import load_scenario
     from .results.io import check_output
     from .run.stochastic import solve_stochastic, stochastic_value
@@ -415,7 +417,7 @@ def _stochastic(args: argparse.Namespace) -> int:
     print(json.dumps(rp.summary(), indent=1))
     args.out.mkdir(parents=True, exist_ok=True)
     rp.table().to_csv(args.out / "scenarios.csv", index=False)
-    plan = {k: v.tolist() for k, v in rp.first_stage.items()}
+    plan = {k: np.asarray(v).tolist() for k, v in rp.first_stage.items()}
     (args.out / "first_stage.json").write_text(json.dumps(plan), encoding="utf-8")
     (args.out / "summary.json").write_text(json.dumps(rp.summary(), indent=1), encoding="utf-8")
     for name, result in zip(rp.names, rp.results, strict=True):

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from ..checks import Violation
 from ..highs import SolveInfo, SolveOptions
@@ -40,8 +41,10 @@ from .strategy import solve_model
 #: the row of each policy that ``compliance: expectation`` relaxes to its expected value
 EXPECTATION_ROWS = {"green_share": "green_share.share_min"}
 
-#: a first-stage plan: qualified output name (``dc.n_on``) -> values per cell (NaN: no column)
-Plan = dict[str, np.ndarray]
+#: a first-stage plan: qualified output name (``dc.n_on``) -> its values, a labelled DataArray
+#: (as in the result Dataset: fixed by label, also in a window of the day) or an array of the
+#: decision's shape
+Plan = dict[str, Any]
 
 
 def cvar(costs: np.ndarray, probabilities: np.ndarray, alpha: float) -> tuple[float, float]:
@@ -182,11 +185,18 @@ class StochasticResult:
 
 # ------------------------------------------------------------------------ the model
 def _members(
-    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario], single: bool = False
 ) -> tuple[list[Scenario], Uncertainty | None]:
-    """The member scenarios and the ``uncertainty`` section that made them (if any)."""
+    """The member scenarios and the ``uncertainty`` section that made them (if any).
+
+    ``single``: a scenario without scenarios of its own is one member (an evaluation, a
+    re-plan); otherwise it is an error (:func:`scenario_set`).
+    """
     if isinstance(scenarios, Scenario):
-        return scenario_set(scenarios).members, scenarios.config.uncertainty
+        u = scenarios.config.uncertainty
+        if single and (u is None or not (u.scenarios or u.errors)):
+            return [scenarios], u
+        return scenario_set(scenarios).members, u
     if isinstance(scenarios, ScenarioSet):
         return scenarios.members, scenarios.base.config.uncertainty
     members = list(scenarios)
@@ -224,20 +234,77 @@ def first_stage_vars(built: Built) -> dict[str, Any]:
     return out
 
 
-def plan_of(built: Built) -> Plan:
-    """The first-stage values of a solved model (NaN where a cell has no column)."""
-    x = built.lm.x
-    if x is None:
-        raise ValueError("the model holds no solution")
-    plan = {}
-    for name, var in first_stage_vars(built).items():
-        values = np.full(var.shape, np.nan)
-        has = var.cols >= 0
-        values[has] = x[var.cols[has]]
-        if var.integer:
-            values = np.round(values)
-        plan[name] = values
+def plan_of(built: Built, ds: xr.Dataset) -> Plan:
+    """The first-stage values of a solved model, labelled (from its result Dataset ``ds``).
+
+    Qualified output name -> the Dataset variable with its coordinates, so a plan can be
+    fixed in a model over other labels of the same things (a window of the day: a re-plan);
+    with corridor blocks also ``green.corridor_window`` (the window of each period), which
+    identifies a block across windows.
+    """
+    plan: Plan = {}
+    for name in first_stage_vars(built):
+        plan[name] = ds[name.split(".", 1)[1]].copy()
+    if "green.n_block" in plan and "corridor_window" in ds:
+        plan["green.corridor_window"] = ds["corridor_window"].copy()
     return plan
+
+
+def _values(name: str, var: Any, built: Built, plan: Plan) -> np.ndarray:
+    """The plan's values of ``name`` over the cells of ``var`` in ``built`` (by label)."""
+    given = plan[name]
+    if not isinstance(given, xr.DataArray):
+        values = np.asarray(given, dtype=float)
+        if values.shape != var.shape:
+            raise ValueError(
+                f"first-stage decision {name!r}: the plan's values have shape {values.shape}, "
+                f"the scenario's decision {var.shape}; plan and scenario must share their "
+                "configuration (or give the plan as labelled DataArrays)"
+            )
+        return values
+    out = built.builders[name.split(".", 1)[0]].component.output(name.split(".", 1)[1])
+    coords = built.ctx.coords
+    sel: dict[str, Any] = {}
+    for dim in out.dims:
+        if dim == "block":
+            sel[dim] = _old_blocks(built, plan)
+        else:
+            sel[dim] = np.asarray(coords[dim])
+    try:
+        picked = given.sel(sel) if given.size else given
+    except KeyError as exc:
+        raise ValueError(
+            f"first-stage decision {name!r}: the plan has no value at {exc}; a plan fixes the "
+            "decisions of the scenario it was made for (or of a window of it)"
+        ) from None
+    return np.asarray(picked.transpose(*out.dims).values, dtype=float).reshape(var.shape)
+
+
+def _old_blocks(built: Built, plan: Plan) -> np.ndarray:
+    """The plan's block of each corridor block of ``built`` (same corridor, same window)."""
+    coords = built.ctx.coords
+    new_cor = np.asarray(coords["block_corridor"][1])
+    new_win = np.asarray(coords["block_window"][1])
+    if not len(new_cor):
+        return np.zeros(0, dtype=np.int64)
+    fb = built.builders["green"]
+    rec = fb.recorded.get("corridor_window")
+    cw_new = np.asarray(rec.data) if rec is not None and rec.data is not None else None
+    old = plan["green.n_block"]
+    cw_old = plan.get("green.corridor_window")
+    corridors = list(np.asarray(coords["corridor"]))
+    times = np.asarray(coords["time"])
+    out = []
+    for c, w in zip(new_cor, new_win, strict=True):
+        if cw_new is None or cw_old is None:
+            raise KeyError(f"block of corridor {c!r}")
+        t = int(np.argmax(cw_new[corridors.index(c)] == w))
+        w_old = int(cw_old.sel(corridor=c, time=times[t]))
+        match = (old["block_corridor"].values == c) & (old["block_window"].values == w_old)
+        if not match.any():
+            raise KeyError(f"block of corridor {c!r} in window {w_old}")
+        out.append(old["block"].values[int(np.argmax(match))])
+    return np.asarray(out)
 
 
 def _fix(lm: LinearModel, built: Built, plan: Plan) -> None:
@@ -248,14 +315,12 @@ def _fix(lm: LinearModel, built: Built, plan: Plan) -> None:
                 f"the plan has no values for the first-stage decision {name!r}; it holds "
                 f"{sorted(plan)}"
             )
-        values = np.asarray(plan[name], dtype=float)
+        values = _values(name, var, built, plan)
         has = var.cols >= 0
-        if values.shape != var.shape or bool(np.isnan(values[has]).any()):
-            raise ValueError(
-                f"first-stage decision {name!r}: the plan's values (shape {values.shape}) do "
-                f"not cover the scenario's columns (shape {var.shape}); plan and scenario must "
-                "share their configuration"
-            )
+        if bool(np.isnan(values[has]).any()):
+            raise ValueError(f"first-stage decision {name!r}: the plan's values hold NaN")
+        if var.integer:
+            values = np.round(values)
         lm.add_rows(
             f"{built.prefix}stochastic.fix.{name}", var.expr(), "==", np.nan_to_num(values), has
         )
@@ -399,7 +464,9 @@ def _solve_joint(
         r = Result.from_model(holder, info)
         results.append(r)
         costs.append(r.objective / sc.probability)
-    plan = fixed if fixed is not None else ({} if anticipative else plan_of(blocks[0]))
+    plan = (
+        fixed if fixed is not None else ({} if anticipative else plan_of(blocks[0], results[0].ds))
+    )
     return StochasticResult(
         names, p, results, np.array(costs), plan, info, alpha, beta, compliance,
         fixed is not None, anticipative,
@@ -484,7 +551,7 @@ def evaluate_plan(
     :class:`StochasticResult` with ``fixed`` true; status ``infeasible`` when some scenario
     has no recourse for that first stage (see ``compute_shortfall_penalty``).
     """
-    members, u = _members(scenarios)
+    members, u = _members(scenarios, single=True)
     if members and abs(sum(m.probability for m in members) - 1.0) > 1e-6:
         n = len(members)
         members = [_with_probability(m, 1.0 / n) for m in members]
@@ -518,6 +585,71 @@ def wait_and_see(
         _options(options, overrides),
         fixed=None,
         anticipative=True,
+        alpha=a,
+        beta=0.0,
+        compliance=comp,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+    )
+
+
+def replan(
+    plan: Plan | StochasticResult,
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    start: int,
+    state: dict[str, Any] | None = None,
+    options: SolveOptions | None = None,
+    *,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticResult:
+    """Re-plan the rest of the day from period ``start``, keeping what is committed.
+
+    Parameters
+    ----------
+    plan : StochasticResult or dict
+        The committed first stage (labelled, as ``StochasticResult.first_stage``): the
+        day-ahead position, blocks on, corridor blocks, DR and reserve commitments stay as
+        they are in the periods re-planned.
+    scenarios : Scenario, ScenarioSet or sequence of Scenario
+        The updated forecast of the whole day: one scenario, or scenarios with
+        probabilities (a new ``uncertainty`` draw).
+    start : int
+        First period re-planned; the periods before it have happened.
+    state : dict, optional
+        What has happened: the state at the end of period ``start - 1``
+        (``Result.final_state(start - 1)`` of the plan as run); required when ``start > 0``.
+    options, compliance, compute_shortfall_penalty, **overrides
+        As for :func:`solve_stochastic`.
+
+    Returns
+    -------
+    StochasticResult
+        The re-plan of periods ``start ..`` (each scenario cut by ``Scenario.window`` from
+        ``state``), its first stage fixed to ``plan``; costs are those of those periods.
+    """
+    members, u = _members(scenarios, single=True)
+    if not members:
+        raise ValueError("no scenarios to re-plan")
+    periods = members[0].periods
+    if not 0 <= start < periods:
+        raise ValueError(f"start {start}: re-plan from a period of the day, 0 .. {periods - 1}")
+    if start > 0 and state is None:
+        raise ValueError(
+            "a re-plan from period > 0 needs what has happened: state = "
+            "result.final_state(start - 1) of the plan as run"
+        )
+    if start > 0:
+        members = [m.window(start, periods - start, state=state) for m in members]
+    if abs(sum(m.probability for m in members) - 1.0) > 1e-6:
+        members = [_with_probability(m, 1.0 / len(members)) for m in members]
+    first = plan.first_stage if isinstance(plan, StochasticResult) else plan
+    a, _, comp = _settings(u, None, 0.0, compliance)
+    return _solve_joint(
+        members,
+        _options(options, overrides),
+        fixed=first,
+        anticipative=False,
         alpha=a,
         beta=0.0,
         compliance=comp,
@@ -624,7 +756,7 @@ def stochastic_value(
     ev = Result.from_model(m, info) if info.has_solution else Result.empty(mean, info)
     if not info.has_solution:
         raise ValueError(f"the mean-forecast scenario has no plan ({info.status})")
-    ev_plan = plan_of(m.built)
+    ev_plan = plan_of(m.built, ev.ds)
     eev = evaluate_plan(ev_plan, ss, opts, **kw)
     ws = wait_and_see(ss, opts, **kw)
     oos: dict[str, StochasticResult] = {}
