@@ -85,8 +85,16 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--value", action="store_true", help="also EV, EEV, WS (and out of sample)")
+    ap.add_argument(
+        "--shortfall-penalty",
+        type=float,
+        default=None,
+        help="CNY per PFLOPS x h of unserved compute, in every solve (a first stage that "
+        "cannot serve a scenario then sheds instead of being infeasible) [A]",
+    )
     args = ap.parse_args()
     opts = {"mip_rel_gap": args.gap, "time_limit": args.time_limit, "threads": args.threads}
+    shed = {"compute_shortfall_penalty": args.shortfall_penalty}
     report: dict = {"args": vars(args), "load_start": os.getloadavg()[0], "phases": {}}
     t = time.perf_counter()
     ss = scenario_set(day_with_uncertainty(args.samples, args.scenarios, args.held_out, args.seed))
@@ -94,7 +102,7 @@ def main() -> None:
     report["reduction"] = ss.reduction
     print(f"scenario set: {report['phases']['scenario_set_s']:.1f} s, reduction {ss.reduction}")
     t = time.perf_counter()
-    rp = solve_stochastic(ss, **opts)
+    rp = solve_stochastic(ss, **shed, **opts)
     report["phases"]["two_stage_s"] = time.perf_counter() - t
     info = rp.info
     report["two_stage"] = {
@@ -116,15 +124,15 @@ def main() -> None:
 
         mean = ss.mean()
         t = time.perf_counter()
-        m = build_model(mean, pyomo=False)
+        m = build_model(mean, pyomo=False, **shed)
         ev = suandian.solve(m, **opts)
         report["phases"]["ev_s"] = time.perf_counter() - t
         plan = plan_of(m.built, ev.ds)
         t = time.perf_counter()
-        eev = evaluate_plan(plan, ss, **opts)
+        eev = evaluate_plan(plan, ss, **shed, **opts)
         report["phases"]["eev_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        ws = wait_and_see(ss, **opts)
+        ws = wait_and_see(ss, **shed, **opts)
         report["phases"]["ws_s"] = time.perf_counter() - t
         report["value"] = {
             "rp": rp.expected_cost,
@@ -137,8 +145,8 @@ def main() -> None:
         }
         if ss.held_out:
             t = time.perf_counter()
-            a = evaluate_plan(rp, ss.held_out, **opts)
-            b = evaluate_plan(plan, ss.held_out, **opts)
+            a = evaluate_plan(rp, ss.held_out, **shed, **opts)
+            b = evaluate_plan(plan, ss.held_out, **shed, **opts)
             report["phases"]["out_of_sample_s"] = time.perf_counter() - t
             report["value"]["out_of_sample"] = {
                 "stochastic_mean": a.expected_cost,

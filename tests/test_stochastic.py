@@ -120,9 +120,9 @@ def test_fast_forward_selection_on_a_line():
 
 def test_generated_scenarios_reduced_and_held_out():
     """40 draws of the demand (kind demand: multiplicative, sigma 0.08, rho 0.8), reduced to
-    4 by fast forward selection, 5 held out: 4 members whose probabilities sum to 1, each
-    demand within the draws' range, an error below the single best scenario's; the same
-    seed gives the same set."""
+    4 by fast forward selection, 5 held out: 4 members whose probabilities sum to 1, an
+    error below the single best scenario's; the same seed gives the same set, whatever the
+    number held out."""
     c = _given_config(3)
     c["uncertainty"] = {
         "errors": [{"series": "dem", "kind": "demand"}],
@@ -143,6 +143,9 @@ def test_generated_scenarios_reduced_and_held_out():
     assert [m.probability for m in ss.held_out] == [1.0] * 5
     again = scenario_set(sc)
     assert np.array_equal(demands, np.array([m.series["dem"].to_numpy() for m in again.members]))
+    c["uncertainty"]["held_out"] = 0  # the held-out draws come from a stream of their own
+    fewer = scenario_set(scenario(c, series))
+    assert np.array_equal(demands, np.array([m.series["dem"].to_numpy() for m in fewer.members]))
 
 
 def test_error_model_of_an_unknown_series():

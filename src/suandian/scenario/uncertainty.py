@@ -402,10 +402,10 @@ def fast_forward(
 
 
 def _generated(sc: Scenario, u: Uncertainty) -> ScenarioSet:
-    """Draw ``samples + held_out`` scenarios, reduce the first ``samples``."""
-    rng = np.random.default_rng(u.seed)
-    n = u.samples + u.held_out
-    draws = sample_series(sc, u.errors, n, rng)
+    """Draw ``samples`` scenarios and reduce them; draw ``held_out`` more from a second stream."""
+    # two streams of the seed: the set does not change with the number held out
+    draws = sample_series(sc, u.errors, u.samples, np.random.default_rng([u.seed, 0]))
+    kept_out = sample_series(sc, u.errors, u.held_out, np.random.default_rng([u.seed, 1]))
     names = list(draws)
     plan = range(u.samples)
     p = np.full(u.samples, 1.0 / u.samples)
@@ -437,9 +437,9 @@ def _generated(sc: Scenario, u: Uncertainty) -> ScenarioSet:
             series[k] = draws[k][i]
         members.append(_member(sc, f"{sc.config.name}.s{j}", float(pk), series))
     held = []
-    for j in range(u.samples, n):
+    for j in range(u.held_out):
         series = sc.series.copy()
         for k in names:
-            series[k] = draws[k][j]
-        held.append(_member(sc, f"{sc.config.name}.h{j - u.samples}", 1.0, series))
+            series[k] = kept_out[k][j]
+        held.append(_member(sc, f"{sc.config.name}.h{j}", 1.0, series))
     return ScenarioSet(sc, members, held, reduction)
