@@ -796,7 +796,6 @@ def _check_nonanticipativity(res: StochasticResult) -> list[Violation]:
 def _check_green_expectation(res: StochasticResult) -> list[Violation]:
     """``sum_k p_k (green_k - target consumption_k) >= 0`` per scope, from the books."""
     margin: dict[str, float] = {}
-    target_of: dict[str, float] = {}
     for p, r in zip(res.probabilities, res.results, strict=True):
         ds = r.ds
         scope = str(ds.attrs.get("green_share_scope", "none"))
@@ -813,7 +812,6 @@ def _check_green_expectation(res: StochasticResult) -> list[Violation]:
             got = sum(k["green_mwh"][s] for s in members)
             cons = sum(k["consumption_mwh"][s] for s in members)
             margin[name] = margin.get(name, 0.0) + float(p) * (got - t * cons)
-            target_of[name] = t
     tol = 1e-6
     return [
         Violation("stochastic.green_expectation", f"scope={name}", value, 0.0)
