@@ -145,6 +145,16 @@ def _everything_on() -> suandian.Scenario:
         )
     )
     raw["policies"]["green_share"]["scope"] = "site"
+    # the Chongqing node's purchase settled in the spot market (grid.p_da, grid.p_rt,
+    # grid.p_deviation, grid.deviation_up, grid.deviation_down)
+    raw["spot_market"] = [
+        {
+            "node": raw["nodes"][0]["name"],
+            "day_ahead_price": 400.0,
+            "real_time_price": 450.0,
+            "deviation_price": 100.0,
+        }
+    ]
     # cluster rules and GPU power capping (dc.min_up, dc.min_down, dc.n_stop, dc.stop_count,
     # dc.ramp_up, dc.ramp_down, dc.p_dyn, dc.cap_curve, dc.cap_limit)
     raw["sites"][0].update(

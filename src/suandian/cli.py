@@ -29,6 +29,7 @@ examples:
   suandian offer --start 18:00 --hours 1,2 --mw 5,10,20
                                           what each site can hold below its plan, at what cost
   suandian rolling --out year/            the embedded hub's year, day by day (24 h + 24 h)
+  suandian stochastic my_day.yaml --value two-stage plan over its uncertainty: section, VSS, EVPI
   suandian sweep --set policies.green_share.target=0.7,0.8 --set storage[cq_battery].energy=10,40
                                           4 cases (every combination) on a local dask cluster
 
@@ -277,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     offer.set_defaults(run=_offer)
     _rolling_parser(sub)
+    _stochastic_parser(sub)
     _sweep_parser(sub)
     return parser
 
@@ -421,6 +423,109 @@ def _rolling_parser(sub) -> None:
         "--no-certify", action="store_true", help="skip the re-check of the year at the end"
     )
     rolling.set_defaults(run=_rolling)
+
+
+def _stochastic_parser(sub) -> None:
+    st = sub.add_parser(
+        "stochastic",
+        help="two-stage day-ahead plan over the scenario's uncertainty: section",
+        description="Solve a two-stage plan over tomorrow's scenarios (the scenario file's "
+        "uncertainty: section, given or generated and reduced): one first stage (blocks on, "
+        "corridor blocks, DR, reserve offers, the day-ahead position), the dispatch per "
+        "scenario; print each scenario's cost, the expected cost, its spread and CVaR; with "
+        "--value also the mean-forecast plan, VSS, EVPI and the out-of-sample figures; write "
+        "the tables, the first stage and each scenario's result into --out "
+        "(docs/math/stochastic.md).",
+    )
+    st.add_argument("scenario", type=Path, help="scenario YAML file with an uncertainty: section")
+    st.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-stochastic"),
+        help="folder for the results, new or empty (default: %(default)s)",
+    )
+    st.add_argument("--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap")
+    st.add_argument(
+        "--time-limit", type=float, default=300.0, metavar="S", help="seconds per solve"
+    )
+    st.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    st.add_argument("--alpha", type=float, default=None, help="CVaR level (default: the file's)")
+    st.add_argument(
+        "--risk-weight", type=float, default=None, help="weight of the CVaR in the objective"
+    )
+    st.add_argument(
+        "--value", action="store_true", help="also EV, EEV, VSS, WS, EVPI and out of sample"
+    )
+    st.add_argument("--no-certify", action="store_true", help="skip the certifier")
+    st.set_defaults(run=_stochastic)
+
+
+def _stochastic(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from . import load_scenario
+    from .results.io import check_output
+    from .run.stochastic import solve_stochastic, stochastic_value
+    from .scenario import ScenarioError
+    from .scenario.uncertainty import scenario_set
+
+    problems = []
+    if not (args.mip_gap >= 0):
+        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
+    try:
+        check_output(args.out)
+    except OSError as exc:
+        problems.append(f"--out: {exc}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    opts = {"mip_rel_gap": args.mip_gap, "time_limit": args.time_limit, "threads": args.threads}
+    try:
+        ss = scenario_set(load_scenario(args.scenario))
+        rp = solve_stochastic(ss, alpha=args.alpha, risk_weight=args.risk_weight, **opts)
+    except (ScenarioError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if ss.reduction:
+        r = ss.reduction
+        print(
+            f"{r['samples']} draws reduced to {r['kept']} by {r['method']}: Kantorovich error "
+            f"{r['error']:.4g} ({r['relative_error']:.1%} of the best single scenario's)"
+        )
+    if not rp.info.has_solution:
+        print(
+            f"two-stage plan: {rp.status}; diagnose a scenario with suandian solve", file=sys.stderr
+        )
+        return 2
+    print(rp.table().to_string(index=False))
+    print(json.dumps(rp.summary(), indent=1))
+    args.out.mkdir(parents=True, exist_ok=True)
+    rp.table().to_csv(args.out / "scenarios.csv", index=False)
+    plan = {k: np.asarray(v).tolist() for k, v in rp.first_stage.items()}
+    (args.out / "first_stage.json").write_text(json.dumps(plan), encoding="utf-8")
+    (args.out / "summary.json").write_text(json.dumps(rp.summary(), indent=1), encoding="utf-8")
+    for name, result in zip(rp.names, rp.results, strict=True):
+        result.save(args.out / name, formats=("csv",))
+    if args.value:
+        try:
+            value = stochastic_value(ss, rp=rp, **opts)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print(value.table().to_string(index=False))
+        value.table().to_csv(args.out / "value.csv", index=False)
+    if not args.no_certify:
+        if _violations(rp.certify()):
+            return 3
+        print(
+            f"certifier: every scenario's plan and the shared first stage check ({len(rp.names)})"
+        )
+    print(f"wrote the two-stage plan to {args.out}/")
+    return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:

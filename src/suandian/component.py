@@ -346,6 +346,12 @@ class Output:
         For a ``dual`` output that is a shadow price: the unit suffix of its entries in
         ``result.kpis["shadow_prices"]`` (``cny_per_mwh`` lists ``<name>_<label>_cny_per_mwh``
         for every label whose value is not NaN); empty for none.
+    first_stage : bool
+        A decision taken before the uncertainty resolves (here and now: blocks committed,
+        corridor blocks, DR participation, reserve offers, the day-ahead position, chosen
+        capacities): a two-stage plan (:mod:`suandian.run.stochastic`) holds it equal in every
+        scenario; every other decision is recourse, per scenario
+        (``docs/math/stochastic.md``).
     """
 
     name: str
@@ -359,6 +365,7 @@ class Output:
     floor: str = "unit"
     rounding: str = "nearest"
     shadow: str = ""
+    first_stage: bool = False
 
 
 @dataclass(frozen=True)
@@ -618,6 +625,7 @@ def capacity_outputs(name: str, dim: str, unit: str) -> tuple[Output, ...]:
             "capacity built (decision; the capacity is existing + built)",
             lower=f"{name}_min",
             upper=f"{name}_max",
+            first_stage=True,
         ),
         Output(f"{name}_min", (dim,), unit, "least capacity built (NaN: fixed)", role="input"),
         Output(f"{name}_max", (dim,), unit, "most capacity built (NaN: fixed)", role="input"),

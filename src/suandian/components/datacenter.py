@@ -1177,6 +1177,7 @@ COMPONENT = Component(
             upper="blocks",
             integer=True,
             rounding="up",
+            first_stage=True,
         ),
         Output("n_start", ("site", "time"), "blocks", "cluster blocks started"),
         Output(

@@ -851,6 +851,7 @@ COMPONENT = Component(
             "blocks",
             "corridor blocks held in each contract window",
             integer=True,
+            first_stage=True,
         ),
         Output("p_dev_up", _KT, "MW", "corridor energy taken above the blocks held (sending end)"),
         Output(

@@ -1,17 +1,79 @@
-"""Grid supply at each site's node: time-of-use tariff, import limit, emission factors.
+"""Grid supply at each site's node: tariff, import limit, emission factors, spot settlement.
 
-Math: ``docs/math/grid.md``. Block ``m.grid``; ports ``power``, ``intake``, ``metered``,
-``grid_mix`` (MW), ``co2`` (tCO2/h at the node's location-based factor), ``co2_market``
-(tCO2/h at its residual-mix factor); cost term ``grid_energy`` (CNY).
+The node's purchase may be settled in a spot market (a day-ahead position, real-time
+deviations).
+
+Math: ``docs/math/grid.md`` and, for the spot settlement, ``docs/math/stochastic.md``.
+Block ``m.grid``; ports ``power``, ``intake``, ``metered``, ``grid_mix`` (MW), ``co2`` (tCO2/h at
+the node's location-based factor), ``co2_market`` (tCO2/h at its residual-mix factor); cost
+terms ``grid_energy``, ``spot_day_ahead``, ``spot_real_time``, ``spot_deviation`` (CNY).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import numpy as np
 import xarray as xr
+from pydantic import Field
 
 from ..checks import Rows, node_series, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Fraction,
+    Limit,
+    Name,
+    NonNeg,
+    Output,
+    Profile,
+    Range,
+    ScenarioField,
+    Section,
+    Violation,
+)
+from ..errors import Problem
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+    from ..scenario.validation import SeriesRefs
+
+_PRICE = Range(low=None, what="prices")
+
+
+class SpotMarket(Section):
+    """A node's grid purchase settled in the spot market.
+
+    A day-ahead position bought at the day-ahead price, the difference to the metered
+    purchase at the real-time price, and the deviation beyond a tolerance band assessed
+    (偏差考核).
+    """
+
+    node: Name = Field(description="node whose grid purchase (all its sites) is settled")
+    day_ahead_price: Annotated[Profile, _PRICE] = Field(
+        description="day-ahead price the position is bought at, CNY/MWh"
+    )
+    real_time_price: Annotated[Profile, _PRICE] = Field(
+        description="real-time price of the purchase above the position (paid) and below it "
+        "(earned), CNY/MWh"
+    )
+    tolerance: Fraction = Field(
+        0.05,
+        description="deviation band, a share of the day-ahead position: deviations within it "
+        "settle at the real-time price only; default 0.05 [A]",
+    )
+    deviation_price: NonNeg = Field(
+        description="assessment per MWh of deviation beyond the band, either direction, CNY/MWh"
+    )
+    position_max: NonNeg | None = Field(
+        None,
+        description="largest day-ahead position, MW (default: the node's import_limit; "
+        "needed when neither is given and the real-time price can exceed the day-ahead price "
+        "by more than deviation_price x (1 - tolerance): selling a position back would pay "
+        "without bound)",
+    )
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
@@ -60,6 +122,43 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.port("co2", p * factor[site_node])
     fb.port("co2_market", p * residual[site_node])
     fb.cost("grid_energy", p * (ctx.dt * tariff[site_node]), per_period=True)
+    _build_spot(fb, ctx, imported, node_pos)
+
+
+def _build_spot(fb: FamilyBuilder, ctx: Context, imported, node_pos: dict[str, int]) -> None:
+    """Day-ahead position ``p_da``, real-time deviation ``p_rt`` and its assessed part."""
+    sc = ctx.scenario
+    markets = list(sc.section("spot_market"))
+    c_nodes = sc.config.nodes
+    M, T = len(markets), ctx.T
+    fb.coord("market", [m.node for m in markets])
+    where = np.array([node_pos[m.node] for m in markets], dtype=np.int64)
+    da = np.array([sc.profile(m.day_ahead_price) for m in markets]).reshape(M, T)
+    rt = np.array([sc.profile(m.real_time_price) for m in markets]).reshape(M, T)
+    tol = np.array([m.tolerance for m in markets], dtype=float)
+    dev = np.array([m.deviation_price for m in markets], dtype=float)
+    fb.input("day_ahead_price", da)
+    fb.input("real_time_price", rt)
+    fb.input("deviation_tolerance", tol)
+    fb.input("deviation_price", dev)
+    limit = [
+        m.position_max if m.position_max is not None else c_nodes[node_pos[m.node]].import_limit
+        for m in markets
+    ]
+    cap = np.array([np.inf if v is None else v for v in limit], dtype=float)
+    fb.input("position_max", cap)
+    p_da = fb.var("p_da", ub=cap[:, None])
+    p_dev = fb.var("p_deviation")
+    label = np.full(len(node_pos), -1, dtype=np.int64)
+    label[where] = np.arange(M)
+    purchase = imported.group(0, label, M)  # (market, time): the node's grid import, MW
+    p_rt = fb.expression("p_rt", purchase - p_da)
+    band = p_da * tol[:, None]
+    fb.constrain("deviation_up", p_rt - band - p_dev, "<=", 0.0)
+    fb.constrain("deviation_down", -p_rt - band - p_dev, "<=", 0.0)
+    fb.cost("spot_day_ahead", p_da * (ctx.dt * da), per_period=True)
+    fb.cost("spot_real_time", p_rt * (ctx.dt * rt), per_period=True)
+    fb.cost("spot_deviation", p_dev * (ctx.dt * dev[:, None]), per_period=True)
 
 
 def _account(ds: xr.Dataset) -> Account:
@@ -75,15 +174,43 @@ def _account(ds: xr.Dataset) -> Account:
             "co2": p * node_series(ds, "emission_factor"),
             "co2_market": p * node_series(ds, "residual_emission_factor"),
         },
-        cost={"grid_energy": float((p * node_series(ds, "tariff") * w).sum() * dt)},
+        cost={
+            "grid_energy": float((p * node_series(ds, "tariff") * w).sum() * dt),
+            **_spot_costs(ds, w, dt),
+        },
         energy={"grid": float((p * w).sum() * dt)},
     )
+
+
+def _purchase(ds: xr.Dataset) -> xr.DataArray:
+    """Grid import of each market's node, (market, time) MW, from ``p_grid``."""
+    at = (ds["site_node"] == ds["market"]).astype(float)  # (site, market)
+    return xr.dot(ds["p_grid"], at, dim="site").transpose("market", "time")
+
+
+def _spot_costs(ds: xr.Dataset, w, dt: float) -> dict[str, float]:
+    """Cost terms of the spot settlement (none without a market)."""
+    if not ds.sizes.get("market", 0):
+        return {}
+    p_rt = _purchase(ds) - ds["p_da"]
+    return {
+        "spot_day_ahead": float((ds["p_da"] * ds["day_ahead_price"] * w).sum() * dt),
+        "spot_real_time": float((p_rt * ds["real_time_price"] * w).sum() * dt),
+        "spot_deviation": float((ds["p_deviation"] * ds["deviation_price"] * w).sum() * dt),
+    }
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
     at_node = ds["site_node"] == ds["node"]
     imported = (ds["p_grid"] * at_node).sum("site")
     rows.le("grid.import_limit", imported, ds["import_limit"])
+    if ds.sizes.get("market", 0):
+        p_rt = _purchase(ds) - ds["p_da"]
+        band = ds["p_da"] * ds["deviation_tolerance"]
+        rows.le("grid.p_rt", p_rt, ds["p_rt"])  # the recorded expression is the purchase's
+        rows.le("grid.p_rt", ds["p_rt"], p_rt)
+        rows.le("grid.deviation_up", p_rt - band, ds["p_deviation"])
+        rows.le("grid.deviation_down", -p_rt - band, ds["p_deviation"])
 
 
 def _import_limit_finding(sc, v: Violation) -> tuple[str, str, str, float]:
@@ -107,15 +234,50 @@ _LIMITS = (
 
 
 def _estimate(sc, options) -> int:
-    """Columns of ``grid``: ``p_grid`` per (site, period)."""
-    return len(sc.config.sites) * sc.periods
+    """Columns of ``grid``: ``p_grid`` per (site, period), ``p_da``, ``p_deviation`` per market."""
+    return (len(sc.config.sites) + 2 * len(sc.section("spot_market"))) * sc.periods
+
+
+def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
+    """One spot market per node; a position without bound must not pay to be sold back."""
+    seen: dict[str, int] = {}
+    problems = []
+    limits = {n.name: n.import_limit for n in sc.config.nodes}
+    for i, m in enumerate(sc.section("spot_market")):
+        da, rt = refs.values(m.day_ahead_price), refs.values(m.real_time_price)
+        unbounded = m.position_max is None and limits.get(m.node) is None
+        if unbounded and da is not None and rt is not None:
+            gain = rt - da - m.deviation_price * (1.0 - m.tolerance)
+            if (gain > 0).any():
+                t = int(np.argmax(gain))
+                problems.append(
+                    Problem(
+                        f"spot_market[{i}].position_max",
+                        "null",
+                        f"in period {t} the real-time price {rt[t]:g} exceeds the day-ahead "
+                        f"price {da[t]:g} by more than deviation_price x (1 - tolerance) = "
+                        f"{m.deviation_price * (1.0 - m.tolerance):g} CNY/MWh: a position "
+                        "sold back would pay without bound; give position_max (MW) or the "
+                        "node's import_limit",
+                    )
+                )
+        if m.node in seen:
+            problems.append(
+                Problem(
+                    f"spot_market[{i}].node",
+                    m.node,
+                    f"node already settled by spot_market[{seen[m.node]}]: one market per node",
+                )
+            )
+        seen.setdefault(m.node, i)
+    return problems
 
 
 COMPONENT = Component(
     name="grid",
-    sections=("nodes",),
-    doc="grid import at each site's node",
-    stateless="each period's purchase and import limit stand alone",
+    sections=("nodes", "spot_market"),
+    doc="grid import at each site's node; its spot settlement (day-ahead position, deviations)",
+    stateless="each period's purchase, import limit and spot settlement stand alone",
     outputs=(
         Output("p_grid", ("site", "time"), "MW", "grid import"),
         Output("site_node", ("site",), "text", "grid node of the site", role="input"),
@@ -140,6 +302,38 @@ COMPONENT = Component(
         ),
         Output("import_limit", ("node",), "MW", "import limit (NaN: none)", role="input"),
         Output(
+            "p_da",
+            ("market", "time"),
+            "MW",
+            "day-ahead purchase position of the market's node",
+            upper="position_max",
+            first_stage=True,
+        ),
+        Output("position_max", ("market",), "MW", "largest position (inf: none)", role="input"),
+        Output(
+            "p_rt",
+            ("market", "time"),
+            "MW",
+            "real-time deviation: the node's grid import minus its day-ahead position "
+            "(negative: sold back)",
+            role="expression",
+            lower=-np.inf,
+        ),
+        Output(
+            "p_deviation",
+            ("market", "time"),
+            "MW",
+            "deviation beyond the tolerance band, assessed at deviation_price",
+        ),
+        Output("day_ahead_price", ("market", "time"), "CNY/MWh", "day-ahead price", role="input"),
+        Output("real_time_price", ("market", "time"), "CNY/MWh", "real-time price", role="input"),
+        Output(
+            "deviation_tolerance", ("market",), "1", "band, share of the position", role="input"
+        ),
+        Output(
+            "deviation_price", ("market",), "CNY/MWh", "assessment beyond the band", role="input"
+        ),
+        Output(
             "grid_cfe",
             ("node", "time"),
             "1",
@@ -151,5 +345,16 @@ COMPONENT = Component(
     estimate=_estimate,
     account=_account,
     check=_check,
+    validate=_validate,
     limits=_LIMITS,
+    scenario_fields=(
+        ScenarioField(
+            "spot_market",
+            list[SpotMarket],
+            Field(
+                default_factory=list,
+                description="nodes whose grid purchase is settled in the spot market",
+            ),
+        ),
+    ),
 )

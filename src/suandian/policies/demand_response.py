@@ -732,8 +732,17 @@ COMPONENT = Component(
         "cut hook)"
     ),
     outputs=(
-        Output("u_dr", _E, "1", "takes part in the event", upper=1.0, integer=True),
-        Output("p_dr_commit", _E, "MW", "reduction committed", upper="dr_max_reduction"),
+        Output(
+            "u_dr", _E, "1", "takes part in the event", upper=1.0, integer=True, first_stage=True
+        ),
+        Output(
+            "p_dr_commit",
+            _E,
+            "MW",
+            "reduction committed",
+            upper="dr_max_reduction",
+            first_stage=True,
+        ),
         Output("p_dr_credit", _ET, "MW", "reduction credited in the period (0 outside)"),
         Output("p_dr_shortfall", _ET, "MW", "committed reduction not delivered (0 outside)"),
         Output(

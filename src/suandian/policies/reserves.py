@@ -447,7 +447,13 @@ COMPONENT = Component(
     doc="reserve headroom from batteries and IT load, within the energy schedule",
     stateless="offers are per period and their energy rows within the period",
     outputs=(
-        Output("p_reserve", ("reserve", "provider", "time"), "MW", "headroom offered by a unit"),
+        Output(
+            "p_reserve",
+            ("reserve", "provider", "time"),
+            "MW",
+            "headroom offered by a unit",
+            first_stage=True,
+        ),
         Output("reserve_up", _K, "bool", "up product (false: down)", role="input"),
         Output("reserve_price", ("reserve", "time"), "CNY/MW/h", "price offered", role="input"),
         Output("reserve_max", ("reserve", "time"), "MW", "market cap (NaN: none)", role="input"),

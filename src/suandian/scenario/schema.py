@@ -39,6 +39,7 @@ from ..components.thermal import HeatRecovery, ThermalStorage
 from ..policies.bill import Connection, DemandCharge
 from ..policies.demand_response import DemandResponseEvent
 from ..policies.reserves import ReserveProduct
+from .uncertainty import Uncertainty
 
 
 class Horizon(_Model):
@@ -1469,6 +1470,11 @@ class ScenarioConfig(_Model):
     policies: Policies = Field(
         default_factory=Policies,  # type: ignore[arg-type]  # as in Policies
         description="targets and prices",
+    )
+    uncertainty: Uncertainty | None = Field(
+        None,
+        description="tomorrow's scenarios for a two-stage plan (suandian.solve_stochastic; "
+        "a deterministic solve ignores it)",
     )
 
 

@@ -1,0 +1,820 @@
+"""Two-stage stochastic day-ahead plans: one first stage, a recourse per scenario.
+
+Math: ``docs/math/stochastic.md``. Each member of a :class:`~suandian.scenario.uncertainty.
+ScenarioSet` is built as a block of one shared :class:`~suandian.linear.LinearModel`
+(``build_model(..., lm=shared, prefix="s<k>.")``, its probability on every cost term); the
+decisions whose output is tagged ``first_stage`` (:class:`~suandian.component.Output`) are
+held equal over the blocks by rows ``stochastic.nonanticipativity.<k>.<name>``; the green
+share may hold in expectation (columns ``s<k>.stochastic.green_relief``, rows
+``stochastic.green_expectation``); a CVaR term (Rockafellar & Uryasev 2000) may be added.
+
+* :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan.
+* :func:`evaluate_plan` — a first stage fixed and settled on each scenario (the mean-forecast
+  plan on the members: EEV; any plan on held-out scenarios: out of sample).
+* :func:`stochastic_value` — RP, EEV, VSS, WS, EVPI and the out-of-sample comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..checks import Violation
+from ..highs import SolveInfo, SolveOptions
+from ..linear import Expr, LinearModel
+from ..model import ArrayModel, Built, build_model
+from ..policies.green_share import groups
+from ..results.result import Result
+from ..scenario import Scenario
+from ..scenario.uncertainty import Compliance, ScenarioSet, Uncertainty, scenario_set
+from .solve import presolve
+from .strategy import solve_model
+
+#: the row of each policy that ``compliance: expectation`` relaxes to its expected value
+EXPECTATION_ROWS = {"green_share": "green_share.share_min"}
+
+#: a first-stage plan: qualified output name (``dc.n_on``) -> its values, a labelled DataArray
+#: (as in the result Dataset: fixed by label, also in a window of the day) or an array of the
+#: decision's shape
+Plan = dict[str, Any]
+
+
+def cvar(costs: np.ndarray, probabilities: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Value at risk and CVaR at level ``alpha`` of a discrete cost distribution.
+
+    Rockafellar & Uryasev (2000): ``CVaR = min_eta eta + E[(C - eta)+] / (1 - alpha)``; the
+    minimum of this convex piecewise-linear function lies at one of the costs, its minimiser
+    is the VaR. ``alpha = 0`` gives the expected cost.
+    """
+    c = np.asarray(costs, dtype=float)
+    p = np.asarray(probabilities, dtype=float)
+    if alpha >= 1.0:
+        return float(c.max()), float(c.max())
+    values = [eta + float(p @ np.maximum(c - eta, 0.0)) / (1.0 - alpha) for eta in c]
+    i = int(np.argmin(values))
+    return float(c[i]), float(values[i])
+
+
+@dataclass
+class StochasticResult:
+    """A two-stage plan (or a first stage settled on scenarios).
+
+    Attributes
+    ----------
+    names : list of str
+        Member scenario names.
+    probabilities : numpy.ndarray
+        Their probabilities.
+    results : list of Result
+        One per member, from the joint solve; each certifies on its own (its objective is
+        its probability x its cost).
+    costs : numpy.ndarray
+        Cost of each member's plan, CNY (NaN without a plan).
+    first_stage : dict
+        The first-stage plan, qualified output name -> values (the same in every member).
+    info : SolveInfo
+        The joint solve (objective: expected cost + risk_weight x CVaR).
+    alpha, risk_weight : float
+        CVaR level and its weight in the objective.
+    compliance : Compliance
+        How the targets were held.
+    fixed : bool
+        Whether the first stage was given (an evaluation) rather than chosen.
+    anticipative : bool
+        Wait and see: each member chose its own first stage (``first_stage`` is empty; read
+        each member's from its Dataset).
+    """
+
+    names: list[str]
+    probabilities: np.ndarray
+    results: list[Result]
+    costs: np.ndarray
+    first_stage: Plan
+    info: SolveInfo
+    alpha: float = 0.9
+    risk_weight: float = 0.0
+    compliance: Compliance = field(default_factory=Compliance)  # type: ignore[arg-type]
+    fixed: bool = False
+    anticipative: bool = False
+
+    @property
+    def status(self) -> str:
+        """How the joint solve ended."""
+        return self.info.status
+
+    @property
+    def expected_cost(self) -> float:
+        """``sum_k p_k C_k``, CNY (inf without a plan)."""
+        if not self.info.has_solution:
+            return math.inf
+        return float(self.probabilities @ self.costs)
+
+    @property
+    def cost_std(self) -> float:
+        """Standard deviation of the cost over the scenarios, CNY."""
+        if not self.info.has_solution:
+            return math.nan
+        mean = self.expected_cost
+        return float(np.sqrt(self.probabilities @ (self.costs - mean) ** 2))
+
+    @property
+    def var_cvar(self) -> tuple[float, float]:
+        """(VaR, CVaR) of the cost at level ``alpha``, CNY."""
+        if not self.info.has_solution:
+            return math.inf, math.inf
+        return cvar(self.costs, self.probabilities, self.alpha)
+
+    @property
+    def cvar(self) -> float:
+        """CVaR of the cost at level ``alpha``, CNY."""
+        return self.var_cvar[1]
+
+    def table(self) -> pd.DataFrame:
+        """One row per scenario: probability, cost (CNY), status."""
+        return pd.DataFrame(
+            {
+                "scenario": self.names,
+                "probability": self.probabilities,
+                "cost": self.costs,
+                "status": [r.status for r in self.results] or [self.status] * len(self.names),
+            }
+        )
+
+    def summary(self) -> dict[str, float]:
+        """Expected cost, its spread, VaR and CVaR (CNY), and the objective."""
+        var, cv = self.var_cvar
+        return {
+            "expected_cost": self.expected_cost,
+            "cost_std": self.cost_std,
+            "var": var,
+            "cvar": cv,
+            "alpha": self.alpha,
+            "objective": self.info.objective,
+        }
+
+    def certify(self) -> list[Violation]:
+        """Every member's certifier, the first stage's equality and the expected targets.
+
+        A member's row held in expectation (``compliance``) is judged over the members
+        (``stochastic.green_expectation``), not in each; the first stage must be the same in
+        every member (``stochastic.nonanticipativity``, from each member's Dataset).
+        """
+        relaxed = {EXPECTATION_ROWS[k] for k, v in self._modes().items() if v == "expectation"}
+        out: list[Violation] = []
+        for name, r in zip(self.names, self.results, strict=True):
+            for v in r.certify():
+                if v.check not in relaxed:
+                    out.append(dataclasses.replace(v, where=f"scenario={name} {v.where}"))
+        if not self.anticipative:
+            out += _check_nonanticipativity(self)
+        if "green_share.share_min" in relaxed:
+            out += _check_green_expectation(self)
+        return out
+
+    def _modes(self) -> dict[str, str]:
+        return {"green_share": self.compliance.green_share}
+
+
+# ------------------------------------------------------------------------ the model
+def _members(
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario], single: bool = False
+) -> tuple[list[Scenario], Uncertainty | None]:
+    """The member scenarios and the ``uncertainty`` section that made them (if any).
+
+    ``single``: a scenario without scenarios of its own is one member (an evaluation, a
+    re-plan); otherwise it is an error (:func:`scenario_set`).
+    """
+    if isinstance(scenarios, Scenario):
+        u = scenarios.config.uncertainty
+        if single and (u is None or not (u.scenarios or u.errors)):
+            return [scenarios], u
+        return scenario_set(scenarios).members, u
+    if isinstance(scenarios, ScenarioSet):
+        return scenarios.members, scenarios.base.config.uncertainty
+    members = list(scenarios)
+    return members, members[0].config.uncertainty if members else None
+
+
+def _settings(
+    u: Uncertainty | None,
+    alpha: float | None,
+    risk_weight: float | None,
+    compliance: Compliance | dict | None,
+) -> tuple[float, float, Compliance]:
+    a = alpha if alpha is not None else (u.cvar_alpha if u is not None else 0.9)
+    b = risk_weight if risk_weight is not None else (u.risk_weight if u is not None else 0.0)
+    if compliance is None:
+        comp = u.compliance if u is not None else Compliance()  # type: ignore[call-arg]
+    elif isinstance(compliance, dict):
+        comp = Compliance(**compliance)
+    else:
+        comp = compliance
+    if not 0.0 <= a < 1.0:
+        raise ValueError(f"alpha {a} must lie in [0, 1): the CVaR's level")
+    if b < 0:
+        raise ValueError(f"risk_weight {b} must be >= 0")
+    return float(a), float(b), comp
+
+
+def first_stage_vars(built: Built) -> dict[str, Any]:
+    """Qualified output name (``dc.n_on``) -> its Var, for every first-stage decision built."""
+    out = {}
+    for cname, fb in built.builders.items():
+        for oname, rec in fb.recorded.items():
+            if rec.output.first_stage and rec.var is not None:
+                out[f"{cname}.{oname}"] = rec.var
+    return out
+
+
+def plan_of(built: Built, ds: xr.Dataset) -> Plan:
+    """The first-stage values of a solved model, labelled (from its result Dataset ``ds``).
+
+    Qualified output name -> the Dataset variable with its coordinates, so a plan can be
+    fixed in a model over other labels of the same things (a window of the day: a re-plan);
+    with corridor blocks also ``green.corridor_window`` (the window of each period), which
+    identifies a block across windows.
+    """
+    plan: Plan = {}
+    for name in first_stage_vars(built):
+        plan[name] = ds[name.split(".", 1)[1]].copy()
+    if "green.n_block" in plan and "corridor_window" in ds:
+        plan["green.corridor_window"] = ds["corridor_window"].copy()
+    return plan
+
+
+def _values(name: str, var: Any, built: Built, plan: Plan) -> np.ndarray:
+    """The plan's values of ``name`` over the cells of ``var`` in ``built`` (by label)."""
+    given = plan[name]
+    if not isinstance(given, xr.DataArray):
+        values = np.asarray(given, dtype=float)
+        if values.shape != var.shape:
+            raise ValueError(
+                f"first-stage decision {name!r}: the plan's values have shape {values.shape}, "
+                f"the scenario's decision {var.shape}; plan and scenario must share their "
+                "configuration (or give the plan as labelled DataArrays)"
+            )
+        return values
+    out = built.builders[name.split(".", 1)[0]].component.output(name.split(".", 1)[1])
+    coords = built.ctx.coords
+    sel: dict[str, Any] = {}
+    for dim in out.dims:
+        if dim == "block":
+            sel[dim] = _old_blocks(built, plan)
+        else:
+            sel[dim] = np.asarray(coords[dim])
+    try:
+        picked = given.sel(sel) if given.size else given
+    except KeyError as exc:
+        raise ValueError(
+            f"first-stage decision {name!r}: the plan has no value at {exc}; a plan fixes the "
+            "decisions of the scenario it was made for (or of a window of it)"
+        ) from None
+    return np.asarray(picked.transpose(*out.dims).values, dtype=float).reshape(var.shape)
+
+
+def _old_blocks(built: Built, plan: Plan) -> np.ndarray:
+    """The plan's block of each corridor block of ``built`` (same corridor, same window)."""
+    coords = built.ctx.coords
+    new_cor = np.asarray(coords["block_corridor"][1])
+    new_win = np.asarray(coords["block_window"][1])
+    if not len(new_cor):
+        return np.zeros(0, dtype=np.int64)
+    fb = built.builders["green"]
+    rec = fb.recorded.get("corridor_window")
+    cw_new = np.asarray(rec.data) if rec is not None and rec.data is not None else None
+    old = plan["green.n_block"]
+    cw_old = plan.get("green.corridor_window")
+    corridors = list(np.asarray(coords["corridor"]))
+    times = np.asarray(coords["time"])
+    out = []
+    for c, w in zip(new_cor, new_win, strict=True):
+        if cw_new is None or cw_old is None:
+            raise KeyError(f"block of corridor {c!r}")
+        t = int(np.argmax(cw_new[corridors.index(c)] == w))
+        w_old = int(cw_old.sel(corridor=c, time=times[t]))
+        match = (old["block_corridor"].values == c) & (old["block_window"].values == w_old)
+        if not match.any():
+            raise KeyError(f"block of corridor {c!r} in window {w_old}")
+        out.append(old["block"].values[int(np.argmax(match))])
+    return np.asarray(out)
+
+
+def _fix(lm: LinearModel, built: Built, plan: Plan) -> None:
+    """Rows ``x == plan`` for every first-stage decision of ``built`` (``stochastic.fix``)."""
+    for name, var in first_stage_vars(built).items():
+        if name not in plan:
+            raise ValueError(
+                f"the plan has no values for the first-stage decision {name!r}; it holds "
+                f"{sorted(plan)}"
+            )
+        values = _values(name, var, built, plan)
+        has = var.cols >= 0
+        if bool(np.isnan(values[has]).any()):
+            raise ValueError(f"first-stage decision {name!r}: the plan's values hold NaN")
+        if var.integer:
+            values = np.round(values)
+        lm.add_rows(
+            f"{built.prefix}stochastic.fix.{name}", var.expr(), "==", np.nan_to_num(values), has
+        )
+
+
+def _nonanticipativity(lm: LinearModel, blocks: list[Built]) -> None:
+    """Rows ``x_k - x_0 == 0`` for every first-stage decision of every block ``k >= 1``."""
+    first = first_stage_vars(blocks[0])
+    for k, built in enumerate(blocks[1:], start=1):
+        other = first_stage_vars(built)
+        for name, var0 in first.items():
+            var = other.get(name)
+            if var is None or not np.array_equal(var.cols >= 0, var0.cols >= 0):
+                raise ValueError(
+                    f"first-stage decision {name!r} has other cells in scenario "
+                    f"{built.scenario.config.name!r} than in {blocks[0].scenario.config.name!r}: "
+                    "the scenarios must differ in their series only"
+                )
+            lm.add_rows(
+                f"stochastic.nonanticipativity.{k}.{name}",
+                var.expr() - var0.expr(),
+                "==",
+                0.0,
+                var.cols >= 0,
+            )
+
+
+def _green_expectation(lm: LinearModel, blocks: list[Built]) -> None:
+    """The green share's row in expectation: a free relief per block, its mean <= 0."""
+    total = None
+    for built in blocks:
+        rb = lm.rowblocks.get(f"{built.prefix}green_share.share_min")
+        if rb is None:
+            return
+        policy = built.scenario.config.policies.green_share
+        if policy is not None and (policy.basis != "horizon" or policy.matching != "horizon"):
+            raise ValueError(
+                "compliance green_share: expectation needs policies.green_share.basis and "
+                "matching 'horizon'; use compliance green_share: per_scenario"
+            )
+        has = rb.rows >= 0
+        z = lm.add_var(
+            f"{built.prefix}stochastic.green_relief", rb.shape, -np.inf, np.inf, mask=has
+        )
+        lm.add_entries(rb.rows[has], z.cols[has], np.ones(int(has.sum())))
+        term = z.expr() * built.scenario.probability
+        total = term if total is None else total + term
+    if total is not None:
+        lm.add_rows("stochastic.green_expectation", total, "<=", 0.0)
+
+
+def _cost_expr(built: Built):
+    """The block's cost (its objective terms over its probability), a scalar Expr."""
+    total = Expr.zeros(())
+    for e in built.objective_terms:
+        total = total + (e if e.shape == () else e.sum())
+    return total * (1.0 / built.scenario.probability)
+
+
+def _risk(lm: LinearModel, blocks: list[Built], alpha: float, beta: float) -> None:
+    """``beta (eta + sum_k p_k u_k / (1 - alpha))``, ``u_k >= C_k - eta``, ``u_k >= 0``."""
+    eta = lm.add_var("stochastic.eta", (), -np.inf, np.inf)
+    u = lm.add_var("stochastic.tail", (len(blocks),), 0.0, np.inf)
+    for k, built in enumerate(blocks):
+        lm.add_rows(
+            f"stochastic.cvar.{k}",
+            _tail(u, k) + eta.expr() - _cost_expr(built),
+            ">=",
+            0.0,
+        )
+    p = np.array([b.scenario.probability for b in blocks])
+    lm.add_cost(eta.expr() * beta)
+    lm.add_cost(u.expr() * (beta * p / (1.0 - alpha)))
+
+
+def _tail(u, k: int):
+    """The expression ``u_k`` (a scalar)."""
+    e = u.expr()
+    keep = e.row == k
+    return Expr((), np.zeros(int(keep.sum()), np.int64), e.col[keep], e.val[keep])
+
+
+def _solve_joint(
+    members: list[Scenario],
+    opts: SolveOptions,
+    *,
+    fixed: Plan | None,
+    anticipative: bool,
+    alpha: float,
+    beta: float,
+    compliance: Compliance,
+    compute_shortfall_penalty: float | None,
+) -> StochasticResult:
+    """Build the members into one model, link or fix their first stage, solve."""
+    if not members:
+        raise ValueError("no scenarios to solve")
+    total = sum(m.probability for m in members)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(
+            f"the scenarios' probabilities sum to {total:.6g}, not 1 (horizon.probability)"
+        )
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    lm = LinearModel()
+    blocks: list[Built] = []
+    for k, sc in enumerate(members):
+        plans = presolve(sc, opts)
+        m = build_model(
+            sc,
+            compute_shortfall_penalty=compute_shortfall_penalty,
+            pyomo=False,
+            lm=lm,
+            prefix=f"s{k}.",
+            presolved=plans,
+        )
+        blocks.append(m.built)
+    if fixed is not None:
+        for built in blocks:
+            _fix(lm, built, fixed)
+    elif not anticipative:
+        _nonanticipativity(lm, blocks)
+    if compliance.green_share == "expectation":
+        _green_expectation(lm, blocks)
+    if beta > 0:
+        _risk(lm, blocks, alpha, beta)
+    timings["build"] = time.perf_counter() - start
+    root = ArrayModel("stochastic", range(members[0].periods), [])
+    root.lm = lm  # type: ignore[attr-defined]
+    info = solve_model(root, opts, timings)
+    names = [m.config.name for m in members]
+    p = np.array([m.probability for m in members])
+    if not info.has_solution:
+        return StochasticResult(
+            names, p, [], np.full(len(members), np.nan), fixed or {}, info, alpha, beta,
+            compliance, fixed is not None, anticipative,
+        )  # fmt: skip
+    results, costs = [], []
+    for built, sc in zip(blocks, members, strict=True):
+        holder = ArrayModel(sc.config.name, range(sc.periods), [])
+        holder.built = built
+        r = Result.from_model(holder, info)
+        results.append(r)
+        costs.append(r.objective / sc.probability)
+    plan = (
+        fixed if fixed is not None else ({} if anticipative else plan_of(blocks[0], results[0].ds))
+    )
+    return StochasticResult(
+        names, p, results, np.array(costs), plan, info, alpha, beta, compliance,
+        fixed is not None, anticipative,
+    )  # fmt: skip
+
+
+def _options(options: SolveOptions | None, overrides: dict[str, Any]) -> SolveOptions:
+    opts = options or SolveOptions()
+    if overrides:
+        opts = SolveOptions(**{**opts.__dict__, **overrides})
+    return opts
+
+
+def solve_stochastic(
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    options: SolveOptions | None = None,
+    *,
+    alpha: float | None = None,
+    risk_weight: float | None = None,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticResult:
+    """Solve a two-stage day-ahead plan over tomorrow's scenarios.
+
+    Parameters
+    ----------
+    scenarios : Scenario, ScenarioSet or sequence of Scenario
+        A scenario with an ``uncertainty:`` section (its set is made by
+        :func:`~suandian.scenario.uncertainty.scenario_set`), a set, or member scenarios
+        whose ``horizon.probability`` sum to 1 and which differ in their series only.
+    options : SolveOptions, optional
+        Solver options (``**overrides`` replace single fields, as in :func:`suandian.solve`).
+    alpha : float, optional
+        CVaR level (default: ``uncertainty.cvar_alpha``, else 0.9).
+    risk_weight : float, optional
+        Weight beta of the CVaR in the objective ``E[cost] + beta CVaR`` (default:
+        ``uncertainty.risk_weight``, else 0).
+    compliance : Compliance or dict, optional
+        ``{"green_share": "expectation" | "per_scenario"}`` (default: the section's, else
+        expectation).
+    compute_shortfall_penalty : float, optional
+        Price unserved interactive demand and unfinished batch work (CNY per unit x h) rather
+        than requiring them: a first stage that cannot serve a scenario then sheds at this
+        value instead of being infeasible.
+    **overrides
+        Replace single fields of ``options`` (``mip_rel_gap=0``, ``time_limit=60``).
+
+    Returns
+    -------
+    StochasticResult
+        The first stage (``first_stage``), each scenario's Result, expected cost, spread and
+        CVaR; ``certify()`` checks every member and the first stage's equality.
+    """
+    members, u = _members(scenarios)
+    a, b, comp = _settings(u, alpha, risk_weight, compliance)
+    return _solve_joint(
+        members,
+        _options(options, overrides),
+        fixed=None,
+        anticipative=False,
+        alpha=a,
+        beta=b,
+        compliance=comp,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+    )
+
+
+def evaluate_plan(
+    plan: Plan | StochasticResult,
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    options: SolveOptions | None = None,
+    *,
+    alpha: float | None = None,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticResult:
+    """Settle a fixed first stage on each scenario (its recourse optimised per scenario).
+
+    Held-out scenarios (probability 1 each) are weighted equally. Returns a
+    :class:`StochasticResult` with ``fixed`` true; status ``infeasible`` when some scenario
+    has no recourse for that first stage (see ``compute_shortfall_penalty``).
+    """
+    members, u = _members(scenarios, single=True)
+    if members and abs(sum(m.probability for m in members) - 1.0) > 1e-6:
+        n = len(members)
+        members = [_with_probability(m, 1.0 / n) for m in members]
+    first = plan.first_stage if isinstance(plan, StochasticResult) else plan
+    a, _, comp = _settings(u, alpha, 0.0, compliance)
+    return _solve_joint(
+        members,
+        _options(options, overrides),
+        fixed=first,
+        anticipative=False,
+        alpha=a,
+        beta=0.0,
+        compliance=comp,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+    )
+
+
+def wait_and_see(
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    options: SolveOptions | None = None,
+    *,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticResult:
+    """Each scenario with its own first stage (perfect information): the WS solution."""
+    members, u = _members(scenarios)
+    a, _, comp = _settings(u, None, 0.0, compliance)
+    return _solve_joint(
+        members,
+        _options(options, overrides),
+        fixed=None,
+        anticipative=True,
+        alpha=a,
+        beta=0.0,
+        compliance=comp,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+    )
+
+
+def replan(
+    plan: Plan | StochasticResult,
+    scenarios: Scenario | ScenarioSet | Sequence[Scenario],
+    start: int,
+    state: dict[str, Any] | None = None,
+    options: SolveOptions | None = None,
+    *,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticResult:
+    """Re-plan the rest of the day from period ``start``, keeping what is committed.
+
+    Parameters
+    ----------
+    plan : StochasticResult or dict
+        The committed first stage (labelled, as ``StochasticResult.first_stage``): the
+        day-ahead position, blocks on, corridor blocks, DR and reserve commitments stay as
+        they are in the periods re-planned.
+    scenarios : Scenario, ScenarioSet or sequence of Scenario
+        The updated forecast of the whole day: one scenario, or scenarios with
+        probabilities (a new ``uncertainty`` draw).
+    start : int
+        First period re-planned; the periods before it have happened.
+    state : dict, optional
+        What has happened: the state at the end of period ``start - 1``
+        (``Result.final_state(start - 1)`` of the plan as run); required when ``start > 0``.
+    options, compliance, compute_shortfall_penalty, **overrides
+        As for :func:`solve_stochastic`.
+
+    Returns
+    -------
+    StochasticResult
+        The re-plan of periods ``start ..`` (each scenario cut by ``Scenario.window`` from
+        ``state``), its first stage fixed to ``plan``; costs are those of those periods.
+    """
+    members, u = _members(scenarios, single=True)
+    if not members:
+        raise ValueError("no scenarios to re-plan")
+    periods = members[0].periods
+    if not 0 <= start < periods:
+        raise ValueError(f"start {start}: re-plan from a period of the day, 0 .. {periods - 1}")
+    if start > 0 and state is None:
+        raise ValueError(
+            "a re-plan from period > 0 needs what has happened: state = "
+            "result.final_state(start - 1) of the plan as run"
+        )
+    if start > 0:
+        members = [m.window(start, periods - start, state=state) for m in members]
+    if abs(sum(m.probability for m in members) - 1.0) > 1e-6:
+        members = [_with_probability(m, 1.0 / len(members)) for m in members]
+    first = plan.first_stage if isinstance(plan, StochasticResult) else plan
+    a, _, comp = _settings(u, None, 0.0, compliance)
+    return _solve_joint(
+        members,
+        _options(options, overrides),
+        fixed=first,
+        anticipative=False,
+        alpha=a,
+        beta=0.0,
+        compliance=comp,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+    )
+
+
+def _with_probability(sc: Scenario, p: float) -> Scenario:
+    def edit(raw: dict) -> None:
+        raw["horizon"] = {**raw["horizon"], "probability": p}
+
+    return sc.edited(edit)
+
+
+@dataclass
+class StochasticValue:
+    """The numbers an operator checks a two-stage plan by (CNY).
+
+    Attributes
+    ----------
+    rp : StochasticResult
+        The two-stage plan (recourse problem).
+    ev : Result
+        The plan of the mean forecast (deterministic).
+    eev : StochasticResult
+        The mean-forecast plan's first stage settled on every scenario.
+    ws : StochasticResult
+        Wait and see: each scenario with its own first stage.
+    out_of_sample : dict
+        ``{"stochastic": StochasticResult, "mean_forecast": StochasticResult}`` on the held-out
+        scenarios (empty without any).
+    """
+
+    rp: StochasticResult
+    ev: Result
+    eev: StochasticResult
+    ws: StochasticResult
+    out_of_sample: dict[str, StochasticResult] = field(default_factory=dict)
+
+    @property
+    def vss(self) -> float:
+        """Value of the stochastic solution, ``EEV - RP`` (>= 0)."""
+        return self.eev.expected_cost - self.rp.expected_cost
+
+    @property
+    def evpi(self) -> float:
+        """Expected value of perfect information, ``RP - WS`` (>= 0)."""
+        return self.rp.expected_cost - self.ws.expected_cost
+
+    def table(self) -> pd.DataFrame:
+        """The figures as rows ``figure``, ``value`` (CNY)."""
+        rows = [
+            ("RP (two-stage plan, expected cost)", self.rp.expected_cost),
+            ("RP cost std", self.rp.cost_std),
+            (f"RP CVaR {self.rp.alpha:g}", self.rp.cvar),
+            ("EV (mean-forecast plan, its own objective)", self.ev.objective),
+            ("EEV (mean-forecast first stage, expected cost)", self.eev.expected_cost),
+            ("VSS = EEV - RP", self.vss),
+            ("WS (wait and see)", self.ws.expected_cost),
+            ("EVPI = RP - WS", self.evpi),
+        ]
+        for key, res in self.out_of_sample.items():
+            rows.append((f"out of sample: {key} (mean cost)", res.expected_cost))
+            rows.append((f"out of sample: {key} (CVaR {res.alpha:g})", res.cvar))
+        return pd.DataFrame(rows, columns=["figure", "value"])
+
+
+def stochastic_value(
+    scenarios: Scenario | ScenarioSet,
+    options: SolveOptions | None = None,
+    *,
+    rp: StochasticResult | None = None,
+    compliance: Compliance | dict | None = None,
+    compute_shortfall_penalty: float | None = None,
+    **overrides: Any,
+) -> StochasticValue:
+    """RP, EEV, VSS, WS, EVPI and the out-of-sample costs of a scenario set.
+
+    The mean-forecast plan (EV) is the base scenario with each uncertain series at its
+    expected value (:meth:`ScenarioSet.mean`), solved deterministically; its first stage is
+    fixed and settled on each member (EEV). ``VSS = EEV - RP``, ``EVPI = RP - WS``. With
+    held-out scenarios, both first stages are settled on them too.
+    """
+    ss = scenarios if isinstance(scenarios, ScenarioSet) else scenario_set(scenarios)
+    opts = _options(options, overrides)
+    _, _, comp = _settings(ss.base.config.uncertainty, None, None, compliance)
+    kw: dict[str, Any] = {
+        "compliance": comp,
+        "compute_shortfall_penalty": compute_shortfall_penalty,
+    }
+    if rp is None:
+        rp = solve_stochastic(ss, opts, **kw)
+    mean = ss.mean()
+    lm = LinearModel()
+    plans = presolve(mean, opts)
+    m = build_model(
+        mean,
+        compute_shortfall_penalty=compute_shortfall_penalty,
+        pyomo=False,
+        lm=lm,
+        presolved=plans,
+    )
+    info = solve_model(m, opts, {})
+    ev = Result.from_model(m, info) if info.has_solution else Result.empty(mean, info)
+    if not info.has_solution:
+        raise ValueError(f"the mean-forecast scenario has no plan ({info.status})")
+    ev_plan = plan_of(m.built, ev.ds)
+    eev = evaluate_plan(ev_plan, ss, opts, **kw)
+    ws = wait_and_see(ss, opts, **kw)
+    oos: dict[str, StochasticResult] = {}
+    if ss.held_out:
+        oos["stochastic"] = evaluate_plan(rp, ss.held_out, opts, **kw)
+        oos["mean_forecast"] = evaluate_plan(ev_plan, ss.held_out, opts, **kw)
+    return StochasticValue(rp, ev, eev, ws, oos)
+
+
+# ------------------------------------------------------------------------ certifier
+def _check_nonanticipativity(res: StochasticResult) -> list[Violation]:
+    """Every member's first-stage outputs equal the first member's (from the Datasets)."""
+    out: list[Violation] = []
+    if len(res.results) < 2:
+        return out
+    first = res.results[0].ds
+    names = sorted({n.split(".", 1)[1] for n in res.first_stage})
+    for name, r in zip(res.names[1:], res.results[1:], strict=True):
+        for var in names:
+            if var not in first:
+                continue
+            a = np.nan_to_num(first[var].values.astype(float))
+            b = np.nan_to_num(r.ds[var].values.astype(float))
+            gap = np.abs(a - b)
+            if gap.size and float(gap.max()) > 1e-6 * max(1.0, float(np.abs(a).max())):
+                out.append(
+                    Violation(
+                        "stochastic.nonanticipativity",
+                        f"scenario={name} {var}",
+                        float(b.ravel()[int(gap.argmax())]),
+                        float(a.ravel()[int(gap.argmax())]),
+                    )
+                )
+    return out
+
+
+def _check_green_expectation(res: StochasticResult) -> list[Violation]:
+    """``sum_k p_k (green_k - target consumption_k) >= 0`` per scope, from the books."""
+    margin: dict[str, float] = {}
+    for p, r in zip(res.probabilities, res.results, strict=True):
+        ds = r.ds
+        scope = str(ds.attrs.get("green_share_scope", "none"))
+        if scope == "none":
+            return []
+        sites = [str(s) for s in ds["site"].values]
+        g = groups(sites, scope)
+        targets = ds["green_target"].values if "green_target" in ds else None
+        k = r.kpis
+        for i, (name, members) in enumerate(g.items()):
+            t = float(targets[i]) if targets is not None else float(ds.attrs["green_share_target"])
+            if np.isnan(t):
+                continue
+            got = sum(k["green_mwh"][s] for s in members)
+            cons = sum(k["consumption_mwh"][s] for s in members)
+            margin[name] = margin.get(name, 0.0) + float(p) * (got - t * cons)
+    tol = 1e-6
+    return [
+        Violation("stochastic.green_expectation", f"scope={name}", value, 0.0)
+        for name, value in margin.items()
+        if value < -tol * max(1.0, abs(value))
+    ]

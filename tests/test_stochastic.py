@@ -1,0 +1,572 @@
+"""Two-stage stochastic day-ahead plans (``docs/math/stochastic.md``).
+
+Scenarios of tomorrow (user-given, generated, reduced), the spot settlement of a day-ahead
+position, the two-stage plan, and the numbers an operator checks it by (VSS, EVPI, out of
+sample). Every case is the base site of ``conftest.base_config``: 2 blocks of 10 units, IT
+``idle 1 + 0.1 x units`` per block on, facility ``1.1 x IT``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import base_config, scenario
+
+import suandian
+from suandian.scenario.uncertainty import ar1_errors, fast_forward, scenario_set
+
+INDEX1 = pd.date_range("2026-07-15 00:00", periods=1, freq="1h")
+
+
+def _frame(index=INDEX1, **columns) -> pd.DataFrame:
+    return pd.DataFrame(columns, index=index)
+
+
+def _write(path, **columns) -> str:
+    n = len(next(iter(columns.values())))
+    frame = _frame(pd.date_range("2026-07-15 00:00", periods=n, freq="1h"), **columns)
+    frame.index.name = "time"
+    frame.to_csv(path)
+    return path.name
+
+
+def _given_config(periods: int = 1) -> dict:
+    c = base_config(periods)
+    c["interactive"] = [{"name": "w", "demand": "dem", "sites": ["s1"]}]
+    return c
+
+
+# ------------------------------------------------------------------ scenarios of tomorrow
+def test_given_scenarios_replace_the_base_series_by_name(tmp_path):
+    """Two scenarios, 0.3 and 0.7, each a file with its own demand column over the same
+    1-period horizon: the members carry those demands and probabilities, the other series
+    (``rt``) stay the base's; the mean forecast is ``0.3 * 5 + 0.7 * 15 = 12``."""
+    c = _given_config()
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.3, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.7, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    sc = suandian.load_scenario(c, series=_frame(dem=[10.0], rt=[50.0]), base_dir=tmp_path)
+    ss = scenario_set(sc)
+    assert ss.names == ["low", "high"]
+    assert list(ss.probabilities) == [0.3, 0.7]
+    assert [float(m.series["dem"].iloc[0]) for m in ss.members] == [5.0, 15.0]
+    assert [float(m.series["rt"].iloc[0]) for m in ss.members] == [50.0, 50.0]
+    assert float(ss.mean().series["dem"].iloc[0]) == pytest.approx(12.0)
+
+
+def test_given_scenarios_are_validated_with_clear_errors(tmp_path):
+    """Probabilities that do not sum to 1, a column the base does not have, a file that
+    misses a period of the horizon: each an error naming the field and the fix."""
+    c = _given_config(2)
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "a", "probability": 0.5},
+            {"name": "b", "probability": 0.4},
+        ]
+    }
+    series = _frame(pd.date_range("2026-07-15", periods=2, freq="1h"), dem=[10.0, 10.0])
+    with pytest.raises(suandian.ScenarioError, match="sum to 0.9, not 1"):
+        suandian.load_scenario(c, series=series, base_dir=tmp_path)
+    c["uncertainty"]["scenarios"][1]["probability"] = 0.5
+    c["uncertainty"]["scenarios"][0]["series"] = [_write(tmp_path / "x.csv", typo=[1.0, 2.0])]
+    c["uncertainty"]["scenarios"][1]["series"] = [_write(tmp_path / "y.csv", dem=[1.0])]
+    sc = suandian.load_scenario(c, series=series, base_dir=tmp_path)
+    with pytest.raises(suandian.ScenarioError) as err:
+        scenario_set(sc)
+    text = str(err.value)
+    assert "uncertainty.scenarios[0].series[0]:typo" in text
+    assert "not a series of the base scenario" in text
+    assert "uncertainty.scenarios[1].series[0]" in text
+
+
+def test_no_uncertainty_section_is_a_clear_error():
+    sc = scenario(_given_config(), _frame(dem=[10.0]))
+    with pytest.raises(suandian.ScenarioError, match="a two-stage plan needs scenarios"):
+        scenario_set(sc)
+
+
+def test_ar1_errors_have_the_stated_spread_and_autocorrelation():
+    """20,000 seeded paths of 3 periods, sigma 0.2, rho 0.8 per hour on 30-min periods:
+    each ``e_t`` has standard deviation 0.2 and ``corr(e_0, e_1) = 0.8 ** 0.5 = 0.894``,
+    ``corr(e_0, e_2) = 0.8`` (stationary AR(1)); sampling error about ``1 / sqrt(20000)``."""
+    e = ar1_errors(np.random.default_rng(3), 20000, 3, 0.2, 0.8, dt=0.5)
+    assert e.std(axis=0) == pytest.approx([0.2, 0.2, 0.2], abs=0.005)
+    assert np.corrcoef(e[:, 0], e[:, 1])[0, 1] == pytest.approx(0.8**0.5, abs=0.01)
+    assert np.corrcoef(e[:, 0], e[:, 2])[0, 1] == pytest.approx(0.8, abs=0.01)
+    again = ar1_errors(np.random.default_rng(3), 20000, 3, 0.2, 0.8, dt=0.5)
+    assert np.array_equal(e, again)
+
+
+def test_fast_forward_selection_on_a_line():
+    """Points 0, 1, 10 with probabilities 0.3, 0.3, 0.4 (distance ``|a - b|``).
+
+    First pick: ``z_u = sum_{i != u} p_i c_iu``: ``z_0 = 0.3 + 4 = 4.3``, ``z_1 = 0.3 + 3.6 =
+    3.9``, ``z_2 = 3 + 2.7 = 5.7``: point 1 (``error_one`` 3.9). Second: distances to the
+    nearest of (candidate, point 1): ``z_0 = 0.4 * min(10, 9) = 3.6``, ``z_2 = 0.3 * min(10,
+    1) = 0.3``: point 2. Point 0 moves to its nearest kept point, 1: probabilities 0.6, 0.4;
+    Kantorovich error ``0.3 * 1 = 0.3``.
+    """
+    points = np.array([[0.0], [1.0], [10.0]])
+    kept, p, error, error_one = fast_forward(points, np.array([0.3, 0.3, 0.4]), 2)
+    assert list(kept) == [1, 2]
+    assert p == pytest.approx([0.6, 0.4])
+    assert error == pytest.approx(0.3)
+    assert error_one == pytest.approx(3.9)
+
+
+def test_generated_scenarios_reduced_and_held_out():
+    """40 draws of the demand (kind demand: multiplicative, sigma 0.08, rho 0.8), reduced to
+    4 by fast forward selection, 5 held out: 4 members whose probabilities sum to 1, an
+    error below the single best scenario's; the same seed gives the same set, whatever the
+    number held out."""
+    c = _given_config(3)
+    c["uncertainty"] = {
+        "errors": [{"series": "dem", "kind": "demand"}],
+        "samples": 40,
+        "reduce_to": 4,
+        "held_out": 5,
+        "seed": 11,
+    }
+    series = _frame(pd.date_range("2026-07-15", periods=3, freq="1h"), dem=[10.0, 12.0, 14.0])
+    sc = scenario(c, series)
+    ss = scenario_set(sc)
+    assert len(ss.members) == 4 and len(ss.held_out) == 5
+    assert ss.probabilities.sum() == pytest.approx(1.0)
+    assert 0 < ss.reduction["error"] < ss.reduction["error_one"]
+    assert ss.reduction["samples"] == 40
+    demands = np.array([m.series["dem"].to_numpy() for m in ss.members])
+    assert not np.allclose(demands, series["dem"].to_numpy())
+    assert [m.probability for m in ss.held_out] == [1.0] * 5
+    again = scenario_set(sc)
+    assert np.array_equal(demands, np.array([m.series["dem"].to_numpy() for m in again.members]))
+    c["uncertainty"]["held_out"] = 0  # the held-out draws come from a stream of their own
+    fewer = scenario_set(scenario(c, series))
+    assert np.array_equal(demands, np.array([m.series["dem"].to_numpy() for m in fewer.members]))
+
+
+def test_error_model_of_an_unknown_series():
+    c = _given_config()
+    c["uncertainty"] = {"errors": [{"series": "pv", "kind": "pv"}], "samples": 3}
+    sc = scenario(c, _frame(dem=[10.0]))
+    with pytest.raises(suandian.ScenarioError, match=r"uncertainty.errors\[0\].series"):
+        scenario_set(sc)
+
+
+def test_scenarios_and_errors_together_are_refused():
+    c = _given_config()
+    c["uncertainty"] = {
+        "scenarios": [{"name": "a", "probability": 1.0}],
+        "errors": [{"series": "dem", "kind": "demand"}],
+    }
+    with pytest.raises(suandian.ScenarioError, match="not both"):
+        scenario(c, _frame(dem=[10.0]))
+
+
+# ------------------------------------------------------------------ spot settlement
+def _spot_config(rt, tolerance: float, deviation_price: float = 50.0, periods: int = 1) -> dict:
+    """Both blocks always on (``min_on: 2``), tariff 0, the node settled in the spot market at
+    day-ahead 100 CNY/MWh; facility ``1.1 * (2 + 0.1 * demand)`` MW."""
+    c = _given_config(periods)
+    c["sites"][0]["min_on"] = 2
+    c["nodes"][0]["tariff"] = 0.0
+    c["spot_market"] = [
+        {
+            "node": "n1",
+            "day_ahead_price": 100.0,
+            "real_time_price": rt,
+            "tolerance": tolerance,
+            "deviation_price": deviation_price,
+            "position_max": 10.0,
+        }
+    ]
+    return c
+
+
+@pytest.mark.parametrize(
+    ("rt", "position", "cost"),
+    [(80.0, 3.85 / 1.1, 378.0), (120.0, 3.85 / 0.9, 100 * 3.85 / 0.9 - 120 * (3.85 / 0.9 - 3.85))],
+    ids=["real_time_cheaper", "real_time_dearer"],
+)
+def test_deviation_settlement_with_a_tolerance_band(rt, position, cost):
+    """One hour, purchase ``P = 1.1 * (2 + 1.5) = 3.85`` MW (15 units), day-ahead ``a = 100``,
+    band ``tau = 0.1``, assessment ``delta = 50`` CNY/MWh beyond it. The cost of a position
+    ``x`` is ``a x + r (P - x) + delta max(|P - x| - tau x, 0)``; its slope in ``x``:
+
+    * below ``P / (1 + tau)``: ``a - r - delta (1 + tau)``; between ``P / (1 + tau)`` and
+      ``P``: ``a - r``; between ``P`` and ``P / (1 - tau)`` (sold back within the band):
+      ``a - r``; above: ``a - r + delta (1 - tau)``.
+    * ``r = 80``: ``-35``, then ``+20``: ``x = P / 1.1 = 3.5``; cost ``350 + 80 * 0.35 = 378``.
+    * ``r = 120``: ``-75``, ``-20``, ``-20``, then ``+25``: ``x = P / 0.9 = 4.278``, the
+      surplus sold back at 120: ``427.78 - 51.33 = 376.44``; no assessment in either.
+    """
+    r = suandian.solve(scenario(_spot_config(rt, 0.1), _frame(dem=[15.0])), mip_rel_gap=0.0)
+    assert r.status == "optimal" and r.certify() == []
+    assert float(r.ds["p_da"].sel(market="n1")[0]) == pytest.approx(position)
+    assert float(r.ds["p_rt"].sel(market="n1")[0]) == pytest.approx(3.85 - position)
+    assert r.costs["spot_deviation"] == pytest.approx(0.0, abs=1e-9)
+    assert r.objective == pytest.approx(cost)
+
+
+def test_a_position_that_could_be_sold_back_without_bound_is_refused():
+    """Real-time 200 against day-ahead 100 with ``delta (1 - tau) = 50``: each MW of position
+    sold back earns ``200 - 100 - 50 = 50`` CNY; without position_max or an import limit the
+    validation names the field."""
+    c = _spot_config(200.0, 0.0)
+    del c["spot_market"][0]["position_max"]
+    with pytest.raises(suandian.ScenarioError, match=r"spot_market\[0\].position_max"):
+        scenario(c, _frame(dem=[15.0]))
+
+
+def test_the_certifier_catches_a_deviation_below_its_band():
+    """The ``r = 80`` plan with its assessed deviation lowered below ``|r| - tau x``."""
+    r = suandian.solve(scenario(_spot_config(80.0, 0.0), _frame(dem=[15.0])), mip_rel_gap=0.0)
+    ds = r.ds.copy(deep=True)
+    ds["p_da"][:] = 3.0  # 0.85 MW bought in real time, no band: assessed 0 -> short
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"grid.deviation_up", "grid.p_rt"} <= checks
+
+
+# ------------------------------------------------------------------ the two-stage plan
+def _newsvendor(tmp_path, held_out: tuple[float, ...] = ()) -> suandian.Scenario:
+    """Demand 5 or 15 units with probability 0.5 each; real-time 120, day-ahead 100,
+    ``delta = 50`` CNY/MWh beyond a zero band: facility ``P = 2.75`` or ``3.85`` MW."""
+    c = _spot_config(120.0, 0.0)
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    return suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
+
+
+def test_newsvendor_position_vss_and_evpi(tmp_path):
+    """The day-ahead position ``x`` is first stage; each scenario settles
+    ``C_k(x) = 100 x + 120 (P_k - x) + 50 |P_k - x|`` with ``P = (2.75, 3.85)``.
+
+    * **RP.** The slope of ``E[C]`` is ``-20 + 50 (P(P_k < x) - P(P_k > x))``: ``-70``
+      below 2.75, ``-20`` between, ``+30`` above 3.85: ``x = 3.85``. ``C_low = 385 - 132 +
+      55 = 308``, ``C_high = 385``: ``E = 346.5``.
+    * **EV.** Mean demand 10: ``P = 3.3``; the slope is ``-70`` below and ``+30`` above it:
+      ``x = 3.3``, objective 330.
+    * **EEV.** ``x = 3.3`` settled: ``330 - 66 + 27.5 = 291.5`` and ``330 + 66 + 27.5 = 423.5``:
+      ``E = 357.5``; **VSS** ``= 357.5 - 346.5 = 11``.
+    * **WS.** Each scenario buys its own ``P_k``: ``275`` and ``385``, ``E = 330``; **EVPI**
+      ``= 346.5 - 330 = 16.5``.
+    * CVaR at 0.5 of (308, 385) equally likely is the dearer one, 385.
+    """
+    sc = _newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0, alpha=0.5)
+    assert rp.status == "optimal"
+    assert rp.certify() == []
+    assert all(r.certify() == [] for r in rp.results)
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85])
+    assert list(rp.costs) == pytest.approx([308.0, 385.0])
+    assert rp.expected_cost == pytest.approx(346.5)
+    assert rp.cost_std == pytest.approx(38.5)
+    assert rp.cvar == pytest.approx(385.0)
+    assert [r.objective for r in rp.results] == pytest.approx([154.0, 192.5])
+    value = suandian.stochastic_value(sc, rp=rp, mip_rel_gap=0.0)
+    assert value.ev.objective == pytest.approx(330.0)
+    assert value.eev.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.3])
+    assert list(value.eev.costs) == pytest.approx([291.5, 423.5])
+    assert value.vss == pytest.approx(11.0)
+    assert value.ws.expected_cost == pytest.approx(330.0)
+    assert value.evpi == pytest.approx(16.5)
+    assert value.eev.certify() == [] and value.ws.certify() == []
+
+
+def test_cvar_in_the_objective_in_the_rockafellar_uryasev_form(tmp_path):
+    """``E[C] + 1 * CVaR_0.5``: between 2.75 and 3.85 ``C_low = 30 x + 192.5`` and ``C_high =
+    -70 x + 654.5`` (the larger there), so the objective ``-20 x + 423.5 - 70 x + 654.5``
+    falls up to 3.85, and both costs rise above it: ``x = 3.85`` again; objective ``346.5 +
+    385 = 731.5`` (the LP's ``eta + u / (1 - alpha)`` equals the tail's mean)."""
+    rp = suandian.solve_stochastic(
+        _newsvendor(tmp_path), mip_rel_gap=0.0, alpha=0.5, risk_weight=1.0
+    )
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85])
+    assert rp.info.objective == pytest.approx(731.5)
+    assert rp.certify() == []
+
+
+def test_a_first_stage_that_differs_between_scenarios_is_caught(tmp_path):
+    """The plan above with the second scenario's position changed in its Dataset."""
+    rp = suandian.solve_stochastic(_newsvendor(tmp_path), mip_rel_gap=0.0)
+    rp.results[1].ds["p_da"][:] = 3.0
+    checks = {v.check for v in rp.certify()}
+    assert "stochastic.nonanticipativity" in checks
+
+
+def test_out_of_sample_settles_the_fixed_position(tmp_path):
+    """``x = 3.85`` settled on a held-out day of demand 10 (``P = 3.3``): ``385 - 120 * 0.55 +
+    50 * 0.55 = 346.5``; the mean-forecast position 3.3 there costs its own 330."""
+    sc = _newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    day = scenario(_spot_config(120.0, 0.0), _frame(dem=[10.0]))
+    out = suandian.evaluate_plan(rp, [day], mip_rel_gap=0.0)
+    assert out.costs == pytest.approx([346.5])
+    assert out.certify() == []
+    mean = suandian.evaluate_plan(
+        {
+            "dc.n_on": np.array([[2.0]]),
+            "grid.p_da": np.array([[3.3]]),
+            "green.n_block": np.zeros(0),
+        },
+        [day],
+        mip_rel_gap=0.0,
+    )
+    assert mean.costs == pytest.approx([330.0])
+
+
+def _green_config(tmp_path, mode: str) -> suandian.Scenario:
+    """Load 3.85 MW (15 units, grid 100 CNY/MWh), PV of 4 MW free, a 50 % green share over
+    the horizon, certificates at 10 CNY/MWh; sunny (profile 1) or overcast (0), 0.5 each."""
+    c = _given_config()
+    c["interactive"][0]["demand"] = 15.0
+    c["renewables"] = [
+        {"name": "pv", "site": "s1", "capacity": 4.0, "profile": "solar", "price": 0.0}
+    ]
+    c["policies"] = {"green_share": {"target": 0.5}}
+    c["certificates"] = {"price": 10.0}
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "sun", "probability": 0.5, "series": [_write(tmp_path / "s.csv", solar=[1])]},
+            {"name": "dull", "probability": 0.5, "series": [_write(tmp_path / "d.csv", solar=[0])]},
+        ],
+        "compliance": {"green_share": mode},
+    }
+    return suandian.load_scenario(c, series=_frame(solar=[0.5]), base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "costs"),
+    [("expectation", [0.0, 385.0]), ("per_scenario", [0.0, 385.0 + 10 * 0.5 * 3.85])],
+)
+def test_green_share_in_expectation_or_per_scenario(tmp_path, mode, costs):
+    """Sunny: the PV serves the whole load (share 1, cost 0). Overcast: the grid, 385 CNY.
+
+    * In expectation: ``0.5 (3.85 - 0.5 * 3.85) + 0.5 (0 - 0.5 * 3.85) = 0`` holds: no
+      certificate; ``E = 192.5``.
+    * Per scenario: the overcast day buys ``0.5 * 3.85 = 1.925`` MWh of certificates,
+      19.25 CNY; ``E = 202.125``.
+
+    Each member certifies on its own, except the green-share row held in expectation, which
+    is judged over both (``stochastic.green_expectation``).
+    """
+    rp = suandian.solve_stochastic(_green_config(tmp_path, mode), mip_rel_gap=0.0)
+    assert rp.status == "optimal"
+    assert list(rp.costs) == pytest.approx(costs)
+    assert rp.certify() == []
+    if mode == "expectation":
+        dull = {v.check for v in rp.results[1].certify()}
+        assert dull == {"green_share.share_min"}  # below target alone, met in expectation
+
+
+def test_corridor_blocks_as_a_newsvendor(tmp_path):
+    """Corridor blocks of 1 MW (integer, first stage) at 100 CNY/MWh paid whether taken or not
+    (``deviation_price_down: 0``), grid 300; load ``P = 2.75`` or ``3.85`` MW, 0.5 each.
+
+    A scenario's cost with ``n`` blocks is ``100 n + 300 max(P - n, 0)``:
+
+    * **RP.** ``n = 2``: ``(425 + 755) / 2 = 590``; ``n = 3``: ``(300 + 555) / 2 = 427.5``;
+      ``n = 4``: ``400`` in both; ``n = 5``: 500. ``n = 4``, ``E = 400``.
+    * **EV.** Mean load 3.3: ``n = 3`` costs ``300 + 90 = 390``, ``n = 4`` 400: ``n = 3``.
+    * **EEV** ``= 427.5``; **VSS** ``= 27.5``.
+    * **WS.** Low: ``n = 3``, 300; high: ``n = 4``, 400: ``350``; **EVPI** ``= 50``.
+    """
+    c = _spot_config(120.0, 0.0)
+    del c["spot_market"]
+    c["nodes"][0]["tariff"] = 300.0
+    c["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.0})
+    c["corridors"] = [
+        {
+            "name": "line",
+            "from_node": "n2",
+            "to_node": "n1",
+            "capacity": 10.0,
+            "source_price": 100.0,
+            "block_mw": 1.0,
+            "deviation_price_down": 0.0,
+        }
+    ]
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    sc = suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
+    value = suandian.stochastic_value(sc, mip_rel_gap=0.0)
+    assert value.rp.first_stage["green.n_block"].values == pytest.approx([4.0])
+    assert value.rp.expected_cost == pytest.approx(400.0)
+    assert value.ev.objective == pytest.approx(390.0)
+    assert value.eev.first_stage["green.n_block"].values == pytest.approx([3.0])
+    assert value.eev.expected_cost == pytest.approx(427.5)
+    assert value.vss == pytest.approx(27.5)
+    assert value.ws.expected_cost == pytest.approx(350.0)
+    assert value.evpi == pytest.approx(50.0)
+    assert value.rp.certify() == [] and value.eev.certify() == []
+
+
+def test_generated_scenarios_end_to_end():
+    """Demand with a forecast error (sigma 0.3), 12 draws reduced to 3, 4 held out, on the
+    corridor-free newsvendor site: the plan certifies, ``VSS >= 0`` and ``EVPI >= 0`` (RP is
+    the best first stage over the members, WS a relaxation of it), and the out-of-sample
+    figures are settled on the 4 held-out days."""
+    c = _spot_config(120.0, 0.0)
+    c["uncertainty"] = {
+        "errors": [{"series": "dem", "kind": "demand", "sigma": 0.3, "high": 20.0}],
+        "samples": 12,
+        "reduce_to": 3,
+        "held_out": 4,
+        "seed": 5,
+    }
+    sc = scenario(c, _frame(dem=[10.0]))
+    value = suandian.stochastic_value(sc, mip_rel_gap=0.0)
+    assert value.rp.certify() == []
+    assert len(value.rp.results) == 3
+    assert value.vss >= -1e-6 and value.evpi >= -1e-6
+    assert set(value.out_of_sample) == {"stochastic", "mean_forecast"}
+    assert len(value.out_of_sample["stochastic"].costs) == 4
+    table = value.table()
+    assert "VSS = EEV - RP" in set(table["figure"])
+
+
+def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
+    """``suandian stochastic newsvendor.yaml --value``: the newsvendor of
+    ``test_newsvendor_position_vss_and_evpi`` from files; prints the expected cost 346.5 and
+    VSS 11, writes the tables, the first stage and each scenario's result."""
+    import json
+
+    import yaml
+
+    from suandian.cli import main
+
+    c = _spot_config(120.0, 0.0)
+    c["series"] = [_write(tmp_path / "base.csv", dem=[10])]
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    path = tmp_path / "newsvendor.yaml"
+    path.write_text(yaml.safe_dump(c), encoding="utf-8")
+    out = tmp_path / "plan"
+    code = main(["stochastic", str(path), "--out", str(out), "--mip-gap", "0", "--value"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "VSS = EEV - RP" in text and "certifier: every scenario" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["expected_cost"] == pytest.approx(346.5)
+    value = pd.read_csv(out / "value.csv").set_index("figure")["value"]
+    assert value["VSS = EEV - RP"] == pytest.approx(11.0)
+    assert json.loads((out / "first_stage.json").read_text())["grid.p_da"] == [
+        [pytest.approx(3.85)]
+    ]
+    assert (out / "low" / "manifest.json").is_file() and (out / "high" / "kpis.json").is_file()
+
+
+def test_cli_stochastic_without_scenarios_is_a_clear_error(tmp_path, capsys):
+    import yaml
+
+    from suandian.cli import main
+
+    c = _spot_config(120.0, 0.0)
+    c["series"] = [_write(tmp_path / "base.csv", dem=[10])]
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(c), encoding="utf-8")
+    assert main(["stochastic", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert "a two-stage plan needs scenarios" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ re-plan intraday
+def _two_period_newsvendor(tmp_path, corridor: bool = False) -> suandian.Scenario:
+    """The newsvendor of ``test_newsvendor_position_vss_and_evpi`` on 2 hours (the same
+    demand, 5 or 15, in both), or the corridor newsvendor of
+    ``test_corridor_blocks_as_a_newsvendor`` with one block window over both hours."""
+    c = _spot_config(120.0, 0.0, periods=2)
+    if corridor:
+        del c["spot_market"]
+        c["nodes"][0]["tariff"] = 300.0
+        c["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.0})
+        c["corridors"] = [
+            {
+                "name": "line",
+                "from_node": "n2",
+                "to_node": "n1",
+                "capacity": 10.0,
+                "source_price": 100.0,
+                "block_mw": 1.0,
+                "deviation_price_down": 0.0,
+            }
+        ]
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "l.csv", dem=[5, 5])]},
+            {
+                "name": "high",
+                "probability": 0.5,
+                "series": [_write(tmp_path / "h.csv", dem=[15, 15])],
+            },
+        ]
+    }
+    index = pd.date_range("2026-07-15 00:00", periods=2, freq="1h")
+    return suandian.load_scenario(c, series=_frame(index, dem=[10.0, 10.0]), base_dir=tmp_path)
+
+
+def _low_day(sc: suandian.Scenario) -> suandian.Scenario:
+    """The updated forecast at 01:00: demand 5 (``P = 2.75`` MW) for the rest of the day."""
+    from suandian.scenario.uncertainty import scenario_set
+
+    return scenario_set(sc).members[0]
+
+
+def test_a_replan_keeps_the_day_ahead_position(tmp_path):
+    """The two-stage position is ``x_t = 3.85`` in both hours (each hour is the newsvendor).
+    At 01:00 the forecast says demand 5 (``P = 2.75``) for the last hour. The re-plan from
+    period 1, from the state after hour 0 of the low scenario's plan, keeps ``x_1 = 3.85``
+    (committed the day before): ``385 - 120 * 1.1 + 50 * 1.1 = 308`` CNY. A plan free to
+    choose it again would buy 2.75 for 275: the commitment is what the re-plan must keep."""
+    sc = _two_period_newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85, 3.85])
+    state = rp.results[0].final_state(0)
+    again = suandian.replan(rp, _low_day(sc), 1, state, mip_rel_gap=0.0)
+    assert again.status == "optimal" and again.certify() == []
+    assert again.results[0].ds["p_da"].values.ravel() == pytest.approx([3.85])
+    assert list(again.costs) == pytest.approx([308.0])
+    free = suandian.solve(_low_day(sc).window(1, 1, state=state), mip_rel_gap=0.0)
+    assert free.objective / 0.5 == pytest.approx(275.0)
+
+
+def test_a_replan_keeps_the_corridor_blocks_of_a_cut_window(tmp_path):
+    """Corridor blocks over the whole day: the two-stage plan holds ``n = 4`` (the corridor
+    newsvendor). Re-planned from 01:00 on demand 5, the window cut to its last hour is still
+    the same window: ``n = 4`` is kept, 400 CNY (``100 * 4``, the 1.25 MW not taken credited
+    0) against ``100 * 3 = 300`` for a free choice."""
+    sc = _two_period_newsvendor(tmp_path, corridor=True)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    assert rp.first_stage["green.n_block"].values == pytest.approx([4.0])
+    state = rp.results[0].final_state(0)
+    again = suandian.replan(rp, _low_day(sc), 1, state, mip_rel_gap=0.0)
+    assert again.results[0].ds["n_block"].values == pytest.approx([4.0])
+    assert list(again.costs) == pytest.approx([400.0])
+    assert again.certify() == []
+
+
+def test_a_replan_from_a_later_period_needs_the_state(tmp_path):
+    sc = _two_period_newsvendor(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    with pytest.raises(ValueError, match="needs what has happened"):
+        suandian.replan(rp, sc, 1)
+
+
+def test_a_two_stage_plan_of_a_scenario_without_scenarios_is_a_clear_error():
+    sc = scenario(_given_config(), _frame(dem=[10.0]))
+    with pytest.raises(suandian.ScenarioError, match="a two-stage plan needs scenarios"):
+        suandian.solve_stochastic(sc)
