@@ -25,6 +25,7 @@ from ..component import (
     Violation,
     capacity_cost,
     capacity_outputs,
+    check_capacities,
     hold_capacity,
 )
 
@@ -178,6 +179,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         ds["eta_charge"] * ds["p_charge"] - ds["p_discharge"] / ds["eta_discharge"]
     )
     rows.eq("stor.e_soc_balance", soc, expected, scale=energy)
+    check_capacities(ds, rows, "stor", _CAPACITIES)
     rows.ge("stor.e_soc_final", soc.isel(time=-1), ds["soc_final_min"] * energy, scale=energy)
     both = xr.apply_ufunc(np.minimum, ds["p_charge"], ds["p_discharge"])
     rows.le(

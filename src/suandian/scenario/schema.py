@@ -1053,6 +1053,13 @@ class Corridor(_Model):
         "constant within each window of each day; default: the whole day",
     )
     min_mw: NonNeg = Field(0.0, description="minimum purchase in every period, MW")
+    contract_mw: NonNeg | Capacity | None = Field(
+        None,
+        description="MW of the corridor contract (sending end): what is sent is at most this "
+        "in every period, within capacity; a Capacity: chosen by the model, its annuity the "
+        "contract's fee per MW and year (fixed_om_per_unit_year); null (the default): no "
+        "contract limit",
+    )
     loss_basis: Literal["physical", "in_tariff"] = Field(
         "physical",
         description="'physical': the receiving end gets (1 - loss) x sent and the tariff "
