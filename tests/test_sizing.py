@@ -9,6 +9,7 @@ capex of 219,000 CNY per unit is 50 CNY per unit over the horizon, 43,800 is 10.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import base_config, scenario, solve_ok
@@ -241,3 +242,231 @@ def test_the_certifier_judges_the_corridor_contract():
     ds["corridor_contract_mw"][:] = 3.0
     checks = {v.check for v in suandian.certify(ds)}
     assert {"green.corridor_contract", "green.corridor_contract_mw_def"} <= checks
+
+
+# ----------------------------------------------------------------------------- declared demand
+def _declared_case(**charge) -> dict:
+    """Flat 3.85 MW at n1 (100 CNY/MWh, 4 h from the month start 2026-07-01: the whole
+    month's demand charge is the plan's), demand charge rate 10 CNY/kW·month."""
+    c = _config(4)
+    c["horizon"]["start"] = "2026-07-01 00:00"
+    c["nodes"][0]["demand_charge"] = {"kind": "demand", "rate": 10.0} | charge
+    return c
+
+
+@pytest.mark.parametrize(
+    ("charge", "declared", "demand"),
+    [
+        ({"declared_mw": "chosen"}, 3.85 / 1.05, 10000.0 * 3.85 / 1.05),
+        (
+            {"declared_mw": "chosen", "floor_share": 0.4, "capacity_kva": 20000.0},
+            8.0,
+            80000.0,
+        ),
+    ],
+    ids=["below_the_peak", "at_the_floor"],
+)
+def test_declared_demand_chosen_by_the_model(charge, declared, demand):
+    """The month's bill of a declared D with the peak P = 3.85 MW: ``10,000 D + 2 * 10,000 *
+    max(0, P - 1.05 D)`` (CNY; rate 10 CNY/kW = 10,000 CNY/MW, the excess above 105 % at
+    twice the rate). Below ``P / 1.05`` one more MW declared saves ``21,000 - 10,000``,
+    above it costs 10,000: D = 3.85 / 1.05 = 3.667 MW, the bill 36,667 CNY (not 38,500, the
+    peak billed or declared at it). With a floor of 40 % of 20,000 kVA = 8 MW, D >= 8:
+    80,000 CNY. The energy is ``4 * 3.85 * 100 = 1,540`` CNY in both.
+    """
+    r = solve_ok(_declared_case(**charge))
+    assert float(r.ds["d_declared"].sel(meter="n1").item()) == pytest.approx(declared)
+    assert r.costs["demand"] == pytest.approx(demand)
+    assert r.objective == pytest.approx(1540.0 + demand)
+
+
+def test_the_certifier_restates_the_chosen_declared_demand():
+    """The ``below_the_peak`` plan with the declared value raised to 3.8 MW: the excess row
+    restated from it (``3.85 - 1.05 * 3.8 < 0``) still holds, but the billed demand 3.667 is
+    below the declaration (``bill.demand_declared``)."""
+    ds = solve_ok(_declared_case(declared_mw="chosen")).ds.copy(deep=True)
+    ds["d_declared"][:] = 3.8
+    checks = {v.check for v in suandian.certify(ds)}
+    assert "bill.demand_declared" in checks
+
+
+def test_a_chosen_declared_demand_needs_kind_demand():
+    """``declared_mw: chosen`` with kind ``choose``: refused, naming the field and the fix."""
+    c = _declared_case(
+        kind="choose", declared_mw="chosen", capacity_kva=20000.0, capacity_rate=20.0
+    )
+    with pytest.raises(suandian.ScenarioError, match="declared_mw 'chosen' applies to kind"):
+        scenario(c)
+
+
+# ----------------------------------------------------------------------------- representative days
+def test_roll_within_wraps_each_block():
+    """(1, 4) cells x0..x3 in blocks of 2: the previous of (x0, x1, x2, x3) is (x1, x0, x3,
+    x2); constants roll the same way."""
+    from suandian.linear import Expr
+
+    e = Expr.cells((1, 4), np.arange(4), np.arange(4)) + np.array([[1.0, 2.0, 3.0, 4.0]])
+    r = e.roll_within(1, 2)
+    assert r.value(np.array([10.0, 20.0, 30.0, 40.0])).tolist() == [[22.0, 11.0, 44.0, 33.0]]
+
+
+def test_a_battery_wraps_around_within_each_representative_day():
+    """Two representative days of two 1-h periods (``cycle_periods: 2``), weights 3 and 1:
+    day A prices (100, 300), day B (300, 100); load 3.85 MW; a lossless 10 MW / 10 MWh
+    battery of fixed size.
+
+    Within a day the state wraps around: day B's first hour starts from day B's end. So
+    day A charges 3.85 MWh in its first hour and serves its second, day B charges in its
+    second hour and serves its first. Cost ``3 * (100 * 7.7) + 1 * (100 * 7.7) = 2,310 +
+    770 = 3,080`` CNY (6,160 without the battery). The state at the end of day B's second
+    hour is 3.85 MWh (what its first hour used), at the end of its first 0.
+    """
+    c = _config(4)
+    c["nodes"][0]["tariff"] = "price"
+    c["horizon"]["weights"] = "w"
+    c["horizon"]["cycle_periods"] = 2
+    c["storage"] = [_battery(10.0, 10.0) | {"soc_initial": 0.5, "soc_final": 0.9}]
+    r = solve_ok(c, _series(price=[100.0, 300.0, 300.0, 100.0], w=[3.0, 3.0, 1.0, 1.0]))
+    assert r.ds.attrs["cycle_periods"] == 2
+    assert r.ds["e_soc"].sel(storage="b1").values == pytest.approx([3.85, 0.0, 0.0, 3.85])
+    assert r.objective == pytest.approx(3080.0)
+    ds = r.ds.copy(deep=True)  # the chained reading (no wrap) breaks day B's balance
+    del ds.attrs["cycle_periods"]
+    assert "stor.e_soc_balance" in {v.check for v in suandian.certify(ds)}
+
+
+def test_representative_days_of_repeating_days():
+    """Four days, days 0 and 2 alike (a flat 1), days 1 and 3 alike (a ramp 0..23): two
+    representative days, day 0 and day 1, two days each; each day maps to its like."""
+    from suandian.scenario.representative import WEIGHT, representative_days
+
+    flat, ramp = np.ones(24), np.arange(24.0)
+    index = pd.date_range("2026-01-01", periods=96, freq="1h")
+    frame = pd.DataFrame({"x": np.concatenate([flat, ramp, flat, ramp])}, index=index)
+    rep = representative_days(frame, 2)
+    assert list(rep.days) == [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-01-02")]
+    assert rep.weights.tolist() == [2.0, 2.0]
+    assert rep.assignment.tolist() == [0, 1, 0, 1]
+    assert rep.expand(np.concatenate([flat, ramp])).tolist() == frame["x"].tolist()
+    raw, series = rep.scenario(_config(1), frame)
+    assert raw["horizon"]["periods"] == 48 and raw["horizon"]["cycle_periods"] == 24
+    assert series[WEIGHT].tolist() == [2.0] * 48
+    with pytest.raises(ValueError, match="within 1 .. 4"):
+        representative_days(frame, 5)
+
+
+# ----------------------------------------------------------------------------- 24/7 CFE
+def _cfe_case(score: float | None) -> tuple[dict, pd.DataFrame]:
+    """Two 1-h periods, grid 100 CNY/MWh with grid_cfe 0.5, load 3.85 MW; PV chosen at 50
+    CNY/MW over the horizon with profile (1, 0); a lossless 10 MW battery whose energy is
+    chosen at 100 CNY/MWh over the horizon (capex 438,000, 1 year)."""
+    c = _config(2)
+    c["nodes"][0]["grid_cfe"] = 0.5
+    c["renewables"] = [
+        {
+            "name": "pv",
+            "site": "s1",
+            "capacity": {"max": 20.0, "capex_per_unit": 219000.0, "lifetime_years": 1},
+            "profile": "solar",
+            "price": 0.0,
+        }
+    ]
+    c["storage"] = [
+        _battery({"max": 20.0, "capex_per_unit": 438000.0, "lifetime_years": 1})
+        | {"soc_final": "free"}
+    ]
+    if score is not None:
+        c["policies"]["cfe"] = {"score": score}
+    return c, _series(solar=[1.0, 0.0])
+
+
+def test_a_cfe_score_target_and_its_marginal_cost():
+    """PV of K MW covers the load in period 1 (each MW saves 100 CNY, costs 50) and charges
+    the battery with c MWh for period 2: a shifted MWh costs 50 (PV) + 100 (battery) and
+    saves 100 of grid, +50 net, so without a target c = 0, K = 3.85: ``385 + 192.5 =
+    577.5`` CNY; carbon-free energy ``3.85 + 0.5 * 3.85 = 5.775`` of 7.7 MWh consumed (75 %).
+
+    Score 0.9: carbon-free energy ``3.85 + c`` (PV used, into the load and the battery, in
+    period 1) ``+ 0.5 * (3.85 - c)`` (the grid's carbon-free half in period 2) ``>= 0.9 *
+    7.7 = 6.93`` (intake ``3.85 + c`` and ``3.85 - c``: 7.7): c = 2.31 MWh, K = 6.16 MW.
+    Cost ``577.5 + 2.31 * 50 = 693`` CNY. Each MWh of carbon-free energy more needs 2 MWh
+    shifted (half of it was carbon-free already): ``shadow_cfe`` = 100 CNY/MWh; a percentage
+    point of score is 0.077 MWh: 7.7 CNY.
+    """
+    free = solve_ok(*_cfe_case(None))
+    assert free.objective == pytest.approx(577.5)
+    r = solve_ok(*_cfe_case(0.9))
+    ds = r.ds
+    assert float(ds["storage_energy"].sel(storage="b1")) == pytest.approx(2.31)
+    assert float(ds["renewable_capacity"].sel(renewable="pv")) == pytest.approx(6.16)
+    assert r.objective == pytest.approx(693.0)
+    assert float(ds["shadow_cfe"].sel(cfe_scope="s1")) == pytest.approx(100.0)
+    assert float(ds["shadow_cfe_point"].sel(cfe_scope="s1")) == pytest.approx(7.7)
+
+
+def test_the_certifier_judges_the_cfe_score():
+    """The score-0.9 plan judged against a score of 0.95: ``6.93 < 0.95 * 7.7 = 7.315``
+    (``cfe.score_min``)."""
+    ds = solve_ok(*_cfe_case(0.9)).ds.copy(deep=True)
+    ds.attrs["cfe_score_target"] = 0.95
+    assert "cfe.score_min" in {v.check for v in suandian.certify(ds)}
+
+
+# ----------------------------------------------------------------------------- user objective
+def _with_user_peak_charge(sense=None):
+    """The base day of two 1-h periods (grid 100 CNY/MWh, load 3.85 MW) built with Pyomo; the
+    user adds a variable ``peak >= p_grid[s1, t]`` and the objective term ``1,000 * peak``."""
+    import pyomo.environ as pyo
+
+    model = suandian.build_model(scenario(_config(2)))
+    model.peak = pyo.Var(within=pyo.NonNegativeReals)
+    model.peak_def = pyo.Constraint(model.TIME, rule=lambda m, t: m.peak >= m.grid.p_grid["s1", t])
+    model.user_cost = pyo.Objective(
+        expr=1000.0 * model.peak, sense=pyo.minimize if sense is None else sense
+    )
+    return model
+
+
+def test_a_user_objective_term_is_added_to_the_cost_terms():
+    """Energy ``2 * 3.85 * 100 = 770`` CNY plus the user's ``1,000 * peak``, peak = 3.85 MW
+    (the flat draw): 3,850; objective 4,620 CNY. The books report the user's term as
+    ``user_objective`` (from the solve: the certifier cannot recompute a user variable) and
+    certify the total."""
+    model = _with_user_peak_charge()
+    r = suandian.solve(model, mip_rel_gap=0.0)
+    assert r.status == "optimal"
+    assert model.peak.value == pytest.approx(LOAD)
+    assert r.costs["user_objective"] == pytest.approx(3850.0)
+    assert r.objective == pytest.approx(4620.0)
+    assert r.certify() == []
+
+
+def test_a_maximising_user_objective_is_refused():
+    """suandian minimises cost: a maximising Objective is refused, naming it and the fix."""
+    import pyomo.environ as pyo
+
+    with pytest.raises(ValueError, match="user_cost.*maximises"):
+        suandian.solve(_with_user_peak_charge(pyo.maximize))
+
+
+# ----------------------------------------------------------------------------- the example
+def test_the_24_7_cfe_example_sizes_wind_pv_and_a_battery():
+    """``models/cfe_247_hami.yaml`` (12 representative days, an LP of ~2,300 columns) solves
+    and certifies: every chosen capacity within its bounds, the 90 % CFE row met (the
+    certifier's ``cfe.score_min``), the annualised total equal to the cost (the days stand
+    for 8,760 h) and its dual positive (the target binds: without it the site would buy
+    grid energy at 62.5-437.5 CNY/MWh rather than build for the last points)."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "models" / "cfe_247_hami.yaml"
+    r = suandian.solve(suandian.load_scenario(path))
+    assert r.status == "optimal" and r.certify() == []
+    k = r.kpis
+    assert set(k["capacity_chosen"]) == {
+        "renewable_capacity.hami_wind",
+        "renewable_capacity.hami_pv",
+        "storage_power.hm_battery",
+        "storage_energy.hm_battery",
+    }
+    assert k["cost_annualised"]["total"] == pytest.approx(r.objective, rel=1e-9)
+    assert float(r.ds["shadow_cfe"].sel(cfe_scope="hm_dc")) > 0.0

@@ -551,6 +551,8 @@ class Totals:
     location: Any
     market: Any
     weight: Any = 1.0
+    #: MWh: carbon-free energy consumed, period by period (``checks.carbon_free``)
+    carbon_free: Any = None
 
 
 @dataclass(frozen=True)
@@ -867,6 +869,9 @@ class Context:
     weights: np.ndarray | None = None
     #: probability of the scenario: every cost term is multiplied by it
     probability: float = 1.0
+    #: representative periods of this many periods each (``horizon.cycle_periods``): a
+    #: stored energy wraps around within each (:meth:`previous`); ``None``: one sequence
+    cycle: int | None = None
     #: component name -> the plan of the scenario its ``presolve`` hook asked for
     presolved: dict[str, Presolved] = field(default_factory=dict)
 
@@ -883,6 +888,29 @@ class Context:
         keeps the model of an unweighted scenario identical.
         """
         return self.weights if self.weights is not None and self.weighted else 1.0
+
+    def previous(self, x, axis: int = 1) -> Expr:
+        """``x`` in the previous period along ``axis`` (time): the state a period starts from.
+
+        ``x.shift(axis, 1)`` (0 in the first period, where the initial state enters the
+        row's right-hand side, :meth:`first`); with representative periods
+        (:attr:`cycle`) the first period of each block starts from the block's last.
+        """
+        if self.cycle is None:
+            return x.shift(axis, 1)
+        return x.roll_within(axis, self.cycle)
+
+    @property
+    def first(self) -> np.ndarray:
+        """(T,) 1.0 in the periods that start from an initial state.
+
+        The first one, or none with representative periods (each wraps around,
+        :meth:`previous`).
+        """
+        out = np.zeros(self.T)
+        if self.cycle is None:
+            out[0] = 1.0
+        return out
 
     @property
     def hours(self) -> float:

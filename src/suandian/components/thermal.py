@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from ..checks import Rows, by_site, committed_share, period_weight
+from ..checks import Rows, by_site, committed_share, period_weight, previous
 from ..component import (
     Account,
     Capacity,
@@ -174,6 +174,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             for u in tanks
         ]
     )
+    if ctx.cycle is not None:  # representative periods: each wraps around, no end rule
+        final = np.full(U, np.nan)
     fb.input("tes_site", np.array([u.site for u in tanks], dtype=object))
     # a number, or chosen (fb.capacity): the stock's bound and its start and end take either
     size = fb.capacity("tes_capacity", [u.capacity for u in tanks], "tes")
@@ -202,11 +204,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     q_dis = fb.var("q_discharge", ub=a["discharge_max"][:, None])
     e_cold = fb.bound("e_cold", size)
     keep = ((1.0 - a["standing_loss"]) ** dt)[:, None]
-    first = np.zeros((U, T))
-    first[:, 0] = 1.0
+    first = np.broadcast_to(ctx.first, (U, T))  # periods starting from soc_initial
     rhs = fb.along(size * (keep[:, 0] * a["soc_initial"]), (U, T)) * first
     fb.constrain(
-        "e_cold_balance", e_cold - e_cold.shift(1, 1) * keep - (q_ch - q_dis) * dt, "==", rhs
+        "e_cold_balance", e_cold - ctx.previous(e_cold) * keep - (q_ch - q_dis) * dt, "==", rhs
     )
     last = np.zeros((U, T), bool)
     last[:, -1] = True
@@ -310,8 +311,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if ds.sizes.get("tes", 0):
         cap = ds["tes_capacity"]
         e = ds["e_cold"]
-        before = e.shift(time=1)
-        before[{"time": 0}] = ds["tes_initial"] * cap
+        before = previous(ds, e, ds["tes_initial"] * cap)
         keep = (1.0 - ds["tes_standing_loss"]) ** dt
         expected = keep * before + dt * (ds["q_charge"] - ds["q_discharge"])
         rows.eq("thermal.e_cold_balance", e, expected, scale=cap)

@@ -38,6 +38,13 @@ def summary(result: Result) -> str:
         lines += [
             f"  {term:<22}{value:>16,.0f}" for term, value in k["cost"].items() if term != "total"
         ]
+        if k.get("capacity_chosen"):
+            lines += ["", "capacities chosen               MW or MWh"]
+            lines += [f"  {n:<30}{v:>12,.2f}" for n, v in k["capacity_chosen"].items()]
+            lines += ["", "annualised cost by term         CNY/year"]
+            lines += [f"  {t:<30}{v:>16,.0f}" for t, v in k["cost_annualised"].items()]
+            per = k["cny_per_mwh_load"]["portfolio"]
+            lines += [f"  {'CNY per MWh of load':<30}{per:>16,.1f}"]
         targets = _targets(result)
         lines += ["", "green share                    share   of which certificates   target"]
         for name, value in k["green_share"].items():
