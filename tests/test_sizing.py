@@ -470,3 +470,16 @@ def test_the_24_7_cfe_example_sizes_wind_pv_and_a_battery():
     }
     assert k["cost_annualised"]["total"] == pytest.approx(r.objective, rel=1e-9)
     assert float(r.ds["shadow_cfe"].sel(cfe_scope="hm_dc")) > 0.0
+
+
+def test_an_unreachable_cfe_score_is_diagnosed():
+    """The 24/7 case with the battery fixed at 0 MWh: hour 2 (no sun) draws only
+    the grid (carbon-free share 0.5), so the best score is ``(3.85 + 0.5 * 3.85) / 7.7 =
+    75 %``; a target of 0.9 is infeasible and the diagnosis names it, 1.155 MWh short
+    (``0.9 * 7.7 - 5.775``)."""
+    c, series = _cfe_case(0.9)
+    c["storage"][0]["energy"] = 0.0
+    r = suandian.solve(scenario(c, series))
+    assert r.status == "infeasible"
+    assert r.diagnosis.shortfalls == {"cfe_s1": pytest.approx(1.155)}
+    assert "24/7 CFE score (s1): at most 75.0% reachable against the target 90%" in str(r.diagnosis)

@@ -168,10 +168,12 @@ class Capacity(Section):
     def lump_bounds(self) -> tuple[float, float]:
         """Least and most lumps built, ``ceil(min / unit_size)``, ``floor(max / unit_size)``.
 
-        A tolerance of 1e-9 lumps keeps ``max = 3 x unit_size`` at 3 under rounding.
+        A tolerance of 1e-6 lumps keeps ``max = 3 x unit_size`` at 3 under rounding, and a
+        choice handed over as state (``min = max`` = a solved build, within the solver's
+        tolerance of a whole number of lumps) at that number.
         """
         size = float(self.unit_size or 1.0)
-        return float(math.ceil(self.min / size - 1e-9)), float(math.floor(self.max / size + 1e-9))
+        return float(math.ceil(self.min / size - 1e-6)), float(math.floor(self.max / size + 1e-6))
 
     def annuity(self) -> float:
         """CNY per unit built and year: capital recovery plus fixed O&M."""
@@ -800,12 +802,16 @@ class Cut:
 def hold_capacity(item: dict[str, Any], field: str, chosen: float) -> None:
     """Hold a chosen capacity of a raw scenario item at the value a state hands over.
 
-    ``min = max`` = its built part (``chosen`` less ``existing``): the next window keeps the
-    choice and is still charged its share of the annuity. A number is left as it is.
+    ``min = max`` = its built part (``chosen`` less ``existing``; with ``unit_size`` rounded
+    to whole lumps): the next window keeps the choice and is still charged its share of the
+    annuity. A number is left as it is.
     """
     cap = item.get(field)
     if isinstance(cap, dict) and cap.get("extendable", True):
         built = max(float(chosen) - float(cap.get("existing", 0.0)), 0.0)
+        size = cap.get("unit_size")
+        if size:  # lumps: the whole number the solver's value stands for
+            built = round(built / float(size)) * float(size)
         cap["min"] = cap["max"] = built
 
 

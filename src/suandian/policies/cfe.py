@@ -70,6 +70,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # carbon-free energy and consumption per scope, MWh, weighted like every horizon sum
     got = ((carbon_free_mw(ctx) * ctx.w).sum(1) * ctx.dt).group(0, scope_of, G)
     need = ctx.ledger.total("intake").group(0, scope_of, G)
+    penalty = ctx.options.get("shortfall_penalty")
+    if penalty is not None:  # the diagnosis's relaxed model: the missing MWh, priced
+        shortfall = fb.var("e_cfe_shortfall")
+        got = got + shortfall
+        fb.cost("shortfall_cfe", shortfall * penalty, per_period=False)
     rows = fb.constrain("score_min", got - need * float(policy.score), ">=", 0.0, dual="shadow_cfe")
     fb.dual("shadow_cfe_point", rows, lambda x: need.value(x) / 100.0)
 
@@ -114,8 +119,11 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
 
 
 def _estimate(sc, options) -> int:
-    """No columns: one row per scope."""
-    return 0
+    """No columns but the diagnosis's ``e_cfe_shortfall`` per scope (one row per scope)."""
+    policy = sc.config.policies.cfe
+    if policy is None or options.get("shortfall_penalty") is None:
+        return 0
+    return 1 if policy.scope == "portfolio" else len(sc.config.sites)
 
 
 COMPONENT = Component(
@@ -124,6 +132,12 @@ COMPONENT = Component(
     doc="24/7 carbon-free energy: a minimum hourly-matched CFE score",
     stateless="the score is judged over each horizon (a rolling year judges it per window)",
     outputs=(
+        Output(
+            "e_cfe_shortfall",
+            ("cfe_scope",),
+            "MWh",
+            "carbon-free energy missing for the score (diagnosis)",
+        ),
         Output(
             "shadow_cfe",
             ("cfe_scope",),

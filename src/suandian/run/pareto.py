@@ -208,8 +208,8 @@ def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> 
         cost = ds["objective"].values
         slope = 100.0 * _sum(shadow, picked, len(eps))
     elif against == "cfe_score":
-        policy = c.policies.cfe
-        scopes = ["portfolio"] if policy is not None and policy.scope == "portfolio" else sites
+        cfe = c.policies.cfe
+        scopes = ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites
         picked = [f"shadow_cfe_point_{g}_cny_per_point" for g in scopes]
         level = _kpi(ds, "cfe_score", scopes, np.min)
         cost = ds["objective"].values
