@@ -388,7 +388,8 @@ def test_a_cfe_score_target_and_its_marginal_cost():
 
     Score 0.9: carbon-free energy ``3.85 + c`` (PV used, into the load and the battery, in
     period 1) ``+ 0.5 * (3.85 - c)`` (the grid's carbon-free half in period 2) ``>= 0.9 *
-    7.7 = 6.93`` (intake ``3.85 + c`` and ``3.85 - c``: 7.7): c = 2.31 MWh, K = 6.16 MW.
+    7.7 = 6.93`` (the lossless battery ends empty: nothing consumed beyond the 7.7 MWh of
+    load): c = 2.31 MWh, K = 6.16 MW.
     Cost ``577.5 + 2.31 * 50 = 693`` CNY. Each MWh of carbon-free energy more needs 2 MWh
     shifted (half of it was carbon-free already): ``shadow_cfe`` = 100 CNY/MWh; a percentage
     point of score is 0.077 MWh: 7.7 CNY.
@@ -402,6 +403,25 @@ def test_a_cfe_score_target_and_its_marginal_cost():
     assert r.objective == pytest.approx(693.0)
     assert float(ds["shadow_cfe"].sel(cfe_scope="s1")) == pytest.approx(100.0)
     assert float(ds["shadow_cfe_point"].sel(cfe_scope="s1")) == pytest.approx(7.7)
+
+
+def test_battery_losses_are_taken_off_the_carbon_free_energy():
+    """The score-0.9 case with a lossy battery (0.9 in, 0.9 out): c MWh of PV charged in
+    hour 1 stores ``0.9 c`` (the chosen energy) and delivers ``0.81 c`` in hour 2. Carbon-free
+    energy ``3.85 + c + 0.5 (3.85 - 0.81 c)``, less the consumption beyond the load (the
+    losses ``0.19 c``), ``>= 0.9 * 7.7``: ``5.775 + 0.405 c >= 6.93``, c = 2.85185 MWh.
+    Cost ``50 (3.85 + c)`` PV ``+ 100 * 0.9 c`` battery ``+ 100 (3.85 - 0.81 c)`` grid ``=
+    577.5 + 59 c = 745.76`` CNY; ``shadow_cfe = 59 / 0.405 = 145.68`` CNY/MWh; the KPI
+    ``cfe_score`` is the row's share, 0.9. (A share of intake would credit the green energy
+    lost in the battery: ``(5.775 + 0.595 c) / (7.7 + 0.19 c) >= 0.9`` needs only c = 2.72.)"""
+    c, series = _cfe_case(0.9)
+    c["storage"][0] |= {"eta_charge": 0.9, "eta_discharge": 0.9}
+    r = solve_ok(c, series)
+    charged = 1.155 / 0.405
+    assert float(r.ds["storage_energy"].sel(storage="b1")) == pytest.approx(0.9 * charged)
+    assert r.objective == pytest.approx(577.5 + 59.0 * charged)
+    assert float(r.ds["shadow_cfe"].sel(cfe_scope="s1")) == pytest.approx(59.0 / 0.405)
+    assert r.kpis["cfe_score"]["s1"] == pytest.approx(0.9)
 
 
 def test_the_certifier_judges_the_cfe_score():

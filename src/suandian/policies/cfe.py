@@ -4,10 +4,11 @@ Math: ``docs/math/cfe.md``. Component ``cfe`` (a policy: reads the ledgers only)
 ``g`` (each site, or the portfolio), the carbon-free energy that entered the sites period by
 period — every carrier of :data:`~suandian.component.CARRIERS` with a ``carbon_free`` share:
 ``green`` at 1, ``grid_mix`` at the node's ``grid_cfe`` of that period, ``remote_cfe`` as the
-corridors state it — is at least ``score`` times the electricity consumed (intake), both
-summed with the period weights (row ``score_min``, MWh). Certificates carry no hour and do not
-count. The duals price the target: ``shadow_cfe`` (CNY per MWh of CFE required) and
-``shadow_cfe_point`` (CNY per percentage point of score).
+corridors state it — less the energy consumed beyond the load (intake - facility: battery
+losses and charge left stored, which no score credits) is at least ``score`` times the load
+(facility energy), both summed with the period weights (row ``score_min``, MWh).
+Certificates carry no hour and do not count. The duals price the target: ``shadow_cfe``
+(CNY per MWh of CFE required) and ``shadow_cfe_point`` (CNY per percentage point of score).
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         return
     G = len(labels)
     # carbon-free energy and consumption per scope, MWh, weighted like every horizon sum
+    led = ctx.ledger
     got = ((carbon_free_mw(ctx) * ctx.w).sum(1) * ctx.dt).group(0, scope_of, G)
-    need = ctx.ledger.total("intake").group(0, scope_of, G)
+    load = led.total("facility").group(0, scope_of, G)
+    got = got - (led.total("intake").group(0, scope_of, G) - load)  # losses: never credited
+    need = load
     penalty = ctx.options.get("shortfall_penalty")
     if penalty is not None:  # the diagnosis's relaxed model: the missing MWh, priced
         shortfall = fb.var("e_cfe_shortfall")
@@ -80,7 +84,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
 
 def _check(ds: xr.Dataset, rows: Rows) -> None:
-    """``cfe.score_min`` from the books' flows: carbon-free energy against score x intake."""
+    """``cfe.score_min`` from the books' flows.
+
+    Carbon-free energy less what is consumed beyond the load, against score x load.
+    """
     target = attr(ds, "cfe_score_target")
     if np.isnan(target) or "cfe_scope" not in ds.coords:
         return
@@ -89,8 +96,10 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     for a in rows.accounts.values():
         for carrier, f in a.flows.items():
             flows[carrier] = flows[carrier] + f if carrier in flows else f
-    got = (carbon_free(ds, flows) * w).sum("time") * dt
-    used = (flows["intake"] * w).sum("time") * dt
+    load = (flows["facility"] * w).sum("time") * dt
+    beyond = (flows["intake"] * w).sum("time") * dt - load
+    got = (carbon_free(ds, flows) * w).sum("time") * dt - beyond
+    used = load
     if ds.attrs.get("cfe_scope") == "portfolio":
         got, used = got.sum("site").expand_dims(cfe_scope=["portfolio"]), used.sum("site")
         used = used.expand_dims(cfe_scope=["portfolio"])
@@ -100,20 +109,22 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:
-    """``cfe_score``: per scope, carbon-free energy over consumption, as the row judges.
+    """``cfe_score``: per scope, the share the row judges.
 
-    Present when the policy is on.
+    Carbon-free energy less the consumption beyond the load, over the load (facility
+    energy). Present when the policy is on.
     """
     if np.isnan(attr(ds, "cfe_score_target")) or t.carbon_free is None:
         return {}
+    matched = t.carbon_free - (t.consumption - t.facility)
     if ds.attrs.get("cfe_scope") == "portfolio":
-        total = float(t.consumption.sum())
-        return {"cfe_score": {"portfolio": float(t.carbon_free.sum()) / total}}
+        total = float(t.facility.sum())
+        return {"cfe_score": {"portfolio": float(matched.sum()) / total}}
     return {
         "cfe_score": {
-            s: float(t.carbon_free.sel(site=s)) / float(t.consumption.sel(site=s))
+            s: float(matched.sel(site=s)) / float(t.facility.sel(site=s))
             for s in t.sites
-            if float(t.consumption.sel(site=s)) > 0
+            if float(t.facility.sel(site=s)) > 0
         }
     }
 
