@@ -21,7 +21,7 @@ import pandas as pd
 from suandian.scenario.representative import representative_days
 
 HERE = Path(__file__).resolve().parent
-DAYS = 12
+DAYS = 24
 COLUMNS = [
     "pv_hami_pu",
     "wind_hami_pu",

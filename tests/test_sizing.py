@@ -471,7 +471,7 @@ def test_a_maximising_user_objective_is_refused():
 
 # ----------------------------------------------------------------------------- the example
 def test_the_24_7_cfe_example_sizes_wind_pv_and_a_battery():
-    """``models/cfe_247_hami.yaml`` (12 representative days, an LP of ~2,300 columns) solves
+    """``models/cfe_247_hami.yaml`` (24 representative days, an LP of ~4,600 columns) solves
     and certifies: every chosen capacity within its bounds, the 90 % CFE row met (the
     certifier's ``cfe.score_min``), the annualised total equal to the cost (the days stand
     for 8,760 h) and its dual positive (the target binds: without it the site would buy

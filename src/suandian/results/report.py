@@ -58,6 +58,14 @@ def summary(result: Result) -> str:
             lines += _GREEN_NOTE
         lines += ["", "hourly CFE (24/7: hour by hour, grid share credited, no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
+        if k.get("cfe_score"):
+            target = result.ds.attrs.get("cfe_score_target", float("nan"))
+            lines += [
+                "",
+                f"24/7 CFE row (policies.cfe, load matched, losses not credited)  "
+                f"target {target:.0%}",
+            ]
+            lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_score"].items()]
         year = k.get("green_share_year", {})
         if year:
             lines += ["", "green share over the year (to date + plan + forecast)"]
