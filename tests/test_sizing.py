@@ -503,3 +503,39 @@ def test_an_unreachable_cfe_score_is_diagnosed():
     assert r.status == "infeasible"
     assert r.diagnosis.shortfalls == {"cfe_s1": pytest.approx(1.155)}
     assert "24/7 CFE score (s1): at most 75.0% reachable against the target 90%" in str(r.diagnosis)
+
+
+# ----------------------------------------------------------------------------- heat pump
+@pytest.mark.parametrize(
+    ("capex", "built", "objective"),
+    [
+        (292000.0, 2.1, 1097.25 + 260 / 3 - 390.0 + 2.1 * 100.0),
+        (438000.0, 0.5, 1097.25 + 100 / 3 - 150.0 + 0.5 * 150.0),
+    ],
+    ids=["to_the_source_limit", "to_the_small_demand"],
+)
+def test_heat_pump_capacity_chosen_by_the_model(capex, built, objective):
+    """``test_thermal.with_heat_recovery`` (3 h; heat demand [3, 0.5, 3] MW at [150, 150, 20]
+    CNY/MWh, COP 3: a MWh delivered costs 33.33 CNY of electricity; the loop gives at most
+    2.1 MW of heat delivered) with the heat pump's capacity K chosen. A MW of K delivers in
+    t0 (up to 2.1) and, up to 0.5 MW, in t1: ``116.67`` CNY per MW and hour net.
+
+    * capex 292,000 CNY/MW over 1 year = 100 CNY per MW over the 3 h: every MW up to 2.1
+      pays (116.67 > 100): K = 2.1, the plan of the fixed 2.5 MW case (793.92 CNY) plus
+      ``2.1 * 100``: 1,003.92 CNY.
+    * capex 438,000 = 150 CNY per MW over the 3 h: only the first 0.5 MW pays (used twice:
+      233.3 > 150): K = 0.5, deliveries [0.5, 0.5, 0]: facility 1,097.25, heat pump ``1 / 3
+      * 100``, sales ``-150``, capex ``75``: 1,055.58 CNY.
+    """
+    from test_thermal import with_heat_recovery
+
+    cfg, series = with_heat_recovery(
+        capacity={"max": 5.0, "capex_per_unit": capex, "lifetime_years": 1}
+    )
+    r = solve_ok(cfg, series=series)
+    assert float(r.ds["recovery_capacity"].sel(recovery="hp")) == pytest.approx(built)
+    assert r.objective == pytest.approx(objective)
+    ds = r.ds.copy(deep=True)  # the plan judged against a smaller heat pump
+    ds["recovery_capacity"][:] = 0.4
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"thermal.q_heat_max", "thermal.recovery_capacity_def"} <= checks

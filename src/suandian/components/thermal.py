@@ -37,6 +37,7 @@ from ..checks import Rows, by_site, committed_share, period_weight, previous
 from ..component import (
     Account,
     Capacity,
+    CapacityExpr,
     Component,
     Context,
     FamilyBuilder,
@@ -97,7 +98,9 @@ class HeatRecovery(_Model):
 
     name: Name = Field(description="heat-recovery unit name (one per site)")
     site: Name = Field(description="site whose liquid (warm-water) loop the heat pump draws on")
-    capacity: NonNeg = Field(description="MW of heat the heat pump delivers at most")
+    capacity: NonNeg | Capacity = Field(
+        description="MW of heat the heat pump delivers at most; or a Capacity: chosen by the model"
+    )
     cop: float = Field(
         3.0,
         gt=1.0,
@@ -185,14 +188,15 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("k_chw", k_chw)
 
     site_h = ctx.site_index([h.site for h in pumps])
-    cap = np.array([h.capacity for h in pumps], dtype=float)
+    # a number, or chosen (fb.capacity): q_heat <= the chosen MW by the rows q_heat_max
+    pump = fb.capacity("recovery_capacity", [h.capacity for h in pumps], "recovery")
+    cap = fb.largest(pump).astype(float)
     cop = np.array([h.cop for h in pumps], dtype=float)
     eta = np.array([h.recovery_fraction for h in pumps], dtype=float)
     demand = np.array([sc.profile(h.demand) for h in pumps]).reshape(H, T)
     price = np.array([sc.profile(h.price) for h in pumps]).reshape(H, T)
     heat_max = np.minimum(cap[:, None], demand)
     fb.input("recovery_site", np.array([h.site for h in pumps], dtype=object))
-    fb.input("recovery_capacity", cap)
     fb.input("heat_pump_cop", cop)
     fb.input("recovery_fraction", eta)
     fb.input("heat_demand", demand)
@@ -235,6 +239,15 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     # ------------------------------------------------------------ heat recovery
     q_heat = fb.var("q_heat", ub=heat_max)
+    chosen = np.array([isinstance(h.capacity, Capacity) and h.capacity.extendable for h in pumps])
+    if isinstance(pump, CapacityExpr):  # heat_max holds the largest capacity: the choice here
+        fb.constrain(
+            "q_heat_max",
+            q_heat - fb.along(pump, (H, T)),
+            "<=",
+            0.0,
+            mask=np.broadcast_to(chosen[:, None], (H, T)),
+        )
     q_rec = fb.expression("q_recovered", q_heat * (1.0 - 1.0 / cop)[:, None])
     p_hp = fb.expression("p_heat_pump", q_heat * (1.0 / cop)[:, None])
     has_h = np.zeros(S, bool)
@@ -315,7 +328,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         keep = (1.0 - ds["tes_standing_loss"]) ** dt
         expected = keep * before + dt * (ds["q_charge"] - ds["q_discharge"])
         rows.eq("thermal.e_cold_balance", e, expected, scale=cap)
-        check_capacities(ds, rows, "thermal", _CAPACITIES)
+        check_capacities(ds, rows, "thermal", ("tes_capacity",))
         rows.ge("thermal.e_cold_final", e.isel(time=-1), ds["tes_final_min"] * cap, scale=cap)
         dis = by_site(ds["q_discharge"], ds["tes_site"], ds["site"])
         rows.le("thermal.cold_load", dis, air, scale=np.maximum(air, 1.0))
@@ -330,10 +343,17 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.le("thermal.k_chw", ds["k_chw"], ds["k_air"])
     if ds.sizes.get("recovery", 0):
         cop = ds["heat_pump_cop"]
+        # heat_max is min(capacity, demand) with the largest capacity where it is chosen
+        largest = ds["recovery_capacity"]
+        if "recovery_capacity_built" in ds:
+            top = ds["recovery_capacity_existing"] + ds["recovery_capacity_max"]
+            largest = top.where(ds["recovery_capacity_max"].notnull(), largest)
+            rows.le("thermal.q_heat_max", ds["q_heat"], ds["recovery_capacity"])
+            check_capacities(ds, rows, "thermal", ("recovery_capacity",))
         rows.eq(
             "thermal.heat_max_def",
             ds["heat_max"],
-            np.minimum(ds["recovery_capacity"], ds["heat_demand"]),
+            np.minimum(largest, ds["heat_demand"]),
         )
         rows.eq("thermal.q_recovered_def", ds["q_recovered"], ds["q_heat"] * (1.0 - 1.0 / cop))
         rows.eq("thermal.p_heat_pump_def", ds["p_heat_pump"], ds["q_heat"] / cop)
@@ -398,7 +418,7 @@ def _state_in(entry: dict, raw: dict) -> None:
     set_initial_fraction(tanks, entry, "cold_mwh", "capacity")
 
 
-_CAPACITIES = ("tes_capacity",)
+_CAPACITIES = ("tes_capacity", "recovery_capacity")
 
 
 def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
@@ -497,6 +517,7 @@ COMPONENT = Component(
         ),
         Output("recovery_site", _H, "", "site", role="input"),
         Output("recovery_capacity", _H, "MW", "heat delivered at most", role="input"),
+        *capacity_outputs("recovery_capacity", "recovery", "MW"),
         Output("heat_pump_cop", _H, "1", "heat delivered per MW of electricity", role="input"),
         Output("recovery_fraction", _H, "1", "share of liquid-path heat drawable", role="input"),
         Output("heat_demand", ("recovery", "time"), "MW", "heat the buyer takes", role="input"),
