@@ -128,6 +128,7 @@ def _everything_on() -> suandian.Scenario:
     raw["storage"].append(extra)
     raw["nodes"][0]["import_limit"] = 200.0
     raw["corridors"][0]["min_mw"] = 1.0
+    raw["corridors"][0]["contract_mw"] = 1000.0  # green.corridor_contract (not binding)
     raw["corridors"][0]["block_mw"] = None
     raw["corridors"][0]["windows"] = None  # windows apply to blocks only
     raw["corridors"].append(
@@ -155,6 +156,7 @@ def _everything_on() -> suandian.Scenario:
             "deviation_price": 100.0,
         }
     ]
+    raw["policies"]["cfe"] = {"score": 0.5}  # cfe.score_min (24/7 CFE target)
     # cluster rules and GPU power capping (dc.min_up, dc.min_down, dc.n_stop, dc.stop_count,
     # dc.ramp_up, dc.ramp_down, dc.p_dyn, dc.cap_curve, dc.cap_limit)
     raw["sites"][0].update(
@@ -282,7 +284,11 @@ def _bill_rules_on() -> suandian.Scenario:
         "capacity_kva": 5000.0,
     }
     cfg["sites"].append(dict(cfg["sites"][0], name="s2", node="n2"))
-    cfg["interactive"][0]["sites"] = ["s1", "s2"]
+    # a third node whose declared demand the model chooses (bill.d_declared, demand_declared)
+    cfg["nodes"].append(dict(cfg["nodes"][0], name="n3"))
+    cfg["nodes"][2]["demand_charge"] = {"kind": "demand", "rate": 10.0, "declared_mw": "chosen"}
+    cfg["sites"].append(dict(cfg["sites"][0], name="s3", node="n3"))
+    cfg["interactive"][0]["sites"] = ["s1", "s2", "s3"]
     return suandian.load_scenario(cfg)
 
 

@@ -107,9 +107,36 @@ def test_emissions_front_by_carbon_price(client):
     assert front.method == "weighted sum"
 
 
+def test_cfe_score_front_of_a_sized_pv_and_battery(client):
+    """``test_sizing``'s 24/7 case (grid 100 CNY/MWh with grid_cfe 0.5, PV at 50 CNY/MW and a
+    battery at 100 CNY/MWh over the 2 h, both chosen): at score sigma >= 0.75 the battery
+    shifts ``c = (7.7 sigma - 5.775) / 0.5`` MWh of PV into hour 2 at 50 CNY net each, so
+    cost ``577.5 + 100 (7.7 sigma - 5.775)``: 616 at 0.8, 693 at 0.9; slope ``770`` CNY per
+    unit of score (100 x 7.7 CNY per point), the level the score itself (the row binds).
+    """
+    from test_sizing import _cfe_case
+
+    cfg, series = _cfe_case(0.9)
+    sc = suandian.load_scenario(cfg, series=series)
+    front = suandian.pareto(
+        sc,
+        against="cfe_score",
+        points=[0.8, 0.9],
+        scheduler=client,
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    t = front.table
+    assert t["cost"].to_numpy() == pytest.approx([616.0, 693.0])
+    assert t["level"].to_numpy() == pytest.approx([0.8, 0.9])
+    assert t["slope"].to_numpy() == pytest.approx([770.0, 770.0])
+    assert t["secant"].to_numpy()[1] == pytest.approx(770.0)
+    assert t["certified"].all()
+
+
 def test_unknown_axes_are_refused_with_the_fix():
     sc = suandian.load_scenario(one_site())
-    with pytest.raises(suandian.SweepError, match="no hourly-CFE target"):
+    with pytest.raises(suandian.SweepError, match="no 24/7 CFE target to sweep"):
         suandian.pareto(sc, against="cfe_score")
     with pytest.raises(suandian.SweepError, match="minimises cost"):
         suandian.pareto(sc, objective="emissions")

@@ -270,6 +270,49 @@ def period_weight(ds: xr.Dataset) -> xr.DataArray | float:
     return ds["period_weight"] if "period_weight" in ds else 1.0
 
 
+def previous(ds: xr.Dataset, x: xr.DataArray, initial) -> xr.DataArray:
+    """``x`` of the previous period (time).
+
+    ``initial`` before the first period, or with representative periods
+    (``attrs['cycle_periods']`` = L) the last period of each block of L before its first (the
+    state wraps around within each block).
+    """
+    cycle = ds.attrs.get("cycle_periods")
+    if cycle is None:
+        before = x.shift(time=1)
+        before[{"time": 0}] = initial
+        return before
+    L = int(cycle)
+    n = x.sizes["time"]
+    order = np.arange(n)
+    source = np.where(order % L == 0, order + L - 1, order - 1)
+    return x.isel(time=source).assign_coords(time=x["time"])
+
+
+def carbon_free(ds: xr.Dataset, flows) -> xr.DataArray:
+    """Carbon-free MW entering each site per period, (site, time), from per-carrier flows.
+
+    Every carrier of :data:`~suandian.component.CARRIERS` that states a ``carbon_free``
+    share: a number (``green`` 1), ``own`` (``remote_cfe``: the flow is carbon-free MW), or
+    the name of a node input (``grid_mix`` at ``grid_cfe`` of the site's node). What the
+    ``cfe`` policy's row counts (docs/math/cfe.md); certificates carry no hour.
+    """
+    from .component import CARRIERS
+
+    out = xr.zeros_like(flows["intake"], dtype=float)
+    for carrier in CARRIERS.values():
+        share = carrier.carbon_free
+        if share is None or carrier.name not in flows:
+            continue
+        if share == "own":
+            out = out + flows[carrier.name]
+        elif isinstance(share, str):
+            out = out + flows[carrier.name] * (node_series(ds, share) if share in ds else 0.0)
+        elif share > 0.0:
+            out = out + flows[carrier.name] * float(share)
+    return out
+
+
 def budget_weight(ds: xr.Dataset) -> xr.DataArray | float:
     """``w_t * b_t``: the period weights times ``budget_period`` (what annual budgets count).
 

@@ -62,12 +62,13 @@ component; policies read ledgers only. Adding a family = one module with a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .linear import INF, Expr, LinearModel, Var
 
@@ -130,6 +131,8 @@ class Capacity(Section):
     ``capex_per_unit * r / (1 - (1 + r)^-n) + fixed_om_per_unit_year`` (CNY per unit and
     year; ``capex_per_unit / n`` when ``r = 0``), charged pro rata to the hours the horizon
     stands for (``sum_t w_t * dt / 8760``). ``extendable: false`` is the number ``existing``.
+    With ``unit_size`` the build comes in lumps: ``built = unit_size * n`` with ``n`` an
+    integer (``{name}_units``), ``ceil(min / unit_size) <= n <= floor(max / unit_size)``.
     """
 
     extendable: bool = Field(True, description="whether the model chooses the capacity")
@@ -140,6 +143,37 @@ class Capacity(Section):
     lifetime_years: float = Field(20.0, gt=0, description="economic life, years")
     discount_rate: float = Field(0.0, ge=0, description="per year, e.g. 0.06")
     fixed_om_per_unit_year: float = Field(0.0, ge=0, description="CNY per unit and year")
+    unit_size: float | None = Field(
+        None,
+        gt=0,
+        description="unit of the field per lump built (a 5 MW turbine, a 4 MWh container): "
+        "built = unit_size x an integer; null (the default): any amount in min .. max",
+    )
+
+    @model_validator(mode="after")
+    def _lumps_fit(self) -> Capacity:
+        if self.min > self.max:
+            raise ValueError(
+                f"Capacity: min {self.min:g} > max {self.max:g}; lower min or raise max"
+            )
+        if self.unit_size is not None and self.extendable:
+            lo, hi = self.lump_bounds()
+            if lo > hi:
+                raise ValueError(
+                    f"Capacity: no whole number of lumps of unit_size {self.unit_size:g} lies "
+                    f"in min {self.min:g} .. max {self.max:g}; change unit_size, min or max"
+                )
+        return self
+
+    def lump_bounds(self) -> tuple[float, float]:
+        """Least and most lumps built, ``ceil(min / unit_size)``, ``floor(max / unit_size)``.
+
+        A tolerance of 1e-6 lumps keeps ``max = 3 x unit_size`` at 3 under rounding, and a
+        choice handed over as state (``min = max`` = a solved build, within the solver's
+        tolerance of a whole number of lumps) at that number.
+        """
+        size = float(self.unit_size or 1.0)
+        return float(math.ceil(self.min / size - 1e-6)), float(math.floor(self.max / size + 1e-6))
 
     def annuity(self) -> float:
         """CNY per unit built and year: capital recovery plus fixed O&M."""
@@ -526,6 +560,8 @@ class Totals:
     location: Any
     market: Any
     weight: Any = 1.0
+    #: MWh: carbon-free energy consumed, period by period (``checks.carbon_free``)
+    carbon_free: Any = None
 
 
 @dataclass(frozen=True)
@@ -628,6 +664,9 @@ def capacity_outputs(name: str, dim: str, unit: str) -> tuple[Output, ...]:
             first_stage=True,
         ),
         Output(f"{name}_min", (dim,), unit, "least capacity built (NaN: fixed)", role="input"),
+        Output(
+            f"{name}_existing", (dim,), unit, "capacity there already (NaN: fixed)", role="input"
+        ),
         Output(f"{name}_max", (dim,), unit, "most capacity built (NaN: fixed)", role="input"),
         Output(
             f"{name}_annuity",
@@ -636,7 +675,42 @@ def capacity_outputs(name: str, dim: str, unit: str) -> tuple[Output, ...]:
             "annuity per unit built, pro rata to the horizon's hours",
             role="input",
         ),
+        Output(
+            f"{name}_units",
+            (dim,),
+            "1",
+            "lumps built (decision, integer; built = unit_size x units)",
+            integer=True,
+            rounding="up",
+        ),
+        Output(f"{name}_unit_size", (dim,), unit, "size of a lump (NaN: any amount)", role="input"),
     )
+
+
+def check_capacities(ds: xr.Dataset, rows: Rows, component: str, names: tuple[str, ...]) -> None:
+    """Certifier rows of chosen capacities (:meth:`FamilyBuilder.capacity`).
+
+    ``{component}.{name}_def``: the Dataset's capacity is ``existing + built`` where chosen
+    (``{name}_existing``); ``{component}.{name}_lumps``: ``built = unit_size x units`` where
+    the build comes in lumps. Nothing for a capacity that is a number.
+    """
+    for n in names:
+        if f"{n}_built" not in ds:
+            continue
+        chosen = ~np.isnan(ds[f"{n}_max"])
+        rows.eq(
+            f"{component}.{n}_def",
+            ds[n].where(chosen),
+            (ds[f"{n}_existing"] + ds[f"{n}_built"]).where(chosen),
+        )
+        if f"{n}_units" in ds:
+            size = ds[f"{n}_unit_size"]
+            lumpy = ~np.isnan(size)
+            rows.eq(
+                f"{component}.{n}_lumps",
+                ds[f"{n}_built"].where(lumpy),
+                (size * ds[f"{n}_units"]).where(lumpy),
+            )
 
 
 def capacity_cost(ds: xr.Dataset, names: tuple[str, ...]) -> dict[str, float]:
@@ -736,12 +810,16 @@ class Cut:
 def hold_capacity(item: dict[str, Any], field: str, chosen: float) -> None:
     """Hold a chosen capacity of a raw scenario item at the value a state hands over.
 
-    ``min = max`` = its built part (``chosen`` less ``existing``): the next window keeps the
-    choice and is still charged its share of the annuity. A number is left as it is.
+    ``min = max`` = its built part (``chosen`` less ``existing``; with ``unit_size`` rounded
+    to whole lumps): the next window keeps the choice and is still charged its share of the
+    annuity. A number is left as it is.
     """
     cap = item.get(field)
     if isinstance(cap, dict) and cap.get("extendable", True):
         built = max(float(chosen) - float(cap.get("existing", 0.0)), 0.0)
+        size = cap.get("unit_size")
+        if size:  # lumps: the whole number the solver's value stands for
+            built = round(built / float(size)) * float(size)
         cap["min"] = cap["max"] = built
 
 
@@ -805,6 +883,9 @@ class Context:
     weights: np.ndarray | None = None
     #: probability of the scenario: every cost term is multiplied by it
     probability: float = 1.0
+    #: representative periods of this many periods each (``horizon.cycle_periods``): a
+    #: stored energy wraps around within each (:meth:`previous`); ``None``: one sequence
+    cycle: int | None = None
     #: component name -> the plan of the scenario its ``presolve`` hook asked for
     presolved: dict[str, Presolved] = field(default_factory=dict)
 
@@ -821,6 +902,29 @@ class Context:
         keeps the model of an unweighted scenario identical.
         """
         return self.weights if self.weights is not None and self.weighted else 1.0
+
+    def previous(self, x, axis: int = 1) -> Expr:
+        """``x`` in the previous period along ``axis`` (time): the state a period starts from.
+
+        ``x.shift(axis, 1)`` (0 in the first period, where the initial state enters the
+        row's right-hand side, :meth:`first`); with representative periods
+        (:attr:`cycle`) the first period of each block starts from the block's last.
+        """
+        if self.cycle is None:
+            return x.shift(axis, 1)
+        return x.roll_within(axis, self.cycle)
+
+    @property
+    def first(self) -> np.ndarray:
+        """(T,) 1.0 in the periods that start from an initial state.
+
+        The first one, or none with representative periods (each wraps around,
+        :meth:`previous`).
+        """
+        out = np.zeros(self.T)
+        if self.cycle is None:
+            out[0] = 1.0
+        return out
 
     @property
     def hours(self) -> float:
@@ -1049,7 +1153,20 @@ class FamilyBuilder:
         built = self.var(f"{name}_built", lb=lo, ub=hi, mask=ext)
         self.input(f"{name}_min", np.where(ext, lo, np.nan))
         self.input(f"{name}_max", np.where(ext, hi, np.nan))
+        self.input(f"{name}_existing", np.where(ext, existing, np.nan))
         self.input(f"{name}_annuity", annuity)
+        # lumps: built = unit_size * units, units an integer (masks: only where stated)
+        lumpy = np.array([c is not None and c.unit_size is not None for c in chosen])
+        size = np.array([c.unit_size if c is not None and c.unit_size else np.nan for c in chosen])
+        bounds = [c.lump_bounds() if c is not None else (0.0, 0.0) for c in chosen]
+        units = self.var(
+            f"{name}_units",
+            lb=np.array([b[0] for b in bounds]),
+            ub=np.array([b[1] for b in bounds]),
+            mask=lumpy,
+        )
+        self.input(f"{name}_unit_size", size)
+        self.constrain(f"{name}_lumps", built - units * np.nan_to_num(size), "==", 0.0, mask=lumpy)
         self.cost(f"{name}_capex", built * annuity, per_period=False)
         total = built.expr() + (fixed + existing)
         cap = CapacityExpr(total.shape, total.row, total.col, total.val, total.const)
@@ -1193,6 +1310,7 @@ __all__ = [
     "Totals",
     "Violation",
     "capacity_cost",
+    "check_capacities",
     "capacity_outputs",
     "hold_capacity",
     "StateField",

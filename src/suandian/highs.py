@@ -206,6 +206,15 @@ class HandOver:
     row_hi: np.ndarray
     user_rows: list = field(default_factory=list)  # (pyomo constraint, global row)
     user_cols: list = field(default_factory=list)  # (pyomo vardata, global column)
+    #: the user's Pyomo objective terms: (global columns, coefficients, constant), CNY
+    user_cost: tuple[np.ndarray, np.ndarray, float] | None = None
+
+    def user_objective(self, x: np.ndarray) -> float | None:
+        """The user's objective terms at the column values ``x`` (CNY; None without)."""
+        if self.user_cost is None:
+            return None
+        cols, vals, const = self.user_cost
+        return float(vals @ x[cols] + const)
 
 
 def hand_over(model: Model) -> HandOver:
@@ -227,18 +236,30 @@ def hand_over(model: Model) -> HandOver:
             lb[col] = max(lb[col], float(vardata.lb))
         if vardata.ub is not None:
             ub[col] = min(ub[col], float(vardata.ub))
-    if next(model.component_data_objects(pyo.Objective, active=True), None) is not None:
+    objectives = list(model.component_data_objects(pyo.Objective, active=True))
+    if len(objectives) > 1:
         raise ValueError(
-            "the model has a Pyomo Objective; suandian's objective is the sum of its cost "
-            "terms — deactivate it and express the cost as a constraint-linked variable"
+            f"the model has {len(objectives)} active Pyomo Objectives; one at most (its terms "
+            "are added to suandian's cost terms) — deactivate the others"
         )
-    if next(model.component_data_objects(pyo.Constraint, active=True), None) is None:
+    if objectives and objectives[0].sense != pyo.minimize:
+        raise ValueError(
+            f"the Pyomo Objective {objectives[0].name!r} maximises; suandian minimises cost: "
+            "state the terms as costs (sense=pyo.minimize, a revenue with a minus sign)"
+        )
+    has_rows = next(model.component_data_objects(pyo.Constraint, active=True), None)
+    if has_rows is None and not objectives:
         return ho
-    _add_user_rows(model, ho)
+    _add_user_rows(model, ho, bool(objectives))
     return ho
 
 
-def _add_user_rows(model: pyo.Block, ho: HandOver) -> None:
+def _add_user_rows(model: pyo.Block, ho: HandOver, objective: bool = False) -> None:
+    """Append the user's Pyomo rows, and with ``objective`` its Objective's terms.
+
+    The Objective's coefficients are added to the cost vector (``ho.user_cost``: cost terms
+    on the user's own variables or on family variables, CNY).
+    """
     import scipy.sparse as sp
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -266,6 +287,14 @@ def _add_user_rows(model: pyo.Block, ho: HandOver) -> None:
         ho.ub = np.concatenate((ho.ub, extra_ub))
         ho.integer = np.concatenate((ho.integer, np.array(extra_int, bool)))
         ho.c = np.concatenate((ho.c, np.zeros(len(extra_lb))))
+    if objective:  # the user's cost terms, on family and user columns alike
+        ho.c = ho.c.copy()
+        C = sp.coo_array(repn.c)
+        cols, vals = mapping[C.col], np.asarray(C.data, float)
+        np.add.at(ho.c, cols, vals)
+        const = float(np.asarray(repn.c_offset).ravel()[0]) if np.size(repn.c_offset) else 0.0
+        ho.offset = float(ho.offset) + const
+        ho.user_cost = (cols, vals, const)
     U = repn.A.tocoo()
     user = sp.csc_array((U.data, (U.row, mapping[U.col])), shape=(U.shape[0], n_new))
     # the family rows as scipy CSC, widened by the user's new (empty) columns

@@ -175,6 +175,25 @@ class Expr:
         const[tuple(sl)] = 0.0
         return Expr(self.shape, row, self.col[keep], self.val[keep], const)
 
+    def roll_within(self, axis: int, block: int) -> Expr:
+        """A cyclic shift inside each block of ``block`` cells along ``axis``.
+
+        Cell ``i`` takes cell ``i - 1``, the first cell of each block the block's last.
+
+        ``e.roll_within(1, 24)`` on a (unit, time) array of representative days: the previous
+        period, the day's last hour before its first (each day wraps around).
+        """
+        n = self.shape[axis]
+        idx = list(np.unravel_index(self.row, self.shape))
+        t = idx[axis]
+        idx[axis] = np.where(t % block == block - 1, t - (block - 1), t + 1)
+        row = np.ravel_multi_index(tuple(idx), self.shape)
+        moved = np.moveaxis(self.const, axis, -1)
+        lead = moved.shape[:-1]
+        rolled = np.roll(moved.reshape(*lead, n // block, block), 1, axis=-1).reshape(moved.shape)
+        const = np.moveaxis(rolled, -1, axis)
+        return Expr(self.shape, row, self.col.copy(), self.val.copy(), const)
+
     def group(self, axis: int, labels, size: int) -> Expr:
         """Sum the cells along ``axis`` into ``size`` groups (``labels[i]``: group of ``i``).
 
@@ -337,6 +356,10 @@ class Var:
         """Previous cells along an axis (see :meth:`Expr.shift`)."""
         return self.expr().shift(axis, by)
 
+    def roll_within(self, axis: int, block: int) -> Expr:
+        """Previous cells, cyclic within blocks (see :meth:`Expr.roll_within`)."""
+        return self.expr().roll_within(axis, block)
+
     def group(self, axis: int, labels, size: int) -> Expr:
         """Sum cells into groups (see :meth:`Expr.group`)."""
         return self.expr().group(axis, labels, size)
@@ -383,6 +406,8 @@ class LinearModel:
     y: np.ndarray | None = None
     #: whether the last solve relaxed the integer columns
     relaxed: bool = False
+    #: the user's Pyomo objective terms at the last solve (CNY; None without them)
+    user_objective: float | None = None
     #: lower bounds valid for integer solutions only (columns, bounds), see add_mip_lower
     _mip_lb: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 

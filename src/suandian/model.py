@@ -288,6 +288,7 @@ def build_model(
         prefix=prefix,
         weights=scenario.weights,
         probability=scenario.probability,
+        cycle=scenario.config.horizon.cycle_periods,
         presolved=dict(presolved),
     )
     builders: dict[str, FamilyBuilder] = {}

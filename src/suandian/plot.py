@@ -739,6 +739,7 @@ _FRONT_LABELS = {
     "green_share": "green share achieved",
     "pue_cap": "PUE achieved (highest capped site)",
     "emissions": "emissions, tCO2",
+    "cfe_score": "24/7 CFE score achieved (lowest scope)",
 }
 
 

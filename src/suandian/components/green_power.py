@@ -29,8 +29,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, counted_share, node_series, period_weight
-from ..component import Account, Component, Context, FamilyBuilder, Limit, Output, Violation
+from ..checks import Rows, attr, committed_share, counted_share, node_series, period_weight
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Limit,
+    Output,
+    Violation,
+    capacity_cost,
+    capacity_outputs,
+    check_capacities,
+)
 from ..linear import Expr, Var
 
 if TYPE_CHECKING:
@@ -227,6 +238,21 @@ def _corridor_rows(fb: FamilyBuilder, ctx: Context, k: _Corridors, send_ok: np.n
     p_send = fb.var("p_send", mask=np.broadcast_to(send_ok[:, :, None], (K, S_, T)))
     sent = p_send.sum(1)
     fb.constrain("corridor_capacity", sent, "<=", k.cap)
+    # the contract MW: a number, or chosen (fb.capacity); NaN: no contract limit
+    cors = ctx.scenario.config.corridors
+    has = np.array([cor.contract_mw is not None for cor in cors], dtype=bool)
+    contract = fb.capacity(
+        "corridor_contract_mw",
+        [np.nan if cor.contract_mw is None else cor.contract_mw for cor in cors],
+        "corridor",
+    )
+    fb.constrain(
+        "corridor_contract",
+        sent,
+        "<=",
+        fb.along(contract, (K, T)),
+        mask=np.broadcast_to(has[:, None], (K, T)),
+    )
     fb.constrain(
         "corridor_min",
         sent,
@@ -453,6 +479,7 @@ def _account(ds: xr.Dataset) -> Account:
         (ds["p_contract"] * ds["contract_price"] * period_weight(ds)).sum() * dt
     )
     cost["certificates"] = float(cert.sum()) * (0.0 if np.isnan(price) else price)
+    cost.update(capacity_cost(ds, _CAPACITIES))
     energy = {
         "corridor_sent": float(ds["p_send"].sum() * dt),
         "corridor_delivered": float(corridor.sum() * dt),
@@ -525,6 +552,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         rows.zero_outside("green.corridor_loss_basis", ds["corridor_loss"], ~in_tariff, floor=1e-3)
     sent = ds["p_send"].sum("site")
     rows.le("green.corridor_capacity", sent, ds["corridor_capacity"])
+    if "corridor_contract_mw" in ds:  # NaN: no contract limit
+        rows.le("green.corridor_contract", sent, ds["corridor_contract_mw"])
+        check_capacities(ds, rows, "green", _CAPACITIES)
     minimum = ds["corridor_min"]
     rows.ge("green.corridor_min", sent, minimum.where(minimum > 0))
     _check_green(ds, rows, to_site)
@@ -810,16 +840,24 @@ def _estimate(sc, options) -> int:
     return cols + sum(at_node.get(g.node, 0) for g in c.green_contracts) * T
 
 
+_CAPACITIES = ("corridor_contract_mw",)
+
+
 def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
     """The certificates of the first ``t`` periods: pro rata to their counted consumption.
 
-    All of them at the end of a rolling window's committed periods (``budget_period``).
+    All of them at the end of a rolling window's committed periods (``budget_period``); a
+    chosen contract's annuity pro rata to their hours.
     """
+    out = {
+        term: value * committed_share(ds, t)
+        for term, value in capacity_cost(ds, _CAPACITIES).items()
+    }
     price = attr(ds, "certificate_price")
     if "e_certificate" not in ds or np.isnan(price):
-        return {}
+        return out
     share = counted_share(ds, flows["intake"], t - 1)
-    return {"certificates": float((ds["e_certificate"] * share).sum()) * price}
+    return out | {"certificates": float((ds["e_certificate"] * share).sum()) * price}
 
 
 COMPONENT = Component(
@@ -868,6 +906,14 @@ COMPONENT = Component(
             "capacity available at the sending end",
             role="input",
         ),
+        Output(
+            "corridor_contract_mw",
+            ("corridor",),
+            "MW",
+            "contract MW at the sending end (NaN: no contract limit)",
+            role="input",
+        ),
+        *capacity_outputs("corridor_contract_mw", "corridor", "MW"),
         Output(
             "corridor_source_price",
             _KT,

@@ -35,6 +35,7 @@ from ..component import (
     Violation,
     capacity_cost,
     capacity_outputs,
+    check_capacities,
     hold_capacity,
 )
 from ..linear import Expr
@@ -338,6 +339,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     is a decision.
     """
     dt, w = rows.dt, period_weight(ds)
+    check_capacities(ds, rows, "res", _CAPACITIES)
     i = _inputs(ds)
     p, avail, x = ds["p_renewable"], _available(ds), i["export"]
     rows.eq("res.available", ds["p_renewable_available"], avail, scale=avail)

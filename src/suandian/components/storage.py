@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, by_site, committed_share, period_weight
+from ..checks import Rows, by_site, committed_share, period_weight, previous
 from ..component import (
     Account,
     Capacity,
@@ -25,6 +25,7 @@ from ..component import (
     Violation,
     capacity_cost,
     capacity_outputs,
+    check_capacities,
     hold_capacity,
 )
 
@@ -43,6 +44,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             for u in units
         ]
     )
+    if ctx.cycle is not None:  # representative periods: each wraps around, no end rule
+        final = np.full(U, np.nan)
     exclusive = np.array([u.no_simultaneous for u in units], dtype=bool)
     fb.input("storage_site", np.array([u.site for u in units], dtype=object))
     # fixed numbers, or chosen (fb.capacity): bounds, products and rows below take either
@@ -60,13 +63,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     keep = ((1.0 - a["self_discharge"]) ** dt)[:, None]
     e0 = energy * a["soc_initial"]
-    first = np.zeros((U, T))
-    first[:, 0] = 1.0
+    first = np.broadcast_to(ctx.first, (U, T))  # periods starting from soc_initial
     rhs = fb.along(e0 * keep[:, 0], (U, T)) * first
     fb.constrain(
         "e_soc_balance",
         e_soc
-        - e_soc.shift(1, 1) * keep
+        - ctx.previous(e_soc) * keep
         - p_ch * (dt * a["eta_charge"])[:, None]
         + p_dis * (dt / a["eta_discharge"])[:, None],
         "==",
@@ -100,9 +102,8 @@ def _headroom(fb: FamilyBuilder, units, site, a, capacities, columns) -> None:
     U, T = len(units), fb.ctx.T
     power, energy = (fb.along(c, (U, T)) for c in capacities)
     eta_ch, eta_dis = a["eta_charge"][:, None], a["eta_discharge"][:, None]
-    first = np.zeros((U, T))
-    first[:, 0] = 1.0
-    e_start = e_soc.shift(1, 1) + fb.along(capacities[1] * a["soc_initial"], (U, T)) * first
+    first = np.broadcast_to(fb.ctx.first, (U, T))
+    e_start = fb.ctx.previous(e_soc) + fb.along(capacities[1] * a["soc_initial"], (U, T)) * first
     fb.headroom(
         [u.name for u in units],
         site,
@@ -155,8 +156,7 @@ def _headroom_of(ds: xr.Dataset) -> dict:
     P, E = ds["storage_power"], ds["storage_energy"]
     eta_ch, eta_dis = ds["eta_charge"], ds["eta_discharge"]
     soc = ds["e_soc"]
-    start = soc.shift(time=1)
-    start[{"time": 0}] = ds["soc_initial"] * E
+    start = previous(ds, soc, ds["soc_initial"] * E)
     return {
         "reserve_up": P - ds["p_discharge"] + ds["p_charge"],
         "reserve_down": P - ds["p_charge"] + ds["p_discharge"],
@@ -171,13 +171,13 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         return
     energy = ds["storage_energy"]
     soc = ds["e_soc"]
-    before = soc.shift(time=1)
-    before[{"time": 0}] = ds["soc_initial"] * energy
+    before = previous(ds, soc, ds["soc_initial"] * energy)
     keep = (1.0 - ds["self_discharge"]) ** dt
     expected = keep * before + dt * (
         ds["eta_charge"] * ds["p_charge"] - ds["p_discharge"] / ds["eta_discharge"]
     )
     rows.eq("stor.e_soc_balance", soc, expected, scale=energy)
+    check_capacities(ds, rows, "stor", _CAPACITIES)
     rows.ge("stor.e_soc_final", soc.isel(time=-1), ds["soc_final_min"] * energy, scale=energy)
     both = xr.apply_ufunc(np.minimum, ds["p_charge"], ds["p_discharge"])
     rows.le(

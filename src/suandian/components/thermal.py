@@ -33,9 +33,11 @@ import numpy as np
 import xarray as xr
 from pydantic import Field
 
-from ..checks import Rows, by_site, period_weight
+from ..checks import Rows, by_site, committed_share, period_weight, previous
 from ..component import (
     Account,
+    Capacity,
+    CapacityExpr,
     Component,
     Context,
     FamilyBuilder,
@@ -47,6 +49,10 @@ from ..component import (
     Profile,
     Range,
     StateField,
+    capacity_cost,
+    capacity_outputs,
+    check_capacities,
+    hold_capacity,
 )
 from ..component import Section as _Model
 from ..errors import Problem
@@ -63,7 +69,10 @@ class ThermalStorage(_Model):
 
     name: Name = Field(description="tank name")
     site: Name = Field(description="site whose chilled-water plant charges the tank")
-    capacity: NonNeg = Field(description="MWh of cold (heat the full tank can absorb)")
+    capacity: NonNeg | Capacity = Field(
+        description="MWh of cold (heat the full tank can absorb); or a Capacity: chosen by "
+        "the model"
+    )
     charge_max: NonNeg = Field(description="MW of cold made for the tank at most")
     discharge_max: NonNeg = Field(description="MW of heat the tank absorbs at most")
     standing_loss: Fraction = Field(
@@ -89,7 +98,9 @@ class HeatRecovery(_Model):
 
     name: Name = Field(description="heat-recovery unit name (one per site)")
     site: Name = Field(description="site whose liquid (warm-water) loop the heat pump draws on")
-    capacity: NonNeg = Field(description="MW of heat the heat pump delivers at most")
+    capacity: NonNeg | Capacity = Field(
+        description="MW of heat the heat pump delivers at most; or a Capacity: chosen by the model"
+    )
     cop: float = Field(
         3.0,
         gt=1.0,
@@ -166,21 +177,26 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             for u in tanks
         ]
     )
+    if ctx.cycle is not None:  # representative periods: each wraps around, no end rule
+        final = np.full(U, np.nan)
     fb.input("tes_site", np.array([u.site for u in tanks], dtype=object))
+    # a number, or chosen (fb.capacity): the stock's bound and its start and end take either
+    size = fb.capacity("tes_capacity", [u.capacity for u in tanks], "tes")
     for f, name in _TES_FIELDS.items():
         fb.input(name, a[f])
     fb.input("tes_final_min", final)
     fb.input("k_chw", k_chw)
 
     site_h = ctx.site_index([h.site for h in pumps])
-    cap = np.array([h.capacity for h in pumps], dtype=float)
+    # a number, or chosen (fb.capacity): q_heat <= the chosen MW by the rows q_heat_max
+    pump = fb.capacity("recovery_capacity", [h.capacity for h in pumps], "recovery")
+    cap = fb.largest(pump).astype(float)
     cop = np.array([h.cop for h in pumps], dtype=float)
     eta = np.array([h.recovery_fraction for h in pumps], dtype=float)
     demand = np.array([sc.profile(h.demand) for h in pumps]).reshape(H, T)
     price = np.array([sc.profile(h.price) for h in pumps]).reshape(H, T)
     heat_max = np.minimum(cap[:, None], demand)
     fb.input("recovery_site", np.array([h.site for h in pumps], dtype=object))
-    fb.input("recovery_capacity", cap)
     fb.input("heat_pump_cop", cop)
     fb.input("recovery_fraction", eta)
     fb.input("heat_demand", demand)
@@ -190,12 +206,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # ------------------------------------------------------------ thermal storage
     q_ch = fb.var("q_charge", ub=a["charge_max"][:, None])
     q_dis = fb.var("q_discharge", ub=a["discharge_max"][:, None])
-    e_cold = fb.var("e_cold", ub=a["capacity"][:, None])
+    e_cold = fb.bound("e_cold", size)
     keep = ((1.0 - a["standing_loss"]) ** dt)[:, None]
-    rhs = np.zeros((U, T))
-    rhs[:, 0] = keep[:, 0] * a["soc_initial"] * a["capacity"]
+    first = np.broadcast_to(ctx.first, (U, T))  # periods starting from soc_initial
+    rhs = fb.along(size * (keep[:, 0] * a["soc_initial"]), (U, T)) * first
     fb.constrain(
-        "e_cold_balance", e_cold - e_cold.shift(1, 1) * keep - (q_ch - q_dis) * dt, "==", rhs
+        "e_cold_balance", e_cold - ctx.previous(e_cold) * keep - (q_ch - q_dis) * dt, "==", rhs
     )
     last = np.zeros((U, T), bool)
     last[:, -1] = True
@@ -203,7 +219,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         "e_cold_final",
         e_cold.expr(),
         ">=",
-        (np.nan_to_num(final) * a["capacity"])[:, None],
+        fb.along(size * np.nan_to_num(final), (U, T)),
         mask=last & ~np.isnan(final)[:, None],
     )
     has_tes = np.zeros(S, bool)
@@ -223,6 +239,15 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
     # ------------------------------------------------------------ heat recovery
     q_heat = fb.var("q_heat", ub=heat_max)
+    chosen = np.array([isinstance(h.capacity, Capacity) and h.capacity.extendable for h in pumps])
+    if isinstance(pump, CapacityExpr):  # heat_max holds the largest capacity: the choice here
+        fb.constrain(
+            "q_heat_max",
+            q_heat - fb.along(pump, (H, T)),
+            "<=",
+            0.0,
+            mask=np.broadcast_to(chosen[:, None], (H, T)),
+        )
     q_rec = fb.expression("q_recovered", q_heat * (1.0 - 1.0 / cop)[:, None])
     p_hp = fb.expression("p_heat_pump", q_heat * (1.0 / cop)[:, None])
     has_h = np.zeros(S, bool)
@@ -242,7 +267,6 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 
 
 _TES_FIELDS = {
-    "capacity": "tes_capacity",
     "charge_max": "tes_charge_max",
     "discharge_max": "tes_discharge_max",
     "standing_loss": "tes_standing_loss",
@@ -274,7 +298,7 @@ def _account(ds: xr.Dataset) -> Account:
         cost["heat_sales"] = -float((ds["q_heat"] * ds["heat_price"] * w).sum() * dt)
     return Account(
         flows={"power": -tes - hp, "facility": tes},
-        cost=cost,
+        cost={**cost, **capacity_cost(ds, _CAPACITIES)},
         energy={
             "tes_charge": float((ds["q_charge"] * w).sum() * dt),
             "tes_discharge": float((ds["q_discharge"] * w).sum() * dt),
@@ -300,11 +324,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     if ds.sizes.get("tes", 0):
         cap = ds["tes_capacity"]
         e = ds["e_cold"]
-        before = e.shift(time=1)
-        before[{"time": 0}] = ds["tes_initial"] * cap
+        before = previous(ds, e, ds["tes_initial"] * cap)
         keep = (1.0 - ds["tes_standing_loss"]) ** dt
         expected = keep * before + dt * (ds["q_charge"] - ds["q_discharge"])
         rows.eq("thermal.e_cold_balance", e, expected, scale=cap)
+        check_capacities(ds, rows, "thermal", ("tes_capacity",))
         rows.ge("thermal.e_cold_final", e.isel(time=-1), ds["tes_final_min"] * cap, scale=cap)
         dis = by_site(ds["q_discharge"], ds["tes_site"], ds["site"])
         rows.le("thermal.cold_load", dis, air, scale=np.maximum(air, 1.0))
@@ -319,10 +343,17 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
             rows.le("thermal.k_chw", ds["k_chw"], ds["k_air"])
     if ds.sizes.get("recovery", 0):
         cop = ds["heat_pump_cop"]
+        # heat_max is min(capacity, demand) with the largest capacity where it is chosen
+        largest = ds["recovery_capacity"]
+        if "recovery_capacity_built" in ds:
+            top = ds["recovery_capacity_existing"] + ds["recovery_capacity_max"]
+            largest = top.where(ds["recovery_capacity_max"].notnull(), largest)
+            rows.le("thermal.q_heat_max", ds["q_heat"], ds["recovery_capacity"])
+            check_capacities(ds, rows, "thermal", ("recovery_capacity",))
         rows.eq(
             "thermal.heat_max_def",
             ds["heat_max"],
-            np.minimum(ds["recovery_capacity"], ds["heat_demand"]),
+            np.minimum(largest, ds["heat_demand"]),
         )
         rows.eq("thermal.q_recovered_def", ds["q_recovered"], ds["q_heat"] * (1.0 - 1.0 / cop))
         rows.eq("thermal.p_heat_pump_def", ds["p_heat_pump"], ds["q_heat"] / cop)
@@ -365,12 +396,35 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     if not ds.sizes.get("tes", 0):
         return {}
     cold = within(ds["e_cold"].isel(time=t).values, ds["tes_capacity"].values)
-    return {str(u): {"cold_mwh": float(e)} for u, e in zip(ds["tes"].values, cold, strict=True)}
+    out = {str(u): {"cold_mwh": float(e)} for u, e in zip(ds["tes"].values, cold, strict=True)}
+    if "tes_capacity_built" in ds:  # a chosen capacity: the choice, held in the next window
+        chosen = ~np.isnan(ds["tes_capacity_max"].values)
+        for i in np.nonzero(chosen)[0]:
+            out[str(ds["tes"].values[i])]["capacity_mwh"] = float(ds["tes_capacity"].values[i])
+    return out
 
 
 def _state_in(entry: dict, raw: dict) -> None:
-    """Set ``soc_initial`` = cold / capacity of each tank named in the state."""
-    set_initial_fraction(raw.get("thermal_storage") or [], entry, "cold_mwh", "capacity")
+    """Set ``soc_initial`` = cold / capacity of each tank named in the state.
+
+    A chosen capacity (:class:`Capacity`) is held at the choice the state carries
+    (``min = max`` = its built part: the annuity is still charged for the window's hours).
+    """
+    tanks = raw.get("thermal_storage") or []
+    for tank in tanks:
+        state = entry.get(tank.get("name")) if isinstance(tank, dict) else None
+        if state and "capacity_mwh" in state:
+            hold_capacity(tank, "capacity", state["capacity_mwh"])
+    set_initial_fraction(tanks, entry, "cold_mwh", "capacity")
+
+
+_CAPACITIES = ("tes_capacity", "recovery_capacity")
+
+
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
+    """The tanks' capacity annuity of the first ``t`` periods: pro rata to their hours."""
+    share = committed_share(ds, t)
+    return {term: value * share for term, value in capacity_cost(ds, _CAPACITIES).items()}
 
 
 def _cut(raw: dict, cut) -> None:
@@ -437,6 +491,7 @@ COMPONENT = Component(
         ),
         Output("tes_site", _U, "text", "site whose cooling the tank serves", role="input"),
         Output("tes_capacity", _U, "MWh", "cold storage capacity", role="input"),
+        *capacity_outputs("tes_capacity", "tes", "MWh"),
         Output("tes_charge_max", _U, "MW", "charge limit (cold)", role="input"),
         Output("tes_discharge_max", _U, "MW", "discharge limit (heat absorbed)", role="input"),
         Output(
@@ -468,6 +523,7 @@ COMPONENT = Component(
             role="input",
         ),
         Output("recovery_capacity", _H, "MW", "heat delivered at most", role="input"),
+        *capacity_outputs("recovery_capacity", "recovery", "MW"),
         Output("heat_pump_cop", _H, "1", "heat delivered per MW of electricity", role="input"),
         Output("recovery_fraction", _H, "1", "share of liquid-path heat drawable", role="input"),
         Output("heat_demand", ("recovery", "time"), "MW", "heat the buyer takes", role="input"),
@@ -489,9 +545,15 @@ COMPONENT = Component(
     state_out=_state_out,
     state_in=_state_in,
     cut=_cut,
+    commit_costs=_commit_costs,
     state_fields=(
         StateField(
             "<tank>.cold_mwh", "MWh", "cold stored in the tank; sets thermal_storage[].soc_initial"
+        ),
+        StateField(
+            "<tank>.capacity_mwh",
+            "MWh",
+            "a chosen capacity (Capacity only): holds thermal_storage[].capacity at the choice",
         ),
     ),
     validate=_validate,

@@ -7,6 +7,7 @@ of kind ``policy``.
 from . import (
     bill,
     carbon,
+    cfe,
     demand_response,
     direct_supply,
     green_share,
@@ -18,6 +19,7 @@ from . import (
 #: every policy, in build order
 POLICIES = (
     green_share.COMPONENT,
+    cfe.COMPONENT,
     pue_cap.COMPONENT,
     carbon.COMPONENT,
     direct_supply.COMPONENT,

@@ -50,7 +50,7 @@ from ..component import (
 )
 from ..component import Section as _Model
 from ..errors import Problem
-from ..linear import Expr
+from ..linear import Expr, Var
 
 if TYPE_CHECKING:
     from ..errors import Problem
@@ -154,11 +154,12 @@ class DemandCharge(_Model):
     ratchet: Ratchet | None = Field(
         None, description="demand, choose: billed demand >= share x earlier months' peaks"
     )
-    declared_mw: Monthly | None = Field(
+    declared_mw: Monthly | Literal["chosen"] | None = Field(
         None,
         description="demand, choose: declared demand (合同最大需量), MW per meter, a number or "
         "per month: billed at it; the peak above (1 + declared_margin) x it is billed at "
-        "excess_factor x the rate",
+        "excess_factor x the rate; 'chosen' (kind demand): the model declares each month's "
+        "value (d_declared, at least the floor)",
     )
     declared_margin: NonNeg = Field(
         0.05, description="declared_mw: tolerance above the declared demand (0.05: 105 %)"
@@ -180,6 +181,11 @@ class DemandCharge(_Model):
     def _consistent(self) -> DemandCharge:
         _check_monthly(self.rate, "rate")
         _check_monthly(self.declared_mw, "declared_mw")
+        if self.declared_mw == "chosen" and self.kind != "demand":
+            raise ValueError(
+                f"demand_charge: declared_mw 'chosen' applies to kind 'demand' only (kind is "
+                f"{self.kind!r}); state the declared MW or set kind: demand"
+            )
         _check_monthly(self.capacity_rate, "capacity_rate")
         demand_only = (
             "peak_history_mw",
@@ -561,12 +567,19 @@ class Tariff:
         def get(name, default):
             return ds[name].values if name in ds else default
 
+        floor, excess_start = get("billed_floor", nan), get("excess_start", nan)
+        if "d_declared" in ds:  # declared by the model: the floor and the excess follow it
+            declared = ds["d_declared"].values
+            margin = (1.0 + ds["declared_margin"].values)[:, None]
+            chosen = np.broadcast_to(~np.isnan(margin), declared.shape)
+            floor = np.where(chosen, np.fmax(floor, declared), floor)
+            excess_start = np.where(chosen, margin * declared, excess_start)
         return cls(
             ds["meter_kind"].values,
             ds["meter_rate"].values,
             ds["capacity_kva"].values,
-            get("billed_floor", nan),
-            get("excess_start", nan),
+            floor,
+            excess_start,
             get("excess_factor", np.full(M, np.nan)),
             get("ratchet_share", np.full((M, K, K), np.nan)),
             get("capacity_rate", nan),
@@ -635,6 +648,8 @@ def _meters(c, time: pd.DatetimeIndex, sites: list[str]):
             "peak_max",
             "history",
             "lookback",
+            "chosen",
+            "margin",
         )
     }
     meter_of_site = np.full(len(sites), -1, dtype=np.int64)
@@ -671,7 +686,10 @@ def _meters(c, time: pd.DatetimeIndex, sites: list[str]):
                 if not ruled:
                     break
                 floor[k] = floor_mw
-                if d.declared_mw is not None:
+                if d.declared_mw == "chosen":  # d_declared >= the floor; rows in the build
+                    floor[k] = floor_mw
+                    excess[k] = (1.0 + d.declared_margin) * floor_mw
+                elif d.declared_mw is not None:
                     declared = max(monthly(d.declared_mw, months[k]), floor_mw)
                     floor[k] = declared
                     excess[k] = (1.0 + d.declared_margin) * declared
@@ -685,6 +703,8 @@ def _meters(c, time: pd.DatetimeIndex, sites: list[str]):
             rows["floor"].append(floor)
             rows["excess"].append(excess)
             rows["factor"].append(d.excess_factor if d.declared_mw is not None else np.nan)
+            rows["chosen"].append(d.declared_mw == "chosen")
+            rows["margin"].append(d.declared_margin if d.declared_mw == "chosen" else np.nan)
             rows["ratchet"].append(ratchet)
             rows["cap_rate"].append(
                 [monthly(d.capacity_rate, m) for m in months]
@@ -718,6 +738,8 @@ def _meters(c, time: pd.DatetimeIndex, sites: list[str]):
         "peak_max": arr("peak_max", (M,)),
         "history": rows["history"],
         "lookback": np.array(rows["lookback"], dtype=np.int64).reshape(M),
+        "chosen": np.array(rows["chosen"], dtype=bool).reshape(M),
+        "margin": arr("margin", (M,)),
     }
     return names, meter_of_site, tariff, extra
 
@@ -936,7 +958,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         fb.input("billed_floor", np.where(ruled[:, None], tf.floor, np.nan))
         fb.input("billed_to_date", owed)
     if declared.any():
-        fb.input("excess_start", tf.excess_start)
+        # NaN where the model declares (d_declared): Tariff.from_ds restates it from that
+        fb.input("excess_start", np.where(extra["chosen"][:, None], np.nan, tf.excess_start))
         fb.input("excess_factor", tf.excess_factor)
     if ratcheted.any() or any(extra["lookback"]):
         fb.coord("ratchet_month", labels)
@@ -976,6 +999,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         )
         billed: Expr = d_peak.expr()
         rmask = np.repeat(ruled[:, None], K, 1)
+        d_declared: Var | None = None
+        chosen = np.zeros((M, K), bool)
         if ruled.any():
             d_billed = fb.var("d_billed", lb=np.nan_to_num(tf.floor), mask=rmask)
             fb.constrain("demand_billed", d_billed - d_peak, ">=", 0.0, mask=rmask & ~declared)
@@ -993,15 +1018,23 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
                     (M, K, K), (jj, kk, qq), d_peak.cols[jj, qq], tf.ratchet[jj, kk, qq]
                 )
                 fb.constrain("demand_ratchet", lhs, ">=", 0.0, mask=ratcheted)
+            # a declared demand the model chooses (declared_mw: chosen): d_declared per month,
+            # at least the floor; the billed demand reaches it, the excess starts above it
+            chosen = np.repeat(extra["chosen"][:, None], K, 1) & rmask
+            d_declared = fb.var("d_declared", lb=np.nan_to_num(tf.floor), mask=chosen)
+            fb.input("declared_margin", extra["margin"])
+            fb.constrain("demand_declared", d_billed - d_declared, ">=", 0.0, mask=chosen)
         rate_kw = 1000.0 * np.where(demand[:, None], tf.rate, 0.0)
         bill = billed * rate_kw
         if declared.any():
             d_excess = fb.var("d_excess", mask=declared)
+            margin = (1.0 + np.nan_to_num(extra["margin"]))[:, None]
+            excess_start = Expr.zeros((M, K)) if d_declared is None else d_declared * margin
             fb.constrain(
                 "demand_excess",
-                d_excess - d_peak,
+                d_excess - d_peak + excess_start,
                 ">=",
-                -np.nan_to_num(tf.excess_start),
+                -np.where(chosen, 0.0, np.nan_to_num(tf.excess_start)),
                 mask=declared,
             )
             bill = bill + d_excess * (rate_kw * np.nan_to_num(tf.excess_factor)[:, None])
@@ -1319,8 +1352,14 @@ def _check_billed(ds: xr.Dataset, rows: Rows) -> None:
         earlier = peak.rename(bill_month="ratchet_month")
         need = (ds["ratchet_share"] * earlier).max("ratchet_month")  # NaN: no ratchet month
         rows.ge("bill.demand_ratchet", ds["d_billed"], need, scale=scale)
+    if "d_declared" in ds:
+        chosen = ds["declared_margin"].notnull()
+        declared = ds["d_declared"].where(chosen)
+        rows.ge("bill.demand_declared", ds["d_billed"], declared, scale=scale)
+        rows.ge("bill.declared_floor", declared, ds["billed_floor"].where(chosen), scale=scale)
     if "d_excess" in ds:
-        over = (peak - ds["excess_start"]).where(ds["excess_start"].notnull())
+        start = xr.DataArray(tf.excess_start, dims=peak.dims, coords=peak.coords)
+        over = (peak - start).where(start.notnull())
         rows.ge("bill.demand_excess", ds["d_excess"], over, scale=scale)
     if "c_basic" in ds:
         choose = xr.DataArray(tf.kind == "choose", dims="meter")
@@ -1511,6 +1550,7 @@ def _estimate(sc, options) -> int:
         meters = 1 if d.meter == "node" else sum(s.node == n.name for s in c.sites)
         ruled = any(r is not None for r in (d.floor_share, d.ratchet, d.declared_mw))
         cols = 1 + int(ruled) + int(d.declared_mw is not None) + 2 * int(d.kind == "choose")
+        cols += int(d.declared_mw == "chosen")
         per_month += meters * cols
     return per_month * len(billing_months(sc.time)[0]) if per_month else 0
 
@@ -1636,6 +1676,19 @@ COMPONENT = Component(
             ("meter", "bill_month"),
             "MW",
             "peak above (1 + declared_margin) x the declared demand (declared meters)",
+        ),
+        Output(
+            "d_declared",
+            ("meter", "bill_month"),
+            "MW",
+            "declared demand chosen by the model (declared_mw: chosen; 0 elsewhere)",
+        ),
+        Output(
+            "declared_margin",
+            _M,
+            "1",
+            "tolerance above a chosen declared demand (NaN: not chosen)",
+            role="input",
         ),
         Output(
             "u_capacity",

@@ -34,8 +34,8 @@ import numpy as np
 import xarray as xr
 
 from ..catalogue import known
-from ..checks import node_series, period_weight, probability, site_time_zeros
-from ..component import CARRIERS, Account, Totals
+from ..checks import carbon_free, node_series, period_weight, probability, site_time_zeros
+from ..component import CARRIERS, HOURS_PER_YEAR, Account, Totals
 
 #: carriers summed per site and period by :func:`flows`: the books' own plus every carrier
 #: that states a carbon-free share of its energy (the supply of the hourly CFE)
@@ -139,7 +139,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     market = ((f["co2_market"] * w).sum("time") * dt + _horizon(acc, "co2_market", ds)).clip(
         min=0.0
     )
-    totals = Totals(sites, dt, consumption, green, e_it, e_fac, location, market, w)
+    cf = (carbon_free(ds, f) * w).sum("time") * dt
+    totals = Totals(sites, dt, consumption, green, e_it, e_fac, location, market, w, cf)
 
     hourly = cfe(ds, f)
     if not isinstance(w, float):
@@ -169,6 +170,8 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
     chance = probability(ds)
     if chance != 1.0:
         cost = {term: value * chance for term, value in cost.items()}
+    if "user_objective" in ds.attrs:  # the user's Pyomo objective terms, as solved
+        cost["user_objective"] = float(ds.attrs["user_objective"])
     cost["total"] = sum(cost.values())
     pue = {s: ratio(e_fac.sel(site=s), e_it.sel(site=s)) for s in sites}
     return {
@@ -197,6 +200,42 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         },
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         **own,
+        **sizing(ds, cost, float(e_fac.sum())),
+    }
+
+
+def sizing(ds: xr.Dataset, cost: dict[str, float], load_mwh: float) -> dict[str, Any]:
+    """The sizing KPIs of a plan with chosen capacities (none without one).
+
+    ``capacity_chosen``: every chosen capacity (``{name}_built`` in the Dataset) as
+    ``<name>.<label>`` -> existing + built (MW or MWh, the field's unit); ``cost_annualised``:
+    each cost term (and ``total``) per year, ``cost x 8,760 / H`` with ``H`` the hours the
+    horizon stands for (``dt x sum_t w_t``); ``cny_per_mwh_load``: ``portfolio`` total cost over
+    the load (facility energy) it served, weighted like every horizon sum.
+    """
+    names = [str(n)[: -len("_built")] for n in ds.data_vars if str(n).endswith("_built")]
+    if not names:
+        return {}
+    chosen: dict[str, float] = {}
+    for name in names:
+        if name not in ds or f"{name}_max" not in ds:
+            continue
+        dim = ds[name].dims[0]
+        for label, top, value in zip(
+            ds[dim].values, ds[f"{name}_max"].values, ds[name].values, strict=True
+        ):
+            if top == top:  # chosen (NaN max: a number)
+                chosen[f"{name}.{label}"] = float(value)
+    w = period_weight(ds)
+    hours = float(ds.attrs["dt_hours"]) * (
+        float(np.sum(np.asarray(w))) if not isinstance(w, float) else ds.sizes["time"]
+    )
+    per_year = HOURS_PER_YEAR / hours
+    total = cost.get("total", sum(cost.values()))
+    return {
+        "capacity_chosen": chosen,
+        "cost_annualised": {term: value * per_year for term, value in cost.items()},
+        "cny_per_mwh_load": {"portfolio": total / load_mwh if load_mwh > 0 else float("nan")},
     }
 
 

@@ -118,6 +118,10 @@ def build_dataset(m: Model) -> xr.Dataset:
         )
     if ctx.probability != 1.0:
         attrs["probability"] = ctx.probability
+    if built.lm.user_objective is not None:  # a user's Pyomo objective terms, at the plan
+        attrs["user_objective"] = float(built.lm.user_objective)
+    if ctx.cycle is not None:  # representative periods: stored energy wraps around in each
+        attrs["cycle_periods"] = int(ctx.cycle)
     series = {k: e for fb in built.builders.values() for k, e in fb.cost_series.items()}
     if series:
         coords["cost_term"] = np.array(list(series), dtype=object)

@@ -63,6 +63,13 @@ def summary(result: Result) -> str:
         lines += [f"total cost    {info.objective:>16,.0f} CNY   gap {info.mip_gap:.3%}", ""]
         costs = [(t, _num(v, ",.0f")) for t, v in k["cost"].items() if t != "total"]
         lines += _section("cost by term", "CNY", costs, width=30)
+        if k.get("capacity_chosen"):
+            chosen = [(n, _num(v, ",.2f")) for n, v in k["capacity_chosen"].items()]
+            lines += ["", *_section("capacities chosen", "MW or MWh", chosen, width=30)]
+            yearly = [(t, _num(v, ",.0f")) for t, v in k["cost_annualised"].items()]
+            per = k["cny_per_mwh_load"]["portfolio"]
+            yearly.append(("CNY per MWh of load", _num(per, ",.1f")))
+            lines += ["", *_section("annualised cost by term", "CNY/year", yearly, width=30)]
         targets = _targets(result)
         lines += ["", "green share                    share   of which certificates   target"]
         for name, value in k["green_share"].items():
@@ -76,6 +83,14 @@ def summary(result: Result) -> str:
             lines += _GREEN_NOTE
         lines += ["", "hourly CFE (24/7: hour by hour, grid share credited, no certificates)"]
         lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_hourly"].items()]
+        if k.get("cfe_score"):
+            target = result.ds.attrs.get("cfe_score_target", float("nan"))
+            lines += [
+                "",
+                f"24/7 CFE row (policies.cfe, load matched, losses not credited)  "
+                f"target {target:.0%}",
+            ]
+            lines += [f"  {name:<22}{value:>15.1%}" for name, value in k["cfe_score"].items()]
         year = k.get("green_share_year", {})
         if year:
             lines += ["", "green share over the year (to date + plan + forecast)"]

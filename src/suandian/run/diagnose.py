@@ -228,6 +228,18 @@ def _report_targets(out: Diagnosis, model: Model, info: SolveInfo) -> None:
                 "supply available (renewables, corridor and contract capacity, certificate "
                 "cap)"
             )
+    for g in ds["cfe_scope"].values if "e_cfe_shortfall" in ds else ():
+        gap = float(ds["e_cfe_shortfall"].sel(cfe_scope=g))
+        if gap > TOL:
+            score = float(ds.attrs["cfe_score_target"])
+            best = k.get("cfe_score", {}).get(str(g), float("nan"))
+            out.shortfalls[f"cfe_{g}"] = gap
+            out.findings.append(
+                f"24/7 CFE score ({g}): at most {best:.1%} reachable against the target "
+                f"{score:.0%} ({gap:,.1f} MWh of carbon-free energy missing); binding: the "
+                "carbon-free supply in the hours of use (renewable and storage capacity, their "
+                "bounds, the grid's carbon-free share); lower policies.cfe.score or raise them"
+            )
     for s in ds["site"].values if "e_direct_shortfall" in ds else ():
         gap = float(ds["e_direct_shortfall"].sel(site=s))
         if gap > TOL:

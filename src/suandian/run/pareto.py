@@ -19,7 +19,10 @@ point is the front's slope there:
   -carbon_price`` (the marginal abatement cost). On a MIP this finds the supported points
   of the front only (those on its convex hull).
 
-``cfe_score`` is refused: there is no hourly-CFE target row to constrain (nor to price).
+* ``cfe_score``: epsilon = ``policies.cfe.score`` (the 24/7 CFE score, 0..1; the scenario
+  must set ``policies.cfe``, ``docs/math/cfe.md``); level the lowest ``cfe_score`` KPI over
+  its scopes (what the row judges); slope ``d cost / d score = 100 x sum_g
+  shadow_cfe_point[g]`` (CNY per unit of score), positive.
 
 The slope from the shadow prices is exact on an LP and, on a MIP, the slope of the LP with
 the integers fixed at the plan's values (``docs/math/solver.md``); the table also gives the
@@ -50,14 +53,10 @@ AXES: dict[str, tuple[str, str, tuple[float, float], str]] = {
     "green_share": ("policies.green_share.target", "share", (0.5, 1.0), "epsilon-constraint"),
     "pue_cap": ("policies.pue.cap", "PUE", (1.15, 1.5), "epsilon-constraint"),
     "emissions": ("policies.carbon_price", "tCO2", (0.0, 400.0), "weighted sum"),
+    "cfe_score": ("policies.cfe.score", "score", (0.8, 1.0), "epsilon-constraint"),
 }
 #: ``against`` values refused, with why
-MISSING = {
-    "cfe_score": "the scenario format has no hourly-CFE target (nor a CFE price): there is no "
-    "row to constrain; use against='green_share' (volumetric), or sweep "
-    "policies.green_share.target with policies.green_share.matching: hour (24/7 matching in "
-    "every clock hour)",
-}
+MISSING: dict[str, str] = {}
 
 
 @dataclass
@@ -114,13 +113,13 @@ def pareto(
         The base scenario.
     objective : {"cost"}
         What is minimised: the plan's total cost (the only objective suandian has).
-    against : {"green_share", "pue_cap", "emissions"}
-        The level the front runs along (``cfe_score`` is refused, see the module docstring).
+    against : {"green_share", "pue_cap", "emissions", "cfe_score"}
+        The level the front runs along (``cfe_score``: the scenario sets ``policies.cfe``).
     points : int or sequence of float
         The epsilon values themselves, or how many, evenly spaced over ``span``.
     span : (float, float), optional
         Range of the epsilon values when ``points`` is a count; default: green share
-        0.5..1.0, PUE cap 1.15..1.5, carbon price 0..400 CNY/tCO2.
+        0.5..1.0, PUE cap 1.15..1.5, carbon price 0..400 CNY/tCO2, CFE score 0.8..1.0.
     scheduler : None, str or distributed.Client
         As :func:`suandian.sweep` (default: a local cluster, one worker per core).
     **kwargs
@@ -146,6 +145,15 @@ def pareto(
         problems.append(Problem("against", repr(against), MISSING[against]))
     elif against not in AXES:
         problems.append(Problem("against", repr(against), f"use one of {', '.join(AXES)}"))
+    if against == "cfe_score" and scenario.config.policies.cfe is None:
+        problems.append(
+            Problem(
+                "against",
+                repr(against),
+                "the scenario has no 24/7 CFE target to sweep: set policies.cfe (e.g. "
+                "{score: 0.9}, docs/math/cfe.md)",
+            )
+        )
     if problems:
         raise SweepError(problems, "pareto")
     path, unit, default, method = AXES[against]
@@ -197,6 +205,13 @@ def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> 
         scopes = ["portfolio"] if scope == "portfolio" else [s for s in sites if s not in own]
         picked = [f"shadow_green_share_point_{g}_cny_per_point" for g in scopes]
         level = _kpi(ds, "green_share", scopes, np.min)
+        cost = ds["objective"].values
+        slope = 100.0 * _sum(shadow, picked, len(eps))
+    elif against == "cfe_score":
+        cfe = c.policies.cfe
+        scopes = ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites
+        picked = [f"shadow_cfe_point_{g}_cny_per_point" for g in scopes]
+        level = _kpi(ds, "cfe_score", scopes, np.min)
         cost = ds["objective"].values
         slope = 100.0 * _sum(shadow, picked, len(eps))
     elif against == "pue_cap":

@@ -286,6 +286,7 @@ def solve_model(
     if not has_solution or x is None:
         return info
     lm.x, lm.y = x, None
+    lm.user_objective = ho.user_objective(x)
     lm.relaxed = bool(opts.relax_integers and (ho.integer & ~fixed).any())
     if opts.duals:
         start = time.perf_counter()

@@ -61,6 +61,15 @@ class Horizon(_Model):
     probability: float = Field(
         1.0, gt=0, le=1, description="probability of the scenario: every cost is scaled by it"
     )
+    cycle_periods: int | None = Field(
+        None,
+        gt=0,
+        description="representative periods: the horizon is blocks of this many periods "
+        "(24 for representative days of 1 h), each weighted by horizon.weights; every "
+        "stored energy (batteries, tanks) wraps around within each block (its state before "
+        "the block's first period is its state at the block's end), and soc_initial and "
+        "soc_final do not apply; default: one sequence",
+    )
     budget_periods: int | None = Field(
         None,
         gt=0,
@@ -71,6 +80,11 @@ class Horizon(_Model):
 
     @model_validator(mode="after")
     def _budget_inside(self) -> Horizon:
+        if self.cycle_periods is not None and self.periods % self.cycle_periods:
+            raise ValueError(
+                f"cycle_periods {self.cycle_periods} does not divide the horizon's "
+                f"{self.periods} periods; use a divisor (24 for days of 1 h) or remove it"
+            )
         if self.budget_periods is not None and self.budget_periods > self.periods:
             raise ValueError(
                 f"budget_periods {self.budget_periods} is more than the horizon's "
@@ -1054,6 +1068,13 @@ class Corridor(_Model):
         "constant within each window of each day; default: the whole day",
     )
     min_mw: NonNeg = Field(0.0, description="minimum purchase in every period, MW")
+    contract_mw: NonNeg | Capacity | None = Field(
+        None,
+        description="MW of the corridor contract (sending end): what is sent is at most this "
+        "in every period, within capacity; a Capacity: chosen by the model, its annuity the "
+        "contract's fee per MW and year (fixed_om_per_unit_year); null (the default): no "
+        "contract limit",
+    )
     loss_basis: Literal["physical", "in_tariff"] = Field(
         "physical",
         description="'physical': the receiving end gets (1 - loss) x sent and the tariff "
@@ -1402,6 +1423,19 @@ def _basis_matches_year(basis: str, year: dict) -> None:
         )
 
 
+class CfePolicy(_Model):
+    """24/7 carbon-free energy: the hourly-matched CFE score a buyer commits to (90-100 %)."""
+
+    score: Fraction = Field(
+        description="least carbon-free share of the electricity consumed, matched in the "
+        "period it is consumed: own and contracted green energy, the grid's carbon-free share "
+        "of the hour (grid_cfe), no certificates; 0..1 (0.9: 90 %)"
+    )
+    scope: Literal["site", "portfolio"] = Field(
+        "site", description="'site': each data center meets the score; 'portfolio': pooled"
+    )
+
+
 class Policies(_Model):
     """Targets: each is off when absent (null)."""
 
@@ -1417,6 +1451,9 @@ class Policies(_Model):
     direct_supply: DirectSupplyPolicy | None = Field(
         None,
         description="the period the 绿电直连 ratios (650号) are judged over; null: the horizon",
+    )
+    cfe: CfePolicy | None = Field(
+        None, description="24/7 carbon-free energy score target (docs/math/cfe.md); null: none"
     )
     carbon_price: NonNeg = Field(0.0, description="CNY/tCO2 on the emissions of carbon_basis")
     carbon_basis: Literal["location", "market"] = Field(
