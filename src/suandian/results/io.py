@@ -101,6 +101,8 @@ DIMENSIONS = {
     "ratchet_month": "earlier month the ratchet looks back to",
     "history_month": "month of the stated peak history (YYYY-MM)",
     "cost_term": "per-period cost term",
+    "cfe_scope": "scope of the 24/7 CFE score target ('portfolio' or a site)",
+    "market": "grid node whose purchase is settled in the spot market",
 }
 
 
