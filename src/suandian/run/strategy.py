@@ -222,6 +222,9 @@ def solve_model(
         bound, gap = objective, 0.0
     x = ran.x if has_solution and ran is not None else None
     stopped_by = ran.stopped_by if ran is not None else "not_run"
+    if x is not None and stopped_by == "left_behind" and not _consistent(ho, x, objective):
+        # the plan a callback passed is not worth its objective: not kept
+        x, objective, has_solution = None, float("nan"), False
     if x is not None and plan is not None and not _consistent(ho, x, objective):
         again = _resolve(ho, integer, opts, x, objective, highs_deadline)
         h, status, objective, bound = again.highs, again.status, again.objective, again.bound
