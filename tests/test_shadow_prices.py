@@ -49,5 +49,7 @@ def test_the_declared_shadow_prices_are_the_five_duals_with_their_units():
         "shadow_pue": "cny_per_0.01",
         "shadow_self_consumption": "cny_per_mwh",
         "shadow_direct_supply": "cny_per_mwh",
+        "shadow_cfe": "cny_per_mwh",  # the 24/7 CFE target (issue 23, docs/math/cfe.md)
+        "shadow_cfe_point": "cny_per_point",
     }
     assert all(o.role == "dual" for c in known(xr.Dataset()) for o in c.outputs if o.shadow)
