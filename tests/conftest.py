@@ -18,17 +18,29 @@ DEFAULT_SCENARIO = ROOT / "models" / "chongqing_hami_day.yaml"
 TOY_COLUMNS, TOY_SLACK = 50, 5
 
 
-#: Fixtures that solve the embedded default day (tens of seconds each): the tests using them
-#: run in one pytest-xdist worker (``-n auto --dist loadgroup``), so the day is solved once,
-#: not once per worker, while the other workers take the rest of the suite.
-DEFAULT_DAY_FIXTURES = frozenset({"default_result", "default_run"})
+#: Expensive fixtures shared by several tests, by the pytest-xdist group their tests form: the
+#: embedded default day solved (tens of seconds each) and the Sphinx build with the tutorials
+#: executed (minutes). Under ``-n auto --dist loadgroup`` a group runs in one worker, so each
+#: is made once, not once per worker, while the other workers take the rest of the suite.
+SHARED_FIXTURE_GROUPS = {
+    "default_result": "default_day",
+    "default_run": "default_day",
+    "sphinx_build": "sphinx_build",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests that share a default-day solve (:data:`DEFAULT_DAY_FIXTURES`)."""
+    """Group the tests that share an expensive fixture (:data:`SHARED_FIXTURE_GROUPS`)."""
     for item in items:
-        if DEFAULT_DAY_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("default_day"))
+        groups = {
+            SHARED_FIXTURE_GROUPS[f]
+            for f in getattr(item, "fixturenames", ())
+            if f in SHARED_FIXTURE_GROUPS
+        }
+        if groups:
+            # a test needing both (none today) joins the longer one, the docs build
+            group = "sphinx_build" if "sphinx_build" in groups else groups.pop()
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)
