@@ -23,7 +23,9 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*cli(), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
+# session scope: under pytest-xdist a worker tears a module fixture down whenever it does not
+# yet hold the module's next test, so a module scope could build it twice (conftest groups)
+@pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path_factory.mktemp("cli") / "plan"
     # no wall-time limit: the run ends on the proven gap, however busy the machine

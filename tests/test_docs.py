@@ -497,7 +497,9 @@ def test_every_schema_model_has_a_field_table():
     assert not missing, f"scenario models without a schema-table on any docs page: {missing}"
 
 
-@pytest.fixture(scope="module")
+# session scope: under pytest-xdist a worker tears a module fixture down whenever it does not
+# yet hold the module's next test, so a module scope could build it twice (conftest groups)
+@pytest.fixture(scope="session")
 def sphinx_build(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """The Sphinx build with warnings as errors (run once for every ``docs`` test)."""
     tmp_path = tmp_path_factory.mktemp("sphinx")
