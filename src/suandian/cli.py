@@ -99,6 +99,43 @@ def main(argv: list[str] | None = None) -> int:
     return args.run(args)
 
 
+def _solver_flags(
+    parser: argparse.ArgumentParser,
+    *,
+    per: str,
+    gap: float = 1e-3,
+    time_limit: float = 60.0,
+    threads: int | None | bool = None,
+    note: str = "",
+) -> None:
+    """Add the solver flags every solving verb shares.
+
+    ``--mip-rel-gap`` (alias ``--mip-gap``), ``--time-limit`` and ``--threads``; ``per``
+    says what they apply to (" per case"), ``threads=False`` leaves ``--threads`` out.
+    """
+    parser.add_argument(
+        "--mip-rel-gap",
+        "--mip-gap",
+        dest="mip_rel_gap",
+        type=float,
+        default=gap,
+        metavar="G",
+        help=f"relative MIP gap{per}, mip_rel_gap in Python{note} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=time_limit,
+        metavar="S",
+        help=f"seconds{per}; the best plan found by then is returned with its gap "
+        "(default: %(default)s)",
+    )
+    if threads is not False:
+        parser.add_argument(
+            "--threads", type=int, default=threads, help="HiGHS threads (default: %(default)s)"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="suandian",
@@ -130,24 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for the results, replaced whole by this run; checked writable before "
         "the solve (default: %(default)s)",
     )
-    solve.add_argument(
-        "--mip-rel-gap",
-        "--mip-gap",
-        dest="mip_rel_gap",
-        type=float,
-        default=1e-3,
-        metavar="G",
-        help="relative MIP gap to stop at, mip_rel_gap in Python; --mip-gap is the same "
-        "(default: %(default)s = 0.1 %%)",
-    )
-    solve.add_argument(
-        "--time-limit",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds; the best plan found by then is returned with its gap (default: %(default)s)",
-    )
-    solve.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    _solver_flags(solve, per="", note="; --mip-gap is the same")
     solve.add_argument(
         "--formats",
         default="netcdf,parquet,csv",
@@ -257,18 +277,12 @@ def _parser() -> argparse.ArgumentParser:
         "--mw", default="5,10,20", help="levels below the plan, MW (default: %(default)s)"
     )
     offer.add_argument("--sites", default=None, help="comma-separated sites (default: all)")
-    offer.add_argument(
-        "--mip-rel-gap",
-        "--mip-gap",
-        dest="mip_rel_gap",
-        type=float,
-        default=1e-4,
-        metavar="G",
-        help="relative MIP gap of every plan, mip_rel_gap in Python (default: %(default)s; "
-        "costs are differences of two plans, so keep it tight)",
-    )
-    offer.add_argument(
-        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per plan"
+    _solver_flags(
+        offer,
+        per=" per plan",
+        gap=1e-4,
+        threads=False,
+        note="; costs are differences of two plans, so keep it tight",
     )
     offer.add_argument(
         "--csv", type=Path, default=None, help="also write the table to this CSV file"
@@ -331,21 +345,7 @@ def _sweep_parser(sub) -> None:
         default=Path("suandian-sweep"),
         help="folder for the results, replaced whole (default: %(default)s)",
     )
-    sweep.add_argument(
-        "--mip-rel-gap",
-        "--mip-gap",
-        dest="mip_rel_gap",
-        type=float,
-        default=1e-3,
-        metavar="G",
-        help="relative MIP gap per case (mip_rel_gap in Python)",
-    )
-    sweep.add_argument(
-        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per case"
-    )
-    sweep.add_argument(
-        "--threads", type=int, default=1, help="HiGHS threads per case (default: %(default)s)"
-    )
+    _solver_flags(sweep, per=" per case", threads=1)
     sweep.add_argument("--quiet", action="store_true", help="no line per finished case")
     sweep.set_defaults(run=_sweep)
 
@@ -394,19 +394,7 @@ def _rolling_parser(sub) -> None:
     rolling.add_argument(
         "--resume", action="store_true", help="go on from the last window committed in --out"
     )
-    rolling.add_argument(
-        "--mip-rel-gap",
-        "--mip-gap",
-        dest="mip_rel_gap",
-        type=float,
-        default=1e-3,
-        metavar="G",
-        help="relative MIP gap per window (mip_rel_gap in Python)",
-    )
-    rolling.add_argument(
-        "--time-limit", type=float, default=60.0, metavar="S", help="seconds per window"
-    )
-    rolling.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    _solver_flags(rolling, per=" per window")
     rolling.add_argument(
         "--forecast",
         choices=("foresight", "neutral"),
@@ -444,11 +432,7 @@ def _stochastic_parser(sub) -> None:
         default=Path("suandian-stochastic"),
         help="folder for the results, new or empty (default: %(default)s)",
     )
-    st.add_argument("--mip-gap", type=float, default=1e-3, metavar="G", help="relative MIP gap")
-    st.add_argument(
-        "--time-limit", type=float, default=300.0, metavar="S", help="seconds per solve"
-    )
-    st.add_argument("--threads", type=int, default=None, help="HiGHS threads")
+    _solver_flags(st, per=" per solve", time_limit=300.0)
     st.add_argument("--alpha", type=float, default=None, help="CVaR level (default: the file's)")
     st.add_argument(
         "--risk-weight", type=float, default=None, help="weight of the CVaR in the objective"
@@ -472,8 +456,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     from .scenario.uncertainty import scenario_set
 
     problems = []
-    if not (args.mip_gap >= 0):
-        problems.append(f"--mip-gap {args.mip_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.mip_rel_gap >= 0):
+        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")
     if not (args.time_limit > 0):
         problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
     try:
@@ -483,7 +467,7 @@ def _stochastic(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    opts = {"mip_rel_gap": args.mip_gap, "time_limit": args.time_limit, "threads": args.threads}
+    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
     try:
         ss = scenario_set(load_scenario(args.scenario))
         rp = solve_stochastic(ss, alpha=args.alpha, risk_weight=args.risk_weight, **opts)
