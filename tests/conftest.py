@@ -20,10 +20,8 @@ TOY_COLUMNS, TOY_SLACK = 50, 5
 
 #: Expensive fixtures shared by several tests, by the pytest-xdist group their tests form: the
 #: embedded default day solved (tens of seconds each) and the Sphinx build with the tutorials
-#: executed (minutes). Under ``-n auto --dist loadgroup`` a group is meant to run in one
-#: worker, so each is made once. Measured 2026-12-07 with pytest 9.2 and pytest-xdist 3.8:
-#: the marks are set, but the worker's node ids do not take the group suffix, so each worker
-#: still makes its own copy (the suite passes either way; only time is lost).
+#: executed (minutes). Under ``-n auto --dist loadgroup`` a group runs in one worker, so each
+#: is made once (see :func:`pytest_collection_modifyitems` for what that takes under pytest 9).
 SHARED_FIXTURE_GROUPS = {
     "default_result": "default_day",
     "default_run": "default_day",
@@ -43,6 +41,23 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         # a test needing both (none today) joins the longer one, the docs build
         group = "sphinx_build" if "sphinx_build" in groups else groups.pop()
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Carry pytest-xdist's group suffix into the node id pytest 9 reports.
+
+    pytest-xdist 3.8's worker appends ``@<group>`` to ``item._nodeid``; pytest 9 reads the
+    node id from ``item._id`` instead, so the controller never saw the group and
+    ``loadgroup`` behaved like ``load`` (measured 2026-12-07: the default day solved and the
+    docs built once per worker). Run after xdist's hook; a no-op without xdist or on pytest 8.
+    """
+    for item in items:
+        suffixed = getattr(item, "_nodeid", None)
+        if isinstance(suffixed, str) and "@" in suffixed and item.nodeid != suffixed:
+            from _pytest.nodeid import coerce_node_id
+
+            item._id = coerce_node_id(suffixed)
 
 
 @pytest.fixture(autouse=True)
