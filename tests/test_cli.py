@@ -263,3 +263,29 @@ def test_infeasible_run_replaces_an_old_plan_with_its_diagnosis(default_run, tmp
     assert any("green share" in f for f in report["diagnosis"]["findings"])
     proc = run("certify", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_command_line_does_not_wait_for_a_run_left_behind(monkeypatch, capsys):
+    """The ``suandian`` command ends at once when a HiGHS run left behind is still running.
+
+    A run that missed its deadline keeps its thread until HiGHS next checks its limits; the
+    command must not wait for it once its outputs are written. Stand-ins: ``left_behind()``
+    reports one such run and ``os._exit`` records its code instead of ending pytest. From the
+    command line (``argv`` None) the process ends with the verb's own exit code (0 for a
+    valid scenario); from Python (``argv`` given) it returns normally.
+    """
+    from suandian import cli, highs
+
+    ended: list[int] = []
+
+    def fake_exit(code: int) -> None:
+        ended.append(code)
+
+    monkeypatch.setattr(highs, "left_behind", lambda: 1)
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["suandian", "validate", str(DEFAULT_SCENARIO)])
+    assert cli.main() == 0
+    assert ended == [0]
+    assert "left behind" in capsys.readouterr().err
+    assert cli.main(["validate", str(DEFAULT_SCENARIO)]) == 0
+    assert ended == [0]

@@ -96,7 +96,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return args.run(args)
+    code = args.run(args)
+    if argv is None:  # the ``suandian`` command itself, not a call from Python
+        _exit_past_left_behind_runs(code)
+    return code
+
+
+def _exit_past_left_behind_runs(code: int) -> None:
+    """End the process now if a HiGHS run left behind at its deadline is still running.
+
+    A run that did not stop at its deadline goes on in its thread until HiGHS next checks
+    its limits (``highs.run_until``), which can be a minute, and the interpreter's exit
+    waits for it. Everything the command had to do is done and written by now, so the
+    process flushes its streams and ends with ``code`` at once (``os._exit``; the thread is
+    not waited for). Only for the command line: a Python session keeps its threads.
+    """
+    highs = sys.modules.get("suandian.highs")
+    if highs is None or not highs.left_behind():
+        return
+    print(
+        "suandian: a HiGHS run left behind at its deadline is still running; exiting "
+        "without waiting for it (all outputs are written)",
+        file=sys.stderr,
+    )
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _solver_flags(
