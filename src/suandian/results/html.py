@@ -8,7 +8,8 @@ offline and can be mailed as it is. Order (``docs/outputs.md``, "HTML report"):
    certify_folder`: every file against the manifest, the plan against the formulation, the
    reported KPIs against the recomputed ones), the total cost and gap, and per site the
    green share and PUE against their targets and caps. For a sweep: how many cases have a
-   certified plan, and the folder against its manifest.
+   certified plan, and the folder against its manifest; then, for a sweep of one policy
+   level (a Pareto front, :func:`suandian.run.pareto.front_of`), the front's figure and table.
 2. **Figures** (:mod:`suandian.plot`).
 3. **Cost by term**, **shadow prices**, and the **diagnosis** of a plan that has none.
 
