@@ -499,8 +499,13 @@ def _pareto_section(sweep: Any) -> list[str]:
 
     try:
         front = front_of(sweep)
-    except ValueError:
+    except ValueError:  # not a sweep of one policy level
         return []
+    except Exception as exc:  # a front that cannot be read must not lose the report
+        return [
+            "<h2>Pareto front</h2>",
+            f'<p class="small">not read ({_e(type(exc).__name__)}: {_e(exc)})</p>',
+        ]
     t = front.table
     per_point = front.against in ("green_share", "cfe_score")
     unit = {"green_share": "share", "cfe_score": "score", "pue_cap": "PUE", "emissions": "tCO2"}[
