@@ -139,6 +139,44 @@ def test_site_target_front_is_the_two_source_line(tmp_path):
     assert inferred.table["slope"].to_numpy() == pytest.approx([385.0] * 3)
 
 
+def test_an_annual_target_front_runs_along_the_year_share():
+    """The two sources of the test above (L = 7.7 MWh, grid 100, green 150) under a target
+    on the YEAR: 7.7 MWh consumed before the horizon with no green, nothing forecast, so
+    the year's share is G / 15.4 and target y needs G = 15.4 y MWh of green in the
+    horizon: cost 770 + 50 x 15.4 y = 770 + 770 y (847, 962.5, 1078 at y = 0.1, 0.25,
+    0.4). The front's level is the year's share the row judges (y), not the horizon's
+    (2 y), so the slope from the shadow price, 770 CNY per unit of year share (7.7 per
+    point), equals the secant; against the horizon's share the secant would be half.
+    """
+    cfg = two_sites_one_target()
+    cfg["sites"], cfg["nodes"], cfg["interactive"] = (
+        cfg["sites"][:1],
+        cfg["nodes"][:1],
+        cfg["interactive"][:1],
+    )
+    cfg["policies"]["green_share"] = {
+        "target": 0.1,
+        "scope": "portfolio",
+        "basis": "year",
+        "year": {"portfolio": {"consumption_to_date_mwh": 7.7}},
+    }
+    points = [0.1, 0.25, 0.4]
+    front = suandian.pareto(
+        suandian.load_scenario(cfg),
+        points=points,
+        scheduler="serial",
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    t = front.table
+    assert t["cost"].to_numpy() == pytest.approx([847.0, 962.5, 1078.0])
+    assert t["level"].to_numpy() == pytest.approx(points)
+    horizon = front.sweep.ds["green_share"].sel(scope="portfolio").values
+    assert horizon == pytest.approx([0.2, 0.5, 0.8])
+    assert t["slope"].to_numpy() == pytest.approx([770.0] * 3)
+    assert t["secant"].to_numpy()[1:] == pytest.approx([770.0, 770.0])
+
+
 def test_emissions_front_by_carbon_price(client):
     """Contract B (150 CNY/MWh, no emissions, 10 MW) against the grid at 100 + 0.5 p CNY/MWh
     under a carbon price p: below p = 100 the grid is cheaper (3.85 tCO2, cost without the
