@@ -523,9 +523,10 @@ def _pareto_section(sweep: Any) -> list[str]:
         f"Slope: d cost / d level from the shadow prices of the plan (on a MIP, the LP with "
         f"the integers fixed at the plan), CNY per unit of {_e(unit)}"
         + ("; per percentage point: the slope / 100" if per_point else "")
-        + "; secant: between this point and the previous one with a plan. A slope that "
-        "disagrees with the secants beside it marks a kink: an integer decision changed "
-        "between the points (docs/math/sweeps.md).</p>"
+        + "; secant: between this point and the previous one with a plan. A secant that "
+        "differs from the slopes beside it marks a change of plan between the points: a "
+        "resource that ran out (the slope rises) or an integer decision (the slope may "
+        "fall) (docs/math/sweeps.md).</p>"
     )
     out.append(_figure(partial(plot.pareto_front, front), f"Cost against {front.against}"))
     level, eps = _LEVEL_FORMAT[front.against], _EPSILON_FORMAT[front.against]
