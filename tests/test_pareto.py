@@ -83,6 +83,100 @@ def test_green_share_front_is_piecewise_linear_with_the_derived_slopes(client):
     plt.close("all")
 
 
+def two_sites_one_target() -> dict:
+    """s1 (node n1, with a green contract at 150 CNY/MWh for 10 MW) and s2 (node n2, grid
+    only), each drawing 3.85 MW for 2 h; a per-site green target on s1 alone (s2: null)."""
+    cfg = one_site()
+    cfg["nodes"].append({"name": "n2", "tariff": 100.0, "emission_factor": 0.5})
+    cfg["sites"].append({**cfg["sites"][0], "name": "s2", "node": "n2"})
+    cfg["interactive"].append({"name": "web2", "demand": 15.0, "sites": ["s2"]})
+    cfg["policies"]["green_share"] = {"target": 0.5, "scope": "site", "site_targets": {"s2": None}}
+    cfg["green_contracts"] = [{"name": "g", "node": "n1", "capacity": 10.0, "price": 150.0}]
+    return cfg
+
+
+def test_site_target_front_is_the_two_source_line(tmp_path):
+    """Two sources for s1's load L = 7.7 MWh: the grid at a = 100 CNY/MWh (no green
+    attribute) and the contract at b = 150 (green). At target x, s1 buys x L green and
+    (1 - x) L grid: cost_s1(x) = L (a + x (b - a)) = 770 + 385 x; s2 buys L from its grid
+    (770) under no target. So cost(x) = 1540 + 385 x: 1617 at 0.2, 1732.5 at 0.5, 1886.5
+    at 0.9; slope (b - a) L = 385 CNY per unit of share, (b - a) L / 100 = 3.85 per
+    percentage point, at every point, and the secant equals it. The level is s1's share
+    (x): s2 (share 0) has no target and is left out of the level and the slope. The same
+    front comes back from the saved sweep, and from a plain sweep of the target with its
+    scope inferred from the shadow prices.
+    """
+    from suandian.run.pareto import front_of
+
+    sc = suandian.load_scenario(two_sites_one_target())
+    points = [0.2, 0.5, 0.9]
+    front = suandian.pareto(sc, points=points, scheduler="serial", progress=False, mip_rel_gap=0.0)
+    t = front.table
+    assert t["cost"].to_numpy() == pytest.approx([1617.0, 1732.5, 1886.5])
+    assert t["level"].to_numpy() == pytest.approx(points)
+    assert t["slope"].to_numpy() == pytest.approx([385.0] * 3)
+    assert t["shadow.shadow_green_share_point_s1_cny_per_point"].to_numpy() == pytest.approx(
+        [3.85] * 3
+    )
+    assert "shadow.shadow_green_share_point_s2_cny_per_point" not in t
+    assert t["secant"].to_numpy()[1:] == pytest.approx([385.0, 385.0])
+    assert front.sweep.ds["green_share"].sel(scope="s2").values == pytest.approx([0.0] * 3)
+
+    front.sweep.save(tmp_path / "front")
+    back = front_of(suandian.read_sweep(tmp_path / "front"))
+    numbers = ["epsilon", "level", "cost", "slope", "secant"]
+    assert back.against == "green_share" and back.table[numbers].equals(t[numbers])
+
+    plain = suandian.sweep(
+        sc,
+        {"policies.green_share.target": points},
+        scheduler="serial",
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    inferred = front_of(plain)
+    assert inferred.table["level"].to_numpy() == pytest.approx(points)
+    assert inferred.table["slope"].to_numpy() == pytest.approx([385.0] * 3)
+
+
+def test_an_annual_target_front_runs_along_the_year_share():
+    """The two sources of the test above (L = 7.7 MWh, grid 100, green 150) under a target
+    on the YEAR: 7.7 MWh consumed before the horizon with no green, nothing forecast, so
+    the year's share is G / 15.4 and target y needs G = 15.4 y MWh of green in the
+    horizon: cost 770 + 50 x 15.4 y = 770 + 770 y (847, 962.5, 1078 at y = 0.1, 0.25,
+    0.4). The front's level is the year's share the row judges (y), not the horizon's
+    (2 y), so the slope from the shadow price, 770 CNY per unit of year share (7.7 per
+    point), equals the secant; against the horizon's share the secant would be half.
+    """
+    cfg = two_sites_one_target()
+    cfg["sites"], cfg["nodes"], cfg["interactive"] = (
+        cfg["sites"][:1],
+        cfg["nodes"][:1],
+        cfg["interactive"][:1],
+    )
+    cfg["policies"]["green_share"] = {
+        "target": 0.1,
+        "scope": "portfolio",
+        "basis": "year",
+        "year": {"portfolio": {"consumption_to_date_mwh": 7.7}},
+    }
+    points = [0.1, 0.25, 0.4]
+    front = suandian.pareto(
+        suandian.load_scenario(cfg),
+        points=points,
+        scheduler="serial",
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    t = front.table
+    assert t["cost"].to_numpy() == pytest.approx([847.0, 962.5, 1078.0])
+    assert t["level"].to_numpy() == pytest.approx(points)
+    horizon = front.sweep.ds["green_share"].sel(scope="portfolio").values
+    assert horizon == pytest.approx([0.2, 0.5, 0.8])
+    assert t["slope"].to_numpy() == pytest.approx([770.0] * 3)
+    assert t["secant"].to_numpy()[1:] == pytest.approx([770.0, 770.0])
+
+
 def test_emissions_front_by_carbon_price(client):
     """Contract B (150 CNY/MWh, no emissions, 10 MW) against the grid at 100 + 0.5 p CNY/MWh
     under a carbon price p: below p = 100 the grid is cheaper (3.85 tCO2, cost without the

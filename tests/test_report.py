@@ -140,6 +140,81 @@ def test_report_of_a_sweep(tmp_path):
     assert page.count('src="data:image/png;base64,') >= 1
 
 
+def green_front_config() -> dict:
+    """test_pareto's two green contracts: A at 120 CNY/MWh for 1 MW, B at 150 for 10 MW."""
+    from test_pareto import two_green_sources
+
+    return two_green_sources()
+
+
+#: the front of test_pareto at targets 0.1, 0.4, 0.8 (derived there): cost 770 + 20 min(G, 2)
+#: + 50 max(G - 2, 0) CNY with G = 7.7 x target MWh green, slope 154 CNY per unit of share
+#: below 2 / 7.7 = 0.26 and 385 above; the secant from 0.1 to 0.4 crosses the kink:
+#: (864 - 785.4) / 0.3 = 262 CNY per unit of share
+FRONT_ROWS = (
+    "0 10.0% 10.0% 785 154 1.54 – optimal yes",
+    "1 40.0% 40.0% 864 385 3.85 262 optimal yes",
+    "2 80.0% 80.0% 1,018 385 3.85 385 optimal yes",
+)
+
+
+@pytest.fixture(scope="module")
+def saved_front(tmp_path_factory) -> Path:
+    """The front of FRONT_ROWS by suandian.pareto (serial: no cluster), saved."""
+    folder = tmp_path_factory.mktemp("front") / "front"
+    sc = suandian.load_scenario(green_front_config())
+    front = suandian.pareto(
+        sc, points=[0.1, 0.4, 0.8], scheduler="serial", progress=False, mip_rel_gap=0.0
+    )
+    assert front.table["cost"].to_numpy() == pytest.approx([785.4, 864.0, 1018.0])
+    front.sweep.save(folder)
+    return folder
+
+
+def test_report_of_a_pareto_front_shows_the_front(saved_front):
+    """The saved front's report: the verdict, then the front's figure and its table (cost,
+    level, slope per unit of share and per percentage point, secant) as derived on paper."""
+    page = report_html(saved_front)
+    text = text_of(page)
+    assert "3 of 3 cases certified" in text
+    assert "<h2>Pareto front</h2>" in page
+    for row in FRONT_ROWS:
+        assert row in text, (row, text)
+    front = page.index("<h2>Pareto front</h2>")
+    assert page.index("cases certified") < front < page.index("<img") < page.index("<h2>Cases")
+
+
+def test_a_sweep_of_one_policy_level_is_read_as_a_front(tmp_path):
+    """A plain sweep of policies.green_share.target (no pareto() record): the same front,
+    its scope inferred from the shadow prices; a sweep of a tariff has no front."""
+    from test_sweep import TARIFF, one_site
+
+    from suandian.run.pareto import front_of
+
+    sc = suandian.load_scenario(green_front_config())
+    plain = suandian.sweep(
+        sc,
+        {"policies.green_share.target": [0.1, 0.4, 0.8]},
+        scheduler="serial",
+        progress=False,
+        mip_rel_gap=0.0,
+    )
+    plain.save(tmp_path / "plain")
+    front = front_of(suandian.read_sweep(tmp_path / "plain"))
+    assert front.against == "green_share"
+    assert front.table["slope"].to_numpy() == pytest.approx([154.0, 385.0, 385.0])
+    text = text_of(report_html(tmp_path / "plain"))
+    for row in FRONT_ROWS:
+        assert row in text
+    tariff = suandian.sweep(
+        suandian.load_scenario(one_site()), {TARIFF: [50.0]}, scheduler="serial", progress=False
+    )
+    with pytest.raises(ValueError, match="not a front"):
+        front_of(tariff)
+    tariff.save(tmp_path / "tariff")
+    assert "Pareto front" not in report_html(tmp_path / "tariff")
+
+
 def test_cli_report_writes_beside_the_folder(saved, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", str(saved), "--out", str(out)]) == 0
@@ -221,6 +296,29 @@ def test_report_renders_in_chromium(saved, tmp_path):
     control.write_text('<p>x</p><script>console.error("control-error")</script>', "utf-8")
     run = run_chromium(binary, tmp_path / "profile3", "--dump-dom", control.as_uri())
     assert any("control-error" in line for line in console_lines(run.stderr))
+
+
+def test_report_of_a_pareto_front_renders_in_chromium(saved_front, tmp_path):
+    """The front's report in headless Chromium: no console message, the verdict and the
+    front's table in the DOM, a screenshot that is not blank."""
+    binary = chromium()
+    report = write_report(saved_front, tmp_path / "front.html")
+    run = run_chromium(binary, tmp_path / "profile1", "--dump-dom", report.as_uri())
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "<b>3 of 3 cases certified</b>" in run.stdout
+    dom = text_of(run.stdout)
+    assert "Pareto front" in dom and FRONT_ROWS[1] in dom
+    assert console_lines(run.stderr) == []
+    shot = tmp_path / "shot.png"
+    run = run_chromium(
+        binary,
+        tmp_path / "profile2",
+        f"--screenshot={shot}",
+        "--window-size=1200,1400",
+        report.as_uri(),
+    )
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    assert colours(shot) > 50
 
 
 def test_numbers_never_show_minus_zero():

@@ -8,7 +8,8 @@ offline and can be mailed as it is. Order (``docs/outputs.md``, "HTML report"):
    certify_folder`: every file against the manifest, the plan against the formulation, the
    reported KPIs against the recomputed ones), the total cost and gap, and per site the
    green share and PUE against their targets and caps. For a sweep: how many cases have a
-   certified plan, and the folder against its manifest.
+   certified plan, and the folder against its manifest; then, for a sweep of one policy
+   level (a Pareto front, :func:`suandian.run.pareto.front_of`), the front's figure and table.
 2. **Figures** (:mod:`suandian.plot`).
 3. **Cost by term**, **shadow prices**, and the **diagnosis** of a plan that has none.
 
@@ -399,6 +400,7 @@ def _sweep_page(folder: Path) -> str:
         )
         + "</div>"
     )
+    body += _pareto_section(sweep)
     table = sweep.table()
     keep = [*sweep.paths, "status", "objective", "certified"]
     keep += [c for c in table.columns if c.startswith("green_share.")][:3]
@@ -468,6 +470,82 @@ def _sweep_page(folder: Path) -> str:
             body.append(f"<li>case {case} ({_e(row['status'].item())}): <pre>{_e(why)}</pre></li>")
         body.append("</ul>")
     return _page(f"{name}: sweep report", body)
+
+
+#: how a front's level is printed, by ``against``
+_LEVEL_FORMAT: dict[str, Callable[[Any], str]] = {
+    "green_share": _pct,
+    "cfe_score": _pct,
+    "pue_cap": partial(_num, fmt="{:.4f}"),
+    "emissions": partial(_num, fmt="{:,.2f}"),
+}
+#: how the epsilon of a front is printed (the carbon price in CNY/tCO2 for emissions)
+_EPSILON_FORMAT: dict[str, Callable[[Any], str]] = {
+    **_LEVEL_FORMAT,
+    "pue_cap": partial(_num, fmt="{:.3f}"),
+    "emissions": partial(_num, fmt="{:,.0f}"),
+}
+
+
+def _pareto_section(sweep: Any) -> list[str]:
+    """A sweep of one policy level as a cost front: its figure and its table.
+
+    :func:`suandian.run.pareto.front_of` reads the front from the saved sweep (a sweep made
+    by :func:`suandian.pareto`, or any sweep of exactly one policy level); nothing for
+    another sweep.
+    """
+    from .. import plot
+    from ..run.pareto import front_of
+
+    try:
+        front = front_of(sweep)
+    except ValueError:  # not a sweep of one policy level
+        return []
+    except Exception as exc:  # a front that cannot be read must not lose the report
+        return [
+            "<h2>Pareto front</h2>",
+            f'<p class="small">not read ({_e(type(exc).__name__)}: {_e(exc)})</p>',
+        ]
+    t = front.table
+    per_point = front.against in ("green_share", "cfe_score")
+    unit = {"green_share": "share", "cfe_score": "score", "pue_cap": "PUE", "emissions": "tCO2"}[
+        front.against
+    ]
+    out = ["<h2>Pareto front</h2>"]
+    method = (
+        f"each point the least-cost plan at <code>{_e(front.path)}</code> = epsilon"
+        if front.method == "epsilon-constraint"
+        else f"each point the plan at the carbon price <code>{_e(front.path)}</code> = epsilon "
+        "(CNY/tCO2), its cost without the carbon charge"
+    )
+    out.append(
+        f'<p class="small">Cost against {_e(front.against)} ({_e(front.method)}: {method}). '
+        f"Slope: d cost / d level from the shadow prices of the plan (on a MIP, the LP with "
+        f"the integers fixed at the plan), CNY per unit of {_e(unit)}"
+        + ("; per percentage point: the slope / 100" if per_point else "")
+        + "; secant: between this point and the previous one with a plan. A secant that "
+        "differs from the slopes beside it marks a change of plan between the points: a "
+        "resource that ran out (the slope rises) or an integer decision (the slope may "
+        "fall) (docs/math/sweeps.md).</p>"
+    )
+    out.append(_figure(partial(plot.pareto_front, front), f"Cost against {front.against}"))
+    level, eps = _LEVEL_FORMAT[front.against], _EPSILON_FORMAT[front.against]
+    head = ["case", "epsilon", "level", "cost (CNY)", f"slope (CNY/{unit})"]
+    head += ["slope (CNY/point)"] if per_point else []
+    head += [f"secant (CNY/{unit})", "status", "certified"]
+    rows = []
+    for case, (_, r) in zip(sweep.ds["case"].values, t.iterrows(), strict=True):
+        cells = [f"{int(case)}", eps(r["epsilon"]), level(r["level"]), _num(r["cost"])]
+        cells.append(_num(r["slope"]))
+        if per_point:
+            cells.append(_num(r["slope"] / 100.0, "{:,.2f}"))
+        cells += [_num(r["secant"]), _e(r["status"])]
+        cells.append(
+            '<span class="meets">yes</span>' if r["certified"] else '<span class="misses">no</span>'
+        )
+        rows.append(cells)
+    out.append(_table(head, rows))
+    return out
 
 
 # ------------------------------------------------------------------------------ a year

@@ -31,6 +31,7 @@ secant between neighbouring points (``secant``) to compare.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -159,8 +160,55 @@ def pareto(
     path, unit, default, method = AXES[against]
     values = _epsilons(points, span or default)
     result = sweep(scenario, {path: values}, design="grid", scheduler=scheduler, **kwargs)
-    table = _table(result, scenario, against, path)
-    return ParetoFront(table, result, against, path, unit, method)
+    keys = _keys(scenario, against)
+    result.ds.attrs[FRONT_ATTR] = json.dumps({"against": against, **keys})
+    return ParetoFront(_table(result.ds, against, path, keys), result, against, path, unit, method)
+
+
+def front_of(result: SweepResult) -> ParetoFront:
+    """The cost front of a sweep, also one read back from its folder (``suandian report``).
+
+    A sweep made by :func:`pareto` carries what its front is against and the scopes or sites
+    its slope sums over (``ds.attrs["pareto"]``). Any other sweep of exactly one of the
+    swept policy levels (:data:`AXES`: ``policies.green_share.target``, ``policies.pue.cap``,
+    ``policies.carbon_price``, ``policies.cfe.score``) is read as a front too, its scopes
+    inferred from the Dataset alone: those whose target row has a shadow price in some case
+    (a scope whose row never binds adds nothing to the slope; the level is then the lowest
+    share or score of those scopes, or the portfolio's when none binds) and, for emissions,
+    the basis whose emissions times the carbon price is the carbon charge.
+
+    Parameters
+    ----------
+    result : SweepResult
+        A sweep (:func:`suandian.sweep`, :func:`suandian.read_sweep`).
+
+    Returns
+    -------
+    ParetoFront
+        As :func:`pareto` returns it.
+
+    Raises
+    ------
+    ValueError
+        if the sweep is not one of a single policy level.
+    """
+    ds = result.ds
+    stored = ds.attrs.get(FRONT_ATTR)
+    if stored:
+        keys = dict(json.loads(stored))
+        against = str(keys.pop("against"))
+    else:
+        paths = result.paths
+        found = [a for a, (p, *_) in AXES.items() if p in paths]
+        if len(paths) != 1 or len(found) != 1:
+            raise ValueError(
+                f"not a front: the sweep varies {paths}; a front varies one of "
+                f"{', '.join(p for p, *_ in AXES.values())} alone"
+            )
+        against = found[0]
+        keys = _inferred_keys(ds, against)
+    path, unit, _, method = AXES[against]
+    return ParetoFront(_table(ds, against, path, keys), result, against, path, unit, method)
 
 
 def _epsilons(points: int | Sequence[float], span: tuple[float, float]) -> list[float]:
@@ -188,43 +236,76 @@ def _epsilons(points: int | Sequence[float], span: tuple[float, float]) -> list[
     return values
 
 
-def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> pd.DataFrame:
-    ds = result.ds
+#: attribute of a front's sweep Dataset: JSON of ``against`` and the keys of :func:`_keys`
+FRONT_ATTR = "pareto"
+
+
+def _keys(scenario: Scenario, against: str) -> dict[str, Any]:
+    """What the level and slope of a front read, from the scenario.
+
+    ``scopes``: the green-share or CFE scopes the swept target sets, or the sites the swept
+    PUE cap caps; ``basis``: the emissions basis the carbon price is charged on.
+    """
     c = scenario.config
     sites = [s.name for s in c.sites]
+    if against == "green_share":
+        policy = c.policies.green_share
+        scope = policy.scope if policy is not None else "portfolio"
+        own = set(policy.site_targets) if policy is not None else set()
+        scopes = ["portfolio"] if scope == "portfolio" else [s for s in sites if s not in own]
+        return {"scopes": scopes}
+    if against == "cfe_score":
+        cfe = c.policies.cfe
+        return {"scopes": ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites}
+    if against == "pue_cap":
+        return {"scopes": [s.name for s in c.sites if s.pue_cap is None]}
+    basis = "market_based" if c.policies.carbon_basis == "market" else "location_based"
+    return {"basis": basis}
+
+
+#: shadow price of the row a front's epsilon sets, per scope or site
+_SHADOW = {
+    "green_share": "shadow_green_share_point_{}_cny_per_point",
+    "cfe_score": "shadow_cfe_point_{}_cny_per_point",
+    "pue_cap": "shadow_pue_{}_cny_per_0.01",
+}
+
+
+def _inferred_keys(ds: Any, against: str) -> dict[str, Any]:
+    """:func:`_keys` from a sweep's Dataset alone (:func:`front_of`)."""
+    if against == "emissions":
+        basis = "location_based"
+        if "emissions_tco2" in ds and "cost" in ds and "carbon" in ds["term"].values:
+            charge = ds["cost"].sel(term="carbon").values
+            price = ds[AXES["emissions"][0]].values.astype(float)
+            for b in ds["basis"].values:
+                e = ds["emissions_tco2"].sel(basis=b).values
+                ok = np.isfinite(charge) & (price > 0)
+                if ok.any() and np.allclose(price[ok] * e[ok], charge[ok], rtol=1e-6, atol=1e-3):
+                    basis = str(b)
+                    break
+        return {"basis": basis}
+    names = [str(x) for x in ds["shadow"].values] if "shadow" in ds.coords else []
+    head, tail = _SHADOW[against].split("{}")
+    scopes = [n[len(head) : -len(tail)] for n in names if n.startswith(head) and n.endswith(tail)]
+    if not scopes and against != "pue_cap":
+        scopes = ["portfolio"]
+    return {"scopes": scopes}
+
+
+def _table(ds: Any, against: str, path: str, keys: dict[str, Any]) -> pd.DataFrame:
+    """The front's table from a sweep's Dataset (:class:`ParetoFront`'s ``table``)."""
     eps = ds[path].values.astype(float)
     shadow = (
         ds["shadow_prices"] if "shadow_prices" in ds else None
     )  # (case, shadow); absent when no case has a plan
     rows: dict[str, Any] = {"epsilon": eps}
     picked: list[str] = []
-    if against == "green_share":
-        policy = c.policies.green_share
-        scope = policy.scope if policy is not None else "portfolio"
-        own = set(policy.site_targets) if policy is not None else set()
-        scopes = ["portfolio"] if scope == "portfolio" else [s for s in sites if s not in own]
-        picked = [f"shadow_green_share_point_{g}_cny_per_point" for g in scopes]
-        level = _kpi(ds, "green_share", scopes, np.min)
-        cost = ds["objective"].values
-        slope = 100.0 * _sum(shadow, picked, len(eps))
-    elif against == "cfe_score":
-        cfe = c.policies.cfe
-        scopes = ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites
-        picked = [f"shadow_cfe_point_{g}_cny_per_point" for g in scopes]
-        level = _kpi(ds, "cfe_score", scopes, np.min)
-        cost = ds["objective"].values
-        slope = 100.0 * _sum(shadow, picked, len(eps))
-    elif against == "pue_cap":
-        capped = [s.name for s in c.sites if s.pue_cap is None]
-        picked = [f"shadow_pue_{s}_cny_per_0.01" for s in capped]
-        level = _kpi(ds, "pue", capped, np.max)
-        cost = ds["objective"].values
-        slope = -100.0 * _sum(shadow, picked, len(eps))
-    else:  # emissions, by carbon price
-        basis = "market_based" if c.policies.carbon_basis == "market" else "location_based"
+    if against == "emissions":  # by carbon price
+        basis = keys.get("basis", "location_based")
         level = (
             ds["emissions_tco2"].sel(basis=basis).values
-            if "emissions_tco2" in ds
+            if "emissions_tco2" in ds and basis in ds["basis"].values
             else np.full(len(eps), np.nan)
         )
         carbon = (
@@ -234,6 +315,19 @@ def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> 
         )
         cost = ds["objective"].values - carbon
         slope = np.where(np.isfinite(cost), -eps, np.nan)
+    else:
+        scopes = [str(s) for s in keys.get("scopes", [])]
+        picked = [_SHADOW[against].format(g) for g in scopes]
+        # the level the row judges: the year's figure where the rule is on the year
+        kpi, year, pick, sign = {
+            "green_share": ("green_share", "green_share_year", np.min, 100.0),
+            "cfe_score": ("cfe_score", None, np.min, 100.0),
+            "pue_cap": ("pue", "pue_year", np.max, -100.0),
+        }[against]
+        level = _kpi(ds, year, scopes, pick) if year is not None else np.full(len(eps), np.nan)
+        level = np.where(np.isfinite(level), level, _kpi(ds, kpi, scopes, pick))
+        cost = ds["objective"].values
+        slope = sign * _sum(shadow, picked, len(eps))
     slope = np.where(np.isfinite(cost), slope, np.nan)  # no plan, no slope
     rows.update(level=level, cost=cost, slope=slope, secant=_secant(level, cost))
     rows.update(
@@ -307,4 +401,4 @@ def plot_pareto(front: ParetoFront, ax: Axes | None = None) -> Figure:
     return pareto_front(front, ax=ax)
 
 
-__all__ = ["AXES", "ParetoFront", "pareto", "plot_pareto"]
+__all__ = ["AXES", "ParetoFront", "front_of", "pareto", "plot_pareto"]
