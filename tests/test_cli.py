@@ -289,3 +289,28 @@ def test_command_line_does_not_wait_for_a_run_left_behind(monkeypatch, capsys):
     assert "left behind" in capsys.readouterr().err
     assert cli.main(["validate", str(DEFAULT_SCENARIO)]) == 0
     assert ended == [0]
+
+
+_PROBE = """
+import sys
+from suandian import cli
+{before}
+cli._no_dask_probe()
+import numpy as np, xarray as xr
+a = xr.DataArray(np.arange(3.0), dims="x")
+print(float((a * 2).sum()), "dask.array" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [("", "6.0 False"), ("import dask.array", "6.0 True")],
+)
+def test_solve_spares_xarrays_dask_probe(before, expected):
+    """``suandian solve`` tells xarray there is no dask when none is imported: xarray then
+    works on numpy data without importing ``dask.array`` (sum of 2 x [0, 1, 2] = 6). With
+    dask already imported, xarray is left as it is (it knows dask's arrays)."""
+    code = _PROBE.format(before=before)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected

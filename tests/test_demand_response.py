@@ -211,6 +211,38 @@ def test_draw_above_the_baseline_in_a_cheap_period_is_credited_zero():
     assert books(r.ds)["energy_mwh"]["dr_credited"] == pytest.approx(1.0)
 
 
+def test_draw_bound_is_the_most_the_site_can_draw_above_its_baseline():
+    """The big-M of ``credit_measured``, per period, from the rows (not 10 x the baseline).
+
+    The site serves a fixed 15 units on its 2 blocks: IT 2 x 1 + 0.1 x 15 = 3.5 MW, facility
+    3.5 x 1.1 = 3.85 MW; the only other use of the meter is the battery charging, at most
+    1 MW. So the draw never exceeds 4.85 MW and the settled reduction never falls below
+    3.85 - 4.85 = -1: ``dr_draw_bound`` is 1 MW in t1 and t2 (0 outside the window; the
+    default before 2026-12 was 10 x 3.85 = 38.5 MW), and the plan is the first test's
+    (1578 - 0.81 x 60 = 1529.4).
+    """
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0}))
+    assert values(r, "dr_draw_bound") == pytest.approx([0.0, 1.0, 1.0, 0.0], abs=1e-6)
+    assert r.info.size["integer_columns"] == 1 + 2  # u_dr, u_dr_above in t1 and t2
+    assert r.objective == pytest.approx(1529.4)
+
+
+def test_baseline_above_every_possible_draw_needs_no_binary():
+    """Baseline 6 MW, above the 4.85 MW the site can draw at most (previous test): no period
+    can be settled above the baseline, so there is no ``u_dr_above`` (bound 0) and the credit
+    is min(commit, 6 - draw). Idle battery: 6 - 3.85 = 2.15 MW in each period; discharging
+    0.81 MW in both (charged 1 MW at t0 and t3, as in the first test) makes it 2.96 MW at a
+    cost of 0.81 x 46.9136 = 38.0 CNY. Prices 20 / 20: each MW committed earns 20 + 2 x 20 = 60
+    > 46.91 per MW shifted, so commit 2.96: cost 1540 + 0.81 x 46.9136 - 60 x 2.96 = 1400.4.
+    """
+    r = solve_ok(config({"capacity_price": 20.0, "energy_price": 20.0, "baseline": {"s1": 6.0}}))
+    assert values(r, "dr_draw_bound") == pytest.approx([0.0, 0.0, 0.0, 0.0])
+    assert r.info.size["integer_columns"] == 1  # u_dr only
+    assert values(r, "p_dr_commit") == pytest.approx(2.96)
+    assert values(r, "p_dr_credit") == pytest.approx([0, 2.96, 2.96, 0], abs=1e-7)
+    assert r.objective == pytest.approx(1540.0 + 0.81 * SHIFT - 60 * 2.96)
+
+
 def test_measured_over_the_event_the_period_above_offsets_the_reduction():
     """The same day, ``measure: event``: the window's average reduction is credited in both
     periods. Charging x MWh at t2 and giving 1 MW in t1 averages (1 - x) / 2 over the event:

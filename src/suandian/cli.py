@@ -55,6 +55,32 @@ def _progress_to_stderr() -> None:
     logger.setLevel(logging.INFO)
 
 
+def _no_dask_probe() -> None:
+    """Spare a one-shot command xarray's probe for dask arrays (~0.5 CPU s, measured).
+
+    The first DataArray of a process makes xarray import ``dask.array`` (and with it parts of
+    scipy) to learn dask's array type, when dask is installed. A command that never imports
+    dask (``suandian solve``) makes no dask arrays, so xarray is told there is no dask: its
+    cache of duck-array modules (private to xarray, hence guarded: if its form changes,
+    xarray probes as before). Not done when dask is already imported.
+    """
+    if "dask" in sys.modules:
+        return
+    try:
+        from packaging.version import Version
+        from xarray.namedarray import pycompat
+
+        cache = pycompat._cached_duck_array_modules
+        if "dask" in cache:
+            return
+        absent = object.__new__(pycompat.DuckArrayModule)
+        absent.module, absent.version, absent.type = None, Version("0.0.0"), ()
+        absent.available = False
+        cache["dask"] = absent
+    except (ImportError, AttributeError, TypeError):  # another xarray: it probes as before
+        return
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr() -> Iterator[None]:
     """Send whatever is written to standard output meanwhile to standard error.
@@ -757,6 +783,7 @@ def _solve(args: argparse.Namespace) -> int:
 
     if not args.quiet:  # progress (incumbent, bound, gap) of solves longer than a second
         _progress_to_stderr()
+    _no_dask_probe()
     problems = []
     if not (args.mip_rel_gap >= 0):
         problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")

@@ -56,8 +56,11 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
     from ..scenario.validation import SeriesRefs
 
-#: default big-M of the measurement switch: this many times the event's peak baseline (MW)
+#: big-M of the measurement switch where the rows imply no bound of the draw: this many times
+#: the event's peak baseline (MW)
 DRAW_BOUND_FACTOR = 10.0
+#: MW: a big-M at most this: the sites cannot draw above their baseline (no binary)
+NO_DRAW = 1e-6
 
 
 class NoEventBaseline(_Model):
@@ -160,8 +163,9 @@ class DemandResponseEvent(_Model):
     draw_bound: NonNeg | None = Field(
         None,
         description="MW, most the called sites draw above their baseline in a period of the "
-        f"window (big-M); default: {DRAW_BOUND_FACTOR:g} x the peak baseline, at least "
-        f"{DRAW_BOUND_FACTOR:g} MW",
+        "window (big-M); default: per period, the largest draw the model's rows imply less "
+        f"the baseline (where none is implied: {DRAW_BOUND_FACTOR:g} x the peak baseline, at "
+        f"least {DRAW_BOUND_FACTOR:g} MW)",
     )
 
     @field_validator("baseline", mode="before")
@@ -508,13 +512,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     min_bid, max_red = per_event("min_bid"), per_event("max_reduction")
     short_price, credit_cap = per_event("shortfall_price"), per_event("credit_cap")
     average = np.array([e.measure == "event" for e in events])
-    peak = (baseline.sum(1) * window).max(1)
-    bound = np.array(
-        [
-            DRAW_BOUND_FACTOR * max(peak[i], 1.0) if e.draw_bound is None else e.draw_bound
-            for i, e in enumerate(events)
-        ]
-    )
+    bound, need = _draw_bounds(ctx, events, member, window, baseline, offered)
     fb.input("dr_member", member)
     fb.input("dr_window", window)
     fb.input("dr_baseline", baseline)
@@ -531,7 +529,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     commit = fb.var("p_dr_commit", ub=max_red * offered)
     credit = fb.var("p_dr_credit", mask=window)
     short = fb.var("p_dr_shortfall", mask=window)
-    above = fb.var("u_dr_above", mask=window)
+    above = fb.var("u_dr_above", mask=need)
     reduction = fb.expression(
         "p_dr_reduction", Expr.constant(baseline.sum(1), (E, T)) - _select(metered, member)
     )
@@ -548,17 +546,63 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain("credit_max", credit - c_t * credit_cap[:, None], "<=", 0.0, mask=window)
     fb.constrain(
         "credit_measured",
-        credit - measured - above * bound[:, None],
+        credit - measured - above * np.where(need, bound, 0.0),
         "<=",
         0.0,
         mask=window & offered[:, None],
     )
     most = np.repeat((credit_cap * max_red)[:, None], T, 1)
-    fb.constrain("credit_above", credit + above * most, "<=", most, mask=window)
+    fb.constrain("credit_above", credit + above * most, "<=", most, mask=need)
     fb.constrain("shortfall_min", short + credit - c_t, ">=", 0.0, mask=window)
     fb.cost("dr_capacity", commit * (-cap_price), per_period=False)  # per event
     fb.cost("dr_energy", credit * (-dt * energy_price)[:, None], per_period=True)
     fb.cost("dr_penalty", short * (dt * short_price)[:, None], per_period=True)
+
+
+def _draw_bounds(
+    ctx: Context,
+    events: list[DemandResponseEvent],
+    member: np.ndarray,
+    window: np.ndarray,
+    baseline: np.ndarray,
+    offered: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The big-M ``dr_draw_bound`` per (event, period) and where ``u_dr_above`` is needed.
+
+    The row ``credit_measured`` must let the settled reduction fall to its least value while
+    ``u_dr_above`` = 1, so its big-M is that least value negated: ``V_{e,t} = max(0,
+    -min q_{e,t})``, ``min q`` = the baseline less the largest metered draw of the called
+    sites the rows imply (:func:`~suandian.policies.net_metering.implied_draw`), averaged
+    over the window under ``measure: event``. With that V the two rows ``credit_measured``
+    and ``credit_above`` are the convex hull of the settlement's two cases (docs/math/
+    demand_response.md). Where V is 0 (the sites cannot draw above their baseline) the
+    period needs no binary. An event's ``draw_bound`` (MW) replaces the implied bound; where
+    no finite bound is implied, :data:`DRAW_BOUND_FACTOR` x the event's peak baseline.
+    """
+    E, S, T = baseline.shape
+    bound = np.zeros((E, T))
+    cells = (member[:, :, None] & window[:, None, :]).any(0)
+    top = np.full((S, T), np.inf)
+    if cells.any() and any(e.draw_bound is None for e in events):
+        from .net_metering import implied_draw
+
+        top = implied_draw(ctx, ctx.ledger.flow("metered"), cells)
+    for i, e in enumerate(events):
+        w = window[i]
+        if e.draw_bound is not None:
+            bound[i, w] = e.draw_bound
+            continue
+        drawn = top[member[i]].sum(0)  # the called sites' largest draw together, MW
+        base = baseline[i].sum(0)
+        if not np.isfinite(drawn[w]).all():
+            peak = float((base * w).max())
+            bound[i, w] = DRAW_BOUND_FACTOR * max(peak, 1.0)
+        elif e.measure == "event":
+            bound[i, w] = max(0.0, float((drawn[w] - base[w]).mean()))
+        else:
+            bound[i, w] = np.maximum(0.0, drawn[w] - base[w])
+    need = window & offered[:, None] & (bound > NO_DRAW)
+    return bound, need
 
 
 def measured_reduction(ds: xr.Dataset) -> xr.DataArray:
@@ -791,7 +835,14 @@ COMPONENT = Component(
         Output("dr_max_reduction", _E, "MW", "largest commitment", role="input"),
         Output("dr_shortfall_price", _E, "CNY/MWh", "per MWh not delivered", role="input"),
         Output("dr_credit_cap", _E, "1", "credit at most this x the commitment", role="input"),
-        Output("dr_draw_bound", _E, "MW", "big-M of the measurement switch", role="input"),
+        Output(
+            "dr_draw_bound",
+            _ET,
+            "MW",
+            "big-M of the measurement switch: most the called sites draw above their baseline "
+            "(0 outside the window, and where they cannot: no u_dr_above)",
+            role="input",
+        ),
         Output(
             "curtailment_limit",
             ("node", "time"),

@@ -168,7 +168,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     m_import, m_export = nan, nan
     need = np.zeros((S, T), bool)
     if candidate.any():
-        implied = _implied_draw(ctx, metered, candidate)
+        implied = implied_draw(ctx, metered, candidate)
         lb, ub = ctx.lm.column_bounds()
         m_export = np.where(candidate, export.highest(lb, ub), np.nan)
         m_import = np.where(candidate, _import_bound(ctx, implied), np.nan)
@@ -183,7 +183,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.constrain("export_max", export - u * m_e, "<=", 0.0, mask=need)
 
 
-def _implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
+def implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
     """(S, T) MW: the largest metered draw the rows imply in ``cells`` (inf: none found).
 
     Bound propagation around the draw's columns (:meth:`LinearModel.implied_bounds` with

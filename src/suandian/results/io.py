@@ -331,7 +331,7 @@ def read_manifest(directory: str | Path) -> dict:
 def groups(ds: xr.Dataset) -> dict[str, list[str]]:
     """Variables of a Dataset grouped by their dimensions, e.g. ``{'site_time': [...]}``."""
     out: dict[str, list[str]] = {}
-    variables = ds.variables  # plain Variables: a DataArray per name costs ~1 ms with many coords
+    variables = ds.variables  # not ds.data_vars.items(): a DataArray per variable (slow)
     for name in ds.data_vars:
         dims = variables[name].dims
         out.setdefault("_".join(str(d) for d in dims) or "scalar", []).append(str(name))
@@ -341,7 +341,7 @@ def groups(ds: xr.Dataset) -> dict[str, list[str]]:
 def group_frame(ds: xr.Dataset, names: list[str]) -> pd.DataFrame:
     """Long table of variables sharing dimensions (index columns first)."""
     frame = ds[names].to_dataframe()
-    return frame.reset_index() if ds[names[0]].dims else frame.reset_index(drop=True)
+    return frame.reset_index() if ds.variables[names[0]].dims else frame.reset_index(drop=True)
 
 
 def write_netcdf(ds: xr.Dataset, path: Path) -> Path:
@@ -416,7 +416,7 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"attribute of type {type(value).__name__} cannot be checkpointed")
 
 
-def _label_units(values: xr.Variable) -> str:
+def _label_units(values: xr.DataArray | xr.Variable) -> str:
     kind = values.dtype.kind
     return "time" if kind == "M" else "index" if kind in "iu" else "text"
 
@@ -430,7 +430,9 @@ def column_metadata(ds: xr.Dataset, names: list[str]) -> dict[str, dict[str, str
     dimension ``run``). Labels have the units ``text``, ``index`` (a position, from 0) or ``time``.
     """
     out: dict[str, dict[str, str]] = {}
-    variables = ds.variables  # plain Variables, not DataArrays (see :func:`groups`)
+    # xarray Variables, not DataArrays: ds[name] gathers the coordinates of every variable of
+    # the Dataset each time (0.4 ms on the default day's, 7,000 calls for its 108 tables)
+    variables = ds.variables
     dims = [str(d) for d in variables[names[0]].dims]
     for dim in dims:
         out[dim] = {
@@ -445,7 +447,7 @@ def column_metadata(ds: xr.Dataset, names: list[str]) -> dict[str, dict[str, str
             key: str(attrs.get(key, "")) for key in ("units", "description", "role", "component")
         }
     for key in ds.coords:
-        coord, label = variables[key], str(key)
+        label, coord = str(key), variables[key]
         if label not in ds.dims and coord.dims and set(coord.dims) <= set(dims):
             dim = str(coord.dims[0])
             what = label.removeprefix(f"{dim}_").replace("_", " ")
