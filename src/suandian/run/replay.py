@@ -41,7 +41,6 @@ from .stochastic import (
     _options,
     _recourse,
     _values,
-    first_stage_vars,
     replan,
 )
 
@@ -242,7 +241,8 @@ def _fix_dispatch(values: Plan) -> Callable[[LinearModel, Built], None]:
 
 def _as_run(steps: list[StochasticResult], spans: list[tuple[int, int]]) -> Plan:
     """Each decision over time as run, keyed ``<family>.<name>``: every step's first
-    ``e - s`` periods, along time (a label a step does not have: NaN, left free)."""
+    ``e - s`` periods, along time (a label a step does not have: NaN, left free).
+    """
     out: Plan = {}
     datasets = [st.results[0].ds for st in steps]
     for cname, fb in _families(steps[-1]).items():

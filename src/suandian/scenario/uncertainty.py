@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -273,17 +274,32 @@ def realised_scenario(sc: Scenario, files: list[str] | None = None) -> Scenario:
             sc.config.name,
         )
     g = GivenScenario(name=f"{sc.config.name}.realised", probability=1.0, series=given)
-    return _given(sc, 0, g, where="uncertainty.realised")
+    # files named here (a command line's --realised) may be read where they are
+    extra = [Path(f).resolve().parent for f in files] if files is not None else []
+    return _given(sc, 0, g, where="uncertainty.realised", extra_roots=extra)
 
 
-def _given(sc: Scenario, i: int, g: GivenScenario, where: str | None = None) -> Scenario:
-    """The member of a user-given scenario: its files' columns over the base series."""
+def _given(
+    sc: Scenario,
+    i: int,
+    g: GivenScenario,
+    where: str | None = None,
+    extra_roots: list[Path] | None = None,
+) -> Scenario:
+    """The member of a user-given scenario: its files' columns over the base series.
+
+    Files are read from where the scenario's ``series:`` may be (its folder, the ``data/``
+    folder beside it, the allowed data roots) and ``extra_roots``.
+    """
+    from .load import data_roots_for  # load imports this module (the schema's section)
+
+    roots = data_roots_for(sc.base_dir) + list(extra_roots or [])
     series = sc.series.copy()
     problems: list[Problem] = []
     prefix = where if where is not None else f"uncertainty.scenarios[{i}].series"
     for j, file in enumerate(g.series):
         label = f"{prefix}[{j}]"
-        path, found = resolve_series_path(file, sc.base_dir, [sc.base_dir], label)
+        path, found = resolve_series_path(file, sc.base_dir, roots, label)
         problems += found
         if path is None:
             continue
