@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,24 @@ from .stochastic import (
 
 #: decisions the settlement leaves free: what the meter and the market make of the dispatch
 #: as run (the grid import balances each node; the deviation beyond the band is priced at
-#: its least, max(|r| - tau q, 0); shed load at its value)
-FREE = frozenset({"grid.p_grid", "grid.p_deviation", "backup.p_shed"})
+#: its least, max(|r| - tau q, 0); shed load at its value; the DR credit and shortfall are
+#: measured against the event's baseline), the green contract's takes (re-settled within
+#: the contract) and the compute served and its IT power (the compute is re-settled on the
+#: day, see :func:`dispatch_outputs`)
+FREE = frozenset(
+    {
+        "grid.p_grid",
+        "grid.p_deviation",
+        "backup.p_shed",
+        "dr.p_dr_credit",
+        "dr.p_dr_shortfall",
+        "dr.u_dr_above",
+        "green.p_contract",
+        "dc.p_dyn",
+        "dc.x_serve",
+        "dc.x_unserved",
+    }
+)
 
 #: cost terms that settle a deviation from a commitment, by what they settle
 DEVIATION_TERMS = {
@@ -205,9 +222,11 @@ def dispatch_outputs(built: Built) -> dict[str, Any]:
     """The dispatch a settlement fixes: qualified name -> its record (Var and scale).
 
     Every decision over ``time`` that is not first stage, except :data:`FREE` and the batch
-    jobs' per-job bookkeeping (a job's runs, starts and placement: a window of the day may
-    drop a job it no longer sees; the compute each site runs per period is fixed through its
-    power, so the jobs' share of it may only be re-assigned).
+    jobs' (their runs, starts and placement). The compute is re-settled on the day: a
+    re-plan may place a job at another site than the step before it (the state handed over
+    carries the work done, not the placement), which the day's placement rule forbids, so
+    the settlement re-optimises where and when the compute runs, with the blocks on (first
+    stage), storage, tanks, corridor flows, renewables and reserves as run.
     """
     out = {}
     for cname, fb in built.builders.items():
@@ -395,3 +414,63 @@ def replay(
         every=k,
         planned_costs=_planned(plan, planned),
     )
+
+
+# ------------------------------------------------------------------ plans on disk
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write a labelled first stage to netCDF (``first_stage.nc``), atomically.
+
+    One variable per decision, named as in the result Dataset, its qualified name in the
+    attribute ``qualified``; read back by :func:`load_plan`.
+    """
+    from ..results import io
+
+    data = {}
+    for name, values in plan.items():
+        if not isinstance(values, xr.DataArray):
+            raise ValueError(f"{name!r}: only a labelled plan (DataArrays) can be saved")
+        short = name.split(".", 1)[1]
+        data[short] = values.assign_attrs(qualified=name)
+    return io.write_netcdf(xr.Dataset(data), Path(path))
+
+
+def load_plan(folder: str | Path, scenario: Scenario) -> tuple[Plan, Result | None]:
+    """The first stage kept in a folder, and the folder's result (if it has one).
+
+    ``first_stage.nc`` (``suandian stochastic``, ``replay``, ``replan``) is read as it is;
+    otherwise the first-stage decisions of ``scenario``'s model are taken from the folder's
+    ``result.nc`` (a ``suandian solve`` of the same configuration).
+
+    Raises
+    ------
+    ValueError
+        When the folder holds neither, naming it and what to give.
+    """
+    from ..model import build_model
+    from ..results.io import read_netcdf
+    from ..results.result import read_result
+    from .stochastic import first_stage_vars
+
+    where = Path(folder)
+    result = read_result(where) if (where / "result.nc").is_file() else None
+    if (where / "first_stage.nc").is_file():
+        ds = read_netcdf(where / "first_stage.nc")
+        return {str(ds[v].attrs.get("qualified", v)): ds[v] for v in ds.data_vars}, result
+    if result is None:
+        raise ValueError(
+            f"--plan {folder}: holds neither first_stage.nc nor result.nc; give the folder of "
+            "suandian solve, stochastic, replay or replan"
+        )
+    built = build_model(scenario, pyomo=False).built
+    plan: Plan = {}
+    for name in first_stage_vars(built):
+        short = name.split(".", 1)[1]
+        if short not in result.ds:
+            raise ValueError(
+                f"--plan {folder}: its result has no {short!r}; it is not a plan of this "
+                "scenario's configuration"
+            )
+        plan[name] = result.ds[short]
+    if "green.n_block" in plan and "corridor_window" in result.ds:
+        plan["green.corridor_window"] = result.ds["corridor_window"]
+    return plan, result
