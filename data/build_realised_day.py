@@ -62,9 +62,8 @@ def main() -> None:
     for c in DEFAULT_SERIES:
         f = sc.series[c].to_numpy(float)
         r = day[c].to_numpy(float)
-        print(
-            f"{c}: forecast sum {f.sum():.1f}, realised {r.sum():.1f} ({r.sum() / f.sum() - 1:+.1%})"
-        )
+        change = r.sum() / f.sum() - 1
+        print(f"{c}: forecast sum {f.sum():.1f}, realised {r.sum():.1f} ({change:+.1%})")
 
 
 if __name__ == "__main__":

@@ -259,8 +259,10 @@ def _fix_dispatch(values: Plan) -> Callable[[LinearModel, Built], None]:
 
 
 def _as_run(steps: list[StochasticResult], spans: list[tuple[int, int]]) -> Plan:
-    """Each decision over time as run, keyed ``<family>.<name>``: every step's first
-    ``e - s`` periods, along time (a label a step does not have: NaN, left free).
+    """Each decision over time as run, keyed ``<family>.<name>``.
+
+    Every step's first ``e - s`` periods, along time (a label a step does not have: NaN,
+    left free).
     """
     out: Plan = {}
     datasets = [st.results[0].ds for st in steps]

@@ -577,12 +577,12 @@ def _recourse(
     alpha: float | None = None,
     dispatch: Callable[[LinearModel, Built], None] | None = None,
 ) -> StochasticResult:
-    """The recourse of members to a first stage: ``plan`` fixed (an evaluation, a re-plan,
-    a settlement), or none (wait and see: each member its own).
+    """The recourse of members to a first stage, fixed or (``plan`` None) their own.
 
-    The part :func:`evaluate_plan`, :func:`wait_and_see`, :func:`replan` and the replay's
-    settlement share: a fixed plan on members whose probabilities do not sum to 1 (held-out
-    draws, probability 1 each) weighs them equally; no risk term.
+    ``plan`` fixed: an evaluation, a re-plan, a settlement; none: wait and see. The part
+    :func:`evaluate_plan`, :func:`wait_and_see`, :func:`replan` and the replay's settlement
+    share: a fixed plan on members whose probabilities do not sum to 1 (held-out draws,
+    probability 1 each) weighs them equally; no risk term.
     """
     if plan is not None and members and abs(sum(m.probability for m in members) - 1.0) > 1e-6:
         n = len(members)
