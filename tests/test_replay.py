@@ -217,3 +217,45 @@ def test_cli_replay_without_a_plan_folder_is_a_clear_error(tmp_path):
     run = _cli("replay", "--plan", str(tmp_path / "nothing"), "--out", "o", cwd=tmp_path)
     assert run.returncode == 1
     assert "--plan" in run.stderr and "not a folder" in run.stderr
+
+
+# ------------------------------------------------------------------ figures
+def test_cost_distribution_marks_mean_and_cvar():
+    """Plan ``a`` costs 1, 2, 3, 4 (equally likely): mean 2.5, CVaR at 0.5 the mean of the
+    dearer half, 3.5. Plan ``b``: 2, 2, 2 and one day without recourse (inf): mean 2, CVaR
+    2, the infinite day left out of the bars and named in the legend."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from suandian import plot
+
+    fig = plot.cost_distribution({"a": [1, 2, 3, 4], "b": [2, 2, 2, np.inf]}, alpha=0.5)
+    ax = fig.axes[0]
+    marks = [float(line.get_xdata()[0]) for line in ax.lines]
+    assert marks == pytest.approx([2.5, 3.5, 2.0, 2.0])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "1 without recourse" in labels[1]
+
+
+def test_planned_vs_realised_draws_the_table():
+    """The replay table of ``test_replay_once_equals...``: spot_deviation 55 planned, 110
+    realised; the bars carry those values, the title the totals."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from suandian import plot
+
+    table = pd.DataFrame(
+        {
+            "term": ["spot_day_ahead", "spot_real_time", "spot_deviation", "total"],
+            "planned": [770.0, -132.0, 55.0, 693.0],
+            "realised": [770.0, -264.0, 110.0, 616.0],
+        }
+    )
+    fig = plot.planned_vs_realised(table)
+    ax = fig.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([770.0, -132.0, 55.0, 770.0, -264.0, 110.0])
+    assert "616" in ax.get_title() and "693" in ax.get_title()
