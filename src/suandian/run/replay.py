@@ -314,6 +314,36 @@ def _hybrid(forecast: Scenario, realised: Scenario, until: int, name: str) -> Sc
     return _member(forecast, name, 1.0, series)
 
 
+def _unfinishable(state: dict, forecast: Scenario, e: int, kw: dict) -> dict:
+    """``state`` with each batch job's work left cut to what fits after period ``e - 1``.
+
+    A step run short of capacity (blocks fixed, more interactive demand than forecast) may
+    hand over more work than the job's ``max_rate`` can still do before its deadline; the
+    next window would be refused. With ``compute_shortfall_penalty`` the excess is given up
+    (the settlement re-settles the batch jobs on the whole day and prices what is left
+    unfinished); without it the replay stops there.
+    """
+    jobs = (state.get("dc") or {}).get("jobs") or {}
+    for job in forecast.config.batch:
+        entry = jobs.get(job.name)
+        if entry is None:
+            continue
+        deadline = forecast.period(job.deadline, forecast.periods)
+        release = forecast.period(job.release, 0)
+        most = float(job.max_rate) * max(deadline - max(release, e), 0) * forecast.dt
+        left = float(job.work) - float(entry["work_done"])
+        if left > most + 1e-6 * max(1.0, float(job.work)):
+            if kw.get("compute_shortfall_penalty") is None:
+                raise ReplayError(
+                    e,
+                    f"{forecast.time[e]}: batch job {job.name!r} has {left:g} work left, at most "
+                    f"{most:g} can still be done",
+                    "infeasible",
+                )
+            entry["work_done"] = float(job.work) - most
+    return state
+
+
 def replay(
     plan: Plan | StochasticResult,
     forecast: Scenario,
@@ -394,7 +424,7 @@ def replay(
         steps.append(step)
         spans.append((s, e))
         if e < T:
-            state = step.results[0].final_state(e - s - 1)
+            state = _unfinishable(step.results[0].final_state(e - s - 1), forecast, e, kw)
     first = plan.first_stage if isinstance(plan, StochasticResult) else plan
     as_run = _as_run(steps, spans)
     day = _member(real, f"{name}.realised", 1.0, real.series.copy())
