@@ -918,7 +918,7 @@ def cost_distribution(
         label = f"{name}: mean {mean:,.0f}, CVaR{alpha:g} {tail:,.0f}"
         if missing:
             label += f" ({missing} without recourse)"
-        ax.hist(ok, bins=edges, histtype="step", color=colour, linewidth=1.5, label=label)
+        ax.hist(ok, bins=list(edges), histtype="step", color=colour, linewidth=1.5, label=label)
         ax.axvline(mean, color=colour, linewidth=1.2)
         ax.axvline(tail, color=colour, linewidth=1.2, linestyle="--")
     ax.set_xlabel("cost of the day (CNY)")
