@@ -45,26 +45,12 @@ from .stochastic import (
     replan,
 )
 
-#: decisions the settlement leaves free: what the meter and the market make of the dispatch
-#: as run (the grid import balances each node; the deviation beyond the band is priced at
-#: its least, max(|r| - tau q, 0); shed load at its value; the DR credit and shortfall are
-#: measured against the event's baseline), the green contract's takes (re-settled within
-#: the contract) and the compute served and its IT power (the compute is re-settled on the
-#: day, see :func:`dispatch_outputs`)
-FREE = frozenset(
-    {
-        "grid.p_grid",
-        "grid.p_deviation",
-        "backup.p_shed",
-        "dr.p_dr_credit",
-        "dr.p_dr_shortfall",
-        "dr.u_dr_above",
-        "green.p_contract",
-        "dc.p_dyn",
-        "dc.x_serve",
-        "dc.x_unserved",
-    }
-)
+#: families whose dispatch over time the settlement keeps as run: the stores and the lines
+#: (batteries, chilled-water tanks, corridor flows, gensets)
+KEPT = frozenset({"stor", "thermal", "green", "backup"})
+#: decisions of those families left free: the green contract's takes (re-settled within the
+#: contract) and shed load (at its value)
+FREE = frozenset({"green.p_contract", "backup.p_shed"})
 
 #: cost terms that settle a deviation from a commitment, by what they settle
 DEVIATION_TERMS = {
@@ -73,6 +59,7 @@ DEVIATION_TERMS = {
     "corridor_deviation": "corridor blocks: energy off the blocks held",
     "dr_penalty": "demand response: shortfall below the committed MW",
     "shortfall_compute": "compute not served, at its value",
+    "green_budget_shortfall": "green share: energy missing for the target, priced (a measure)",
 }
 
 
@@ -221,21 +208,26 @@ class Replay:
 def dispatch_outputs(built: Built) -> dict[str, Any]:
     """The dispatch a settlement fixes: qualified name -> its record (Var and scale).
 
-    Every decision over ``time`` that is not first stage, except :data:`FREE` and the batch
-    jobs' (their runs, starts and placement). The compute is re-settled on the day: a
-    re-plan may place a job at another site than the step before it (the state handed over
-    carries the work done, not the placement), which the day's placement rule forbids, so
-    the settlement re-optimises where and when the compute runs, with the blocks on (first
-    stage), storage, tanks, corridor flows, renewables and reserves as run.
+    The decisions over ``time`` of the families in :data:`KEPT` (the stores and the lines),
+    except :data:`FREE` and first-stage decisions (fixed as the plan's). Everything else is
+    settled on the realised day: the grid import (the meter), the deviation beyond the band,
+    the DR credit and shortfall (measured against the baseline), the renewables taken and
+    fed in, and the **compute** (where and when each job runs, the interactive service, the
+    reserve held by IT): a re-plan may place a job at another site than the step before it
+    (the state handed over carries the work done, not the placement), which the day's
+    placement rule forbids, so the compute as run cannot in general be fixed in one model
+    of the day; the renewables and the meter follow the compute.
     """
     out = {}
     for cname, fb in built.builders.items():
+        if cname not in KEPT:
+            continue
         for oname, rec in fb.recorded.items():
             o = rec.output
             name = f"{cname}.{oname}"
             if rec.var is None or o.first_stage or name in FREE:
                 continue
-            if "time" in o.dims and "job" not in o.dims:
+            if "time" in o.dims:
                 out[name] = rec
     return out
 
@@ -314,6 +306,19 @@ def _hybrid(forecast: Scenario, realised: Scenario, until: int, name: str) -> Sc
     return _member(forecast, name, 1.0, series)
 
 
+def _priced(sc: Scenario, price: float) -> Scenario:
+    """``sc`` with its green share's shortfall priced at ``price`` CNY/MWh (a soft row)."""
+    if sc.config.policies.green_share is None:
+        return sc
+
+    def edit(raw: dict) -> None:
+        policies = dict(raw["policies"])
+        policies["green_share"] = {**policies["green_share"], "shortfall_price": price}
+        raw["policies"] = policies
+
+    return sc.edited(edit)
+
+
 def _unfinishable(state: dict, forecast: Scenario, e: int, kw: dict) -> dict:
     """``state`` with each batch job's work left cut to what fits after period ``e - 1``.
 
@@ -354,6 +359,7 @@ def replay(
     planned: Result | StochasticResult | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
+    green_shortfall_price: float | None = None,
     **overrides: Any,
 ) -> Replay:
     """Run a plan against the realised day, re-planning every ``every`` periods.
@@ -379,6 +385,12 @@ def replay(
         ``StochasticResult``).
     compliance, compute_shortfall_penalty
         As for :func:`~suandian.run.stochastic.replan`.
+    green_shortfall_price : float, optional
+        CNY per MWh of green energy missing for the green share, in every re-plan and in the
+        settlement (``policies.green_share.shortfall_price``): a day run period by period
+        may no longer reach a target the plan held; priced, the replay goes on and
+        :meth:`Replay.compliance` says by how much it was missed (the price is in the
+        realised cost as the term ``green_shortfall``: not a bill, a measure).
 
     Returns
     -------
@@ -398,6 +410,9 @@ def replay(
     if not 1 <= k <= T:
         raise ValueError(f"every={every}: re-plan every 1 .. {T} periods ({T}: once, no re-plan)")
     real = realised_scenario(forecast) if realised is None else realised
+    if green_shortfall_price is not None:
+        forecast = _priced(forecast, float(green_shortfall_price))
+        real = _priced(real, float(green_shortfall_price))
     if real.periods != T or not np.array_equal(np.asarray(real.time), np.asarray(forecast.time)):
         raise ValueError(
             f"the realised day ({real.periods} periods from {real.time[0]}) is not the "
