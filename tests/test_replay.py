@@ -260,3 +260,50 @@ def test_planned_vs_realised_draws_the_table():
     widths = [p.get_width() for p in ax.patches]
     assert widths == pytest.approx([770.0, -132.0, 55.0, 770.0, -264.0, 110.0])
     assert "616" in ax.get_title() and "693" in ax.get_title()
+
+
+def _battery_day(rt) -> suandian.Scenario:
+    """Demand 10 both hours (``P = 3.3`` MW), day-ahead 100, real-time ``rt`` per hour, no
+    band (``tau = 0``), assessment 50 CNY/MWh; a 1 MW / 1 MWh lossless battery, empty at the
+    start, free at the end."""
+    c = _spot_config("rt", 0.0, 50.0, periods=2)
+    c["storage"] = [
+        {
+            "name": "b",
+            "site": "s1",
+            "power": 1.0,
+            "energy": 1.0,
+            "eta_charge": 1.0,
+            "eta_discharge": 1.0,
+            "soc_initial": 0.0,
+            "soc_final": "free",
+        }
+    ]
+    return scenario(c, _frame(INDEX2, dem=[10.0, 10.0], rt=list(rt)))
+
+
+def test_replay_every_hour_pays_for_not_seeing_the_evening():
+    """Position ``X = 3.3`` MW both hours (the forecast's load). The forecast says real-time
+    100 in both hours; the day brings 100 then 300.
+
+    * **Once** (``every = 2``, the day known): charge 1 MWh in hour 0, bought above the
+      position at 100 and assessed 50: ``+150``; discharge it in hour 1, the import 1 MW
+      below the position, sold back at 300 and assessed 50: ``-250``. Day:
+      ``2 * 330 + 150 - 250 = 560`` CNY (not using the battery: 660).
+    * **Every hour**: at 00:00 the step sees hour 0 and the forecast 100 for hour 1:
+      charging costs 150 for a return of ``100 - 50 = 50``, so the battery stays empty; at
+      01:00 it has nothing to sell at 300. Day: ``660`` CNY. The settlement keeps the
+      battery as run (empty all day): the 100 CNY is what not seeing the evening cost.
+    """
+    forecast = _battery_day([100.0, 100.0])
+    plan = _position_plan(forecast, 3.3)
+    realised = _battery_day([100.0, 300.0])
+    once = replay(plan, forecast, realised, 2, mip_rel_gap=0.0)
+    hourly = replay(plan, forecast, realised, 1, mip_rel_gap=0.0)
+    assert once.realised_cost == pytest.approx(560.0)
+    assert hourly.realised_cost == pytest.approx(660.0)
+    assert once.result.ds["e_soc"].values.ravel() == pytest.approx([1.0, 0.0])
+    assert hourly.result.ds["e_soc"].values.ravel() == pytest.approx([0.0, 0.0])
+    assert once.result.certify() == [] and hourly.result.certify() == []
+    direct = suandian.evaluate_plan(plan, [realised], mip_rel_gap=0.0)
+    assert float(direct.costs[0]) == pytest.approx(once.realised_cost)

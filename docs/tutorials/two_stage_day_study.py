@@ -10,7 +10,8 @@ real-time price), 50 draws reduced to ``--scenarios`` by fast forward selection,
 
 Each is replayed on the shipped realised day (``data/realised_2026-07-15.csv`` and
 ``realised_price_2026-07-15.csv``) once without re-plan and re-planned every 24 and 16
-periods (6 h, 4 h; a replay that fails is recorded with its error), and settled with its first stage fixed on every held-out day **on its own** (its
+periods (6 h, 4 h; a replay that fails is recorded with its error), and settled with its
+first stage fixed on every held-out day **on its own** (its
 recourse optimised knowing that day; the day's green share held on that day). Writes
 ``two_stage_day.json`` (the figures, CPU seconds and load of each phase) and
 ``two_stage_day_held_out.csv`` (one row per held-out day and plan, written as it goes, so an
