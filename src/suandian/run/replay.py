@@ -7,11 +7,12 @@ plan's all day. From period 0, every ``every`` periods, the rest of the day is r
 periods run) on a forecast that holds the realised values up to the end of the periods about
 to be run and the day-ahead forecast after them; those ``every`` periods are then run as
 re-planned. The whole realised day is then **settled as billed**: one model of the realised
-day with the first stage and the dispatch as run fixed (``stochastic.fix`` rows; the grid
-import, the deviation beyond the band and the books free), solved, so its :class:`Result`
-carries every term of the bill (real-time purchases and sales, deviation assessment,
-corridor and DR deviations, demand charges on the day's peak, certificates bought for the
-day's share) and certifies with the existing certifier.
+day with the first stage and the stores and lines as run fixed (``stochastic.fix`` and
+``replay.fix`` rows; the compute, the meter, the deviation beyond the band and the books
+settled on the day: :func:`dispatch_outputs`), solved, so its :class:`Result` carries every
+term of the bill (real-time purchases and sales, deviation assessment, corridor and DR
+deviations, demand charges on the day's peak, certificates bought for the day's share) and
+certifies with the existing certifier.
 
 ``every = periods`` is one re-plan of the whole realised day: the plan's first stage settled
 on that day with its recourse optimised knowing the day, i.e. :func:`evaluate_plan` of the
