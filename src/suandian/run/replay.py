@@ -60,7 +60,7 @@ DEVIATION_TERMS = {
     "corridor_deviation": "corridor blocks: energy off the blocks held",
     "dr_penalty": "demand response: shortfall below the committed MW",
     "shortfall_compute": "compute not served, at its value",
-    "green_budget_shortfall": "green share: energy missing for the target, priced (a measure)",
+    "green_budget_shortfall": "green share: energy missing for the target, priced",
 }
 
 
@@ -307,19 +307,6 @@ def _hybrid(forecast: Scenario, realised: Scenario, until: int, name: str) -> Sc
     return _member(forecast, name, 1.0, series)
 
 
-def _priced(sc: Scenario, price: float) -> Scenario:
-    """``sc`` with its green share's shortfall priced at ``price`` CNY/MWh (a soft row)."""
-    if sc.config.policies.green_share is None:
-        return sc
-
-    def edit(raw: dict) -> None:
-        policies = dict(raw["policies"])
-        policies["green_share"] = {**policies["green_share"], "shortfall_price": price}
-        raw["policies"] = policies
-
-    return sc.edited(edit)
-
-
 def _unfinishable(state: dict, forecast: Scenario, e: int, kw: dict) -> dict:
     """``state`` with each batch job's work left cut to what fits after period ``e - 1``.
 
@@ -360,7 +347,6 @@ def replay(
     planned: Result | StochasticResult | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
-    green_shortfall_price: float | None = None,
     **overrides: Any,
 ) -> Replay:
     """Run a plan against the realised day, re-planning every ``every`` periods.
@@ -386,12 +372,6 @@ def replay(
         ``StochasticResult``).
     compliance, compute_shortfall_penalty
         As for :func:`~suandian.run.stochastic.replan`.
-    green_shortfall_price : float, optional
-        CNY per MWh of green energy missing for the green share, in every re-plan and in the
-        settlement (``policies.green_share.shortfall_price``): a day run period by period
-        may no longer reach a target the plan held; priced, the replay goes on and
-        :meth:`Replay.compliance` says by how much it was missed (the price is in the
-        realised cost as the term ``green_shortfall``: not a bill, a measure).
 
     Returns
     -------
@@ -411,9 +391,6 @@ def replay(
     if not 1 <= k <= T:
         raise ValueError(f"every={every}: re-plan every 1 .. {T} periods ({T}: once, no re-plan)")
     real = realised_scenario(forecast) if realised is None else realised
-    if green_shortfall_price is not None:
-        forecast = _priced(forecast, float(green_shortfall_price))
-        real = _priced(real, float(green_shortfall_price))
     if real.periods != T or not np.array_equal(np.asarray(real.time), np.asarray(forecast.time)):
         raise ValueError(
             f"the realised day ({real.periods} periods from {real.time[0]}) is not the "
