@@ -307,3 +307,25 @@ def test_replay_every_hour_pays_for_not_seeing_the_evening():
     assert once.result.certify() == [] and hourly.result.certify() == []
     direct = suandian.evaluate_plan(plan, [realised], mip_rel_gap=0.0)
     assert float(direct.costs[0]) == pytest.approx(once.realised_cost)
+
+
+def test_a_realised_file_is_read_like_a_given_scenario(tmp_path):
+    """``uncertainty.realised`` files replace the forecast's series by name; a column the
+    scenario does not have is refused naming the field and the column."""
+    from suandian.scenario.uncertainty import realised_scenario
+
+    c = _spot_config(120.0, 0.1, 50.0, periods=2)
+    good = _frame(INDEX2, dem=[5.0, 15.0])
+    good.index.name = "time"
+    good.to_csv(tmp_path / "day.csv")
+    c["uncertainty"] = {"realised": ["day.csv"]}
+    sc = suandian.load_scenario(c, series=_frame(INDEX2, dem=[10.0, 10.0]), base_dir=tmp_path)
+    day = realised_scenario(sc)
+    assert list(day.series["dem"]) == [5.0, 15.0]
+    assert day.config.uncertainty is None
+    bad = _frame(INDEX2, typo=[1.0, 2.0])
+    bad.index.name = "time"
+    bad.to_csv(tmp_path / "bad.csv")
+    with pytest.raises(suandian.ScenarioError) as err:
+        realised_scenario(sc, [str(tmp_path / "bad.csv")])
+    assert "uncertainty.realised[0]:typo" in str(err.value)
