@@ -432,7 +432,7 @@ def _solve_joint(
     lm = LinearModel()
     blocks: list[Built] = []
     for k, sc in enumerate(members):
-        plans = presolve(sc, opts)
+        plans = presolve(sc, opts, compute_shortfall_penalty=compute_shortfall_penalty)
         m = build_model(
             sc,
             compute_shortfall_penalty=compute_shortfall_penalty,
@@ -760,7 +760,7 @@ def stochastic_value(
         rp = solve_stochastic(ss, opts, **kw)
     mean = ss.mean()
     lm = LinearModel()
-    plans = presolve(mean, opts)
+    plans = presolve(mean, opts, compute_shortfall_penalty=compute_shortfall_penalty)
     m = build_model(
         mean,
         compute_shortfall_penalty=compute_shortfall_penalty,
