@@ -70,6 +70,12 @@ def day_with_uncertainty(samples: int, keep: int, held_out: int, seed: int) -> s
         "reduce_to": keep,
         "held_out": held_out,
         "seed": seed,
+        # the day as it happened (data/realised_2026-07-15.provenance.md): the default's
+        # series and the real-time price of this variant
+        "realised": [
+            "../data/realised_2026-07-15.csv",
+            "../data/realised_price_2026-07-15.csv",
+        ],
     }
     return suandian.load_scenario(raw, series=extra, base_dir=DAY.parent)
 

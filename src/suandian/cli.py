@@ -30,6 +30,11 @@ examples:
                                           what each site can hold below its plan, at what cost
   suandian rolling --out year/            the embedded hub's year, day by day (24 h + 24 h)
   suandian stochastic my_day.yaml --value two-stage plan over its uncertainty: section, VSS, EVPI
+  suandian replay --plan plan/ --every 16 the plan run against the realised day, re-planned
+                                          every 16 periods, settled as billed
+  suandian replan my_day.yaml --from 56 --plan plan/
+                                          re-plan from period 56 on a new forecast, keeping
+                                          the plan's commitments
   suandian sweep --set policies.green_share.target=0.7,0.8 --set storage[cq_battery].energy=10,40
                                           4 cases (every combination) on a local dask cluster
 
@@ -347,6 +352,7 @@ def _parser() -> argparse.ArgumentParser:
     offer.set_defaults(run=_offer)
     _rolling_parser(sub)
     _stochastic_parser(sub)
+    _replay_parsers(sub)
     _sweep_parser(sub)
     return parser
 
@@ -498,6 +504,244 @@ def _stochastic_parser(sub) -> None:
     st.set_defaults(run=_stochastic)
 
 
+def _replay_parsers(sub) -> None:
+    rp = sub.add_parser(
+        "replay",
+        help="run a plan against the realised day, re-planning every K periods",
+        description="Run a day-ahead plan (--plan: a folder of suandian solve, stochastic, "
+        "replay or replan) against the day as it happened (--realised, default the scenario's "
+        "uncertainty.realised files): its first stage fixed all day, the rest re-planned "
+        "every K periods from what has happened, and the realised day settled as billed. "
+        "Prints planned against realised cost by term, the deviations and their charges and "
+        "the targets as met; writes the settled day (a results folder) with replay.json, "
+        "replay_costs.csv, replay_deviations.csv and first_stage.nc into --out "
+        "(docs/math/stochastic.md, 'Replay').",
+    )
+    rp.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        help="scenario YAML file: the day-ahead forecast (default: the embedded day)",
+    )
+    rp.add_argument("--plan", type=Path, required=True, help="folder holding the plan")
+    rp.add_argument(
+        "--realised",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="CSV of the realised series (repeatable; default: uncertainty.realised)",
+    )
+    rp.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        metavar="K",
+        help="periods run between re-plans (default: all, no re-plan)",
+    )
+    rp.add_argument(
+        "--shortfall-penalty",
+        type=float,
+        default=None,
+        metavar="CNY",
+        help="value of compute not served, CNY per compute unit x h (default: none, required)",
+    )
+    rp.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-replay"),
+        help="folder for the results, new or empty (default: %(default)s)",
+    )
+    _solver_flags(rp, per=" per solve")
+    rp.set_defaults(run=_replay)
+    rn = sub.add_parser(
+        "replan",
+        help="re-plan the rest of the day from a period, keeping the plan's commitments",
+        description="Re-plan periods --from .. of the day on the scenario's series (the "
+        "updated forecast of the whole day), from what has happened (the state at the end of "
+        "period --from - 1 of the --plan folder's result, or --state), keeping the plan's "
+        "first stage (blocks, corridor blocks, DR, reserve offers, day-ahead position). "
+        "Writes the re-plan (a results folder) with replan.json and first_stage.nc into --out.",
+    )
+    rn.add_argument("scenario", type=Path, help="scenario YAML file: the updated forecast")
+    rn.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        required=True,
+        metavar="PERIOD",
+        help="first period re-planned (0-based)",
+    )
+    rn.add_argument("--plan", type=Path, required=True, help="folder holding the plan")
+    rn.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="JSON of what has happened (Result.final_state); default: from --plan's result",
+    )
+    rn.add_argument(
+        "--shortfall-penalty",
+        type=float,
+        default=None,
+        metavar="CNY",
+        help="value of compute not served, CNY per compute unit x h (default: none, required)",
+    )
+    rn.add_argument(
+        "--out",
+        type=Path,
+        default=Path("suandian-replan"),
+        help="folder for the results, new or empty (default: %(default)s)",
+    )
+    _solver_flags(rn, per=" per solve")
+    rn.set_defaults(run=_replan)
+
+
+def _checked_flags(args: argparse.Namespace) -> list[str]:
+    """Problems with the solver flags and --out (nothing written)."""
+    from .results.io import check_output
+
+    problems = []
+    if not (args.mip_rel_gap >= 0):
+        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")
+    if not (args.time_limit > 0):
+        problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
+    try:
+        check_output(args.out)
+    except OSError as exc:
+        problems.append(f"--out: {exc}")
+    return problems
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import json
+
+    from . import load_scenario
+    from .results import io
+    from .run.replay import ReplayError, load_plan, replay, save_plan
+    from .scenario import ScenarioError
+    from .scenario.uncertainty import realised_scenario
+
+    problems = _checked_flags(args)
+    if not args.plan.is_dir():
+        problems.append(f"--plan {args.plan}: not a folder; give the folder of a plan")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+    try:
+        forecast = load_scenario(args.scenario or default_scenario())
+        files = [str(f.resolve()) for f in args.realised] if args.realised else None
+        realised = realised_scenario(forecast, files)
+        plan, planned = load_plan(args.plan, forecast)
+        with _stdout_to_stderr():
+            rep = replay(
+                plan,
+                forecast,
+                realised,
+                args.every,
+                planned=planned,
+                compute_shortfall_penalty=args.shortfall_penalty,
+                **opts,
+            )
+    except (ScenarioError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except ReplayError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(rep.costs().to_string(index=False))
+    print(rep.deviations().to_string(index=False))
+    summary = {**rep.summary(), "compliance": rep.compliance()}
+    print(json.dumps(summary, indent=1))
+
+    def extra(folder: Path) -> None:
+        io.write_json(summary, folder / "replay.json")
+        rep.costs().to_csv(folder / "replay_costs.csv", index=False)
+        rep.deviations().to_csv(folder / "replay_deviations.csv", index=False)
+        save_plan(plan, folder / "first_stage.nc")
+
+    try:
+        rep.result.save(args.out, extra=extra)
+    except OSError as exc:
+        print(f"--out: results not saved: {exc}", file=sys.stderr)
+        return 1
+    if _violations(rep.result.certify()):
+        return 3
+    print(f"certifier: the realised day checks; wrote the replay to {args.out}/")
+    return 0
+
+
+def _replan(args: argparse.Namespace) -> int:
+    import json
+
+    from . import load_scenario
+    from .results import io
+    from .run.replay import load_plan, save_plan
+    from .run.stochastic import replan
+    from .scenario import ScenarioError
+    from .scenario.uncertainty import _member
+
+    problems = _checked_flags(args)
+    if not args.plan.is_dir():
+        problems.append(f"--plan {args.plan}: not a folder; give the folder of a plan")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+    try:
+        sc = load_scenario(args.scenario)
+        plan, result = load_plan(args.plan, sc)
+        state = None
+        if args.start > 0:
+            if args.state is not None:
+                state = json.loads(args.state.read_text(encoding="utf-8"))
+            elif result is not None:
+                state = result.final_state(args.start - 1)
+            else:
+                raise ValueError(
+                    f"--plan {args.plan} has no result.nc to read what has happened from: give "
+                    "--state FILE (the JSON of Result.final_state at period --from - 1)"
+                )
+        day = _member(sc, sc.config.name, 1.0, sc.series.copy())  # the forecast, one day
+        with _stdout_to_stderr():
+            out = replan(
+                plan,
+                day,
+                args.start,
+                state,
+                compute_shortfall_penalty=args.shortfall_penalty,
+                **opts,
+            )
+    except (ScenarioError, ValueError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if not out.info.has_solution:
+        print(
+            f"re-plan from period {args.start}: {out.status}; the plan's commitments cannot "
+            "carry this forecast (try --shortfall-penalty)",
+            file=sys.stderr,
+        )
+        return 2
+    result_rp = out.results[0]
+    summary = {"from": args.start, "cost": float(out.costs[0]), "status": out.status}
+    print(json.dumps(summary, indent=1))
+
+    def extra(folder: Path) -> None:
+        io.write_json(summary, folder / "replan.json")
+        save_plan(plan, folder / "first_stage.nc")
+
+    try:
+        result_rp.save(args.out, extra=extra)
+    except OSError as exc:
+        print(f"--out: results not saved: {exc}", file=sys.stderr)
+        return 1
+    if _violations(result_rp.certify()):
+        return 3
+    print(f"certifier: the re-plan checks; wrote it to {args.out}/")
+    return 0
+
+
 def _stochastic(args: argparse.Namespace) -> int:
     import json
 
@@ -545,6 +789,9 @@ def _stochastic(args: argparse.Namespace) -> int:
     rp.table().to_csv(args.out / "scenarios.csv", index=False)
     plan = {k: np.asarray(v).tolist() for k, v in rp.first_stage.items()}
     (args.out / "first_stage.json").write_text(json.dumps(plan), encoding="utf-8")
+    from .run.replay import save_plan
+
+    save_plan(rp.first_stage, args.out / "first_stage.nc")  # labelled: replay, replan
     (args.out / "summary.json").write_text(json.dumps(rp.summary(), indent=1), encoding="utf-8")
     for name, result in zip(rp.names, rp.results, strict=True):
         result.save(args.out / name, formats=("csv",))

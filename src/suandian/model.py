@@ -33,18 +33,26 @@ if TYPE_CHECKING:
 #: ``presolve(scenario, options, components) -> {component: Presolved}``: the plans the
 #: components' ``presolve`` hooks ask for, solved once per scenario. Set by
 #: :mod:`suandian.run.solve` (which imports this module, so it cannot be imported here)
-PRESOLVE: Callable[[Scenario, Any, Sequence[Component]], dict[str, Presolved]] | None = None
+PRESOLVE: Callable[..., dict[str, Presolved]] | None = None
 
 
 def presolved_plans(
-    scenario: Scenario, components: Sequence[Component], options: Any = None
+    scenario: Scenario,
+    components: Sequence[Component],
+    options: Any = None,
+    compute_shortfall_penalty: float | None = None,
 ) -> dict[str, Presolved]:
-    """The plans the ``presolve`` hooks of ``components`` ask for (none: no solve)."""
+    """The plans the ``presolve`` hooks of ``components`` ask for (none: no solve).
+
+    Built with ``compute_shortfall_penalty`` as the model that reads them.
+    """
     if not any(c.presolve is not None for c in components):
         return {}
     if PRESOLVE is None:  # pragma: no cover - suandian imports suandian.run.solve
         raise RuntimeError("import suandian.run.solve (it solves the presolve plans)")
-    return PRESOLVE(scenario, options, components)
+    return PRESOLVE(
+        scenario, options, components, compute_shortfall_penalty=compute_shortfall_penalty
+    )
 
 
 @dataclass
@@ -251,7 +259,11 @@ def build_model(
         ``m.built.estimated_columns``, ...). With ``parent``, that Block.
     """
     if presolved is None:
-        presolved = presolved_plans(scenario, [*components, *policies])
+        presolved = presolved_plans(
+            scenario,
+            [*components, *policies],
+            compute_shortfall_penalty=compute_shortfall_penalty,
+        )
     start = time.perf_counter()
     shared = lm is not None
     sites = [s.name for s in scenario.config.sites]

@@ -21,6 +21,8 @@ the same as the solved one. The functions and what they draw: ``docs/plots.md``.
 :func:`sweep_kpi`             a KPI of a sweep against a swept field
 :func:`pareto_front`          a cost front (:func:`suandian.pareto`)
 :func:`year_compliance`       a rolling year's PUE and green share to date, month by month
+:func:`cost_distribution`     costs of plans over scenarios, mean and CVaR marked
+:func:`planned_vs_realised`   a replay's cost by term, planned against realised
 ============================  =========================================================
 """
 
@@ -871,3 +873,96 @@ __all__ = [
     "sweep_kpi",
     "year_compliance",
 ]
+
+
+def cost_distribution(
+    costs: dict[str, Any], alpha: float = 0.9, ax: Axes | None = None, bins: int = 20
+) -> Figure:
+    """Costs of plans over equally likely scenarios: a histogram each, mean and CVaR marked.
+
+    Parameters
+    ----------
+    costs : dict
+        Plan name -> its cost in each scenario (CNY), e.g. the out-of-sample costs of a
+        two-stage and a mean-forecast first stage (:func:`suandian.evaluate_plan`). Infinite
+        costs (no recourse) are left out of the bars and counted in the legend.
+    alpha : float
+        Level of the CVaR marked (the mean of the worst ``1 - alpha`` share).
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: a new figure.
+    bins : int
+        Histogram bins, shared by the plans.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One step histogram per plan (count of scenarios per cost bin), a solid vertical line
+        at its mean and a dashed one at its CVaR (``suandian.run.stochastic.cvar``), in
+        the plan's colour.
+    """
+    from .run.stochastic import cvar
+
+    fig, ax = _axes(ax, (8.0, 4.0))
+    finite = {k: np.asarray(v, dtype=float) for k, v in costs.items()}
+    values = np.concatenate([v[np.isfinite(v)] for v in finite.values()] or [np.zeros(0)])
+    if not len(values):
+        _no_plan(ax, "no finite costs")
+        return fig
+    edges = np.histogram_bin_edges(values, bins=bins)
+    for i, (name, c) in enumerate(finite.items()):
+        colour = f"C{i}"
+        ok = c[np.isfinite(c)]
+        missing = len(c) - len(ok)
+        mean = float(ok.mean())
+        _, tail = cvar(ok, np.full(len(ok), 1.0 / len(ok)), alpha)
+        label = f"{name}: mean {mean:,.0f}, CVaR{alpha:g} {tail:,.0f}"
+        if missing:
+            label += f" ({missing} without recourse)"
+        ax.hist(ok, bins=list(edges), histtype="step", color=colour, linewidth=1.5, label=label)
+        ax.axvline(mean, color=colour, linewidth=1.2)
+        ax.axvline(tail, color=colour, linewidth=1.2, linestyle="--")
+    ax.set_xlabel("cost of the day (CNY)")
+    ax.set_ylabel("scenarios")
+    ax.set_title("Cost over the scenarios (solid: mean, dashed: CVaR)")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def planned_vs_realised(table: pd.DataFrame, ax: Axes | None = None, tol: float = 0.5) -> Figure:
+    """A replay's cost by term: planned against realised (``Replay.costs()``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``term``, ``planned``, ``realised`` (CNY), as
+        :meth:`suandian.run.replay.Replay.costs` returns; the ``total`` row goes into the
+        title.
+    ax : matplotlib.axes.Axes, optional
+        Draw here; default: a new figure.
+    tol : float
+        Terms below this in both columns (CNY, absolute) are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Pairs of horizontal bars per term (planned, realised), signed (credits to the left).
+    """
+    fig, ax = _axes(ax, (8.0, 5.0))
+    rows = table[table["term"] != "total"]
+    rows = rows[(rows["planned"].abs().fillna(0) >= tol) | (rows["realised"].abs() >= tol)]
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, rows["planned"].fillna(0.0), height=0.4, color="tab:blue", label="planned")
+    ax.barh(y + 0.2, rows["realised"], height=0.4, color="tab:orange", label="realised")
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["term"], fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="0.3", linewidth=0.8)
+    total = table[table["term"] == "total"]
+    if len(total):
+        p, r = float(total["planned"].iloc[0]), float(total["realised"].iloc[0])
+        ax.set_title(f"Planned {p:,.0f} CNY, realised {r:,.0f} CNY")
+    ax.set_xlabel("CNY")
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig

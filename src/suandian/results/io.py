@@ -47,7 +47,22 @@ MANIFEST_FORMAT = "suandian-results/1"
 #: entries a results folder (a result's or a sweep's) may hold; an existing folder with anything
 #: else is not replaced
 RESULT_ENTRIES = frozenset(
-    {"result.nc", "kpis.json", MANIFEST, "parquet", "csv", "sweep.nc", "cases.csv", "sweep.json"}
+    {
+        "result.nc",
+        "kpis.json",
+        MANIFEST,
+        "parquet",
+        "csv",
+        "sweep.nc",
+        "cases.csv",
+        "sweep.json",
+        # a replay's or a re-plan's folder (suandian replay, suandian replan)
+        "first_stage.nc",
+        "replay.json",
+        "replay_costs.csv",
+        "replay_deviations.csv",
+        "replan.json",
+    }
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
@@ -169,7 +170,12 @@ class Result:
         return certify(self.ds, tol=tol)
 
     # ----------------------------------------------------------------- export
-    def save(self, directory: str | Path, formats: tuple[str, ...] = io.FORMATS) -> list[Path]:
+    def save(
+        self,
+        directory: str | Path,
+        formats: tuple[str, ...] = io.FORMATS,
+        extra: Callable[[Path], None] | None = None,
+    ) -> list[Path]:
         """Write the result to ``directory`` as one whole folder (see :mod:`suandian.results.io`).
 
         With a plan: ``result.nc``, ``parquet/``, ``csv/`` (the chosen ``formats``),
@@ -177,6 +183,9 @@ class Result:
         (solver report and diagnosis) and ``manifest.json``. Everything is staged beside
         ``directory`` and swapped in whole, so no file of an earlier run remains and a reader
         never sees two runs mixed.
+
+        ``extra(folder)`` writes further files into the staging folder (a replay's tables:
+        their names must be among :data:`suandian.results.io.RESULT_ENTRIES`).
 
         Returns the paths written (the manifest last).
 
@@ -200,6 +209,8 @@ class Result:
                 if fmt in chosen:
                     io.write_tables(self.ds, folder / fmt, fmt, frames)
             io.write_json(self.report(), folder / "kpis.json")
+            if extra is not None:
+                extra(folder)
 
         run = {
             "suandian": __version__,

@@ -32,10 +32,12 @@ from .strategy import solve_model
 log = logging.getLogger("suandian")
 
 #: scenario -> the plans its components' ``presolve`` hooks asked for (kept while it lives)
-_PRESOLVED: weakref.WeakKeyDictionary[Scenario, dict[str, Presolved]] = weakref.WeakKeyDictionary()
+_PRESOLVED: weakref.WeakKeyDictionary[Scenario, dict[float | None, dict[str, Presolved]]] = (
+    weakref.WeakKeyDictionary()
+)
 #: (fingerprint of the scenario presolved, options) -> its plan: the same scenario loaded
 #: again (a test, a sweep re-loading a file) reuses the plan; the last few only
-_BY_CONTENT: OrderedDict[tuple[str, str], Presolved] = OrderedDict()
+_BY_CONTENT: OrderedDict[tuple[str, str, float | None], Presolved] = OrderedDict()
 _BY_CONTENT_SIZE = 8
 
 
@@ -54,6 +56,7 @@ def presolve(
     options: SolveOptions | None = None,
     components: Sequence[Component] = (*REGISTRY, LEDGER, *POLICIES),
     deadline: Deadline | None = None,
+    compute_shortfall_penalty: float | None = None,
 ) -> dict[str, Presolved]:
     """Solve the scenarios the components' ``presolve`` hooks ask for, once per scenario.
 
@@ -64,9 +67,13 @@ def presolve(
     object (a later call returns the first answer, whatever its options), and reused for a
     scenario of the same content solved with the same options (the last few kept). With
     ``deadline``, each plan is solved by it (four fifths of what is left, the rest for reading
-    its flows; the options' ``time_limit`` is then only the key of the reuse).
+    its flows; the options' ``time_limit`` is then only the key of the reuse). With
+    ``compute_shortfall_penalty`` each plan is built with it, as the model that reads it is:
+    a plan without the DR event that must shed compute then sheds at that value instead of
+    being infeasible (which would leave the event not offered).
     """
-    cached = _PRESOLVED.get(scenario)
+    penalty = compute_shortfall_penalty
+    cached = _PRESOLVED.get(scenario, {}).get(penalty)
     if cached is not None:
         return cached
     opts = dataclasses.replace(options or SolveOptions(), duals=False, diagnose=False)
@@ -77,11 +84,16 @@ def presolve(
         other = component.presolve(scenario)
         if other is None:
             continue
-        key = (fingerprint(other), repr(sorted(vars(opts).items())))
+        key = (fingerprint(other), repr(sorted(vars(opts).items())), penalty)
         plan = _BY_CONTENT.get(key)
         if plan is None:
             began = time.perf_counter()
-            result = _solve(other, opts, None if deadline is None else deadline.share(0.8))
+            result = _solve(
+                other,
+                opts,
+                None if deadline is None else deadline.share(0.8),
+                compute_shortfall_penalty=penalty,
+            )
             plan = _presolved(result)
             if not result.has_plan and result.status != "infeasible":
                 # stopped by its time (or an error): not kept, a later solve tries again
@@ -105,7 +117,7 @@ def presolve(
             while len(_BY_CONTENT) > _BY_CONTENT_SIZE:
                 _BY_CONTENT.popitem(last=False)
         plans[component.name] = plan
-    _PRESOLVED[scenario] = plans
+    _PRESOLVED.setdefault(scenario, {})[penalty] = plans
     return plans
 
 
@@ -208,9 +220,16 @@ PRESOLVE_SHARE = 0.5
 
 
 def _solve(
-    model_or_scenario: Model | Scenario, opts: SolveOptions, deadline: Deadline | None = None
+    model_or_scenario: Model | Scenario,
+    opts: SolveOptions,
+    deadline: Deadline | None = None,
+    compute_shortfall_penalty: float | None = None,
 ) -> Result:
-    """:func:`solve` by ``deadline`` (default: ``opts.time_limit`` from now)."""
+    """:func:`solve` by ``deadline`` (default: ``opts.time_limit`` from now).
+
+    ``compute_shortfall_penalty``: a scenario is built with it (a presolved plan of a
+    model built so).
+    """
     if deadline is None:
         deadline = Deadline(opts.time_limit)
         _warm()
@@ -220,14 +239,24 @@ def _solve(
         start = time.perf_counter()
         # the time asked covers the presolved plans too: they get at most half of it, the
         # plan itself what is left
-        plans = presolve(model_or_scenario, opts, deadline=deadline.share(PRESOLVE_SHARE))
+        plans = presolve(
+            model_or_scenario,
+            opts,
+            deadline=deadline.share(PRESOLVE_SHARE),
+            compute_shortfall_penalty=compute_shortfall_penalty,
+        )
         if plans:
             timings["presolve"] = time.perf_counter() - start
         missing = [name for name, p in plans.items() if p.status in ("no_solution", "error")]
         if missing:
             return _no_presolved_plan(model_or_scenario, missing, plans, timings)
         # nothing to extend: skip Pyomo
-        model = build_model(model_or_scenario, pyomo=False, presolved=plans)
+        model = build_model(
+            model_or_scenario,
+            pyomo=False,
+            presolved=plans,
+            compute_shortfall_penalty=compute_shortfall_penalty,
+        )
     else:
         model = model_or_scenario
     built = built_of(model)

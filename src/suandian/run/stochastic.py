@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -413,8 +413,13 @@ def _solve_joint(
     beta: float,
     compliance: Compliance,
     compute_shortfall_penalty: float | None,
+    dispatch: Callable[[LinearModel, Built], None] | None = None,
 ) -> StochasticResult:
-    """Build the members into one model, link or fix their first stage, solve."""
+    """Build the members into one model, link or fix their first stage, solve.
+
+    ``dispatch(lm, built)`` adds further rows to every member (a settlement fixes the
+    dispatch as run, :func:`suandian.run.replay.replay`).
+    """
     if not members:
         raise ValueError("no scenarios to solve")
     total = sum(m.probability for m in members)
@@ -427,7 +432,7 @@ def _solve_joint(
     lm = LinearModel()
     blocks: list[Built] = []
     for k, sc in enumerate(members):
-        plans = presolve(sc, opts)
+        plans = presolve(sc, opts, compute_shortfall_penalty=compute_shortfall_penalty)
         m = build_model(
             sc,
             compute_shortfall_penalty=compute_shortfall_penalty,
@@ -440,6 +445,9 @@ def _solve_joint(
     if fixed is not None:
         for built in blocks:
             _fix(lm, built, fixed)
+    if dispatch is not None:
+        for built in blocks:
+            dispatch(lm, built)
     elif not anticipative:
         _nonanticipativity(lm, blocks)
     if compliance.green_share == "expectation":
@@ -552,20 +560,45 @@ def evaluate_plan(
     has no recourse for that first stage (see ``compute_shortfall_penalty``).
     """
     members, u = _members(scenarios, single=True)
-    if members and abs(sum(m.probability for m in members) - 1.0) > 1e-6:
+    return _recourse(
+        members, u, _options(options, overrides), plan,
+        compliance=compliance, compute_shortfall_penalty=compute_shortfall_penalty, alpha=alpha,
+    )  # fmt: skip
+
+
+def _recourse(
+    members: list[Scenario],
+    u: Uncertainty | None,
+    opts: SolveOptions,
+    plan: Plan | StochasticResult | None,
+    *,
+    compliance: Compliance | dict | None,
+    compute_shortfall_penalty: float | None,
+    alpha: float | None = None,
+    dispatch: Callable[[LinearModel, Built], None] | None = None,
+) -> StochasticResult:
+    """The recourse of members to a first stage, fixed or (``plan`` None) their own.
+
+    ``plan`` fixed: an evaluation, a re-plan, a settlement; none: wait and see. The part
+    :func:`evaluate_plan`, :func:`wait_and_see`, :func:`replan` and the replay's settlement
+    share: a fixed plan on members whose probabilities do not sum to 1 (held-out draws,
+    probability 1 each) weighs them equally; no risk term.
+    """
+    if plan is not None and members and abs(sum(m.probability for m in members) - 1.0) > 1e-6:
         n = len(members)
         members = [_with_probability(m, 1.0 / n) for m in members]
     first = plan.first_stage if isinstance(plan, StochasticResult) else plan
     a, _, comp = _settings(u, alpha, 0.0, compliance)
     return _solve_joint(
         members,
-        _options(options, overrides),
+        opts,
         fixed=first,
-        anticipative=False,
+        anticipative=plan is None,
         alpha=a,
         beta=0.0,
         compliance=comp,
         compute_shortfall_penalty=compute_shortfall_penalty,
+        dispatch=dispatch,
     )
 
 
@@ -579,17 +612,10 @@ def wait_and_see(
 ) -> StochasticResult:
     """Each scenario with its own first stage (perfect information): the WS solution."""
     members, u = _members(scenarios)
-    a, _, comp = _settings(u, None, 0.0, compliance)
-    return _solve_joint(
-        members,
-        _options(options, overrides),
-        fixed=None,
-        anticipative=True,
-        alpha=a,
-        beta=0.0,
-        compliance=comp,
-        compute_shortfall_penalty=compute_shortfall_penalty,
-    )
+    return _recourse(
+        members, u, _options(options, overrides), None,
+        compliance=compliance, compute_shortfall_penalty=compute_shortfall_penalty,
+    )  # fmt: skip
 
 
 def replan(
@@ -641,20 +667,10 @@ def replan(
         )
     if start > 0:
         members = [m.window(start, periods - start, state=state) for m in members]
-    if abs(sum(m.probability for m in members) - 1.0) > 1e-6:
-        members = [_with_probability(m, 1.0 / len(members)) for m in members]
-    first = plan.first_stage if isinstance(plan, StochasticResult) else plan
-    a, _, comp = _settings(u, None, 0.0, compliance)
-    return _solve_joint(
-        members,
-        _options(options, overrides),
-        fixed=first,
-        anticipative=False,
-        alpha=a,
-        beta=0.0,
-        compliance=comp,
-        compute_shortfall_penalty=compute_shortfall_penalty,
-    )
+    return _recourse(
+        members, u, _options(options, overrides), plan,
+        compliance=compliance, compute_shortfall_penalty=compute_shortfall_penalty,
+    )  # fmt: skip
 
 
 def _with_probability(sc: Scenario, p: float) -> Scenario:
@@ -744,7 +760,7 @@ def stochastic_value(
         rp = solve_stochastic(ss, opts, **kw)
     mean = ss.mean()
     lm = LinearModel()
-    plans = presolve(mean, opts)
+    plans = presolve(mean, opts, compute_shortfall_penalty=compute_shortfall_penalty)
     m = build_model(
         mean,
         compute_shortfall_penalty=compute_shortfall_penalty,

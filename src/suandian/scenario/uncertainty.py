@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -133,6 +134,11 @@ class Uncertainty(Section):
     risk_weight: NonNeg = Field(
         0.0, description="weight beta of the CVaR in the objective: E[cost] + beta CVaR"
     )
+    realised: list[str] = Field(
+        default_factory=list,
+        description="CSV files of the day as it happened, replacing the forecast's series of "
+        "those names (a replay of a plan against it: suandian replay)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Uncertainty:
@@ -240,13 +246,60 @@ def scenario_set(sc: Scenario, uncertainty: Uncertainty | None = None) -> Scenar
     return _generated(sc, u)
 
 
-def _given(sc: Scenario, i: int, g: GivenScenario) -> Scenario:
-    """The member of a user-given scenario: its files' columns over the base series."""
+def realised_scenario(sc: Scenario, files: list[str] | None = None) -> Scenario:
+    """The day as it happened: ``sc`` with the columns of ``files`` over its series.
+
+    ``files`` default to ``uncertainty.realised`` (paths relative to the scenario's folder);
+    each is read and aligned like a given scenario's file (every period present), its
+    columns replacing the forecast's series of the same names. Named ``<name>.realised``.
+
+    Raises
+    ------
+    ScenarioError
+        No file given, a file that cannot be read or misses a period, a column that is not a
+        series of the scenario.
+    """
+    u = sc.config.uncertainty
+    given = list(files) if files is not None else (list(u.realised) if u is not None else [])
+    if not given:
+        raise ScenarioError(
+            [
+                Problem(
+                    "uncertainty.realised",
+                    "[]",
+                    "a replay needs the day as it happened: give uncertainty.realised (CSV "
+                    "files of the realised series) or the file itself (--realised FILE)",
+                )
+            ],
+            sc.config.name,
+        )
+    g = GivenScenario(name=f"{sc.config.name}.realised", probability=1.0, series=given)
+    # files named here (a command line's --realised) may be read where they are
+    extra = [Path(f).resolve().parent for f in files] if files is not None else []
+    return _given(sc, 0, g, where="uncertainty.realised", extra_roots=extra)
+
+
+def _given(
+    sc: Scenario,
+    i: int,
+    g: GivenScenario,
+    where: str | None = None,
+    extra_roots: list[Path] | None = None,
+) -> Scenario:
+    """The member of a user-given scenario: its files' columns over the base series.
+
+    Files are read from where the scenario's ``series:`` may be (its folder, the ``data/``
+    folder beside it, the allowed data roots) and ``extra_roots``.
+    """
+    from .load import data_roots_for  # load imports this module (the schema's section)
+
+    roots = data_roots_for(sc.base_dir) + list(extra_roots or [])
     series = sc.series.copy()
     problems: list[Problem] = []
+    prefix = where if where is not None else f"uncertainty.scenarios[{i}].series"
     for j, file in enumerate(g.series):
-        label = f"uncertainty.scenarios[{i}].series[{j}]"
-        path, found = resolve_series_path(file, sc.base_dir, [sc.base_dir], label)
+        label = f"{prefix}[{j}]"
+        path, found = resolve_series_path(file, sc.base_dir, roots, label)
         problems += found
         if path is None:
             continue
