@@ -429,7 +429,35 @@ def test_the_certifier_judges_the_cfe_score():
     (``cfe.score_min``)."""
     ds = solve_ok(*_cfe_case(0.9)).ds.copy(deep=True)
     ds.attrs["cfe_score_target"] = 0.95
+    ds["cfe_target"][:] = 0.95  # the score per scope the check reads (site_targets or score)
     assert "cfe.score_min" in {v.check for v in suandian.certify(ds)}
+
+
+def test_cfe_site_targets_override_the_score():
+    """``site_targets`` set a site's own score. ``{s1: null}`` with score 0.9: no 24/7 row at
+    s1, the plan is the free one of ``test_a_cfe_score_target_and_its_marginal_cost``
+    (577.5 CNY). ``{s1: 0.9}`` with score 0.5: the score-0.9 plan of that test (693 CNY,
+    ``shadow_cfe`` 100 CNY/MWh), although the policy's own score (0.5) is below the free
+    plan's 75 %. A site target naming no site, or set under scope portfolio, is refused."""
+    c, series = _cfe_case(0.9)
+    c["policies"]["cfe"]["site_targets"] = {"s1": None}
+    off = solve_ok(c, series)
+    assert off.objective == pytest.approx(577.5)
+    assert np.isnan(off.ds["cfe_target"].sel(cfe_scope="s1"))
+    c, series = _cfe_case(0.5)
+    c["policies"]["cfe"]["site_targets"] = {"s1": 0.9}
+    r = solve_ok(c, series)
+    assert r.objective == pytest.approx(693.0)
+    assert float(r.ds["shadow_cfe"].sel(cfe_scope="s1")) == pytest.approx(100.0)
+    ds = r.ds.copy(deep=True)
+    ds["cfe_target"][:] = 0.95
+    assert "cfe.score_min" in {v.check for v in suandian.certify(ds)}
+    c["policies"]["cfe"]["site_targets"] = {"s9": 0.9}
+    with pytest.raises(suandian.ScenarioError, match="site_targets.s9"):
+        scenario(c, series)
+    c["policies"]["cfe"] = {"score": 0.9, "scope": "portfolio", "site_targets": {"s1": 0.9}}
+    with pytest.raises(suandian.ScenarioError, match="scope 'site' only"):
+        scenario(c, series)
 
 
 # ----------------------------------------------------------------------------- user objective

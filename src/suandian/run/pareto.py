@@ -21,8 +21,9 @@ point is the front's slope there:
 
 * ``cfe_score``: epsilon = ``policies.cfe.score`` (the 24/7 CFE score, 0..1; the scenario
   must set ``policies.cfe``, ``docs/math/cfe.md``); level the lowest ``cfe_score`` KPI over
-  its scopes (what the row judges); slope ``d cost / d score = 100 x sum_g
-  shadow_cfe_point[g]`` (CNY per unit of score), positive.
+  its scopes (what the row judges; a site with its own ``site_targets`` entry is left
+  out); slope ``d cost / d score = 100 x sum_g shadow_cfe_point[g]`` (CNY per unit of
+  score), positive.
 
 The slope from the shadow prices is exact on an LP and, on a MIP, the slope of the LP with
 the integers fixed at the plan's values (``docs/math/solver.md``); the table also gives the
@@ -209,7 +210,12 @@ def _table(result: SweepResult, scenario: Scenario, against: str, path: str) -> 
         slope = 100.0 * _sum(shadow, picked, len(eps))
     elif against == "cfe_score":
         cfe = c.policies.cfe
-        scopes = ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites
+        own = set(cfe.site_targets) if cfe is not None else set()
+        scopes = (
+            ["portfolio"]
+            if cfe is not None and cfe.scope == "portfolio"
+            else [s for s in sites if s not in own]
+        )
         picked = [f"shadow_cfe_point_{g}_cny_per_point" for g in scopes]
         level = _kpi(ds, "cfe_score", scopes, np.min)
         cost = ds["objective"].values

@@ -1434,6 +1434,19 @@ class CfePolicy(_Model):
     scope: Literal["site", "portfolio"] = Field(
         "site", description="'site': each data center meets the score; 'portfolio': pooled"
     )
+    site_targets: dict[Name, Fraction | None] = Field(
+        default_factory=dict,
+        description="scope 'site': a score per site overriding 'score' (null: no 24/7 target "
+        "at that site, e.g. a site under the annual green rule only)",
+    )
+
+    @model_validator(mode="after")
+    def _site_targets_scope(self) -> CfePolicy:
+        if self.site_targets and self.scope != "site":
+            raise ValueError(
+                "site_targets apply to scope 'site' only; set scope: site, or remove site_targets"
+            )
+        return self
 
 
 class Policies(_Model):
