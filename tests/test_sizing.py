@@ -567,3 +567,49 @@ def test_heat_pump_capacity_chosen_by_the_model(capex, built, objective):
     ds["recovery_capacity"][:] = 0.4
     checks = {v.check for v in suandian.certify(ds)}
     assert {"thermal.q_heat_max", "thermal.recovery_capacity_def"} <= checks
+
+
+# ----------------------------------------------------------------------------- screening curve
+def test_two_technologies_sized_by_the_screening_curve():
+    """A base and a peak technology sized against a load-duration curve (screening curve).
+
+    Two 1-h periods weighted (1, 3): the horizon stands for 4 h. Both blocks always on
+    (``min_on: 2``), demand 20 then 0 units: facility ``1.1 * (2 + 0.1 * 20) = 4.4`` MW for
+    1 h, ``1.1 * 2 = 2.2`` MW for 3 h; the load-duration curve is 2.2 MW for 4 h and 2.2 MW
+    more for 1 h. Two always-available sources (profile 1), paid per MWh taken, capacity
+    chosen; lifetime 1 year, so a MW costs ``capex * 4 / 8760`` over the horizon:
+
+    * base: capex 219,000 -> F_A = 100 CNY/MW, c_A = 10 CNY/MWh;
+    * peak: capex 43,800 -> F_B = 20 CNY/MW, c_B = 50 CNY/MWh;
+    * the grid at 1,000 CNY/MWh (dearer than either for any hours: never used).
+
+    A MW run h hours costs ``F + c h``: base ``100 + 10 h``, peak ``20 + 50 h``, equal at
+    the break-even ``h* = (100 - 20) / (50 - 10) = 2`` h. The base slice of the curve (4 h >
+    h*) goes to the base technology, the peak slice (1 h < h*) to the peak one: K_A = 2.2,
+    K_B = 2.2 MW. Cost ``2.2 * 100 + 10 * 2.2 * 4 + 2.2 * 20 + 50 * 2.2 * 1 = 220 + 88 + 44
+    + 110 = 462`` CNY. (All base: ``4.4 * 100 + 10 * (4.4 + 6.6) = 550``; all peak: ``4.4 *
+    20 + 50 * 11 = 638``.)
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = 1000.0
+    c["horizon"]["weights"] = "w"
+    c["sites"][0]["min_on"] = 2
+    c["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    c["renewables"] = [
+        {
+            "name": name,
+            "site": "s1",
+            "capacity": {"max": 10.0, "capex_per_unit": capex, "lifetime_years": 1},
+            "profile": 1.0,
+            "contract": "pay_as_produced",
+            "price": price,
+        }
+        for name, capex, price in (("base", 219000.0, 10.0), ("peak", 43800.0, 50.0))
+    ]
+    r = solve_ok(c, _series(d=[20.0, 0.0], w=[1.0, 3.0]))
+    capacity = r.ds["renewable_capacity"]
+    assert float(capacity.sel(renewable="base")) == pytest.approx(2.2)
+    assert float(capacity.sel(renewable="peak")) == pytest.approx(2.2)
+    assert float(r.ds["p_grid"].sum()) == pytest.approx(0.0, abs=1e-9)
+    assert r.costs["renewable_capacity_capex"] == pytest.approx(220.0 + 44.0)
+    assert r.objective == pytest.approx(462.0)
