@@ -96,7 +96,7 @@ def planning_hub() -> dict:
     """The year's hub as a sizing study on representative days (the page lists the changes).
 
     * The Hami project's wind and PV are built and owned (capex annuity + fixed O&M; no PPA
-      price), still direct-connected under the 650号 ratios and the 20 % feed-in allowance.
+      price), still direct-connected under the 650号 ratios; no feed-in (surplus curtailed).
     * A battery at each site, power and energy chosen apart (cq_dc's existing 10 MW / 20 MWh
       replaced by a choice from zero); the corridor's contract MW chosen at a fee.
     * What a representative day cannot carry is left out: batch windows across days (a
@@ -124,6 +124,11 @@ def planning_hub() -> dict:
         if asset["site"] == "hm_dc":
             asset["contract"] = "owned"
             asset.pop("price", None)
+            # no feed-in: where Xinjiang's spot market does not run, 1192号 allows in
+            # principle no feed-back [S] (chongqing_hami_year.yaml); the sizing is then an LP
+            # (a feed-in excludes import in the same hour: one binary per hour that may sell)
+            asset["export_price"] = None
+            asset.pop("max_export_share", None)
             asset["capacity"] = copy.deepcopy(WIND if asset["kind"] == "wind" else PV)
     battery = {
         "power": copy.deepcopy(BATTERY_POWER),
