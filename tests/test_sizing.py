@@ -569,6 +569,57 @@ def test_heat_pump_capacity_chosen_by_the_model(capex, built, objective):
     assert {"thermal.q_heat_max", "thermal.recovery_capacity_def"} <= checks
 
 
+def _contract_case(contract) -> tuple[dict, pd.DataFrame]:
+    """The corridor case's day (grid 100 then 300 CNY/MWh, load 3.85 MW) with a green
+    contract at 80 CNY/MWh, 20 MW deliverable, instead of the corridor."""
+    cfg = _config(2)
+    cfg["nodes"][0]["tariff"] = "price"
+    cfg["green_contracts"] = [
+        {"name": "hydro", "node": "n1", "capacity": 20.0, "price": 80.0, "contract_mw": contract}
+    ]
+    return cfg, _series(price=[100.0, 300.0])
+
+
+@pytest.mark.parametrize(
+    ("contract", "mw", "objective"),
+    [
+        (2.0, 2.0, 1060.0),
+        ({"max": 20.0, "fixed_om_per_unit_year": 219000.0}, LOAD, 808.5),
+        ({"max": 20.0, "fixed_om_per_unit_year": 1095000.0}, 0.0, 1540.0),
+    ],
+    ids=["fixed_2mw", "chosen_pays", "chosen_too_dear"],
+)
+def test_green_contract_mw(contract, mw, objective):
+    """The corridor contract's derivation with a green contract at the same 80 CNY/MWh: a MW
+    saves ``20 + 220 = 240`` CNY over the day on the 3.85 MW load.
+
+    * Fixed at 2 MW: ``80 * 4 + 1.85 * (100 + 300) = 1,060`` CNY.
+    * Chosen, fee 219,000 CNY per MW and year = 50 CNY per MW over the 2-h day: K = 3.85
+      MW, ``80 * 7.7 + 3.85 * 50 = 808.5`` (the fee, 192.5, is ``green_contract_mw_capex``).
+    * Chosen, fee 250 per MW over the day (> 240): none, ``3.85 * 400 = 1,540``.
+    """
+    cfg, series = _contract_case(contract)
+    r = solve_ok(cfg, series)
+    ds = r.ds
+    assert float(ds["green_contract_mw"].sel(contract="hydro")) == pytest.approx(mw, abs=1e-7)
+    taken = ds["p_contract"].sel(contract="hydro").sum("site").values
+    assert taken == pytest.approx([mw, mw], abs=1e-7)
+    assert r.objective == pytest.approx(objective)
+    if isinstance(contract, dict) and mw > 0:
+        assert r.costs["green_contract_mw_capex"] == pytest.approx(50.0 * LOAD)
+
+
+def test_the_certifier_judges_the_green_contract_mw():
+    """The ``chosen_pays`` plan (3.85 MW taken) with the contract cut to 3 MW: what is taken
+    exceeds it (``green.contract_mw``), and the contract is no longer existing + built
+    (``green.green_contract_mw_def``)."""
+    cfg, series = _contract_case({"max": 20.0, "fixed_om_per_unit_year": 219000.0})
+    ds = solve_ok(cfg, series).ds.copy(deep=True)
+    ds["green_contract_mw"][:] = 3.0
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"green.contract_mw", "green.green_contract_mw_def"} <= checks
+
+
 # ----------------------------------------------------------------------------- screening curve
 def test_two_technologies_sized_by_the_screening_curve():
     """A base and a peak technology sized against a load-duration curve (screening curve).

@@ -1149,6 +1149,12 @@ class GreenContract(_Model):
         "transferred with it, e.g. hydro commissioned before 2023); both count as green; "
         "'none': no certificates, the energy is not green",
     )
+    contract_mw: NonNeg | Capacity | None = Field(
+        None,
+        description="MW of the contract: what is delivered is at most this in every period, "
+        "within capacity; a Capacity: chosen by the model, its annuity the contract's fee "
+        "per MW and year (fixed_om_per_unit_year); null (the default): no contract limit",
+    )
 
 
 class Certificates(_Model):
