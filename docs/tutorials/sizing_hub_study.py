@@ -39,7 +39,8 @@ ROOT = HERE.parent.parent
 YEAR = ROOT / "models" / "chongqing_hami_year.yaml"
 DATA = ROOT / "data"
 #: representative days of the study and the fuller set it is checked against (365, every day
-#: of the year each wrapping around, took over 15 min a solve on the loaded 2-core machine)
+#: of the year each wrapping around, had not finished its first two solves in 16 min on the
+#: loaded 2-core machine, 4 CPU min)
 DAYS, FULLER = 12, 72
 #: columns the days are clustered on: what drives supply, demand and cooling
 CLUSTER_ON = [
