@@ -609,6 +609,19 @@ def test_green_contract_mw(contract, mw, objective):
         assert r.costs["green_contract_mw_capex"] == pytest.approx(50.0 * LOAD)
 
 
+def test_green_energies_are_weighted_like_their_costs():
+    """The contract fixed at 2 MW with the periods weighted (1, 3): the books' energy is
+    ``2 * 1 + 2 * 3 = 8`` MWh (not the 4 MWh of the two modelled hours), its cost ``80 * 8 =
+    640``; the grid supplies 1.85 MW: ``1.85 * (100 * 1 + 300 * 3) = 1,850``; total 2,490."""
+    cfg, series = _contract_case(2.0)
+    cfg["horizon"]["weights"] = "w"
+    series["w"] = [1.0, 3.0]
+    r = solve_ok(cfg, series)
+    assert r.kpis["energy_mwh"]["green_contract"] == pytest.approx(8.0)
+    assert r.costs["green_contract"] == pytest.approx(640.0)
+    assert r.objective == pytest.approx(2490.0)
+
+
 def test_the_certifier_judges_the_green_contract_mw():
     """The ``chosen_pays`` plan (3.85 MW taken) with the contract cut to 3 MW: what is taken
     exceeds it (``green.contract_mw``), and the contract is no longer existing + built

@@ -495,16 +495,17 @@ def _account(ds: xr.Dataset) -> Account:
     )
     cost["certificates"] = float(cert.sum()) * (0.0 if np.isnan(price) else price)
     cost.update(capacity_cost(ds, _CAPACITIES))
+    w = period_weight(ds)  # the energies over the hours the horizon stands for, as the costs
     energy = {
-        "corridor_sent": float(ds["p_send"].sum() * dt),
-        "corridor_delivered": float(corridor.sum() * dt),
+        "corridor_sent": float((ds["p_send"] * w).sum() * dt),
+        "corridor_delivered": float((corridor * w).sum() * dt),
     }
     if "p_send_green" in ds:
-        energy["corridor_green_delivered"] = float(corridor_green.sum() * dt)
+        energy["corridor_green_delivered"] = float((corridor_green * w).sum() * dt)
     for side in ("up", "down"):
         if f"p_dev_{side}" in ds:
-            energy[f"corridor_deviation_{side}"] = float(ds[f"p_dev_{side}"].sum() * dt)
-    energy["green_contract"] = float(contract.sum() * dt)
+            energy[f"corridor_deviation_{side}"] = float((ds[f"p_dev_{side}"] * w).sum() * dt)
+    energy["green_contract"] = float((contract * w).sum() * dt)
     energy["certificates"] = float(cert.sum())
     return Account(
         flows={
