@@ -37,9 +37,28 @@ hourly series, everything else is constant):
   contract), as a linopy constraint in ``extra_functionality``.
 
 There are no certificates, no PUE cap, no carbon price and no storage wear cost. The objective
-is grid energy + PV cost + contract cost. The suandian LP still declares ``n_on`` integer (fixed
-by its bounds), so HiGHS takes its MIP route and suandian re-solves the fixed LP for duals. That
-is what a user of the public API gets.
+is grid energy + PV cost + contract cost.
+
+``--variant planning`` (issue 23) is the same hub with its capacities chosen, a planning LP:
+
+* PV per site extendable, 0 .. twice the dispatch variant's capacity (suandian: a
+  ``Capacity``; PyPSA: ``p_nom_extendable`` with ``p_nom_max``), at the annuity of
+  :data:`PLANNING` (capex, lifetime, discount rate, fixed O&M) pro rata to the horizon's
+  hours: PyPSA's ``capital_cost`` is computed here from the textbook formula, suandian's
+  from ``Capacity.annuity()``, so equal objectives also check the annuity;
+* the battery's power and energy chosen apart: suandian's ``power`` and ``energy``
+  ``Capacity``; in PyPSA a ``Store`` (``e_nom_extendable``) on its own bus, a charging
+  ``Link`` (``p_nom_extendable``, efficiency 0.95, the power's capital cost) and a
+  discharging ``Link`` (efficiency 0.95) whose ``p_nom`` is tied to the charger's by one
+  constraint, ``0.95 x p_nom(discharger) = p_nom(charger)`` (suandian bounds the power
+  delivered to the bus by the same MW as the power drawn);
+* the battery cyclic over the horizon with a free level (suandian: ``horizon.cycle_periods``
+  = the horizon; PyPSA: ``e_cyclic``), instead of the fixed 50 % start.
+
+The suandian LP still declares ``n_on`` integer (fixed by its bounds), so HiGHS takes its MIP
+route and suandian re-solves the fixed LP for duals. That is what a user of the public API
+gets. Each worker reports its CPU seconds and its peak RSS at the phase boundaries (the peak
+so far: ``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -73,10 +92,25 @@ BLOCK_CAPACITY = 8000.0  # PFLOPS per block (H100-class, as models/chongqing_ham
 IDLE_POWER = 2.55  # MW per block on
 DYNAMIC_POWER = 0.000701  # MW per PFLOPS
 START = "2026-07-13 00:00"
+#: costs of the planning variant: CNY per MW (MWh for energy), years, 1/year, CNY per unit
+#: and year (as models/cfe_247_hami.yaml: PV 3.0 CNY/W [R]; LFP 160,000 CNY/MW + 385,000
+#: CNY/MWh [V-derived])
+PLANNING = {
+    "pv": {"capex": 3_000_000.0, "lifetime": 25.0, "rate": 0.06, "om": 45_000.0},
+    "power": {"capex": 160_000.0, "lifetime": 15.0, "rate": 0.06, "om": 0.0},
+    "energy": {"capex": 385_000.0, "lifetime": 15.0, "rate": 0.06, "om": 7_700.0},
+}
+
+
+def annuity_per_horizon(cost: dict, hours: int) -> float:
+    """CNY per unit over ``hours``: ``capex r / (1 - (1 + r)^-n) + O&M``, x hours / 8760."""
+    r, n = cost["rate"], cost["lifetime"]
+    crf = r / (1.0 - (1.0 + r) ** -n) if r else 1.0 / n
+    return (cost["capex"] * crf + cost["om"]) * hours / 8760.0
 
 
 # =========================================================================== the scenario
-def make_spec(hours: int, n_sites: int, seed: int = 0) -> dict:
+def make_spec(hours: int, n_sites: int, seed: int = 0, planning: bool = False) -> dict:
     """Neutral description of the LP: plain numbers and numpy arrays, no suandian nor PyPSA.
 
     Deterministic (``numpy.random.default_rng(seed)``). ``hours`` must be a multiple of 24.
@@ -147,6 +181,19 @@ def make_spec(hours: int, n_sites: int, seed: int = 0) -> dict:
             "price": 680.0,
         },
         "green_target": GREEN_TARGET,
+        "planning": planning,
+    }
+
+
+def _capacity(kind: str, top: float) -> dict:
+    """A suandian ``Capacity`` of the planning variant: 0 .. ``top`` at :data:`PLANNING`."""
+    cost = PLANNING[kind]
+    return {
+        "max": top,
+        "capex_per_unit": cost["capex"],
+        "lifetime_years": cost["lifetime"],
+        "discount_rate": cost["rate"],
+        "fixed_om_per_unit_year": cost["om"],
     }
 
 
@@ -219,6 +266,13 @@ def suandian_config(spec: dict):
                 "no_simultaneous": False,
             }
         )
+    if spec.get("planning"):
+        for r, st, site in zip(renewables, storage, spec["sites"], strict=True):
+            r["capacity"] = _capacity("pv", 2.0 * site["pv_capacity"])
+            st["power"] = _capacity("power", 2.0 * site["battery_power"])
+            st["energy"] = _capacity("energy", 8.0 * site["battery_power"])
+            st.pop("soc_initial")
+            st.pop("soc_final")
     con = spec["contract"]
     config = {
         "name": f"pypsa_compare_{hours}x{len(spec['sites'])}",
@@ -243,6 +297,8 @@ def suandian_config(spec: dict):
             "carbon_price": 0.0,
         },
     }
+    if spec.get("planning"):  # the battery wraps around over the horizon (one block)
+        config["horizon"]["cycle_periods"] = hours
     return config, pd.DataFrame(series)
 
 
@@ -300,14 +356,26 @@ def pypsa_network(spec: dict):
         marginal_cost=pd.DataFrame(tariff, index=n.snapshots, columns=[f"grid_{x}" for x in names]),
     )
     pv = np.column_stack([s["pv_profile"] for s in spec["sites"]])
+    planning = bool(spec.get("planning"))
+    pv_nom = np.array([s["pv_capacity"] for s in spec["sites"]])
+    sizing = (
+        {
+            "p_nom_extendable": True,
+            "p_nom_min": 0.0,
+            "p_nom_max": 2.0 * pv_nom,
+            "capital_cost": annuity_per_horizon(PLANNING["pv"], hours),
+        }
+        if planning
+        else {"p_nom": pv_nom}
+    )
     n.add(
         "Generator",
         [f"pv_{x}" for x in names],
         bus=names,
         carrier="solar",
-        p_nom=[s["pv_capacity"] for s in spec["sites"]],
         p_max_pu=pd.DataFrame(pv, index=n.snapshots, columns=[f"pv_{x}" for x in names]),
         marginal_cost=[s["pv_cost"] for s in spec["sites"]],
+        **sizing,
     )
     con = spec["contract"]
     n.add(
@@ -331,18 +399,54 @@ def pypsa_network(spec: dict):
     )
     power = np.array([s["battery_power"] for s in spec["sites"]])
     stores = [f"battery_{x}" for x in names]
-    n.add(
-        "StorageUnit",
-        stores,
-        bus=names,
-        carrier="battery",
-        p_nom=power,
-        max_hours=4.0,
-        efficiency_store=0.95,
-        efficiency_dispatch=0.95,
-        state_of_charge_initial=0.5 * 4.0 * power,
-        cyclic_state_of_charge=False,
-    )
+    chargers = [f"charge_{x}" for x in names]
+    dischargers = [f"discharge_{x}" for x in names]
+    if planning:  # power and energy chosen apart: a Store between two Links
+        n.add("Bus", stores, carrier="battery")
+        n.add(
+            "Store",
+            stores,
+            bus=stores,
+            carrier="battery",
+            e_nom_extendable=True,
+            e_nom_max=8.0 * power,
+            e_cyclic=True,
+            capital_cost=annuity_per_horizon(PLANNING["energy"], hours),
+        )
+        n.add(
+            "Link",
+            chargers,
+            bus0=names,
+            bus1=stores,
+            carrier="battery",
+            efficiency=0.95,
+            p_nom_extendable=True,
+            p_nom_max=2.0 * power,
+            capital_cost=annuity_per_horizon(PLANNING["power"], hours),
+        )
+        n.add(
+            "Link",
+            dischargers,
+            bus0=stores,
+            bus1=names,
+            carrier="battery",
+            efficiency=0.95,
+            p_nom_extendable=True,
+            p_nom_max=2.0 * power / 0.95,
+        )
+    else:
+        n.add(
+            "StorageUnit",
+            stores,
+            bus=names,
+            carrier="battery",
+            p_nom=power,
+            max_hours=4.0,
+            efficiency_store=0.95,
+            efficiency_dispatch=0.95,
+            state_of_charge_initial=0.5 * 4.0 * power,
+            cyclic_state_of_charge=False,
+        )
     # batch energy per site and day (MWh drawn, positive)
     energy = np.column_stack(
         [f * DYNAMIC_POWER * s["job_work"] for f, s in zip(factor, spec["sites"], strict=True)]
@@ -384,6 +488,13 @@ def pypsa_network(spec: dict):
         m.add_constraints(
             green_mwh - spec["green_target"] * supply_mwh >= 0, name="green_share_portfolio"
         )
+        if planning:  # one battery power: the discharger's MW delivered = the charger's MW
+            p_nom = m["Link-p_nom"]
+            for ch, dis in zip(chargers, dischargers, strict=True):
+                m.add_constraints(
+                    0.95 * p_nom.sel(name=dis) - p_nom.sel(name=ch) == 0, name=f"power_{ch}"
+                )
+            return  # the stores are cyclic (e_cyclic): no final rule
         if snapshots[-1] != n.snapshots[-1]:
             return  # a window before the horizon's end: its charge is handed over, end free
         soc = m["StorageUnit-state_of_charge"].sel(snapshot=snapshots[-1], name=stores)
@@ -404,12 +515,14 @@ def _clock(obj, attr: str, clock: dict, key: str) -> None:
     original = getattr(obj, attr)
 
     def wrapper(*args, **kwargs):
+        clock.setdefault(key + "_peak_before_mb", _rss_mb())  # peak RSS before the first call
         t = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
             clock[key] = clock.get(key, 0.0) + time.perf_counter() - t
             clock[key + "_calls"] = clock.get(key + "_calls", 0) + 1
+            clock[key + "_peak_after_mb"] = _rss_mb()  # peak RSS through the last call
 
     setattr(obj, attr, wrapper)
 
@@ -434,8 +547,8 @@ def _git_head(path: Path) -> str | None:
         return None
 
 
-def worker_suandian(hours: int, n_sites: int, timeout: float) -> dict:
-    out: dict = {"side": "suandian", "hours": hours, "sites": n_sites}
+def worker_suandian(hours: int, n_sites: int, timeout: float, planning: bool = False) -> dict:
+    out: dict = {"side": "suandian", "hours": hours, "sites": n_sites, "planning": planning}
     t = time.perf_counter()
     import highspy
 
@@ -445,16 +558,24 @@ def worker_suandian(hours: int, n_sites: int, timeout: float) -> dict:
     out["suandian_file"] = suandian.__file__
     out["suandian_commit"] = _git_head(Path(suandian.__file__).resolve().parent)
     out["highspy"] = _version("highspy")
-    spec = make_spec(hours, n_sites)
+    spec = make_spec(hours, n_sites, planning=planning)
     config, series = suandian_config(spec)  # data preparation: not timed
     clock: dict = {}
     _clock(highspy.Highs, "run", clock, "highs_run")  # every HiGHS run (MIP + dual LP)
 
+    out["loadavg_start"] = os.getloadavg()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     sc = suandian.load_scenario(config, series=series)
     t1 = time.perf_counter()
+    out["peak_mb_load"] = _rss_mb()
     result = suandian.solve(sc, mip_rel_gap=1e-9, time_limit=timeout)
     t2 = time.perf_counter()
+    out["cpu"] = time.process_time() - cpu0
+    # peak RSS so far at the phase boundaries: before HiGHS (load + build + hand-over),
+    # through HiGHS (its runs), at the end (+ duals' re-solve and extraction)
+    out["peak_mb_before_highs"] = clock.get("highs_run_peak_before_mb", float("nan"))
+    out["peak_mb_through_highs"] = clock.get("highs_run_peak_after_mb", float("nan"))
     timings = dict(result.info.timings)
     out["load"] = t1 - t0
     for key in ("build", "handover", "solve", "duals", "extract"):
@@ -476,7 +597,9 @@ def worker_suandian(hours: int, n_sites: int, timeout: float) -> dict:
     return out
 
 
-def worker_pypsa(hours: int, n_sites: int, timeout: float, io_api: str | None) -> dict:
+def worker_pypsa(
+    hours: int, n_sites: int, timeout: float, io_api: str | None, planning: bool = False
+) -> dict:
     import warnings
 
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -484,7 +607,7 @@ def worker_pypsa(hours: int, n_sites: int, timeout: float, io_api: str | None) -
     import logging
 
     logging.disable(logging.WARNING)
-    out: dict = {"side": "pypsa", "hours": hours, "sites": n_sites}
+    out: dict = {"side": "pypsa", "hours": hours, "sites": n_sites, "planning": planning}
     t = time.perf_counter()
     import highspy
     import linopy
@@ -496,7 +619,7 @@ def worker_pypsa(hours: int, n_sites: int, timeout: float, io_api: str | None) -
     out["linopy"] = linopy.__version__
     out["highspy"] = _version("highspy")
     out["io_api"] = io_api or "default (lp file)"
-    spec = make_spec(hours, n_sites)  # data preparation: not timed
+    spec = make_spec(hours, n_sites, planning=planning)  # data preparation: not timed
     clock: dict = {}
     _clock(highspy.Highs, "run", clock, "highs_run")
     _clock(linopy.Model, "solve", clock, "linopy_solve")
@@ -504,9 +627,12 @@ def worker_pypsa(hours: int, n_sites: int, timeout: float, io_api: str | None) -
     for name in ("assign_solution", "assign_duals", "post_processing"):
         _clock(OptimizationAccessor, name, clock, "write_back")
 
+    out["loadavg_start"] = os.getloadavg()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     n, extra = pypsa_network(spec)
     t1 = time.perf_counter()
+    out["peak_mb_build"] = _rss_mb()
 
     def extra_timed(n, snapshots):
         t = time.perf_counter()
@@ -522,6 +648,10 @@ def worker_pypsa(hours: int, n_sites: int, timeout: float, io_api: str | None) -
         **kwargs,
     )
     t2 = time.perf_counter()
+    out["cpu"] = time.process_time() - cpu0
+    out["peak_mb_create_model"] = clock.get("create_model_peak_after_mb", float("nan"))
+    out["peak_mb_before_highs"] = clock.get("highs_run_peak_before_mb", float("nan"))
+    out["peak_mb_through_highs"] = clock.get("highs_run_peak_after_mb", float("nan"))
     out["build"] = t1 - t0
     out["optimize_call"] = t2 - t1
     out["create_model"] = clock.get("create_model", 0.0) + clock.get("extra_functionality", 0.0)
@@ -565,10 +695,16 @@ def _parse_sizes(text: str) -> list[tuple[int, int]]:
 
 
 def _run_worker(
-    side: str, hours: int, sites: int, python: str, timeout: float, io_api: str | None
+    side: str,
+    hours: int,
+    sites: int,
+    python: str,
+    timeout: float,
+    io_api: str | None,
+    variant: str = "dispatch",
 ) -> dict:
     cmd = [python, str(Path(__file__).resolve()), "--worker", side, str(hours), str(sites)]
-    cmd += ["--timeout", str(timeout)]
+    cmd += ["--timeout", str(timeout), "--variant", variant]
     if io_api and side == "pypsa":
         cmd += ["--pypsa-io-api", io_api]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -594,6 +730,10 @@ def _median(runs: list[dict], key: str) -> float:
 
 
 SUANDIAN_KEYS = (
+    "cpu",
+    "peak_mb_load",
+    "peak_mb_before_highs",
+    "peak_mb_through_highs",
     "load",
     "build",
     "handover",
@@ -607,6 +747,11 @@ SUANDIAN_KEYS = (
     "peak_rss_mb",
 )
 PYPSA_KEYS = (
+    "cpu",
+    "peak_mb_build",
+    "peak_mb_create_model",
+    "peak_mb_before_highs",
+    "peak_mb_through_highs",
     "build",
     "create_model",
     "extra_functionality",
@@ -735,6 +880,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--pypsa-io-api", default=None, help="linopy io_api (default: PyPSA's, an LP file)"
     )
+    ap.add_argument(
+        "--variant",
+        choices=("dispatch", "planning"),
+        default="dispatch",
+        help="dispatch: capacities given; planning: PV and battery power/energy chosen",
+    )
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--name", help="results file stem (default: pypsa-<date>)")
     ap.add_argument("--report", help="re-print the table of a results JSON")
@@ -744,10 +895,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         side, hours, sites = args.worker[0], int(args.worker[1]), int(args.worker[2])
+        planning = args.variant == "planning"
         if side == "suandian":
-            out = worker_suandian(hours, sites, args.timeout)
+            out = worker_suandian(hours, sites, args.timeout, planning)
         else:
-            out = worker_pypsa(hours, sites, args.timeout, args.pypsa_io_api)
+            out = worker_pypsa(hours, sites, args.timeout, args.pypsa_io_api, planning)
         print(json.dumps(out))
         return 0
     if args.make_venv:
@@ -763,6 +915,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     sizes = _parse_sizes(args.sizes)
     runs: list[dict] = []
+    load_start = os.getloadavg()
     started = time.perf_counter()
     k = 0
     for rep in range(args.reps):
@@ -771,7 +924,9 @@ def main(argv: list[str] | None = None) -> int:
             k += 1
             for side in order:
                 python = args.suandian_python if side == "suandian" else args.pypsa_python
-                out = _run_worker(side, hours, sites, python, args.timeout, args.pypsa_io_api)
+                out = _run_worker(
+                    side, hours, sites, python, args.timeout, args.pypsa_io_api, args.variant
+                )
                 out["rep"] = rep
                 runs.append(out)
                 note = out.get("error") or (
@@ -803,13 +958,16 @@ def main(argv: list[str] | None = None) -> int:
             "pypsa_io_api": pmeta.get("io_api"),
         },
         "green_target": GREEN_TARGET,
+        "variant": args.variant,
+        "loadavg_start": load_start,
         "wall_seconds": time.perf_counter() - started,
         "summary": rows,
         "runs": runs,
     }
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{args.name or 'pypsa-' + dt.date.today().isoformat()}.json"
+    stem = "pypsa-" + ("planning-" if args.variant == "planning" else "")
+    path = out_dir / f"{args.name or stem + dt.date.today().isoformat()}.json"
     path.write_text(json.dumps(record, indent=1))
     print()
     print(

@@ -129,6 +129,7 @@ def _everything_on() -> suandian.Scenario:
     raw["nodes"][0]["import_limit"] = 200.0
     raw["corridors"][0]["min_mw"] = 1.0
     raw["corridors"][0]["contract_mw"] = 1000.0  # green.corridor_contract (not binding)
+    raw["green_contracts"][0]["contract_mw"] = 1000.0  # green.contract_mw (not binding)
     raw["corridors"][0]["block_mw"] = None
     raw["corridors"][0]["windows"] = None  # windows apply to blocks only
     raw["corridors"].append(

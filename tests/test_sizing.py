@@ -429,7 +429,35 @@ def test_the_certifier_judges_the_cfe_score():
     (``cfe.score_min``)."""
     ds = solve_ok(*_cfe_case(0.9)).ds.copy(deep=True)
     ds.attrs["cfe_score_target"] = 0.95
+    ds["cfe_target"][:] = 0.95  # the score per scope the check reads (site_targets or score)
     assert "cfe.score_min" in {v.check for v in suandian.certify(ds)}
+
+
+def test_cfe_site_targets_override_the_score():
+    """``site_targets`` set a site's own score. ``{s1: null}`` with score 0.9: no 24/7 row at
+    s1, the plan is the free one of ``test_a_cfe_score_target_and_its_marginal_cost``
+    (577.5 CNY). ``{s1: 0.9}`` with score 0.5: the score-0.9 plan of that test (693 CNY,
+    ``shadow_cfe`` 100 CNY/MWh), although the policy's own score (0.5) is below the free
+    plan's 75 %. A site target naming no site, or set under scope portfolio, is refused."""
+    c, series = _cfe_case(0.9)
+    c["policies"]["cfe"]["site_targets"] = {"s1": None}
+    off = solve_ok(c, series)
+    assert off.objective == pytest.approx(577.5)
+    assert np.isnan(off.ds["cfe_target"].sel(cfe_scope="s1"))
+    c, series = _cfe_case(0.5)
+    c["policies"]["cfe"]["site_targets"] = {"s1": 0.9}
+    r = solve_ok(c, series)
+    assert r.objective == pytest.approx(693.0)
+    assert float(r.ds["shadow_cfe"].sel(cfe_scope="s1")) == pytest.approx(100.0)
+    ds = r.ds.copy(deep=True)
+    ds["cfe_target"][:] = 0.95
+    assert "cfe.score_min" in {v.check for v in suandian.certify(ds)}
+    c["policies"]["cfe"]["site_targets"] = {"s9": 0.9}
+    with pytest.raises(suandian.ScenarioError, match="site_targets.s9"):
+        scenario(c, series)
+    c["policies"]["cfe"] = {"score": 0.9, "scope": "portfolio", "site_targets": {"s1": 0.9}}
+    with pytest.raises(suandian.ScenarioError, match="scope 'site' only"):
+        scenario(c, series)
 
 
 # ----------------------------------------------------------------------------- user objective
@@ -539,3 +567,113 @@ def test_heat_pump_capacity_chosen_by_the_model(capex, built, objective):
     ds["recovery_capacity"][:] = 0.4
     checks = {v.check for v in suandian.certify(ds)}
     assert {"thermal.q_heat_max", "thermal.recovery_capacity_def"} <= checks
+
+
+def _contract_case(contract) -> tuple[dict, pd.DataFrame]:
+    """The corridor case's day (grid 100 then 300 CNY/MWh, load 3.85 MW) with a green
+    contract at 80 CNY/MWh, 20 MW deliverable, instead of the corridor."""
+    cfg = _config(2)
+    cfg["nodes"][0]["tariff"] = "price"
+    cfg["green_contracts"] = [
+        {"name": "hydro", "node": "n1", "capacity": 20.0, "price": 80.0, "contract_mw": contract}
+    ]
+    return cfg, _series(price=[100.0, 300.0])
+
+
+@pytest.mark.parametrize(
+    ("contract", "mw", "objective"),
+    [
+        (2.0, 2.0, 1060.0),
+        ({"max": 20.0, "fixed_om_per_unit_year": 219000.0}, LOAD, 808.5),
+        ({"max": 20.0, "fixed_om_per_unit_year": 1095000.0}, 0.0, 1540.0),
+    ],
+    ids=["fixed_2mw", "chosen_pays", "chosen_too_dear"],
+)
+def test_green_contract_mw(contract, mw, objective):
+    """The corridor contract's derivation with a green contract at the same 80 CNY/MWh: a MW
+    saves ``20 + 220 = 240`` CNY over the day on the 3.85 MW load.
+
+    * Fixed at 2 MW: ``80 * 4 + 1.85 * (100 + 300) = 1,060`` CNY.
+    * Chosen, fee 219,000 CNY per MW and year = 50 CNY per MW over the 2-h day: K = 3.85
+      MW, ``80 * 7.7 + 3.85 * 50 = 808.5`` (the fee, 192.5, is ``green_contract_mw_capex``).
+    * Chosen, fee 250 per MW over the day (> 240): none, ``3.85 * 400 = 1,540``.
+    """
+    cfg, series = _contract_case(contract)
+    r = solve_ok(cfg, series)
+    ds = r.ds
+    assert float(ds["green_contract_mw"].sel(contract="hydro")) == pytest.approx(mw, abs=1e-7)
+    taken = ds["p_contract"].sel(contract="hydro").sum("site").values
+    assert taken == pytest.approx([mw, mw], abs=1e-7)
+    assert r.objective == pytest.approx(objective)
+    if isinstance(contract, dict) and mw > 0:
+        assert r.costs["green_contract_mw_capex"] == pytest.approx(50.0 * LOAD)
+
+
+def test_green_energies_are_weighted_like_their_costs():
+    """The contract fixed at 2 MW with the periods weighted (1, 3): the books' energy is
+    ``2 * 1 + 2 * 3 = 8`` MWh (not the 4 MWh of the two modelled hours), its cost ``80 * 8 =
+    640``; the grid supplies 1.85 MW: ``1.85 * (100 * 1 + 300 * 3) = 1,850``; total 2,490."""
+    cfg, series = _contract_case(2.0)
+    cfg["horizon"]["weights"] = "w"
+    series["w"] = [1.0, 3.0]
+    r = solve_ok(cfg, series)
+    assert r.kpis["energy_mwh"]["green_contract"] == pytest.approx(8.0)
+    assert r.costs["green_contract"] == pytest.approx(640.0)
+    assert r.objective == pytest.approx(2490.0)
+
+
+def test_the_certifier_judges_the_green_contract_mw():
+    """The ``chosen_pays`` plan (3.85 MW taken) with the contract cut to 3 MW: what is taken
+    exceeds it (``green.contract_mw``), and the contract is no longer existing + built
+    (``green.green_contract_mw_def``)."""
+    cfg, series = _contract_case({"max": 20.0, "fixed_om_per_unit_year": 219000.0})
+    ds = solve_ok(cfg, series).ds.copy(deep=True)
+    ds["green_contract_mw"][:] = 3.0
+    checks = {v.check for v in suandian.certify(ds)}
+    assert {"green.contract_mw", "green.green_contract_mw_def"} <= checks
+
+
+# ----------------------------------------------------------------------------- screening curve
+def test_two_technologies_sized_by_the_screening_curve():
+    """A base and a peak technology sized against a load-duration curve (screening curve).
+
+    Two 1-h periods weighted (1, 3): the horizon stands for 4 h. Both blocks always on
+    (``min_on: 2``), demand 20 then 0 units: facility ``1.1 * (2 + 0.1 * 20) = 4.4`` MW for
+    1 h, ``1.1 * 2 = 2.2`` MW for 3 h; the load-duration curve is 2.2 MW for 4 h and 2.2 MW
+    more for 1 h. Two always-available sources (profile 1), paid per MWh taken, capacity
+    chosen; lifetime 1 year, so a MW costs ``capex * 4 / 8760`` over the horizon:
+
+    * base: capex 219,000 -> F_A = 100 CNY/MW, c_A = 10 CNY/MWh;
+    * peak: capex 43,800 -> F_B = 20 CNY/MW, c_B = 50 CNY/MWh;
+    * the grid at 1,000 CNY/MWh (dearer than either for any hours: never used).
+
+    A MW run h hours costs ``F + c h``: base ``100 + 10 h``, peak ``20 + 50 h``, equal at
+    the break-even ``h* = (100 - 20) / (50 - 10) = 2`` h. The base slice of the curve (4 h >
+    h*) goes to the base technology, the peak slice (1 h < h*) to the peak one: K_A = 2.2,
+    K_B = 2.2 MW. Cost ``2.2 * 100 + 10 * 2.2 * 4 + 2.2 * 20 + 50 * 2.2 * 1 = 220 + 88 + 44
+    + 110 = 462`` CNY. (All base: ``4.4 * 100 + 10 * (4.4 + 6.6) = 550``; all peak: ``4.4 *
+    20 + 50 * 11 = 638``.)
+    """
+    c = _config(2)
+    c["nodes"][0]["tariff"] = 1000.0
+    c["horizon"]["weights"] = "w"
+    c["sites"][0]["min_on"] = 2
+    c["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    c["renewables"] = [
+        {
+            "name": name,
+            "site": "s1",
+            "capacity": {"max": 10.0, "capex_per_unit": capex, "lifetime_years": 1},
+            "profile": 1.0,
+            "contract": "pay_as_produced",
+            "price": price,
+        }
+        for name, capex, price in (("base", 219000.0, 10.0), ("peak", 43800.0, 50.0))
+    ]
+    r = solve_ok(c, _series(d=[20.0, 0.0], w=[1.0, 3.0]))
+    capacity = r.ds["renewable_capacity"]
+    assert float(capacity.sel(renewable="base")) == pytest.approx(2.2)
+    assert float(capacity.sel(renewable="peak")) == pytest.approx(2.2)
+    assert float(r.ds["p_grid"].sum()) == pytest.approx(0.0, abs=1e-9)
+    assert r.costs["renewable_capacity_capex"] == pytest.approx(220.0 + 44.0)
+    assert r.objective == pytest.approx(462.0)

@@ -122,6 +122,21 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     take_ok = _at_sites([g.node for g in c.green_contracts], site_node)
     p_contract = fb.var("p_contract", mask=np.broadcast_to(take_ok[:, :, None], (G, S_, T)))
     fb.constrain("contract_capacity", p_contract.sum(1), "<=", con_cap)
+    # the contract MW: a number, or chosen (fb.capacity); NaN: no contract limit
+    cons = c.green_contracts
+    has = np.array([g.contract_mw is not None for g in cons], dtype=bool)
+    mw = fb.capacity(
+        "green_contract_mw",
+        [np.nan if g.contract_mw is None else g.contract_mw for g in cons],
+        "contract",
+    )
+    fb.constrain(
+        "contract_mw",
+        p_contract.sum(1),
+        "<=",
+        fb.along(mw, (G, T)),
+        mask=np.broadcast_to(has[:, None], (G, T)),
+    )
     # certificates
     e_cert = fb.var("e_certificate", ub=np.inf if c.certificates is not None else 0.0)
     cert_price = c.certificates.price if c.certificates is not None else 0.0
@@ -480,16 +495,17 @@ def _account(ds: xr.Dataset) -> Account:
     )
     cost["certificates"] = float(cert.sum()) * (0.0 if np.isnan(price) else price)
     cost.update(capacity_cost(ds, _CAPACITIES))
+    w = period_weight(ds)  # the energies over the hours the horizon stands for, as the costs
     energy = {
-        "corridor_sent": float(ds["p_send"].sum() * dt),
-        "corridor_delivered": float(corridor.sum() * dt),
+        "corridor_sent": float((ds["p_send"] * w).sum() * dt),
+        "corridor_delivered": float((corridor * w).sum() * dt),
     }
     if "p_send_green" in ds:
-        energy["corridor_green_delivered"] = float(corridor_green.sum() * dt)
+        energy["corridor_green_delivered"] = float((corridor_green * w).sum() * dt)
     for side in ("up", "down"):
         if f"p_dev_{side}" in ds:
-            energy[f"corridor_deviation_{side}"] = float(ds[f"p_dev_{side}"].sum() * dt)
-    energy["green_contract"] = float(contract.sum() * dt)
+            energy[f"corridor_deviation_{side}"] = float((ds[f"p_dev_{side}"] * w).sum() * dt)
+    energy["green_contract"] = float((contract * w).sum() * dt)
     energy["certificates"] = float(cert.sum())
     return Account(
         flows={
@@ -554,7 +570,9 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
     rows.le("green.corridor_capacity", sent, ds["corridor_capacity"])
     if "corridor_contract_mw" in ds:  # NaN: no contract limit
         rows.le("green.corridor_contract", sent, ds["corridor_contract_mw"])
-        check_capacities(ds, rows, "green", _CAPACITIES)
+    if "green_contract_mw" in ds:  # NaN: no contract limit
+        rows.le("green.contract_mw", ds["p_contract"].sum("site"), ds["green_contract_mw"])
+    check_capacities(ds, rows, "green", _CAPACITIES)
     minimum = ds["corridor_min"]
     rows.ge("green.corridor_min", sent, minimum.where(minimum > 0))
     _check_green(ds, rows, to_site)
@@ -840,7 +858,7 @@ def _estimate(sc, options) -> int:
     return cols + sum(at_node.get(g.node, 0) for g in c.green_contracts) * T
 
 
-_CAPACITIES = ("corridor_contract_mw",)
+_CAPACITIES = ("corridor_contract_mw", "green_contract_mw")
 
 
 def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
@@ -896,6 +914,14 @@ COMPONENT = Component(
             "p_dev_down", _KT, "MW", "corridor energy of the blocks held not taken (sending end)"
         ),
         Output("p_contract", ("contract", "site", "time"), "MW", "green contract delivery"),
+        Output(
+            "green_contract_mw",
+            ("contract",),
+            "MW",
+            "contract MW of the green contract (NaN: no contract limit)",
+            role="input",
+        ),
+        *capacity_outputs("green_contract_mw", "contract", "MW"),
         Output("e_certificate", ("site",), "MWh", "green certificates bought"),
         Output("corridor_to_node", _K, "text", "receiving node", role="input"),
         Output("corridor_from_node", _K, "text", "sending node", role="input"),

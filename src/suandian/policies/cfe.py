@@ -59,13 +59,28 @@ def _scopes(ctx: Context) -> tuple[list[str], np.ndarray]:
     return list(ctx.sites), np.arange(ctx.S)
 
 
+def _targets(policy, labels: list[str]) -> np.ndarray:
+    """The score of each scope: ``site_targets`` or ``score``; NaN where none (or off)."""
+    out = np.full(len(labels), np.nan)
+    if policy is None:
+        return out
+    out[:] = float(policy.score)
+    for i, name in enumerate(labels):
+        if name in policy.site_targets:
+            value = policy.site_targets[name]
+            out[i] = np.nan if value is None else float(value)
+    return out
+
+
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
     policy = ctx.scenario.config.policies.cfe
     labels, scope_of = _scopes(ctx)
     fb.coord("cfe_scope", labels)
     fb.attrs["cfe_score_target"] = np.nan if policy is None else float(policy.score)
     fb.attrs["cfe_scope"] = "site" if policy is None else policy.scope
-    if policy is None:
+    targets = _targets(policy, labels)
+    fb.input("cfe_target", targets)
+    if policy is None or np.isnan(targets).all():
         return
     G = len(labels)
     # carbon-free energy and consumption per scope, MWh, weighted like every horizon sum
@@ -79,7 +94,10 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
         shortfall = fb.var("e_cfe_shortfall")
         got = got + shortfall
         fb.cost("shortfall_cfe", shortfall * penalty, per_period=False)
-    rows = fb.constrain("score_min", got - need * float(policy.score), ">=", 0.0, dual="shadow_cfe")
+    on = ~np.isnan(targets)
+    rows = fb.constrain(
+        "score_min", got - need * np.nan_to_num(targets), ">=", 0.0, mask=on, dual="shadow_cfe"
+    )
     fb.dual("shadow_cfe_point", rows, lambda x: need.value(x) / 100.0)
 
 
@@ -88,9 +106,11 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
     Carbon-free energy less what is consumed beyond the load, against score x load.
     """
-    target = attr(ds, "cfe_score_target")
+    target: float | xr.DataArray = attr(ds, "cfe_score_target")
     if np.isnan(target) or "cfe_scope" not in ds.coords:
         return
+    if "cfe_target" in ds:  # per scope (site_targets); NaN: no target there
+        target = ds["cfe_target"]
     dt, w = rows.dt, period_weight(ds)
     flows: dict[str, xr.DataArray] = {}
     for a in rows.accounts.values():
@@ -105,6 +125,10 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         used = used.expand_dims(cfe_scope=["portfolio"])
     else:
         got, used = got.rename(site="cfe_scope"), used.rename(site="cfe_scope")
+    if isinstance(target, xr.DataArray):
+        on = target.notnull()
+        got, used, target = got.where(on, drop=True), used.where(on, drop=True), target
+        target = target.where(on, drop=True)
     rows.ge("cfe.score_min", got, target * used, scale=used)
 
 
@@ -129,6 +153,25 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
     }
 
 
+def _validate(sc, refs) -> list:
+    """Site targets name sites (``policies.cfe.site_targets``)."""
+    from ..errors import Problem
+
+    policy = sc.config.policies.cfe
+    if policy is None:
+        return []
+    sites = [s.name for s in sc.config.sites]
+    return [
+        Problem(
+            f"policies.cfe.site_targets.{name}",
+            repr(name),
+            f"unknown site; use one of: {', '.join(sites) or '(none)'}",
+        )
+        for name in policy.site_targets
+        if name not in sites
+    ]
+
+
 def _estimate(sc, options) -> int:
     """No columns but the diagnosis's ``e_cfe_shortfall`` per scope (one row per scope)."""
     policy = sc.config.policies.cfe
@@ -143,6 +186,13 @@ COMPONENT = Component(
     doc="24/7 carbon-free energy: a minimum hourly-matched CFE score",
     stateless="the score is judged over each horizon (a rolling year judges it per window)",
     outputs=(
+        Output(
+            "cfe_target",
+            ("cfe_scope",),
+            "1",
+            "24/7 CFE score target of the scope (site_targets or score; NaN: none)",
+            role="input",
+        ),
         Output(
             "e_cfe_shortfall",
             ("cfe_scope",),
@@ -170,5 +220,6 @@ COMPONENT = Component(
     check=_check,
     kpis=_kpis,
     estimate=_estimate,
+    validate=_validate,
     kind="policy",
 )

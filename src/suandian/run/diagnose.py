@@ -231,7 +231,11 @@ def _report_targets(out: Diagnosis, model: Model, info: SolveInfo) -> None:
     for g in ds["cfe_scope"].values if "e_cfe_shortfall" in ds else ():
         gap = float(ds["e_cfe_shortfall"].sel(cfe_scope=g))
         if gap > TOL:
-            score = float(ds.attrs["cfe_score_target"])
+            score = (
+                float(ds["cfe_target"].sel(cfe_scope=g))
+                if "cfe_target" in ds
+                else float(ds.attrs["cfe_score_target"])
+            )
             best = k.get("cfe_score", {}).get(str(g), float("nan"))
             out.shortfalls[f"cfe_{g}"] = gap
             out.findings.append(

@@ -21,8 +21,9 @@ point is the front's slope there:
 
 * ``cfe_score``: epsilon = ``policies.cfe.score`` (the 24/7 CFE score, 0..1; the scenario
   must set ``policies.cfe``, ``docs/math/cfe.md``); level the lowest ``cfe_score`` KPI over
-  its scopes (what the row judges); slope ``d cost / d score = 100 x sum_g
-  shadow_cfe_point[g]`` (CNY per unit of score), positive.
+  its scopes (what the row judges; a site with its own ``site_targets`` entry is left
+  out); slope ``d cost / d score = 100 x sum_g shadow_cfe_point[g]`` (CNY per unit of
+  score), positive.
 
 The slope from the shadow prices is exact on an LP and, on a MIP, the slope of the LP with
 the integers fixed at the plan's values (``docs/math/solver.md``); the table also gives the
@@ -256,7 +257,10 @@ def _keys(scenario: Scenario, against: str) -> dict[str, Any]:
         return {"scopes": scopes}
     if against == "cfe_score":
         cfe = c.policies.cfe
-        return {"scopes": ["portfolio"] if cfe is not None and cfe.scope == "portfolio" else sites}
+        if cfe is not None and cfe.scope == "portfolio":
+            return {"scopes": ["portfolio"]}
+        own = set(cfe.site_targets) if cfe is not None else set()  # judged on their own
+        return {"scopes": [s for s in sites if s not in own]}
     if against == "pue_cap":
         return {"scopes": [s.name for s in c.sites if s.pue_cap is None]}
     basis = "market_based" if c.policies.carbon_basis == "market" else "location_based"

@@ -1149,6 +1149,12 @@ class GreenContract(_Model):
         "transferred with it, e.g. hydro commissioned before 2023); both count as green; "
         "'none': no certificates, the energy is not green",
     )
+    contract_mw: NonNeg | Capacity | None = Field(
+        None,
+        description="MW of the contract: what is delivered is at most this in every period, "
+        "within capacity; a Capacity: chosen by the model, its annuity the contract's fee "
+        "per MW and year (fixed_om_per_unit_year); null (the default): no contract limit",
+    )
 
 
 class Certificates(_Model):
@@ -1434,6 +1440,19 @@ class CfePolicy(_Model):
     scope: Literal["site", "portfolio"] = Field(
         "site", description="'site': each data center meets the score; 'portfolio': pooled"
     )
+    site_targets: dict[Name, Fraction | None] = Field(
+        default_factory=dict,
+        description="scope 'site': a score per site overriding 'score' (null: no 24/7 target "
+        "at that site, e.g. a site under the annual green rule only)",
+    )
+
+    @model_validator(mode="after")
+    def _site_targets_scope(self) -> CfePolicy:
+        if self.site_targets and self.scope != "site":
+            raise ValueError(
+                "site_targets apply to scope 'site' only; set scope: site, or remove site_targets"
+            )
+        return self
 
 
 class Policies(_Model):
