@@ -329,3 +329,30 @@ def test_a_realised_file_is_read_like_a_given_scenario(tmp_path):
     with pytest.raises(suandian.ScenarioError) as err:
         realised_scenario(sc, [str(tmp_path / "bad.csv")])
     assert "uncertainty.realised[0]:typo" in str(err.value)
+
+
+def test_the_dr_baseline_plan_is_built_with_the_shortfall_penalty():
+    """Demand 25 units against 2 blocks of 10: no plan serves it, so without a penalty the
+    event's ``no_event`` baseline (the plan without the event) is infeasible and the event
+    is not offered. Built with ``compute_shortfall_penalty`` the baseline plan sheds the
+    5 units at that value as the model does, and the event is offered: a replay's re-plan
+    that must shed keeps its DR commitment (the 20:00 re-plan of the tutorial)."""
+    c = _spot_config(100.0, 0.1, 50.0, periods=2)
+    c["demand_response"] = [
+        {
+            "name": "evening",
+            "sites": ["s1"],
+            "start": "2026-07-15 01:00",
+            "end": "2026-07-15 02:00",
+            "energy_price": 2000.0,
+            "capacity_price": 0.0,
+            "min_bid": 0.1,
+            "max_reduction": 1.0,
+            "shortfall_price": 4000.0,
+            "baseline": "no_event",
+        }
+    ]
+    sc = scenario(c, _frame(INDEX2, dem=[25.0, 25.0]))
+    m = build_model(sc, pyomo=False, compute_shortfall_penalty=10.0)
+    rules = suandian.solve(m, mip_rel_gap=0.0).ds.attrs["dr_baseline_rules"]
+    assert "not offered" not in rules and "no_event (plan without it: optimal" in rules

@@ -78,9 +78,9 @@ class Phase:
         print(f"{self.name}: {self.log[self.name]}", flush=True)
 
 
-def _replays(plan, forecast, realised, planned, opts) -> dict:
+def _replays(plan, forecast, realised, planned, opts, every_of=EVERY) -> dict:
     out: dict = {}
-    for every in EVERY:
+    for every in every_of:
         try:
             rep = replay(
                 plan,
@@ -124,7 +124,18 @@ def main() -> None:
         help="merge the second worker's days into two_stage_day_held_out.csv and the summary "
         "into two_stage_day.json (each day once)",
     )
+    ap.add_argument(
+        "--replay-again",
+        type=int,
+        default=None,
+        metavar="K",
+        help="only replay both saved plans (CACHE) re-planning every K periods, their planned "
+        "costs from the JSON, and update its entry",
+    )
     args = ap.parse_args()
+    if args.replay_again is not None:
+        replay_again(args)
+        return
     if args.merge:
         merge()
         return
@@ -269,6 +280,27 @@ def second_worker(args: argparse.Namespace) -> None:
             )  # fmt: skip
         pd.DataFrame(rows).to_csv(CSV_B, index=False)
         print(f"held-out day {j}: {rows[-2]['cost']:.0f} / {rows[-1]['cost']:.0f}", flush=True)
+
+
+def replay_again(args: argparse.Namespace) -> None:
+    """Replay the saved plans every ``args.replay_again`` periods; update the JSON."""
+    from suandian.run.replay import load_plan
+
+    report = json.loads(JSON.read_text(encoding="utf-8"))
+    sc = day_with_uncertainty(args.samples, args.scenarios, 0, 0)
+    realised = realised_scenario(sc)
+    opts = {"mip_rel_gap": args.gap, "time_limit": 900.0}
+    for name in ("two_stage", "deterministic"):
+        folder = CACHE / name
+        folder.mkdir(exist_ok=True)
+        (folder / "first_stage.nc").write_bytes((CACHE / f"{name}.nc").read_bytes())
+        plan, _ = load_plan(folder, sc)
+        table = pd.DataFrame(report["replay"][name][str(sc.periods)]["costs"])
+        planned = dict(zip(table["term"], table["planned"], strict=True))
+        with Phase(report["phases"], f"replay_{name}_every_{args.replay_again}"):
+            out = _replays(plan, sc, realised, planned, opts, (args.replay_again,))
+        report["replay"][name].update(out)
+    JSON.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
 
 
 def merge() -> None:

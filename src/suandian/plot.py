@@ -897,11 +897,9 @@ def cost_distribution(
     -------
     matplotlib.figure.Figure
         One step histogram per plan (count of scenarios per cost bin), a solid vertical line
-        at its mean and a dashed one at its CVaR (``suandian.run.stochastic.cvar``), in
-        the plan's colour.
+        at its mean and a dashed one at its CVaR (the formula of
+        ``suandian.run.stochastic.cvar``), in the plan's colour.
     """
-    from .run.stochastic import cvar
-
     fig, ax = _axes(ax, (8.0, 4.0))
     finite = {k: np.asarray(v, dtype=float) for k, v in costs.items()}
     values = np.concatenate([v[np.isfinite(v)] for v in finite.values()] or [np.zeros(0)])
@@ -914,7 +912,7 @@ def cost_distribution(
         ok = c[np.isfinite(c)]
         missing = len(c) - len(ok)
         mean = float(ok.mean())
-        _, tail = cvar(ok, np.full(len(ok), 1.0 / len(ok)), alpha)
+        tail = _cvar(ok, alpha)
         label = f"{name}: mean {mean:,.0f}, CVaR{alpha:g} {tail:,.0f}"
         if missing:
             label += f" ({missing} without recourse)"
@@ -927,6 +925,19 @@ def cost_distribution(
     ax.legend(fontsize=8)
     ax.grid(True, alpha=0.3)
     return fig
+
+
+def _cvar(costs: np.ndarray, alpha: float) -> float:
+    """CVaR at ``alpha`` of equally likely costs.
+
+    ``min_eta eta + E[(C - eta)+] / (1 - alpha)`` (Rockafellar & Uryasev 2000; the minimum
+    lies at one of the costs): the formula of ``suandian.run.stochastic.cvar``, here so that
+    this module does not import the run package (which imports it).
+    """
+    c = np.asarray(costs, dtype=float)
+    if alpha >= 1.0:
+        return float(c.max())
+    return float(min(eta + np.maximum(c - eta, 0.0).mean() / (1.0 - alpha) for eta in c))
 
 
 def planned_vs_realised(table: pd.DataFrame, ax: Axes | None = None, tol: float = 0.5) -> Figure:

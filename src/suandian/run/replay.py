@@ -282,9 +282,11 @@ def _families(step: StochasticResult) -> dict[str, list[str]]:
     return out
 
 
-def _planned(plan: Plan | StochasticResult | Result, given: Any) -> dict[str, float]:
+def _planned(plan: Plan | StochasticResult, given: Any) -> dict[str, float]:
     """The plan's own cost by term (expected over a two-stage plan's members)."""
     source = given if given is not None else plan
+    if isinstance(given, dict):
+        return {str(k): float(v) for k, v in given.items()}
     if isinstance(source, Result):
         return dict(source.costs)
     if isinstance(source, StochasticResult) and source.results:
@@ -344,7 +346,7 @@ def replay(
     every: int | None = None,
     options: SolveOptions | None = None,
     *,
-    planned: Result | StochasticResult | None = None,
+    planned: Result | StochasticResult | dict[str, float] | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
     **overrides: Any,
@@ -367,9 +369,9 @@ def replay(
         Periods run between re-plans (default: all, one re-plan of the whole day).
     options, **overrides
         Solver options for every solve.
-    planned : Result or StochasticResult, optional
-        The plan's own solve, for its cost by term (default: ``plan`` when it is a
-        ``StochasticResult``).
+    planned : Result, StochasticResult or dict, optional
+        The plan's own solve, for its cost by term, or that cost table itself
+        (``{term: CNY, "total": CNY}``; default: ``plan`` when it is a ``StochasticResult``).
     compliance, compute_shortfall_penalty
         As for :func:`~suandian.run.stochastic.replan`.
 

@@ -26,6 +26,7 @@ from .errors import Problem, ScenarioError
 from .scenario import Scenario
 from .series import (
     align_series,
+    data_roots_for,
     history_rows,
     horizon_index,
     read_series_file,
@@ -675,18 +676,6 @@ def _bool_fields() -> set[str]:
         for n, f in model.model_fields.items()
         if f.annotation is bool
     }
-
-
-def data_roots_for(base: Path, data_roots: Sequence[str | Path] = ()) -> list[Path]:
-    """Folders series files may be read from.
-
-    ``base`` (the scenario's folder), the ``data/`` folder beside it (the project layout:
-    ``models/`` beside ``data/``), ``data_roots`` and the folders of the
-    ``SUANDIAN_DATA_ROOTS`` variable (separated by ``os.pathsep``).
-    """
-    env = [Path(p) for p in os.environ.get("SUANDIAN_DATA_ROOTS", "").split(os.pathsep) if p]
-    base = Path(base).absolute()
-    return [base, base.parent / "data", *(Path(r) for r in data_roots), *env]
 
 
 def max_columns_limit(max_columns: int | None = None) -> int:

@@ -23,12 +23,26 @@ Rules (see ``docs/scenario-format.md``):
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import Problem
+
+
+def data_roots_for(base: Path, data_roots: Sequence[str | Path] = ()) -> list[Path]:
+    """Folders series files may be read from.
+
+    ``base`` (the scenario's folder), the ``data/`` folder beside it (the project layout:
+    ``models/`` beside ``data/``), ``data_roots`` and the folders of the
+    ``SUANDIAN_DATA_ROOTS`` variable (separated by ``os.pathsep``).
+    """
+    env = [Path(p) for p in os.environ.get("SUANDIAN_DATA_ROOTS", "").split(os.pathsep) if p]
+    base = Path(base).absolute()
+    return [base, base.parent / "data", *(Path(r) for r in data_roots), *env]
 
 
 def horizon_index(start, periods: int, resolution: str) -> pd.DatetimeIndex:

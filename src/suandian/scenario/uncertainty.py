@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 from ..component import Fraction, Name, NonNeg, Section
 from .errors import Problem, ScenarioError
 from .rolling import raw_config
-from .series import align_series, read_series_file, resolve_series_path
+from .series import align_series, data_roots_for, read_series_file, resolve_series_path
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -291,8 +291,6 @@ def _given(
     Files are read from where the scenario's ``series:`` may be (its folder, the ``data/``
     folder beside it, the allowed data roots) and ``extra_roots``.
     """
-    from .load import data_roots_for  # load imports this module (the schema's section)
-
     roots = data_roots_for(sc.base_dir) + list(extra_roots or [])
     series = sc.series.copy()
     problems: list[Problem] = []
