@@ -613,6 +613,28 @@ def _checked_flags(args: argparse.Namespace) -> list[str]:
     return problems
 
 
+def _solver_options(args: argparse.Namespace) -> dict:
+    """The solve options of the flags :func:`_solver_flags` declares."""
+    return {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+
+
+def _save_certified(result, out: Path, extra, done: str) -> int:
+    """Save ``result`` (with ``extra`` files) to ``out`` and certify it; the exit code.
+
+    1 when the folder cannot be written, 3 when the certifier finds a violation, else 0
+    after printing ``certifier: <done> to <out>/``.
+    """
+    try:
+        result.save(out, extra=extra)
+    except OSError as exc:
+        print(f"--out: results not saved: {exc}", file=sys.stderr)
+        return 1
+    if _violations(result.certify()):
+        return 3
+    print(f"certifier: {done} to {out}/")
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     import json
 
@@ -628,7 +650,7 @@ def _replay(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+    opts = _solver_options(args)
     try:
         forecast = load_scenario(args.scenario or default_scenario())
         files = [str(f.resolve()) for f in args.realised] if args.realised else None
@@ -661,15 +683,7 @@ def _replay(args: argparse.Namespace) -> int:
         rep.deviations().to_csv(folder / "replay_deviations.csv", index=False)
         save_plan(plan, folder / "first_stage.nc")
 
-    try:
-        rep.result.save(args.out, extra=extra)
-    except OSError as exc:
-        print(f"--out: results not saved: {exc}", file=sys.stderr)
-        return 1
-    if _violations(rep.result.certify()):
-        return 3
-    print(f"certifier: the realised day checks; wrote the replay to {args.out}/")
-    return 0
+    return _save_certified(rep.result, args.out, extra, "the realised day checks; wrote the replay")
 
 
 def _replan(args: argparse.Namespace) -> int:
@@ -688,7 +702,7 @@ def _replan(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+    opts = _solver_options(args)
     try:
         sc = load_scenario(args.scenario)
         plan, result = load_plan(args.plan, sc)
@@ -731,15 +745,7 @@ def _replan(args: argparse.Namespace) -> int:
         io.write_json(summary, folder / "replan.json")
         save_plan(plan, folder / "first_stage.nc")
 
-    try:
-        result_rp.save(args.out, extra=extra)
-    except OSError as exc:
-        print(f"--out: results not saved: {exc}", file=sys.stderr)
-        return 1
-    if _violations(result_rp.certify()):
-        return 3
-    print(f"certifier: the re-plan checks; wrote it to {args.out}/")
-    return 0
+    return _save_certified(result_rp, args.out, extra, "the re-plan checks; wrote it")
 
 
 def _stochastic(args: argparse.Namespace) -> int:
@@ -748,24 +754,15 @@ def _stochastic(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import load_scenario
-    from .results.io import check_output
     from .run.stochastic import solve_stochastic, stochastic_value
     from .scenario import ScenarioError
     from .scenario.uncertainty import scenario_set
 
-    problems = []
-    if not (args.mip_rel_gap >= 0):
-        problems.append(f"--mip-rel-gap {args.mip_rel_gap}: use a relative gap >= 0, e.g. 0.001")
-    if not (args.time_limit > 0):
-        problems.append(f"--time-limit {args.time_limit}: use seconds > 0")
-    try:
-        check_output(args.out)
-    except OSError as exc:
-        problems.append(f"--out: {exc}")
+    problems = _checked_flags(args)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    opts = {"mip_rel_gap": args.mip_rel_gap, "time_limit": args.time_limit, "threads": args.threads}
+    opts = _solver_options(args)
     try:
         ss = scenario_set(load_scenario(args.scenario))
         rp = solve_stochastic(ss, alpha=args.alpha, risk_weight=args.risk_weight, **opts)
