@@ -597,8 +597,8 @@ def _replay_parsers(sub) -> None:
     rn.set_defaults(run=_replan)
 
 
-def _checked_flags(args: argparse.Namespace) -> list[str]:
-    """Problems with the solver flags and --out (nothing written)."""
+def _checked_flags(args: argparse.Namespace, plan: bool = False) -> list[str]:
+    """Problems with the solver flags, --out and (``plan``) --plan (nothing written)."""
     from .results.io import check_output
 
     problems = []
@@ -610,6 +610,8 @@ def _checked_flags(args: argparse.Namespace) -> list[str]:
         check_output(args.out)
     except OSError as exc:
         problems.append(f"--out: {exc}")
+    if plan and not args.plan.is_dir():
+        problems.append(f"--plan {args.plan}: not a folder; give the folder of a plan")
     return problems
 
 
@@ -644,9 +646,7 @@ def _replay(args: argparse.Namespace) -> int:
     from .scenario import ScenarioError
     from .scenario.uncertainty import realised_scenario
 
-    problems = _checked_flags(args)
-    if not args.plan.is_dir():
-        problems.append(f"--plan {args.plan}: not a folder; give the folder of a plan")
+    problems = _checked_flags(args, plan=True)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
@@ -696,9 +696,7 @@ def _replan(args: argparse.Namespace) -> int:
     from .scenario import ScenarioError
     from .scenario.uncertainty import _member
 
-    problems = _checked_flags(args)
-    if not args.plan.is_dir():
-        problems.append(f"--plan {args.plan}: not a folder; give the folder of a plan")
+    problems = _checked_flags(args, plan=True)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
