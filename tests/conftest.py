@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import suandian
@@ -106,6 +107,25 @@ def base_config(periods: int = 4, resolution: str = "1h") -> dict:
         ],
         "policies": {"green_share": None, "pue": None},
     }
+
+
+#: facility power of :func:`steady_load_config`'s load, MW in every period: 15 units on two
+#: blocks = 2 x 1 MW idle + 15 x 0.1 MW = 3.5 MW of IT, x 1.1 with the COP of 10
+STEADY_LOAD_MW = 3.85
+
+
+def steady_load_config(periods: int) -> dict:
+    """:func:`base_config` with an interactive workload of 15 units at ``s1``: 3.85 MW."""
+    c = base_config(periods)
+    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
+    return c
+
+
+def hourly_series(**columns) -> pd.DataFrame:
+    """Hourly series from 2026-07-15 00:00, one column per keyword (equal lengths)."""
+    n = len(next(iter(columns.values())))
+    index = pd.date_range("2026-07-15 00:00", periods=n, freq="1h")
+    return pd.DataFrame(columns, index=index)
 
 
 def scenario(config: dict, series=None) -> suandian.Scenario:

@@ -7,26 +7,21 @@ Every case is the base site of ``conftest.base_config`` serving 15 units: two bl
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
-from conftest import base_config, scenario, solve_ok
+from conftest import (
+    STEADY_LOAD_MW,
+    base_config,
+    hourly_series,
+    scenario,
+    solve_ok,
+    steady_load_config,
+)
 
 import suandian
 from suandian.component import Capacity
 
-LOAD = 3.85  # MW of facility power, every period
-
-
-def _config(periods: int) -> dict:
-    c = base_config(periods)
-    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
-    return c
-
-
-def _series(**columns) -> pd.DataFrame:
-    n = len(next(iter(columns.values())))
-    index = pd.date_range("2026-07-15 00:00", periods=n, freq="1h")
-    return pd.DataFrame(columns, index=index)
+LOAD = STEADY_LOAD_MW  # MW of facility power, every period
+_config, _series = steady_load_config, hourly_series
 
 
 def test_period_weights_scale_per_period_costs_and_horizon_sums():

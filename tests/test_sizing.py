@@ -12,24 +12,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_config, scenario, solve_ok
+from conftest import (
+    STEADY_LOAD_MW,
+    hourly_series,
+    scenario,
+    solve_ok,
+    steady_load_config,
+)
 
 import suandian
 from suandian.component import Capacity
 
-LOAD = 3.85  # MW of facility power, every period
-
-
-def _config(periods: int) -> dict:
-    c = base_config(periods)
-    c["interactive"] = [{"name": "w", "demand": 15.0, "sites": ["s1"]}]
-    return c
-
-
-def _series(**columns) -> pd.DataFrame:
-    n = len(next(iter(columns.values())))
-    index = pd.date_range("2026-07-15 00:00", periods=n, freq="1h")
-    return pd.DataFrame(columns, index=index)
+LOAD = STEADY_LOAD_MW  # MW of facility power, every period
+_config, _series = steady_load_config, hourly_series
 
 
 def _battery(energy: dict, power: float | dict = 10.0) -> dict:
