@@ -122,20 +122,8 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     take_ok = _at_sites([g.node for g in c.green_contracts], site_node)
     p_contract = fb.var("p_contract", mask=np.broadcast_to(take_ok[:, :, None], (G, S_, T)))
     fb.constrain("contract_capacity", p_contract.sum(1), "<=", con_cap)
-    # the contract MW: a number, or chosen (fb.capacity); NaN: no contract limit
-    cons = c.green_contracts
-    has = np.array([g.contract_mw is not None for g in cons], dtype=bool)
-    mw = fb.capacity(
-        "green_contract_mw",
-        [np.nan if g.contract_mw is None else g.contract_mw for g in cons],
-        "contract",
-    )
-    fb.constrain(
-        "contract_mw",
-        p_contract.sum(1),
-        "<=",
-        fb.along(mw, (G, T)),
-        mask=np.broadcast_to(has[:, None], (G, T)),
+    _contract_limit(
+        fb, "contract_mw", "green_contract_mw", "contract", c.green_contracts, p_contract.sum(1)
     )
     # certificates
     e_cert = fb.var("e_certificate", ub=np.inf if c.certificates is not None else 0.0)
@@ -247,27 +235,28 @@ def _contract_inputs(fb: FamilyBuilder, ctx: Context) -> tuple[np.ndarray, ...]:
     return con_cap, con_price, con_green
 
 
+def _contract_limit(fb: FamilyBuilder, row: str, capacity: str, dim: str, items, flow) -> None:
+    """Row ``row``: ``flow`` (items x time, MW) <= each item's ``contract_mw``.
+
+    The contract MW is a number or chosen (``fb.capacity`` named ``capacity`` along ``dim``);
+    an item without one (None) has no row.
+    """
+    has = np.array([it.contract_mw is not None for it in items], dtype=bool)
+    mw = fb.capacity(
+        capacity, [np.nan if it.contract_mw is None else it.contract_mw for it in items], dim
+    )
+    shape = (len(items), fb.ctx.T)
+    fb.constrain(row, flow, "<=", fb.along(mw, shape), mask=np.broadcast_to(has[:, None], shape))
+
+
 def _corridor_rows(fb: FamilyBuilder, ctx: Context, k: _Corridors, send_ok: np.ndarray) -> _Sent:
     """What each corridor sends: capacity, minimum, blocks held and deviations off them."""
     (K, S_), T = send_ok.shape, ctx.T
     p_send = fb.var("p_send", mask=np.broadcast_to(send_ok[:, :, None], (K, S_, T)))
     sent = p_send.sum(1)
     fb.constrain("corridor_capacity", sent, "<=", k.cap)
-    # the contract MW: a number, or chosen (fb.capacity); NaN: no contract limit
     cors = ctx.scenario.config.corridors
-    has = np.array([cor.contract_mw is not None for cor in cors], dtype=bool)
-    contract = fb.capacity(
-        "corridor_contract_mw",
-        [np.nan if cor.contract_mw is None else cor.contract_mw for cor in cors],
-        "corridor",
-    )
-    fb.constrain(
-        "corridor_contract",
-        sent,
-        "<=",
-        fb.along(contract, (K, T)),
-        mask=np.broadcast_to(has[:, None], (K, T)),
-    )
+    _contract_limit(fb, "corridor_contract", "corridor_contract_mw", "corridor", cors, sent)
     fb.constrain(
         "corridor_min",
         sent,
