@@ -570,3 +570,127 @@ def test_a_two_stage_plan_of_a_scenario_without_scenarios_is_a_clear_error():
     sc = scenario(_given_config(), _frame(dem=[10.0]))
     with pytest.raises(suandian.ScenarioError, match="a two-stage plan needs scenarios"):
         suandian.solve_stochastic(sc)
+
+
+def _three_skies(tmp_path, **compliance) -> suandian.Scenario:
+    """The green case above with three skies: sun (PV profile 1, p 0.5), dull (0, p 0.2) and
+    grey (0.25: 1 MW of PV, p 0.3); one hour, load 3.85 MWh, grid 100 CNY/MWh, certificates 10.
+    """
+    c = _green_config(tmp_path, "per_scenario").config.model_dump(mode="json", exclude_unset=True)
+    skies = {"sun": (0.5, 1.0), "dull": (0.2, 0.0), "grey": (0.3, 0.25)}
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": n, "probability": p, "series": [_write(tmp_path / f"{n}.csv", solar=[f])]}
+            for n, (p, f) in skies.items()
+        ],
+        "compliance": {"green_share": "chance", **compliance},
+    }
+    return suandian.load_scenario(c, series=_frame(solar=[0.5]), base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("level", "costs"),
+    [
+        (0.9, [0.0, 404.25, 294.25]),
+        (0.75, [0.0, 385.0, 294.25]),
+        (0.65, [0.0, 385.0, 294.25]),
+        (0.45, [0.0, 385.0, 285.0]),
+    ],
+)
+def test_green_share_by_chance(tmp_path, level, costs):
+    """A 50 % share of 3.85 MWh needs 1.925 MWh green. Sun: the PV serves all (share 1, 0 CNY).
+    Dull: grid 385 CNY, and 1.925 MWh of certificates (19.25 CNY) to meet the share. Grey: 1 MWh
+    of PV, grid 2.85 MWh (285 CNY), 0.925 MWh of certificates (9.25 CNY).
+
+    The share may be missed in scenarios of probability at most ``1 - level``:
+
+    * 0.9 (at most 0.1): neither dull (0.2) nor grey (0.3) may miss it: ``[0, 404.25, 294.25]``;
+    * 0.75 (0.25): dull may (saves 0.2 x 19.25 = 3.85 in expectation), grey may not;
+    * 0.65 (0.35): dull or grey, not both (0.5): dull saves 3.85, grey 0.3 x 9.25 = 2.775:
+      dull, as above;
+    * 0.45 (0.55): both: ``[0, 385, 285]``.
+
+    Every plan certifies; ``probability_met`` counts the members that meet the share.
+    """
+    rp = suandian.solve_stochastic(_three_skies(tmp_path, chance_level=level), mip_rel_gap=0.0)
+    assert rp.status == "optimal"
+    assert list(rp.costs) == pytest.approx(costs)
+    assert rp.certify() == []
+    met = {0.9: 1.0, 0.75: 0.8, 0.65: 0.8, 0.45: 0.5}[level]
+    assert rp.probability_met()["green_share"] == pytest.approx(met)
+
+
+def test_the_certifier_catches_a_chance_bound_missed(tmp_path):
+    """At level 0.75 grey must meet the share; its 0.925 MWh of certificates removed from its
+    Dataset, dull and grey both miss it: probability 0.5 > 0.25."""
+    rp = suandian.solve_stochastic(_three_skies(tmp_path, chance_level=0.75), mip_rel_gap=0.0)
+    assert rp.certify() == []
+    rp.results[2].ds["e_certificate"][:] = 0.0
+    bad = [v for v in rp.certify() if v.check == "stochastic.green_chance"]
+    assert len(bad) == 1 and bad[0].value == pytest.approx(0.5) and bad[0].limit == 0.25
+
+
+def test_a_chance_bound_on_an_hourly_matched_share_is_refused(tmp_path):
+    sc = _three_skies(tmp_path)
+    c = sc.config.model_dump(mode="json", exclude_unset=True)
+    c["policies"]["green_share"]["matching"] = "hour"
+    with pytest.raises(ValueError, match="green_share: chance needs policies.green_share.matching"):
+        suandian.solve_stochastic(
+            suandian.load_scenario(c, series=_frame(solar=[0.5]), base_dir=tmp_path)
+        )
+
+
+def _pue_scenarios(tmp_path, mode: str, level: float = 0.9) -> suandian.Scenario:
+    """One hour at the part-load site of ``test_load_dependent_pue`` (always-on IT 0.5 MW,
+    fixed load 0.3 MW, losses 0.01 x 4.5 + 0.02 x IT, COP 10), demand 10 units (low) or 20
+    (high), 0.5 each, a PUE cap of 1.21 over the horizon."""
+    c = _given_config()
+    c["sites"][0].update(
+        loss_fraction=0.02, no_load_loss=0.01, always_on_it=0.5, fixed_load=0.3
+    )
+    c["policies"] = {"green_share": None, "pue": {"cap": 1.21}}
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[10])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[20])]},
+        ],
+        "compliance": {"green_share": "per_scenario", "pue": mode, "chance_level": level},
+    }
+    return suandian.load_scenario(c, series=_frame(dem=[15.0]), base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "level", "feasible"),
+    [
+        ("per_scenario", 0.9, False),
+        ("expectation", 0.9, True),
+        ("chance", 0.5, True),
+        ("chance", 0.6, False),
+    ],
+)
+def test_pue_cap_in_expectation_or_by_chance(tmp_path, mode, level, feasible):
+    """The high hour needs both blocks, and the blocks on are first stage, so the low hour runs
+    two blocks, one idle:
+
+    * low: IT 0.5 + 2 + 1 = 3.5 MW, facility (3.5 + 0.045 + 0.07) x 1.1 + 0.3 = 4.2765 MW,
+      PUE 1.22186 > 1.21, the row ``F - 1.21 I`` at ``4.2765 - 4.235 = +0.0415`` MWh;
+    * high: IT 4.5, facility 5.3985, PUE 1.19967, ``5.3985 - 5.445 = -0.0465``.
+
+    Per scenario the low hour misses the cap: infeasible. In expectation
+    ``0.5 (0.0415 - 0.0465) = -0.0025 <= 0``: feasible. By chance the low hour (0.5) may miss
+    it at level 0.5, not at 0.6. Where feasible, the costs are 100 x facility energy:
+    ``[427.65, 539.85]``.
+    """
+    rp = suandian.solve_stochastic(_pue_scenarios(tmp_path, mode, level), mip_rel_gap=0.0)
+    if not feasible:
+        assert rp.status == "infeasible"
+        return
+    assert rp.status == "optimal"
+    assert list(rp.costs) == pytest.approx([427.65, 539.85])
+    assert rp.certify() == []
+    assert rp.probability_met() == {"pue": pytest.approx(0.5)}
+    if mode == "expectation":  # the low hour's row is judged over both, and met
+        low = {v.check for v in rp.results[0].certify()}
+        assert low == {"pue_cap.pue_max"}
+        rp.results[1].ds["p_facility"][:] += 0.01  # high: 5.4085 - 5.445 = -0.0365; mean > 0
+        assert "stochastic.pue_expectation" in {v.check for v in rp.certify()}

@@ -102,6 +102,11 @@ class Rows:
         self.books: dict = {}
         #: each component's :class:`~suandian.component.Account`, set by the certifier
         self.accounts: dict = {}
+        #: the checks whose signed margins are kept (``margins``): a row ``lhs <= rhs`` has the
+        #: margin ``rhs - lhs``, a row ``lhs >= rhs`` ``lhs - rhs`` (negative: missed by that
+        #: much), in the row's unit; set by :func:`suandian.results.certifier.row_margins`
+        self.watch: frozenset[str] = frozenset()
+        self.margins: dict[str, xr.DataArray] = {}
 
     # ------------------------------------------------------------- row tests
     def _flag(self, check: str, bad: xr.DataArray, value, limit) -> None:
@@ -156,6 +161,8 @@ class Rows:
         One alignment, then plain numpy; a NaN ``rhs`` means no limit, a NaN ``lhs`` fails.
         """
         lhs, rhs = _da(lhs), _da(rhs)
+        if check in self.watch and sense != "==":
+            self.margins[check] = rhs - lhs if sense == "<=" else lhs - rhs
         scale = _da(rhs if scale is None else scale)
         plain = _broadcast_values(lhs, rhs, scale)
         if plain is None:  # labels to align: xarray's broadcast (outer join)

@@ -631,6 +631,30 @@ class LinearModel:
                 break
         return lb, ub
 
+    def row_activity(
+        self, rows: np.ndarray, lb: np.ndarray, ub: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The least and the largest ``sum_j a_j x_j`` of ``rows`` over the box ``lb..ub``.
+
+        ``-inf`` / ``inf`` where a column the row falls (grows) with is unbounded that way.
+        """
+        rows = np.asarray(rows, np.int64)
+        where = np.full(self.n_rows, -1, np.int64)
+        where[rows] = np.arange(len(rows))
+        least, most = np.zeros(len(rows)), np.zeros(len(rows))
+        for r, c, v in self._A:
+            k = where[r]
+            keep = k >= 0
+            if not keep.any():
+                continue
+            k, c, v = k[keep], c[keep], v[keep]
+            with np.errstate(invalid="ignore"):  # 0 x inf: no entry
+                low = np.where(v > 0, v * lb[c], v * ub[c])
+                high = np.where(v > 0, v * ub[c], v * lb[c])
+            np.add.at(least, k, np.where(v == 0.0, 0.0, low))
+            np.add.at(most, k, np.where(v == 0.0, 0.0, high))
+        return least, most
+
     def set_upper(self, var: Var, ub) -> None:
         """Replace the upper bounds of a variable's columns (broadcast over its cells)."""
         i = next(k for k, v in enumerate(self.var_order) if v is var)

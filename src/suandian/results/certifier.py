@@ -47,6 +47,7 @@ match the Dataset's attributes. Check names are ``report.<kpi>`` (e.g.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -90,10 +91,32 @@ def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
     ValueError
         If the Dataset holds no plan (no decisions).
     """
+    return _certify(ds, tol)[0]
+
+
+def row_margins(
+    ds: xr.Dataset, checks: Iterable[str], tol: float = 1e-5
+) -> tuple[list[Violation], dict[str, xr.DataArray]]:
+    """The violations, and the signed margins of the rows named in ``checks``.
+
+    A row ``lhs <= rhs`` has the margin ``rhs - lhs``, a row ``lhs >= rhs`` the margin
+    ``lhs - rhs``, both recomputed from the Dataset as :func:`certify` does (negative: the
+    row is missed by that much). A check the plan has no row of is absent from the dict.
+    Used to judge a row over several plans, e.g. a target held in expectation over the
+    scenarios of a two-stage plan (:mod:`suandian.run.stochastic`).
+    """
+    return _certify(ds, tol, frozenset(checks))
+
+
+def _certify(
+    ds: xr.Dataset, tol: float, watch: frozenset[str] = frozenset()
+) -> tuple[list[Violation], dict[str, xr.DataArray]]:
+    """The violations, and the margins of the checks in ``watch``."""
     if not holds_plan(ds):
         raise ValueError("the Dataset holds no plan (no decision variables); nothing to certify")
     ds = normalise(ds)
     rows = Rows(ds, tol)
+    rows.watch = watch
     rows.accounts = accounts(ds)
     rows.books = books(ds, rows.accounts)
     components = known(ds)
@@ -103,7 +126,7 @@ def certify(ds: xr.Dataset, tol: float = 1e-5) -> list[Violation]:
         if component.check is not None:
             component.check(ds, rows)
     _cost(ds, rows)
-    return rows.out
+    return rows.out, rows.margins
 
 
 def _bounds(ds: xr.Dataset, rows: Rows, component) -> None:

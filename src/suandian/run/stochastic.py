@@ -5,8 +5,9 @@ ScenarioSet` is built as a block of one shared :class:`~suandian.linear.LinearMo
 (``build_model(..., lm=shared, prefix="s<k>.")``, its probability on every cost term); the
 decisions whose output is tagged ``first_stage`` (:class:`~suandian.component.Output`) are
 held equal over the blocks by rows ``stochastic.nonanticipativity.<k>.<name>``; the green
-share may hold in expectation (columns ``s<k>.stochastic.green_relief``, rows
-``stochastic.green_expectation``); a CVaR term (Rockafellar & Uryasev 2000) may be added.
+share and the PUE cap may hold in expectation (columns ``s<k>.stochastic.<t>_relief``, rows
+``stochastic.<t>_expectation``) or by chance (binaries ``s<k>.stochastic.<t>_missed``, rows
+``stochastic.<t>_chance``); a CVaR term (Rockafellar & Uryasev 2000) may be added.
 
 * :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan.
 * :func:`evaluate_plan` — a first stage fixed and settled on each scenario (the mean-forecast
@@ -31,15 +32,19 @@ from ..checks import Violation
 from ..highs import SolveInfo, SolveOptions
 from ..linear import Expr, LinearModel
 from ..model import ArrayModel, Built, build_model
-from ..policies.green_share import groups
+from ..results.certifier import row_margins
 from ..results.result import Result
 from ..scenario import Scenario
 from ..scenario.uncertainty import Compliance, ScenarioSet, Uncertainty, scenario_set
 from .solve import presolve
 from .strategy import solve_model
 
-#: the row of each policy that ``compliance: expectation`` relaxes to its expected value
-EXPECTATION_ROWS = {"green_share": "green_share.share_min"}
+#: the policies ``compliance`` may hold in expectation or by chance: the row of each that is
+#: relaxed in every member, and the short name of its relief columns and rows
+RELAXABLE = {
+    "green_share": ("green_share.share_min", "green"),
+    "pue": ("pue_cap.pue_max", "pue"),
+}
 
 #: a first-stage plan: qualified output name (``dc.n_on``) -> its values, a labelled DataArray
 #: (as in the result Dataset: fixed by label, also in a window of the day) or an array of the
@@ -161,26 +166,62 @@ class StochasticResult:
         }
 
     def certify(self) -> list[Violation]:
-        """Every member's certifier, the first stage's equality and the expected targets.
+        """Every member's certifier, the first stage's equality and the relaxed targets.
 
-        A member's row held in expectation (``compliance``) is judged over the members
-        (``stochastic.green_expectation``), not in each; the first stage must be the same in
-        every member (``stochastic.nonanticipativity``, from each member's Dataset).
+        A member's row held in expectation or by chance (``compliance``) is judged over the
+        members (``stochastic.<t>_expectation``: the probability-weighted sum of its margins,
+        recomputed from each member's Dataset; ``stochastic.<t>_chance``: the probability of
+        the members that miss it), not in each; the first stage must be the same in every
+        member (``stochastic.nonanticipativity``, from each member's Dataset).
         """
-        relaxed = {EXPECTATION_ROWS[k] for k, v in self._modes().items() if v == "expectation"}
+        relaxed = self._relaxed()
         out: list[Violation] = []
+        margins: list[dict[str, xr.DataArray]] = []
+        missed: list[set[str]] = []
         for name, r in zip(self.names, self.results, strict=True):
-            for v in r.certify():
+            found, margin = row_margins(r.ds, relaxed)
+            margins.append(margin)
+            missed.append({v.check for v in found if v.check in relaxed})
+            for v in found:
                 if v.check not in relaxed:
                     out.append(dataclasses.replace(v, where=f"scenario={name} {v.where}"))
         if not self.anticipative:
             out += _check_nonanticipativity(self)
-        if "green_share.share_min" in relaxed:
-            out += _check_green_expectation(self)
+        for row, (_, mode) in relaxed.items():
+            short = next(t for r, t in RELAXABLE.values() if r == row)
+            if mode == "expectation":
+                out += _check_expectation(self.probabilities, margins, row, short)
+            else:
+                p = self.probabilities
+                p_missed = float(sum(pk for pk, m in zip(p, missed, strict=True) if row in m))
+                allowed = 1.0 - self.compliance.chance_level
+                if p_missed > allowed + 1e-9:
+                    out.append(Violation(f"stochastic.{short}_chance", "all", p_missed, allowed))
         return out
 
-    def _modes(self) -> dict[str, str]:
-        return {"green_share": self.compliance.green_share}
+    def probability_met(self) -> dict[str, float]:
+        """The probability of the members that meet each target's row, per policy.
+
+        From each member's certifier: a member meets a policy's row when its Dataset shows no
+        violation of it (``green_share.share_min``, ``pue_cap.pue_max``). Policies without
+        such a row (or whose row has no limit: no target) in the members are left out.
+        """
+        rows = {row: policy for policy, (row, _) in RELAXABLE.items()}
+        met = {policy: 0.0 for policy in RELAXABLE}
+        seen: set[str] = set()
+        for p, r in zip(self.probabilities, self.results, strict=True):
+            found, margin = row_margins(r.ds, rows)
+            seen |= {row for row, m in margin.items() if bool(m.notnull().any())}
+            bad = {v.check for v in found}
+            for row, policy in rows.items():
+                if row not in bad:
+                    met[policy] += float(p)
+        return {policy: met[policy] for row, policy in rows.items() if row in seen}
+
+    def _relaxed(self) -> dict[str, tuple[str, str]]:
+        """Row held over the members -> (its policy, ``expectation`` or ``chance``)."""
+        modes = {"green_share": self.compliance.green_share, "pue": self.compliance.pue}
+        return {RELAXABLE[k][0]: (k, v) for k, v in modes.items() if v != "per_scenario"}
 
 
 # ------------------------------------------------------------------------ the model
@@ -348,28 +389,114 @@ def _nonanticipativity(lm: LinearModel, blocks: list[Built]) -> None:
             )
 
 
-def _green_expectation(lm: LinearModel, blocks: list[Built]) -> None:
-    """The green share's row in expectation: a free relief per block, its mean <= 0."""
-    total = None
-    for built in blocks:
-        rb = lm.rowblocks.get(f"{built.prefix}green_share.share_min")
-        if rb is None:
-            return
-        policy = built.scenario.config.policies.green_share
-        if policy is not None and (policy.basis != "horizon" or policy.matching != "horizon"):
-            raise ValueError(
-                "compliance green_share: expectation needs policies.green_share.basis and "
-                "matching 'horizon'; use compliance green_share: per_scenario"
+def _relax_targets(lm: LinearModel, blocks: list[Built], compliance: Compliance) -> None:
+    """Hold each target of ``compliance`` in expectation or by chance over the blocks.
+
+    Member ``k``'s row of the target gets a relief column per cell in the row's unit
+    (``s<k>.stochastic.<t>_relief``; entered with +1 in a ``>=`` row, -1 in a ``<=`` row, so
+    a positive relief is the amount by which the row is missed):
+
+    * ``expectation``: free reliefs, ``stochastic.<t>_expectation``: ``sum_k p_k z_k <= 0``
+      per cell;
+    * ``chance``: ``0 <= z_k <= M_k y_k`` (``s<k>.stochastic.<t>_chance_link``) with a binary
+      ``y_k`` per member (``s<k>.stochastic.<t>_missed``) and
+      ``stochastic.<t>_chance``: ``sum_k p_k y_k <= 1 - chance_level``. ``M_k`` is the most
+      the row can be missed over the model's bounds tightened by its other rows
+      (:meth:`~suandian.linear.LinearModel.implied_bounds`, every member's row of the target
+      left out: it is the row relaxed), a valid big-M.
+    """
+    modes = {"green_share": compliance.green_share, "pue": compliance.pue}
+    for policy, mode in modes.items():
+        if mode == "per_scenario":
+            continue
+        row, short = RELAXABLE[policy]
+        found = [(b, lm.rowblocks.get(f"{b.prefix}{row}")) for b in blocks]
+        present = [(b, rb) for b, rb in found if rb is not None]
+        for built in blocks:
+            _check_relaxable(built, policy, mode)
+        if not present:
+            continue
+        lo, hi = lm.row_bounds()
+        if mode == "expectation":
+            total = None
+            for built, rb in present:
+                has = rb.rows >= 0
+                z = lm.add_var(
+                    f"{built.prefix}stochastic.{short}_relief", rb.shape, -np.inf, np.inf, mask=has
+                )
+                lm.add_entries(rb.rows[has], z.cols[has], _relief_sign(lo, hi, rb.rows[has]))
+                term = z.expr() * built.scenario.probability
+                total = term if total is None else total + term
+            assert total is not None
+            lm.add_rows(f"stochastic.{short}_expectation", total, "<=", 0.0)
+            continue
+        reach = [_most_missed(lm, lo, hi, rb, built, policy) for built, rb in present]
+        missed = None
+        for (built, rb), most in zip(present, reach, strict=True):
+            has = rb.rows >= 0
+            z = lm.add_var(
+                f"{built.prefix}stochastic.{short}_relief", rb.shape, 0.0, most, mask=has
             )
-        has = rb.rows >= 0
-        z = lm.add_var(
-            f"{built.prefix}stochastic.green_relief", rb.shape, -np.inf, np.inf, mask=has
+            lm.add_entries(rb.rows[has], z.cols[has], _relief_sign(lo, hi, rb.rows[has]))
+            y = lm.add_var(f"{built.prefix}stochastic.{short}_missed", (), 0.0, 1.0, integer=True)
+            lm.add_rows(
+                f"{built.prefix}stochastic.{short}_chance_link",
+                z.expr() - _everywhere(y, rb.shape) * most,
+                "<=",
+                0.0,
+                mask=has,
+            )
+            term = y.expr() * built.scenario.probability
+            missed = term if missed is None else missed + term
+        assert missed is not None
+        lm.add_rows(f"stochastic.{short}_chance", missed, "<=", 1.0 - compliance.chance_level)
+
+
+def _check_relaxable(built: Built, policy: str, mode: str) -> None:
+    """Refuse a target that cannot be held in expectation (or by chance) as configured."""
+    if policy != "green_share":
+        return
+    gs = built.scenario.config.policies.green_share
+    if gs is None:
+        return
+    if gs.matching != "horizon" or (mode == "expectation" and gs.basis != "horizon"):
+        need = "basis and matching 'horizon'" if mode == "expectation" else "matching 'horizon'"
+        raise ValueError(
+            f"compliance green_share: {mode} needs policies.green_share.{need} (given basis "
+            f"{gs.basis!r}, matching {gs.matching!r}); use compliance green_share: per_scenario"
         )
-        lm.add_entries(rb.rows[has], z.cols[has], np.ones(int(has.sum())))
-        term = z.expr() * built.scenario.probability
-        total = term if total is None else total + term
-    if total is not None:
-        lm.add_rows("stochastic.green_expectation", total, "<=", 0.0)
+
+
+def _everywhere(y, shape: tuple[int, ...]) -> Expr:
+    """The scalar column ``y`` in every cell of ``shape``."""
+    size = int(np.prod(shape, dtype=np.int64))
+    return Expr(shape, np.arange(size), np.full(size, int(y.cols)), np.ones(size))
+
+
+def _relief_sign(lo: np.ndarray, hi: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """+1 in a ``>=`` row, -1 in a ``<=`` row: a positive relief misses the row."""
+    return np.where(np.isfinite(lo[rows]), 1.0, -1.0)
+
+
+def _most_missed(
+    lm: LinearModel, lo: np.ndarray, hi: np.ndarray, rb, built: Built, policy: str
+) -> np.ndarray:
+    """The most each of the block's rows can be missed over the implied bounds, per cell."""
+    has = rb.rows >= 0
+    rows = rb.rows[has]
+    relaxed = {name for name in lm.rowblocks if name.endswith(RELAXABLE[policy][0])}
+    least, most = lm.row_activity(rows, *lm.implied_bounds(skip=relaxed))
+    reach = np.where(np.isfinite(lo[rows]), lo[rows] - least, most - hi[rows])
+    if not np.isfinite(reach).all():
+        raise ValueError(
+            f"compliance {policy}: chance needs a bound on how far scenario "
+            f"{built.scenario.config.name!r} can miss its row {RELAXABLE[policy][0]}, and the "
+            "model's bounds give none (e.g. an unbounded purchase or a free slack): bound it "
+            f"(import_limit, capacities) or use compliance {policy}: expectation"
+        )
+    out = np.zeros(rb.shape)
+    out[has] = np.maximum(reach, 0.0)
+    return out
 
 
 def _cost_expr(built: Built):
@@ -450,8 +577,7 @@ def _solve_joint(
             dispatch(lm, built)
     elif not anticipative:
         _nonanticipativity(lm, blocks)
-    if compliance.green_share == "expectation":
-        _green_expectation(lm, blocks)
+    _relax_targets(lm, blocks, compliance)
     if beta > 0:
         _risk(lm, blocks, alpha, beta)
     timings["build"] = time.perf_counter() - start
@@ -809,28 +935,21 @@ def _check_nonanticipativity(res: StochasticResult) -> list[Violation]:
     return out
 
 
-def _check_green_expectation(res: StochasticResult) -> list[Violation]:
-    """``sum_k p_k (green_k - target consumption_k) >= 0`` per scope, from the books."""
-    margin: dict[str, float] = {}
-    for p, r in zip(res.probabilities, res.results, strict=True):
-        ds = r.ds
-        scope = str(ds.attrs.get("green_share_scope", "none"))
-        if scope == "none":
-            return []
-        sites = [str(s) for s in ds["site"].values]
-        g = groups(sites, scope)
-        targets = ds["green_target"].values if "green_target" in ds else None
-        k = r.kpis
-        for i, (name, members) in enumerate(g.items()):
-            t = float(targets[i]) if targets is not None else float(ds.attrs["green_share_target"])
-            if np.isnan(t):
-                continue
-            got = sum(k["green_mwh"][s] for s in members)
-            cons = sum(k["consumption_mwh"][s] for s in members)
-            margin[name] = margin.get(name, 0.0) + float(p) * (got - t * cons)
-    tol = 1e-6
-    return [
-        Violation("stochastic.green_expectation", f"scope={name}", value, 0.0)
-        for name, value in margin.items()
-        if value < -tol * max(1.0, abs(value))
-    ]
+def _check_expectation(
+    p: np.ndarray, margins: list[dict[str, xr.DataArray]], row: str, short: str
+) -> list[Violation]:
+    """``sum_k p_k margin_k >= 0`` per cell of ``row``, from each member's recomputed margins."""
+    present = [(pk, m[row]) for pk, m in zip(p, margins, strict=True) if row in m]
+    if not present:
+        return []
+    total = sum(float(pk) * m.fillna(0.0) for pk, m in present)
+    size = sum(float(pk) * abs(m.fillna(0.0)) for pk, m in present)
+    limited = sum(m.notnull() for _, m in present)
+    assert isinstance(total, xr.DataArray) and isinstance(size, xr.DataArray)
+    bad = (total < -1e-6 * np.maximum(1.0, size)) & (limited > 0)
+    out = []
+    for index in np.argwhere(np.asarray(bad.values, dtype=bool).reshape(bad.shape)):
+        cell = total[tuple(index)]
+        where = " ".join(f"{d}={cell[d].values}" for d in total.dims) or "all"
+        out.append(Violation(f"stochastic.{short}_expectation", where, float(cell), 0.0))
+    return out

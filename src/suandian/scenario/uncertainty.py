@@ -98,14 +98,23 @@ class ForecastError(Section):
 class Compliance(Section):
     """How a two-stage plan holds the horizon's targets over the scenarios."""
 
-    green_share: Literal["expectation", "per_scenario"] = Field(
+    green_share: Literal["expectation", "per_scenario", "chance"] = Field(
         "expectation",
-        description="the green share's row (share_min) in every scenario, or its "
-        "probability-weighted sum only (default: expectation, the annual share is an average)",
+        description="the green share's row (share_min) in every scenario, its "
+        "probability-weighted sum only, or in scenarios of probability >= chance_level "
+        "(default: expectation, the annual share is an average)",
     )
-    pue: Literal["expectation", "per_scenario"] = Field(
+    pue: Literal["expectation", "per_scenario", "chance"] = Field(
         "per_scenario",
-        description="the PUE cap's row (pue_max) in every scenario (default), or in expectation",
+        description="the PUE cap's row (pue_max) in every scenario (default), in expectation, "
+        "or in scenarios of probability >= chance_level",
+    )
+    chance_level: float = Field(
+        0.9,
+        gt=0.0,
+        le=1.0,
+        description="a target held by chance holds in scenarios whose probabilities sum to at "
+        "least this (1: in every scenario)",
     )
 
 
