@@ -645,9 +645,7 @@ def _pue_scenarios(tmp_path, mode: str, level: float = 0.9) -> suandian.Scenario
     fixed load 0.3 MW, losses 0.01 x 4.5 + 0.02 x IT, COP 10), demand 10 units (low) or 20
     (high), 0.5 each, a PUE cap of 1.21 over the horizon."""
     c = _given_config()
-    c["sites"][0].update(
-        loss_fraction=0.02, no_load_loss=0.01, always_on_it=0.5, fixed_load=0.3
-    )
+    c["sites"][0].update(loss_fraction=0.02, no_load_loss=0.01, always_on_it=0.5, fixed_load=0.3)
     c["policies"] = {"green_share": None, "pue": {"cap": 1.21}}
     c["uncertainty"] = {
         "scenarios": [
