@@ -692,3 +692,23 @@ def test_pue_cap_in_expectation_or_by_chance(tmp_path, mode, level, feasible):
         assert low == {"pue_cap.pue_max"}
         rp.results[1].ds["p_facility"][:] += 0.01  # high: 5.4085 - 5.445 = -0.0365; mean > 0
         assert "stochastic.pue_expectation" in {v.check for v in rp.certify()}
+
+
+def test_cli_stochastic_reports_the_probability_each_target_is_met(tmp_path, capsys):
+    """``test_green_share_by_chance`` at level 0.75 from a file: dull (0.2) misses the share,
+    sun and grey meet it: 0.8; the default PUE cap (1.25) holds at PUE 1.1 everywhere: 1."""
+    import json
+
+    import yaml
+
+    from suandian.cli import main
+
+    c = _three_skies(tmp_path, chance_level=0.75).config.model_dump(mode="json", exclude_unset=True)
+    c["series"] = [_write(tmp_path / "base.csv", solar=[0.5])]
+    path = tmp_path / "skies.yaml"
+    path.write_text(yaml.safe_dump(c), encoding="utf-8")
+    out = tmp_path / "plan"
+    assert main(["stochastic", str(path), "--out", str(out), "--mip-gap", "0"]) == 0
+    assert "targets met with probability: green_share 0.8, pue 1" in capsys.readouterr().out
+    met = json.loads((out / "targets_met.json").read_text())
+    assert met == {"green_share": pytest.approx(0.8), "pue": pytest.approx(1.0)}

@@ -804,6 +804,12 @@ def _stochastic(args: argparse.Namespace) -> int:
         print(
             f"certifier: every scenario's plan and the shared first stage check ({len(rp.names)})"
         )
+        met = rp.probability_met()
+        if met:
+            print(
+                "targets met with probability: " + ", ".join(f"{k} {v:.3g}" for k, v in met.items())
+            )
+            (args.out / "targets_met.json").write_text(json.dumps(met, indent=1), encoding="utf-8")
     print(f"wrote the two-stage plan to {args.out}/")
     return 0
 
