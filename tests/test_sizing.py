@@ -199,7 +199,9 @@ def _corridor_case(contract) -> tuple[dict, pd.DataFrame]:
     return cfg, _series(price=[100.0, 300.0])
 
 
-@pytest.mark.parametrize(
+#: the contract-MW cases shared by corridors and green contracts (same prices, same load):
+#: fixed at 2 MW, chosen at a fee that pays (the whole load), chosen at one too dear (none)
+CONTRACT_MW_CASES = pytest.mark.parametrize(
     ("contract", "mw", "objective"),
     [
         (2.0, 2.0, 1060.0),
@@ -208,6 +210,9 @@ def _corridor_case(contract) -> tuple[dict, pd.DataFrame]:
     ],
     ids=["fixed_2mw", "chosen_pays", "chosen_too_dear"],
 )
+
+
+@CONTRACT_MW_CASES
 def test_corridor_contract_mw(contract, mw, objective):
     """A MW of corridor contract saves ``100 - 80 = 20`` CNY in t1 and ``300 - 80 = 220`` in
     t2 (240 over the day) on the load, 3.85 MW; more than the load is worth nothing.
@@ -575,15 +580,7 @@ def _contract_case(contract) -> tuple[dict, pd.DataFrame]:
     return cfg, _series(price=[100.0, 300.0])
 
 
-@pytest.mark.parametrize(
-    ("contract", "mw", "objective"),
-    [
-        (2.0, 2.0, 1060.0),
-        ({"max": 20.0, "fixed_om_per_unit_year": 219000.0}, LOAD, 808.5),
-        ({"max": 20.0, "fixed_om_per_unit_year": 1095000.0}, 0.0, 1540.0),
-    ],
-    ids=["fixed_2mw", "chosen_pays", "chosen_too_dear"],
-)
+@CONTRACT_MW_CASES
 def test_green_contract_mw(contract, mw, objective):
     """The corridor contract's derivation with a green contract at the same 80 CNY/MWh: a MW
     saves ``20 + 220 = 240`` CNY over the day on the 3.85 MW load.

@@ -366,19 +366,10 @@ def test_green_share_in_expectation_or_per_scenario(tmp_path, mode, costs):
         assert dull == {"green_share.share_min"}  # below target alone, met in expectation
 
 
-def test_corridor_blocks_as_a_newsvendor(tmp_path):
-    """Corridor blocks of 1 MW (integer, first stage) at 100 CNY/MWh paid whether taken or not
-    (``deviation_price_down: 0``), grid 300; load ``P = 2.75`` or ``3.85`` MW, 0.5 each.
-
-    A scenario's cost with ``n`` blocks is ``100 n + 300 max(P - n, 0)``:
-
-    * **RP.** ``n = 2``: ``(425 + 755) / 2 = 590``; ``n = 3``: ``(300 + 555) / 2 = 427.5``;
-      ``n = 4``: ``400`` in both; ``n = 5``: 500. ``n = 4``, ``E = 400``.
-    * **EV.** Mean load 3.3: ``n = 3`` costs ``300 + 90 = 390``, ``n = 4`` 400: ``n = 3``.
-    * **EEV** ``= 427.5``; **VSS** ``= 27.5``.
-    * **WS.** Low: ``n = 3``, 300; high: ``n = 4``, 400: ``350``; **EVPI** ``= 50``.
-    """
-    c = _spot_config(120.0, 0.0)
+def _corridor_site(c: dict) -> dict:
+    """The spot site ``c`` without its market: grid at 300 CNY/MWh and a corridor from a second
+    node, blocks of 1 MW at 100 CNY/MWh paid whether taken or not (``deviation_price_down:
+    0``)."""
     del c["spot_market"]
     c["nodes"][0]["tariff"] = 300.0
     c["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.0})
@@ -393,6 +384,22 @@ def test_corridor_blocks_as_a_newsvendor(tmp_path):
             "deviation_price_down": 0.0,
         }
     ]
+    return c
+
+
+def test_corridor_blocks_as_a_newsvendor(tmp_path):
+    """Corridor blocks of 1 MW (integer, first stage) at 100 CNY/MWh paid whether taken or not
+    (``deviation_price_down: 0``), grid 300; load ``P = 2.75`` or ``3.85`` MW, 0.5 each.
+
+    A scenario's cost with ``n`` blocks is ``100 n + 300 max(P - n, 0)``:
+
+    * **RP.** ``n = 2``: ``(425 + 755) / 2 = 590``; ``n = 3``: ``(300 + 555) / 2 = 427.5``;
+      ``n = 4``: ``400`` in both; ``n = 5``: 500. ``n = 4``, ``E = 400``.
+    * **EV.** Mean load 3.3: ``n = 3`` costs ``300 + 90 = 390``, ``n = 4`` 400: ``n = 3``.
+    * **EEV** ``= 427.5``; **VSS** ``= 27.5``.
+    * **WS.** Low: ``n = 3``, 300; high: ``n = 4``, 400: ``350``; **EVPI** ``= 50``.
+    """
+    c = _corridor_site(_spot_config(120.0, 0.0))
     c["uncertainty"] = {
         "scenarios": [
             {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
@@ -491,20 +498,7 @@ def _two_period_newsvendor(tmp_path, corridor: bool = False) -> suandian.Scenari
     ``test_corridor_blocks_as_a_newsvendor`` with one block window over both hours."""
     c = _spot_config(120.0, 0.0, periods=2)
     if corridor:
-        del c["spot_market"]
-        c["nodes"][0]["tariff"] = 300.0
-        c["nodes"].append({"name": "n2", "tariff": 0.0, "emission_factor": 0.0})
-        c["corridors"] = [
-            {
-                "name": "line",
-                "from_node": "n2",
-                "to_node": "n1",
-                "capacity": 10.0,
-                "source_price": 100.0,
-                "block_mw": 1.0,
-                "deviation_price_down": 0.0,
-            }
-        ]
+        c = _corridor_site(c)
     c["uncertainty"] = {
         "scenarios": [
             {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "l.csv", dem=[5, 5])]},
