@@ -156,6 +156,30 @@ def test_error_model_of_an_unknown_series():
         scenario_set(sc)
 
 
+def test_a_temperature_error_clipped_by_series_period_by_period():
+    """A wet-bulb forecast of 24 degC with its dew point at 23.5 and its dry-bulb at 25, an
+    additive error of sigma 1.5 (the temperature kind's): unclipped, a draw falls below the dew
+    point whenever ``e_t < -0.5`` (about 37 % of periods, ``P(Z < -1/3)``); with ``low: dew``
+    and ``high: dry`` every draw is the unclipped one clipped to [23.5, 25] period by period
+    (the same seed gives the same errors), a wet-bulb between its dew point and dry-bulb."""
+    from suandian.scenario.uncertainty import ForecastError, sample_series
+
+    index = pd.date_range("2026-07-15 00:00", periods=4, freq="1h")
+    c = _given_config(4)
+    frame = _frame(index, dem=[10.0] * 4, wet=[24.0] * 4, dew=[23.5] * 4, dry=[25.0, 25, 26, 26])
+    sc = scenario(c, frame)
+    free = ForecastError(series="wet", kind="temperature")
+    bound = ForecastError(series="wet", kind="temperature", low="dew", high="dry")
+    raw = sample_series(sc, [free], 2000, np.random.default_rng(5))["wet"]
+    got = sample_series(sc, [bound], 2000, np.random.default_rng(5))["wet"]
+    assert np.mean(raw < 23.5) == pytest.approx(0.37, abs=0.03)
+    assert np.array_equal(got, np.clip(raw, 23.5, [25.0, 25, 26, 26]))
+    assert got.min() == 23.5 and (got <= [25.0, 25, 26, 26]).all()
+    bad = ForecastError(series="wet", kind="temperature", low="dewpoint")
+    with pytest.raises(suandian.ScenarioError, match=r"uncertainty.errors\[0\].low"):
+        sample_series(sc, [bad], 3, np.random.default_rng(5))
+
+
 def test_scenarios_and_errors_together_are_refused():
     c = _given_config()
     c["uncertainty"] = {

@@ -79,10 +79,18 @@ class ForecastError(Section):
     rho: float | None = Field(
         None, ge=-1, lt=1, description="lag-1 autocorrelation of e_t per hour (default by kind)"
     )
-    low: float | None = Field(None, description="values clipped below here (default by kind)")
-    high: float | None = Field(None, description="values clipped above here (default by kind)")
+    low: float | str | None = Field(
+        None,
+        description="values clipped below here: a number, or the name of a series clipping "
+        "period by period (a wet-bulb at its dew point; default by kind)",
+    )
+    high: float | str | None = Field(
+        None,
+        description="values clipped above here: a number, or the name of a series (a "
+        "wet-bulb at its dry-bulb; default by kind)",
+    )
 
-    def resolved(self) -> tuple[str, float, float, float | None, float | None]:
+    def resolved(self) -> tuple[str, float, float, float | str | None, float | str | None]:
         """(form, sigma, rho, low, high) with the kind's defaults filled in."""
         form, sigma, rho, low, high = KINDS[self.kind]
         given = self.model_fields_set
@@ -398,11 +406,24 @@ def sample_series(
             )
             continue
         form, sigma, rho, low, high = err.resolved()
+        bounds = []
+        for field_name, bound in (("low", low), ("high", high)):
+            if isinstance(bound, str) and bound not in sc.series.columns:
+                problems.append(
+                    Problem(
+                        f"uncertainty.errors[{i}].{field_name}",
+                        bound,
+                        "not a series of the scenario: give a number or one of "
+                        + ", ".join(map(str, sc.series)),
+                    )
+                )
+                bound = None
+            bounds.append(sc.series[bound].to_numpy(float) if isinstance(bound, str) else bound)
         base = sc.series[err.series].to_numpy(float)
         e = ar1_errors(rng, n, sc.periods, sigma, rho, sc.dt)
         values = base * (1.0 + e) if form == "multiplicative" else base + e
-        if low is not None or high is not None:
-            values = np.clip(values, low, high)
+        if bounds[0] is not None or bounds[1] is not None:
+            values = np.clip(values, bounds[0], bounds[1])
         out[err.series] = values
     if problems:
         raise ScenarioError(problems, sc.config.name)
