@@ -430,7 +430,9 @@ def _relax_targets(lm: LinearModel, blocks: list[Built], compliance: Compliance)
             assert total is not None
             lm.add_rows(f"stochastic.{short}_expectation", total, "<=", 0.0)
             continue
-        reach = [_most_missed(lm, lo, hi, rb, built, policy) for built, rb in present]
+        relaxed = {f"{b.prefix}{row}" for b in blocks}
+        box = lm.implied_bounds(skip=relaxed)  # once: the relaxed rows may not bound anything
+        reach = [_most_missed(lm, lo, hi, box, rb, built, policy) for built, rb in present]
         missed = None
         for (built, rb), most in zip(present, reach, strict=True):
             has = rb.rows >= 0
@@ -479,13 +481,18 @@ def _relief_sign(lo: np.ndarray, hi: np.ndarray, rows: np.ndarray) -> np.ndarray
 
 
 def _most_missed(
-    lm: LinearModel, lo: np.ndarray, hi: np.ndarray, rb, built: Built, policy: str
+    lm: LinearModel,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray],
+    rb,
+    built: Built,
+    policy: str,
 ) -> np.ndarray:
-    """The most each of the block's rows can be missed over the implied bounds, per cell."""
+    """The most each of the block's rows can be missed over the column ``box``, per cell."""
     has = rb.rows >= 0
     rows = rb.rows[has]
-    relaxed = {name for name in lm.rowblocks if name.endswith(RELAXABLE[policy][0])}
-    least, most = lm.row_activity(rows, *lm.implied_bounds(skip=relaxed))
+    least, most = lm.row_activity(rows, *box)
     reach = np.where(np.isfinite(lo[rows]), lo[rows] - least, most - hi[rows])
     if not np.isfinite(reach).all():
         raise ValueError(
