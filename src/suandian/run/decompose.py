@@ -97,6 +97,9 @@ class Given:
         leaves the gap open (False: the decomposition's plan and bound are the answer).
     max_evaluations : int
         Most evaluations of the Lagrangian dual.
+    held : numpy.ndarray of bool, optional
+        Columns the polish holds at the best plan's values (:func:`polish`: the first stage),
+        the others re-decided by HiGHS; None: no polish.
     """
 
     parts: Split
@@ -104,6 +107,7 @@ class Given:
     round_up: np.ndarray
     branch_and_bound: bool = False
     max_evaluations: int = MAX_EVALUATIONS
+    held: np.ndarray | None = None
 
 
 @dataclass
@@ -358,7 +362,8 @@ def improve(
     round_up : numpy.ndarray of bool, optional
         Of the ``free_in_repair`` columns, those the repair rounds up rather than to the
         nearest integer (capacity counts, such as the blocks a two-stage plan commits in
-        every scenario: rounded up, they serve what the relaxation served).
+        every scenario: rounded up, they serve what the relaxation served); the repair then
+        also tries every free column rounded to the nearest and keeps the cheaper plan.
     max_evaluations : int
         Most evaluations of the Lagrangian dual (default :data:`MAX_EVALUATIONS`).
     """
@@ -437,11 +442,14 @@ def improve(
             lb[free], ub[free] = ho.lb[free], ho.ub[free]
             relaxed, _ = run_repair(lb, ub)
             if relaxed is not None:
-                rounded = np.where(up[free], np.ceil(relaxed[free] - 1e-6), np.round(relaxed[free]))
-                lb[free] = ub[free] = np.clip(rounded, ho.lb[free], ho.ub[free])
-                other = run_repair(lb, ub)
-                if other[1] < best[1]:
-                    best = other
+                # rounded up where asked and, if any is, also all to the nearest: the cheaper
+                ups = [up[free], np.zeros(int(free.sum()), bool)] if up.any() else [up[free]]
+                for u in ups:
+                    rounded = np.where(u, np.ceil(relaxed[free] - 1e-6), np.round(relaxed[free]))
+                    lb[free] = ub[free] = np.clip(rounded, ho.lb[free], ho.ub[free])
+                    other = run_repair(lb, ub)
+                    if other[1] < best[1]:
+                        best = other
         y, objective = best
         if y is not None:
             y = y.copy()
@@ -538,6 +546,39 @@ def improve(
         m,
         trace,
     )
+
+
+def polish(
+    ho: HandOver,
+    integer: np.ndarray,
+    held: np.ndarray,
+    x: np.ndarray,
+    opts: SolveOptions,
+    seconds: float,
+) -> tuple[np.ndarray | None, float]:
+    """The plan ``x`` with the columns ``held`` kept and the others re-decided by HiGHS.
+
+    With a two-stage plan's first stage held, the model falls apart into its scenarios'
+    recourse MIPs (and the rows that still tie them, such as the green share held in
+    expectation): ``x`` is their first incumbent, the repair having fixed their integer
+    columns where each scenario's own MIP put them. Returns the better plan found and its
+    objective (``None, inf`` if HiGHS found none better in ``seconds``).
+    """
+    lb, ub = ho.lb.copy(), ho.ub.copy()
+    lb[held] = ub[held] = x[held]
+    h = new_highs(opts, max(seconds, 0.5))
+    h.passModel(highs_lp(ho, integer, lb, ub))
+    start = highspy.HighsSolution()
+    start.col_value = x
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None, np.inf
+    y = np.asarray(h.getSolution().col_value).copy()
+    y[integer] = np.round(y[integer])
+    return y, float(ho.c @ y + ho.offset)
 
 
 def _first_radius(candidates, slope, value: float, incumbent: float) -> float:

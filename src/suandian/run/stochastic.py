@@ -432,13 +432,15 @@ def by_scenario(lm: LinearModel, blocks: list[Built]) -> Given:
     columns of no scenario (``stochastic.eta``, ``stochastic.tail``) are the continuous rest.
     The repair re-decides the first-stage integer columns of every scenario (relaxed with
     the linking rows enforced, rounded: capacity counts such as ``dc.n_on`` up, the others
-    to the nearest), the other integers fixed where the scenarios' MIPs put them.
+    to the nearest), the other integers fixed where the scenarios' MIPs put them; the best
+    plan's first stage is then held and the recourse re-decided (``decompose.polish``).
     """
     n_rows, n_cols = lm.n_rows, lm.n_cols
     col_block = np.full(n_cols, -1, np.int64)
     row_block = np.full(n_rows, -1, np.int64)
     rounding = lm.rounding()
     free = np.zeros(n_cols, bool)
+    held = np.zeros(n_cols, bool)
     for k, built in enumerate(blocks):
         for name, var in lm.vars.items():
             if name.startswith(built.prefix):
@@ -447,6 +449,7 @@ def by_scenario(lm: LinearModel, blocks: list[Built]) -> Given:
             if name.startswith(built.prefix):
                 row_block[rb.rows[rb.rows >= 0]] = k
         for var in first_stage_vars(built).values():
+            held[var.cols[var.cols >= 0]] = True
             if var.integer:
                 free[var.cols[var.cols >= 0]] = True
     linking = np.zeros(n_rows, bool)
@@ -467,7 +470,7 @@ def by_scenario(lm: LinearModel, blocks: list[Built]) -> Given:
         ],
         (np.flatnonzero(col_block < 0), np.zeros(0, np.int64)),
     )
-    return Given(parts, free, free & (rounding > 0), False, BY_SCENARIO_EVALUATIONS)
+    return Given(parts, free, free & (rounding > 0), False, BY_SCENARIO_EVALUATIONS, held)
 
 
 def _solve_joint(

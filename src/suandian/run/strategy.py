@@ -334,6 +334,10 @@ DECOMPOSE_SHARE = 0.8
 DECOMPOSED_SHARE = 0.95
 
 
+#: Share of the decomposition's time its Lagrangian search may use when a polish follows.
+POLISH_AFTER = 0.75
+
+
 #: The repair of the decomposition re-decides the integer columns that are not capacity
 #: counts (rounding hint other than ``up``, e.g. corridor blocks) when there are at most this
 #: many; with more, they are fixed like the others.
@@ -357,6 +361,10 @@ def _decompose(
     """
     parts = decompose.split(ho, integer) if known is None else known.parts
     duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
+    if known is not None:
+        # the fixed-integer LP's duals on rows that tie integer columns across blocks are
+        # arbitrary (the columns are fixed by their bounds): the relaxation's alone
+        duals = [plan.relaxed_duals] if plan.relaxed_duals is not None else []
     if parts is None or not duals:
         return None
     log.info(
@@ -376,7 +384,7 @@ def _decompose(
         parts,
         duals,
         opts,
-        seconds,
+        seconds if known is None or known.held is None else POLISH_AFTER * seconds,
         opts.mip_rel_gap,
         plan.objective,
         plan.bound,
@@ -385,6 +393,18 @@ def _decompose(
         round_up=up,
         max_evaluations=decompose.MAX_EVALUATIONS if known is None else known.max_evaluations,
     )
+    if known is not None and known.held is not None and out.x is not None:
+        left = seconds - out.seconds
+        began = time.perf_counter()
+        x, objective = decompose.polish(ho, integer, known.held, out.x, opts, left)
+        log.info(
+            "Decomposition: the first stage held, the recourse re-decided: %.6g (%.2f s)",
+            objective,
+            time.perf_counter() - began,
+        )
+        if x is not None and objective < out.objective:
+            out.x, out.objective = x, objective
+        out.seconds += time.perf_counter() - began
     plan.decomposition = out
     if out.x is not None and out.objective < plan.objective:
         plan.x, plan.objective = out.x, out.objective
