@@ -498,10 +498,11 @@ def test_generated_scenarios_end_to_end():
     assert "VSS = EEV - RP" in set(table["figure"])
 
 
-def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
-    """``suandian stochastic newsvendor.yaml --value``: the newsvendor of
+@pytest.mark.parametrize("method", ["extensive", "decomposed"])
+def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys, method):
+    """``suandian stochastic newsvendor.yaml --value --method M``: the newsvendor of
     ``test_newsvendor_position_vss_and_evpi`` from files; prints the expected cost 346.5 and
-    VSS 11, writes the tables, the first stage and each scenario's result."""
+    VSS 11, writes the tables, the first stage and each scenario's result; either method."""
     import json
 
     import yaml
@@ -519,12 +520,25 @@ def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
     path = tmp_path / "newsvendor.yaml"
     path.write_text(yaml.safe_dump(c), encoding="utf-8")
     out = tmp_path / "plan"
-    code = main(["stochastic", str(path), "--out", str(out), "--mip-gap", "0", "--value"])
+    code = main(
+        [
+            "stochastic",
+            str(path),
+            "--out",
+            str(out),
+            "--mip-gap",
+            "0",
+            "--value",
+            "--method",
+            method,
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "VSS = EEV - RP" in text and "certifier: every scenario" in text
     summary = json.loads((out / "summary.json").read_text())
     assert summary["expected_cost"] == pytest.approx(346.5)
+    assert summary["bound"] <= summary["objective"] + 1e-6
     value = pd.read_csv(out / "value.csv").set_index("figure")["value"]
     assert value["VSS = EEV - RP"] == pytest.approx(11.0)
     assert json.loads((out / "first_stage.json").read_text())["grid.p_da"] == [
