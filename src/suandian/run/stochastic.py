@@ -8,7 +8,9 @@ held equal over the blocks by rows ``stochastic.nonanticipativity.<k>.<name>``; 
 share may hold in expectation (columns ``s<k>.stochastic.green_relief``, rows
 ``stochastic.green_expectation``); a CVaR term (Rockafellar & Uryasev 2000) may be added.
 
-* :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan.
+* :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan, as one model
+  (``method="extensive"``) or decomposed by scenario (``"decomposed"``, :func:`by_scenario`:
+  the Lagrangian machinery of :mod:`suandian.run.decompose` over the scenarios).
 * :func:`evaluate_plan` — a first stage fixed and settled on each scenario (the mean-forecast
   plan on the members: EEV; any plan on held-out scenarios: out of sample).
 * :func:`stochastic_value` — RP, EEV, VSS, WS, EVPI and the out-of-sample comparison.
@@ -613,11 +615,17 @@ def solve_stochastic(
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r}: use one of {', '.join(METHODS)}")
+    opts = _options(options, overrides)
+    if method == "decomposed" and not opts.mip_start:
+        raise ValueError(
+            "method='decomposed' starts from the MIP start's LP relaxation (its duals are the "
+            "first multipliers): leave mip_start on, or use method='extensive'"
+        )
     members, u = _members(scenarios)
     a, b, comp = _settings(u, alpha, risk_weight, compliance)
     return _solve_joint(
         members,
-        _options(options, overrides),
+        opts,
         fixed=None,
         anticipative=False,
         alpha=a,

@@ -440,13 +440,14 @@ def _mip_start(
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
-    plan = construct(ho, integer, rounding, opts, deadline, first_plan)
+    plan = construct(ho, integer, rounding, opts, deadline, first_plan, quick=known is not None)
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
         first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
         trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
     open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
-    if plan is not None and open_gap and opts.decompose and not deadline.expired():
+    wanted = opts.decompose or known is not None
+    if plan is not None and open_gap and wanted and not deadline.expired():
         start, first_bound = time.perf_counter(), plan.bound
         share = DECOMPOSE_SHARE
         if known is not None and not known.branch_and_bound:
