@@ -470,8 +470,11 @@ def test_decomposed_newsvendor_position(tmp_path):
 
 
 def test_an_unknown_method_is_a_clear_error(tmp_path):
+    sc = _newsvendor(tmp_path)
     with pytest.raises(ValueError, match="method 'benders': use one of extensive, decomposed"):
-        suandian.solve_stochastic(_newsvendor(tmp_path), method="benders")
+        suandian.solve_stochastic(sc, method="benders")
+    with pytest.raises(ValueError, match="leave mip_start on"):
+        suandian.solve_stochastic(sc, method="decomposed", mip_start=False)
 
 
 def test_generated_scenarios_end_to_end():
