@@ -129,8 +129,7 @@ def main() -> None:
     ap.add_argument(
         "--method",
         default="extensive",
-        help="comma-separated methods solved in turn: extensive, decomposed (default: "
-        "%(default)s)",
+        help="comma-separated methods solved in turn: extensive, decomposed (default: %(default)s)",
     )
     ap.add_argument("--out", type=Path, default=None, help="JSON file (default: results/...)")
     ap.add_argument(
