@@ -411,6 +411,20 @@ def _corridor_site(c: dict) -> dict:
     return c
 
 
+def _corridor_newsvendor(tmp_path) -> suandian.Scenario:
+    """Corridor blocks of 1 MW (integer, first stage) at 100 CNY/MWh paid whether taken or
+    not, grid 300 CNY/MWh; load 2.75 or 3.85 MW, 0.5 each (derived in
+    ``test_corridor_blocks_as_a_newsvendor``)."""
+    c = _corridor_site(_spot_config(120.0, 0.0))
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
+            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
+        ]
+    }
+    return suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
+
+
 def test_corridor_blocks_as_a_newsvendor(tmp_path):
     """Corridor blocks of 1 MW (integer, first stage) at 100 CNY/MWh paid whether taken or not
     (``deviation_price_down: 0``), grid 300; load ``P = 2.75`` or ``3.85`` MW, 0.5 each.
@@ -423,14 +437,7 @@ def test_corridor_blocks_as_a_newsvendor(tmp_path):
     * **EEV** ``= 427.5``; **VSS** ``= 27.5``.
     * **WS.** Low: ``n = 3``, 300; high: ``n = 4``, 400: ``350``; **EVPI** ``= 50``.
     """
-    c = _corridor_site(_spot_config(120.0, 0.0))
-    c["uncertainty"] = {
-        "scenarios": [
-            {"name": "low", "probability": 0.5, "series": [_write(tmp_path / "lo.csv", dem=[5])]},
-            {"name": "high", "probability": 0.5, "series": [_write(tmp_path / "hi.csv", dem=[15])]},
-        ]
-    }
-    sc = suandian.load_scenario(c, series=_frame(dem=[10.0]), base_dir=tmp_path)
+    sc = _corridor_newsvendor(tmp_path)
     value = suandian.stochastic_value(sc, mip_rel_gap=0.0)
     assert value.rp.first_stage["green.n_block"].values == pytest.approx([4.0])
     assert value.rp.expected_cost == pytest.approx(400.0)
@@ -441,6 +448,64 @@ def test_corridor_blocks_as_a_newsvendor(tmp_path):
     assert value.ws.expected_cost == pytest.approx(350.0)
     assert value.evpi == pytest.approx(50.0)
     assert value.rp.certify() == [] and value.eev.certify() == []
+
+
+def test_decomposed_corridor_newsvendor_agrees_with_the_extensive_form(tmp_path):
+    """The corridor newsvendor decomposed by scenario (``method="decomposed"``).
+
+    A day's cost with ``n`` blocks is ``f(n) = 100 n + 300 max(P - n, 0)``: at ``n = 2, 3,
+    4, 5`` the low day (``P = 2.75``) costs ``425, 300, 400, 500`` and the high day
+    (``P = 3.85``) ``755, 555, 400, 500``. The scenarios disagree on the first stage: alone
+    (wait and see) the low day holds ``n = 3``, the high day ``n = 4``.
+
+    Priced apart, the non-anticipativity row ``n_high - n_low = 0`` with multiplier ``l``
+    gives ``L(l) = min_n (0.5 f_low(n) + l n) + min_n (0.5 f_high(n) - l n)``, whose maximum
+    over ``l`` is the minimum of ``0.5 (f_low + f_high)`` over the convex hulls of the two
+    (each the piecewise-linear interpolation of its integer points, both convex). The sum's
+    slopes are ``-325`` on ``[2, 3]``, ``100 - 155 = -55`` on ``[3, 4]``, ``100 + 100`` on
+    ``[4, 5]``: the minimum is at ``n = 4``, ``0.5 (400 + 400) = 400``, reached at ``l =
+    -50`` (the low day then indifferent between 3, 4 and 5 blocks, ``0.5 f_low(n) - 50 n =
+    0``; the high day holding 4, ``200 + 200``), no duality gap (``l = 0`` gives the wait
+    and see, 350). So the decomposed plan holds ``n = 4`` in both scenarios, expected cost
+    400, as the extensive form, and its proven bound is 400.
+    """
+    sc = _corridor_newsvendor(tmp_path)
+    ws = suandian.run.stochastic.wait_and_see(sc, mip_rel_gap=0.0)
+    assert [float(r.ds["n_block"].sum()) for r in ws.results] == pytest.approx([3.0, 4.0])
+    ef = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    dec = suandian.solve_stochastic(sc, mip_rel_gap=0.0, method="decomposed")
+    for rp in (ef, dec):
+        assert rp.status == "optimal"
+        assert rp.first_stage["green.n_block"].values == pytest.approx([4.0])
+        assert [float(r.ds["n_block"].sum()) for r in rp.results] == pytest.approx([4.0, 4.0])
+        assert rp.expected_cost == pytest.approx(400.0)
+        assert list(rp.costs) == pytest.approx([400.0, 400.0])
+        assert rp.bound <= rp.info.objective + 1e-6
+        assert rp.certify() == []
+    assert dec.bound == pytest.approx(400.0)
+    assert dec.gap == pytest.approx(0.0, abs=1e-9)
+    assert dec.summary()["bound"] == pytest.approx(400.0)
+
+
+def test_decomposed_newsvendor_position(tmp_path):
+    """The newsvendor's day-ahead position decomposed by scenario: ``x = 3.85``, ``E = 346.5``
+    (``test_newsvendor_position_vss_and_evpi``), the same as the extensive form; the bound
+    at most the objective."""
+    rp = suandian.solve_stochastic(_newsvendor(tmp_path), mip_rel_gap=0.0, method="decomposed")
+    assert rp.status == "optimal"
+    assert rp.first_stage["grid.p_da"].values.ravel() == pytest.approx([3.85])
+    assert list(rp.costs) == pytest.approx([308.0, 385.0])
+    assert rp.expected_cost == pytest.approx(346.5)
+    assert rp.bound <= rp.info.objective + 1e-6
+    assert rp.certify() == []
+
+
+def test_an_unknown_method_is_a_clear_error(tmp_path):
+    sc = _newsvendor(tmp_path)
+    with pytest.raises(ValueError, match="method 'benders': use one of extensive, decomposed"):
+        suandian.solve_stochastic(sc, method="benders")
+    with pytest.raises(ValueError, match="leave mip_start on"):
+        suandian.solve_stochastic(sc, method="decomposed", mip_start=False)
 
 
 def test_generated_scenarios_end_to_end():
@@ -467,10 +532,11 @@ def test_generated_scenarios_end_to_end():
     assert "VSS = EEV - RP" in set(table["figure"])
 
 
-def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
-    """``suandian stochastic newsvendor.yaml --value``: the newsvendor of
+@pytest.mark.parametrize("method", ["extensive", "decomposed"])
+def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys, method):
+    """``suandian stochastic newsvendor.yaml --value --method M``: the newsvendor of
     ``test_newsvendor_position_vss_and_evpi`` from files; prints the expected cost 346.5 and
-    VSS 11, writes the tables, the first stage and each scenario's result."""
+    VSS 11, writes the tables, the first stage and each scenario's result; either method."""
     import json
 
     import yaml
@@ -488,12 +554,25 @@ def test_cli_stochastic_plans_values_and_writes(tmp_path, capsys):
     path = tmp_path / "newsvendor.yaml"
     path.write_text(yaml.safe_dump(c), encoding="utf-8")
     out = tmp_path / "plan"
-    code = main(["stochastic", str(path), "--out", str(out), "--mip-gap", "0", "--value"])
+    code = main(
+        [
+            "stochastic",
+            str(path),
+            "--out",
+            str(out),
+            "--mip-gap",
+            "0",
+            "--value",
+            "--method",
+            method,
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "VSS = EEV - RP" in text and "certifier: every scenario" in text
     summary = json.loads((out / "summary.json").read_text())
     assert summary["expected_cost"] == pytest.approx(346.5)
+    assert summary["bound"] <= summary["objective"] + 1e-6
     value = pd.read_csv(out / "value.csv").set_index("figure")["value"]
     assert value["VSS = EEV - RP"] == pytest.approx(11.0)
     assert json.loads((out / "first_stage.json").read_text())["grid.p_da"] == [

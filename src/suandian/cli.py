@@ -500,6 +500,13 @@ def _stochastic_parser(sub) -> None:
     st.add_argument(
         "--value", action="store_true", help="also EV, EEV, VSS, WS, EVPI and out of sample"
     )
+    st.add_argument(
+        "--method",
+        choices=("extensive", "decomposed"),
+        default="extensive",
+        help="the two-stage plan as one model (extensive, default) or decomposed by scenario "
+        "(Lagrangian over the first stage; docs/math/stochastic.md)",
+    )
     st.add_argument("--no-certify", action="store_true", help="skip the certifier")
     st.set_defaults(run=_stochastic)
 
@@ -763,7 +770,9 @@ def _stochastic(args: argparse.Namespace) -> int:
     opts = _solver_options(args)
     try:
         ss = scenario_set(load_scenario(args.scenario))
-        rp = solve_stochastic(ss, alpha=args.alpha, risk_weight=args.risk_weight, **opts)
+        rp = solve_stochastic(
+            ss, alpha=args.alpha, risk_weight=args.risk_weight, method=args.method, **opts
+        )
     except (ScenarioError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -80,6 +80,37 @@ class Split:
 
 
 @dataclass
+class Given:
+    """A split the caller knows (the scenarios of a two-stage plan) and how to use it.
+
+    Attributes
+    ----------
+    parts : Split
+        The linking rows and the blocks.
+    free : numpy.ndarray of bool
+        Integer columns the repair re-decides (relaxed, rounded, fixed): those the linking
+        rows tie across blocks, whose blocks' values disagree.
+    round_up : numpy.ndarray of bool
+        Of ``free``, those rounded up (capacity counts).
+    branch_and_bound : bool
+        Whether the branch and bound of the whole model follows when the decomposition
+        leaves the gap open (False: the decomposition's plan and bound are the answer).
+    max_evaluations : int
+        Most evaluations of the Lagrangian dual.
+    held : numpy.ndarray of bool, optional
+        Columns the polish holds at the best plan's values (:func:`polish`: the first stage),
+        the others re-decided by HiGHS; None: no polish.
+    """
+
+    parts: Split
+    free: np.ndarray
+    round_up: np.ndarray
+    branch_and_bound: bool = False
+    max_evaluations: int = MAX_EVALUATIONS
+    held: np.ndarray | None = None
+
+
+@dataclass
 class Outcome:
     """What :func:`improve` found.
 
@@ -294,6 +325,8 @@ def improve(
     scale: float,
     free_in_repair: np.ndarray | None = None,
     start_x: np.ndarray | None = None,
+    round_up: np.ndarray | None = None,
+    max_evaluations: int = MAX_EVALUATIONS,
 ) -> Outcome:
     """Search the Lagrangian dual of ``parts`` for a better bound and plan within ``budget``.
 
@@ -326,6 +359,13 @@ def improve(
         blocks, whose blocks' choice under a multiplier slightly off is costly.
     start_x : numpy.ndarray, optional
         A plan (the MIP start): its part in each block is a first point of the model of L.
+    round_up : numpy.ndarray of bool, optional
+        Of the ``free_in_repair`` columns, those the repair rounds up rather than to the
+        nearest integer (capacity counts, such as the blocks a two-stage plan commits in
+        every scenario: rounded up, they serve what the relaxation served); the repair then
+        also tries every free column rounded to the nearest and keeps the cheaper plan.
+    max_evaluations : int
+        Most evaluations of the Lagrangian dual (default :data:`MAX_EVALUATIONS`).
     """
     began = time.perf_counter()
     link = _orient(ho, parts.linking)
@@ -347,6 +387,7 @@ def improve(
     subs += [(cols, _sub(ho, cols, rows), False) for cols, rows in lp_parts]
     n = len(ho.lb)
     free = np.zeros(n, bool) if free_in_repair is None else free_in_repair & integer
+    up = np.zeros(n, bool) if round_up is None else round_up & free
     # every instance here runs on one thread: HiGHS's scheduler is global to the process and
     # is set once, in this thread, before the worker threads create theirs
     repair = new_highs(sub_opts, 1.0)
@@ -401,10 +442,14 @@ def improve(
             lb[free], ub[free] = ho.lb[free], ho.ub[free]
             relaxed, _ = run_repair(lb, ub)
             if relaxed is not None:
-                lb[free] = ub[free] = np.clip(np.round(relaxed[free]), ho.lb[free], ho.ub[free])
-                other = run_repair(lb, ub)
-                if other[1] < best[1]:
-                    best = other
+                # rounded up where asked and, if any is, also all to the nearest: the cheaper
+                ups = [up[free], np.zeros(int(free.sum()), bool)] if up.any() else [up[free]]
+                for u in ups:
+                    rounded = np.where(u, np.ceil(relaxed[free] - 1e-6), np.round(relaxed[free]))
+                    lb[free] = ub[free] = np.clip(rounded, ho.lb[free], ho.ub[free])
+                    other = run_repair(lb, ub)
+                    if other[1] < best[1]:
+                        best = other
         y, objective = best
         if y is not None:
             y = y.copy()
@@ -435,7 +480,7 @@ def improve(
     radius = np.inf  # set after the first evaluation
     trace = []
     evaluations = 0
-    while evaluations < MAX_EVALUATIONS:
+    while evaluations < max_evaluations:
         t_eval = time.perf_counter()
         x, value = evaluate(lam)
         evaluations += 1
@@ -501,6 +546,39 @@ def improve(
         m,
         trace,
     )
+
+
+def polish(
+    ho: HandOver,
+    integer: np.ndarray,
+    held: np.ndarray,
+    x: np.ndarray,
+    opts: SolveOptions,
+    seconds: float,
+) -> tuple[np.ndarray | None, float]:
+    """The plan ``x`` with the columns ``held`` kept and the others re-decided by HiGHS.
+
+    With a two-stage plan's first stage held, the model falls apart into its scenarios'
+    recourse MIPs (and the rows that still tie them, such as the green share held in
+    expectation): ``x`` is their first incumbent, the repair having fixed their integer
+    columns where each scenario's own MIP put them. Returns the better plan found and its
+    objective (``None, inf`` if HiGHS found none better in ``seconds``).
+    """
+    lb, ub = ho.lb.copy(), ho.ub.copy()
+    lb[held] = ub[held] = x[held]
+    h = new_highs(opts, max(seconds, 0.5))
+    h.passModel(highs_lp(ho, integer, lb, ub))
+    start = highspy.HighsSolution()
+    start.col_value = x
+    start.value_valid = True
+    h.setSolution(start)
+    h.run()
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return None, np.inf
+    y = np.asarray(h.getSolution().col_value).copy()
+    y[integer] = np.round(y[integer])
+    return y, float(ho.c @ y + ho.offset)
 
 
 def _first_radius(candidates, slope, value: float, incumbent: float) -> float:

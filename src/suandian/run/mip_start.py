@@ -107,6 +107,7 @@ def construct(
     opts: SolveOptions,
     deadline: Deadline | float,
     first_plan: Deadline | None = None,
+    quick: bool = False,
 ) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` by ``deadline``.
 
@@ -126,6 +127,9 @@ def construct(
     first_plan : suandian.deadline.Deadline, optional
         When to stop looking for a first plan (default ``deadline``): the LP relaxation and
         the roundings tried while there is no plan get what is left of it.
+    quick : bool
+        The relaxation and the ceiling of its capacity counts only (one to three LPs), no
+        dive: for a caller that improves the plan otherwise (the decomposition by scenario).
 
     Returns
     -------
@@ -207,15 +211,16 @@ def construct(
 
     # short of time (less than QUICK_LPS relaxations' time left): the ceiling of the
     # relaxation first, a plan in one to three LPs, then the dive if time is left
-    if deadline.left() < QUICK_LPS * relax_seconds:
+    if quick or deadline.left() < QUICK_LPS * relax_seconds:
         finish("ceil", np.minimum(np.ceil(relaxed[up] - tol), ub0[up]), relaxed)
     # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
-    dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS) if DIVE_ROUNDS else None
-    if dive is not None:
-        finish("dive", *dive)
+    if DIVE_ROUNDS and not (quick and best is not None):
+        dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS)
+        if dive is not None:
+            finish("dive", *dive)
     # round up, then shrink: also tried on small models, and whenever the dive failed
     both = time.perf_counter() - began < BOTH_PATHS_SECONDS and not deadline.expired()
-    if best is None or both:
+    if best is None or (both and not quick):
         fix, x = _shrink(run, relaxed, up, lb0, ub0)
         finish("up", fix, relaxed if x is None else x)
         if best is None:

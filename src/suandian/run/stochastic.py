@@ -9,7 +9,9 @@ share and the PUE cap may hold in expectation (columns ``s<k>.stochastic.<t>_rel
 ``stochastic.<t>_expectation``) or by chance (binaries ``s<k>.stochastic.<t>_missed``, rows
 ``stochastic.<t>_chance``); a CVaR term (Rockafellar & Uryasev 2000) may be added.
 
-* :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan.
+* :func:`solve_stochastic` — the recourse problem (RP): the two-stage plan, as one model
+  (``method="extensive"``) or decomposed by scenario (``"decomposed"``, :func:`by_scenario`:
+  the Lagrangian machinery of :mod:`suandian.run.decompose` over the scenarios).
 * :func:`evaluate_plan` — a first stage fixed and settled on each scenario (the mean-forecast
   plan on the members: EEV; any plan on held-out scenarios: out of sample).
 * :func:`stochastic_value` — RP, EEV, VSS, WS, EVPI and the out-of-sample comparison.
@@ -36,6 +38,7 @@ from ..results.certifier import row_margins
 from ..results.result import Result
 from ..scenario import Scenario
 from ..scenario.uncertainty import Compliance, ScenarioSet, Uncertainty, scenario_set
+from .decompose import Given, Split
 from .solve import presolve
 from .strategy import solve_model
 
@@ -45,6 +48,9 @@ RELAXABLE = {
     "green_share": ("green_share.share_min", "green"),
     "pue": ("pue_cap.pue_max", "pue"),
 }
+
+#: how :func:`solve_stochastic` solves: the extensive form by HiGHS, or decomposed by scenario
+METHODS = ("extensive", "decomposed")
 
 #: a first-stage plan: qualified output name (``dc.n_on``) -> its values, a labelled DataArray
 #: (as in the result Dataset: fixed by label, also in a window of the day) or an array of the
@@ -123,6 +129,16 @@ class StochasticResult:
         return float(self.probabilities @ self.costs)
 
     @property
+    def bound(self) -> float:
+        """Proven lower bound of the objective (CNY): HiGHS's, or the Lagrangian one."""
+        return float(self.info.bound)
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the objective and :attr:`bound` (as HiGHS defines it)."""
+        return float(self.info.mip_gap)
+
+    @property
     def cost_std(self) -> float:
         """Standard deviation of the cost over the scenarios, CNY."""
         if not self.info.has_solution:
@@ -154,7 +170,7 @@ class StochasticResult:
         )
 
     def summary(self) -> dict[str, float]:
-        """Expected cost, its spread, VaR and CVaR (CNY), and the objective."""
+        """Expected cost, its spread, VaR and CVaR (CNY), the objective, its bound and gap."""
         var, cv = self.var_cvar
         return {
             "expected_cost": self.expected_cost,
@@ -163,6 +179,8 @@ class StochasticResult:
             "cvar": cv,
             "alpha": self.alpha,
             "objective": self.info.objective,
+            "bound": self.bound,
+            "gap": self.gap,
         }
 
     def certify(self) -> list[Violation]:
@@ -537,6 +555,60 @@ def _tail(u, k: int):
     return Expr((), np.zeros(int(keep.sum()), np.int64), e.col[keep], e.val[keep])
 
 
+#: Most evaluations of the Lagrangian dual by scenario (each solves every scenario's MIP).
+BY_SCENARIO_EVALUATIONS = 8
+
+
+def by_scenario(lm: LinearModel, blocks: list[Built]) -> Given:
+    """The extensive form's split by scenario, for the Lagrangian decomposition.
+
+    Block ``k`` holds the columns and rows built with prefix ``s<k>.`` (its first-stage
+    decisions among them); the linking rows are the model's own, ``stochastic.*``: the
+    non-anticipativity rows, the green share held in expectation, the CVaR rows. The
+    columns of no scenario (``stochastic.eta``, ``stochastic.tail``) are the continuous rest.
+    The repair re-decides the first-stage integer columns of every scenario (relaxed with
+    the linking rows enforced, rounded: capacity counts such as ``dc.n_on`` up, the others
+    to the nearest), the other integers fixed where the scenarios' MIPs put them; the best
+    plan's first stage is then held and the recourse re-decided (``decompose.polish``).
+    """
+    n_rows, n_cols = lm.n_rows, lm.n_cols
+    col_block = np.full(n_cols, -1, np.int64)
+    row_block = np.full(n_rows, -1, np.int64)
+    rounding = lm.rounding()
+    free = np.zeros(n_cols, bool)
+    held = np.zeros(n_cols, bool)
+    for k, built in enumerate(blocks):
+        for name, var in lm.vars.items():
+            if name.startswith(built.prefix):
+                col_block[var.cols[var.cols >= 0]] = k
+        for name, rb in lm.rowblocks.items():
+            if name.startswith(built.prefix):
+                row_block[rb.rows[rb.rows >= 0]] = k
+        for var in first_stage_vars(built).values():
+            held[var.cols[var.cols >= 0]] = True
+            if var.integer:
+                free[var.cols[var.cols >= 0]] = True
+    linking = np.zeros(n_rows, bool)
+    for name, rb in lm.rowblocks.items():
+        if name.startswith("stochastic."):
+            linking[rb.rows[rb.rows >= 0]] = True
+    unassigned = (row_block < 0) & ~linking
+    if unassigned.any():  # a row of no scenario that is not a linking row: not decomposable
+        raise ValueError(
+            f"method='decomposed': {int(unassigned.sum())} rows belong to no scenario and are "
+            "not the two-stage plan's own (stochastic.*); use method='extensive'"
+        )
+    parts = Split(
+        np.flatnonzero(linking),
+        [
+            (np.flatnonzero(col_block == k), np.flatnonzero(row_block == k))
+            for k in range(len(blocks))
+        ],
+        (np.flatnonzero(col_block < 0), np.zeros(0, np.int64)),
+    )
+    return Given(parts, free, free & (rounding > 0), False, BY_SCENARIO_EVALUATIONS, held)
+
+
 def _solve_joint(
     members: list[Scenario],
     opts: SolveOptions,
@@ -548,11 +620,14 @@ def _solve_joint(
     compliance: Compliance,
     compute_shortfall_penalty: float | None,
     dispatch: Callable[[LinearModel, Built], None] | None = None,
+    method: str = "extensive",
 ) -> StochasticResult:
     """Build the members into one model, link or fix their first stage, solve.
 
     ``dispatch(lm, built)`` adds further rows to every member (a settlement fixes the
-    dispatch as run, :func:`suandian.run.replay.replay`).
+    dispatch as run, :func:`suandian.run.replay.replay`). ``method="decomposed"``: the
+    Lagrangian decomposition by scenario (:func:`by_scenario`) instead of the branch and
+    bound of the whole model.
     """
     if not members:
         raise ValueError("no scenarios to solve")
@@ -590,7 +665,8 @@ def _solve_joint(
     timings["build"] = time.perf_counter() - start
     root = ArrayModel("stochastic", range(members[0].periods), [])
     root.lm = lm  # type: ignore[attr-defined]
-    info = solve_model(root, opts, timings)
+    known = by_scenario(lm, blocks) if method == "decomposed" and len(blocks) > 1 else None
+    info = solve_model(root, opts, timings, known=known)
     names = [m.config.name for m in members]
     p = np.array([m.probability for m in members])
     if not info.has_solution:
@@ -629,6 +705,7 @@ def solve_stochastic(
     risk_weight: float | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
+    method: str = "extensive",
     **overrides: Any,
 ) -> StochasticResult:
     """Solve a two-stage day-ahead plan over tomorrow's scenarios.
@@ -653,6 +730,13 @@ def solve_stochastic(
         Price unserved interactive demand and unfinished batch work (CNY per unit x h) rather
         than requiring them: a first stage that cannot serve a scenario then sheds at this
         value instead of being infeasible.
+    method : {"extensive", "decomposed"}
+        ``extensive`` (default): every scenario in one model, solved by HiGHS's branch and
+        bound. ``decomposed``: the Lagrangian decomposition by scenario (the
+        non-anticipativity rows priced, each scenario's MIP on its own, a repaired plan of
+        the whole), without the branch and bound of the whole model; its bound is the best
+        Lagrangian bound, its gap may stay above ``mip_rel_gap`` (status ``time_limit``).
+        ``docs/math/stochastic.md``, "Decomposition by scenario".
     **overrides
         Replace single fields of ``options`` (``mip_rel_gap=0``, ``time_limit=60``).
 
@@ -662,17 +746,26 @@ def solve_stochastic(
         The first stage (``first_stage``), each scenario's Result, expected cost, spread and
         CVaR; ``certify()`` checks every member and the first stage's equality.
     """
+    if method not in METHODS:
+        raise ValueError(f"method {method!r}: use one of {', '.join(METHODS)}")
+    opts = _options(options, overrides)
+    if method == "decomposed" and not opts.mip_start:
+        raise ValueError(
+            "method='decomposed' starts from the MIP start's LP relaxation (its duals are the "
+            "first multipliers): leave mip_start on, or use method='extensive'"
+        )
     members, u = _members(scenarios)
     a, b, comp = _settings(u, alpha, risk_weight, compliance)
     return _solve_joint(
         members,
-        _options(options, overrides),
+        opts,
         fixed=None,
         anticipative=False,
         alpha=a,
         beta=b,
         compliance=comp,
         compute_shortfall_penalty=compute_shortfall_penalty,
+        method=method,
     )
 
 

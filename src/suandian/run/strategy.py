@@ -119,6 +119,7 @@ def solve_model(
     timings: dict[str, float],
     budget: float | None = None,
     deadline: Deadline | None = None,
+    known: decompose.Given | None = None,
 ) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
@@ -126,7 +127,11 @@ def solve_model(
     default: ``opts.time_limit``, or ``budget`` seconds if smaller, from now). Returns a
     :class:`SolveInfo`; on success the model's :class:`~suandian.linear.LinearModel`
     holds the column values (``lm.x``) and row duals (``lm.y``, None when unavailable), read
-    by every block built into it.
+    by every block built into it. ``known``: the blocks the model splits into, known to the
+    caller (:class:`~suandian.run.decompose.Given`, a two-stage plan's scenarios): the
+    decomposition runs over them when the start's gap is open and, unless
+    ``known.branch_and_bound``, its plan and bound are the answer (no branch and bound of the
+    whole model).
     """
     if deadline is None:
         limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
@@ -157,7 +162,7 @@ def solve_model(
         hint = lm.rounding()
         rounding[: len(hint)] = hint
         plan, first = _mip_start(
-            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0
+            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, known
         )
         if plan is None:
             start = time.perf_counter()
@@ -199,6 +204,9 @@ def solve_model(
     if plan is not None and relative_gap(plan.objective, plan.bound) <= opts.mip_rel_gap:
         log.info("MIP start within the gap of the LP bound: no branch and bound")
         status, has_solution = highspy.HighsModelStatus.kOptimal, False
+    elif known is not None and not known.branch_and_bound and plan is not None:
+        log.info("Decomposed: the decomposition's plan and bound, no branch and bound")
+        status, has_solution = highspy.HighsModelStatus.kTimeLimit, False
     elif highs_deadline.expired():
         log.info("No time left for the branch and bound")
         status, has_solution = highspy.HighsModelStatus.kTimeLimit, False
@@ -321,6 +329,13 @@ def first_plan_margin(seconds: float) -> float:
 
 #: Share of the time left after the MIP start that the decomposition may use.
 DECOMPOSE_SHARE = 0.8
+#: The same when no branch and bound follows (``Given.branch_and_bound`` false): the rest is
+#: the shadow-price LP's.
+DECOMPOSED_SHARE = 0.95
+
+
+#: Share of the decomposition's time its Lagrangian search may use when a polish follows.
+POLISH_AFTER = 0.75
 
 
 #: The repair of the decomposition re-decides the integer columns that are not capacity
@@ -336,14 +351,20 @@ def _decompose(
     plan: Start,
     opts: SolveOptions,
     seconds: float,
+    known: decompose.Given | None = None,
 ) -> decompose.Outcome | None:
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
     Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
-    split into blocks.
+    split into blocks. ``known``: the blocks known to the caller, with the columns the
+    repair re-decides.
     """
-    parts = decompose.split(ho, integer)
+    parts = decompose.split(ho, integer) if known is None else known.parts
     duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
+    if known is not None:
+        # the fixed-integer LP's duals on rows that tie integer columns across blocks are
+        # arbitrary (the columns are fixed by their bounds): the relaxation's alone
+        duals = [plan.relaxed_duals] if plan.relaxed_duals is not None else []
     if parts is None or not duals:
         return None
     log.info(
@@ -354,19 +375,36 @@ def _decompose(
     free = integer & (rounding <= 0)
     if free.sum() > REPAIR_FREE_MAX:
         free[:] = False
+    up = None
+    if known is not None:
+        free, up = known.free & integer, known.round_up & integer
     out = decompose.improve(
         ho,
         integer,
         parts,
         duals,
         opts,
-        seconds,
+        seconds if known is None or known.held is None else POLISH_AFTER * seconds,
         opts.mip_rel_gap,
         plan.objective,
         plan.bound,
         free_in_repair=free,
         start_x=plan.x,
+        round_up=up,
+        max_evaluations=decompose.MAX_EVALUATIONS if known is None else known.max_evaluations,
     )
+    if known is not None and known.held is not None and out.x is not None:
+        left = seconds - out.seconds
+        began = time.perf_counter()
+        x, objective = decompose.polish(ho, integer, known.held, out.x, opts, left)
+        log.info(
+            "Decomposition: the first stage held, the recourse re-decided: %.6g (%.2f s)",
+            objective,
+            time.perf_counter() - began,
+        )
+        if x is not None and objective < out.objective:
+            out.x, out.objective = x, objective
+        out.seconds += time.perf_counter() - began
     plan.decomposition = out
     if out.x is not None and out.objective < plan.objective:
         plan.x, plan.objective = out.x, out.objective
@@ -392,6 +430,7 @@ def _mip_start(
     timings: dict[str, float],
     trace: list[dict[str, float]],
     t0: float,
+    known: decompose.Given | None = None,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
@@ -401,15 +440,19 @@ def _mip_start(
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
-    plan = construct(ho, integer, rounding, opts, deadline, first_plan)
+    plan = construct(ho, integer, rounding, opts, deadline, first_plan, quick=known is not None)
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
         first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
         trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
     open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
-    if plan is not None and open_gap and opts.decompose and not deadline.expired():
+    wanted = opts.decompose or known is not None
+    if plan is not None and open_gap and wanted and not deadline.expired():
         start, first_bound = time.perf_counter(), plan.bound
-        parted = _decompose(ho, integer, rounding, plan, opts, DECOMPOSE_SHARE * deadline.left())
+        share = DECOMPOSE_SHARE
+        if known is not None and not known.branch_and_bound:
+            share = DECOMPOSED_SHARE
+        parted = _decompose(ho, integer, rounding, plan, opts, share * deadline.left(), known)
         if parted is not None:
             timings["decompose"] = time.perf_counter() - start
             for point in parted.trace:
