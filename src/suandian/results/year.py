@@ -115,6 +115,12 @@ class Part:
     forecast : dict
         The annual budgets' energies expected after the window, handed to it like a state
         (``docs/math/rolling.md``, "Annual budgets"; empty under the neutral rule).
+    start_plan : dict
+        The MIP start the window's search began from (empty without one): ``step`` (which
+        rounding gave it: ``shifted+nearest`` for the previous plan shifted, ``dive+...``
+        for a rounding of the LP relaxation), ``gap`` (its objective's relative gap to the
+        LP relaxation) and ``origin`` (where the plan returned came from:
+        ``branch_and_bound``, ``mip_start``, ...).
     """
 
     index: int
@@ -131,6 +137,7 @@ class Part:
     state_out: dict[str, Any] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     forecast: dict[str, Any] = field(default_factory=dict)
+    start_plan: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-able dict."""
@@ -285,6 +292,9 @@ class YearResult:
                     "mip_gap": p.mip_gap,
                     "committed_cost": p.cost["total"],
                     "violations": len(p.violations),
+                    "start_step": p.start_plan.get("step", ""),
+                    "start_gap": p.start_plan.get("gap", float("nan")),
+                    "origin": p.start_plan.get("origin", ""),
                     **{f"{k}_s": v for k, v in p.seconds.items()},
                 }
             )
