@@ -403,7 +403,7 @@ def fallback(
 QUICK_LPS = 4.0
 #: Whether the roundings of the LP relaxation are still tried when a hint gave a plan that
 #: is not within the gap (they may find a better one; they cost 10 to 15 LPs).
-ROUND_AFTER_HINT = False
+ROUND_AFTER_HINT = True
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have

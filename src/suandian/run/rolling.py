@@ -46,7 +46,7 @@ from .warm import plan_of, read_plan, shifted, write_plan
 
 #: The warm start's new tail (the periods after the previous window's end): the previous
 #: plan's last day repeated (True) or left to the roundings of the LP relaxation (False)
-TAIL_REPEATS_DAY = True
+TAIL_REPEATS_DAY = False
 
 #: name of the run's manifest in the output folder
 MANIFEST = "rolling.json"
@@ -440,7 +440,8 @@ def _start_plan(info: Any) -> dict[str, Any]:
         return {"origin": info.origin}
     objective, bound = float(start.get("objective", np.nan)), float(start.get("bound", np.nan))
     gap = (objective - bound) / max(abs(objective), 1e-9)
-    return {"step": str(start.get("step", "")), "gap": gap, "origin": info.origin}
+    step = str(start.get("step", ""))
+    return {"step": step, "objective": objective, "gap": gap, "origin": info.origin}
 
 
 def _plan_path(folder: Path, index: int) -> Path:
