@@ -102,11 +102,12 @@ def main() -> None:
     log = year.windows
     if args.windows_csv is not None:
         log.to_csv(args.windows_csv)
-    phases = {c[:-2]: float(v) for c, v in log.filter(like="_s").sum().items()}
+    timed = log[[c for c in log.columns if c.endswith("_s")]]
+    phases = {c[:-2]: float(v) for c, v in timed.sum().items()}
     # a 365-window year: every window but the last at their mean, plus the last
-    body = log.filter(like="_s").iloc[:-1]
+    body = timed.fillna(0.0).iloc[:-1]
     per_window = {c[:-2]: float(v) for c, v in body.mean().items()} if len(body) else phases
-    last = {c[:-2]: float(v) for c, v in log.filter(like="_s").iloc[-1].fillna(0.0).items()}
+    last = {c[:-2]: float(v) for c, v in timed.iloc[-1].fillna(0.0).items()}
     year365 = {k: 364 * per_window.get(k, 0.0) + last.get(k, 0.0) for k in phases}
     highs = phases.get("mip_start", 0.0) + phases.get("solve", 0.0)
     outside = sum(v for k, v in phases.items() if k not in ("mip_start", "solve", "certify"))

@@ -464,6 +464,12 @@ def _rolling_parser(sub) -> None:
         "meets its targets (default: %(default)s)",
     )
     rolling.add_argument(
+        "--no-warm-start",
+        action="store_true",
+        help="start each window from the roundings of its LP relaxation only, not also from "
+        "the previous window's plan shifted (docs/math/rolling.md, 'Warm start')",
+    )
+    rolling.add_argument(
         "--stop-after", type=int, default=None, metavar="N", help="stop after N windows"
     )
     rolling.add_argument("--quiet", action="store_true", help="no line per window")
@@ -915,6 +921,7 @@ def _rolling(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             stop_after=args.stop_after,
             forecast=args.forecast,
+            warm_start=not args.no_warm_start,
             mip_rel_gap=args.mip_rel_gap,
             time_limit=args.time_limit,
             threads=args.threads,
