@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,7 @@ def stitch(parts: list[xr.Dataset], committed: list[int]) -> xr.Dataset:
     return stitched
 
 
-def _labels(ds: xr.Dataset, dim: str) -> np.ndarray:
+def _labels(ds: xr.Dataset, dim: Hashable) -> np.ndarray:
     """The labels of ``dim`` in ``ds`` (positions when it has no coordinate)."""
     return ds.variables[dim].values if dim in ds.variables else np.arange(ds.sizes[dim])
 

@@ -50,7 +50,7 @@ def write_plan(plan: Plan, path: Path) -> None:
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, __dims__=np.array(dims), **arrays)
+            np.savez(f, __dims__=np.array(dims), **arrays)  # type: ignore[arg-type]
 
     io.atomic_write(path, write)
 
