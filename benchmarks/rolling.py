@@ -5,14 +5,14 @@ Usage::
     PYTHONPATH=src python benchmarks/rolling.py                 # hourly, 24 h + 24 h
     PYTHONPATH=src python benchmarks/rolling.py --resolution 15min --days 30
     PYTHONPATH=src python benchmarks/rolling.py --forecast neutral --out results/x.json
-    PYTHONPATH=src python benchmarks/rolling.py --days 30 --clock cpu --gap 0.01 --cold
+    PYTHONPATH=src python benchmarks/rolling.py --days 30 --clock cpu --gap 0.001 --warm
 
 ``--clock cpu`` times every phase in CPU seconds of the process (``time.process_time``, all
 threads: HiGHS's included) instead of wall seconds: on a shared machine the wall time of a
 phase measures the load as much as the work. It replaces ``time.perf_counter`` before
 suandian is imported, so the solves' deadlines run on that clock too (no deadline binds at
-these sizes). ``--gap`` is each window's ``mip_rel_gap``; ``--cold`` turns the warm start
-off (``solve_rolling(warm_start=False)``). With ``--days`` the figures are also
+these sizes). ``--gap`` is each window's ``mip_rel_gap`` (default ``ROLLING_GAP``, 1 %);
+``--warm`` turns the warm start on (``solve_rolling(warm_start=True)``). With ``--days`` the figures are also
 extrapolated to a 365-window year: the mean of every window but the last (whose annual rows
 are the horizon's: it is one window in 365, not one in 7) times 364, plus the last.
 
@@ -70,8 +70,8 @@ def main() -> None:
     parser.add_argument("--forecast", default="foresight", choices=("foresight", "neutral"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--clock", default="wall", choices=("wall", "cpu"))
-    parser.add_argument("--gap", type=float, default=1e-3, help="mip_rel_gap per window")
-    parser.add_argument("--cold", action="store_true", help="no warm start")
+    parser.add_argument("--gap", type=float, default=0.01, help="mip_rel_gap per window")
+    parser.add_argument("--warm", action="store_true", help="the warm start on")
     parser.add_argument(
         "--time-limit",
         type=float,
@@ -94,7 +94,7 @@ def main() -> None:
         forecast=args.forecast,
         threads=args.threads,
         progress=False,
-        warm_start=not args.cold,
+        warm_start=args.warm,
         mip_rel_gap=args.gap,
         time_limit=args.time_limit,
     )
@@ -139,7 +139,7 @@ def main() -> None:
         "clock": args.clock,
         "mip_rel_gap": args.gap,
         "time_limit": args.time_limit,
-        "warm_start": not args.cold,
+        "warm_start": args.warm,
         "phases_s": phases,
         "per_window_s": per_window,
         "last_window_s": last,

@@ -163,14 +163,15 @@ def test_committed_costs_of_a_whole_plan_are_its_books():
 def test_resume_gives_the_same_year(tmp_path):
     """Stopped after one window and resumed: the same parts, states and stitched plan.
 
-    The warm start (on by default) of the window after the stop reads window 0's plan from
-    its checkpoint (``windows/0000.plan.npz``), so it starts as the uninterrupted run did.
+    With the warm start, the window after the stop reads window 0's plan from its
+    checkpoint (``windows/0000.plan.npz``), so it starts as the uninterrupted run did.
     """
-    whole = rolled(config(), PRICES, 1, 1, out=tmp_path / "a")
-    first = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", stop_after=1)
+    warm = {"warm_start": True}
+    whole = rolled(config(), PRICES, 1, 1, out=tmp_path / "a", **warm)
+    first = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", stop_after=1, **warm)
     assert len(first.parts) == 1
     assert (tmp_path / "b" / "windows" / "0000.plan.npz").is_file()
-    again = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", resume=True)
+    again = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", resume=True, **warm)
     assert [p.start_plan for p in again.parts] == [p.start_plan for p in whole.parts]
     assert [p.cost for p in again.parts] == [p.cost for p in whole.parts]
     assert [p.state_out for p in again.parts] == [p.state_out for p in whole.parts]
@@ -344,7 +345,7 @@ def test_the_warm_start_is_the_previous_plan_shifted_and_feasible(monkeypatch):
         return hint
 
     monkeypatch.setattr(rolling, "shifted", spy)
-    y = rolled(config(), PRICES, 1, 2)
+    y = rolled(config(), PRICES, 1, 2, warm_start=True)
     assert len(y.parts) == 2 and len(seen) == 1
     lm, hint, by = seen[0]
     assert by == 1
@@ -377,3 +378,12 @@ def test_the_year_is_the_same_with_or_without_the_warm_start(case):
     assert warm.objective == pytest.approx(total)
     assert cold.objective == pytest.approx(total)
     assert all(not p.start_plan.get("step", "").startswith("shifted") for p in cold.parts)
+
+
+def test_the_rolling_gap_is_the_cli_default():
+    """``suandian rolling`` and ``solve_rolling`` share one per-window gap (ROLLING_GAP)."""
+    from suandian import cli
+    from suandian.run.rolling import ROLLING_GAP
+
+    args = cli._parser().parse_args(["rolling"])
+    assert args.mip_rel_gap == ROLLING_GAP == 0.01
