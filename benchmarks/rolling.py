@@ -13,8 +13,9 @@ phase measures the load as much as the work. It replaces ``time.perf_counter`` b
 suandian is imported, so the solves' deadlines run on that clock too (no deadline binds at
 these sizes). ``--gap`` is each window's ``mip_rel_gap`` (default ``ROLLING_GAP``, 1 %);
 ``--warm`` turns the warm start on (``solve_rolling(warm_start=True)``). With ``--days``
-the figures are also extrapolated to a 365-window year: the mean of every window but the last (whose annual rows
-are the horizon's: it is one window in 365, not one in 7) times 364, plus the last.
+the figures are also extrapolated to a 365-window year: the mean of every window but the
+last (whose annual rows are the horizon's: it is one window in 365, not one in 7) times
+364, plus the last.
 
 Reports, summed over the windows (``YearResult.windows``): ``window`` (cutting each window
 from the rest and handing the state over), ``build``, ``handover``, HiGHS (``mip_start`` +
