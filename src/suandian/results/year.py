@@ -104,9 +104,11 @@ class Part:
         Cost by term owed by its committed periods (:func:`committed_costs`), with ``total``.
     seconds : dict
         Seconds by phase: ``window`` (cutting the window and handing the state over),
-        ``build``, ``handover``, ``solve`` (HiGHS, with the MIP start), ``duals``,
-        ``extract``, ``books`` (committed costs and the state handed on), ``certify``,
-        ``checkpoint``.
+        ``presolve`` (a DR baseline's plan, when the window has an event), ``build``,
+        ``warm`` (the warm start's shifted plan, and keeping this window's), ``handover``,
+        ``mip_start`` (the constructive start's LPs), ``solve`` (HiGHS's branch and bound),
+        ``duals``, ``extract``, ``books`` (committed costs and the state handed on),
+        ``certify``, ``checkpoint``.
     state_in : dict
         The state it started from (the previous part's ``state_out``; empty for the first).
     state_out : dict
