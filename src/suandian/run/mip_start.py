@@ -128,11 +128,13 @@ def construct(
         When to stop looking for a first plan (default ``deadline``): the LP relaxation and
         the roundings tried while there is no plan get what is left of it.
     hint : numpy.ndarray, optional
-        Column values to try first (NaN where unknown: the LP relaxation's are taken), e.g.
-        the previous window's plan shifted (:func:`suandian.run.warm.shifted`): its integer
-        columns fixed (rounded, clipped to the bounds) and the LP of the rest solved, step
-        ``shifted+nearest``. When that plan is within ``opts.mip_rel_gap`` of the LP bound
-        the roundings of the relaxation are not tried.
+        Column values to try first (NaN where unknown), e.g. the previous window's plan
+        shifted (:func:`suandian.run.warm.shifted`): the integer columns it covers are fixed
+        (rounded, clipped to the bounds), the LP of the rest solved and the integers it
+        leaves free rounded as the relaxation's are (steps ``shifted+...`` and
+        ``shifted>dive+...``). The roundings of the unrestricted relaxation are then tried
+        too (:data:`ROUND_AFTER_HINT`) unless the hint's plan is within
+        ``opts.mip_rel_gap`` of the LP bound; the better plan is kept.
 
     Returns
     -------
