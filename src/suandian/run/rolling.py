@@ -146,6 +146,8 @@ def _open_folder(folder: Path, manifest: dict, resume: bool) -> None:
                 f"{folder} already holds a rolling run ({held.get('scenario')!r}); resume it "
                 "(resume=True, --resume) or choose another folder"
             )
+        # a run from before the warm start existed had none
+        held.setdefault("warm_start", False)
         differ = [k for k in manifest if k != "suandian" and held.get(k) != manifest[k]]
         if differ:
             raise ValueError(
