@@ -161,11 +161,18 @@ def test_committed_costs_of_a_whole_plan_are_its_books():
 
 # --------------------------------------------------------------------------- runs on disk
 def test_resume_gives_the_same_year(tmp_path):
-    """Stopped after one window and resumed: the same parts, states and stitched plan."""
-    whole = rolled(config(), PRICES, 1, 1, out=tmp_path / "a")
-    first = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", stop_after=1)
+    """Stopped after one window and resumed: the same parts, states and stitched plan.
+
+    With the warm start, the window after the stop reads window 0's plan from its
+    checkpoint (``windows/0000.plan.npz``), so it starts as the uninterrupted run did.
+    """
+    warm = {"warm_start": True}
+    whole = rolled(config(), PRICES, 1, 1, out=tmp_path / "a", **warm)
+    first = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", stop_after=1, **warm)
     assert len(first.parts) == 1
-    again = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", resume=True)
+    assert (tmp_path / "b" / "windows" / "0000.plan.npz").is_file()
+    again = rolled(config(), PRICES, 1, 1, out=tmp_path / "b", resume=True, **warm)
+    assert [p.start_plan for p in again.parts] == [p.start_plan for p in whole.parts]
     assert [p.cost for p in again.parts] == [p.cost for p in whole.parts]
     assert [p.state_out for p in again.parts] == [p.state_out for p in whole.parts]
     assert again.ds["p_grid"].equals(whole.ds["p_grid"])
@@ -307,3 +314,76 @@ def test_work_left_within_the_solver_tolerance_fits(excess, ok):
     else:
         with pytest.raises(suandian.ScenarioError, match="cannot finish"):
             scenario(cfg, PRICES)
+
+
+# --------------------------------------------------------------------------- warm start
+def test_the_warm_start_is_the_previous_plan_shifted_and_feasible(monkeypatch):
+    """The state case with commit 1 h and look-ahead 2 h: windows t0..t2 and t1..t3.
+
+    Window 0 (from no block on, 0.5 MWh, no peak; not the last, so no end rule for the
+    battery): 15 units at t1 need both blocks, started at t1; the 3-h minimum up time keeps
+    them on at t2 (the window ends there), and a block started at t0 only idles (110 CNY):
+    ``n_on`` = 0, 2, 2. The battery gives its 0.5 MWh at t1 (300 + 100 CNY/MWh, at its 0.5 MW
+    limit) and nothing else pays (charging at 100 to discharge at 60 or 50 loses): charge
+    0.5, 0, 0 MWh at the ends of t0..t2. It commits t0, which costs nothing (no demand, no
+    block, no flow).
+
+    Window 1 (t1..t3, the last) is handed window 0's t1, t2 as its first two periods:
+    ``n_on`` hint 2, 2 and charge 0, 0; t3 lies beyond window 0's end: no hint (the default
+    tail rule). Fixing ``n_on`` at t1, t2 = 2 is feasible (the minimum up time then also
+    keeps both on at t3) and is the one-window plan: the year costs 1,687.5 CNY
+    (``test_state``), the warm start's own objective included.
+    """
+    from suandian.run import rolling
+
+    seen = []
+    real = rolling.shifted
+
+    def spy(plan, lm, by, day):
+        hint = real(plan, lm, by, day)
+        seen.append((lm, hint, by))
+        return hint
+
+    monkeypatch.setattr(rolling, "shifted", spy)
+    y = rolled(config(), PRICES, 1, 2, warm_start=True)
+    assert len(y.parts) == 2 and len(seen) == 1
+    lm, hint, by = seen[0]
+    assert by == 1
+    n_on = hint[lm.vars["dc.n_on"].cols[0]]
+    assert n_on[:2] == pytest.approx([2.0, 2.0]) and pd.isna(n_on[2])
+    charge = hint[lm.vars["stor.e_soc"].cols[0]]
+    assert charge[:2] == pytest.approx([0.0, 0.0], abs=1e-9) and pd.isna(charge[2])
+    start = y.parts[1].start_plan
+    assert start["step"].startswith("shifted")  # the shifted plan is feasible
+    assert start["objective"] == pytest.approx(1687.5)
+    assert y.objective == pytest.approx(1687.5)
+    assert y.certify() == []
+
+
+@pytest.mark.parametrize("case", ["state", "green"])
+def test_the_year_is_the_same_with_or_without_the_warm_start(case):
+    """The year's cost does not depend on the warm start when every window is solved to gap 0.
+
+    Each window has one optimum value in these cases (derived in this module's docstring
+    and the test above): 1,687.5 CNY for the state case with one hour committed and two
+    looked ahead, 2,750 CNY for the green year with the foresight forecast and one hour of
+    look-ahead.
+    """
+    if case == "state":
+        cfg, series, commit, lookahead, total = config(), PRICES, 1, 2, 1687.5
+    else:
+        cfg, series, commit, lookahead, total = green_year(), GREEN_PRICES, 2, 1, 2750.0
+    warm = rolled(cfg, series, commit, lookahead, warm_start=True)
+    cold = rolled(cfg, series, commit, lookahead, warm_start=False)
+    assert warm.objective == pytest.approx(total)
+    assert cold.objective == pytest.approx(total)
+    assert all(not p.start_plan.get("step", "").startswith("shifted") for p in cold.parts)
+
+
+def test_the_rolling_gap_is_the_cli_default():
+    """``suandian rolling`` and ``solve_rolling`` share one per-window gap (ROLLING_GAP)."""
+    from suandian import cli
+    from suandian.run.rolling import ROLLING_GAP
+
+    args = cli._parser().parse_args(["rolling"])
+    assert args.mip_rel_gap == ROLLING_GAP == 0.01

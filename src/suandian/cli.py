@@ -454,7 +454,8 @@ def _rolling_parser(sub) -> None:
     rolling.add_argument(
         "--resume", action="store_true", help="go on from the last window committed in --out"
     )
-    _solver_flags(rolling, per=" per window")
+    # suandian.run.rolling.ROLLING_GAP (not imported here: the parser stays light)
+    _solver_flags(rolling, per=" per window", gap=0.01)
     rolling.add_argument(
         "--forecast",
         choices=("foresight", "neutral"),
@@ -462,6 +463,13 @@ def _rolling_parser(sub) -> None:
         help="how the annual budgets see the rest of the horizon: 'foresight' solves it as "
         "one LP first (also the yardstick and the value of foresight), 'neutral' assumes it "
         "meets its targets (default: %(default)s)",
+    )
+    rolling.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="also start each window from the previous window's plan shifted by the "
+        "committed part (docs/math/rolling.md, 'Warm start'; measured not to pay on the "
+        "default year)",
     )
     rolling.add_argument(
         "--stop-after", type=int, default=None, metavar="N", help="stop after N windows"
@@ -930,6 +938,7 @@ def _rolling(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             stop_after=args.stop_after,
             forecast=args.forecast,
+            warm_start=args.warm_start,
             mip_rel_gap=args.mip_rel_gap,
             time_limit=args.time_limit,
             threads=args.threads,

@@ -1032,6 +1032,8 @@ class FamilyBuilder:
             raise ValueError(f"{name}: pass numeric bounds for bounds given by input names")
         var = self.ctx.lm.add_var(self.qual(name), shape, lo, hi, out.integer, mask)
         var.rounding = out.rounding
+        if len(var.shape) == len(out.dims):
+            var.dims = tuple(out.dims)
         self.recorded[name] = Recorded(out, var=var, scale=scale)
         self.names.add(name)
         if self.block is not None:
@@ -1237,6 +1239,7 @@ class FamilyBuilder:
         mask = binary.cols >= 0
         big = np.broadcast_to(self.along(capacity.upper, shape), shape)
         z = self.ctx.lm.add_var(self.qual(name), shape, 0.0, big, False, mask)
+        z.dims = binary.dims
         cap = self.along(capacity, shape)
         self.constrain(f"{name}_on", z - binary * big, "<=", 0.0, mask=mask)
         self.constrain(f"{name}_cap", z - cap, "<=", 0.0, mask=mask)

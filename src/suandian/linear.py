@@ -308,12 +308,17 @@ class Var:
     rounding : str
         Hint for the constructive MIP start (:mod:`suandian.run.mip_start`): ``up`` (a
         capacity: rounding up keeps its rows feasible), ``down`` or ``nearest``.
+    dims : tuple of str, optional
+        The names of the cell array's axes (the output table's dims, e.g. ``('site',
+        'time')``), None when unknown: what lets a plan be shifted in time
+        (:func:`suandian.run.warm.shifted`).
     """
 
     name: str
     cols: np.ndarray
     integer: bool = False
     rounding: str = "nearest"
+    dims: tuple[str, ...] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -408,6 +413,9 @@ class LinearModel:
     relaxed: bool = False
     #: the user's Pyomo objective terms at the last solve (CNY; None without them)
     user_objective: float | None = None
+    #: a plan to start the MIP from (column values, NaN where unknown), e.g. the previous
+    #: window's plan shifted (:mod:`suandian.run.warm`); None: the constructive start alone
+    start: np.ndarray | None = None
     #: lower bounds valid for integer solutions only (columns, bounds), see add_mip_lower
     _mip_lb: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 

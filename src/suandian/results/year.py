@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,11 @@ class Part:
         Cost by term owed by its committed periods (:func:`committed_costs`), with ``total``.
     seconds : dict
         Seconds by phase: ``window`` (cutting the window and handing the state over),
-        ``build``, ``handover``, ``solve`` (HiGHS, with the MIP start), ``duals``,
-        ``extract``, ``books`` (committed costs and the state handed on), ``certify``,
-        ``checkpoint``.
+        ``presolve`` (a DR baseline's plan, when the window has an event), ``build``,
+        ``warm`` (the warm start's shifted plan, and keeping this window's), ``handover``,
+        ``mip_start`` (the constructive start's LPs), ``solve`` (HiGHS's branch and bound),
+        ``duals``, ``extract``, ``books`` (committed costs and the state handed on),
+        ``certify``, ``checkpoint``.
     state_in : dict
         The state it started from (the previous part's ``state_out``; empty for the first).
     state_out : dict
@@ -115,6 +118,12 @@ class Part:
     forecast : dict
         The annual budgets' energies expected after the window, handed to it like a state
         (``docs/math/rolling.md``, "Annual budgets"; empty under the neutral rule).
+    start_plan : dict
+        The MIP start the window's search began from (empty without one): ``step`` (which
+        rounding gave it: ``shifted+nearest`` for the previous plan shifted, ``dive+...``
+        for a rounding of the LP relaxation), ``objective`` (CNY), ``gap`` (its objective's
+        relative gap to the LP relaxation) and ``origin`` (where the plan returned came from:
+        ``branch_and_bound``, ``mip_start``, ...).
     """
 
     index: int
@@ -131,6 +140,7 @@ class Part:
     state_out: dict[str, Any] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     forecast: dict[str, Any] = field(default_factory=dict)
+    start_plan: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-able dict."""
@@ -155,25 +165,30 @@ def stitch(parts: list[xr.Dataset], committed: list[int]) -> xr.Dataset:
     """
     cut = [ds.isel(time=slice(0, t)) for ds, t in zip(parts, committed, strict=True)]
     time = np.concatenate([ds["time"].values for ds in cut])
-    names = list(dict.fromkeys(str(v) for ds in cut for v in ds.data_vars if "time" in ds[v].dims))
+    # read through the Variables: ``ds[name]`` builds a DataArray by a pass over every
+    # variable of the Dataset, which made stitching quadratic in the outputs (measured)
+    names = list(
+        dict.fromkeys(str(v) for ds in cut for v in ds.data_vars if "time" in ds.variables[v].dims)
+    )
     out: dict[str, xr.DataArray] = {}
     for name in names:
-        pieces = [ds[name] for ds in cut if name in ds]
-        first = pieces[0]
+        held = [(ds, ds.variables[name]) for ds in cut if name in ds.variables]
+        first_ds, first = held[0]
         role = first.attrs.get("role")
         fill = 0.0 if role in ("decision", "expression") and first.dtype.kind in "fiub" else None
         others = [d for d in first.dims if d != "time"]
-        same = len(pieces) == len(cut) and all(
-            p.dims == first.dims
-            and all(np.array_equal(p[d].values, first[d].values) for d in others)
-            for p in pieces
+        same = len(held) == len(cut) and all(
+            v.dims == first.dims
+            and all(np.array_equal(_labels(ds, d), _labels(first_ds, d)) for d in others)
+            for ds, v in held
         )
         if same:
             axis = first.dims.index("time")
-            values = np.concatenate([p.values for p in pieces], axis=axis)
-            coords = {d: first[d].values for d in others} | {"time": time}
+            values = np.concatenate([v.values for _, v in held], axis=axis)
+            coords = {d: _labels(first_ds, d) for d in others} | {"time": time}
             joined = xr.DataArray(values, dims=first.dims, coords=coords, attrs=first.attrs)
         else:
+            pieces = [ds[name] for ds, _ in held]
             joined = xr.concat(pieces, dim="time", join="outer", coords="minimal")
             joined = joined.reindex(time=time)
             if fill is not None:
@@ -187,6 +202,11 @@ def stitch(parts: list[xr.Dataset], committed: list[int]) -> xr.Dataset:
         if k in ("scenario", "compute_unit", "dt_hours", "resolution", "components")
     }
     return stitched
+
+
+def _labels(ds: xr.Dataset, dim: Hashable) -> np.ndarray:
+    """The labels of ``dim`` in ``ds`` (positions when it has no coordinate)."""
+    return ds.variables[dim].values if dim in ds.variables else np.arange(ds.sizes[dim])
 
 
 def _close(a: Any, b: Any, scale: float = 1.0) -> bool:
@@ -285,6 +305,9 @@ class YearResult:
                     "mip_gap": p.mip_gap,
                     "committed_cost": p.cost["total"],
                     "violations": len(p.violations),
+                    "start_step": p.start_plan.get("step", ""),
+                    "start_gap": p.start_plan.get("gap", float("nan")),
+                    "origin": p.start_plan.get("origin", ""),
                     **{f"{k}_s": v for k, v in p.seconds.items()},
                 }
             )

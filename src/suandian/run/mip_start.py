@@ -107,6 +107,7 @@ def construct(
     opts: SolveOptions,
     deadline: Deadline | float,
     first_plan: Deadline | None = None,
+    hint: np.ndarray | None = None,
     quick: bool = False,
 ) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` by ``deadline``.
@@ -127,9 +128,18 @@ def construct(
     first_plan : suandian.deadline.Deadline, optional
         When to stop looking for a first plan (default ``deadline``): the LP relaxation and
         the roundings tried while there is no plan get what is left of it.
+    hint : numpy.ndarray, optional
+        Column values to try first (NaN where unknown), e.g. the previous window's plan
+        shifted (:func:`suandian.run.warm.shifted`): the integer columns it covers are fixed
+        (rounded, clipped to the bounds), the LP of the rest solved and the integers it
+        leaves free rounded as the relaxation's are (steps ``shifted+...`` and
+        ``shifted>dive+...``). The roundings of the unrestricted relaxation are then tried
+        too (:data:`ROUND_AFTER_HINT`) unless the hint's plan is within
+        ``opts.mip_rel_gap`` of the LP bound; the better plan is kept.
     quick : bool
         The relaxation and the ceiling of its capacity counts only (one to three LPs), no
-        dive: for a caller that improves the plan otherwise (the decomposition by scenario).
+        dive once a plan is found: for a caller that improves the plan otherwise (the
+        decomposition by scenario).
 
     Returns
     -------
@@ -182,9 +192,19 @@ def construct(
     lb0, ub0 = ho.lb, ho.ub
 
     relaxed = x
+    tried_hint = False
 
-    def finish(first: str, fix_up: np.ndarray, ref: np.ndarray) -> None:
-        """Fix the up columns, round the rest (nearest, ceil, floor), keep the best plan."""
+    def finish(
+        first: str,
+        fix_up: np.ndarray,
+        ref: np.ndarray,
+        lo: np.ndarray = lb0,
+        hi: np.ndarray = ub0,
+    ) -> None:
+        """Fix the up columns, round the rest (nearest, ceil, floor), keep the best plan.
+
+        ``lo`` and ``hi``: the column bounds to start from (a hint's fixings in them).
+        """
         nonlocal best
         nearest = np.where(rounding[rest] < 0, np.floor(ref[rest] + tol), np.round(ref[rest]))
         ways = [
@@ -193,9 +213,9 @@ def construct(
             ("floor", np.floor(ref[rest] + tol)),
         ]
         for name, values in ways:
-            lb, ub = lb0.copy(), ub0.copy()
+            lb, ub = lo.copy(), hi.copy()
             lb[up] = ub[up] = fix_up
-            lb[rest] = ub[rest] = np.clip(values, lb0[rest], ub0[rest])
+            lb[rest] = ub[rest] = np.clip(values, lo[rest], hi[rest])
             x = run(lb, ub)
             step = f"{first}+{name}"
             if x is not None:
@@ -209,21 +229,43 @@ def construct(
                 return
             log.info("MIP start: rounding %s infeasible", step)
 
-    # short of time (less than QUICK_LPS relaxations' time left): the ceiling of the
-    # relaxation first, a plan in one to three LPs, then the dive if time is left
-    if quick or deadline.left() < QUICK_LPS * relax_seconds:
-        finish("ceil", np.minimum(np.ceil(relaxed[up] - tol), ub0[up]), relaxed)
-    # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
-    if DIVE_ROUNDS and not (quick and best is not None):
-        dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS)
-        if dive is not None:
-            finish("dive", *dive)
-    # round up, then shrink: also tried on small models, and whenever the dive failed
-    both = time.perf_counter() - began < BOTH_PATHS_SECONDS and not deadline.expired()
-    if best is None or (both and not quick):
-        fix, x = _shrink(run, relaxed, up, lb0, ub0)
-        finish("up", fix, relaxed if x is None else x)
-        if best is None:
+    known = integer & np.isfinite(hint) if hint is not None and len(hint) == n else None
+    if known is not None and known.any():
+        # the hint's integers fixed (rounded, within the bounds); the LP of the rest, then
+        # the roundings of the integers the hint leaves free
+        tried_hint = True
+        lo, hi = lb0.copy(), ub0.copy()
+        assert hint is not None
+        lo[known] = hi[known] = np.clip(np.round(hint[known]), lb0[known], ub0[known])
+        held = run(lo, hi)
+        if held is None:
+            log.info("MIP start: the hint's integers leave the LP infeasible")
+        elif not (up & ~known).any():
+            finish("shifted", lo[up], held, lo, hi)
+        else:
+
+            def within(first: str, fix_up: np.ndarray, ref: np.ndarray) -> None:
+                finish(f"shifted>{first}", fix_up, ref, lo, hi)
+
+            args = (held, up, lo, hi, deadline, relax_seconds, began)
+            _round_relaxation(run, within, lambda: best is not None, *args, quick=quick)
+    close = best is not None and (best[1] - bound) <= opts.mip_rel_gap * max(abs(best[1]), 1e-9)
+    if not (tried_hint and best is not None and (close or not ROUND_AFTER_HINT)):
+        shrunk = _round_relaxation(
+            run,
+            finish,
+            lambda: best is not None,
+            relaxed,
+            up,
+            lb0,
+            ub0,
+            deadline,
+            relax_seconds,
+            began,
+            quick=quick,
+        )
+        if best is None and shrunk is not None:
+            fix, x = shrunk
             finish("up+1", np.minimum(fix + 1, ub0[up]), relaxed if x is None else x)
     if best is None:
         return None
@@ -241,6 +283,46 @@ def construct(
     start = Start(x, objective, bound, seconds, step, lps, duals, plan_duals)
     start.relax_seconds = relax_seconds
     return start
+
+
+def _round_relaxation(
+    run: LP,
+    finish: Callable[[str, np.ndarray, np.ndarray], None],
+    found: Callable[[], bool],
+    relaxed: np.ndarray,
+    up: np.ndarray,
+    lb0: np.ndarray,
+    ub0: np.ndarray,
+    deadline: Deadline,
+    relax_seconds: float,
+    began: float,
+    quick: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The roundings of the LP relaxation ``relaxed`` (steps 2 and 3), each kept by ``finish``.
+
+    ``began``: when the construction began (both paths are tried on models whose
+    construction has taken less than :data:`BOTH_PATHS_SECONDS` so far). ``quick``: the
+    ceiling first, no dive once it gave a plan, no second path (:func:`construct`). Returns
+    what round-up-and-shrink gave (:func:`_shrink`), None if it was not run.
+    """
+    tol = 1e-6
+    # short of time (less than QUICK_LPS relaxations' time left): the ceiling of the
+    # relaxation first, a plan in one to three LPs, then the dive if time is left
+    if quick or deadline.left() < QUICK_LPS * relax_seconds:
+        finish("ceil", np.minimum(np.ceil(relaxed[up] - tol), ub0[up]), relaxed)
+    # dive: fix the 'up' columns nearest to an integer first, re-solve, repeat
+    dive = None
+    if DIVE_ROUNDS and not (quick and found()):
+        dive = _dive(run, relaxed, up, lb0, ub0, DIVE_ROUNDS)
+    if dive is not None:
+        finish("dive", *dive)
+    # round up, then shrink: also tried on small models, and whenever the dive failed
+    both = time.perf_counter() - began < BOTH_PATHS_SECONDS and not deadline.expired()
+    if not found() or (both and not quick):
+        fix, x = _shrink(run, relaxed, up, lb0, ub0)
+        finish("up", fix, relaxed if x is None else x)
+        return fix, x
+    return None
 
 
 def fallback(
@@ -331,6 +413,9 @@ def fallback(
 #: With less than this many LP relaxations' time left, the ceiling of the relaxation is
 #: tried before the dive (its 10 or more LPs).
 QUICK_LPS = 4.0
+#: Whether the roundings of the LP relaxation are still tried when a hint gave a plan that
+#: is not within the gap (they may find a better one; they cost 10 to 15 LPs).
+ROUND_AFTER_HINT = True
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have

@@ -9,7 +9,7 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -224,11 +224,13 @@ def _solve(
     opts: SolveOptions,
     deadline: Deadline | None = None,
     compute_shortfall_penalty: float | None = None,
+    prepare: Callable[[Model], None] | None = None,
 ) -> Result:
     """:func:`solve` by ``deadline`` (default: ``opts.time_limit`` from now).
 
     ``compute_shortfall_penalty``: a scenario is built with it (a presolved plan of a
-    model built so).
+    model built so). ``prepare(model)`` is called once the model is built, before the
+    hand-over (the rolling horizon sets its warm start, ``LinearModel.start``, there).
     """
     if deadline is None:
         deadline = Deadline(opts.time_limit)
@@ -261,6 +263,10 @@ def _solve(
         model = model_or_scenario
     built = built_of(model)
     timings["build"] = built.build_seconds
+    if prepare is not None:
+        start = time.perf_counter()
+        prepare(model)
+        timings["warm"] = time.perf_counter() - start
     # the extraction's time is taken from the time limit before the solve gets the rest
     extract = min(EXTRACT_PER_BUILD * built.build_seconds, EXTRACT_SHARE * deadline.seconds)
     info = solve_model(model, opts, timings, deadline=deadline.before(extract))

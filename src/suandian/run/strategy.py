@@ -161,8 +161,12 @@ def solve_model(
         rounding = np.zeros(len(ho.lb), np.int8)
         hint = lm.rounding()
         rounding[: len(hint)] = hint
+        warm = None
+        if lm.start is not None and len(lm.start) <= len(ho.lb):
+            warm = np.full(len(ho.lb), np.nan)  # the user's own columns: no hint
+            warm[: len(lm.start)] = lm.start
         plan, first = _mip_start(
-            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, known
+            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, known, warm
         )
         if plan is None:
             start = time.perf_counter()
@@ -431,16 +435,20 @@ def _mip_start(
     trace: list[dict[str, float]],
     t0: float,
     known: decompose.Given | None = None,
+    hint: np.ndarray | None = None,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
     The start improves its plan until ``deadline`` and looks for a first one until
-    ``first_plan``; the decomposition gets :data:`DECOMPOSE_SHARE` of what is left. Returns
-    the plan (None if none was found) and its figures before the decomposition.
+    ``first_plan``, trying ``hint`` first (``LinearModel.start``: column values, NaN where
+    unknown); the decomposition gets :data:`DECOMPOSE_SHARE` of what is left. Returns the
+    plan (None if none was found) and its figures before the decomposition.
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
-    plan = construct(ho, integer, rounding, opts, deadline, first_plan, quick=known is not None)
+    plan = construct(
+        ho, integer, rounding, opts, deadline, first_plan, hint, quick=known is not None
+    )
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
         first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
