@@ -523,6 +523,10 @@ def _clock(obj, attr: str, clock: dict, key: str) -> None:
             clock[key] = clock.get(key, 0.0) + time.perf_counter() - t
             clock[key + "_calls"] = clock.get(key + "_calls", 0) + 1
             clock[key + "_peak_after_mb"] = _rss_mb()  # peak RSS through the last call
+            if key == "highs_run":  # the solver's work, which the load does not stretch
+                info = args[0].getInfo()
+                for name in ("simplex_iteration_count", "ipm_iteration_count"):
+                    clock[name] = clock.get(name, 0) + max(int(getattr(info, name)), 0)
 
     setattr(obj, attr, wrapper)
 
@@ -587,6 +591,8 @@ def worker_suandian(hours: int, n_sites: int, timeout: float, planning: bool = F
     out["e2e"] = t2 - t0
     out["highs_run"] = clock.get("highs_run", float("nan"))
     out["highs_run_calls"] = clock.get("highs_run_calls", 0)
+    out["simplex_iterations"] = clock.get("simplex_iteration_count", 0)
+    out["ipm_iterations"] = clock.get("ipm_iteration_count", 0)
     # HiGHS time: every Highs.run (wrapped); without the wrapper, solve + duals phases
     out["highs"] = out["highs_run"] if out["highs_run_calls"] else out["solve"] + out["duals"]
     out["non_highs"] = out["e2e"] - out["highs"]
@@ -658,6 +664,8 @@ def worker_pypsa(
     out["extra_functionality"] = clock.get("extra_functionality", 0.0)
     out["highs"] = clock.get("highs_run", float("nan"))
     out["highs_run_calls"] = clock.get("highs_run_calls", 0)
+    out["simplex_iterations"] = clock.get("simplex_iteration_count", 0)
+    out["ipm_iterations"] = clock.get("ipm_iteration_count", 0)
     out["handover"] = clock.get("linopy_solve", 0.0) - out["highs"]  # write, read, load back
     out["write_back"] = clock.get("write_back", 0.0)
     out["unaccounted"] = out["optimize_call"] - (
@@ -724,6 +732,87 @@ def _run_worker(
     return out
 
 
+def _proc_sample(pid: int) -> tuple[float, float]:
+    """CPU seconds (all threads, user + system) and peak RSS (MB) of a live process."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        hwm = next(ln for ln in status if ln.startswith("VmHWM"))
+        return cpu, int(hwm.split()[1]) / 1024.0
+    except (OSError, StopIteration, IndexError, ValueError):
+        return float("nan"), float("nan")
+
+
+def _run_concurrent(hours: int, sites: int, args: argparse.Namespace, sample: float) -> list[dict]:
+    """Both sides' workers at once (Linux): each waits for a core under the same load.
+
+    Every ``sample`` seconds one line per live worker gives its CPU seconds and peak RSS so
+    far (``/proc``), so a worker stopped at the timeout still leaves its figures; its record
+    then holds ``error`` with ``cpu_at_stop`` and ``peak_rss_mb_at_stop``.
+    """
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    procs: dict[str, subprocess.Popen] = {}
+    began = time.perf_counter()
+    for side in ("suandian", "pypsa"):
+        python = args.suandian_python if side == "suandian" else args.pypsa_python
+        cmd = [python, str(Path(__file__).resolve()), "--worker", side, str(hours), str(sites)]
+        cmd += ["--timeout", str(args.timeout), "--variant", args.variant]
+        if args.pypsa_io_api and side == "pypsa":
+            cmd += ["--pypsa-io-api", args.pypsa_io_api]
+        procs[side] = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+        )
+    last: dict[str, tuple[float, float]] = {}
+    ended: dict[str, float] = {}
+    limit = args.timeout + 300
+    while len(ended) < len(procs) and time.perf_counter() - began < limit:
+        time.sleep(min(sample, 5.0) if time.perf_counter() - began < sample else sample)
+        load = os.getloadavg()[0]
+        for side, proc in procs.items():
+            if side in ended:
+                continue
+            if proc.poll() is not None:
+                ended[side] = time.perf_counter() - began
+                continue
+            last[side] = _proc_sample(proc.pid)
+            cpu, peak = last[side]
+            print(
+                f"  {time.perf_counter() - began:7.0f} s  {side:<9} CPU {cpu:8.1f} s  "
+                f"peak RSS {peak:6.0f} MB  load {load:.2f}",
+                flush=True,
+            )
+    runs = []
+    for side, proc in procs.items():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+            cpu, peak = last.get(side, (float("nan"), float("nan")))
+            runs.append(
+                {
+                    "side": side,
+                    "hours": hours,
+                    "sites": sites,
+                    "error": f"timeout {limit:.0f} s",
+                    "cpu_at_stop": cpu,
+                    "peak_rss_mb_at_stop": peak,
+                    "wall_at_stop": time.perf_counter() - began,
+                }
+            )
+            continue
+        stdout, stderr = proc.communicate()
+        lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (stderr or stdout).strip().splitlines()[-8:]
+            runs.append({"side": side, "hours": hours, "sites": sites, "error": tail})
+            continue
+        out = json.loads(lines[-1])
+        out["process_wall"] = ended.get(side, time.perf_counter() - began)
+        out["concurrent"] = True
+        runs.append(out)
+    return runs
+
+
 def _median(runs: list[dict], key: str) -> float:
     values = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
     return statistics.median(values) if values else float("nan")
@@ -731,6 +820,7 @@ def _median(runs: list[dict], key: str) -> float:
 
 SUANDIAN_KEYS = (
     "cpu",
+    "simplex_iterations",
     "peak_mb_load",
     "peak_mb_before_highs",
     "peak_mb_through_highs",
@@ -748,6 +838,7 @@ SUANDIAN_KEYS = (
 )
 PYPSA_KEYS = (
     "cpu",
+    "simplex_iterations",
     "peak_mb_build",
     "peak_mb_create_model",
     "peak_mb_before_highs",
@@ -886,6 +977,12 @@ def main(argv: list[str] | None = None) -> int:
         default="dispatch",
         help="dispatch: capacities given; planning: PV and battery power/energy chosen",
     )
+    ap.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="run both sides' workers at once (Linux), logging CPU s and peak RSS as they go",
+    )
+    ap.add_argument("--sample", type=float, default=60.0, help="with --concurrent: log every s")
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--name", help="results file stem (default: pypsa-<date>)")
     ap.add_argument("--report", help="re-print the table of a results JSON")
@@ -922,15 +1019,25 @@ def main(argv: list[str] | None = None) -> int:
         for hours, sites in sizes:
             order = ("suandian", "pypsa") if k % 2 == 0 else ("pypsa", "suandian")
             k += 1
+            pair: dict[str, dict] = {}
+            if args.concurrent:
+                print(f"rep {rep} {hours}x{sites}: both sides at once", flush=True)
+                pair = {r["side"]: r for r in _run_concurrent(hours, sites, args, args.sample)}
             for side in order:
                 python = args.suandian_python if side == "suandian" else args.pypsa_python
-                out = _run_worker(
+                out = pair.get(side) or _run_worker(
                     side, hours, sites, python, args.timeout, args.pypsa_io_api, args.variant
                 )
                 out["rep"] = rep
                 runs.append(out)
-                note = out.get("error") or (
-                    f"e2e {out['e2e']:.2f} s  HiGHS {out['highs']:.2f} s  "
+                stopped = (
+                    f" (CPU {out['cpu_at_stop']:.1f} s, "
+                    f"peak RSS {out['peak_rss_mb_at_stop']:.0f} MB)"
+                    if "cpu_at_stop" in out
+                    else ""
+                )
+                note = (f"{out['error']}{stopped}" if "error" in out else "") or (
+                    f"e2e {out['e2e']:.2f} s  CPU {out['cpu']:.2f} s  HiGHS {out['highs']:.2f} s  "
                     f"obj {out['objective']:.6f}  {out['status']}  "
                     f"RSS {out['peak_rss_mb']:.0f} MB"
                 )
