@@ -40,6 +40,40 @@ def test_refused_highs_option_is_named():
         suandian.solve(scenario(base_config()), highs_options={"no_such_option": 1})
 
 
+@pytest.mark.parametrize("solver", [None, "simplex", "ipm"])
+def test_an_lp_takes_the_solver_asked_and_gives_the_same_plan(monkeypatch, solver):
+    """A pure LP (no integer column to decide) reaches HiGHS with ``highs_options`` and has
+    one answer whichever LP method solves it (``docs/math/solver.md``, "Large pure LPs").
+
+    The case is ``test_sizing``'s tank that pays, derived there: a MWh of cold made in t0
+    costs ``100 * 0.1 * 1.5 = 15`` CNY and saves ``1000 * 0.2 = 200`` CNY in t1, the tank
+    costs 50 CNY per MWh over the 2-h horizon and absorbs at most the 3.5 MW air-path heat
+    of t1: E = 3.5 MWh, objective 3,937.5 + 3.5 * 50 = 4,112.5 CNY. With no option, HiGHS
+    chooses (``"choose"``: the dual simplex for an LP).
+    """
+    import highspy
+    from test_sizing import _tank_case
+
+    seen: list[tuple[str, int]] = []
+    original = highspy.Highs.run
+
+    def run(self, *args, **kwargs):
+        status = original(self, *args, **kwargs)
+        seen.append((self.getOptionValue("solver")[1], self.getInfo().ipm_iteration_count))
+        return status
+
+    monkeypatch.setattr(highspy.Highs, "run", run)
+    cfg, series = _tank_case(219000.0)
+    extra = {} if solver is None else {"highs_options": {"solver": solver}}
+    r = suandian.solve(scenario(cfg, series), mip_rel_gap=0.0, **extra)
+    assert r.status == "optimal" and r.info.size["integer_columns"] == 0
+    assert r.objective == pytest.approx(4112.5, abs=1e-6)
+    assert float(r.ds["tes_capacity"].sel(tes="tank")) == pytest.approx(3.5, abs=1e-6)
+    assert r.certify() == []
+    assert [name for name, _ in seen] == [solver or "choose"]  # one run: the LP's own duals
+    assert (seen[0][1] > 0) == (solver == "ipm")  # the interior point ran only when asked
+
+
 def test_user_constraint_added_before_solve_is_respected():
     # 15 units of demand -> 2 blocks; cost at 100 CNY/MWh = 3.85 MW x 4 h x 100 = 1540.
     # A user cap of 3 MW on grid import with a 200 CNY/MWh contract covering the rest:
