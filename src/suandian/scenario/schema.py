@@ -707,14 +707,18 @@ class Site(_Model):
     @model_validator(mode="after")
     def _counts(self) -> Site:
         most = self.blocks_max
-        where = "blocks" if not isinstance(self.blocks, Capacity) else "blocks existing + max"
+        chosen = isinstance(self.blocks, Capacity)
+        where = "blocks existing + max" if chosen else "blocks"
+        more = "raise blocks.max" if chosen else "add blocks"
         if self.initial_on is not None and self.initial_on > most:
             raise ValueError(
                 f"initial_on ({self.initial_on}) exceeds {where} ({most:g}); "
-                "lower initial_on or add blocks"
+                f"lower initial_on or {more}"
             )
         if self.min_on > most:
-            raise ValueError(f"min_on ({self.min_on}) exceeds {where} ({most:g})")
+            raise ValueError(
+                f"min_on ({self.min_on}) exceeds {where} ({most:g}); lower min_on or {more}"
+            )
         if isinstance(self.blocks, Capacity):
             _check_chosen_blocks(self.blocks)
         for field in ("initial_up_hours", "initial_down_hours"):
