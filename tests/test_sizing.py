@@ -837,3 +837,35 @@ def test_bad_chosen_blocks_are_refused(blocks, site, message):
     be installed: refused at load, naming the field, its value and the fix."""
     with pytest.raises(suandian.ScenarioError, match=message):
         scenario(_pods_case(20.0, blocks, **site))
+
+
+@pytest.mark.parametrize(
+    ("capex", "blocks", "on", "objective"),
+    [(219000.0, 4.0, [2.0, 0.0, 2.0], 1180.0), (438000.0, 2.0, [2.0, 2.0, 2.0], 1400.0)],
+    ids=["spare_blocks_pay", "spare_blocks_too_dear"],
+)
+def test_spare_blocks_let_blocks_rest_through_their_minimum_down_time(capex, blocks, on, objective):
+    """Three 1-h periods, demand 20, 0, 20 units (2 blocks, none, 2 blocks), a minimum down
+    time of 2 h: a block stopped in period 1 stays off in period 2. Whole blocks chosen,
+    lifetime 1 year: ``a = capex * 3 / 8,760`` CNY per block over the 3 h.
+
+    With K blocks, stopping ``m`` of the 2 in period 1 leaves ``K - m`` for period 2, which
+    needs 2: ``m <= K - 2``. Energy at 100 CNY/MWh, facility ``1.1 x IT``: IT ``4 + (2 - m)
+    + 4`` MW·h, ``110 * (10 - m)`` CNY; with ``m = K - 2``: ``110 * (12 - K) + a K``, linear
+    in K with slope ``a - 110``.
+
+    * capex 219,000: a = 75 < 110: K = 4, blocks 2, 0, 2 on (the 2 stopped rest while the 2
+      spare serve period 2): ``880 + 4 * 75 = 1,180`` CNY.
+    * capex 438,000: a = 150 > 110: K = 2, kept on through period 1: ``1,100 + 2 * 150 =
+      1,400`` CNY.
+    """
+    c = _config(3)
+    c["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    c["sites"][0].update(
+        blocks={"max": 6.0, "capex_per_unit": capex, "lifetime_years": 1, "unit_size": 1},
+        min_down_hours=2.0,
+    )
+    r = solve_ok(c, _series(d=[20.0, 0.0, 20.0]))
+    assert float(r.ds["blocks"].sel(site="s1")) == pytest.approx(blocks, abs=1e-6)
+    assert r.ds["n_on"].sel(site="s1").values == pytest.approx(on, abs=1e-6)
+    assert r.objective == pytest.approx(objective)
