@@ -130,6 +130,9 @@ def _everything_on() -> suandian.Scenario:
     raw["corridors"][0]["min_mw"] = 1.0
     raw["corridors"][0]["contract_mw"] = 1000.0  # green.corridor_contract (not binding)
     raw["green_contracts"][0]["contract_mw"] = 1000.0  # green.contract_mw (not binding)
+    # chosen blocks with none to build (dc.blocks_built, dc.blocks_units, dc.blocks_lumps,
+    # dc.n_on_max): the 8 blocks there stay 8
+    raw["sites"][1]["blocks"] = {"existing": raw["sites"][1]["blocks"], "max": 0.0, "unit_size": 1}
     raw["corridors"][0]["block_mw"] = None
     raw["corridors"][0]["windows"] = None  # windows apply to blocks only
     raw["corridors"].append(

@@ -669,3 +669,200 @@ def test_two_technologies_sized_by_the_screening_curve():
     assert float(r.ds["p_grid"].sum()) == pytest.approx(0.0, abs=1e-9)
     assert r.costs["renewable_capacity_capex"] == pytest.approx(220.0 + 44.0)
     assert r.objective == pytest.approx(462.0)
+
+
+# ----------------------------------------------------------------------------- pods (blocks)
+#: a block's capex (servers and fit-out) 1,000,000 CNY, 6 % over 5 years, fixed O&M 20,000 CNY
+#: a year: ``1.06^5 = 1.3382256``, ``CRF = 0.06 / (1 - 1 / 1.3382256) = 0.06 / 0.2527418 =
+#: 0.2373964``, annuity ``237,396.4 + 20,000 = 257,396.4`` CNY per block and year; over the
+#: 2-h horizon ``257,396.4 * 2 / 8,760 = 58.7663`` CNY per block
+POD = {
+    "max": 5.0,
+    "capex_per_unit": 1_000_000.0,
+    "discount_rate": 0.06,
+    "lifetime_years": 5,
+    "fixed_om_per_unit_year": 20_000.0,
+}
+POD_2H = 58.7663  # CNY per block over the 2-h horizon, as derived above
+
+
+def _pods_case(demand: float, blocks: dict, **site) -> dict:
+    """The base site (block: 10 units, idle 1 MW, 0.1 MW per unit, facility 1.1 x IT, 100
+    CNY/MWh) over 2 h, its blocks chosen (``blocks``), serving ``demand`` units."""
+    c = _config(2)
+    c["interactive"] = [{"name": "w", "demand": demand, "sites": ["s1"]}]
+    c["sites"][0].update(blocks=blocks, **site)
+    return c
+
+
+@pytest.mark.parametrize(
+    ("demand", "extra", "relax", "blocks", "on", "energy"),
+    [
+        (20.0, {}, False, 2.0, 2.0, 880.0),
+        (20.0, {"existing": 1.0}, False, 2.0, 2.0, 880.0),
+        (25.0, {"unit_size": 1.0}, False, 3.0, 3.0, 1210.0),
+        (25.0, {"unit_size": 2.0}, False, 4.0, 3.0, 1210.0),
+        (25.0, {}, True, 2.5, 2.5, 1100.0),
+    ],
+    ids=["exactly_k", "one_existing", "whole_blocks_ceil", "pods_of_two", "continuous_lp"],
+)
+def test_blocks_chosen_by_the_model(demand, extra, relax, blocks, on, energy):
+    """A steady demand at one site whose blocks are chosen at the annuity ``POD_2H`` =
+    58.7663 CNY per block over the 2 h (derived above ``POD``).
+
+    A block on draws 1 MW idle, each unit served 0.1 MW; facility ``1.1 x IT`` at 100
+    CNY/MWh for 2 h: ``220 * IT`` CNY. No block beyond those the demand needs pays (each
+    costs its annuity, an unneeded one on costs 220 CNY more of idle power):
+
+    * 20 units need exactly 2 blocks: built 2, capex ``2 * 58.7663 = 117.5326``; IT ``2 +
+      2 = 4`` MW, energy 880; total 997.5326. Per unit of compute: ``997.5326 / (20 * 2 h)
+      = 24.9383`` CNY per unit·h.
+    * The same with 1 block existing: built 1, capex 58.7663 (existing blocks pay none);
+      total 938.7663.
+    * 25 units need 2.5 blocks; in whole blocks (``unit_size: 1``) 3: IT ``3 + 2.5 = 5.5``
+      MW, energy 1,210, capex ``3 * 58.7663 = 176.2989``; total 1,386.2989.
+    * In pods of 2 blocks: 2 pods, 4 blocks installed, 3 on (a 4th on would draw 220 CNY of
+      idle power): energy 1,210, capex ``4 * 58.7663 = 235.0652``; total 1,445.0652.
+    * Continuous, in the LP relaxation (``relax_integers``, as an annual planning study):
+      2.5 blocks, IT ``2.5 + 2.5 = 5`` MW, energy 1,100, capex ``2.5 * 58.7663 =
+      146.9158``; total 1,246.9158.
+    """
+    r = solve_ok(_pods_case(demand, POD | extra), relax_integers=relax)
+    ds = r.ds
+    built = blocks - extra.get("existing", 0.0)
+    assert float(ds["blocks"].sel(site="s1")) == pytest.approx(blocks, abs=1e-6)
+    assert float(ds["blocks_built"].sel(site="s1")) == pytest.approx(built, abs=1e-6)
+    assert ds["n_on"].sel(site="s1").values == pytest.approx([on, on], abs=1e-6)
+    assert r.costs["blocks_capex"] == pytest.approx(built * POD_2H, rel=1e-6)
+    assert r.objective == pytest.approx(energy + built * POD_2H, rel=1e-6)
+    assert r.kpis["capacity_chosen"]["blocks.s1"] == pytest.approx(blocks, abs=1e-6)
+    if not extra and not relax:
+        assert r.kpis["cny_per_compute"]["portfolio"] == pytest.approx(24.9383, rel=1e-5)
+    if extra.get("unit_size") == 2.0:
+        assert int(ds["blocks_units"].sel(site="s1")) == 2
+
+
+def test_installed_blocks_off_draw_the_no_load_losses():
+    """The pods-of-2 case with ``no_load_loss: 0.01``: the rated IT follows the 4 blocks
+    installed, ``design_it = 4 * (1 + 0.1 * 10) = 8`` MW (one block at full load: 2 MW), so
+    the losses draw ``0.01 * 8 = 0.08`` MW more in each hour, cooled: ``0.088`` MW, ``0.088 *
+    200 = 17.6`` CNY. Total ``1,445.0652 + 17.6 = 1,462.6652``. With ``design_it: 10`` given,
+    the losses are ``0.1`` MW whatever is built: ``0.11 * 200 = 22``, total 1,467.0652."""
+    r = solve_ok(_pods_case(25.0, POD | {"unit_size": 2.0}, no_load_loss=0.01))
+    assert float(r.ds["design_it"].sel(site="s1")) == pytest.approx(8.0, abs=1e-6)
+    assert r.objective == pytest.approx(1462.6652, rel=1e-6)
+    given = solve_ok(_pods_case(25.0, POD | {"unit_size": 2.0}, no_load_loss=0.01, design_it=10))
+    assert given.objective == pytest.approx(1467.0652, rel=1e-6)
+
+
+def _two_sites(sites: list[str]) -> dict:
+    """Two sites like the base one: ``s1`` at n1 (100 CNY/MWh), its blocks at 219,000 CNY
+    capex over 1 year (50 CNY per block over the 2 h); ``s2`` at n2 (300 CNY/MWh), blocks at
+    43,800 (10 CNY per block over the 2 h); a workload of 20 units eligible at ``sites``."""
+    c = _config(2)
+    c["nodes"].append({"name": "n2", "tariff": 300.0, "emission_factor": 0.5})
+    c["sites"].append(dict(c["sites"][0], name="s2", node="n2"))
+    for site, capex in zip(c["sites"], (219000.0, 43800.0), strict=True):
+        site["blocks"] = {"max": 5.0, "capex_per_unit": capex, "lifetime_years": 1}
+    c["interactive"] = [{"name": "w", "demand": 20.0, "sites": sites}]
+    return c
+
+
+def test_pods_are_built_where_power_is_cheap():
+    """Placement in space with the blocks chosen: 20 units need 2 blocks, IT 4 MW, facility
+    4.4 MW for 2 h, at either site.
+
+    * At s1: ``4.4 * 2 * 100 + 2 * 50 = 880 + 100 = 980`` CNY.
+    * At s2: ``4.4 * 2 * 300 + 2 * 10 = 2,640 + 20 = 2,660`` CNY.
+    * Split (one block each): ``2.2 * 2 * 100 + 50 + 2.2 * 2 * 300 + 10 = 1,820``; every
+      unit and every block on costs less at s1 (power 100 vs 300 outweighs the dearer block).
+
+    Eligible at both, the model builds 2 blocks at s1 and none at s2: 980 CNY. Held at s2
+    alone it pays 2,660: the cheaper-power site wins by ``4.4 * 2 * (300 - 100) - 2 * (50 -
+    10) = 1,760 - 80 = 1,680`` CNY over the 2 h.
+    """
+    both = solve_ok(_two_sites(["s1", "s2"]))
+    assert both.ds["blocks"].values == pytest.approx([2.0, 0.0], abs=1e-6)
+    assert both.objective == pytest.approx(980.0)
+    dear = solve_ok(_two_sites(["s2"]))
+    assert dear.ds["blocks"].values == pytest.approx([0.0, 2.0], abs=1e-6)
+    assert dear.objective - both.objective == pytest.approx(1680.0)
+
+
+def test_the_certifier_judges_the_blocks_on_against_the_chosen_blocks():
+    """The ``exactly_k`` plan (2 blocks built, 2 on) with 3 blocks on in the first period:
+    more on than installed (``dc.n_on_max``, and the generic ``dc.n_on.bounds`` against the
+    chosen ``blocks``). With the built blocks set to 1 instead: the installed blocks are no
+    longer existing + built (``dc.blocks_def``)."""
+    ds = solve_ok(_pods_case(20.0, POD)).ds
+    more_on = ds.copy(deep=True)
+    more_on["n_on"][0, 0] = 3.0
+    checks = {v.check for v in suandian.certify(more_on)}
+    assert {"dc.n_on_max", "dc.n_on.bounds"} <= checks
+    fewer = ds.copy(deep=True)
+    fewer["blocks_built"][:] = 1.0
+    checks = {v.check for v in suandian.certify(fewer)}
+    assert "dc.blocks_def" in checks
+
+
+def test_chosen_blocks_are_handed_to_the_next_window():
+    """The ``exactly_k`` case after period 0: the state carries the 2 blocks built; the
+    second window (1 h) holds them (``min = max = 2``) and pays one hour of their annuity,
+    ``2 * 257,396.4 / 8,760 = 58.7663``, plus ``4.4 * 100 = 440``: 498.7663 CNY."""
+    full = scenario(_pods_case(20.0, POD))
+    state = suandian.solve(full, mip_rel_gap=0.0).final_state(period=0)
+    assert state["dc"]["sites"]["s1"]["blocks"] == pytest.approx(2.0)
+    second = full.window(1, 1).with_state(state)
+    held = second.config.sites[0].blocks
+    assert isinstance(held, Capacity) and held.min == held.max == pytest.approx(2.0)
+    r2 = suandian.solve(second, mip_rel_gap=0.0)
+    assert r2.objective == pytest.approx(498.7663, rel=1e-6)
+    assert r2.certify() == []
+
+
+@pytest.mark.parametrize(
+    ("blocks", "site", "message"),
+    [
+        (POD | {"unit_size": 1.5}, {}, r"blocks.unit_size 1.5 is not a whole number"),
+        (POD | {"existing": 1.5}, {}, r"blocks.existing 1.5 is not a whole number"),
+        (POD | {"max": 2.0}, {"min_on": 3}, r"min_on \(3\) exceeds blocks existing \+ max \(2\)"),
+    ],
+    ids=["half_blocks_per_pod", "half_a_block_existing", "min_on_above_the_most"],
+)
+def test_bad_chosen_blocks_are_refused(blocks, site, message):
+    """A pod of 1.5 blocks, 1.5 blocks existing, or ``min_on: 3`` where at most 2 blocks can
+    be installed: refused at load, naming the field, its value and the fix."""
+    with pytest.raises(suandian.ScenarioError, match=message):
+        scenario(_pods_case(20.0, blocks, **site))
+
+
+@pytest.mark.parametrize(
+    ("capex", "blocks", "on", "objective"),
+    [(219000.0, 4.0, [2.0, 0.0, 2.0], 1180.0), (438000.0, 2.0, [2.0, 2.0, 2.0], 1400.0)],
+    ids=["spare_blocks_pay", "spare_blocks_too_dear"],
+)
+def test_spare_blocks_let_blocks_rest_through_their_minimum_down_time(capex, blocks, on, objective):
+    """Three 1-h periods, demand 20, 0, 20 units (2 blocks, none, 2 blocks), a minimum down
+    time of 2 h: a block stopped in period 1 stays off in period 2. Whole blocks chosen,
+    lifetime 1 year: ``a = capex * 3 / 8,760`` CNY per block over the 3 h.
+
+    With K blocks, stopping ``m`` of the 2 in period 1 leaves ``K - m`` for period 2, which
+    needs 2: ``m <= K - 2``. Energy at 100 CNY/MWh, facility ``1.1 x IT``: IT ``4 + (2 - m)
+    + 4`` MW·h, ``110 * (10 - m)`` CNY; with ``m = K - 2``: ``110 * (12 - K) + a K``, linear
+    in K with slope ``a - 110``.
+
+    * capex 219,000: a = 75 < 110: K = 4, blocks 2, 0, 2 on (the 2 stopped rest while the 2
+      spare serve period 2): ``880 + 4 * 75 = 1,180`` CNY.
+    * capex 438,000: a = 150 > 110: K = 2, kept on through period 1: ``1,100 + 2 * 150 =
+      1,400`` CNY.
+    """
+    c = _config(3)
+    c["interactive"] = [{"name": "w", "demand": "d", "sites": ["s1"]}]
+    c["sites"][0].update(
+        blocks={"max": 6.0, "capex_per_unit": capex, "lifetime_years": 1, "unit_size": 1},
+        min_down_hours=2.0,
+    )
+    r = solve_ok(c, _series(d=[20.0, 0.0, 20.0]))
+    assert float(r.ds["blocks"].sel(site="s1")) == pytest.approx(blocks, abs=1e-6)
+    assert r.ds["n_on"].sel(site="s1").values == pytest.approx(on, abs=1e-6)
+    assert r.objective == pytest.approx(objective)

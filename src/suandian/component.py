@@ -127,7 +127,7 @@ class Capacity(Section):
     """A capacity chosen by the model (``power: {extendable: true, max: 50, ...}``).
 
     The capacity is ``existing + built`` with ``min <= built <= max`` (a decision, in the
-    unit of the field it replaces: MW, MWh). ``built`` costs the annuity
+    unit of the field it replaces: MW, MWh, blocks). ``built`` costs the annuity
     ``capex_per_unit * r / (1 - (1 + r)^-n) + fixed_om_per_unit_year`` (CNY per unit and
     year; ``capex_per_unit / n`` when ``r = 0``), charged pro rata to the hours the horizon
     stands for (``sum_t w_t * dt / 8760``). ``extendable: false`` is the number ``existing``.

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, period_weight
+from ..checks import Rows, committed_share, period_weight
 from ..component import (
     Account,
+    Capacity,
     Component,
     Context,
     Cut,
@@ -30,6 +31,10 @@ from ..component import (
     StateField,
     Totals,
     Violation,
+    capacity_cost,
+    capacity_outputs,
+    check_capacities,
+    hold_capacity,
 )
 from ..linear import Expr, Var
 from . import dc_validate
@@ -84,14 +89,20 @@ class _Data:
     max_rate, work : numpy.ndarray
         Per job: largest rate (compute units) and work (compute units x h).
     col : dict of numpy.ndarray
-        The per-site fields of :data:`_SITE_FIELDS`.
+        The per-site fields of :data:`_SITE_FIELDS`, and ``blocks``: the most blocks
+        installed per site (the number, or ``existing + max`` where chosen).
+    blocks : numpy.ndarray or Expr
+        The blocks installed per site: the numbers, or the chosen expression ``existing +
+        built`` (:meth:`FamilyBuilder.capacity`, docs: "Blocks as a decision").
     flex : dict of numpy.ndarray
         The cluster rules and capping curve (:func:`_flex_inputs`).
     initial_on : numpy.ndarray
         Blocks on before the horizon per site (NaN: unknown).
-    design_it, liquid, water_use, wue_cap : numpy.ndarray
-        Per site: rated IT (MW), liquid-cooled share, water per MWh of heat (m3), WUE cap
-        (NaN: none).
+    design_it : numpy.ndarray or Expr
+        Per site: rated IT (MW); an expression of the chosen blocks where they are chosen
+        and ``design_it`` is not given.
+    liquid, water_use, wue_cap : numpy.ndarray
+        Per site: liquid-cooled share, water per MWh of heat (m3), WUE cap (NaN: none).
     k_cool, wet : numpy.ndarray
         Per (site, time): cooling MW per MW of heat, and 1 where the plant runs wet.
     """
@@ -104,7 +115,8 @@ class _Data:
     col: dict[str, np.ndarray]
     flex: dict[str, np.ndarray]
     initial_on: np.ndarray
-    design_it: np.ndarray
+    blocks: np.ndarray | Expr
+    design_it: np.ndarray | Expr
     liquid: np.ndarray
     water_use: np.ndarray
     wue_cap: np.ndarray
@@ -208,7 +220,7 @@ def _inputs(fb: FamilyBuilder, ctx: Context, cells: _Cells) -> _Data:
     wet = np.array([k.wet for k in cool]).reshape(S_, T)
     k_cool = (1.0 - liquid[:, None]) * k_air + liquid[:, None] * k_liquid
     col = {a: np.array([float(getattr(s, a)) for s in sites]) for a in _SITE_FIELDS}
-    design_it = np.array([s.rated_it for s in sites])
+    col["blocks"] = np.array([s.blocks_max for s in sites])
     water_use = np.array([s.cooling.water_use for s in sites])
     wue_cap = np.array([np.nan if s.wue_cap is None else s.wue_cap for s in sites])
     max_rate = np.array([j.max_rate for j in c.batch])
@@ -223,11 +235,12 @@ def _inputs(fb: FamilyBuilder, ctx: Context, cells: _Cells) -> _Data:
     fb.input("job_deadline", cells.deadline)
     fb.input("job_max_rate", max_rate)
     fb.input("run_eligible", cells.run_ok)
+    blocks = fb.capacity("blocks", [s.blocks for s in sites], "site")
     for name in _SITE_FIELDS:
         fb.input(name, col[name])
     fb.input("initial_on", initial_on)
     fb.input("cop", 1.0 / k_cool)
-    fb.input("design_it", design_it)
+    design_it = _design_it(fb, sites, blocks)
     fb.input("t_drive", np.array([k.t_drive for k in cool]).reshape(S_, T))
     fb.input("k_air", k_air)
     fb.input("k_liquid", k_liquid)
@@ -248,6 +261,7 @@ def _inputs(fb: FamilyBuilder, ctx: Context, cells: _Cells) -> _Data:
         col=col,
         flex=flex,
         initial_on=initial_on,
+        blocks=blocks,
         design_it=design_it,
         liquid=liquid,
         water_use=water_use,
@@ -257,11 +271,38 @@ def _inputs(fb: FamilyBuilder, ctx: Context, cells: _Cells) -> _Data:
     )
 
 
+def _design_it(fb: FamilyBuilder, sites, blocks: np.ndarray | Expr) -> np.ndarray | Expr:
+    """The rated IT per site, MW, following the blocks installed.
+
+    Docs: "Blocks as a decision". ``blocks`` is :meth:`FamilyBuilder.capacity` (numbers,
+    or ``existing + built`` where a :class:`Capacity`). The rated IT is the site's
+    ``design_it`` where given, else ``always_on_it + blocks x full_block_it`` (one block at
+    full load: ``idle_power + beta x block_capacity``). With chosen blocks it is an
+    expression (``fb.derived``): the no-load losses and their cooling follow the build.
+    """
+    if not isinstance(blocks, Expr):
+        design = np.array([s.rated_it for s in sites])
+        fb.input("design_it", design)
+        return design
+    base = np.array(
+        [float(s.design_it) if s.design_it is not None else s.always_on_it for s in sites]
+    )
+    given = np.array([s.design_it is not None for s in sites])
+    full = np.array([s.full_block_it for s in sites])
+    fb.input("design_it_given", given)
+    fb.input("full_block_it", full)
+    return fb.derived("design_it", blocks * np.where(given, 0.0, full) + base)
+
+
 def _columns(fb: FamilyBuilder, ctx: Context, d: _Data, cells: _Cells) -> _Columns:
-    """Blocks on, starts and stops, capped dynamic power, work served and run, slacks."""
+    """Blocks on, starts and stops, capped dynamic power, work served and run, slacks.
+
+    ``n_on <= blocks``: the column bound, or where the blocks are chosen the rows
+    ``dc.n_on_max`` against the choice (:meth:`FamilyBuilder.bound`).
+    """
     S_, T = ctx.S, ctx.T
     col, scale = d.col, d.scale
-    n_on = fb.var("n_on", lb=col["min_on"][:, None], ub=col["blocks"][:, None])
+    n_on = fb.bound("n_on", d.blocks, lb=col["min_on"][:, None])
     if ctx.options.get("compute_shortfall_penalty") is None:  # docs: "Blocks the single-site"
         bound = _blocks_for_demand(cells.serve_ok, d.demand / d.rho[:, None], col)
         ctx.lm.add_mip_lower(n_on.cols, bound)
@@ -396,14 +437,15 @@ def _commitment_rows(fb: FamilyBuilder, ctx: Context, d: _Data, v: _Columns) -> 
             mask=np.broadcast_to((up_t >= 2)[:, None], (S_, T)),
         )
     if v.n_stop is not None:
+        # blocks off (installed - n_on) >= those stopped in the last D periods, or, while the
+        # blocks off before the horizon are still due, >= installed - k0: n_on + W <= k0
         left = down_t - np.nan_to_num(flex["down_before_periods"], nan=np.inf)
-        blocks = d.col["blocks"]
+        carried = known[:, None] & (t_idx < left[:, None])
         fb.constrain(
             "min_down",
-            -n_on - _window(v.n_stop, down_t),
+            -n_on - _window(v.n_stop, down_t) + fb.along(d.blocks, (S_, T)) * (~carried),
             ">=",
-            -blocks[:, None]
-            + np.where(known[:, None] & (t_idx < left[:, None]), (blocks - k0)[:, None], 0.0),
+            np.where(carried, -k0[:, None], 0.0),
             mask=np.broadcast_to(d.with_stop[:, None], (S_, T)),
         )
 
@@ -430,7 +472,8 @@ def _power_chain(
     )
     p_loss = fb.expression(
         "p_loss",
-        p_it * col["loss_fraction"][:, None] + (col["no_load_loss"] * d.design_it)[:, None],
+        p_it * col["loss_fraction"][:, None]
+        + fb.along(d.design_it * col["no_load_loss"], (ctx.S, ctx.T)),
     )
     heat = p_it + p_loss
     p_cool = fb.expression("p_cool", heat * d.k_cool)
@@ -626,7 +669,6 @@ def _segments(share: np.ndarray, thr: np.ndarray):
 
 
 _SITE_FIELDS = (
-    "blocks",
     "block_capacity",
     "idle_power",
     "dynamic_power",
@@ -729,7 +771,11 @@ def compute_served(ds: xr.Dataset) -> xr.DataArray:
 
 
 def _kpis(ds: xr.Dataset, t: Totals) -> dict:
-    """WUE, L/kWh of IT energy (= m3/MWh) where water is modelled; tCO2 per compute unit x h."""
+    """WUE, L/kWh of IT energy (= m3/MWh) where water is modelled; tCO2 per compute unit x h.
+
+    With chosen capacities also ``compute_served``: compute unit x h served over the horizon
+    (weighted like every horizon sum), for the books' ``cny_per_compute``.
+    """
     out: dict = {}
     if "water" in ds:
         water = (ds["water"] * t.weight).sum("time") * t.dt
@@ -741,6 +787,8 @@ def _kpis(ds: xr.Dataset, t: Totals) -> dict:
         out["wue_l_per_kwh"] = wue
     compute = float(((compute_served(ds) * t.weight).sum("time") * t.dt).sum())
     out["co2_per_compute"] = float(t.location.sum()) / compute if compute > 0 else float("nan")
+    if any(str(n).endswith("_built") for n in ds.data_vars):  # a plan with chosen capacities
+        out["compute_served"] = compute  # the books' cny_per_compute divides by it
     return out
 
 
@@ -766,6 +814,7 @@ def _account(ds: xr.Dataset) -> Account:
         cost["shortfall_compute"] = penalty * float(
             ds["x_unserved"].sum() * dt + ds["x_unfinished"].sum()
         )
+    cost.update(capacity_cost(ds, _CAPACITIES))
     batch = run_to_site_time(ds)
     served = batch + (ds["x_serve"] / _utilization(ds)).sum("workload")
     return Account(
@@ -868,6 +917,11 @@ def _check_power(ds: xr.Dataset, rows: Rows) -> None:
     dt = rows.dt
     compute = run_to_site_time(ds) + (ds["x_serve"] / _utilization(ds)).sum("workload")
     n_on = ds["n_on"]
+    check_capacities(ds, rows, "dc", _CAPACITIES)
+    if "blocks_built" in ds:  # chosen blocks: the blocks on against the choice
+        chosen = ds["blocks_max"].notnull()
+        rows.le("dc.n_on_max", n_on.where(chosen), ds["blocks"].where(chosen))
+        _check_design(ds, rows, chosen)
     rows.le(
         "dc.compute_capacity",
         compute,
@@ -915,6 +969,22 @@ def _check_power(ds: xr.Dataset, rows: Rows) -> None:
             ((ds["water"] * period_weight(ds)).sum("time") * dt)[capped],
             (ds["wue_cap"] * (p_it * period_weight(ds)).sum("time") * dt)[capped],
         )
+
+
+def _check_design(ds: xr.Dataset, rows: Rows, chosen: xr.DataArray) -> None:
+    """``dc.design_it_def``: the rated IT follows the chosen blocks where not given.
+
+    ``design_it = always_on_it + blocks x full_block_it`` at the chosen sites whose
+    ``design_it_given`` is false (MW).
+    """
+    if "design_it_given" not in ds:
+        return
+    follows = chosen & ~ds["design_it_given"].astype(bool)
+    rows.eq(
+        "dc.design_it_def",
+        ds["design_it"].where(follows),
+        (ds["always_on_it"] + ds["blocks"] * ds["full_block_it"]).where(follows),
+    )
 
 
 def _window_sum(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
@@ -1004,12 +1074,14 @@ def _since(n_on: np.ndarray, before: float, t: int, sign: float, carried: float)
 def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     """Blocks on and hours in that state per site, work done per batch job, to period ``t``.
 
-    Blocks are identical, so the state is aggregate: ``up_hours`` is the time since the
-    blocks on were last raised (the youngest start), ``down_hours`` the time since they were
-    last lowered. Handed over as ``initial_on``, ``initial_up_hours`` and
-    ``initial_down_hours``, the next window keeps every block on (off) for the rest of the
-    youngest start's (stop's) minimum time: exact when the blocks on at the end started
-    together or longer ago than ``min_up_hours``, otherwise conservative.
+    Where the blocks installed are chosen, ``blocks`` carries the choice (held in the next
+    window, as a chosen battery's capacity). Blocks are identical, so the state is
+    aggregate: ``up_hours`` is the time since the blocks on were last raised (the youngest
+    start), ``down_hours`` the time since they were last lowered. Handed over as
+    ``initial_on``, ``initial_up_hours`` and ``initial_down_hours``, the next window keeps
+    every block on (off) for the rest of the youngest start's (stop's) minimum time: exact
+    when the blocks on at the end started together or longer ago than ``min_up_hours``,
+    otherwise conservative.
     """
     dt = float(ds.attrs["dt_hours"])
     n_on = ds["n_on"].values.astype(float)
@@ -1023,6 +1095,8 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
             "up_hours": None if up is None else up * dt,
             "down_hours": None if down is None else down * dt,
         }
+        if "blocks_built" in ds and not np.isnan(ds["blocks_max"].values[i]):
+            sites[str(name)]["blocks"] = float(ds["blocks"].values[i])  # the choice, held
     jobs: dict = {}
     if ds.sizes.get("job", 0):
         work: np.ndarray = np.zeros(ds.sizes["job"])
@@ -1047,6 +1121,8 @@ def _state_in(entry: dict, raw: dict) -> None:
         if state is None:
             continue
         site["initial_on"] = state["on"]
+        if "blocks" in state:  # chosen blocks: held at the choice in the next window
+            hold_capacity(site, "blocks", state["blocks"])
         site["initial_up_hours"] = state.get("up_hours")
         site["initial_down_hours"] = state.get("down_hours")
     done = entry.get("jobs") or {}
@@ -1093,6 +1169,15 @@ def _cut(raw: dict, cut: Cut) -> None:
 
 _S = ("site",)
 
+#: the family's capacities that may be chosen (:meth:`FamilyBuilder.capacity`)
+_CAPACITIES = ("blocks",)
+
+
+def _commit_costs(ds: xr.Dataset, t: int, flows) -> dict[str, float]:
+    """The blocks' annuity owed by the first ``t`` periods: pro rata to their hours."""
+    share = committed_share(ds, t)
+    return {term: value * share for term, value in capacity_cost(ds, _CAPACITIES).items()}
+
 
 def _ramp_finding(sc, v: Violation, kind: str) -> tuple[str, str, str, float]:
     """Diagnosis sentence: a facility ramp limit the relaxed re-solve had to exceed."""
@@ -1126,7 +1211,8 @@ def _estimate(sc, options) -> int:
     need them, ``x_serve`` per (workload, eligible site); per run cell (job, eligible site,
     period of its window): ``x_run`` (and ``n_gang`` for a gang job); ``z_job`` / ``s_job``
     per period of a tracked job's window; ``y_place`` per (one_site job, site, window),
-    ``y_move`` per linked move; the diagnosis slacks ``x_unserved`` and ``x_unfinished``.
+    ``y_move`` per linked move; the diagnosis slacks ``x_unserved`` and ``x_unfinished``;
+    ``blocks_built`` per site whose blocks are chosen (``blocks_units`` in lumps).
     """
     c = sc.config
     T, dt, S_ = sc.periods, sc.dt, len(c.sites)
@@ -1160,7 +1246,9 @@ def _estimate(sc, options) -> int:
     slack = len(c.interactive) * T + len(jobs)
     if options.get("compute_shortfall_penalty") is None:
         slack = 0
-    return (site_cols + serve) * T + runs + place + slack
+    chosen = [s.blocks for s in c.sites if isinstance(s.blocks, Capacity) and s.blocks.extendable]
+    built = len(chosen) + sum(b.unit_size is not None for b in chosen)
+    return (site_cols + serve) * T + runs + place + slack + built
 
 
 COMPONENT = Component(
@@ -1345,14 +1433,41 @@ COMPONENT = Component(
             "utilisation headroom: interactive compute counts x_serve / rho",
             role="input",
         ),
-        Output("blocks", _S, "blocks", "cluster blocks K", role="input"),
+        Output(
+            "blocks",
+            _S,
+            "blocks",
+            "cluster blocks K installed (the chosen number where a Capacity)",
+            role="input",
+        ),
+        *capacity_outputs("blocks", "site", "blocks"),
+        Output(
+            "design_it_given",
+            _S,
+            "bool",
+            "design_it given in the scenario (else it follows the chosen blocks)",
+            role="input",
+        ),
+        Output(
+            "full_block_it",
+            _S,
+            "MW",
+            "IT power of one block at full load: idle_power + beta x block_capacity",
+            role="input",
+        ),
         Output("block_capacity", _S, "{compute}", "compute per block", role="input"),
         Output("idle_power", _S, "MW", "IT power per block on", role="input"),
         Output("dynamic_power", _S, "MW/{compute}", "IT power per compute unit", role="input"),
         Output("startup_cost", _S, "CNY", "cost per block start", role="input"),
         Output("loss_fraction", _S, "1", "proportional power-chain losses per MW IT", role="input"),
         Output("no_load_loss", _S, "1", "no-load losses per MW of design IT", role="input"),
-        Output("design_it", _S, "MW", "rated IT capacity of the power chain", role="input"),
+        Output(
+            "design_it",
+            _S,
+            "MW",
+            "rated IT capacity of the power chain (follows chosen blocks unless given)",
+            role="input",
+        ),
         Output("always_on_it", _S, "MW", "IT power drawn whatever blocks are on", role="input"),
         Output("fixed_load", _S, "MW", "fixed facility load (not IT)", role="input"),
         Output("water_price", _S, "CNY/m3", "price of cooling water", role="input"),
@@ -1444,10 +1559,17 @@ COMPONENT = Component(
             "sites[].initial_down_hours",
         ),
         StateField(
+            "sites.<site>.blocks",
+            "blocks",
+            "blocks installed where chosen (existing + built); holds sites[].blocks at the "
+            "choice (min = max = the built part)",
+        ),
+        StateField(
             "jobs.<job>.work_done",
             "compute unit x h",
             "batch work done in the horizon; reduces batch[].work (a finished job leaves)",
         ),
     ),
     validate=dc_validate.validate,
+    commit_costs=_commit_costs,
 )

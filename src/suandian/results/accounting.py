@@ -200,18 +200,22 @@ def books(ds: xr.Dataset, acc: dict[str, Account] | None = None) -> dict:
         },
         "cue_kg_per_kwh": ratio(location.sum(), e_it.sum()),
         **own,
-        **sizing(ds, cost, float(e_fac.sum())),
+        **sizing(ds, cost, float(e_fac.sum()), own.get("compute_served")),
     }
 
 
-def sizing(ds: xr.Dataset, cost: dict[str, float], load_mwh: float) -> dict[str, Any]:
+def sizing(
+    ds: xr.Dataset, cost: dict[str, float], load_mwh: float, compute: float | None = None
+) -> dict[str, Any]:
     """The sizing KPIs of a plan with chosen capacities (none without one).
 
     ``capacity_chosen``: every chosen capacity (``{name}_built`` in the Dataset) as
     ``<name>.<label>`` -> existing + built (MW or MWh, the field's unit); ``cost_annualised``:
     each cost term (and ``total``) per year, ``cost x 8,760 / H`` with ``H`` the hours the
     horizon stands for (``dt x sum_t w_t``); ``cny_per_mwh_load``: ``portfolio`` total cost over
-    the load (facility energy) it served, weighted like every horizon sum.
+    the load (facility energy) it served, weighted like every horizon sum;
+    ``cny_per_compute``: ``portfolio`` total cost over the compute served ``compute``
+    (compute unit x h, the ``compute_served`` KPI of ``dc``), where given.
     """
     names = [str(n)[: -len("_built")] for n in ds.data_vars if str(n).endswith("_built")]
     if not names:
@@ -232,11 +236,14 @@ def sizing(ds: xr.Dataset, cost: dict[str, float], load_mwh: float) -> dict[str,
     )
     per_year = HOURS_PER_YEAR / hours
     total = cost.get("total", sum(cost.values()))
-    return {
+    out: dict[str, Any] = {
         "capacity_chosen": chosen,
         "cost_annualised": {term: value * per_year for term, value in cost.items()},
         "cny_per_mwh_load": {"portfolio": total / load_mwh if load_mwh > 0 else float("nan")},
     }
+    if compute is not None:
+        out["cny_per_compute"] = {"portfolio": total / compute if compute > 0 else float("nan")}
+    return out
 
 
 # --------------------------------------------------------------------------- hourly CFE

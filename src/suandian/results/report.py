@@ -65,10 +65,14 @@ def summary(result: Result) -> str:
         lines += _section("cost by term", "CNY", costs, width=30)
         if k.get("capacity_chosen"):
             chosen = [(n, _num(v, ",.2f")) for n, v in k["capacity_chosen"].items()]
-            lines += ["", *_section("capacities chosen", "MW or MWh", chosen, width=30)]
+            unit = "MW, MWh or blocks"  # the field's unit
+            lines += ["", *_section("capacities chosen", unit, chosen, width=30)]
             yearly = [(t, _num(v, ",.0f")) for t, v in k["cost_annualised"].items()]
             per = k["cny_per_mwh_load"]["portfolio"]
             yearly.append(("CNY per MWh of load", _num(per, ",.1f")))
+            if "cny_per_compute" in k:
+                per = k["cny_per_compute"]["portfolio"]
+                yearly.append(("CNY per unit·h of compute", _num(per, ",.2f")))
             lines += ["", *_section("annualised cost by term", "CNY/year", yearly, width=30)]
         targets = _targets(result)
         lines += ["", "green share                    share   of which certificates   target"]

@@ -589,10 +589,11 @@ def _pue_checks(sc) -> list[tuple[str, str, str, float]]:
         if np.isnan(cap):
             continue
         k = 1.0 / sc.cop(s)
-        beta = max(s.dynamic_power, s.dynamic_power_interactive or 0.0)
-        p_max = s.always_on_it + s.blocks * (s.idle_power + beta * s.block_capacity)
+        p_max = s.always_on_it + s.blocks_max * s.full_block_it
         per_mw = (1 + s.loss_fraction) * (1 + k)
-        fixed = s.no_load_loss * s.rated_it * (1 + k) + s.fixed_load
+        # the least rated IT: a chosen number of blocks at its fewest (existing + min)
+        rated = s.design_it or s.always_on_it + s.blocks_min * s.full_block_it
+        fixed = s.no_load_loss * rated * (1 + k) + s.fixed_load
         least = fixed + p_max * np.minimum(0.0, per_mw - cap)  # MW, facility - cap x IT
         saving = sum(_tank_saving(sc, s, u) for u in c.thermal_storage if u.site == s.name)
         over = float(least.sum() * dt - saving - allowance[i])

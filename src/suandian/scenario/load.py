@@ -546,6 +546,7 @@ _UNION_TAGS = {
     "TimeOfUse",
     "function-after[_bands_priced()]",
     "constrained-float",  # a number or a Capacity (NonNeg | Capacity)
+    "constrained-int",  # a count or a Capacity (sites[].blocks)
     "Capacity",
     "NetworkCharge",
 }

@@ -26,6 +26,7 @@ Older families' sections are imported here and named in a field of :class:`Scena
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -603,7 +604,12 @@ class Site(_Model):
 
     name: Name = Field(description="site name")
     node: Name = Field(description="grid node the site is connected to")
-    blocks: int = Field(ge=0, description="K, number of identical cluster blocks")
+    blocks: Annotated[int, Field(ge=0)] | Capacity = Field(
+        description="K, number of identical cluster blocks (pods) installed; a Capacity: "
+        "chosen by the model (docs/math/datacenter.md, 'Blocks as a decision'): existing "
+        "blocks plus those built at the annuity of capex_per_unit (CNY per block: servers "
+        "and fit-out), whole blocks with unit_size (1, or blocks per pod), else any amount"
+    )
     block_capacity: Positive = Field(description="compute units per block when on")
     idle_power: NonNeg = Field(description="MW of IT power per switched-on block")
     dynamic_power: NonNeg = Field(description="MW of IT power per compute unit served")
@@ -700,13 +706,21 @@ class Site(_Model):
 
     @model_validator(mode="after")
     def _counts(self) -> Site:
-        if self.initial_on is not None and self.initial_on > self.blocks:
+        most = self.blocks_max
+        chosen = isinstance(self.blocks, Capacity)
+        where = "blocks existing + max" if chosen else "blocks"
+        more = "raise blocks.max" if chosen else "add blocks"
+        if self.initial_on is not None and self.initial_on > most:
             raise ValueError(
-                f"initial_on ({self.initial_on}) exceeds blocks ({self.blocks}); "
-                "lower initial_on or add blocks"
+                f"initial_on ({self.initial_on}) exceeds {where} ({most:g}); "
+                f"lower initial_on or {more}"
             )
-        if self.min_on > self.blocks:
-            raise ValueError(f"min_on ({self.min_on}) exceeds blocks ({self.blocks})")
+        if self.min_on > most:
+            raise ValueError(
+                f"min_on ({self.min_on}) exceeds {where} ({most:g}); lower min_on or {more}"
+            )
+        if isinstance(self.blocks, Capacity):
+            _check_chosen_blocks(self.blocks)
         for field in ("initial_up_hours", "initial_down_hours"):
             if getattr(self, field) is not None and self.initial_on is None:
                 raise ValueError(
@@ -723,13 +737,59 @@ class Site(_Model):
         return self
 
     @property
+    def blocks_max(self) -> float:
+        """The most blocks installed: ``blocks``, or ``existing + max`` of a chosen number."""
+        b = self.blocks
+        if isinstance(b, Capacity):
+            return float(b.existing + (b.max if b.extendable else 0.0))
+        return float(b)
+
+    @property
+    def blocks_min(self) -> float:
+        """The fewest blocks installed: ``blocks``, or ``existing + min`` of a chosen number."""
+        b = self.blocks
+        if isinstance(b, Capacity):
+            return float(b.existing + (b.min if b.extendable else 0.0))
+        return float(b)
+
+    @property
+    def full_block_it(self) -> float:
+        """MW of IT power of one block at full load: ``idle_power + beta x block_capacity``."""
+        beta = max(self.dynamic_power, self.dynamic_power_interactive or 0.0)
+        return float(self.idle_power + beta * self.block_capacity)
+
+    @property
     def rated_it(self) -> float:
-        """P_rated, MW: ``design_it`` or the IT power of every block at full load."""
+        """P_rated, MW: ``design_it`` or the IT power of every block at full load.
+
+        With a chosen number of blocks the default follows the choice (an expression in the
+        model, ``docs/math/datacenter.md``); this number counts the most blocks,
+        ``existing + max``.
+        """
         if self.design_it is not None:
             return float(self.design_it)
-        beta = max(self.dynamic_power, self.dynamic_power_interactive or 0.0)
-        full = self.idle_power + beta * self.block_capacity
-        return float(self.always_on_it + self.blocks * full)
+        return float(self.always_on_it + self.blocks_max * self.full_block_it)
+
+
+def _check_chosen_blocks(blocks: Capacity) -> None:
+    """A chosen number of blocks: whole existing blocks, lumps of whole blocks.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, its value and the fix.
+    """
+    if abs(blocks.existing - round(blocks.existing)) > 1e-9:
+        raise ValueError(
+            f"blocks.existing {blocks.existing:g} is not a whole number of blocks; give the "
+            f"blocks installed already as an integer, e.g. {math.floor(blocks.existing)}"
+        )
+    size = blocks.unit_size
+    if size is not None and abs(size - round(size)) > 1e-9:
+        raise ValueError(
+            f"blocks.unit_size {size:g} is not a whole number of blocks; a block is indivisible: "
+            "give 1 (whole blocks), the blocks of a pod (e.g. 4), or null (any amount)"
+        )
 
 
 class InteractiveWorkload(_Model):
