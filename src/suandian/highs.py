@@ -87,6 +87,11 @@ class SolveOptions:
         cap) are priced, search the Lagrangian dual over those blocks
         (:mod:`suandian.run.decompose`) for a better plan and a better bound before the
         branch and bound.
+    fix_optimise : bool
+        When the plan is still not within ``mip_rel_gap`` after the MIP start and the
+        decomposition, improve it by sub-MIPs over time windows (the integer columns of a
+        few periods free, the others fixed at the plan; :mod:`suandian.run.fix_optimise`)
+        before the branch and bound.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -102,6 +107,7 @@ class SolveOptions:
     mip_start: bool = True
     mip_start_seconds: float | None = None
     decompose: bool = True
+    fix_optimise: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

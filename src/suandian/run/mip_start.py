@@ -79,6 +79,9 @@ class Start:
     relax_seconds : float
         Wall time of the LP relaxation (0 if it did not finish): what the shadow-price LP
         of a plan may take.
+    fix_optimise : dict or None
+        What fix-and-optimise (:mod:`suandian.run.fix_optimise`) did, when it ran:
+        ``windows``, ``subs``, ``seconds``, ``objective``, ``before``.
     """
 
     x: np.ndarray
@@ -91,10 +94,16 @@ class Start:
     plan_duals: np.ndarray | None = None
     decomposition: Outcome | None = None
     relax_seconds: float = 0.0
+    fix_optimise: dict | None = None
 
     @property
     def origin(self) -> str:
-        """Where the plan came from: ``decomposition``, ``fallback`` or ``mip_start``."""
+        """Where the plan came from.
+
+        ``fix_optimise``, ``decomposition``, ``fallback`` or ``mip_start``.
+        """
+        if self.step.endswith(">fix_optimise"):
+            return "fix_optimise"
         if self.step.endswith(">lagrangian"):
             return "decomposition"
         return "fallback" if self.step.startswith("fallback") else "mip_start"

@@ -49,7 +49,7 @@ from ..highs import (
     status_kind,
 )
 from ..model import Model, linear_model
-from . import decompose
+from . import decompose, fix_optimise
 from .mip_start import Start, construct, fallback
 
 log = logging.getLogger("suandian")
@@ -156,8 +156,9 @@ def solve_model(
         rounding = np.zeros(len(ho.lb), np.int8)
         hint = lm.rounding()
         rounding[: len(hint)] = hint
+        periods = _periods(model, lm, len(ho.lb))
         plan, first = _mip_start(
-            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0
+            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, periods
         )
         if plan is None:
             start = time.perf_counter()
@@ -321,6 +322,20 @@ def first_plan_margin(seconds: float) -> float:
 
 #: Share of the time left after the MIP start that the decomposition may use.
 DECOMPOSE_SHARE = 0.8
+#: Share of the time left after the decomposition that fix-and-optimise may use (HiGHS's
+#: branch and bound gets the rest, for its bound and any better plan).
+FIX_OPTIMISE_SHARE = 0.7
+
+
+def _periods(model: Model, lm, n_cols: int) -> np.ndarray:
+    """Period of each column for fix-and-optimise's windows (-1: none)."""
+    from ..model import built_of
+
+    try:
+        horizon = int(built_of(model).scenario.periods)
+    except (AttributeError, TypeError):
+        return np.full(n_cols, -1, np.int64)
+    return fix_optimise.periods_of(lm, n_cols, horizon)
 
 
 #: The repair of the decomposition re-decides the integer columns that are not capacity
@@ -392,6 +407,7 @@ def _mip_start(
     timings: dict[str, float],
     trace: list[dict[str, float]],
     t0: float,
+    periods: np.ndarray | None = None,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
@@ -420,6 +436,33 @@ def _mip_start(
                         max(first_bound, point["best_bound"]),
                     )
                 )
+    open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
+    if plan is not None and open_gap and opts.fix_optimise and periods is not None:
+        hoods = fix_optimise.windows(periods, integer & (rounding > 0))
+        if hoods and not deadline.expired():
+            start = time.perf_counter()
+            out = fix_optimise.improve(
+                ho,
+                integer,
+                plan.x,
+                plan.objective,
+                hoods,
+                opts,
+                deadline.share(FIX_OPTIMISE_SHARE),
+            )
+            timings["fix_optimise"] = time.perf_counter() - start
+            plan.fix_optimise = {
+                "windows": len(hoods),
+                "subs": out.subs,
+                "seconds": out.seconds,
+                "objective": out.objective,
+                "before": plan.objective,
+            }
+            if out.improved:
+                plan.x, plan.objective = out.x, out.objective
+                plan.step = f"{plan.step}>fix_optimise"
+            for point in out.trace:
+                trace.append(_point(start - t0 + point["seconds"], point["objective"], plan.bound))
     return plan, first
 
 
@@ -472,13 +515,16 @@ def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned:
     the plan returned is the start's (then credited to the decomposition if it improved it).
     """
     out = plan.decomposition
-    improved = out is not None and plan.step.endswith(">lagrangian")
+    improved = out is not None and ">lagrangian" in plan.step
+    by_windows = plan.step.endswith(">fix_optimise")
     info.start = {
         **first,
         "seconds": plan.seconds,
         "lps": plan.lps,
-        "returned": returned and not improved,
+        "returned": returned and not improved and not by_windows,
     }
+    if plan.fix_optimise is not None:
+        info.start["fix_optimise"] = {**plan.fix_optimise, "returned": returned and by_windows}
     if out is not None:
         info.decomposition = {
             "blocks": out.blocks,
@@ -487,5 +533,5 @@ def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned:
             "seconds": out.seconds,
             "objective": out.objective,
             "bound": out.bound,
-            "returned": returned and improved,
+            "returned": returned and improved and not by_windows,
         }
