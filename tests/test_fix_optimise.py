@@ -103,11 +103,10 @@ def test_no_node_for_the_sub_mips_still_returns_a_plan_no_dearer():
 
 
 @pytest.mark.parametrize("solver", ["ipm", "simplex"])
-def test_the_start_from_either_first_lp_has_the_hand_derived_bound(monkeypatch, solver):
+def test_the_start_from_either_first_lp_has_the_hand_derived_bound(solver):
     """The LP relaxation (13.5) is the start's bound, below its plan, which is 15 or 16."""
-    monkeypatch.setattr(mip_start, "FIRST_LP_SOLVER", solver)
     ho = two_periods()
-    start = mip_start.construct(ho, ho.integer, UP, OPTS, Deadline(np.inf))
+    start = mip_start.construct(ho, ho.integer, UP, OPTS, Deadline(np.inf), None, solver)
     assert start is not None
     assert start.bound == pytest.approx(LP_BOUND)
     assert start.bound <= start.objective
@@ -124,9 +123,32 @@ def test_first_lp_stopped_by_its_iteration_limit_leaves_the_fallback_plan():
     fallback (its LPs by the simplex, not limited) puts every block on: 20 CNY."""
     ho = two_periods()
     limited = SolveOptions(threads=1, highs_options={"ipm_iteration_limit": 0, "presolve": "off"})
-    assert mip_start.construct(ho, ho.integer, UP, limited, Deadline(np.inf)) is None
+    assert mip_start.construct(ho, ho.integer, UP, limited, Deadline(np.inf), None, "ipm") is None
     fb = mip_start.fallback(ho, ho.integer, UP, OPTS, Deadline(np.inf))
     assert fb is not None
     assert fb.objective == pytest.approx(ALL_ON)
     assert fb.bound == pytest.approx(LP_BOUND)
     assert fb.bound <= fb.objective
+
+
+def test_solve_by_the_ipm_start_and_windows_reaches_the_batch_optimum(monkeypatch):
+    """The hand-solved batch site of ``test_mip_start`` (605 CNY; LP relaxation 550 CNY).
+
+    One site does not split into blocks; with ``IPM_MIN_COLUMNS`` at 0 its LP relaxation is
+    solved by the IPM, and fix-and-optimise (on) runs over its windows before HiGHS. The
+    answer is the optimum derived there, the bound the relaxation's or higher, below it.
+    """
+    from conftest import scenario
+    from test_mip_start import batch_case
+
+    import suandian
+    from suandian.run import strategy
+
+    monkeypatch.setattr(strategy, "IPM_MIN_COLUMNS", 0)
+    r = suandian.solve(scenario(batch_case()), mip_rel_gap=0.0, fix_optimise=True)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(605.0)
+    assert r.info.start["bound"] == pytest.approx(550.0)
+    assert r.info.bound <= r.objective + 1e-9
+    assert r.info.start["fix_optimise"]["subs"] >= 1
+    assert r.certify() == []

@@ -116,6 +116,7 @@ def construct(
     opts: SolveOptions,
     deadline: Deadline | float,
     first_plan: Deadline | None = None,
+    first_lp: str | None = None,
 ) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` by ``deadline``.
 
@@ -135,6 +136,9 @@ def construct(
     first_plan : suandian.deadline.Deadline, optional
         When to stop looking for a first plan (default ``deadline``): the LP relaxation and
         the roundings tried while there is no plan get what is left of it.
+    first_lp : {"simplex", "ipm"}, optional
+        HiGHS solver of the LP relaxation (default :data:`FIRST_LP_SOLVER`); the next LPs
+        re-solve by the simplex from its basis (the crossover's after the IPM).
 
     Returns
     -------
@@ -170,8 +174,9 @@ def construct(
             return None
         return np.asarray(h.getSolution().col_value)
 
-    if FIRST_LP_SOLVER != "simplex":
-        h.setOptionValue("solver", FIRST_LP_SOLVER)
+    solver = FIRST_LP_SOLVER if first_lp is None else first_lp
+    if solver != "simplex":
+        h.setOptionValue("solver", solver)
     x = run(ho.lb, ho.ub)
     # the next LPs re-solve from the relaxation's basis (the crossover's after the IPM)
     h.setOptionValue("solver", "simplex")
@@ -336,11 +341,13 @@ def fallback(
     return Start(plan, objective, bound, seconds, step, lps)
 
 
-#: HiGHS solver of the LP relaxation (the first LP): ``ipm`` (the interior point method, then
-#: crossover to a basis from which the next LPs re-solve by the simplex) or ``simplex``.
-#: Measured on the tied portfolios (docs/math/solver.md, "Portfolios tied across sites"):
-#: 3-4 times less CPU than the dual simplex from 10 sites at 15 min on.
-FIRST_LP_SOLVER = "ipm"
+#: HiGHS solver of the LP relaxation (the first LP) when the caller does not choose:
+#: ``simplex`` or ``ipm`` (the interior point method, then crossover to a basis from which
+#: the next LPs re-solve by the simplex). The solve strategy chooses ``ipm`` for models that
+#: do not split into blocks and have many columns
+#: (:data:`suandian.run.strategy.IPM_MIN_COLUMNS`; docs/math/solver.md, "Portfolios tied
+#: across sites").
+FIRST_LP_SOLVER = "simplex"
 #: With less than this many LP relaxations' time left, the ceiling of the relaxation is
 #: tried before the dive (its 10 or more LPs).
 QUICK_LPS = 4.0
