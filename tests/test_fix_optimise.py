@@ -152,3 +152,18 @@ def test_solve_by_the_ipm_start_and_windows_reaches_the_batch_optimum(monkeypatc
     assert r.info.bound <= r.objective + 1e-9
     assert r.info.start["fix_optimise"]["subs"] >= 1
     assert r.certify() == []
+
+
+def test_a_second_run_of_an_instance_gets_the_seconds_given_on_top_of_its_run_time():
+    """HiGHS compares ``time_limit`` with the instance's run time over all its runs."""
+    from suandian.highs import highs_lp, limit_run, new_highs
+
+    ho = two_periods()
+    h = new_highs(OPTS, 100.0)
+    h.passModel(highs_lp(ho, np.zeros(4, bool)))
+    h.run()
+    spent = h.getRunTime()
+    limit_run(h, 5.0)
+    assert h.getOptions().time_limit >= spent + 5.0
+    limit_run(h, -1.0)  # nothing left: no negative limit
+    assert h.getOptions().time_limit >= spent

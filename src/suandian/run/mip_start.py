@@ -38,7 +38,7 @@ import highspy
 import numpy as np
 
 from ..deadline import Deadline
-from ..highs import HandOver, SolveOptions, highs_lp, new_highs
+from ..highs import HandOver, SolveOptions, highs_lp, limit_run, new_highs
 
 if TYPE_CHECKING:
     from .decompose import Outcome
@@ -167,7 +167,7 @@ def construct(
             return None
         idx = np.arange(n, dtype=np.int32)
         h.changeColsBounds(n, idx, lb, ub)
-        h.setOptionValue("time_limit", float(now().limit()))
+        limit_run(h, now().limit())
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -288,7 +288,7 @@ def fallback(
         if deadline.expired():
             return None
         h.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
-        h.setOptionValue("time_limit", float(deadline.limit()))
+        limit_run(h, deadline.limit())
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
