@@ -6,10 +6,13 @@ time taken"):
 
 1. the hand-over (:func:`suandian.highs.hand_over`), with the bounds valid for integer
    solutions only (``LinearModel.mip_lower``);
-2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`), its
-   fallback if no rounding was feasible in time (:func:`suandian.run.mip_start.fallback`)
-   and, when the start is not within the gap and the model splits into blocks, the
-   Lagrangian decomposition (:mod:`suandian.run.decompose`);
+2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`; its LP
+   relaxation by the IPM for a large model that does not split, :data:`IPM_MIN_COLUMNS`),
+   its fallback if no rounding was feasible in time
+   (:func:`suandian.run.mip_start.fallback`) and, when the start is not within the gap and
+   the model splits into blocks, the Lagrangian decomposition
+   (:mod:`suandian.run.decompose`); with ``fix_optimise``, sub-MIPs over time windows
+   (:mod:`suandian.run.fix_optimise`);
 3. the branch and bound, given the start as its first incumbent (skipped when the start is
    already within the gap of its bound, or when no time is left), under a hard deadline
    (:func:`suandian.highs.run_until`);
@@ -156,7 +159,7 @@ def solve_model(
         rounding = np.zeros(len(ho.lb), np.int8)
         hint = lm.rounding()
         rounding[: len(hint)] = hint
-        periods = _periods(model, lm, len(ho.lb))
+        periods = _periods(model, lm, len(ho.lb)) if opts.fix_optimise else None
         plan, first = _mip_start(
             ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, periods
         )
