@@ -40,17 +40,31 @@ def _first(trace: list[dict], gap: float) -> float | None:
     return None
 
 
-def worker(n_sites: int, seed: int, options: dict) -> dict:
+def _load(n_sites: int, seed: int, generator: str):
+    """The scenario of ``generator``: ``paired`` or ``tied[-1h][-site]``."""
+    if generator.startswith("tied"):
+        from benchmarks.portfolio_tied import load as load_tied
+
+        parts = generator.split("-")[1:]
+        resolution = "1h" if "1h" in parts else "15min"
+        return load_tied(n_sites, seed, resolution, "site" if "site" in parts else "portfolio")
+    from benchmarks.portfolio import load
+
+    return load(n_sites, seed)
+
+
+def worker(n_sites: int, seed: int, options: dict, generator: str = "paired") -> dict:
     """Solve one portfolio in this process and return its record."""
     sys.path.insert(0, str(ROOT))
     import suandian
-    from benchmarks.portfolio import load
 
     load0 = os.getloadavg()[0]
     began = time.perf_counter()
-    sc = load(n_sites, seed)
+    sc = _load(n_sites, seed, generator)
     loaded = time.perf_counter() - began
+    cpu0 = time.process_time()
     r = suandian.solve(sc, **options)
+    cpu = time.process_time() - cpu0
     wall = time.perf_counter() - began - loaded
     load1 = os.getloadavg()[0]
     info = r.info
@@ -73,6 +87,9 @@ def worker(n_sites: int, seed: int, options: dict) -> dict:
         "gap_0.5%_s": None if t05 is None else build + t05,
         "gap_0.1%_s": None if t01 is None else build + t01,
         "wall_s": wall,
+        "cpu_s": cpu,
+        "generator": generator,
+        "origin": info.origin,
         "certified": violations == [] if violations is not None else False,
         "start": info.start,
         "decomposition": info.decomposition,
@@ -141,9 +158,14 @@ def main() -> None:
     ap.add_argument("--highs", action="append", default=[], help="HiGHS option NAME=VALUE")
     ap.add_argument("--option", action="append", default=[], help="SolveOptions NAME=VALUE")
     ap.add_argument("--label", default="")
+    ap.add_argument(
+        "--generator",
+        default="paired",
+        help="paired (benchmarks/portfolio.py) or tied[-1h][-site] (benchmarks/portfolio_tied.py)",
+    )
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--report", help="re-print the table of a results file")
-    ap.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.report:
@@ -152,7 +174,7 @@ def main() -> None:
         return
     if args.worker:
         n, seed, opts = int(args.worker[0]), int(args.worker[1]), json.loads(args.worker[2])
-        print(json.dumps(worker(n, seed, opts)))
+        print(json.dumps(worker(n, seed, opts, args.worker[3])))
         return
 
     def value(text: str):
@@ -173,7 +195,15 @@ def main() -> None:
     for n in sizes:
         for seed in seeds:
             out = subprocess.run(
-                [sys.executable, __file__, "--worker", str(n), str(seed), json.dumps(options)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    str(n),
+                    str(seed),
+                    json.dumps(options),
+                    args.generator,
+                ],
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
@@ -191,7 +221,9 @@ def main() -> None:
             print(
                 f"{n:3d} sites seed {seed}: {rec['status']}, gap {rec['gap']:.3%}, first plan "
                 f"{_fmt(rec['first_plan_s'])} s, 0.1 % {_fmt(rec['gap_0.1%_s'])} s, "
-                f"load {rec['load_start']:.2f}",
+                f"wall {rec['wall_s']:.1f} s, cpu {rec['cpu_s']:.1f} s, from {rec['origin']}, "
+                f"load {rec['load_start']:.2f}, timings "
+                + " ".join(f"{k}={v:.1f}" for k, v in rec["timings"].items()),
                 flush=True,
             )
     commit = subprocess.run(
@@ -206,10 +238,12 @@ def main() -> None:
         "commit": commit + (" + uncommitted src" if dirty else ""),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "options": options,
+        "generator": args.generator,
         "time_limit": args.time_limit,
         "records": records,
     }
-    name = f"portfolio-{began:%Y-%m-%d}" + (f"-{args.label}" if args.label else "")
+    kind = "" if args.generator == "paired" else f"-{args.generator}"
+    name = f"portfolio{kind}-{began:%Y-%m-%d}" + (f"-{args.label}" if args.label else "")
     path = Path(args.out) / f"{name}.json"
     if path.exists():
         path = Path(args.out) / f"{name}T{began:%H%M}.json"

@@ -87,6 +87,11 @@ class SolveOptions:
         cap) are priced, search the Lagrangian dual over those blocks
         (:mod:`suandian.run.decompose`) for a better plan and a better bound before the
         branch and bound.
+    fix_optimise : bool
+        When the plan is still not within ``mip_rel_gap`` after the MIP start and the
+        decomposition, improve it by sub-MIPs over time windows (the integer columns of a
+        few periods free, the others fixed at the plan; :mod:`suandian.run.fix_optimise`)
+        before the branch and bound.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -102,6 +107,7 @@ class SolveOptions:
     mip_start: bool = True
     mip_start_seconds: float | None = None
     decompose: bool = True
+    fix_optimise: bool = False
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -401,6 +407,19 @@ def new_highs(opts: SolveOptions, time_limit: float) -> highspy.Highs:
         if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
             raise ValueError(f"HiGHS option {name}={value!r} was refused; check its name and type")
     return h
+
+
+def limit_run(h: highspy.Highs, seconds: float) -> None:
+    """Give the next ``h.run()`` of an instance that has run before ``seconds`` of its own.
+
+    HiGHS compares its ``time_limit`` with the instance's run time summed over all its runs
+    (``getRunTime``), not with the time of the run under way: an instance whose first LP
+    took 32 s, given ``time_limit=18`` for its next LP, stops that LP at once ("Time limit
+    reached", no iteration; measured on the tied 40-site portfolio, where every rounding of
+    the MIP start so looked infeasible). So the limit is set to the run time so far plus
+    ``seconds``.
+    """
+    h.setOptionValue("time_limit", float(h.getRunTime() + max(seconds, 0.0)))
 
 
 def run(h: highspy.Highs) -> tuple[Any, Any, bool]:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from ..highs import HandOver, SolveOptions, highs_lp, new_highs, relative_gap
+from ..highs import HandOver, SolveOptions, highs_lp, limit_run, new_highs, relative_gap
 from ..linear import CSC
 
 log = logging.getLogger("suandian")
@@ -422,7 +422,7 @@ def improve(
 
     def run_repair(lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray | None, float]:
         repair.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
-        repair.setOptionValue("time_limit", float(max(left(), 0.5)))
+        limit_run(repair, max(left(), 0.5))
         repair.run()
         if repair.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None, np.inf

@@ -38,7 +38,7 @@ import highspy
 import numpy as np
 
 from ..deadline import Deadline
-from ..highs import HandOver, SolveOptions, highs_lp, new_highs
+from ..highs import HandOver, SolveOptions, highs_lp, limit_run, new_highs
 
 if TYPE_CHECKING:
     from .decompose import Outcome
@@ -79,6 +79,9 @@ class Start:
     relax_seconds : float
         Wall time of the LP relaxation (0 if it did not finish): what the shadow-price LP
         of a plan may take.
+    fix_optimise : dict or None
+        What fix-and-optimise (:mod:`suandian.run.fix_optimise`) did, when it ran:
+        ``windows``, ``subs``, ``seconds``, ``objective``, ``before``.
     """
 
     x: np.ndarray
@@ -91,10 +94,16 @@ class Start:
     plan_duals: np.ndarray | None = None
     decomposition: Outcome | None = None
     relax_seconds: float = 0.0
+    fix_optimise: dict | None = None
 
     @property
     def origin(self) -> str:
-        """Where the plan came from: ``decomposition``, ``fallback`` or ``mip_start``."""
+        """Where the plan came from.
+
+        ``fix_optimise``, ``decomposition``, ``fallback`` or ``mip_start``.
+        """
+        if self.step.endswith(">fix_optimise"):
+            return "fix_optimise"
         if self.step.endswith(">lagrangian"):
             return "decomposition"
         return "fallback" if self.step.startswith("fallback") else "mip_start"
@@ -109,6 +118,7 @@ def construct(
     first_plan: Deadline | None = None,
     hint: np.ndarray | None = None,
     quick: bool = False,
+    first_lp: str | None = None,
 ) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` by ``deadline``.
 
@@ -140,6 +150,9 @@ def construct(
         The relaxation and the ceiling of its capacity counts only (one to three LPs), no
         dive once a plan is found: for a caller that improves the plan otherwise (the
         decomposition by scenario).
+    first_lp : {"simplex", "ipm"}, optional
+        HiGHS solver of the LP relaxation (default :data:`FIRST_LP_SOLVER`); the next LPs
+        re-solve by the simplex from its basis (the crossover's after the IPM).
 
     Returns
     -------
@@ -168,14 +181,19 @@ def construct(
             return None
         idx = np.arange(n, dtype=np.int32)
         h.changeColsBounds(n, idx, lb, ub)
-        h.setOptionValue("time_limit", float(now().limit()))
+        limit_run(h, now().limit())
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         return np.asarray(h.getSolution().col_value)
 
+    solver = FIRST_LP_SOLVER if first_lp is None else first_lp
+    if solver != "simplex":
+        h.setOptionValue("solver", solver)
     x = run(ho.lb, ho.ub)
+    # the next LPs re-solve from the relaxation's basis (the crossover's after the IPM)
+    h.setOptionValue("solver", "simplex")
     if x is None:
         log.info(
             "MIP start: the LP relaxation ended %s",
@@ -357,7 +375,7 @@ def fallback(
         if deadline.expired():
             return None
         h.changeColsBounds(n, np.arange(n, dtype=np.int32), lb, ub)
-        h.setOptionValue("time_limit", float(deadline.limit()))
+        limit_run(h, deadline.limit())
         h.run()
         lps += 1
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -410,6 +428,13 @@ def fallback(
     return Start(plan, objective, bound, seconds, step, lps)
 
 
+#: HiGHS solver of the LP relaxation (the first LP) when the caller does not choose:
+#: ``simplex`` or ``ipm`` (the interior point method, then crossover to a basis from which
+#: the next LPs re-solve by the simplex). The solve strategy chooses ``ipm`` for models that
+#: do not split into blocks and have many columns
+#: (:data:`suandian.run.strategy.IPM_MIN_COLUMNS`; docs/math/solver.md, "Portfolios tied
+#: across sites").
+FIRST_LP_SOLVER = "simplex"
 #: With less than this many LP relaxations' time left, the ceiling of the relaxation is
 #: tried before the dive (its 10 or more LPs).
 QUICK_LPS = 4.0

@@ -6,10 +6,13 @@ time taken"):
 
 1. the hand-over (:func:`suandian.highs.hand_over`), with the bounds valid for integer
    solutions only (``LinearModel.mip_lower``);
-2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`), its
-   fallback if no rounding was feasible in time (:func:`suandian.run.mip_start.fallback`)
-   and, when the start is not within the gap and the model splits into blocks, the
-   Lagrangian decomposition (:mod:`suandian.run.decompose`);
+2. for a MIP, the constructive start (:func:`suandian.run.mip_start.construct`; its LP
+   relaxation by the IPM for a large model that does not split, :data:`IPM_MIN_COLUMNS`),
+   its fallback if no rounding was feasible in time
+   (:func:`suandian.run.mip_start.fallback`) and, when the start is not within the gap and
+   the model splits into blocks, the Lagrangian decomposition
+   (:mod:`suandian.run.decompose`); with ``fix_optimise``, sub-MIPs over time windows
+   (:mod:`suandian.run.fix_optimise`);
 3. the branch and bound, given the start as its first incumbent (skipped when the start is
    already within the gap of its bound, or when no time is left), under a hard deadline
    (:func:`suandian.highs.run_until`);
@@ -49,7 +52,7 @@ from ..highs import (
     status_kind,
 )
 from ..model import Model, linear_model
-from . import decompose
+from . import decompose, fix_optimise
 from .mip_start import Start, construct, fallback
 
 log = logging.getLogger("suandian")
@@ -165,8 +168,20 @@ def solve_model(
         if lm.start is not None and len(lm.start) <= len(ho.lb):
             warm = np.full(len(ho.lb), np.nan)  # the user's own columns: no hint
             warm[: len(lm.start)] = lm.start
+        periods = _periods(model, lm, len(ho.lb)) if opts.fix_optimise else None
         plan, first = _mip_start(
-            ho, integer, rounding, opts, deadline, first_plan, timings, trace, t0, known, warm
+            ho,
+            integer,
+            rounding,
+            opts,
+            deadline,
+            first_plan,
+            timings,
+            trace,
+            t0,
+            known,
+            warm,
+            periods,
         )
         if plan is None:
             start = time.perf_counter()
@@ -331,6 +346,13 @@ def first_plan_margin(seconds: float) -> float:
     return 0.5 * (OVER_SHARE * seconds + OVER_SECONDS)
 
 
+#: A model that does not split into blocks (:func:`suandian.run.decompose.split`: sites tied
+#: by shared workloads, jobs or nodes) and has at least this many columns gets its LP
+#: relaxation by the interior point method (measured, docs/math/solver.md, "Portfolios tied
+#: across sites": 1.7-4 times less CPU than the dual simplex on the tied portfolios from
+#: 5,516 columns on; the dual simplex 2.3 times faster on the default day, 3,161 columns,
+#: and 2.8 times on the paired 40 sites, which split).
+IPM_MIN_COLUMNS = 5000
 #: Share of the time left after the MIP start that the decomposition may use.
 DECOMPOSE_SHARE = 0.8
 #: The same when no branch and bound follows (``Given.branch_and_bound`` false): the rest is
@@ -340,6 +362,20 @@ DECOMPOSED_SHARE = 0.95
 
 #: Share of the decomposition's time its Lagrangian search may use when a polish follows.
 POLISH_AFTER = 0.75
+#: Share of the time left after the decomposition that fix-and-optimise may use (HiGHS's
+#: branch and bound gets the rest, for its bound and any better plan).
+FIX_OPTIMISE_SHARE = 0.7
+
+
+def _periods(model: Model, lm, n_cols: int) -> np.ndarray:
+    """Period of each column for fix-and-optimise's windows (-1: none)."""
+    from ..model import built_of
+
+    try:
+        horizon = int(built_of(model).scenario.periods)
+    except (AttributeError, TypeError):
+        return np.full(n_cols, -1, np.int64)
+    return fix_optimise.periods_of(lm, n_cols, horizon)
 
 
 #: The repair of the decomposition re-decides the integer columns that are not capacity
@@ -356,14 +392,17 @@ def _decompose(
     opts: SolveOptions,
     seconds: float,
     known: decompose.Given | None = None,
+    parts: decompose.Split | None = None,
 ) -> decompose.Outcome | None:
     """Improve the MIP start ``plan`` (in place) by the Lagrangian decomposition, if any.
 
     Returns the :class:`~suandian.run.decompose.Outcome`, or None if the model does not
     split into blocks. ``known``: the blocks known to the caller, with the columns the
-    repair re-decides.
+    repair re-decides; ``parts``: the split, if already made
+    (:func:`suandian.run.decompose.split`).
     """
-    parts = decompose.split(ho, integer) if known is None else known.parts
+    if parts is None:
+        parts = decompose.split(ho, integer) if known is None else known.parts
     duals = [d for d in (plan.plan_duals, plan.relaxed_duals) if d is not None]
     if known is not None:
         # the fixed-integer LP's duals on rows that tie integer columns across blocks are
@@ -436,6 +475,7 @@ def _mip_start(
     t0: float,
     known: decompose.Given | None = None,
     hint: np.ndarray | None = None,
+    periods: np.ndarray | None = None,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
@@ -446,8 +486,22 @@ def _mip_start(
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
+    large = len(ho.lb) >= IPM_MIN_COLUMNS
+    if known is not None:
+        parts: decompose.Split | None = known.parts
+    else:
+        parts = decompose.split(ho, integer) if large else None
+    tied = large and parts is None
     plan = construct(
-        ho, integer, rounding, opts, deadline, first_plan, hint, quick=known is not None
+        ho,
+        integer,
+        rounding,
+        opts,
+        deadline,
+        first_plan,
+        hint,
+        quick=known is not None,
+        first_lp="ipm" if tied else "simplex",
     )
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
@@ -460,7 +514,9 @@ def _mip_start(
         share = DECOMPOSE_SHARE
         if known is not None and not known.branch_and_bound:
             share = DECOMPOSED_SHARE
-        parted = _decompose(ho, integer, rounding, plan, opts, share * deadline.left(), known)
+        parted = _decompose(
+            ho, integer, rounding, plan, opts, share * deadline.left(), known, parts
+        )
         if parted is not None:
             timings["decompose"] = time.perf_counter() - start
             for point in parted.trace:
@@ -471,6 +527,33 @@ def _mip_start(
                         max(first_bound, point["best_bound"]),
                     )
                 )
+    open_gap = plan is not None and relative_gap(plan.objective, plan.bound) > opts.mip_rel_gap
+    if plan is not None and open_gap and opts.fix_optimise and periods is not None:
+        hoods = fix_optimise.windows(periods, integer & (rounding > 0))
+        if hoods and not deadline.expired():
+            start = time.perf_counter()
+            out = fix_optimise.improve(
+                ho,
+                integer,
+                plan.x,
+                plan.objective,
+                hoods,
+                opts,
+                deadline.share(FIX_OPTIMISE_SHARE),
+            )
+            timings["fix_optimise"] = time.perf_counter() - start
+            plan.fix_optimise = {
+                "windows": len(hoods),
+                "subs": out.subs,
+                "seconds": out.seconds,
+                "objective": out.objective,
+                "before": plan.objective,
+            }
+            if out.improved:
+                plan.x, plan.objective = out.x, out.objective
+                plan.step = f"{plan.step}>fix_optimise"
+            for point in out.trace:
+                trace.append(_point(start - t0 + point["seconds"], point["objective"], plan.bound))
     return plan, first
 
 
@@ -523,13 +606,16 @@ def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned:
     the plan returned is the start's (then credited to the decomposition if it improved it).
     """
     out = plan.decomposition
-    improved = out is not None and plan.step.endswith(">lagrangian")
+    improved = out is not None and ">lagrangian" in plan.step
+    by_windows = plan.step.endswith(">fix_optimise")
     info.start = {
         **first,
         "seconds": plan.seconds,
         "lps": plan.lps,
-        "returned": returned and not improved,
+        "returned": returned and not improved and not by_windows,
     }
+    if plan.fix_optimise is not None:
+        info.start["fix_optimise"] = {**plan.fix_optimise, "returned": returned and by_windows}
     if out is not None:
         info.decomposition = {
             "blocks": out.blocks,
@@ -538,5 +624,5 @@ def _record_start(info: SolveInfo, plan: Start, first: dict[str, Any], returned:
             "seconds": out.seconds,
             "objective": out.objective,
             "bound": out.bound,
-            "returned": returned and improved,
+            "returned": returned and improved and not by_windows,
         }
