@@ -123,7 +123,8 @@ def test_first_lp_stopped_by_its_iteration_limit_leaves_the_fallback_plan():
     fallback (its LPs by the simplex, not limited) puts every block on: 20 CNY."""
     ho = two_periods()
     limited = SolveOptions(threads=1, highs_options={"ipm_iteration_limit": 0, "presolve": "off"})
-    assert mip_start.construct(ho, ho.integer, UP, limited, Deadline(np.inf), None, first_lp="ipm") is None
+    start = mip_start.construct(ho, ho.integer, UP, limited, Deadline(np.inf), None, first_lp="ipm")
+    assert start is None
     fb = mip_start.fallback(ho, ho.integer, UP, OPTS, Deadline(np.inf))
     assert fb is not None
     assert fb.objective == pytest.approx(ALL_ON)
