@@ -524,7 +524,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("dr_shortfall_price", short_price)
     fb.input("dr_credit_cap", credit_cap)
     fb.input("dr_draw_bound", bound)
-    fb.input("dr_reduction_bound", np.where(need, reach, np.nan))
+    fb.input("dr_reduction_bound", np.where(need & np.isfinite(reach), reach, np.nan))
 
     u = fb.var("u_dr")
     commit = fb.var("p_dr_commit", ub=max_red * offered)
@@ -557,8 +557,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     # z = 1 only where the period is measured at or above the baseline (q <= 0): without
     # this row a plan could settle a period that reduces as "above" and book it credited 0
     # while the grid operator credits min(kappa c, q) (docs/math/demand_response.md)
-    q_top = np.where(need, reach, 0.0)
-    fb.constrain("above_measured", measured + above * q_top, "<=", q_top, mask=need)
+    bounded = need & np.isfinite(reach)
+    q_top = np.where(bounded, reach, 0.0)
+    fb.constrain("above_measured", measured + above * q_top, "<=", q_top, mask=bounded)
     fb.constrain("shortfall_min", short + credit - c_t, ">=", 0.0, mask=window)
     fb.cost("dr_capacity", commit * (-cap_price), per_period=False)  # per event
     fb.cost("dr_energy", credit * (-dt * energy_price)[:, None], per_period=True)
@@ -589,9 +590,8 @@ def _draw_bounds(
 
     The big-M of ``above_measured`` is the largest settled reduction, ``Q_{e,t} = max(0,
     max q_{e,t})``: the baseline less the least metered draw the rows imply (its mean over
-    the window under ``measure: event``); where no finite least draw is implied, the
-    baseline itself plus :data:`DRAW_BOUND_FACTOR` x the peak baseline (at least that many
-    MW).
+    the window under ``measure: event``); ``inf`` where no finite least draw is implied
+    (the row is then not built).
     """
     E, S, T = baseline.shape
     bound = np.zeros((E, T))
@@ -608,8 +608,7 @@ def _draw_bounds(
         least = low[member[i]].sum(0)  # the called sites' least draw together, MW
         base_i = baseline[i].sum(0)
         if not np.isfinite(least[w]).all():
-            peak = float((base_i * w).max())
-            reach[i, w] = base_i[w] + DRAW_BOUND_FACTOR * max(peak, 1.0)
+            reach[i, w] = np.inf  # no bound: no row (a guessed one could cut a plan)
         elif e.measure == "event":
             reach[i, w] = max(0.0, float((base_i[w] - least[w]).mean()))
         else:
@@ -883,7 +882,7 @@ COMPONENT = Component(
             _ET,
             "MW",
             "big-M of above_measured: the largest reduction the settlement can measure "
-            "(NaN where there is no u_dr_above)",
+            "(NaN where the row is not built: no u_dr_above, or no least draw implied)",
             role="input",
         ),
         Output(
