@@ -201,7 +201,7 @@ def test_draw_above_the_baseline_in_a_cheap_period_is_credited_zero():
     assert values(r, "u_dr") == 1
     assert values(r, "p_dr_commit") == pytest.approx(1.0)
     assert r.ds["p_grid"].sel(site="s1").values == pytest.approx([3.85, 2.85, 4.85, 3.85])
-    assert values(r, "p_dr_reduction") == pytest.approx([0.0, 1.0, -1.0, 0.0])
+    assert values(r, "p_dr_reduction") == pytest.approx([0.0, 1.0, -1.0, 0.0], abs=1e-7)
     assert values(r, "p_dr_credit") == pytest.approx([0, 1.0, 0, 0], abs=1e-7)
     assert values(r, "p_dr_shortfall") == pytest.approx([0, 0, 1.0, 0], abs=1e-7)
     assert values(r, "u_dr_above")[1:3] == [0, 1]
@@ -209,6 +209,53 @@ def test_draw_above_the_baseline_in_a_cheap_period_is_credited_zero():
     assert r.costs["dr_penalty"] == pytest.approx(40.0)
     assert r.objective == pytest.approx(1142.0)
     assert books(r.ds)["energy_mwh"]["dr_credited"] == pytest.approx(1.0)
+
+
+def _fixed(cfg: dict, **cells) -> suandian.Result:
+    """Solve ``cfg`` with dr columns fixed: name -> (values over the event, ...) per cell."""
+    from suandian.model import build_model
+
+    m = build_model(scenario(cfg), pyomo=False)
+    lm = m.built.lm
+    for name, values in cells.items():
+        var = m.built.builders["dr"].recorded[name].var
+        want = np.broadcast_to(np.asarray(values, dtype=float), var.shape)
+        has = (var.cols >= 0) & ~np.isnan(want)
+        lm.add_rows(f"test.fix.{name}", var.expr(), "==", np.nan_to_num(want), has)
+    return suandian.solve(m, mip_rel_gap=0.0)
+
+
+def test_period_settled_above_must_not_reduce():
+    """A plan may settle a period as drawn above the baseline (z = 1, credited 0) only if it
+    is: found by the K = 10 two-stage MIP start (z rounded up to 1 in every period, credit 0
+    and the full shortfall in the model, while the sites drew 1.7-6.9 MW below the baseline
+    and the books credited min(c, q)).
+
+    Baseline 4.0 MW; the idle site draws 3.85 (q = 0.15 in t1 and t2); the battery's charge
+    can lift the draw to 4.85, so ``u_dr_above`` exists (V = 0.85). First stage fixed as an
+    evaluation fixes it, u = 1, c = 0.15 MW; z fixed to 1 in t1 (the rounding). Prices 20 / 20,
+    shortfall 1000 CNY/MWh.
+
+    Before the row ``above_measured`` the model kept the battery idle, credited 0 in t1 and
+    paid 0.15 x 1000 there: 1540 - 20 x 0.15 - 20 x 0.15 + 150 = 1684, while the books credit
+    min(0.15, 0.15) in t1 (1531): the certifier's total_cost failed. With the row, z = 1 needs
+    q_t1 <= 0: the battery charges 0.15 MW in t1 (15 CNY) and gives back 0.15 x 0.81 MWh later
+    at 100 (12.15 CNY; in t2 its credit is already capped at c): energy 1542.85, t1 credited 0
+    and short 0.15 (150), t2 credited 0.15: 1542.85 + 150 - 3 - 3 = 1686.85, as the books say.
+    """
+    cfg = config({"capacity_price": 20.0, "energy_price": 20.0, "baseline": {"s1": 4.0}})
+    r = _fixed(cfg, u_dr=1.0, p_dr_commit=0.15, u_dr_above=[np.nan, 1.0, np.nan, np.nan])
+    assert r.status == "optimal"
+    assert values(r, "dr_draw_bound") == pytest.approx([0.0, 0.85, 0.85, 0.0], abs=1e-6)
+    assert values(r, "p_dr_reduction")[1] <= 1e-7
+    assert values(r, "p_dr_credit") == pytest.approx([0, 0, 0.15, 0], abs=1e-7)
+    assert r.objective == pytest.approx(1686.85)
+    assert r.certify() == []
+    # the point the model admitted before: t2 (q = 0.15) settled above, credit 0, short 0.15
+    at = {"dr_event": "ev", "time": "2026-07-15 02:00"}
+    ds = _tampered(_tampered(r.ds, "u_dr_above", 1, **at), "p_dr_credit", 0.0, **at)
+    ds = _sync(_tampered(ds, "p_dr_shortfall", 0.15, **at))
+    assert "dr.above_measured" in {v.check for v in certify(ds)}
 
 
 def test_draw_bound_is_the_most_the_site_can_draw_above_its_baseline():

@@ -512,7 +512,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     min_bid, max_red = per_event("min_bid"), per_event("max_reduction")
     short_price, credit_cap = per_event("shortfall_price"), per_event("credit_cap")
     average = np.array([e.measure == "event" for e in events])
-    bound, need = _draw_bounds(ctx, events, member, window, baseline, offered)
+    bound, need, reach = _draw_bounds(ctx, events, member, window, baseline, offered)
     fb.input("dr_member", member)
     fb.input("dr_window", window)
     fb.input("dr_baseline", baseline)
@@ -524,6 +524,7 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.input("dr_shortfall_price", short_price)
     fb.input("dr_credit_cap", credit_cap)
     fb.input("dr_draw_bound", bound)
+    fb.input("dr_reduction_bound", np.where(need & np.isfinite(reach), reach, np.nan))
 
     u = fb.var("u_dr")
     commit = fb.var("p_dr_commit", ub=max_red * offered)
@@ -553,6 +554,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
     most = np.repeat((credit_cap * max_red)[:, None], T, 1)
     fb.constrain("credit_above", credit + above * most, "<=", most, mask=need)
+    # z = 1 only where the period is measured at or above the baseline (q <= 0): without
+    # this row a plan could settle a period that reduces as "above" and book it credited 0
+    # while the grid operator credits min(kappa c, q) (docs/math/demand_response.md)
+    bounded = need & np.isfinite(reach)
+    q_top = np.where(bounded, reach, 0.0)
+    fb.constrain("above_measured", measured + above * q_top, "<=", q_top, mask=bounded)
     fb.constrain("shortfall_min", short + credit - c_t, ">=", 0.0, mask=window)
     fb.cost("dr_capacity", commit * (-cap_price), per_period=False)  # per event
     fb.cost("dr_energy", credit * (-dt * energy_price)[:, None], per_period=True)
@@ -566,8 +573,10 @@ def _draw_bounds(
     window: np.ndarray,
     baseline: np.ndarray,
     offered: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The big-M ``dr_draw_bound`` per (event, period) and where ``u_dr_above`` is needed.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Big-Ms per (event, period): ``dr_draw_bound``, where ``u_dr_above`` is, and ``Q``.
+
+    ``Q`` is ``dr_reduction_bound``, the big-M of ``above_measured``.
 
     The row ``credit_measured`` must let the settled reduction fall to its least value while
     ``u_dr_above`` = 1, so its big-M is that least value negated: ``V_{e,t} = max(0,
@@ -578,17 +587,32 @@ def _draw_bounds(
     demand_response.md). Where V is 0 (the sites cannot draw above their baseline) the
     period needs no binary. An event's ``draw_bound`` (MW) replaces the implied bound; where
     no finite bound is implied, :data:`DRAW_BOUND_FACTOR` x the event's peak baseline.
+
+    The big-M of ``above_measured`` is the largest settled reduction, ``Q_{e,t} = max(0,
+    max q_{e,t})``: the baseline less the least metered draw the rows imply (its mean over
+    the window under ``measure: event``); ``inf`` where no finite least draw is implied
+    (the row is then not built).
     """
     E, S, T = baseline.shape
     bound = np.zeros((E, T))
+    reach = np.zeros((E, T))
     cells = (member[:, :, None] & window[:, None, :]).any(0)
     top = np.full((S, T), np.inf)
-    if cells.any() and any(e.draw_bound is None for e in events):
-        from .net_metering import implied_draw
+    low = np.full((S, T), -np.inf)
+    if cells.any():
+        from .net_metering import implied_draw_range
 
-        top = implied_draw(ctx, ctx.ledger.flow("metered"), cells)
+        low, top = implied_draw_range(ctx, ctx.ledger.flow("metered"), cells)
     for i, e in enumerate(events):
         w = window[i]
+        least = low[member[i]].sum(0)  # the called sites' least draw together, MW
+        base_i = baseline[i].sum(0)
+        if not np.isfinite(least[w]).all():
+            reach[i, w] = np.inf  # no bound: no row (a guessed one could cut a plan)
+        elif e.measure == "event":
+            reach[i, w] = max(0.0, float((base_i[w] - least[w]).mean()))
+        else:
+            reach[i, w] = np.maximum(0.0, base_i[w] - least[w])
         if e.draw_bound is not None:
             bound[i, w] = e.draw_bound
             continue
@@ -602,7 +626,7 @@ def _draw_bounds(
         else:
             bound[i, w] = np.maximum(0.0, drawn[w] - base[w])
     need = window & offered[:, None] & (bound > NO_DRAW)
-    return bound, need
+    return bound, need, reach
 
 
 def measured_reduction(ds: xr.Dataset) -> xr.DataArray:
@@ -699,6 +723,14 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         scale=np.maximum(scale, bound),
     )
     rows.le("dr.credit_above", credit, (most * (1 - above)).where(window, off), scale=most)
+    if "dr_reduction_bound" in ds:  # results before 2026-12 have no such row
+        reach = ds["dr_reduction_bound"]  # NaN where the row is not built
+        rows.le(
+            "dr.above_measured",
+            measured + above * reach.fillna(0.0),
+            reach.where(window),
+            scale=np.maximum(scale, reach.fillna(0.0)),
+        )
     rows.ge("dr.shortfall_min", short, (commit - credit).where(window, off), scale=cap)
     for name in ("p_dr_credit", "p_dr_shortfall", "u_dr_above"):
         rows.zero_outside(f"dr.{name}.window", ds[name], window)
@@ -796,7 +828,9 @@ COMPONENT = Component(
             "1: the period is settled as drawing above the baseline, credited 0 (0 outside)",
             upper=1.0,
             integer=True,
-            rounding="up",
+            # not 'up': z = 1 asks the draw to reach the baseline (above_measured), so
+            # rounding up can break a row; nearest follows the relaxation's sign of q
+            rounding="nearest",
         ),
         Output(
             "p_dr_reduction",
@@ -841,6 +875,14 @@ COMPONENT = Component(
             "MW",
             "big-M of the measurement switch: most the called sites draw above their baseline "
             "(0 outside the window, and where they cannot: no u_dr_above)",
+            role="input",
+        ),
+        Output(
+            "dr_reduction_bound",
+            _ET,
+            "MW",
+            "big-M of above_measured: the largest reduction the settlement can measure "
+            "(NaN where the row is not built: no u_dr_above, or no least draw implied)",
             role="input",
         ),
         Output(

@@ -186,6 +186,19 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
 def implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
     """(S, T) MW: the largest metered draw the rows imply in ``cells`` (inf: none found).
 
+    :func:`implied_draw_range` without its least draw.
+    """
+    return implied_draw_range(ctx, metered, cells)[1]
+
+
+def implied_draw_range(
+    ctx: Context, metered: Expr, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, T) MW each: the least and the largest metered draw the rows imply in ``cells``.
+
+    ``-inf`` / ``inf`` where none is found. The least is the tightest of the rounds' boxes
+    (each is valid: every point of the rows lies in it); the rounds stop on the largest.
+
     Bound propagation around the draw's columns (:meth:`LinearModel.implied_bounds` with
     ``near``: the rows within as many steps as rounds), without the hard limits a diagnosis
     may relax and the sums over the horizon (rows of more than :data:`LONGEST` entries),
@@ -196,11 +209,13 @@ def implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
     flat = cells.ravel()[metered.row]
     near = np.unique(metered.col[flat])
     seen = np.full(int(cells.sum()), np.inf)
+    least = np.full(int(cells.sum()), -np.inf)
     settled = False
 
     def enough(lb: np.ndarray, ub: np.ndarray) -> bool:
-        nonlocal seen, settled
+        nonlocal seen, settled, least
         found = metered.highest(lb, ub)[cells]
+        least = np.maximum(least, -(-metered).highest(lb, ub)[cells])
         with np.errstate(invalid="ignore"):  # inf - inf: not settled
             small = bool((seen - found <= SETTLED * (1.0 + np.abs(found))).all())
         seen = np.minimum(seen, found)
@@ -215,7 +230,9 @@ def implied_draw(ctx: Context, metered: Expr, cells: np.ndarray) -> np.ndarray:
             break
     out = np.full(cells.shape, np.inf)
     out[cells] = seen
-    return out
+    low = np.full(cells.shape, -np.inf)
+    low[cells] = least
+    return low, out
 
 
 def _import_bound(ctx: Context, implied: np.ndarray) -> np.ndarray:
