@@ -281,21 +281,27 @@ def test_report_renders_in_chromium(saved, tmp_path):
     assert "Total cost 1,001 CNY" in run.stdout
     assert console_lines(run.stderr) == []
 
-    shot = tmp_path / "shot.png"
-    run = run_chromium(
-        binary,
-        tmp_path / "profile2",
-        f"--screenshot={shot}",
-        "--window-size=1200,1800",
-        report.as_uri(),
-    )
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    assert colours(shot) > 50
+    _assert_screenshot_not_blank(binary, report, tmp_path, "1200,1800")
 
     control = tmp_path / "control.html"
     control.write_text('<p>x</p><script>console.error("control-error")</script>', "utf-8")
     run = run_chromium(binary, tmp_path / "profile3", "--dump-dom", control.as_uri())
     assert any("control-error" in line for line in console_lines(run.stderr))
+
+
+def _assert_screenshot_not_blank(binary, report, tmp_path, size: str) -> None:
+    """Chromium's screenshot of ``report`` at ``size`` is written and has more than 50
+    colours (a page that drew, not a blank one)."""
+    shot = tmp_path / "shot.png"
+    run = run_chromium(
+        binary,
+        tmp_path / "profile2",
+        f"--screenshot={shot}",
+        f"--window-size={size}",
+        report.as_uri(),
+    )
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    assert colours(shot) > 50
 
 
 def test_report_of_a_pareto_front_renders_in_chromium(saved_front, tmp_path):
@@ -309,16 +315,7 @@ def test_report_of_a_pareto_front_renders_in_chromium(saved_front, tmp_path):
     dom = text_of(run.stdout)
     assert "Pareto front" in dom and FRONT_ROWS[1] in dom
     assert console_lines(run.stderr) == []
-    shot = tmp_path / "shot.png"
-    run = run_chromium(
-        binary,
-        tmp_path / "profile2",
-        f"--screenshot={shot}",
-        "--window-size=1200,1400",
-        report.as_uri(),
-    )
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    assert colours(shot) > 50
+    _assert_screenshot_not_blank(binary, report, tmp_path, "1200,1400")
 
 
 def test_numbers_never_show_minus_zero():

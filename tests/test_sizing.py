@@ -233,17 +233,6 @@ def test_corridor_contract_mw(contract, mw, objective):
     assert r.objective == pytest.approx(objective)
 
 
-def test_the_certifier_judges_the_corridor_contract():
-    """The ``chosen_pays`` plan (3.85 MW sent) with the contract cut to 3 MW: what is sent
-    exceeds it (``green.corridor_contract``), and the contract is no longer existing + built
-    (``green.corridor_contract_mw_def``)."""
-    cfg, series = _corridor_case({"max": 20.0, "fixed_om_per_unit_year": 219000.0})
-    ds = solve_ok(cfg, series).ds.copy(deep=True)
-    ds["corridor_contract_mw"][:] = 3.0
-    checks = {v.check for v in suandian.certify(ds)}
-    assert {"green.corridor_contract", "green.corridor_contract_mw_def"} <= checks
-
-
 # ----------------------------------------------------------------------------- declared demand
 def _declared_case(**charge) -> dict:
     """Flat 3.85 MW at n1 (100 CNY/MWh, 4 h from the month start 2026-07-01: the whole
@@ -614,15 +603,30 @@ def test_green_energies_are_weighted_like_their_costs():
     assert r.objective == pytest.approx(2490.0)
 
 
-def test_the_certifier_judges_the_green_contract_mw():
-    """The ``chosen_pays`` plan (3.85 MW taken) with the contract cut to 3 MW: what is taken
-    exceeds it (``green.contract_mw``), and the contract is no longer existing + built
-    (``green.green_contract_mw_def``)."""
-    cfg, series = _contract_case({"max": 20.0, "fixed_om_per_unit_year": 219000.0})
+@pytest.mark.parametrize(
+    ("case", "decision", "checks"),
+    [
+        (
+            "corridor",
+            "corridor_contract_mw",
+            {"green.corridor_contract", "green.corridor_contract_mw_def"},
+        ),
+        (
+            "green_contract",
+            "green_contract_mw",
+            {"green.contract_mw", "green.green_contract_mw_def"},
+        ),
+    ],
+)
+def test_the_certifier_judges_the_contract_mw(case, decision, checks):
+    """The ``chosen_pays`` plan (3.85 MW sent over the corridor, or taken from the green
+    contract) with the contract cut to 3 MW: what flows exceeds it (``green.corridor_contract``
+    / ``green.contract_mw``), and the contract is no longer existing + built (``*_mw_def``)."""
+    make = _corridor_case if case == "corridor" else _contract_case
+    cfg, series = make({"max": 20.0, "fixed_om_per_unit_year": 219000.0})
     ds = solve_ok(cfg, series).ds.copy(deep=True)
-    ds["green_contract_mw"][:] = 3.0
-    checks = {v.check for v in suandian.certify(ds)}
-    assert {"green.contract_mw", "green.green_contract_mw_def"} <= checks
+    ds[decision][:] = 3.0
+    assert checks <= {v.check for v in suandian.certify(ds)}
 
 
 # ----------------------------------------------------------------------------- screening curve
