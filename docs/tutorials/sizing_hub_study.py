@@ -315,13 +315,15 @@ def dispatch(plant: dict, series: pd.DataFrame, label: str, time_limit: float = 
     (a least-cost one: not the most the plant could reach). ``CPU (s)`` sums both solves.
     """
     t0, c0 = time.perf_counter(), time.process_time()
-    check = solve(plant, series, time_limit, need=False)
+    check = first = solve(plant, series, time_limit, need=False)
     status = "optimal"
     if check.status == "infeasible" and plant["policies"].get("cfe"):
         status = "24/7 target infeasible: least-cost dispatch without it"
         check = solve(with_target(plant, None), series, time_limit, need=False)
     if check.status != "optimal":
         return {"case": label, "status": f"{status}; {check.status}"}
+    if status != "optimal" and first.diagnosis is not None:  # how far the target is missed
+        status += f" ({'; '.join(first.diagnosis.findings)})"
     line = row(label, check, time.perf_counter() - t0)
     line["CPU (s)"] = round(time.process_time() - c0, 1)
     line["status"] = status
@@ -347,12 +349,18 @@ def provenance() -> dict:
 
 
 def full_year(
-    names: list[str], days: int, slice_days: int | None, time_limit: float, out: Path
+    names: list[str],
+    days: int,
+    slice_days: int | None,
+    time_limit: float,
+    out: Path,
+    plant_only: bool = False,
 ) -> None:
     """The reduction against the year: per case, the ``days``-day plan, the full-year plan
-    (:func:`chained`; ``slice_days``: the first days only, to time it) and the ``days``-day
-    plant held and dispatched on the year (:func:`dispatch`). Rows are merged into ``out``
-    by case (a case run again replaces its rows), each with its provenance and CPU seconds.
+    (:func:`chained`; ``slice_days``: the first days only, to time it; ``plant_only``: not
+    solved) and the ``days``-day plant held and dispatched on the year (:func:`dispatch`).
+    Rows are merged into ``out`` by label (a row run again replaces its line), each with its
+    provenance and CPU seconds.
     """
     frame = year_frame()
     base, series = reduced(days, frame)
@@ -367,13 +375,14 @@ def full_year(
         rows[-1] |= {"CPU (s)": round(time.process_time() - c0, 1), "status": "optimal"}
         rows[-1] |= provenance()
         print(rows[-1], flush=True)
-        t0, c0 = time.perf_counter(), time.process_time()
-        best = solve(with_target(year, score), year_series, time_limit)
-        rows.append(row(f"{case}: {span}", best, time.perf_counter() - t0))
-        rows[-1] |= {"CPU (s)": round(time.process_time() - c0, 1), "status": "optimal"}
-        rows[-1] |= {"columns": best.info.size["columns"], **provenance()}
-        print(rows[-1], flush=True)
-        del best
+        if not plant_only:
+            t0, c0 = time.perf_counter(), time.process_time()
+            best = solve(with_target(year, score), year_series, time_limit)
+            rows.append(row(f"{case}: {span}", best, time.perf_counter() - t0))
+            rows[-1] |= {"CPU (s)": round(time.process_time() - c0, 1), "status": "optimal"}
+            rows[-1] |= {"columns": best.info.size["columns"], **provenance()}
+            print(rows[-1], flush=True)
+            del best
         plant = held(with_target(year, score), plan)
         label = f"{case}: the {days}-day plant on the {span}"
         rows.append(dispatch(plant, year_series, label, time_limit) | provenance())
@@ -381,7 +390,7 @@ def full_year(
     table = pd.DataFrame(rows)
     if out.exists():
         old = pd.read_csv(out)
-        old = old[~old["case"].str.split(":").str[0].isin(names)]
+        old = old[~old["case"].isin(table["case"])]
         table = pd.concat([old, table], ignore_index=True)
     order = {case: k for k, case in enumerate(CASES)}
     table = table.sort_values(
@@ -405,12 +414,15 @@ def main() -> None:
         "--cases", default="0", help="--full-year: the cases by index in CASES, e.g. 0,1"
     )
     parser.add_argument("--slice-days", type=int, help="--full-year: the first days only")
+    parser.add_argument(
+        "--plant-only", action="store_true", help="--full-year: not the year's own plan"
+    )
     parser.add_argument("--time-limit", type=float, default=7200.0, help="--full-year, s")
     parser.add_argument("--out", type=Path, default=HERE / "sizing_hub_full_year.csv")
     args = parser.parse_args()
     if args.full_year:
         names = [list(CASES)[int(k)] for k in args.cases.split(",")]
-        full_year(names, args.days, args.slice_days, args.time_limit, args.out)
+        full_year(names, args.days, args.slice_days, args.time_limit, args.out, args.plant_only)
         return
     frame = year_frame()
     base, series = reduced(args.days, frame)
