@@ -331,12 +331,16 @@ def dispatch(plant: dict, series: pd.DataFrame, label: str, time_limit: float = 
 
 
 def provenance() -> dict:
-    """Commit, date (UTC) and load average (1, 5, 15 min) at the moment, for a stored row."""
+    """Commit, date (UTC) and load average (1, 5, 15 min) at the moment, for a stored row.
+
+    The commit is HEAD's when the row is written (``+changes``: this script or ``src``
+    differ from it; the stored tables beside it do not count).
+    """
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True
     ).stdout.strip()
     dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", str(HERE), str(ROOT / "src")],
+        ["git", "status", "--porcelain", "--", str(Path(__file__).resolve()), str(ROOT / "src")],
         cwd=HERE,
         capture_output=True,
         text=True,
