@@ -334,3 +334,24 @@ def test_a_genset_of_no_capacity_is_named():
     fields = {p.field: p for p in err.value.problems}
     assert "gensets[0].capacity" in fields
     assert "give max > 0" in fields["gensets[0].capacity"].message
+
+
+def test_a_chosen_genset_is_handed_to_the_next_window():
+    """Windows of 2 h, critical share 0.6, lost load 200, annuity 87,600 CNY/MW-yr (20 CNY/MW
+    over a 2 h window).
+
+    First window (outage in period 1): K = 2.31 MW as in the one-window case,
+    385 + 2.31 x 300 + 50 + 1.54 x 200 + 2.31 x 20 = 1,482.2 CNY; it hands over 'on' and
+    'capacity_mw 2.31'. The second window holds K at 2.31 (min = max = built) and pays its
+    20 CNY/MW: 2.31 x 300 + 1.54 x 200 + 385 + 46.2 = 1,432.2, no start. Together 2,914.4:
+    the one-window optimum.
+    """
+    sc = scenario(_config(critical=0.6, capacity=_chosen(876_000.0)))
+    first = suandian.solve(sc.window(0, 2), mip_rel_gap=0.0)
+    state = first.final_state()
+    assert state["backup"]["g"]["capacity_mw"] == pytest.approx(2.31)
+    second = suandian.solve(sc.window(2, 2, state=state), mip_rel_gap=0.0)
+    assert second.ds["genset_rated_power_max"].values == pytest.approx([2.31])
+    assert first.objective == pytest.approx(1482.2)
+    assert second.objective == pytest.approx(1432.2)
+    assert second.certify() == []
