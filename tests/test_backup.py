@@ -355,3 +355,24 @@ def test_a_chosen_genset_is_handed_to_the_next_window():
     assert first.objective == pytest.approx(1482.2)
     assert second.objective == pytest.approx(1432.2)
     assert second.certify() == []
+
+
+def test_a_chosen_genset_spins_on_its_chosen_capacity():
+    """The up-reserve case of ``test_running_genset_offers_up_reserve`` with K chosen
+    (0 .. 10 MW, annuity 40 CNY/MW over the horizon): on at its least load 0.3 K, it offers
+    r = min(K - 0.3 K, 3.85 - 0.3 K) (its headroom u K - p, and what the site imports).
+
+    Per hour: 100 (3.85 - 0.3 K) + 300 x 0.3 K - 200 r. For K <= 3.85, r = 0.7 K: 385 - 80 K,
+    with the annuity 4 x (385 - 80 K) + 40 K = 1,540 - 280 K, falling; for K >= 3.85,
+    r = 3.85 - 0.3 K: 120 K - 385 an hour, rising. So K = 3.85, p = 1.155, r = 2.695:
+    cost = 4 x (269.5 + 346.5 - 539) + 3.85 x 40 = 308 + 154 = 462 CNY.
+    """
+    c = _config(emergency_only=False, start_cost=0.0, capacity=_chosen(876_000.0))
+    c["grid_outages"] = []
+    c["reserves"] = [{"name": "up", "direction": "up", "price": 200.0}]
+    r = solve_ok(c)
+    assert r.ds["genset_rated_power"].values == pytest.approx([FACILITY])
+    assert r.ds["p_genset"].values[0] == pytest.approx([0.3 * FACILITY] * 4)
+    assert r.ds["p_reserve"].sel(provider="g").values[0] == pytest.approx([0.7 * FACILITY] * 4)
+    assert r.objective == pytest.approx(462.0)
+    assert r.certify() == []
