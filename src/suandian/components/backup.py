@@ -194,7 +194,8 @@ def _gensets(fb: FamilyBuilder, ctx: Context, a: dict, size, site: np.ndarray, o
         fb.constrain("gen_cap", p - cap, "<=", 0.0, mask=allowed & chosen[:, None])
         low = (min_load * big)[:, None]
         fb.constrain("gen_min", p - cap * min_load[:, None] - u * low, ">=", -low, mask=least)
-    else:
+    else:  # K = Kmax: p <= K is the column bound (the block declared empty)
+        fb.constrain("gen_cap", p - big[:, None], "<=", 0.0, mask=np.zeros((G, T), bool))
         fb.constrain("gen_min", p - u * (big * min_load)[:, None], ">=", 0.0, mask=least)
     first = np.zeros((G, T))
     first[:, 0] = a["initial_on"]
