@@ -376,3 +376,17 @@ def test_a_chosen_genset_spins_on_its_chosen_capacity():
     assert r.ds["p_reserve"].sel(provider="g").values[0] == pytest.approx([0.7 * FACILITY] * 4)
     assert r.objective == pytest.approx(462.0)
     assert r.certify() == []
+
+
+def test_a_chosen_genset_in_whole_units():
+    """The critical-load case in 2 MW units: 2.31 MW needs 2 units, K = 4 MW (annuity 160).
+
+    Least load 0.3 x 4 = 1.2 <= 2.31, so the genset still serves 2.31 MW and 1.54 is shed:
+    cost = 770 + 1,386 + 50 + 616 + 4 x 40 = 2,982 CNY.
+    """
+    r = solve_ok(_config(critical=0.6, capacity=dict(_chosen(876_000.0), unit_size=2.0)))
+    assert r.ds["genset_rated_power_units"].values == pytest.approx([2.0])
+    assert r.ds["genset_rated_power"].values == pytest.approx([4.0])
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, 2.31, 2.31, 0])
+    assert r.objective == pytest.approx(770 + 1386 + 50 + 616 + 160)
+    assert r.certify() == []
