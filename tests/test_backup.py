@@ -224,3 +224,169 @@ def test_bad_outage_and_genset_data_are_named():
         "grid_outages[1].end",
     } <= set(fields)
     assert "not a period start" in fields["grid_outages[0].start"].message
+
+
+# ------------------------------------------------------------------ a chosen capacity
+def _chosen(capex: float, cap_max: float = 10.0) -> dict:
+    """A genset ``Capacity`` of 0 .. ``cap_max`` MW, 10 years, no discount, no O&M.
+
+    Annuity = capex / 10 per MW and year; over the 4 h horizon x 4 / 8,760: capex 876,000
+    CNY/MW gives 87,600 CNY/MW-yr, 40 CNY per MW over the horizon.
+    """
+    return {"max": cap_max, "capex_per_unit": capex, "lifetime_years": 10.0}
+
+
+def test_genset_chosen_at_the_size_the_critical_load_needs():
+    """Critical share 0.6, lost load at 200 < fuel 300, annuity 40 CNY/MW over the horizon.
+
+    The critical 0.6 x 3.85 = 2.31 MW must be served in periods 1-2, by the genset alone; the
+    other 1.54 MW is shed (200 < 300 per MWh). A larger genset only adds annuity (40 per MW)
+    and never runs above 2.31 (fuel dearer than lost load), a smaller one leaves critical load
+    unserved: K = 2.31 MW, built 2.31 (least load 0.3 x 2.31 = 0.693 < 2.31).
+    cost = 770 (grid) + 2 x 2.31 x 300 (fuel) + 50 (start) + 2 x 1.54 x 200 (lost load)
+    + 2.31 x 40 (annuity) = 770 + 1,386 + 50 + 616 + 92.4 = 2,914.4 CNY.
+    """
+    r = solve_ok(_config(critical=0.6, capacity=_chosen(876_000.0)))
+    assert r.ds["genset_rated_power"].values == pytest.approx([2.31])
+    assert r.ds["genset_rated_power_built"].values == pytest.approx([2.31])
+    assert r.ds["genset_rated_power_annuity"].values == pytest.approx([40.0])
+    assert r.kpis["cost"]["genset_rated_power_capex"] == pytest.approx(92.4)
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, 2.31, 2.31, 0])
+    assert r.objective == pytest.approx(770 + 1386 + 50 + 616 + 92.4)
+    assert r.certify() == []
+
+
+@pytest.mark.parametrize(
+    ("capex", "built", "objective"),
+    [
+        (876_000.0, FACILITY, GRID + 2 * FACILITY * 100 + 50 + FACILITY * 40),
+        (8_760_000.0, 0.0, GRID + 2 * FACILITY * 200),
+    ],
+)
+def test_genset_too_dear_against_lost_load_is_not_built(capex, built, objective):
+    """Critical share 0 (all may be shed at 200 CNY/MWh), fuel 100 CNY/MWh.
+
+    Each MW of genset run through the 2 outage hours saves 2 x (200 - 100) = 200 CNY.
+    Annuity 40 CNY/MW over the horizon (capex 876,000): built 3.85 MW, the whole load,
+    cost = 770 + 2 x 3.85 x 100 + 50 (start) + 3.85 x 40 = 1,744 CNY (against 2,310 shed).
+    Annuity 400 CNY/MW (capex 8,760,000) > 200 saved: nothing built, all 3.85 MW shed,
+    cost = 770 + 2 x 3.85 x 200 = 2,310 CNY.
+    """
+    r = solve_ok(_config(critical=0.0, fuel_price=100.0, capacity=_chosen(capex)))
+    assert r.ds["genset_rated_power"].values == pytest.approx([built], abs=1e-6)
+    assert r.objective == pytest.approx(objective)
+    assert r.kpis["energy_mwh"]["lost_load"] == pytest.approx(2 * (FACILITY - built), abs=1e-6)
+    assert r.certify() == []
+
+
+def _min_load_case() -> dict:
+    """Outage 'a' (period 1, critical 1) and 'b' (period 2, critical 0.2), lost load 50."""
+    c = _config(voll=50.0, capacity=_chosen(876_000.0))
+    storm = c["grid_outages"][0]
+    c["grid_outages"] = [
+        dict(storm, name="a", end="2026-07-15 02:00"),
+        dict(storm, name="b", start="2026-07-15 02:00", critical_share=0.2),
+    ]
+    return c
+
+
+def test_min_load_is_a_share_of_the_chosen_capacity():
+    """Period 1 must serve 3.85 MW (critical 1): K = 3.85 MW (annuity 40/MW; more only costs).
+
+    Period 2 must serve 0.2 x 3.85 = 0.77 MW, only the genset can, and shedding (50) is
+    cheaper than fuel (300): the genset runs at its least load 0.3 x K = 1.155 MW (not
+    0.3 x Kmax = 3 MW: the linearisation is exact at u = 1), 2.695 MW shed. One start.
+    cost = 770 + (3.85 + 1.155) x 300 + 50 + 2.695 x 50 + 3.85 x 40
+    = 770 + 1,501.5 + 50 + 134.75 + 154 = 2,610.25 CNY.
+    """
+    r = solve_ok(_min_load_case())
+    assert r.ds["genset_rated_power"].values == pytest.approx([FACILITY])
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, FACILITY, 0.3 * FACILITY, 0])
+    assert r.ds["p_shed"].values[0] == pytest.approx([0, 0, 0.7 * FACILITY, 0])
+    assert r.objective == pytest.approx(770 + 1501.5 + 50 + 134.75 + 154)
+    assert r.certify() == []
+
+
+@pytest.mark.parametrize(
+    ("var", "period", "value", "check"),
+    [
+        ("p_genset", 2, 1.0, "backup.gen_min"),  # below 0.3 x 3.85 = 1.155, above 0.3 x ...
+        ("p_genset", 1, 4.0, "backup.gen_cap"),  # above K = 3.85, below Kmax = 10
+        ("genset_rated_power", None, 5.0, "backup.genset_rated_power_def"),  # 5 != 0 + 3.85
+    ],
+)
+def test_certifier_flags_a_tampered_chosen_genset(var, period, value, check):
+    """The min-load case's result with one value changed: the row it breaks is named."""
+    r = solve_ok(_min_load_case())
+    ds = r.ds.copy(deep=True)
+    if period is None:
+        ds[var][0] = value
+    else:
+        ds[var][0, period] = value
+    checks = {v.check for v in suandian.Result(ds, r.info).certify()}
+    assert check in checks
+
+
+def test_a_genset_of_no_capacity_is_named():
+    """A Capacity with max 0 and nothing existing: gensets[0].capacity, with the fix."""
+    with pytest.raises(suandian.ScenarioError) as err:
+        scenario(_config(capacity={"max": 0.0}))
+    fields = {p.field: p for p in err.value.problems}
+    assert "gensets[0].capacity" in fields
+    assert "give max > 0" in fields["gensets[0].capacity"].message
+
+
+def test_a_chosen_genset_is_handed_to_the_next_window():
+    """Windows of 2 h, critical share 0.6, lost load 200, annuity 87,600 CNY/MW-yr (20 CNY/MW
+    over a 2 h window).
+
+    First window (outage in period 1): K = 2.31 MW as in the one-window case,
+    385 + 2.31 x 300 + 50 + 1.54 x 200 + 2.31 x 20 = 1,482.2 CNY; it hands over 'on' and
+    'capacity_mw 2.31'. The second window holds K at 2.31 (min = max = built) and pays its
+    20 CNY/MW: 2.31 x 300 + 1.54 x 200 + 385 + 46.2 = 1,432.2, no start. Together 2,914.4:
+    the one-window optimum.
+    """
+    sc = scenario(_config(critical=0.6, capacity=_chosen(876_000.0)))
+    first = suandian.solve(sc.window(0, 2), mip_rel_gap=0.0)
+    state = first.final_state()
+    assert state["backup"]["g"]["capacity_mw"] == pytest.approx(2.31)
+    second = suandian.solve(sc.window(2, 2, state=state), mip_rel_gap=0.0)
+    assert second.ds["genset_rated_power_max"].values == pytest.approx([2.31])
+    assert first.objective == pytest.approx(1482.2)
+    assert second.objective == pytest.approx(1432.2)
+    assert second.certify() == []
+
+
+def test_a_chosen_genset_spins_on_its_chosen_capacity():
+    """The up-reserve case of ``test_running_genset_offers_up_reserve`` with K chosen
+    (0 .. 10 MW, annuity 40 CNY/MW over the horizon): on at its least load 0.3 K, it offers
+    r = min(K - 0.3 K, 3.85 - 0.3 K) (its headroom u K - p, and what the site imports).
+
+    Per hour: 100 (3.85 - 0.3 K) + 300 x 0.3 K - 200 r. For K <= 3.85, r = 0.7 K: 385 - 80 K,
+    with the annuity 4 x (385 - 80 K) + 40 K = 1,540 - 280 K, falling; for K >= 3.85,
+    r = 3.85 - 0.3 K: 120 K - 385 an hour, rising. So K = 3.85, p = 1.155, r = 2.695:
+    cost = 4 x (269.5 + 346.5 - 539) + 3.85 x 40 = 308 + 154 = 462 CNY.
+    """
+    c = _config(emergency_only=False, start_cost=0.0, capacity=_chosen(876_000.0))
+    c["grid_outages"] = []
+    c["reserves"] = [{"name": "up", "direction": "up", "price": 200.0}]
+    r = solve_ok(c)
+    assert r.ds["genset_rated_power"].values == pytest.approx([FACILITY])
+    assert r.ds["p_genset"].values[0] == pytest.approx([0.3 * FACILITY] * 4)
+    assert r.ds["p_reserve"].sel(provider="g").values[0] == pytest.approx([0.7 * FACILITY] * 4)
+    assert r.objective == pytest.approx(462.0)
+    assert r.certify() == []
+
+
+def test_a_chosen_genset_in_whole_units():
+    """The critical-load case in 2 MW units: 2.31 MW needs 2 units, K = 4 MW (annuity 160).
+
+    Least load 0.3 x 4 = 1.2 <= 2.31, so the genset still serves 2.31 MW and 1.54 is shed:
+    cost = 770 + 1,386 + 50 + 616 + 4 x 40 = 2,982 CNY.
+    """
+    r = solve_ok(_config(critical=0.6, capacity=dict(_chosen(876_000.0), unit_size=2.0)))
+    assert r.ds["genset_rated_power_units"].values == pytest.approx([2.0])
+    assert r.ds["genset_rated_power"].values == pytest.approx([4.0])
+    assert r.ds["p_genset"].values[0] == pytest.approx([0, 2.31, 2.31, 0])
+    assert r.objective == pytest.approx(770 + 1386 + 50 + 616 + 160)
+    assert r.certify() == []

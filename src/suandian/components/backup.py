@@ -24,9 +24,11 @@ import pandas as pd
 import xarray as xr
 from pydantic import Field
 
-from ..checks import Rows, by_site, period_weight, site_time_zeros
+from ..checks import Rows, by_site, committed_share, period_weight, site_time_zeros
 from ..component import (
     Account,
+    Capacity,
+    CapacityExpr,
     Component,
     Context,
     Cut,
@@ -43,6 +45,10 @@ from ..component import (
     StateField,
     Totals,
     Violation,
+    capacity_cost,
+    capacity_outputs,
+    check_capacities,
+    hold_capacity,
 )
 from ..errors import Problem
 from ..linear import Expr
@@ -58,7 +64,10 @@ class Genset(Section):
 
     name: Name = Field(description="genset name")
     site: Name = Field(description="site it supplies")
-    capacity: Positive = Field(description="MW, electrical output at full load")
+    capacity: Positive | Capacity = Field(
+        description="MW, electrical output at full load; or a Capacity: chosen by the model "
+        "(its annuity paid against the lost load it saves)"
+    )
     fuel_price: Profile = Field(
         description="CNY per MWh generated (fuel price / electrical efficiency); a number or "
         "a series"
@@ -141,7 +150,6 @@ def _genset_inputs(fb: FamilyBuilder, sc: Scenario, units: list[Genset]) -> dict
     G, T = len(units), sc.periods
     a = {
         "site": np.array([u.site for u in units], dtype=object),
-        "rated_power": np.array([u.capacity for u in units], dtype=float),
         "fuel_price": np.array([sc.profile(u.fuel_price) for u in units], float).reshape(G, T),
         "emission_factor": np.array([u.emission_factor for u in units], dtype=float),
         "emission_factor_market": np.array(
@@ -162,18 +170,33 @@ def _genset_inputs(fb: FamilyBuilder, sc: Scenario, units: list[Genset]) -> dict
     return a
 
 
-def _gensets(fb: FamilyBuilder, ctx: Context, a: dict, site: np.ndarray, out: np.ndarray):
-    """Output, running and start columns with their rows; returns (p, u, s)."""
+def _gensets(fb: FamilyBuilder, ctx: Context, a: dict, size, site: np.ndarray, out: np.ndarray):
+    """Output, running and start columns with their rows; returns (p, u, s).
+
+    ``size`` is the capacity ``K`` (numbers, or chosen: :meth:`FamilyBuilder.capacity`).
+    A chosen ``K`` times the binary ``u`` is linearised exactly with the largest capacity
+    ``Kmax`` (docs/math/backup.md): ``p <= Kmax u`` (``gen_max``), ``p <= K`` (``gen_cap``),
+    ``p >= min_load K - min_load Kmax (1 - u)`` (``gen_min``). A fixed ``K`` is ``Kmax``:
+    the rows are then ``p <= K u`` and ``p >= min_load K u``.
+    """
     G, T = len(site), ctx.T
-    cap, min_load, start_cost = a["rated_power"], a["min_load"], a["start_cost"]
+    big, min_load, start_cost = fb.largest(size).astype(float), a["min_load"], a["start_cost"]
     allowed = ~a["emergency_only"][:, None] | out[site]  # (G, T)
-    p = fb.var("p_genset", ub=np.broadcast_to(cap[:, None], (G, T)), mask=allowed)
+    p = fb.var("p_genset", ub=np.broadcast_to(big[:, None], (G, T)), mask=allowed)
     u = fb.var("u_genset", mask=allowed)
     starts = allowed & (start_cost > 0)[:, None]
     s = fb.var("s_genset", mask=starts)
-    fb.constrain("gen_max", p - u * cap[:, None], "<=", 0.0, mask=allowed)
+    fb.constrain("gen_max", p - u * big[:, None], "<=", 0.0, mask=allowed)
     least = allowed & (min_load > 0)[:, None]
-    fb.constrain("gen_min", p - u * (cap * min_load)[:, None], ">=", 0.0, mask=least)
+    if isinstance(size, CapacityExpr):
+        chosen = ~np.isnan(a["chosen_max"])
+        cap = fb.along(size, (G, T))
+        fb.constrain("gen_cap", p - cap, "<=", 0.0, mask=allowed & chosen[:, None])
+        low = (min_load * big)[:, None]
+        fb.constrain("gen_min", p - cap * min_load[:, None] - u * low, ">=", -low, mask=least)
+    else:  # K = Kmax: p <= K is the column bound (the block declared empty)
+        fb.constrain("gen_cap", p - big[:, None], "<=", 0.0, mask=np.zeros((G, T), bool))
+        fb.constrain("gen_min", p - u * (big * min_load)[:, None], ">=", 0.0, mask=least)
     first = np.zeros((G, T))
     first[:, 0] = a["initial_on"]
     fb.constrain("gen_start", s - u + u.shift(1, 1), ">=", -first, mask=starts)
@@ -214,18 +237,28 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.coord("genset", [u.name for u in units])
     site = ctx.site_index([u.site for u in units])
     a = _genset_inputs(fb, sc, units)
+    # a number, or chosen (fb.capacity): the rows gen_max, gen_cap, gen_min take either
+    size = fb.capacity("genset_rated_power", [u.capacity for u in units], "genset")
+    a["chosen_max"] = np.array(
+        [
+            u.capacity.max if isinstance(u.capacity, Capacity) and u.capacity.extendable else np.nan
+            for u in units
+        ],
+        dtype=float,
+    )
     out, critical, voll, island = _outage_cells(sc, sc.section("grid_outages"))
     fb.input("outage", out)
     fb.input("outage_critical_share", critical)
     fb.input("outage_value_of_lost_load", voll)
     fb.input("outage_island", island)
-    p, u, s = _gensets(fb, ctx, a, site, out)
+    p, u, s = _gensets(fb, ctx, a, size, site, out)
     shed = _outages(fb, ctx, out, critical, island)
 
     def at_sites(x: Expr) -> Expr:
         return x.group(0, site, S) if G else Expr.zeros((S, T))
 
-    cap, min_load = a["rated_power"][:, None], a["min_load"][:, None]
+    min_load = a["min_load"][:, None]
+    on = fb.switched("u_genset_power", size, u)  # u x K, exact for the binary u
     fb.port("power", at_sites(p.expr()) + shed)
     fb.port("intake", at_sites(p.expr()))
     fb.port("co2", at_sites(p * a["emission_factor"][:, None]))
@@ -233,9 +266,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     fb.headroom(
         [x.name for x in units],
         site,
-        reserve_up=u * cap - p,
-        reserve_down=p - u * (cap * min_load),
-        reserve_energy_up=(_fuel_stock(a["rated_power"], ctx.hours, T),) * 2,
+        reserve_up=on - p,
+        reserve_down=p - on * min_load,
+        reserve_energy_up=(_fuel_stock(fb.largest(size).astype(float), ctx.hours, T),) * 2,
     )
     fb.cost("backup_fuel", p * (dt * a["fuel_price"]), per_period=True)
     start = np.broadcast_to(a["start_cost"][:, None], (G, T))
@@ -247,7 +280,8 @@ def _fuel_stock(cap: np.ndarray, hours: float, T: int) -> Expr:
     """Energy behind a genset's up-reserve, MWh: a full horizon at capacity (fuel not modelled).
 
     A genset's fuel tank is refilled by contract; the energy rows of a reserve product then
-    never bind, and its power headroom (``reserve_up``) is what it can offer.
+    never bind, and its power headroom (``reserve_up``) is what it can offer. ``cap`` is the
+    largest capacity (a chosen one's ``existing + max``).
     """
     return Expr.constant((cap * hours)[:, None], (len(cap), T))
 
@@ -287,6 +321,7 @@ def _account(ds: xr.Dataset) -> Account:
             "backup_fuel": float((p * ds["genset_fuel_price"] * w).sum() * dt),
             "backup_start": float((ds["s_genset"] * ds["genset_start_cost"] * w).sum()),
             "lost_load": float((f["shed"] * ds["outage_value_of_lost_load"] * w).sum() * dt),
+            **capacity_cost(ds, _CAPACITIES),
         },
         energy={
             "backup_generation": float((p * w).sum() * dt),
@@ -296,11 +331,24 @@ def _account(ds: xr.Dataset) -> Account:
     )
 
 
+def _largest(ds: xr.Dataset) -> xr.DataArray:
+    """Each genset's largest capacity ``Kmax``: its number, or ``existing + max`` if chosen."""
+    cap = ds["genset_rated_power"]
+    if "genset_rated_power_built" not in ds:
+        return cap
+    top = ds["genset_rated_power_existing"] + ds["genset_rated_power_max"]
+    return top.where(ds["genset_rated_power_max"].notnull(), cap)
+
+
 def _headroom_of(ds: xr.Dataset) -> dict:
-    """The reserve headroom of :func:`_build`, from the Dataset (genset, time)."""
+    """The reserve headroom of :func:`_build`, from the Dataset (genset, time).
+
+    ``cap * u`` is the product the build linearises (``u_genset_power``), exact for a binary
+    ``u``; the fuel stock stands on the largest capacity.
+    """
     p, u, cap = ds["p_genset"], ds["u_genset"].astype(float), ds["genset_rated_power"]
     hours = float(ds.attrs["dt_hours"]) * ds.sizes["time"]
-    stock = xr.zeros_like(p) + cap * hours
+    stock = xr.zeros_like(p) + _largest(ds) * hours
     return {
         "reserve_up": cap * u - p,
         "reserve_down": p - cap * ds["genset_min_load"] * u,
@@ -327,8 +375,14 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
         "site"
     )
     rows.zero_outside("backup.emergency_only", p, allowed)
-    rows.le("backup.gen_max", p, cap * u, scale=cap)
-    rows.ge("backup.gen_min", p, cap * ds["genset_min_load"] * u, scale=cap)
+    big, least = _largest(ds), ds["genset_min_load"]
+    rows.le("backup.gen_max", p, big * u, scale=big)
+    # p >= min_load K - min_load Kmax (1 - u): min_load K u where K is a number (K = Kmax)
+    rows.ge("backup.gen_min", p, least * cap - least * big * (1.0 - u), scale=big)
+    if "genset_rated_power_built" in ds:
+        chosen = ds["genset_rated_power_max"].notnull()
+        rows.le("backup.gen_cap", p.where(chosen), cap.where(chosen), scale=big)
+        check_capacities(ds, rows, "backup", _CAPACITIES)
     before = u.shift(time=1)
     before[{"time": 0}] = ds["genset_initial_on"]
     costly = ds["genset_start_cost"] > 0
@@ -349,7 +403,7 @@ def _check(ds: xr.Dataset, rows: Rows) -> None:
 
 # ------------------------------------------------------------------ the rest of the contract
 def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
-    """Outage windows on the horizon, at nodes with sites; gensets' least load below capacity."""
+    """Outage windows on the horizon, at nodes with sites; no genset of no capacity."""
     problems = []
     nodes_with_sites = {s.node for s in sc.config.sites}
     for i, e in enumerate(sc.section("grid_outages")):
@@ -382,6 +436,19 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
                     "would be ignored: no site is connected to this node; name a node with sites",
                 )
             )
+    for i, g in enumerate(sc.section("gensets")):
+        cap = g.capacity
+        if isinstance(cap, Capacity) and cap.existing + (cap.max if cap.extendable else 0.0) <= 0:
+            problems.append(
+                Problem(
+                    f"gensets[{i}].capacity",
+                    f"existing {cap.existing:g}, max {cap.max:g}"
+                    + ("" if cap.extendable else ", extendable false"),
+                    "a genset of no capacity (existing + max is 0): it could never run and "
+                    "its least load has nothing to stand on; give max > 0 (or existing > 0) "
+                    "or remove the genset",
+                )
+            )
     return problems
 
 
@@ -389,7 +456,8 @@ def _estimate(sc, options) -> int:
     """Columns per (genset, allowed period) and per (site, outage period).
 
     ``p_genset`` and ``u_genset`` where the genset may run, ``s_genset`` there too where a
-    start costs, ``p_shed`` in every outage period of a site.
+    start costs, ``p_shed`` in every outage period of a site; a chosen capacity adds
+    ``u_genset_power`` there and its build.
     """
     units, events = sc.section("gensets"), sc.section("grid_outages")
     out = _outage_cells(sc, events)[0]
@@ -398,6 +466,8 @@ def _estimate(sc, options) -> int:
         site = next(i for i, s in enumerate(sc.config.sites) if s.name == u.site)
         allowed = sc.periods if not u.emergency_only else int(out[site].sum())
         cells += allowed * (3 if u.start_cost > 0 else 2)
+        if isinstance(u.capacity, Capacity) and u.capacity.extendable:
+            cells += allowed + 2  # u_genset_power (u x K), the build and its lumps
     return cells + int(out.sum())
 
 
@@ -434,21 +504,45 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     u = ds["u_genset"].isel(time=slice(0, t + 1)).astype(float)
     hours = ((u * period_weight(ds)).sum("time") * dt).values
     on = u.isel(time=-1).values > 0.5
-    return {
+    out = {
         str(g): {"on": bool(o), "hours_run": float(h)}
         for g, o, h in zip(ds["genset"].values, on, hours, strict=True)
     }
+    if "genset_rated_power_built" in ds:  # a chosen capacity: the choice, held in the next window
+        chosen = ~np.isnan(ds["genset_rated_power_max"].values)
+        for i in np.nonzero(chosen)[0]:
+            out[str(ds["genset"].values[i])]["capacity_mw"] = float(
+                ds["genset_rated_power"].values[i]
+            )
+    return out
 
 
 def _state_in(entry: dict, raw: dict) -> None:
-    """``initial_on`` from the state; the hours run add to ``hours_to_date``."""
+    """``initial_on`` from the state; the hours run add to ``hours_to_date``.
+
+    A chosen capacity (:class:`Capacity`) is held at the choice the state carries
+    (``min = max`` = its built part: the annuity is still charged for the window's hours).
+    """
     for unit in raw.get("gensets") or []:
         if isinstance(unit, dict) and unit.get("name") in entry:
             state = entry[unit["name"]]
+            if "capacity_mw" in state:
+                hold_capacity(unit, "capacity", state["capacity_mw"])
             unit["initial_on"] = bool(state["on"])
             unit["hours_to_date"] = float(unit.get("hours_to_date", 0.0)) + float(
                 state["hours_run"]
             )
+
+
+_CAPACITIES = ("genset_rated_power",)
+
+
+def _commit_costs(ds: xr.Dataset, t: int, flows: xr.Dataset) -> dict[str, float]:
+    """The gensets' capacity annuity of the first ``t`` periods: pro rata to their hours."""
+    if "genset_rated_power_built" not in ds:
+        return {}
+    share = committed_share(ds, t)
+    return {term: value * share for term, value in capacity_cost(ds, _CAPACITIES).items()}
 
 
 def _cut(raw: dict, cut: Cut) -> None:
@@ -485,6 +579,7 @@ COMPONENT = Component(
         Output("p_shed", _ST, "MW", "facility load shed during an outage"),
         Output("genset_site", _G, "text", "site whose bus the genset feeds", role="input"),
         Output("genset_rated_power", _G, "MW", "rated power of the genset", role="input"),
+        *capacity_outputs("genset_rated_power", "genset", "MW"),
         Output("genset_fuel_price", _GT, "CNY/MWh", "fuel cost per MWh generated", role="input"),
         Output("genset_emission_factor", _G, "tCO2/MWh", "location-based factor", role="input"),
         Output(
@@ -524,12 +619,18 @@ COMPONENT = Component(
     state_out=_state_out,
     state_in=_state_in,
     cut=_cut,
+    commit_costs=_commit_costs,
     state_fields=(
         StateField("<genset>.on", "1", "running at the end; sets gensets[].initial_on"),
         StateField(
             "<genset>.hours_run",
             "h",
             "hours run in the horizon; added to gensets[].hours_to_date",
+        ),
+        StateField(
+            "<genset>.capacity_mw",
+            "MW",
+            "a chosen capacity (Capacity only): holds gensets[].capacity at the choice",
         ),
     ),
     scenario_fields=(
