@@ -126,7 +126,8 @@ class Part:
         Cost by term owed by its committed periods (:func:`committed_costs`), with ``total``.
     seconds : dict
         Seconds by phase: ``window`` (cutting the window and handing the state over),
-        ``presolve`` (a DR baseline's plan, when the window has an event), ``build``,
+        ``presolve`` (a DR baseline's plan, when the window has an event; its HiGHS part
+        also as ``presolve_highs``), ``build``,
         ``warm`` (the warm start's shifted plan, and keeping this window's), ``handover``,
         ``mip_start`` (the constructive start's LPs), ``solve`` (HiGHS's branch and bound),
         ``duals``, ``extract``, ``books`` (committed costs and the state handed on),
