@@ -131,7 +131,9 @@ def _presolved(result: Result) -> Presolved:
     """What a build reads of a presolved plan: its status, objective, gap and flows."""
     flows: dict[str, np.ndarray] = {}
     if result.has_plan:
-        for account in accounts(result.ds).values():
+        from ..results.year import exact_join
+
+        for account in exact_join(accounts, result.ds).values():
             for carrier, flow in account.flows.items():
                 if tuple(flow.dims) != ("site", "time"):
                     continue
