@@ -37,7 +37,7 @@ from ..catalogue import known
 from ..checks import Violation, attr, counted_share, probability
 from . import io
 from .accounting import accounts, books, flows
-from .certifier import COST_ATOL, COST_RTOL, certify
+from .certifier import COST_ATOL, COST_RTOL, _certify
 
 #: relative tolerance of a recomputed state or energy against the recorded one
 STATE_RTOL = 1e-6
@@ -654,13 +654,16 @@ class YearResult:
     def _certify(self, tol: float) -> list[Violation]:
         """:meth:`certify` with xarray's options as they are."""
         out: list[Violation] = []
-        for p, ds in zip(self.parts, self.datasets, strict=True):
-            for v in certify(ds, tol=tol):
-                out.append(Violation(f"window[{p.index}].{v.check}", v.where, v.value, v.limit))
         from .result import state_at
 
-        # each window's flows, read once for its state and its committed cost
-        window_flows = [flows(ds) for ds in self.datasets]
+        # each window's accounts and flows, read once for its certifier, its state and its
+        # committed cost
+        window_flows = []
+        for p, ds in zip(self.parts, self.datasets, strict=True):
+            acc = accounts(ds)
+            window_flows.append(flows(ds, acc))
+            for v in _certify(ds, tol, acc=acc)[0]:
+                out.append(Violation(f"window[{p.index}].{v.check}", v.where, v.value, v.limit))
         for prev, p in zip(self.parts, self.parts[1:], strict=False):
             again = state_at(
                 self.datasets[prev.index], prev.committed - 1, window_flows[prev.index]
