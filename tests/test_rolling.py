@@ -387,3 +387,56 @@ def test_the_rolling_gap_is_the_cli_default():
 
     args = cli._parser().parse_args(["rolling"])
     assert args.mip_rel_gap == ROLLING_GAP == 0.01
+
+
+@pytest.mark.parametrize("lookahead", [0, 1])
+def test_certificates_committed_pro_rata_are_the_years(lookahead):
+    """The green-year case with certificates at 30 CNY/MWh instead of the contract.
+
+    Certificates (+30) are the cheapest green: window 1 must hold 0.5 of what its budget
+    counts. Without look-ahead: 0.5 x 7.7 = 3.85 MWh bought, all committed. With one period
+    of look-ahead (the neutral rule counts the whole window, t0..t2): 0.5 x 11.55 = 5.775 MWh
+    bought, of which the committed t0, t1 owe 7.7 / 11.55 = 2/3: 3.85 MWh. Either way window
+    1 costs 7.7 x 100 + 3.85 x 30 = 885.5 CNY and window 2 (t2, t3; green 3.85 of 7.7 MWh to
+    date) buys 0.5 x 15.4 - 3.85 = 3.85 MWh: 7.7 x 200 + 115.5 = 1,655.5 CNY. The year: 7.7
+    MWh of certificates, a green share of 0.5, the same whether the year's books read the
+    certificates the run kept per window or recompute them from the windows' data.
+    """
+    cfg = green_year()
+    del cfg["green_contracts"]
+    cfg["certificates"] = {"price": 30.0}
+    y = rolled(cfg, GREEN_PRICES, 2, lookahead, forecast="neutral")
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([885.5, 1655.5])
+    assert y.certificates is not None  # kept by the run, per window
+    assert [float(c.sum()) for c in y.certificates] == pytest.approx([3.85, 3.85])
+    again = suandian.YearResult.from_parts(y.parts, y.datasets)  # recomputed from the data
+    for year in (y, again):
+        assert sum(year.kpis["certificates_mwh"].values()) == pytest.approx(7.7)
+        assert year.kpis["green_share"]["portfolio"] == pytest.approx(0.5)
+        assert year.months()["green_share_to_date_s1"].iloc[-1] == pytest.approx(0.5)
+    assert y.certify() == []
+
+
+def test_window_books_fall_back_to_the_default_join(monkeypatch):
+    """Books read with xarray's exact join; where labels differ, again with the default.
+
+    The whole green-year case as one window (commit 4): 2,695 CNY (module docstring), the
+    same after the first reading is refused.
+    """
+    import xarray as xr
+
+    from suandian.run import rolling as module
+
+    joins: list[str] = []
+    real = module._window_books
+
+    def refused_once(ds, keep, hand_over):
+        joins.append(xr.get_options()["arithmetic_join"])
+        if len(joins) == 1:
+            raise xr.AlignmentError("labels differ")
+        return real(ds, keep, hand_over)
+
+    monkeypatch.setattr(module, "_window_books", refused_once)
+    y = rolled(green_year(), GREEN_PRICES, 4, 0, forecast="neutral")
+    assert joins == ["exact", "inner"]
+    assert y.objective == pytest.approx(2695.0)

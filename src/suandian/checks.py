@@ -60,10 +60,11 @@ class Violation:
 
 def normalise(ds: xr.Dataset) -> xr.Dataset:
     """Undo netCDF round-trip effects on flags (stored as integers) so they mask as bool."""
+    held = ds.variables  # not ``ds[name]``: each builds a DataArray by a pass over them all
     flags = {
         name: ds[name].astype(bool)
         for name in ds.data_vars
-        if ds[name].attrs.get("units") == "bool" and ds[name].dtype != bool
+        if held[name].attrs.get("units") == "bool" and held[name].dtype != bool
     }
     return ds.assign(flags) if flags else ds
 

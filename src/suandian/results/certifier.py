@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -109,15 +110,23 @@ def row_margins(
 
 
 def _certify(
-    ds: xr.Dataset, tol: float, watch: frozenset[str] = frozenset()
+    ds: xr.Dataset,
+    tol: float,
+    watch: frozenset[str] = frozenset(),
+    acc: dict[str, Any] | None = None,
 ) -> tuple[list[Violation], dict[str, xr.DataArray]]:
-    """The violations, and the margins of the checks in ``watch``."""
+    """The violations, and the margins of the checks in ``watch``.
+
+    ``acc``: the accounts of ``ds`` (:func:`~suandian.results.accounting.accounts`), if at
+    hand; used only where ``ds`` needs no normalising (else read again).
+    """
     if not holds_plan(ds):
         raise ValueError("the Dataset holds no plan (no decision variables); nothing to certify")
+    given = ds
     ds = normalise(ds)
     rows = Rows(ds, tol)
     rows.watch = watch
-    rows.accounts = accounts(ds)
+    rows.accounts = acc if acc is not None and ds is given else accounts(ds)
     rows.books = books(ds, rows.accounts)
     components = known(ds)
     for component in components:

@@ -85,7 +85,9 @@ def build_dataset(m: Model) -> xr.Dataset:
             keys[f"{name[:-4]}_key"] = ",".join(value)
             continue
         coords[name] = value
-    data: dict[str, xr.DataArray] = {}
+    # variables as (dims, values, attrs): the Dataset is built once, without aligning ~250
+    # DataArrays (measured: the window's extraction in a rolling horizon)
+    data: dict[str, tuple[tuple[str, ...], Any, dict[str, Any]]] = {}
     attrs = {
         "scenario": sc.config.name,
         "compute_unit": unit,
@@ -100,10 +102,10 @@ def build_dataset(m: Model) -> xr.Dataset:
         for name, rec in fb.recorded.items():
             o = rec.output
             values = _value(rec, x, y, relaxed)
-            data[name] = xr.DataArray(
+            data[name] = (
+                tuple(o.dims),
                 values,
-                dims=o.dims,
-                attrs={
+                {
                     "units": o.unit.replace("{compute}", unit),
                     "role": o.role,
                     "description": o.doc,
@@ -113,9 +115,7 @@ def build_dataset(m: Model) -> xr.Dataset:
         attrs.update(fb.attrs)
     if ctx.weighted:  # representative periods: the books recompute with the same weights
         dims, attrs_ = MODEL_OUTPUTS["period_weight"]
-        data["period_weight"] = xr.DataArray(
-            np.asarray(ctx.weights, dtype=float), dims=dims, attrs=dict(attrs_)
-        )
+        data["period_weight"] = (dims, np.asarray(ctx.weights, dtype=float), dict(attrs_))
     if ctx.probability != 1.0:
         attrs["probability"] = ctx.probability
     if built.lm.user_objective is not None:  # a user's Pyomo objective terms, at the plan
@@ -126,13 +126,8 @@ def build_dataset(m: Model) -> xr.Dataset:
     if series:
         coords["cost_term"] = np.array(list(series), dtype=object)
         dims, attrs_ = MODEL_OUTPUTS["cost_period"]
-        data["cost_period"] = xr.DataArray(
-            np.array([e.value(x) for e in series.values()], dtype=float).reshape(
-                len(series), ctx.T
-            ),
-            dims=dims,
-            attrs=dict(attrs_),
-        )
+        values = np.array([e.value(x) for e in series.values()], dtype=float)
+        data["cost_period"] = (dims, values.reshape(len(series), ctx.T), dict(attrs_))
     horizon = [k for fb in built.builders.values() for k in fb.horizon_terms]
     attrs["horizon_cost_terms"] = ",".join(horizon)
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
@@ -140,7 +135,10 @@ def build_dataset(m: Model) -> xr.Dataset:
         derive = fb.component.derive
         if derive is not None:
             for name, values in derive(ds).items():
-                ds[name] = ds[name].copy(data=values.astype(ds[name].dtype))
+                # in place (same dims, attrs and dtype): ``ds[name] = ...`` would merge the
+                # whole Dataset again
+                held = ds.variables[name]
+                held.values = np.asarray(values).astype(held.dtype)
     return ds
 
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,20 +37,42 @@ from ..catalogue import known
 from ..checks import Violation, attr, counted_share, probability
 from . import io
 from .accounting import accounts, books, flows
-from .certifier import COST_ATOL, COST_RTOL, certify
+from .certifier import COST_ATOL, COST_RTOL, _certify
 
 #: relative tolerance of a recomputed state or energy against the recorded one
 STATE_RTOL = 1e-6
 
+_T = TypeVar("_T")
 
-def committed_costs(ds: xr.Dataset, t: int, f: xr.Dataset | None = None) -> dict[str, float]:
+
+def exact_join(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``fn(*args, **kwargs)`` under xarray's exact join; where labels differ, the default.
+
+    xarray aligns the labels of the two sides of each arithmetic operation. The books and
+    checks of one plan read arrays of one Dataset, whose labels agree, and there the exact
+    join (which only checks that they do) gives the same figures as the default inner join
+    at a third of the cost of an operation (measured on a window's (site, time) arrays: 230
+    against 630 microseconds; a window's books and certifier 15-25 % faster). Where labels
+    differ it raises, and ``fn`` runs again with the default join.
+    """
+    try:
+        with xr.set_options(arithmetic_join="exact"):
+            return fn(*args, **kwargs)
+    except xr.AlignmentError:
+        return fn(*args, **kwargs)
+
+
+def committed_costs(
+    ds: xr.Dataset, t: int, f: xr.Dataset | None = None, acc: dict[str, Any] | None = None
+) -> dict[str, float]:
     """The cost by term (CNY) owed by the first ``t`` periods of the plan in ``ds``.
 
     Per-period terms: ``cost_period`` summed over periods ``0 .. t-1``. Horizon terms
     (``attrs['horizon_cost_terms']``): the families' ``commit_costs`` hooks (times the
     scenario's probability), else the books' figure when ``t`` is the whole horizon and 0
     otherwise. ``committed_costs(ds, T)`` equals the books' cost table. ``f``: the plan's
-    per-site flows (:func:`~suandian.results.accounting.flows`), if at hand.
+    per-site flows (:func:`~suandian.results.accounting.flows`) and ``acc`` its accounts
+    (:func:`~suandian.results.accounting.accounts`), if at hand.
     """
     T = ds.sizes["time"]
     if not 0 < t <= T:
@@ -60,7 +82,7 @@ def committed_costs(ds: xr.Dataset, t: int, f: xr.Dataset | None = None) -> dict
         part = ds["cost_period"].values[:, :t].sum(axis=1)
         cost.update({str(k): float(v) for k, v in zip(ds["cost_term"].values, part, strict=True)})
     horizon = [h for h in str(ds.attrs.get("horizon_cost_terms", "")).split(",") if h]
-    whole = books(ds)["cost"] if t == T else {}
+    whole = books(ds, acc)["cost"] if t == T else {}
     hooked: dict[str, float] = {}
     if t < T:
         f = flows(ds) if f is None else f
@@ -78,6 +100,25 @@ def committed_costs(ds: xr.Dataset, t: int, f: xr.Dataset | None = None) -> dict
             cost[term] = float(value) if t == T else 0.0
     cost["total"] = float(sum(v for k, v in cost.items() if k != "total"))
     return cost
+
+
+def committed_certificates(
+    ds: xr.Dataset, t: int, acc: dict[str, Any] | None = None, f: xr.Dataset | None = None
+) -> xr.DataArray:
+    """Certificates (MWh per site) owed by the first ``t`` periods of the plan in ``ds``.
+
+    The families' horizon ``certificates`` (their accounts), pro rata to the consumption the
+    budgets count in those periods (:func:`~suandian.checks.counted_share`): all of them at a
+    rolling window's commit point. ``acc`` and ``f``: the plan's accounts and flows
+    (:func:`~suandian.results.accounting.accounts`, ``flows``), if at hand.
+    """
+    acc = accounts(ds) if acc is None else acc
+    f = flows(ds, acc) if f is None else f
+    zero = xr.zeros_like(f["intake"].isel(time=0), dtype=float).drop_vars("time", errors="ignore")
+    bought = sum(
+        (a.horizon["certificates"] for a in acc.values() if "certificates" in a.horizon), zero
+    )
+    return bought * counted_share(ds, f["intake"], t - 1)
 
 
 @dataclass
@@ -104,7 +145,8 @@ class Part:
         Cost by term owed by its committed periods (:func:`committed_costs`), with ``total``.
     seconds : dict
         Seconds by phase: ``window`` (cutting the window and handing the state over),
-        ``presolve`` (a DR baseline's plan, when the window has an event), ``build``,
+        ``presolve`` (a DR baseline's plan, when the window has an event; its HiGHS part
+        also as ``presolve_highs``), ``build``,
         ``warm`` (the warm start's shifted plan, and keeping this window's), ``handover``,
         ``mip_start`` (the constructive start's LPs), ``solve`` (HiGHS's branch and bound),
         ``duals``, ``extract``, ``books`` (committed costs and the state handed on),
@@ -253,14 +295,23 @@ class YearResult:
     #: seconds of the run outside the windows: ``foresight`` (the horizon's LP, with its
     #: build and extraction), ``stitch`` (:meth:`from_parts`), ``replay`` (resuming)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: each window's committed certificates (MWh per site, :func:`committed_certificates`),
+    #: read once (None: not yet)
+    certificates: list[xr.DataArray] | None = None
 
     @classmethod
     def from_parts(
-        cls, parts: list[Part], datasets: list[xr.Dataset], committed_flows: list | None = None
+        cls,
+        parts: list[Part],
+        datasets: list[xr.Dataset],
+        committed_flows: list | None = None,
+        certificates: list[xr.DataArray] | None = None,
     ) -> YearResult:
         """Stitch the committed windows (each window's plan and its record).
 
-        ``committed_flows``: each window's flows over its committed periods, if at hand.
+        ``committed_flows``: each window's flows over its committed periods, and
+        ``certificates``: each window's committed certificates
+        (:func:`committed_certificates`), if at hand.
         """
         committed = [p.committed for p in parts]
         stitched = stitch(datasets, committed)
@@ -269,7 +320,7 @@ class YearResult:
                 flows(ds).isel(time=slice(0, t)) for ds, t in zip(datasets, committed, strict=True)
             ]
         f = xr.concat(committed_flows, dim="time")
-        return cls(parts, datasets, stitched, f)
+        return cls(parts, datasets, stitched, f, certificates=certificates)
 
     # ------------------------------------------------------------------ books
     @property
@@ -317,18 +368,18 @@ class YearResult:
         """Certificates committed (MWh per site), summed over the windows.
 
         Each window's, pro rata to the consumption its budgets count in its committed periods
-        (all of them at a rolling window's commit point; :func:`~suandian.checks.counted_share`).
+        (all of them at a rolling window's commit point; :func:`committed_certificates`).
+        Read once per window and kept (``certificates``; a rolling run hands them over).
         """
+        if self.certificates is None:
+            self.certificates = [
+                committed_certificates(ds, p.committed)
+                for p, ds in zip(self.parts, self.datasets, strict=True)
+            ]
         total = xr.zeros_like(self.flows["intake"].isel(time=0), dtype=float)
         total = total.drop_vars("time", errors="ignore")
-        for p, ds in zip(self.parts, self.datasets, strict=True):
-            acc = accounts(ds)
-            bought = sum(
-                (a.horizon["certificates"] for a in acc.values() if "certificates" in a.horizon),
-                xr.zeros_like(total),
-            )
-            intake = flows(ds, acc)["intake"]
-            total = total + bought * counted_share(ds, intake, p.committed - 1)
+        for bought in self.certificates:
+            total = total + bought
         return total
 
     @property
@@ -595,22 +646,35 @@ class YearResult:
           energies (:meth:`compliance`): ``year.pue_max`` per site, ``year.green_share_min``
           per scope, ``year.direct_supply_share_min`` and ``year.direct_self_consumption_min``
           per 绿电直连 project (650号).
+
+        Read under xarray's exact join where the labels allow (:func:`exact_join`).
         """
+        return exact_join(self._certify, tol)
+
+    def _certify(self, tol: float) -> list[Violation]:
+        """:meth:`certify` with xarray's options as they are."""
         out: list[Violation] = []
-        for p, ds in zip(self.parts, self.datasets, strict=True):
-            for v in certify(ds, tol=tol):
-                out.append(Violation(f"window[{p.index}].{v.check}", v.where, v.value, v.limit))
         from .result import state_at
 
+        # each window's accounts and flows, read once for its certifier, its state and its
+        # committed cost
+        window_flows = []
+        for p, ds in zip(self.parts, self.datasets, strict=True):
+            acc = accounts(ds)
+            window_flows.append(flows(ds, acc))
+            for v in _certify(ds, tol, acc=acc)[0]:
+                out.append(Violation(f"window[{p.index}].{v.check}", v.where, v.value, v.limit))
         for prev, p in zip(self.parts, self.parts[1:], strict=False):
-            again = state_at(self.datasets[prev.index], prev.committed - 1)
+            again = state_at(
+                self.datasets[prev.index], prev.committed - 1, window_flows[prev.index]
+            )
             for family in sorted(set(again) | set(p.state_in)):
                 if not _close(again.get(family), p.state_in.get(family)):
                     where = f"window {p.index}: {family}"
                     out.append(Violation("state", where, float("nan"), float("nan")))
         total = 0.0  # the parts' committed costs, each recomputed once from its window's data
-        for p, ds in zip(self.parts, self.datasets, strict=True):
-            owed = committed_costs(ds, p.committed)["total"]
+        for p, ds, f in zip(self.parts, self.datasets, window_flows, strict=True):
+            owed = committed_costs(ds, p.committed, f)["total"]
             total += owed
             if not abs(owed - p.cost["total"]) <= max(COST_ATOL, COST_RTOL * abs(owed)):
                 out.append(Violation("part_cost", f"window {p.index}", p.cost["total"], owed))

@@ -27,18 +27,26 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..checks import counted_share
 from ..highs import SolveOptions
 from ..model import Model, linear_model
 from ..results import io
 from ..results.result import state_at
-from ..results.year import Part, YearResult, committed_costs, read_parts, write_part
+from ..results.year import (
+    Part,
+    YearResult,
+    committed_certificates,
+    committed_costs,
+    exact_join,
+    read_parts,
+    write_part,
+)
 from ..scenario import Scenario
 from ..scenario.rolling import raw_config
 from .solve import _solve, solve
@@ -208,12 +216,16 @@ class ToDate:
         self.sites: list[str] = []
 
     def add(self, part: Part, committed: Any, certificates: Any) -> None:
-        """Add a committed window: its cost, its flows (site, time) and certificates (site)."""
+        """Add a committed window: its cost, its flows (site, time) and certificates (site).
+
+        ``certificates``: the window's committed certificates
+        (:func:`~suandian.results.year.committed_certificates`).
+        """
         self.cost += part.cost["total"]
         self.sites = [str(s) for s in committed["site"].values]
         for name in ("facility", "it", "green", "intake"):
             total = committed[name].sum("time").values * self.dt
-            if name == "green" and certificates is not None:
+            if name == "green":
                 total = total + np.asarray(certificates)
             self.sums[name] = self.sums.get(name, 0.0) + total
 
@@ -230,11 +242,49 @@ class ToDate:
         return {"cost": self.cost, "pue": r("facility", "it"), "green": r("green", "intake")}
 
 
-def _certificates(ds: Any, f: Any, keep: int) -> Any:
-    """Certificates a window commits with its first ``keep`` periods (site), or None."""
-    if "e_certificate" not in ds:
-        return None
-    return (ds["e_certificate"] * counted_share(ds, f["intake"], keep - 1)).values
+@dataclass
+class WindowBooks:
+    """What the run keeps of a window's plan beside its Dataset (:func:`window_books`).
+
+    Attributes
+    ----------
+    cost : dict
+        Cost by term owed by the committed periods (:func:`committed_costs`), with ``total``.
+    certificates : xarray.DataArray
+        Certificates they owe, MWh per site (:func:`committed_certificates`).
+    flows : xarray.Dataset
+        The per-site flows of the books over the committed periods, MW (site, time).
+    state : dict
+        The state at the end of the committed periods (empty when not handed over).
+    """
+
+    cost: dict[str, float]
+    certificates: Any
+    flows: Any
+    state: dict[str, Any]
+
+
+def window_books(ds: Any, keep: int, hand_over: bool = True) -> WindowBooks:
+    """The books of a window's first ``keep`` periods, every family's account read once.
+
+    Under xarray's exact join where the labels allow (:func:`~suandian.results.year.exact_join`:
+    the same figures, faster).
+    """
+    return exact_join(_window_books, ds, keep, hand_over)
+
+
+def _window_books(ds: Any, keep: int, hand_over: bool) -> WindowBooks:
+    """:func:`window_books` with xarray's options as they are."""
+    from ..results.accounting import accounts, flows
+
+    acc = accounts(ds)
+    f = flows(ds, acc)
+    return WindowBooks(
+        cost=committed_costs(ds, keep, f, acc),
+        certificates=committed_certificates(ds, keep, acc, f),
+        flows=f.isel(time=slice(0, keep)),
+        state=state_at(ds, keep - 1, f) if hand_over else {},
+    )
 
 
 def solve_rolling(
@@ -335,14 +385,14 @@ def solve_rolling(
     ahead = Forecast.of(scenario, folder, opts) if wanted else Forecast.none()
     seconds = {"foresight": time.perf_counter() - t0}
     report = progress if callable(progress) else Progress(total, enabled=bool(progress))
-    from ..results.accounting import flows as flows_of
-
     to_date = ToDate(dt)
     committed_flows = []
+    certificates = []  # each window's committed certificates (site), for the year's books
     for p, ds in zip(parts, datasets, strict=True):  # resuming: the windows on disk
-        f = flows_of(ds)
-        committed_flows.append(f.isel(time=slice(0, p.committed)))
-        to_date.add(p, committed_flows[-1], _certificates(ds, f, p.committed))
+        books = window_books(ds, p.committed, hand_over=False)
+        committed_flows.append(books.flows)
+        certificates.append(books.certificates)
+        to_date.add(p, committed_flows[-1], certificates[-1])
     # the rest of the horizon, raw: only the windows solved are validated
     rest, start = scenario.raw_horizon(), 0
     for p in parts:  # replay: the rest of the horizon after each committed window
@@ -385,9 +435,10 @@ def solve_rolling(
             raise RollingError(index, when, result.status, result.diagnosis, parts)
         t0 = time.perf_counter()
         ds = result.ds
-        f = flows_of(ds)
-        cost = committed_costs(ds, keep, f)
-        handed = {} if last else state_at(ds, keep - 1, f)
+        books = window_books(ds, keep, hand_over=not last)
+        cost, handed = books.cost, books.state
+        committed_flows.append(books.flows)
+        certificates.append(books.certificates)
         booked = time.perf_counter() - t0
         t0 = time.perf_counter()
         violations = [str(v) for v in result.certify()] if certify else []
@@ -426,9 +477,10 @@ def solve_rolling(
             part.seconds["checkpoint"] = time.perf_counter() - t0
         parts.append(part)
         datasets.append(ds)
-        committed_flows.append(f.isel(time=slice(0, keep)))
-        to_date.add(part, committed_flows[-1], _certificates(ds, f, keep))
+        t0 = time.perf_counter()
+        to_date.add(part, committed_flows[-1], certificates[-1])
         report(part, to_date.figures())
+        part.seconds["books"] += time.perf_counter() - t0
         if last:
             break
         t0 = time.perf_counter()
@@ -437,7 +489,7 @@ def solve_rolling(
         start += C
         state = handed
     t0 = time.perf_counter()
-    year = YearResult.from_parts(parts, datasets, committed_flows)
+    year = YearResult.from_parts(parts, datasets, committed_flows, certificates)
     seconds["stitch"] = time.perf_counter() - t0
     year.foresight, year.seconds = ahead.summary, seconds
     if folder is not None and parts and parts[-1].start + parts[-1].committed >= scenario.periods:
