@@ -123,6 +123,7 @@ def solve_model(
     budget: float | None = None,
     deadline: Deadline | None = None,
     known: decompose.Given | None = None,
+    hint_first: bool = False,
 ) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
@@ -134,7 +135,8 @@ def solve_model(
     caller (:class:`~suandian.run.decompose.Given`, a two-stage plan's scenarios): the
     decomposition runs over them when the start's gap is open and, unless
     ``known.branch_and_bound``, its plan and bound are the answer (no branch and bound of the
-    whole model).
+    whole model). ``hint_first``: the MIP start tries the model's hint
+    (``LinearModel.start``, the aggregate's plan mapped) before its LP relaxation.
     """
     if deadline is None:
         limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
@@ -182,6 +184,7 @@ def solve_model(
             known,
             warm,
             periods,
+            hint_first,
         )
         if plan is None:
             start = time.perf_counter()
@@ -476,6 +479,7 @@ def _mip_start(
     known: decompose.Given | None = None,
     hint: np.ndarray | None = None,
     periods: np.ndarray | None = None,
+    hint_first: bool = False,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
@@ -502,6 +506,7 @@ def _mip_start(
         hint,
         quick=known is not None,
         first_lp="ipm" if tied else "simplex",
+        hint_first=hint_first,
     )
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
