@@ -235,13 +235,18 @@ def hint(
     return values, info
 
 
-def wanted(sc: Scenario, n_cols: int, opts: SolveOptions) -> bool:
-    """Whether ``opts.aggregate`` asks for the aggregate on this scenario and model size."""
+def wanted(sc: Scenario, n_cols: int, opts: SolveOptions, tied: bool = True) -> bool:
+    """Whether ``opts.aggregate`` asks for the aggregate on this scenario and model.
+
+    ``on``: whenever the scenario's periods allow a coarser aggregate (:func:`factor_of`);
+    ``auto``: also only for a model of at least :data:`MIN_COLUMNS` columns that does not
+    split into blocks (``tied``; a model that splits is decomposed instead).
+    """
     if opts.aggregate == "off" or opts.relax_integers or not opts.mip_start:
         return False
     if factor_of(sc) < 2:
         return False
-    return opts.aggregate == "on" or n_cols >= MIN_COLUMNS
+    return opts.aggregate == "on" or (tied and n_cols >= MIN_COLUMNS)
 
 
 __all__ = ["coarsen", "factor_of", "hint", "mapped", "wanted"]

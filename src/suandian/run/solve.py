@@ -21,13 +21,12 @@ from ..components import REGISTRY
 from ..deadline import Deadline
 from ..highs import SolveInfo, SolveOptions
 from ..ledgers import COMPONENT as LEDGER
-from ..model import Model, build_model, built_of, linear_model
+from ..model import Model, build_model, built_of
 from ..policies import POLICIES
 from ..results.accounting import accounts
 from ..results.result import Result
 from ..scenario import Scenario
 from ..scenario.rolling import raw_config
-from . import aggregate
 from .strategy import solve_model
 
 log = logging.getLogger("suandian")
@@ -270,26 +269,7 @@ def _solve(
         timings["warm"] = time.perf_counter() - start
     # the extraction's time is taken from the time limit before the solve gets the rest
     extract = min(EXTRACT_PER_BUILD * built.build_seconds, EXTRACT_SHARE * deadline.seconds)
-    lm = linear_model(model)
-    coarse: dict[str, Any] = {}
-    values = None
-    if (
-        isinstance(model_or_scenario, Scenario)
-        and lm.start is None
-        and aggregate.wanted(built.scenario, lm.n_cols, opts)
-    ):
-        # the first plan from the plan of the 1-h aggregate (docs/math/solver.md)
-        start = time.perf_counter()
-        values, coarse = aggregate.hint(built.scenario, lm, opts, deadline.before(extract))
-        lm.start = values
-        timings["aggregate"] = time.perf_counter() - start
-    info = solve_model(
-        model, opts, timings, deadline=deadline.before(extract), hint_first=values is not None
-    )
-    info.aggregate = coarse
-    if "aggregate" in timings:  # the trace counts from the aggregate's start
-        for point in info.trace:
-            point["seconds"] += timings["aggregate"]
+    info = solve_model(model, opts, timings, deadline=deadline.before(extract))
     start = time.perf_counter()
     result = (
         Result.from_model(model, info) if info.has_solution else Result.empty(built.scenario, info)
