@@ -19,15 +19,27 @@ first hour and 8, 12, 12, 8 in the second. Dynamic energy is the same wherever t
 (4 x 5 + 8 + 12 + 12 + 8) x 0.25 h = 15 unit-h x 0.1 MW x 1.1 x 100 = 165 CNY. A block-hour
 costs 110 CNY at ``s1``, 220 at ``s2``.
 
-* The aggregate: 2 periods of 1 h, demand 5 and 10 (the means). One block at ``s1`` serves
-  either hour (10 units); 2 block-hours x 110 + 165 = **385 CNY**, n_on(s1) = (1, 1),
-  n_on(s2) = (0, 0), unique (any other block costs 110 or 220 more).
+* The fine optimum: 12 units in a quarter need two blocks, the second at ``s1`` (27.5 CNY)
+  rather than at ``s2`` (55); one block at ``s1`` elsewhere: n_on(s1) = (1, 1, 1, 1, 1, 2, 2,
+  1), (6 x 1 + 2 x 2) x 0.25 = 2.5 block-hours x 110 + 165 = **440 CNY**.
+
+With the demand aggregated by its **mean** (``DEMAND_PEAK`` off):
+
+* The aggregate: 2 periods of 1 h, demand 5 and 10. One block at ``s1`` serves either hour
+  (10 units); 2 block-hours x 110 + (5 + 10) x 0.1 x 1.1 x 100 = **385 CNY**, n_on(s1) = (1,
+  1), n_on(s2) = (0, 0), unique (any other block costs 110 or 220 more).
 * Mapped: n_on(s1) = 1 in all 8 quarters, s2 = 0. The two quarters of 12 units exceed the
   10 units of one block: infeasible. The repair: raising s1 to 1.2 costs 0.2 x 110 x 0.25 =
-  5.5 a quarter, s2 to 0.2 costs 11: s1 to 1.2 in quarters 6 and 7, rounded up to 2. The
-  plan: n_on(s1) = (1, 1, 1, 1, 1, 2, 2, 1), (6 x 1 + 2 x 2) x 0.25 = 2.5 block-hours x 110 +
-  165 = **440 CNY**, step ``aggregate>up``. It is also the fine optimum: 12 units in a quarter
-  need two blocks, the second at ``s1`` (27.5 CNY) rather than at ``s2`` (55).
+  5.5 a quarter, s2 to 0.2 costs 11: s1 to 1.2 in quarters 6 and 7, rounded up to 2: the
+  fine optimum, **440 CNY**, step ``aggregate>up``.
+
+With the demand aggregated by its hourly **peak** (``DEMAND_PEAK``, the default):
+
+* The aggregate: demand 5 and 12. Hour 2 needs two blocks, both at ``s1`` (220 against 330
+  with one at ``s2``): 3 block-hours x 110 + (5 + 12) x 0.1 x 1.1 x 100 = **517 CNY**,
+  n_on(s1) = (1, 2), s2 = (0, 0).
+* Mapped: n_on(s1) = (1, 1, 1, 1, 2, 2, 2, 2), feasible as it stands (step ``aggregate``):
+  3 block-hours x 110 + 165 = **495 CNY**; the branch and bound then reaches 440.
 """
 
 from __future__ import annotations
@@ -70,14 +82,19 @@ def test_hint_first_gives_the_hand_derived_plan_before_the_relaxation(hint, step
     assert plan.bound == pytest.approx(13.5)  # the relaxation, solved after the plan
 
 
-def test_coarsen_averages_the_series_over_each_hour():
+@pytest.mark.parametrize(("peak", "demand"), [(False, [5.0, 10.0]), (True, [5.0, 12.0])])
+def test_coarsen_averages_the_series_over_each_hour(monkeypatch, peak, demand):
+    monkeypatch.setattr(aggregate, "DEMAND_PEAK", peak)
     c, series = quarter_hours()
+    series["price"] = [100.0, 100, 120, 120, 80, 80, 80, 60]
+    c["nodes"][0]["tariff"] = "price"
     sc = scenario(c, series)
     assert aggregate.factor_of(sc) == 4
     coarse = aggregate.coarsen(sc, 4)
     assert coarse is not None
     assert coarse.periods == 2 and coarse.dt == pytest.approx(1.0)
-    assert coarse.profile("demand_w") == pytest.approx([5.0, 10.0])
+    assert coarse.profile("demand_w") == pytest.approx(demand)
+    assert coarse.profile("price") == pytest.approx([110.0, 75.0])  # a price: its mean
 
 
 def test_coarsen_rounds_job_windows_inwards_where_the_job_still_fits():
@@ -102,26 +119,36 @@ def test_coarsen_refuses_periods_that_do_not_divide():
     assert aggregate.factor_of(hourly) == 1  # already 1 h: nothing coarser
 
 
-def test_the_aggregate_plan_mapped_and_repaired_is_the_hand_derived_plan():
+@pytest.mark.parametrize(
+    ("peak", "coarse_cost", "hour_blocks", "step", "start_cost"),
+    [
+        (False, 385.0, [1.0, 1.0], "aggregate>up", 440.0),
+        (True, 517.0, [1.0, 2.0], "aggregate", 495.0),
+    ],
+)
+def test_the_aggregate_plan_mapped_and_repaired_is_the_hand_derived_plan(
+    monkeypatch, peak, coarse_cost, hour_blocks, step, start_cost
+):
+    monkeypatch.setattr(aggregate, "DEMAND_PEAK", peak)
     c, series = quarter_hours()
     sc = scenario(c, series)
     coarse = aggregate.coarsen(sc, 4)
     assert coarse is not None
     m = build_model(coarse, pyomo=False)
     info = solve_model(m, suandian.SolveOptions(mip_rel_gap=0.0), {})
-    assert info.objective == pytest.approx(385.0)
+    assert info.objective == pytest.approx(coarse_cost)
     lm_coarse = linear_model(m)
     fine = build_model(sc, pyomo=False)
     n_on = plan_of(lm_coarse)["dc.n_on"][1]
-    assert n_on == pytest.approx(np.array([[1.0, 1.0], [0.0, 0.0]]))
+    assert n_on == pytest.approx(np.array([hour_blocks, [0.0, 0.0]]))
     values = aggregate.mapped(plan_of(lm_coarse), linear_model(fine), 4)
     var = next(v for v in linear_model(fine).var_order if v.name == "dc.n_on")
-    assert values[var.cols] == pytest.approx(np.array([[1.0] * 8, [0.0] * 8]))
+    assert values[var.cols] == pytest.approx(np.array([np.repeat(hour_blocks, 4), [0.0] * 8]))
 
     r = suandian.solve(sc, mip_rel_gap=0.0, aggregate="on")
-    assert r.info.aggregate["objective"] == pytest.approx(385.0)
-    assert r.info.start["step"] == "aggregate>up"
-    assert r.info.start["objective"] == pytest.approx(440.0)
+    assert r.info.aggregate["objective"] == pytest.approx(coarse_cost)
+    assert r.info.start["step"] == step
+    assert r.info.start["objective"] == pytest.approx(start_cost)
     assert r.objective == pytest.approx(440.0)
     assert r.ds["n_on"].sel(site="s1").values == pytest.approx([1, 1, 1, 1, 1, 2, 2, 1])
     assert r.certify() == []

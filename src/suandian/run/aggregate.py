@@ -64,6 +64,10 @@ COARSE_GAP = 0.05
 #: its ``max_rate`` (the aggregate then keeps enough blocks on within the fine window),
 #: else outwards.
 INWARD = True
+#: An interactive workload's demand series is aggregated by its hourly **peak** (the others
+#: by their mean): the aggregate then keeps on the blocks every quarter-hour of its hour
+#: needs, and the mapped plan holds the fine demand without the repair.
+DEMAND_PEAK = True
 #: Sections whose entries carry period-indexed inputs that :func:`coarsen` does not coarsen:
 #: a scenario with any is not aggregated.
 UNSUPPORTED = ("demand_response", "grid_outages")
@@ -139,7 +143,16 @@ def coarsen(sc: Scenario, factor: int) -> Scenario | None:
     if numeric.shape[1] != series.shape[1]:
         log.info("Aggregate: not made (series that are not numbers)")
         return None
-    coarse = numeric.groupby(np.arange(len(series)) // factor).mean()
+    hours = np.arange(len(series)) // factor
+    coarse = numeric.groupby(hours).mean()
+    if DEMAND_PEAK:
+        peak = [
+            w.demand
+            for w in c.interactive
+            if isinstance(w.demand, str) and w.demand in numeric.columns
+        ]
+        if peak:
+            coarse[peak] = numeric[peak].groupby(hours).max()
     coarse.index = series.index[::factor]
     try:
         return Scenario._loader()(raw, coarse, sc.base_dir, sc.history)
