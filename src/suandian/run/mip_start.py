@@ -21,6 +21,11 @@ previous basis):
    integers (``ceil``, then ``floor``), then the ``up`` columns one step higher (capped at
    their upper bounds) with each of those, until one is feasible or the budget runs out.
 
+With ``hint_first`` (the plan of the model's 1-h aggregate, :mod:`suandian.run.aggregate`)
+the hint's integers are fixed and the LP of the rest solved **before** step 1 (if it is
+infeasible, the ``up`` columns may rise above the hint and are rounded up): a first plan
+without the relaxation, which then follows for the bound.
+
 The repaired point is a plan: every row holds at the LP tolerances and every integer column
 is integral. It is handed to HiGHS with ``Highs.setSolution`` before the MIP runs, so the MIP
 starts with an incumbent and only improves it.
