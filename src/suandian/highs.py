@@ -113,7 +113,7 @@ class SolveOptions:
     mip_start_seconds: float | None = None
     decompose: bool = True
     fix_optimise: bool = False
-    aggregate: str = "off"
+    aggregate: str = "auto"
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
