@@ -135,8 +135,8 @@ def coarsen(sc: Scenario, factor: int) -> Scenario | None:
         release = period_of(sc.time, sc.dt, job.get("release", 0), 0)
         deadline = period_of(sc.time, sc.dt, job.get("deadline"), sc.periods)
         inner = (-(-release // factor), deadline // factor)
-        hours = (inner[1] - inner[0]) * factor * sc.dt
-        if INWARD and hours * float(job["max_rate"]) >= float(job["work"]) - 1e-9:
+        span = (inner[1] - inner[0]) * factor * sc.dt
+        if INWARD and span * float(job["max_rate"]) >= float(job["work"]) - 1e-9:
             job["release"], job["deadline"] = inner
         else:
             job["release"], job["deadline"] = release // factor, -(-deadline // factor)
