@@ -50,8 +50,8 @@ log = logging.getLogger("suandian")
 #: ``aggregate="auto"`` makes the aggregate for models of at least this many columns that
 #: do not split into blocks, with periods shorter than :data:`COARSE_HOURS` (measured,
 #: docs/math/solver.md, "A first plan from the 1-h aggregate": on the tied portfolios of 10,
-#: 20 and 40 sites at 15 min, 11,888 to 48,441 columns, the first plan in 0.6-0.9, 0.4-0.6
-#: and 0.3-0.5 times the CPU seconds of the relaxation's rounding).
+#: 20 and 40 sites at 15 min, 11,888 to 48,441 columns, the first plan in 0.53-0.95,
+#: 0.39-0.45 and 0.31-0.41 times the CPU seconds of the relaxation's rounding).
 MIN_COLUMNS = 10_000
 #: Length of the aggregate's periods, hours.
 COARSE_HOURS = 1.0
