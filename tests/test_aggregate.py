@@ -23,7 +23,7 @@ costs 110 CNY at ``s1``, 220 at ``s2``.
   rather than at ``s2`` (55); one block at ``s1`` elsewhere: n_on(s1) = (1, 1, 1, 1, 1, 2, 2,
   1), (6 x 1 + 2 x 2) x 0.25 = 2.5 block-hours x 110 + 165 = **440 CNY**.
 
-With the demand aggregated by its **mean** (``DEMAND_PEAK`` off):
+With the demand aggregated by its **mean** (models below ``DEMAND_PEAK_MIN_COLUMNS``):
 
 * The aggregate: 2 periods of 1 h, demand 5 and 10. One block at ``s1`` serves either hour
   (10 units); 2 block-hours x 110 + (5 + 10) x 0.1 x 1.1 x 100 = **385 CNY**, n_on(s1) = (1,
@@ -33,7 +33,7 @@ With the demand aggregated by its **mean** (``DEMAND_PEAK`` off):
   5.5 a quarter, s2 to 0.2 costs 11: s1 to 1.2 in quarters 6 and 7, rounded up to 2: the
   fine optimum, **440 CNY**, step ``aggregate>up``.
 
-With the demand aggregated by its hourly **peak** (``DEMAND_PEAK``, the default):
+With the demand aggregated by its hourly **peak** (from ``DEMAND_PEAK_MIN_COLUMNS``):
 
 * The aggregate: demand 5 and 12. Hour 2 needs two blocks, both at ``s1`` (220 against 330
   with one at ``s2``): 3 block-hours x 110 + (5 + 12) x 0.1 x 1.1 x 100 = **517 CNY**,
@@ -83,14 +83,13 @@ def test_hint_first_gives_the_hand_derived_plan_before_the_relaxation(hint, step
 
 
 @pytest.mark.parametrize(("peak", "demand"), [(False, [5.0, 10.0]), (True, [5.0, 12.0])])
-def test_coarsen_averages_the_series_over_each_hour(monkeypatch, peak, demand):
-    monkeypatch.setattr(aggregate, "DEMAND_PEAK", peak)
+def test_coarsen_averages_the_series_over_each_hour(peak, demand):
     c, series = quarter_hours()
     series["price"] = [100.0, 100, 120, 120, 80, 80, 80, 60]
     c["nodes"][0]["tariff"] = "price"
     sc = scenario(c, series)
     assert aggregate.factor_of(sc) == 4
-    coarse = aggregate.coarsen(sc, 4)
+    coarse = aggregate.coarsen(sc, 4, peak)
     assert coarse is not None
     assert coarse.periods == 2 and coarse.dt == pytest.approx(1.0)
     assert coarse.profile("demand_w") == pytest.approx(demand)
@@ -129,10 +128,10 @@ def test_coarsen_refuses_periods_that_do_not_divide():
 def test_the_aggregate_plan_mapped_and_repaired_is_the_hand_derived_plan(
     monkeypatch, peak, coarse_cost, hour_blocks, step, start_cost
 ):
-    monkeypatch.setattr(aggregate, "DEMAND_PEAK", peak)
+    monkeypatch.setattr(aggregate, "DEMAND_PEAK_MIN_COLUMNS", 0 if peak else 10**9)
     c, series = quarter_hours()
     sc = scenario(c, series)
-    coarse = aggregate.coarsen(sc, 4)
+    coarse = aggregate.coarsen(sc, 4, peak)
     assert coarse is not None
     m = build_model(coarse, pyomo=False)
     info = solve_model(m, suandian.SolveOptions(mip_rel_gap=0.0), {})

@@ -66,10 +66,14 @@ COARSE_GAP = 0.05
 #: its ``max_rate`` (the aggregate then keeps enough blocks on within the fine window),
 #: else outwards.
 INWARD = True
-#: An interactive workload's demand series is aggregated by its hourly **peak** (the others
-#: by their mean): the aggregate then keeps on the blocks every quarter-hour of its hour
-#: needs, and the mapped plan holds the fine demand without the repair.
-DEMAND_PEAK = True
+#: From this many columns of the fine model, an interactive workload's demand series is
+#: aggregated by its hourly **peak** (the others by their mean): the aggregate then keeps on
+#: the blocks every quarter-hour of its hour needs, and the mapped plan holds the fine
+#: demand without the repair LP. Below, by its mean: cheaper plans, sometimes the repair.
+#: Measured (docs/math/solver.md): at 40 tied sites (48,441 columns) the first plan in
+#: 6.5-8.8 CPU s by the peak against 8.2-10.6 by the mean; at 10 and 20 sites the mean's
+#: plans and gaps at 60 s the better.
+DEMAND_PEAK_MIN_COLUMNS = 40_000
 #: Sections whose entries carry period-indexed inputs that :func:`coarsen` does not coarsen:
 #: a scenario with any is not aggregated.
 UNSUPPORTED = ("demand_response", "grid_outages")
@@ -92,7 +96,7 @@ def _resolution(hours: float) -> str:
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
 
 
-def coarsen(sc: Scenario, factor: int) -> Scenario | None:
+def coarsen(sc: Scenario, factor: int, peak: bool = False) -> Scenario | None:
     """The scenario on periods ``factor`` times longer, or None where that is not supported.
 
     Parameters
@@ -101,6 +105,9 @@ def coarsen(sc: Scenario, factor: int) -> Scenario | None:
         The fine scenario; its periods a multiple of ``factor``.
     factor : int
         Fine periods per coarse period, >= 2.
+    peak : bool
+        An interactive workload's demand series by its peak over each coarse period
+        (else, like every other series, by its mean).
 
     Returns
     -------
@@ -147,7 +154,7 @@ def coarsen(sc: Scenario, factor: int) -> Scenario | None:
         return None
     hours = np.arange(len(series)) // factor
     coarse = numeric.groupby(hours).mean()
-    if DEMAND_PEAK:
+    if peak:
         peak = [
             w.demand
             for w in c.interactive
@@ -206,7 +213,9 @@ def hint(
     began = time.perf_counter()
     factor = factor_of(sc)
     info: dict[str, Any] = {"factor": factor}
-    coarse_sc = coarsen(sc, factor) if factor > 1 else None
+    peak = fine.n_cols >= DEMAND_PEAK_MIN_COLUMNS
+    info["demand"] = "peak" if peak else "mean"
+    coarse_sc = coarsen(sc, factor, peak) if factor > 1 else None
     if coarse_sc is None:
         return None, info
     model = build_model(coarse_sc, pyomo=False)
