@@ -154,14 +154,9 @@ def coarsen(sc: Scenario, factor: int, peak: bool = False) -> Scenario | None:
         return None
     hours = np.arange(len(series)) // factor
     coarse = numeric.groupby(hours).mean()
-    if peak:
-        peak = [
-            w.demand
-            for w in c.interactive
-            if isinstance(w.demand, str) and w.demand in numeric.columns
-        ]
-        if peak:
-            coarse[peak] = numeric[peak].groupby(hours).max()
+    demands = [w.demand for w in c.interactive if isinstance(w.demand, str) and w.demand in numeric]
+    if peak and demands:
+        coarse[demands] = numeric[demands].groupby(hours).max()
     coarse.index = series.index[::factor]
     try:
         return Scenario._loader()(raw, coarse, sc.base_dir, sc.history)
