@@ -93,10 +93,12 @@ class SolveOptions:
         few periods free, the others fixed at the plan; :mod:`suandian.run.fix_optimise`)
         before the branch and bound.
     aggregate : {"auto", "on", "off"}
-        Make the first plan of a scenario with periods shorter than an hour from the plan
-        of its 1-h aggregate (:mod:`suandian.run.aggregate`): ``auto`` for MIPs of at least
-        :data:`suandian.run.aggregate.MIN_COLUMNS` columns, ``on`` whenever the periods
-        allow, ``off`` never. A scenario given, not a built model.
+        Make the first plan of a model with periods shorter than an hour from the plan of
+        its 1-h aggregate (:mod:`suandian.run.aggregate`): ``auto`` (default) for MIPs of at
+        least :data:`suandian.run.aggregate.MIN_COLUMNS` columns that do not split into
+        blocks, ``on`` whenever the periods allow, ``off`` never. Scenarios with inputs the
+        aggregate does not coarsen (demand-response events, grid outages, uncertainty) are
+        solved as without it.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
