@@ -59,6 +59,9 @@ COARSE_HOURS = 1.0
 #: while it has no plan, within the first plan's deadline). With less than four of its LP
 #: relaxations' time the aggregate's start takes its quick path (the ceiling, a worse plan).
 SHARE = 0.3
+#: Share of the time left that the aggregate's start may take while it has no plan (without
+#: the aggregate's plan a model this large rarely has a first plan in time either).
+FIRST_PLAN_SHARE = 0.6
 #: Gap at which the aggregate's plan is taken: its MIP start is, without a branch and bound,
 #: when within it (the fine model's branch and bound improves the mapped plan instead).
 COARSE_GAP = 0.05
@@ -215,6 +218,9 @@ def hint(
         return None, info
     model = build_model(coarse_sc, pyomo=False)
     seconds = SHARE * deadline.left() if deadline.finite else math.inf
+    least = opts.mip_start_seconds
+    if deadline.finite:
+        least = max(least or 0.0, FIRST_PLAN_SHARE * deadline.left()) or None
     copts = SolveOptions(
         **{
             **opts.__dict__,
@@ -222,6 +228,7 @@ def hint(
             "diagnose": False,
             "progress": False,
             "mip_rel_gap": max(opts.mip_rel_gap, COARSE_GAP),
+            "mip_start_seconds": least,
         }
     )
     timings: dict[str, float] = {}
