@@ -33,12 +33,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..deadline import Deadline
-from ..highs import SolveOptions
+from ..highs import SolveInfo, SolveOptions
 from ..linear import LinearModel
 from ..scenario import Scenario
 from ..scenario.errors import ScenarioError
@@ -196,16 +197,22 @@ def mapped(coarse: Plan, fine: LinearModel, factor: int) -> np.ndarray:
 
 
 def hint(
-    sc: Scenario, fine: LinearModel, opts: SolveOptions, deadline: Deadline
+    sc: Scenario,
+    fine: LinearModel,
+    opts: SolveOptions,
+    deadline: Deadline,
+    solve: Callable[..., SolveInfo],
 ) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Solve the aggregate of ``sc`` and map its plan onto ``fine``'s integer columns.
+
+    ``solve``: :func:`suandian.run.strategy.solve_model` (passed in: the strategy imports
+    this module).
 
     Returns the hint (None if no aggregate or no plan) and what was done (``factor``,
     ``seconds``, the coarse ``objective``, ``status``, ``columns``), for ``SolveInfo``.
     """
     from ..model import build_model
     from ..model import linear_model as lm_of
-    from .strategy import solve_model
     from .warm import plan_of
 
     began = time.perf_counter()
@@ -232,7 +239,7 @@ def hint(
         }
     )
     timings: dict[str, float] = {}
-    coarse_info = solve_model(model, copts, timings, deadline=Deadline(seconds, deadline.clock))
+    coarse_info = solve(model, copts, timings, deadline=Deadline(seconds, deadline.clock))
     lm = lm_of(model)
     info.update(
         {

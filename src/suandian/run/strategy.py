@@ -515,7 +515,7 @@ def _mip_start(
         sc = _scenario(model)
         if sc is not None and aggregate.wanted(sc, len(ho.lb), opts, tied):
             began = time.perf_counter()
-            values, done = aggregate.hint(sc, linear_model(model), opts, deadline)
+            values, done = aggregate.hint(sc, linear_model(model), opts, deadline, solve_model)
             coarse.update(done)
             timings["aggregate"] = time.perf_counter() - began
             hint, hint_first = values, values is not None
