@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +40,35 @@ def _first(trace: list[dict], gap: float) -> float | None:
         if entry["gap"] <= gap + 1e-12:
             return entry["seconds"]
     return None
+
+
+#: Log messages of the MIP start that say a plan was found (the first is the first plan).
+_FOUND = re.compile(
+    r"MIP start: (rounding \S+ gives|aggregate\S* plan|plan |no rounding.*fallback plan)"
+)
+
+
+class _FirstPlan(logging.Handler):
+    """Wall and CPU seconds (since the solve began) of the first plan the MIP start found.
+
+    The plans of the 1-h aggregate's own start, logged before ``Aggregate: ...``, are not
+    the model's: forgotten at that line.
+    """
+
+    def __init__(self, wall0: float, cpu0: float) -> None:
+        super().__init__(logging.INFO)
+        self.wall0, self.cpu0 = wall0, cpu0
+        self.wall: float | None = None
+        self.cpu: float | None = None
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Aggregate:"):  # the coarse model's plans before it
+            self.wall = self.cpu = None
+        elif self.wall is None and _FOUND.match(record.getMessage()):
+            self.wall = time.perf_counter() - self.wall0
+            self.cpu = time.process_time() - self.cpu0
+            self.message = record.getMessage()[:120]
 
 
 def _load(n_sites: int, seed: int, generator: str):
@@ -63,7 +94,12 @@ def worker(n_sites: int, seed: int, options: dict, generator: str = "paired") ->
     sc = _load(n_sites, seed, generator)
     loaded = time.perf_counter() - began
     cpu0 = time.process_time()
+    found = _FirstPlan(began + loaded, cpu0)
+    logger = logging.getLogger("suandian")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(found)
     r = suandian.solve(sc, **options)
+    logger.removeHandler(found)
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - began - loaded
     load1 = os.getloadavg()[0]
@@ -84,6 +120,9 @@ def worker(n_sites: int, seed: int, options: dict, generator: str = "paired") ->
         "bound": info.bound,
         "gap": info.mip_gap,
         "first_plan_s": first,
+        "first_found_s": found.wall,
+        "first_found_cpu_s": found.cpu,
+        "first_found": found.message,
         "gap_0.5%_s": None if t05 is None else build + t05,
         "gap_0.1%_s": None if t01 is None else build + t01,
         "wall_s": wall,
@@ -159,6 +198,12 @@ def main() -> None:
     ap.add_argument("--option", action="append", default=[], help="SolveOptions NAME=VALUE")
     ap.add_argument("--label", default="")
     ap.add_argument(
+        "--timeout",
+        type=float,
+        default=0.0,
+        help="seconds after which a case's worker is killed (0: none); the case is then lost",
+    )
+    ap.add_argument(
         "--generator",
         default="paired",
         help="paired (benchmarks/portfolio.py) or tied[-1h][-site] (benchmarks/portfolio_tied.py)",
@@ -194,20 +239,25 @@ def main() -> None:
     records = []
     for n in sizes:
         for seed in seeds:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--worker",
-                    str(n),
-                    str(seed),
-                    json.dumps(options),
-                    args.generator,
-                ],
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
+            try:
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        str(n),
+                        str(seed),
+                        json.dumps(options),
+                        args.generator,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                    timeout=args.timeout or None,
+                )
+            except subprocess.TimeoutExpired:
+                print(f"{n:3d} sites seed {seed}: killed after {args.timeout:g} s", file=sys.stderr)
+                continue
             lines = out.stdout.strip().splitlines()
             if out.returncode != 0 or not lines:
                 print(
@@ -221,7 +271,9 @@ def main() -> None:
             print(
                 f"{n:3d} sites seed {seed}: {rec['status']}, gap {rec['gap']:.3%}, first plan "
                 f"{_fmt(rec['first_plan_s'])} s, 0.1 % {_fmt(rec['gap_0.1%_s'])} s, "
-                f"wall {rec['wall_s']:.1f} s, cpu {rec['cpu_s']:.1f} s, from {rec['origin']}, "
+                f"found {_fmt(rec['first_found_s'])} s / {_fmt(rec['first_found_cpu_s'])} "
+                f"CPU s, wall {rec['wall_s']:.1f} s, cpu {rec['cpu_s']:.1f} s, "
+                f"from {rec['origin']}, "
                 f"load {rec['load_start']:.2f}, timings "
                 + " ".join(f"{k}={v:.1f}" for k, v in rec["timings"].items()),
                 flush=True,

@@ -92,6 +92,13 @@ class SolveOptions:
         decomposition, improve it by sub-MIPs over time windows (the integer columns of a
         few periods free, the others fixed at the plan; :mod:`suandian.run.fix_optimise`)
         before the branch and bound.
+    aggregate : {"auto", "on", "off"}
+        Make the first plan of a model with periods shorter than an hour from the plan of
+        its 1-h aggregate (:mod:`suandian.run.aggregate`): ``auto`` (default) for MIPs of at
+        least :data:`suandian.run.aggregate.MIN_COLUMNS` columns that do not split into
+        blocks, ``on`` whenever the periods allow, ``off`` never. Scenarios with inputs the
+        aggregate does not coarsen (demand-response events, grid outages, uncertainty) are
+        solved as without it.
     highs_options : dict
         Any other HiGHS option, passed through by name.
     """
@@ -108,6 +115,7 @@ class SolveOptions:
     mip_start_seconds: float | None = None
     decompose: bool = True
     fix_optimise: bool = False
+    aggregate: str = "auto"
     highs_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -123,6 +131,8 @@ class SolveOptions:
             problems.append(
                 f"mip_start_seconds={least!r}: use seconds > 0, or None (share the time limit)"
             )
+        if self.aggregate not in ("auto", "on", "off"):
+            problems.append(f"aggregate={self.aggregate!r}: use 'auto', 'on' or 'off'")
         if self.threads is not None and int(self.threads) < 0:
             problems.append(f"threads={self.threads!r}: use a count >= 0 (0: HiGHS's choice)")
         if problems:
@@ -181,6 +191,10 @@ class SolveInfo:
         ``interrupt`` at the deadline, ``left_behind``: it did not return by the deadline
         and the call went on without it, or ``not_run``) and ``duals_reserve`` (seconds
         kept for the shadow-price LP).
+    aggregate : dict
+        The first plan from the 1-h aggregate (:mod:`suandian.run.aggregate`), empty when it
+        did not run: ``factor``, ``columns``, ``status``, ``objective`` and ``gap`` of the
+        aggregate's solve, ``seconds``.
     """
 
     status: str
@@ -196,6 +210,7 @@ class SolveInfo:
     trace: list[dict[str, float]] = field(default_factory=list)
     origin: str = ""
     deadline: dict[str, Any] = field(default_factory=dict)
+    aggregate: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

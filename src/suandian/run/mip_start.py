@@ -21,6 +21,11 @@ previous basis):
    integers (``ceil``, then ``floor``), then the ``up`` columns one step higher (capped at
    their upper bounds) with each of those, until one is feasible or the budget runs out.
 
+With ``hint_first`` (the plan of the model's 1-h aggregate, :mod:`suandian.run.aggregate`)
+the hint's integers are fixed and the LP of the rest solved **before** step 1 (if it is
+infeasible, the ``up`` columns may rise above the hint and are rounded up): a first plan
+without the relaxation, which then follows for the bound.
+
 The repaired point is a plan: every row holds at the LP tolerances and every integer column
 is integral. It is handed to HiGHS with ``Highs.setSolution`` before the MIP runs, so the MIP
 starts with an incumbent and only improves it.
@@ -119,6 +124,7 @@ def construct(
     hint: np.ndarray | None = None,
     quick: bool = False,
     first_lp: str | None = None,
+    hint_first: bool = False,
 ) -> Start | None:
     """Make a MIP start for the hand-over ``ho`` by ``deadline``.
 
@@ -153,6 +159,13 @@ def construct(
     first_lp : {"simplex", "ipm"}, optional
         HiGHS solver of the LP relaxation (default :data:`FIRST_LP_SOLVER`); the next LPs
         re-solve by the simplex from its basis (the crossover's after the IPM).
+    hint_first : bool
+        Try ``hint`` **before** the LP relaxation (:mod:`suandian.run.aggregate`: the plan
+        of a coarser aggregate, whose fine relaxation may take longer than the first plan
+        may): its integers fixed, the LP of the rest; if infeasible, the ``up`` columns
+        free above the hint's values and rounded up (step ``aggregate>up``). The
+        relaxation and its roundings follow in the time left (the better plan kept); if the
+        relaxation does not finish, the plan's bound is ``-inf``.
 
     Returns
     -------
@@ -189,6 +202,15 @@ def construct(
         return np.asarray(h.getSolution().col_value)
 
     solver = FIRST_LP_SOLVER if first_lp is None else first_lp
+    tol = 1e-6
+    up = integer & (rounding > 0)
+    rest = integer & ~up
+    lb0, ub0 = ho.lb, ho.ub
+    known = integer & np.isfinite(hint) if hint is not None and len(hint) == n else None
+    if hint_first and known is not None and known.any():
+        assert hint is not None
+        best = _hint_first(run, hint, known, integer, rounding, up, lb0, ub0, h)
+    relax_began = time.perf_counter()
     if solver != "simplex":
         h.setOptionValue("solver", solver)
     x = run(ho.lb, ho.ub)
@@ -199,18 +221,20 @@ def construct(
             "MIP start: the LP relaxation ended %s",
             h.modelStatusToString(h.getModelStatus()) if lps else "before it began (no time)",
         )
-        return None
-    relax_seconds = time.perf_counter() - began
+        if best is None:
+            return None
+        x, objective, step, plan_duals = best
+        x[integer] = np.round(x[integer])
+        return Start(
+            x, objective, -np.inf, time.perf_counter() - began, step, lps, None, plan_duals
+        )
+    relax_seconds = time.perf_counter() - relax_began
     bound = float(h.getInfo().objective_function_value)
     duals = np.asarray(h.getSolution().row_dual, dtype=float)
     log.info("MIP start: LP relaxation %.6g after %.2f s", bound, time.perf_counter() - began)
-    tol = 1e-6
-    up = integer & (rounding > 0)
-    rest = integer & ~up
-    lb0, ub0 = ho.lb, ho.ub
 
     relaxed = x
-    tried_hint = False
+    tried_hint = hint_first and best is not None
 
     def finish(
         first: str,
@@ -247,8 +271,7 @@ def construct(
                 return
             log.info("MIP start: rounding %s infeasible", step)
 
-    known = integer & np.isfinite(hint) if hint is not None and len(hint) == n else None
-    if known is not None and known.any():
+    if not hint_first and known is not None and known.any():
         # the hint's integers fixed (rounded, within the bounds); the LP of the rest, then
         # the roundings of the integers the hint leaves free
         tried_hint = True
@@ -268,7 +291,8 @@ def construct(
             args = (held, up, lo, hi, deadline, relax_seconds, began)
             _round_relaxation(run, within, lambda: best is not None, *args, quick=quick)
     close = best is not None and (best[1] - bound) <= opts.mip_rel_gap * max(abs(best[1]), 1e-9)
-    if not (tried_hint and best is not None and (close or not ROUND_AFTER_HINT)):
+    again = ROUND_AFTER_AGGREGATE if hint_first else ROUND_AFTER_HINT
+    if not (tried_hint and best is not None and (close or not again)):
         shrunk = _round_relaxation(
             run,
             finish,
@@ -301,6 +325,64 @@ def construct(
     start = Start(x, objective, bound, seconds, step, lps, duals, plan_duals)
     start.relax_seconds = relax_seconds
     return start
+
+
+def _hint_first(
+    run: LP,
+    hint: np.ndarray,
+    known: np.ndarray,
+    integer: np.ndarray,
+    rounding: np.ndarray,
+    up: np.ndarray,
+    lb0: np.ndarray,
+    ub0: np.ndarray,
+    h: highspy.Highs,
+) -> tuple[np.ndarray, float, str, np.ndarray] | None:
+    """A plan from ``hint`` before any LP relaxation (:func:`construct`, ``hint_first``).
+
+    The hint's integers (``known``) fixed at their rounded values (clipped to the bounds),
+    the other integer columns relaxed: one LP (dual simplex: its presolve finds an
+    infeasible one at once). If it is infeasible, the
+    ``up`` columns may rise above the hint's values (a capacity: more blocks never break a
+    data center's rows) and the LP is solved again. Then the integers still fractional are
+    rounded (``up`` columns up, the others by their hint, ``nearest`` else) and fixed, and
+    the LP of the continuous columns gives the plan. Returns ``(x, objective, step,
+    duals)`` or None.
+    """
+    tol = 1e-6
+    lo, hi = lb0.copy(), ub0.copy()
+    lo[known] = hi[known] = np.clip(np.round(hint[known]), lb0[known], ub0[known])
+    steps = [("aggregate", hi)]
+    raised = hi.copy()
+    raised[up & known] = ub0[up & known]
+    if (up & known).any():
+        steps.append(("aggregate>up", raised))
+    found: tuple[np.ndarray, str, np.ndarray] | None = None
+    for name, upper in steps:
+        y = run(lo, upper)
+        if y is not None:
+            found = (y, name, upper)
+            break
+        log.info("MIP start: the %s LP is infeasible or stopped", name)
+    if found is None:
+        return None
+    y, step, upper = found
+    open_ = integer & (np.abs(y - np.round(y)) > tol)
+    if open_.any() or step != "aggregate":
+        values = np.where(
+            rounding > 0,
+            np.ceil(y - tol),
+            np.where(rounding < 0, np.floor(y + tol), np.round(y)),
+        )
+        lo2, hi2 = lo.copy(), upper.copy()
+        lo2[integer] = hi2[integer] = np.clip(values[integer], lb0[integer], ub0[integer])
+        y = run(lo2, hi2)
+        if y is None:
+            log.info("MIP start: the rounding of the %s LP is infeasible", step)
+            return None
+    objective = float(h.getInfo().objective_function_value)
+    log.info("MIP start: %s plan %.6g before the LP relaxation", step, objective)
+    return y, objective, step, np.asarray(h.getSolution().row_dual, float)
 
 
 def _round_relaxation(
@@ -441,6 +523,10 @@ QUICK_LPS = 4.0
 #: Whether the roundings of the LP relaxation are still tried when a hint gave a plan that
 #: is not within the gap (they may find a better one; they cost 10 to 15 LPs).
 ROUND_AFTER_HINT = True
+#: The same after a plan from ``hint_first`` (the aggregate's): off, the branch and bound
+#: gets the time instead (measured, docs/math/solver.md, "A first plan from the 1-h
+#: aggregate").
+ROUND_AFTER_AGGREGATE = False
 #: Rounds of the dive over the ``up`` columns (0: round all up at once, then shrink).
 DIVE_ROUNDS = 10
 #: Round up-and-shrink is tried after a successful dive only if this many seconds have

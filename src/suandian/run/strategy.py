@@ -52,7 +52,7 @@ from ..highs import (
     status_kind,
 )
 from ..model import Model, linear_model
-from . import decompose, fix_optimise
+from . import aggregate, decompose, fix_optimise
 from .mip_start import Start, construct, fallback
 
 log = logging.getLogger("suandian")
@@ -160,6 +160,7 @@ def solve_model(
     timings["handover"] = time.perf_counter() - start
     plan: Start | None = None
     first: dict[str, Any] = {}
+    coarse: dict[str, Any] = {}
     if integer.any() and opts.mip_start:
         rounding = np.zeros(len(ho.lb), np.int8)
         hint = lm.rounding()
@@ -182,6 +183,7 @@ def solve_model(
             known,
             warm,
             periods,
+            (model, coarse) if warm is None and known is None else None,
         )
         if plan is None:
             start = time.perf_counter()
@@ -301,6 +303,7 @@ def solve_model(
         "duals_reserve": reserve,
     }
     info.trace = trace
+    info.aggregate = coarse
     if integer.any() and has_solution:
         trace.append(
             {
@@ -365,6 +368,16 @@ POLISH_AFTER = 0.75
 #: Share of the time left after the decomposition that fix-and-optimise may use (HiGHS's
 #: branch and bound gets the rest, for its bound and any better plan).
 FIX_OPTIMISE_SHARE = 0.7
+
+
+def _scenario(model: Model):
+    """The scenario a model was built from, or None (a model built otherwise)."""
+    from ..model import built_of
+
+    try:
+        return built_of(model).scenario
+    except (AttributeError, TypeError):
+        return None
 
 
 def _periods(model: Model, lm, n_cols: int) -> np.ndarray:
@@ -476,6 +489,7 @@ def _mip_start(
     known: decompose.Given | None = None,
     hint: np.ndarray | None = None,
     periods: np.ndarray | None = None,
+    scenario_of: tuple[Model, dict[str, Any]] | None = None,
 ) -> tuple[Start | None, dict[str, Any]]:
     """The constructive start and, when its gap is open, the decomposition (step 2).
 
@@ -483,6 +497,9 @@ def _mip_start(
     ``first_plan``, trying ``hint`` first (``LinearModel.start``: column values, NaN where
     unknown); the decomposition gets :data:`DECOMPOSE_SHARE` of what is left. Returns the
     plan (None if none was found) and its figures before the decomposition.
+    ``scenario_of``: the model and a dict to fill with what the aggregate did, when the
+    first plan may come from the model's 1-h aggregate (:mod:`suandian.run.aggregate`;
+    ``opts.aggregate``: ``auto`` for a large model that does not split).
     """
     first: dict[str, Any] = {}
     start = time.perf_counter()
@@ -492,6 +509,16 @@ def _mip_start(
     else:
         parts = decompose.split(ho, integer) if large else None
     tied = large and parts is None
+    hint_first = False
+    if scenario_of is not None and hint is None:
+        model, coarse = scenario_of
+        sc = _scenario(model)
+        if sc is not None and aggregate.wanted(sc, len(ho.lb), opts, tied):
+            began = time.perf_counter()
+            values, done = aggregate.hint(sc, linear_model(model), opts, deadline, solve_model)
+            coarse.update(done)
+            timings["aggregate"] = time.perf_counter() - began
+            hint, hint_first = values, values is not None
     plan = construct(
         ho,
         integer,
@@ -502,6 +529,7 @@ def _mip_start(
         hint,
         quick=known is not None,
         first_lp="ipm" if tied else "simplex",
+        hint_first=hint_first,
     )
     timings["mip_start"] = time.perf_counter() - start
     if plan is not None:
