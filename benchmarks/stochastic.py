@@ -39,8 +39,7 @@ import yaml
 
 import suandian
 from suandian.highs import SolveOptions
-from suandian.run.solve import presolve
-from suandian.run.stochastic import evaluate_plan, solve_stochastic, wait_and_see
+from suandian.run.stochastic import baselines, evaluate_plan, solve_stochastic, wait_and_see
 from suandian.scenario.uncertainty import scenario_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +130,18 @@ def main() -> None:
         default="extensive",
         help="comma-separated methods solved in turn: extensive, decomposed (default: %(default)s)",
     )
+    ap.add_argument(
+        "--dr-baseline",
+        default="mean_forecast",
+        choices=["mean_forecast", "per_scenario"],
+        help="whose plan without the event the DR baseline reads (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--start",
+        default="mean_forecast",
+        choices=["mean_forecast", "relaxation"],
+        help="the extensive form's MIP start (default: %(default)s)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="JSON file (default: results/...)")
     ap.add_argument(
         "--shortfall-penalty",
@@ -148,11 +159,11 @@ def main() -> None:
     report["phases"]["scenario_set_s"] = time.perf_counter() - t
     report["reduction"] = ss.reduction
     print(f"scenario set: {report['phases']['scenario_set_s']:.1f} s, reduction {ss.reduction}")
-    # every member's presolved plans (the DR event's no_event baseline, a MIP per member),
-    # cached on the member: made once here, so no method's build includes them
+    # the presolved plans the members are built with (the DR event's no_event baseline: the
+    # mean forecast's, one MIP, or one MIP per member), cached: made once here, so no
+    # method's build includes them
     t, c = time.perf_counter(), time.process_time()
-    for member in ss.members:
-        presolve(member, SolveOptions(**opts), compute_shortfall_penalty=args.shortfall_penalty)
+    baselines(ss.members, SolveOptions(**opts), args.shortfall_penalty, args.dr_baseline)
     report["phases"]["presolve_s"] = time.perf_counter() - t
     report["phases"]["presolve_cpu_s"] = time.process_time() - c
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
@@ -160,7 +171,9 @@ def main() -> None:
     rp = None
     for method in methods:
         t, c = time.perf_counter(), time.process_time()
-        res = solve_stochastic(ss, method=method, **shed, **opts)
+        res = solve_stochastic(
+            ss, method=method, dr_baseline=args.dr_baseline, start=args.start, **shed, **opts
+        )
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         report["phases"][f"two_stage_{method}_s"] = wall
         report["phases"][f"two_stage_{method}_cpu_s"] = cpu
@@ -179,10 +192,10 @@ def main() -> None:
         report["phases"]["ev_s"] = time.perf_counter() - t
         plan = plan_of(m.built, ev.ds)
         t = time.perf_counter()
-        eev = evaluate_plan(plan, ss, **shed, **opts)
+        eev = evaluate_plan(plan, ss, dr_baseline=args.dr_baseline, **shed, **opts)
         report["phases"]["eev_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        ws = wait_and_see(ss, **shed, **opts)
+        ws = wait_and_see(ss, dr_baseline=args.dr_baseline, **shed, **opts)
         report["phases"]["ws_s"] = time.perf_counter() - t
         report["value"] = {
             "rp": rp.expected_cost,
