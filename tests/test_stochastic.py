@@ -891,13 +891,14 @@ def test_the_start_from_the_mean_forecasts_first_stage(tmp_path):
       ``0.81 - 0.33 = 0.48`` with the battery at its 0.81 (each MW of it saves 2 x 1000 of
       shortfall), credited ``2 x 20 x 0.48``, short ``2 x 1000 x 0.33``. Expected:
       ``1540 - 16.2 + 0.5 (-32.4 + 0.48 SHIFT) + 0.5 (-19.2 + 0.81 SHIFT + 660)`` = 1858.26.
-    * The start holds that first stage's integers (taking part: ``u = 1``) and chooses its
-      continuous part (the MW committed) over the members: ``d = 0.48``, the optimum of the
-      test above, 1533.72; its step says so.
+    * The start settles it member by member (no target ties them), then holds that first
+      stage's integers (taking part: ``u = 1``) and chooses its continuous part (the MW
+      committed) over the members: ``d = 0.48``, the optimum of the test above, 1533.72; its
+      step says so.
     """
     sc = _dr_two_demands(tmp_path)
     rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
-    assert rp.info.start["step"] == "mean_forecast>continuous"
+    assert rp.info.start["step"] == "mean_forecast+members>continuous"
     assert rp.info.start["objective"] == pytest.approx(1540.0 - (60.0 - SHIFT) * 0.48, abs=1e-4)
     assert rp.expected_cost == pytest.approx(1540.0 - (60.0 - SHIFT) * 0.48, abs=1e-4)
     plan = dict(rp.first_stage)

@@ -48,7 +48,7 @@ from ..scenario.uncertainty import (
     mean_forecast,
     scenario_set,
 )
-from .decompose import Given, Split
+from .decompose import Given, Split, _sub
 from .mip_start import Start
 from .solve import presolve
 from .strategy import solve_model
@@ -662,6 +662,7 @@ MEAN_START_SHARE = 0.5
 
 
 def mean_forecast_start(
+    lm: LinearModel,
     mean: Scenario,
     blocks: list[Built],
     opts: SolveOptions,
@@ -674,13 +675,24 @@ def mean_forecast_start(
     mean_forecast`) as one deterministic MIP (its presolved plans are those the members'
     DR baselines read with ``dr_baseline="mean_forecast"``: solved once), fixes that plan's
     first stage (by label, :func:`_values`) in every member of the extensive form ``ho`` and
-    lets HiGHS decide the recourse of every member to it (the model falls apart into the
-    members' recourse MIPs, tied only by rows such as the green share held in expectation).
-    That plan (the EEV's) is the start of the branch and bound of the whole model, which
-    then searches the first stage; no LP relaxation of the whole model is solved first.
-    None when either MIP ends without a plan (a first stage with no recourse in some member:
-    too few blocks for its demand, without ``compute_shortfall_penalty``).
+    solves the recourse of every member to it: member by member (:func:`_memberwise`, each
+    member meeting its own targets), else as one model by HiGHS (the model falls apart into
+    the members' recourse MIPs, tied only by rows such as the green share held in
+    expectation); then the first stage's integers are held and its continuous part chosen
+    with the recourse (:data:`FREE_CONTINUOUS`). That plan is the start of the branch and
+    bound of the whole model, which then searches the first stage; no LP relaxation of the
+    whole model is solved first. None when the MIPs end without a plan (a first stage with
+    no recourse in some member: too few blocks for its demand, without
+    ``compute_shortfall_penalty``).
     """
+    try:
+        parts: Split | None = by_scenario(lm, blocks).parts
+    except ValueError:  # rows of no member: the joint recourse only
+        parts = None
+    reliefs = np.zeros(lm.n_cols, bool)  # the targets' reliefs: held at most 0 member-wise
+    for name, var in lm.vars.items():
+        if ".stochastic." in name and name.endswith("_relief"):
+            reliefs[var.cols[var.cols >= 0]] = True
 
     def given(ho: HandOver, integer: np.ndarray, deadline: Deadline) -> Start | None:
         began = time.perf_counter()
@@ -712,11 +724,18 @@ def mean_forecast_start(
                     held[cols] = True
                 lb[cols] = ub[cols] = np.clip(values, ho.lb[cols], ho.ub[cols])
         gap = opts.mip_rel_gap * START_GAP_SHARE
-        x = _recourse_mip(ho, integer[:n], lb, ub, quiet, gap, share, None)
+        x = None
+        step = "mean_forecast"
+        if MEMBERWISE and parts is not None:
+            held = np.zeros(n, bool)
+            held[: min(n, len(reliefs))] = reliefs[:n]
+            x = _memberwise(ho, integer[:n], lb, ub, parts, held, quiet, gap, share)
+            step = "mean_forecast" if x is None else "mean_forecast+members"
+        if x is None:
+            x = _recourse_mip(ho, integer[:n], lb, ub, quiet, gap, share, None)
         if x is None:
             log.info("two-stage start: no recourse to the mean forecast's first stage")
             return None
-        step = "mean_forecast"
         if FREE_CONTINUOUS:
             # the first stage's integers held, its continuous part (the day-ahead position,
             # the MW committed) chosen over the members with their recourse
@@ -724,7 +743,7 @@ def mean_forecast_start(
             lo[held], hi[held] = lb[held], ub[held]
             y = _recourse_mip(ho, integer[:n], lo, hi, quiet, gap, share, x)
             if y is not None and ho.c @ y < ho.c @ x:
-                x, step = y, "mean_forecast>continuous"
+                x, step = y, f"{step}>continuous"
         objective = float(ho.c @ x + ho.offset)
         seconds = time.perf_counter() - began
         log.info("two-stage start: %s %.6g (%.2f s)", step, objective, seconds)
@@ -735,6 +754,56 @@ def mean_forecast_start(
 
 #: whether the start re-decides the first stage's continuous columns (its integers held)
 FREE_CONTINUOUS = True
+
+#: whether the start first solves each member's recourse on its own (each member meeting
+#: its own targets), before the members' recourse as one model
+MEMBERWISE = True
+
+
+def _memberwise(
+    ho: HandOver,
+    integer: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    parts: Split,
+    reliefs: np.ndarray,
+    opts: SolveOptions,
+    gap: float,
+    deadline: Deadline,
+) -> np.ndarray | None:
+    """Each member's recourse MIP on its own, the first stage fixed in ``lb``, ``ub``.
+
+    The members' blocks of ``parts`` (:func:`by_scenario`) are solved one after the other,
+    each to ``gap``, with its targets' reliefs held at most 0 (a target held in expectation
+    or by chance is then met by every member: stricter, so the plan holds the rows that tie
+    the members too). None when a member has no plan in time, when the model has columns of
+    no member (the CVaR's), or when the plan misses a row of the whole model.
+    """
+    if len(parts.rest[0]):
+        return None
+    n = len(ho.lb)
+    lo, hi = lb.copy(), ub.copy()
+    held = reliefs
+    hi[held] = np.minimum(hi[held], 0.0)
+    lo[held] = np.minimum(lo[held], hi[held])
+    bounded = dataclasses.replace(ho, lb=lo, ub=hi)
+    x = np.zeros(n)
+    for cols, rows in parts.blocks:
+        if deadline.expired():
+            return None
+        sub = _sub(bounded, cols, rows)
+        part = _recourse_mip(sub, integer[cols], sub.lb, sub.ub, opts, gap, deadline, None)
+        if part is None:
+            return None
+        x[cols] = part
+    A = ho.A
+    activity = np.bincount(
+        A.indices, weights=A.data * np.repeat(x, np.diff(A.indptr)), minlength=A.shape[0]
+    )
+    tol = 1e-6 * np.maximum(1.0, np.abs(activity))
+    if np.any(activity < ho.row_lo - tol) or np.any(activity > ho.row_hi + tol):
+        return None
+    return x
 
 
 def _recourse_mip(
@@ -836,7 +905,7 @@ def _solve_joint(
     given = None
     if start_from == "mean_forecast" and known is None and fixed is None and not anticipative:
         if mean is not None and opts.mip_start:
-            given = mean_forecast_start(mean, blocks, opts, compute_shortfall_penalty)
+            given = mean_forecast_start(lm, mean, blocks, opts, compute_shortfall_penalty)
     info = solve_model(root, opts, timings, known=known, made=given)
     names = [m.config.name for m in members]
     p = np.array([m.probability for m in members])
