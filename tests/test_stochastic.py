@@ -14,6 +14,7 @@ import pytest
 from conftest import base_config, scenario
 
 import suandian
+from suandian.run import stochastic
 from suandian.scenario.uncertainty import ar1_errors, fast_forward, scenario_set
 
 INDEX1 = pd.date_range("2026-07-15 00:00", periods=1, freq="1h")
@@ -881,32 +882,44 @@ def test_an_unknown_dr_baseline_rule_is_a_clear_error(tmp_path):
         suandian.solve_stochastic(_dr_two_demands(tmp_path), dr_baseline="mean")
 
 
-def test_the_start_from_the_mean_forecasts_first_stage(tmp_path):
+@pytest.mark.parametrize("free", [False, True])
+def test_the_start_from_the_mean_forecasts_first_stage(tmp_path, monkeypatch, free):
     """The members of ``test_the_dr_baseline_of_a_two_stage_plan`` (mean-forecast baseline
     3.85 MW). The mean forecast (15 units) alone is that test's single day: its own baseline
     3.85, the battery delivers ``b = d <= 0.81``: it commits ``d = 0.81``, taking part.
 
-    * That first stage settled on the members (the EEV): capacity ``-20 x 0.81``; low
-      (3.52 MW) needs ``b = 0.48``, credited ``2 x 20 x 0.81``; high (4.18 MW) reduces at most
-      ``0.81 - 0.33 = 0.48`` with the battery at its 0.81 (each MW of it saves 2 x 1000 of
-      shortfall), credited ``2 x 20 x 0.48``, short ``2 x 1000 x 0.33``. Expected:
+    * That first stage settled on the members, member by member (no target ties them), is
+      the start (the EEV): capacity ``-20 x 0.81``; low (3.52 MW) needs ``b = 0.48``,
+      credited ``2 x 20 x 0.81``; high (4.18 MW) reduces at most ``0.81 - 0.33 = 0.48`` with
+      the battery at its 0.81 (each MW of it saves 2 x 1000 of shortfall), credited
+      ``2 x 20 x 0.48``, short ``2 x 1000 x 0.33``. Expected:
       ``1540 - 16.2 + 0.5 (-32.4 + 0.48 SHIFT) + 0.5 (-19.2 + 0.81 SHIFT + 660)`` = 1858.26.
-    * The start settles it member by member (no target ties them), then holds that first
-      stage's integers (taking part: ``u = 1``) and chooses its continuous part (the MW
-      committed) over the members: ``d = 0.48``, the optimum of the test above, 1533.72; its
-      step says so.
+    * With ``FREE_CONTINUOUS`` the start then holds that first stage's integers (taking
+      part: ``u = 1``) and chooses its continuous part (the MW committed) with the recourse:
+      ``d = 0.48``, the optimum of the test above, 1533.72.
+
+    Either way the branch and bound ends at that optimum.
     """
+    monkeypatch.setattr(stochastic, "FREE_CONTINUOUS", free)
     sc = _dr_two_demands(tmp_path)
     rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
-    assert rp.info.start["step"] == "mean_forecast+members>continuous"
-    assert rp.info.start["objective"] == pytest.approx(1540.0 - (60.0 - SHIFT) * 0.48, abs=1e-4)
-    assert rp.expected_cost == pytest.approx(1540.0 - (60.0 - SHIFT) * 0.48, abs=1e-4)
+    eev = 1540.0 - 16.2 + 0.5 * (-32.4 + 0.48 * SHIFT) + 0.5 * (-19.2 + 0.81 * SHIFT + 660.0)
+    best = 1540.0 - (60.0 - SHIFT) * 0.48
+    if free:
+        assert rp.info.start["step"] == "mean_forecast+members>continuous"
+        assert rp.info.start["objective"] == pytest.approx(best, abs=1e-4)
+    else:
+        assert rp.info.start["step"] == "mean_forecast+members"
+        assert rp.info.start["objective"] == pytest.approx(eev, abs=1e-4)
+    assert rp.expected_cost == pytest.approx(best, abs=1e-4)
+    assert rp.certify() == []
+    if free:
+        return
     plan = dict(rp.first_stage)
     plan["dr.p_dr_commit"] = plan["dr.p_dr_commit"] * 0.0 + 0.81
-    eev = suandian.evaluate_plan(plan, sc, mip_rel_gap=0.0)
-    expected = 1540.0 - 16.2 + 0.5 * (-32.4 + 0.48 * SHIFT) + 0.5 * (-19.2 + 0.81 * SHIFT + 660.0)
-    assert eev.expected_cost == pytest.approx(expected, abs=1e-4)
-    assert eev.certify() == []
+    settled = suandian.evaluate_plan(plan, sc, mip_rel_gap=0.0)
+    assert settled.expected_cost == pytest.approx(eev, abs=1e-4)
+    assert settled.certify() == []
     relaxed = suandian.solve_stochastic(sc, mip_rel_gap=0.0, start="relaxation")
-    assert relaxed.expected_cost == pytest.approx(rp.expected_cost, abs=1e-4)
+    assert relaxed.expected_cost == pytest.approx(best, abs=1e-4)
     assert "mean_forecast" not in relaxed.info.start.get("step", "")

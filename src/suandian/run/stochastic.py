@@ -711,6 +711,7 @@ def mean_forecast_start(
             log.info("two-stage start: the mean forecast has no plan (%s)", info.status)
             return None
         plan = plan_of(m.built, Result.from_model(m, info).ds)
+        log.info("two-stage start: the mean forecast %.6g (%.2f s)", info.objective, _since(began))
         n = len(ho.lb)
         lb, ub = ho.lb.copy(), ho.ub.copy()
         held = np.zeros(n, bool)  # the first stage's integer columns
@@ -731,8 +732,10 @@ def mean_forecast_start(
             held[: min(n, len(reliefs))] = reliefs[:n]
             x = _memberwise(ho, integer[:n], lb, ub, parts, held, quiet, gap, share)
             step = "mean_forecast" if x is None else "mean_forecast+members"
+            log.info("two-stage start: member by member %s (%.2f s)", x is not None, _since(began))
         if x is None:
             x = _recourse_mip(ho, integer[:n], lb, ub, quiet, gap, share, None)
+            log.info("two-stage start: as one model %s (%.2f s)", x is not None, _since(began))
         if x is None:
             log.info("two-stage start: no recourse to the mean forecast's first stage")
             return None
@@ -752,8 +755,14 @@ def mean_forecast_start(
     return given
 
 
-#: whether the start re-decides the first stage's continuous columns (its integers held)
-FREE_CONTINUOUS = True
+def _since(began: float) -> float:
+    return time.perf_counter() - began
+
+
+#: whether the start then re-decides the first stage's continuous columns (its integers
+#: held) with the members' recourse, as one MIP: off, measured not to pay (K = 3: 0.4 % better
+#: for about 4 CPU s; K = 10: about 130 CPU s, no better plan; docs/math/stochastic.md)
+FREE_CONTINUOUS = False
 
 #: whether the start first solves each member's recourse on its own (each member meeting
 #: its own targets), before the members' recourse as one model
