@@ -728,9 +728,9 @@ def mean_forecast_start(
         x = None
         step = "mean_forecast"
         if MEMBERWISE and parts is not None:
-            held = np.zeros(n, bool)
-            held[: min(n, len(reliefs))] = reliefs[:n]
-            x = _memberwise(ho, integer[:n], lb, ub, parts, held, quiet, gap, share)
+            relief = np.zeros(n, bool)
+            relief[: min(n, len(reliefs))] = reliefs[:n]
+            x = _memberwise(ho, integer[:n], lb, ub, parts, relief, quiet, gap, share)
             step = "mean_forecast" if x is None else "mean_forecast+members"
             log.info("two-stage start: member by member %s (%.2f s)", x is not None, _since(began))
         if x is None:
@@ -760,8 +760,8 @@ def _since(began: float) -> float:
 
 
 #: whether the start then re-decides the first stage's continuous columns (its integers
-#: held) with the members' recourse, as one MIP: off, measured not to pay (K = 3: 0.4 % better
-#: for about 4 CPU s; K = 10: about 130 CPU s, no better plan; docs/math/stochastic.md)
+#: held) with the members' recourse, as one MIP: off (K = 3: 0.4 % better for about 4 CPU s;
+#: at K = 10 not measured without a defect since fixed; docs/math/stochastic.md)
 FREE_CONTINUOUS = False
 
 #: whether the start first solves each member's recourse on its own (each member meeting
