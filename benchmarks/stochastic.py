@@ -17,9 +17,11 @@ decomposition by scenario). Prints and writes (``benchmarks/results/stochastic-<
 or ``--out``): the phases in wall and CPU seconds (``time.process_time``: this process and
 HiGHS's threads; scenario set, each method's two-stage solve with its build, hand-over, MIP
 start, decomposition and solve, and with ``--value`` EV, EEV, WS, out of sample, these with
-the first method's plan; every member's presolved plans, the DR event's baseline, once
-before the methods, cached for both), the model size, the figures (RP, VSS, EVPI, out of
-sample), the 1-minute load average before and after.
+the first method's plan; the members' presolved plans, the DR event's baseline (the mean
+forecast's, or each member's with ``--dr-baseline per_scenario``), once before the methods,
+cached for both), the model size, the figures (RP, VSS, EVPI, out of sample), the 1-minute
+load average before and after, and per method ``cpu_trace``: the HiGHS progress lines
+(incumbent, bound, gap) stamped with the CPU seconds since the method began.
 
     PYTHONPATH=src .venv/bin/python benchmarks/stochastic.py --scenarios 3 --gap 0.005 \
         --method extensive,decomposed --shortfall-penalty 50
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -39,8 +42,7 @@ import yaml
 
 import suandian
 from suandian.highs import SolveOptions
-from suandian.run.solve import presolve
-from suandian.run.stochastic import evaluate_plan, solve_stochastic, wait_and_see
+from suandian.run.stochastic import baselines, evaluate_plan, solve_stochastic, wait_and_see
 from suandian.scenario.uncertainty import scenario_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,6 +117,20 @@ def _figures(rp, ss, wall: float, cpu: float, load: float) -> dict:
     return out
 
 
+class _CpuTrace(logging.Handler):
+    """The HiGHS progress lines of the solves (incumbent, bound, gap), stamped with this
+    process's CPU seconds: the gap reached by a given CPU time on a loaded machine."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.points: list[tuple[float, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "incumbent" in message or "new plan" in message or "two-stage start" in message:
+            self.points.append((round(time.process_time(), 2), " ".join(message.split())))
+
+
 def main() -> None:
     """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -130,6 +146,18 @@ def main() -> None:
         "--method",
         default="extensive",
         help="comma-separated methods solved in turn: extensive, decomposed (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--dr-baseline",
+        default="mean_forecast",
+        choices=["mean_forecast", "per_scenario"],
+        help="whose plan without the event the DR baseline reads (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--start",
+        default="mean_forecast",
+        choices=["mean_forecast", "relaxation"],
+        help="the extensive form's MIP start (default: %(default)s)",
     )
     ap.add_argument("--out", type=Path, default=None, help="JSON file (default: results/...)")
     ap.add_argument(
@@ -148,23 +176,31 @@ def main() -> None:
     report["phases"]["scenario_set_s"] = time.perf_counter() - t
     report["reduction"] = ss.reduction
     print(f"scenario set: {report['phases']['scenario_set_s']:.1f} s, reduction {ss.reduction}")
-    # every member's presolved plans (the DR event's no_event baseline, a MIP per member),
-    # cached on the member: made once here, so no method's build includes them
+    # the presolved plans the members are built with (the DR event's no_event baseline: the
+    # mean forecast's, one MIP, or one MIP per member), cached: made once here, so no
+    # method's build includes them
     t, c = time.perf_counter(), time.process_time()
-    for member in ss.members:
-        presolve(member, SolveOptions(**opts), compute_shortfall_penalty=args.shortfall_penalty)
+    baselines(ss.members, SolveOptions(**opts), args.shortfall_penalty, args.dr_baseline)
     report["phases"]["presolve_s"] = time.perf_counter() - t
     report["phases"]["presolve_cpu_s"] = time.process_time() - c
+    trace = _CpuTrace()
+    logger = logging.getLogger("suandian")
+    logger.addHandler(trace)
+    logger.setLevel(logging.INFO)
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     report["methods"] = {}
     rp = None
     for method in methods:
         t, c = time.perf_counter(), time.process_time()
-        res = solve_stochastic(ss, method=method, **shed, **opts)
+        res = solve_stochastic(
+            ss, method=method, dr_baseline=args.dr_baseline, start=args.start, **shed, **opts
+        )
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         report["phases"][f"two_stage_{method}_s"] = wall
         report["phases"][f"two_stage_{method}_cpu_s"] = cpu
         report["methods"][method] = _figures(res, ss, wall, cpu, os.getloadavg()[0])
+        report["methods"][method]["cpu_trace"] = [(round(p - c, 2), m) for p, m in trace.points]
+        trace.points.clear()
         print(method, json.dumps(report["methods"][method], indent=1, default=str))
         if rp is None and res.info.has_solution:
             rp = res
@@ -179,10 +215,10 @@ def main() -> None:
         report["phases"]["ev_s"] = time.perf_counter() - t
         plan = plan_of(m.built, ev.ds)
         t = time.perf_counter()
-        eev = evaluate_plan(plan, ss, **shed, **opts)
+        eev = evaluate_plan(plan, ss, dr_baseline=args.dr_baseline, **shed, **opts)
         report["phases"]["eev_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        ws = wait_and_see(ss, **shed, **opts)
+        ws = wait_and_see(ss, dr_baseline=args.dr_baseline, **shed, **opts)
         report["phases"]["ws_s"] = time.perf_counter() - t
         report["value"] = {
             "rp": rp.expected_cost,

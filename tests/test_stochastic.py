@@ -14,9 +14,11 @@ import pytest
 from conftest import base_config, scenario
 
 import suandian
+from suandian.run import stochastic
 from suandian.scenario.uncertainty import ar1_errors, fast_forward, scenario_set
 
 INDEX1 = pd.date_range("2026-07-15 00:00", periods=1, freq="1h")
+SHIFT = 2 * (1 / 0.81 - 1) * 100  # CNY per MW the battery delivers over a 2-h event: 46.9136
 
 
 def _frame(index=INDEX1, **columns) -> pd.DataFrame:
@@ -809,3 +811,115 @@ def test_cli_stochastic_reports_the_probability_each_target_is_met(tmp_path, cap
     assert "targets met with probability: green_share 0.8, pue 1" in capsys.readouterr().out
     met = json.loads((out / "targets_met.json").read_text())
     assert met == {"green_share": pytest.approx(0.8), "pue": pytest.approx(1.0)}
+
+
+# ------------------------------------------------------------------ the DR baseline, two stages
+def _dr_two_demands(tmp_path) -> suandian.Scenario:
+    """``tests/test_demand_response.py``'s site, battery and event (periods 1-2, prices 20 /
+    20, shortfall 1000, baseline ``no_event``), demand 12 or 18 units (probability 0.5 each,
+    mean 15): both blocks on in every case, so the site draws ``1.1 (2 + 0.1 u)`` = 3.52 or
+    4.18 MW (3.85 at the mean) when the battery idles, as it does without the event."""
+    c = base_config(periods=4)
+    c["interactive"] = [{"name": "web", "demand": "dem", "sites": ["s1"]}]
+    c["storage"] = [
+        {"name": "bat", "site": "s1", "power": 1.0, "energy": 2.0,
+         "eta_charge": 0.9, "eta_discharge": 0.9}
+    ]  # fmt: skip
+    c["demand_response"] = [
+        {"name": "ev", "node": "n1", "start": "2026-07-15 01:00", "end": "2026-07-15 03:00",
+         "min_bid": 0.1, "max_reduction": 5.0, "shortfall_price": 1000.0,
+         "capacity_price": 20.0, "energy_price": 20.0, "baseline": "no_event"}
+    ]  # fmt: skip
+    c["uncertainty"] = {
+        "scenarios": [
+            {"name": "low", "probability": 0.5,
+             "series": [_write(tmp_path / "lo.csv", dem=[12.0] * 4)]},
+            {"name": "high", "probability": 0.5,
+             "series": [_write(tmp_path / "hi.csv", dem=[18.0] * 4)]},
+        ]
+    }  # fmt: skip
+    index = pd.date_range("2026-07-15 00:00", periods=4, freq="1h")
+    return suandian.load_scenario(c, series=_frame(index, dem=[15.0] * 4), base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("rule", "baselines", "commit", "expected"),
+    [
+        ("mean_forecast", [3.85, 3.85], 0.48, 1540.0 - (60.0 - SHIFT) * 0.48),
+        ("per_scenario", [3.52, 4.18], 0.81, 1540.0 - (60.0 - SHIFT) * 0.81),
+    ],
+)
+def test_the_dr_baseline_of_a_two_stage_plan(tmp_path, rule, baselines, commit, expected):
+    """Delivering ``b`` MW from the battery in both event periods costs ``SHIFT`` = 46.9136
+    CNY per MW (``tests/test_demand_response.py``), ``b <= 0.81``; a commitment ``d`` earns
+    20 d (capacity) + 2 x 20 d (energy) = 60 d in each scenario it is delivered in, and the
+    shortfall (1000 CNY/MWh) is never worth it. Without the event the plan costs
+    ``0.5 (4 x 3.52 + 4 x 4.18) x 100 = 1540``.
+
+    * ``mean_forecast``: one baseline, the mean forecast's (15 units) plan without the event:
+      3.85 MW in both members. Low draws 3.52, 0.33 below it: ``b = max(0, d - 0.33)``.
+      High draws 4.18, 0.33 above it: ``b = d + 0.33 <= 0.81``, so ``d <= 0.48``. Expected
+      net per ``d``: ``60 d - SHIFT/2 (d + 0.33) - SHIFT/2 max(0, d - 0.33)``, rising with
+      slope ``60 - SHIFT = 13.09`` between 0.33 and 0.48 (and positive at 0.33): ``d = 0.48``,
+      cost ``1540 - 13.0864 x 0.48 = 1533.72``.
+    * ``per_scenario``: each member's own plan without the event, 3.52 and 4.18 MW: each
+      reduces by ``b = d <= 0.81``: ``d = 0.81``, cost ``1540 - 13.0864 x 0.81 = 1529.40``.
+    """
+    rp = suandian.solve_stochastic(_dr_two_demands(tmp_path), mip_rel_gap=0.0, dr_baseline=rule)
+    assert rp.status == "optimal"
+    assert rp.certify() == []
+    for r, base in zip(rp.results, baselines, strict=True):
+        drawn = r.ds["dr_baseline"].sel(dr_event="ev", site="s1").values
+        assert drawn == pytest.approx([0.0, base, base, 0.0], abs=1e-6)
+    assert rp.first_stage["dr.p_dr_commit"].values.ravel() == pytest.approx([commit], abs=1e-6)
+    assert rp.expected_cost == pytest.approx(expected, abs=1e-4)
+    if rule == "mean_forecast":
+        assert "plan of " in rp.results[0].ds.attrs["dr_baseline_rules"]
+
+
+def test_an_unknown_dr_baseline_rule_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="dr_baseline 'mean'.*mean_forecast, per_scenario"):
+        suandian.solve_stochastic(_dr_two_demands(tmp_path), dr_baseline="mean")
+
+
+@pytest.mark.parametrize("free", [False, True])
+def test_the_start_from_the_mean_forecasts_first_stage(tmp_path, monkeypatch, free):
+    """The members of ``test_the_dr_baseline_of_a_two_stage_plan`` (mean-forecast baseline
+    3.85 MW). The mean forecast (15 units) alone is that test's single day: its own baseline
+    3.85, the battery delivers ``b = d <= 0.81``: it commits ``d = 0.81``, taking part.
+
+    * That first stage settled on the members, member by member (no target ties them), is
+      the start (the EEV): capacity ``-20 x 0.81``; low (3.52 MW) needs ``b = 0.48``,
+      credited ``2 x 20 x 0.81``; high (4.18 MW) reduces at most ``0.81 - 0.33 = 0.48`` with
+      the battery at its 0.81 (each MW of it saves 2 x 1000 of shortfall), credited
+      ``2 x 20 x 0.48``, short ``2 x 1000 x 0.33``. Expected:
+      ``1540 - 16.2 + 0.5 (-32.4 + 0.48 SHIFT) + 0.5 (-19.2 + 0.81 SHIFT + 660)`` = 1858.26.
+    * With ``FREE_CONTINUOUS`` the start then holds that first stage's integers (taking
+      part: ``u = 1``) and chooses its continuous part (the MW committed) with the recourse:
+      ``d = 0.48``, the optimum of the test above, 1533.72.
+
+    Either way the branch and bound ends at that optimum.
+    """
+    monkeypatch.setattr(stochastic, "FREE_CONTINUOUS", free)
+    sc = _dr_two_demands(tmp_path)
+    rp = suandian.solve_stochastic(sc, mip_rel_gap=0.0)
+    eev = 1540.0 - 16.2 + 0.5 * (-32.4 + 0.48 * SHIFT) + 0.5 * (-19.2 + 0.81 * SHIFT + 660.0)
+    best = 1540.0 - (60.0 - SHIFT) * 0.48
+    if free:
+        assert rp.info.start["step"] == "mean_forecast+members>continuous"
+        assert rp.info.start["objective"] == pytest.approx(best, abs=1e-4)
+    else:
+        assert rp.info.start["step"] == "mean_forecast+members"
+        assert rp.info.start["objective"] == pytest.approx(eev, abs=1e-4)
+    assert rp.expected_cost == pytest.approx(best, abs=1e-4)
+    assert rp.certify() == []
+    if free:
+        return
+    plan = dict(rp.first_stage)
+    plan["dr.p_dr_commit"] = plan["dr.p_dr_commit"] * 0.0 + 0.81
+    settled = suandian.evaluate_plan(plan, sc, mip_rel_gap=0.0)
+    assert settled.expected_cost == pytest.approx(eev, abs=1e-4)
+    assert settled.certify() == []
+    relaxed = suandian.solve_stochastic(sc, mip_rel_gap=0.0, start="relaxation")
+    assert relaxed.expected_cost == pytest.approx(best, abs=1e-4)
+    assert "mean_forecast" not in relaxed.info.start.get("step", "")

@@ -515,6 +515,20 @@ def _stochastic_parser(sub) -> None:
         help="the two-stage plan as one model (extensive, default) or decomposed by scenario "
         "(Lagrangian over the first stage; docs/math/stochastic.md)",
     )
+    st.add_argument(
+        "--dr-baseline",
+        choices=("mean_forecast", "per_scenario"),
+        default="mean_forecast",
+        help="a no_event DR baseline: the mean forecast's plan without the event, one for "
+        "every scenario (default), or each scenario's own (docs/math/stochastic.md)",
+    )
+    st.add_argument(
+        "--start",
+        choices=("mean_forecast", "relaxation"),
+        default="mean_forecast",
+        help="the extensive form's MIP start: the mean forecast's first stage (default) or "
+        "the LP relaxation rounded",
+    )
     st.add_argument("--no-certify", action="store_true", help="skip the certifier")
     st.set_defaults(run=_stochastic)
 
@@ -779,7 +793,13 @@ def _stochastic(args: argparse.Namespace) -> int:
     try:
         ss = scenario_set(load_scenario(args.scenario))
         rp = solve_stochastic(
-            ss, alpha=args.alpha, risk_weight=args.risk_weight, method=args.method, **opts
+            ss,
+            alpha=args.alpha,
+            risk_weight=args.risk_weight,
+            method=args.method,
+            dr_baseline=args.dr_baseline,
+            start=args.start,
+            **opts,
         )
     except (ScenarioError, ValueError) as exc:
         print(exc, file=sys.stderr)
@@ -809,7 +829,7 @@ def _stochastic(args: argparse.Namespace) -> int:
         result.save(args.out / name, formats=("csv",))
     if args.value:
         try:
-            value = stochastic_value(ss, rp=rp, **opts)
+            value = stochastic_value(ss, rp=rp, dr_baseline=args.dr_baseline, **opts)
         except ValueError as exc:
             print(exc, file=sys.stderr)
             return 1

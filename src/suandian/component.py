@@ -417,12 +417,17 @@ class Presolved:
     flows : dict of str to numpy.ndarray
         Carrier -> (site, time) MW, the sum of every component's account (the books of that
         plan); empty without a plan.
+    of : str
+        The scenario whose plan it is, when a caller builds it into another scenario (the
+        members of a two-stage plan share the plan of their mean forecast,
+        ``docs/math/stochastic.md``); empty when it is the built scenario's own.
     """
 
     status: str
     objective: float
     mip_gap: float
     flows: dict[str, Any] = field(default_factory=dict)
+    of: str = ""
 
 
 @dataclass

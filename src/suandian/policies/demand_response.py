@@ -486,8 +486,9 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
             for s in called:
                 j = ctx.sites.index(s)
                 baseline[i, j, window[i]] = drawn[j, window[i]]
+            whose = f"of {plan.of} " if plan.of and plan.of != sc.config.name else ""
             rules.append(
-                f"{e.name}: no_event (plan without it: {plan.status}, "
+                f"{e.name}: no_event (plan {whose}without it: {plan.status}, "
                 f"{plan.objective:.6g} CNY, gap {plan.mip_gap:.2g})"
             )
         else:

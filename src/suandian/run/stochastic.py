@@ -20,27 +20,40 @@ share and the PUE cap may hold in expectation (columns ``s<k>.stochastic.<t>_rel
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import highspy
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ..checks import Violation
-from ..highs import SolveInfo, SolveOptions
+from ..component import Presolved
+from ..deadline import Deadline
+from ..highs import HandOver, SolveInfo, SolveOptions, highs_lp, new_highs
 from ..linear import Expr, LinearModel
 from ..model import ArrayModel, Built, build_model
 from ..results.certifier import row_margins
 from ..results.result import Result
 from ..scenario import Scenario
-from ..scenario.uncertainty import Compliance, ScenarioSet, Uncertainty, scenario_set
-from .decompose import Given, Split
+from ..scenario.uncertainty import (
+    Compliance,
+    ScenarioSet,
+    Uncertainty,
+    mean_forecast,
+    scenario_set,
+)
+from .decompose import Given, Split, _sub
+from .mip_start import Start
 from .solve import presolve
 from .strategy import solve_model
+
+log = logging.getLogger("suandian")
 
 #: the policies ``compliance`` may hold in expectation or by chance: the row of each that is
 #: relaxed in every member, and the short name of its relief columns and rows
@@ -51,6 +64,14 @@ RELAXABLE = {
 
 #: how :func:`solve_stochastic` solves: the extensive form by HiGHS, or decomposed by scenario
 METHODS = ("extensive", "decomposed")
+
+#: whose plan without the event a DR ``no_event`` baseline reads in a two-stage plan: the
+#: members' mean forecast's (one baseline, fixed the day before, as a grid operator fixes it
+#: before the event; solved once) or each member's own (one MIP per member)
+DR_BASELINES = ("mean_forecast", "per_scenario")
+
+#: the extensive form's MIP start: the mean forecast's first stage, or the LP relaxation's
+STARTS = ("mean_forecast", "relaxation")
 
 #: a first-stage plan: qualified output name (``dc.n_on``) -> its values, a labelled DataArray
 #: (as in the result Dataset: fixed by label, also in a window of the day) or an array of the
@@ -609,6 +630,223 @@ def by_scenario(lm: LinearModel, blocks: list[Built]) -> Given:
     return Given(parts, free, free & (rounding > 0), False, BY_SCENARIO_EVALUATIONS, held)
 
 
+def baselines(
+    members: Sequence[Scenario],
+    opts: SolveOptions,
+    compute_shortfall_penalty: float | None,
+    dr_baseline: str = "mean_forecast",
+    mean: Scenario | None = None,
+) -> list[dict[str, Presolved]]:
+    """The presolved plans each member is built with (the DR ``no_event`` baseline's).
+
+    ``mean_forecast``: one plan, that of the members' mean forecast
+    (:func:`~suandian.scenario.uncertainty.mean_forecast`) without the event, solved once
+    and shared (its ``of`` names it): every member settles the event against the same
+    baseline. ``per_scenario``: each member's own plan without the event (one MIP each).
+    A single member always has its own. ``mean``: the members' mean forecast, if made.
+    """
+    if dr_baseline not in DR_BASELINES:
+        raise ValueError(f"dr_baseline {dr_baseline!r}: use one of {', '.join(DR_BASELINES)}")
+    pen = compute_shortfall_penalty
+    if dr_baseline == "per_scenario" or len(members) < 2:
+        return [presolve(sc, opts, compute_shortfall_penalty=pen) for sc in members]
+    mean = mean_forecast(members) if mean is None else mean
+    shared = presolve(mean, opts, compute_shortfall_penalty=pen)
+    plans = {k: dataclasses.replace(v, of=mean.config.name) for k, v in shared.items()}
+    return [plans] * len(members)
+
+
+#: share of the time of a two-stage solve the mean forecast's first stage may take (the
+#: mean forecast's MIP, then the recourse of every member to it)
+MEAN_START_SHARE = 0.5
+
+
+def mean_forecast_start(
+    lm: LinearModel,
+    mean: Scenario,
+    blocks: list[Built],
+    opts: SolveOptions,
+    compute_shortfall_penalty: float | None,
+) -> Callable[[HandOver, np.ndarray, Deadline], Start | None]:
+    """The MIP start of a two-stage plan from its mean forecast's first stage.
+
+    Returns ``made(ho, integer, deadline)`` for :func:`~suandian.run.strategy.solve_model`:
+    it solves the members' mean forecast ``mean`` (:func:`~suandian.scenario.uncertainty.
+    mean_forecast`) as one deterministic MIP (its presolved plans are those the members'
+    DR baselines read with ``dr_baseline="mean_forecast"``: solved once), fixes that plan's
+    first stage (by label, :func:`_values`) in every member of the extensive form ``ho`` and
+    solves the recourse of every member to it: member by member (:func:`_memberwise`, each
+    member meeting its own targets), else as one model by HiGHS (the model falls apart into
+    the members' recourse MIPs, tied only by rows such as the green share held in
+    expectation); then the first stage's integers are held and its continuous part chosen
+    with the recourse (:data:`FREE_CONTINUOUS`). That plan is the start of the branch and
+    bound of the whole model, which then searches the first stage; no LP relaxation of the
+    whole model is solved first. None when the MIPs end without a plan (a first stage with
+    no recourse in some member: too few blocks for its demand, without
+    ``compute_shortfall_penalty``).
+    """
+    try:
+        parts: Split | None = by_scenario(lm, blocks).parts
+    except ValueError:  # rows of no member: the joint recourse only
+        parts = None
+    reliefs = np.zeros(lm.n_cols, bool)  # the targets' reliefs: held at most 0 member-wise
+    for name, var in lm.vars.items():
+        if ".stochastic." in name and name.endswith("_relief"):
+            reliefs[var.cols[var.cols >= 0]] = True
+
+    def given(ho: HandOver, integer: np.ndarray, deadline: Deadline) -> Start | None:
+        began = time.perf_counter()
+        share = deadline.share(MEAN_START_SHARE)
+        quiet = dataclasses.replace(opts, duals=False, diagnose=False, progress=False)
+        pen = compute_shortfall_penalty
+        m = build_model(
+            mean,
+            compute_shortfall_penalty=pen,
+            pyomo=False,
+            lm=LinearModel(),
+            presolved=presolve(mean, opts, compute_shortfall_penalty=pen),
+        )
+        info = solve_model(m, dataclasses.replace(quiet, time_limit=share.left()), {})
+        if not info.has_solution:
+            log.info("two-stage start: the mean forecast has no plan (%s)", info.status)
+            return None
+        plan = plan_of(m.built, Result.from_model(m, info).ds)
+        log.info("two-stage start: the mean forecast %.6g (%.2f s)", info.objective, _since(began))
+        n = len(ho.lb)
+        lb, ub = ho.lb.copy(), ho.ub.copy()
+        held = np.zeros(n, bool)  # the first stage's integer columns
+        for built in blocks:
+            for name, var in first_stage_vars(built).items():
+                has = var.cols >= 0
+                values = _values(name, var, built, plan)[has]
+                cols = var.cols[has]
+                if var.integer:
+                    values = np.round(values)
+                    held[cols] = True
+                lb[cols] = ub[cols] = np.clip(values, ho.lb[cols], ho.ub[cols])
+        gap = opts.mip_rel_gap * START_GAP_SHARE
+        x = None
+        step = "mean_forecast"
+        if MEMBERWISE and parts is not None:
+            relief = np.zeros(n, bool)
+            relief[: min(n, len(reliefs))] = reliefs[:n]
+            x = _memberwise(ho, integer[:n], lb, ub, parts, relief, quiet, gap, share)
+            step = "mean_forecast" if x is None else "mean_forecast+members"
+            log.info("two-stage start: member by member %s (%.2f s)", x is not None, _since(began))
+        if x is None:
+            x = _recourse_mip(ho, integer[:n], lb, ub, quiet, gap, share, None)
+            log.info("two-stage start: as one model %s (%.2f s)", x is not None, _since(began))
+        if x is None:
+            log.info("two-stage start: no recourse to the mean forecast's first stage")
+            return None
+        if FREE_CONTINUOUS:
+            # the first stage's integers held, its continuous part (the day-ahead position,
+            # the MW committed) chosen over the members with their recourse
+            lo, hi = ho.lb.copy(), ho.ub.copy()
+            lo[held], hi[held] = lb[held], ub[held]
+            y = _recourse_mip(ho, integer[:n], lo, hi, quiet, gap, share, x)
+            if y is not None and ho.c @ y < ho.c @ x:
+                x, step = y, f"{step}>continuous"
+        objective = float(ho.c @ x + ho.offset)
+        seconds = time.perf_counter() - began
+        log.info("two-stage start: %s %.6g (%.2f s)", step, objective, seconds)
+        return Start(x, objective, -np.inf, seconds, step, 0)
+
+    return given
+
+
+def _since(began: float) -> float:
+    return time.perf_counter() - began
+
+
+#: whether the start then re-decides the first stage's continuous columns (its integers
+#: held) with the members' recourse, as one MIP: off (K = 3: 0.4 % better for about 4 CPU s;
+#: at K = 10 not measured without a defect since fixed; docs/math/stochastic.md)
+FREE_CONTINUOUS = False
+
+#: whether the start first solves each member's recourse on its own (each member meeting
+#: its own targets), before the members' recourse as one model
+MEMBERWISE = True
+
+
+def _memberwise(
+    ho: HandOver,
+    integer: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    parts: Split,
+    reliefs: np.ndarray,
+    opts: SolveOptions,
+    gap: float,
+    deadline: Deadline,
+) -> np.ndarray | None:
+    """Each member's recourse MIP on its own, the first stage fixed in ``lb``, ``ub``.
+
+    The members' blocks of ``parts`` (:func:`by_scenario`) are solved one after the other,
+    each to ``gap``, with its targets' reliefs held at most 0 (a target held in expectation
+    or by chance is then met by every member: stricter, so the plan holds the rows that tie
+    the members too). None when a member has no plan in time, when the model has columns of
+    no member (the CVaR's), or when the plan misses a row of the whole model.
+    """
+    if len(parts.rest[0]):
+        return None
+    n = len(ho.lb)
+    lo, hi = lb.copy(), ub.copy()
+    held = reliefs
+    hi[held] = np.minimum(hi[held], 0.0)
+    lo[held] = np.minimum(lo[held], hi[held])
+    bounded = dataclasses.replace(ho, lb=lo, ub=hi)
+    x = np.zeros(n)
+    for cols, rows in parts.blocks:
+        if deadline.expired():
+            return None
+        sub = _sub(bounded, cols, rows)
+        part = _recourse_mip(sub, integer[cols], sub.lb, sub.ub, opts, gap, deadline, None)
+        if part is None:
+            return None
+        x[cols] = part
+    A = ho.A
+    activity = np.bincount(
+        A.indices, weights=A.data * np.repeat(x, np.diff(A.indptr)), minlength=A.shape[0]
+    )
+    tol = 1e-6 * np.maximum(1.0, np.abs(activity))
+    if np.any(activity < ho.row_lo - tol) or np.any(activity > ho.row_hi + tol):
+        return None
+    return x
+
+
+def _recourse_mip(
+    ho: HandOver,
+    integer: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    opts: SolveOptions,
+    gap: float,
+    deadline: Deadline,
+    start: np.ndarray | None,
+) -> np.ndarray | None:
+    """The hand-over's MIP within column bounds ``lb``, ``ub`` (a plan or None), to ``gap``."""
+    h = new_highs(opts, max(deadline.left(), 0.5))
+    h.setOptionValue("mip_rel_gap", gap)
+    h.passModel(highs_lp(ho, integer, lb, ub))
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = start
+        solution.value_valid = True
+        h.setSolution(solution)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    x = np.asarray(h.getSolution().col_value, dtype=float).copy()
+    x[integer] = np.round(x[integer])
+    return x
+
+
+#: the recourse of the members to the mean forecast's first stage is solved to this share
+#: of ``mip_rel_gap`` (the start then sits within the target of that first stage's best)
+START_GAP_SHARE = 0.5
+
+
 def _solve_joint(
     members: list[Scenario],
     opts: SolveOptions,
@@ -621,13 +859,17 @@ def _solve_joint(
     compute_shortfall_penalty: float | None,
     dispatch: Callable[[LinearModel, Built], None] | None = None,
     method: str = "extensive",
+    dr_baseline: str = "mean_forecast",
+    start_from: str = "mean_forecast",
 ) -> StochasticResult:
     """Build the members into one model, link or fix their first stage, solve.
 
     ``dispatch(lm, built)`` adds further rows to every member (a settlement fixes the
     dispatch as run, :func:`suandian.run.replay.replay`). ``method="decomposed"``: the
     Lagrangian decomposition by scenario (:func:`by_scenario`) instead of the branch and
-    bound of the whole model.
+    bound of the whole model. ``start_from``: the extensive form's MIP start, the mean forecast's
+    first stage (:func:`mean_forecast_start`) or the constructive start from the LP
+    relaxation (``relaxation``).
     """
     if not members:
         raise ValueError("no scenarios to solve")
@@ -638,10 +880,13 @@ def _solve_joint(
         )
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    mean = mean_forecast(members) if len(members) > 1 else None
+    presolved = baselines(members, opts, compute_shortfall_penalty, dr_baseline, mean)
+    timings["baselines"] = time.perf_counter() - start
+    start = time.perf_counter()
     lm = LinearModel()
     blocks: list[Built] = []
-    for k, sc in enumerate(members):
-        plans = presolve(sc, opts, compute_shortfall_penalty=compute_shortfall_penalty)
+    for k, (sc, plans) in enumerate(zip(members, presolved, strict=True)):
         m = build_model(
             sc,
             compute_shortfall_penalty=compute_shortfall_penalty,
@@ -666,7 +911,11 @@ def _solve_joint(
     root = ArrayModel("stochastic", range(members[0].periods), [])
     root.lm = lm  # type: ignore[attr-defined]
     known = by_scenario(lm, blocks) if method == "decomposed" and len(blocks) > 1 else None
-    info = solve_model(root, opts, timings, known=known)
+    given = None
+    if start_from == "mean_forecast" and known is None and fixed is None and not anticipative:
+        if mean is not None and opts.mip_start:
+            given = mean_forecast_start(lm, mean, blocks, opts, compute_shortfall_penalty)
+    info = solve_model(root, opts, timings, known=known, made=given)
     names = [m.config.name for m in members]
     p = np.array([m.probability for m in members])
     if not info.has_solution:
@@ -706,6 +955,8 @@ def solve_stochastic(
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
     method: str = "extensive",
+    dr_baseline: str = "mean_forecast",
+    start: str = "mean_forecast",
     **overrides: Any,
 ) -> StochasticResult:
     """Solve a two-stage day-ahead plan over tomorrow's scenarios.
@@ -737,6 +988,16 @@ def solve_stochastic(
         the whole), without the branch and bound of the whole model; its bound is the best
         Lagrangian bound, its gap may stay above ``mip_rel_gap`` (status ``time_limit``).
         ``docs/math/stochastic.md``, "Decomposition by scenario".
+    dr_baseline : {"mean_forecast", "per_scenario"}
+        Whose plan without the event a DR ``no_event`` baseline reads: the members' mean
+        forecast's, one baseline for every member, solved once (default: the baseline is
+        fixed before the day, as a grid operator fixes it), or each member's own (one MIP
+        per member). ``docs/math/stochastic.md``, "The DR baseline in a two-stage plan".
+    start : {"mean_forecast", "relaxation"}
+        ``extensive``'s MIP start: the mean forecast's first stage with every member's
+        recourse to it (default, :func:`mean_forecast_start`; no LP relaxation of the whole
+        model first), or the constructive start from that relaxation
+        (:mod:`suandian.run.mip_start`). ``decomposed`` always starts from the relaxation.
     **overrides
         Replace single fields of ``options`` (``mip_rel_gap=0``, ``time_limit=60``).
 
@@ -748,6 +1009,8 @@ def solve_stochastic(
     """
     if method not in METHODS:
         raise ValueError(f"method {method!r}: use one of {', '.join(METHODS)}")
+    if start not in STARTS:
+        raise ValueError(f"start {start!r}: use one of {', '.join(STARTS)}")
     opts = _options(options, overrides)
     if method == "decomposed" and not opts.mip_start:
         raise ValueError(
@@ -766,6 +1029,8 @@ def solve_stochastic(
         compliance=comp,
         compute_shortfall_penalty=compute_shortfall_penalty,
         method=method,
+        dr_baseline=dr_baseline,
+        start_from=start,
     )
 
 
@@ -777,6 +1042,7 @@ def evaluate_plan(
     alpha: float | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
+    dr_baseline: str = "mean_forecast",
     **overrides: Any,
 ) -> StochasticResult:
     """Settle a fixed first stage on each scenario (its recourse optimised per scenario).
@@ -784,11 +1050,14 @@ def evaluate_plan(
     Held-out scenarios (probability 1 each) are weighted equally. Returns a
     :class:`StochasticResult` with ``fixed`` true; status ``infeasible`` when some scenario
     has no recourse for that first stage (see ``compute_shortfall_penalty``).
+    ``dr_baseline``: as for :func:`solve_stochastic` (the mean forecast of the scenarios
+    settled on).
     """
     members, u = _members(scenarios, single=True)
     return _recourse(
         members, u, _options(options, overrides), plan,
         compliance=compliance, compute_shortfall_penalty=compute_shortfall_penalty, alpha=alpha,
+        dr_baseline=dr_baseline,
     )  # fmt: skip
 
 
@@ -802,6 +1071,7 @@ def _recourse(
     compute_shortfall_penalty: float | None,
     alpha: float | None = None,
     dispatch: Callable[[LinearModel, Built], None] | None = None,
+    dr_baseline: str = "mean_forecast",
 ) -> StochasticResult:
     """The recourse of members to a first stage, fixed or (``plan`` None) their own.
 
@@ -825,6 +1095,7 @@ def _recourse(
         compliance=comp,
         compute_shortfall_penalty=compute_shortfall_penalty,
         dispatch=dispatch,
+        dr_baseline=dr_baseline,
     )
 
 
@@ -834,6 +1105,7 @@ def wait_and_see(
     *,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
+    dr_baseline: str = "mean_forecast",
     **overrides: Any,
 ) -> StochasticResult:
     """Each scenario with its own first stage (perfect information): the WS solution."""
@@ -841,6 +1113,7 @@ def wait_and_see(
     return _recourse(
         members, u, _options(options, overrides), None,
         compliance=compliance, compute_shortfall_penalty=compute_shortfall_penalty,
+        dr_baseline=dr_baseline,
     )  # fmt: skip
 
 
@@ -966,6 +1239,7 @@ def stochastic_value(
     rp: StochasticResult | None = None,
     compliance: Compliance | dict | None = None,
     compute_shortfall_penalty: float | None = None,
+    dr_baseline: str = "mean_forecast",
     **overrides: Any,
 ) -> StochasticValue:
     """RP, EEV, VSS, WS, EVPI and the out-of-sample costs of a scenario set.
@@ -981,6 +1255,7 @@ def stochastic_value(
     kw: dict[str, Any] = {
         "compliance": comp,
         "compute_shortfall_penalty": compute_shortfall_penalty,
+        "dr_baseline": dr_baseline,
     }
     if rp is None:
         rp = solve_stochastic(ss, opts, **kw)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,7 @@ def solve_model(
     budget: float | None = None,
     deadline: Deadline | None = None,
     known: decompose.Given | None = None,
+    made: Callable[[HandOver, np.ndarray, Deadline], Start | None] | None = None,
 ) -> SolveInfo:
     """Hand a model to HiGHS, run it, keep the solution and the duals on the model.
 
@@ -135,6 +137,12 @@ def solve_model(
     decomposition runs over them when the start's gap is open and, unless
     ``known.branch_and_bound``, its plan and bound are the answer (no branch and bound of the
     whole model).
+    ``made(ho, integer, deadline)``: a plan the caller makes of the hand-over by the
+    deadline (every column; the columns ``integer`` integral), the MIP start instead of
+    the constructive one (no LP relaxation of the whole model before the branch and bound;
+    a two-stage plan's first stage from its mean forecast,
+    :func:`suandian.run.stochastic.mean_forecast_start`); when it returns None, the
+    constructive start runs as without it (with ``opts.mip_start``).
     """
     if deadline is None:
         limit = opts.time_limit if budget is None else min(opts.time_limit, budget)
@@ -161,7 +169,14 @@ def solve_model(
     plan: Start | None = None
     first: dict[str, Any] = {}
     coarse: dict[str, Any] = {}
-    if integer.any() and opts.mip_start:
+    if integer.any() and made is not None:
+        start = time.perf_counter()
+        plan = made(ho, integer, first_plan)
+        timings["mip_start"] = time.perf_counter() - start
+        if plan is not None:
+            first = {"objective": plan.objective, "bound": plan.bound, "step": plan.step}
+            trace.append(_point(time.perf_counter() - t0, plan.objective, plan.bound))
+    if integer.any() and opts.mip_start and plan is None:
         rounding = np.zeros(len(ho.lb), np.int8)
         hint = lm.rounding()
         rounding[: len(hint)] = hint

@@ -20,6 +20,7 @@ each validated like a loaded file.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -217,13 +218,27 @@ class ScenarioSet:
 
     def mean(self) -> Scenario:
         """The mean forecast: the base with each uncertain series at its expected value."""
-        p = self.probabilities
-        columns = _varied(self.members)
-        series = self.base.series.copy()
-        for col in columns:
-            values = [m.series[col].to_numpy(float) for m in self.members]
-            series[col] = sum(pk * v for pk, v in zip(p, values, strict=True))
-        return _member(self.base, f"{self.base.config.name}.mean", 1.0, series)
+        return mean_forecast(self.members, self.base)
+
+
+def mean_forecast(members: Sequence[Scenario], base: Scenario | None = None) -> Scenario:
+    """The members' mean forecast, probability 1.
+
+    ``base`` (default: the first member: every other series, the configuration) with each
+    series that differs between the members at its expected value ``sum_k p_k x^k_t``
+    (probabilities normalised to sum 1), named ``<base name>.mean``.
+    """
+    members = list(members)
+    if not members:
+        raise ValueError("no scenarios to average")
+    base = members[0] if base is None else base
+    p = np.array([m.probability for m in members], dtype=float)
+    p = p / p.sum() if p.sum() > 0 else np.full(len(members), 1.0 / len(members))
+    series = base.series.copy()
+    for col in _varied(members):
+        values = [m.series[col].to_numpy(float) for m in members]
+        series[col] = sum(pk * v for pk, v in zip(p, values, strict=True))
+    return _member(base, f"{base.config.name}.mean", 1.0, series)
 
 
 def scenario_set(sc: Scenario, uncertainty: Uncertainty | None = None) -> ScenarioSet:
