@@ -50,6 +50,28 @@ def test_expand_repeats_entries_along_a_new_axis():
     assert e.value(np.array([1.0, 2.0])).tolist() == [[1, 2], [1, 2], [1, 2]]
 
 
+def test_where_and_a_masked_expand_carry_the_kept_cells_entries_only():
+    """An event's window sum expanded into its window: entries of the kept cells only.
+
+    x[e, t] on 2 events x 4 periods, x = [[1, 2, 3, 4], [5, 6, 7, 8]]; windows t1-t2 and t3.
+    ``x.where(w).sum(1)`` is 2 + 3 = 5 and 8, with 3 entries (``(x * w).sum(1)`` has all 8,
+    five of them 0). Expanded into the windows: [[0, 5, 5, 0], [0, 0, 0, 8]] with 2 + 1 = 3
+    entries, against 3 x 4 = 12 for ``expand`` then ``* w``; the constant 1 is kept in the
+    window cells only.
+    """
+    lm = LinearModel()
+    x = lm.add_var("b.x", (2, 4))
+    vals = np.arange(1.0, 9.0)
+    w = np.array([[False, True, True, False], [False, False, False, True]])
+    s = x.expr().where(w).sum(1)
+    assert s.value(vals).tolist() == [5.0, 8.0]
+    assert len(s.row) == 3 and len((x * w).sum(1).row) == 8
+    e = (s + 1.0).expand((2, 4), 1, mask=w)
+    assert e.value(vals).tolist() == [[0, 6, 6, 0], [0, 0, 0, 9]]
+    assert len(e.row) == 2 * 2 + 1 * 1
+    assert len(((s + 1.0).expand((2, 4), 1) * w).row) == 3 * 4
+
+
 def test_rows_with_mask_constant_and_sense():
     lm = LinearModel()
     x = lm.add_var("b.x", (3,), lb=0.0, ub=5.0)

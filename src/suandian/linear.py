@@ -214,10 +214,30 @@ class Expr:
         np.add.at(target, labels[ok], moved[ok])
         return Expr(shape, row, self.col[keep], self.val[keep], const)
 
-    def expand(self, shape, axis: int) -> Expr:
-        """Insert a new axis at ``axis`` and broadcast to ``shape`` (repeats the entries)."""
+    def where(self, mask) -> Expr:
+        """The expression in the cells where ``mask`` holds, 0 (no entries) elsewhere.
+
+        Unlike ``self * mask``, which keeps every entry (with a coefficient of 0 outside the
+        mask), the entries outside are dropped: a sum or an :meth:`expand` of the result then
+        carries only the entries of the cells kept.
+        """
+        m = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape)
+        keep = m.ravel()[self.row]
+        return Expr(self.shape, self.row[keep], self.col[keep], self.val[keep], self.const * m)
+
+    def expand(self, shape, axis: int, mask=None) -> Expr:
+        """Insert a new axis at ``axis`` and broadcast to ``shape`` (repeats the entries).
+
+        With ``mask`` (broadcast to ``shape``), the entries are repeated into the cells where
+        it holds only, the other cells are 0: ``e.expand(shape, axis, mask)`` equals
+        ``e.expand(shape, axis).where(mask)`` without making the entries it would drop (an
+        event's window-long sum expanded to a year's periods would be events x periods x
+        window entries).
+        """
         shape = tuple(int(n) for n in shape)
         n = shape[axis]
+        if mask is not None:
+            return self._expand_into(shape, axis, np.broadcast_to(np.asarray(mask, bool), shape))
         idx = list(np.unravel_index(self.row, self.shape))
         reps = len(self.row)
         new_idx = [np.repeat(i, n) for i in idx]
@@ -225,6 +245,24 @@ class Expr:
         row = np.ravel_multi_index(tuple(new_idx), shape)
         const = np.broadcast_to(np.expand_dims(self.const, axis), shape)
         return Expr(shape, row, np.repeat(self.col, n), np.repeat(self.val, n), const)
+
+    def _expand_into(self, shape: tuple[int, ...], axis: int, mask: np.ndarray) -> Expr:
+        """:meth:`expand` into the cells of ``mask`` only (a ragged repeat of the entries)."""
+        n = shape[axis]
+        # per cell of self: the positions along the new axis where the mask holds
+        per_cell = np.moveaxis(mask, axis, -1).reshape(-1, n)
+        cell_of, pos_of = np.nonzero(per_cell)  # sorted by cell
+        counts = per_cell.sum(1)
+        first = np.cumsum(counts) - counts
+        c = counts[self.row]
+        base = np.repeat(first[self.row], c)
+        within = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+        pos = pos_of[base + within]
+        idx = [np.repeat(i, c) for i in np.unravel_index(self.row, self.shape)]
+        idx.insert(axis, pos)
+        row = np.ravel_multi_index(tuple(idx), shape)
+        const = np.broadcast_to(np.expand_dims(self.const, axis), shape) * mask
+        return Expr(shape, row, np.repeat(self.col, c), np.repeat(self.val, c), const)
 
     def value(self, x: np.ndarray) -> np.ndarray:
         """Evaluate at the column values ``x``; returns an array of shape ``shape``."""

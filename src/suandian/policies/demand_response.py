@@ -537,10 +537,12 @@ def _build(fb: FamilyBuilder, ctx: Context) -> None:
     )
     # measured: the period's own reduction, or the event's average reduction in every period
     length = np.maximum(window.sum(1), 1)
-    mean = (reduction * window).sum(1) * (1.0 / length)
+    # (``where``, not ``* window``: the sum and its expansion carry the window's entries only,
+    # not events x periods x periods of zeros, which a year of dated events made into GBs)
+    mean = reduction.where(window).sum(1) * (1.0 / length)
     measured = fb.expression(
         "p_dr_measured",
-        reduction * (~average)[:, None] + mean.expand((E, T), 1) * (average[:, None] & window),
+        reduction.where(~average[:, None]) + mean.expand((E, T), 1, mask=average[:, None] & window),
     )
     fb.constrain("commit_min", commit - u * min_bid, ">=", 0.0)
     fb.constrain("commit_max", commit - u * max_red, "<=", 0.0)
