@@ -6,6 +6,7 @@ COP of 10), so 3.85 MWh; grid 100 CNY/MWh at grid factor 1.0 and residual factor
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from conftest import base_config, scenario, solve_ok
 
@@ -118,3 +119,39 @@ def test_bad_cap_is_named(cap, field, words):
         scenario(config(**cap))
     text = str(err.value)
     assert field in text and words in text
+
+
+def _two_hours() -> tuple[dict, pd.DataFrame]:
+    """Two hours at 3.85 MWh each; grid 120 then 100 CNY/MWh; contract 130; year cap 3.08 t
+    on the market ledger (nothing to date or after the horizon)."""
+    c = with_contract(tco2=3.08, basis="year", year={"to_date_tco2": 0.0, "forecast_tco2": 0.0})
+    c["horizon"]["periods"] = 2
+    c["nodes"][0]["tariff"] = "price"
+    return c, pd.DataFrame({"price": [120.0, 100.0]})
+
+
+def test_rolling_year_cap_is_re_targeted_from_the_forecast():
+    """The whole horizon (one MILP): 3.08 t lets 3.08 / 0.8 = 3.85 MWh come from the grid
+    over the two hours; the grid is 30 below the contract at t1 and 10 below at t0, so the
+    grid at t1 and the contract at t0: 130 x 3.85 + 100 x 3.85 = 500.5 + 385 = 885.5 CNY.
+
+    Rolling one hour at a time with the foresight forecast: the forecast is the plan of the
+    horizon's LP (integers relaxed: 1.5 blocks carry the 15 units, IT 1.5 + 1.5 = 3 MW,
+    facility 3.3 MW), grid at t1: 3.3 x 0.8 = 2.64 t after t0. Window 1 (t0, its own
+    3.85 MWh) may emit 3.08 - 2.64 = 0.44 t: 0.55 MWh of grid, 3.3 MWh of contract,
+    0.55 x 120 + 3.3 x 130 = 66 + 429 = 495 CNY. It hands over 0.44 t; window 2 (t1) may
+    emit 3.08 - 0.44 = 2.64 t: 3.3 MWh of grid, 0.55 of contract, 330 + 71.5 = 401.5 CNY.
+    Year 896.5 = 885.5 + 11 (the forecast's relaxed load misjudged t1). With the neutral
+    forecast (the rest assumed to emit nothing) window 1 spends the whole cap at t0 (grid,
+    3.85 x 120 = 462) and window 2 must buy the contract (500.5): 962.5 CNY, the myopic plan.
+    """
+    c, series = _two_hours()
+    sc = scenario(c, series)
+    kw = {"mip_rel_gap": 0.0, "progress": False}
+    whole = solve_ok(c, series)
+    assert whole.objective == pytest.approx(885.5)
+    y = suandian.solve_rolling(sc, 1, 0, forecast="foresight", **kw)
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([495.0, 401.5])
+    assert y.certify() == []
+    y = suandian.solve_rolling(sc, 1, 0, forecast="neutral", **kw)
+    assert [p.cost["total"] for p in y.parts] == pytest.approx([462.0, 500.5])
