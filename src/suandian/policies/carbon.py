@@ -261,7 +261,7 @@ COMPONENT = Component(
     commit_costs=_commit_costs,
     stateless=(
         "the carbon price applies to each horizon's emissions (market-based floored at 0 per "
-        "horizon)"
+        "horizon); an annual emissions cap hands over its emissions (state_out)"
     ),
     outputs=(
         Output(
