@@ -45,6 +45,8 @@ def test_binding_market_cap_buys_the_dearer_clean_source():
     assert float(r.ds["p_contract"].sum()) == pytest.approx(1.925)
     assert r.objective == pytest.approx(442.75)
     assert float(r.ds["shadow_co2_cap"]) == pytest.approx(37.5)
+    assert r.kpis["shadow_prices"]["shadow_co2_cap_cny_per_tco2"] == pytest.approx(37.5)
+    assert "emissions cap, one tCO2 lower" in r.summary()
     assert r.kpis["co2_capped_tco2"] == pytest.approx(1.54)
 
 
