@@ -173,6 +173,9 @@ def _everything_on() -> suandian.Scenario:
         dynamic_power_interactive=0.0005,
     )
     raw["policies"]["carbon_price"] = 60.0  # market basis: activates the carbon Block
+    # an emissions cap on the market ledger that does not bind (carbon.co2_cap,
+    # carbon.e_co2_cap_market, carbon.co2_cap_market_floor)
+    raw["policies"]["carbon_cap"] = {"tco2": 1.0e6}
     # job placement (dc.y_place, dc.place_one, dc.place_rate) and interactive headroom
     raw["batch"][0].update(placement="one_site", placement_hours=8.0)
     raw["batch"][1]["gang_size"] = 8000.0  # dc.n_gang, dc.gang_rate

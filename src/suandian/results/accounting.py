@@ -484,8 +484,9 @@ def _storage_cf(ds, hours, load, green, grid_cf):
 def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
     """Scalar shadow prices by name: every non-NaN value of the outputs declared ``shadow``.
 
-    Keys are ``<output>_<label>_<shadow>`` (``shadow_pue_s1_cny_per_0.01``), in the build
-    order of the components and the order of their output tables.
+    Keys are ``<output>_<label>_<shadow>`` (``shadow_pue_s1_cny_per_0.01``), or
+    ``<output>_<shadow>`` for a scalar (``shadow_co2_cap_cny_per_tco2``), in the build order
+    of the components and the order of their output tables.
     """
     out: dict[str, float] = {}
     for component in known(ds):
@@ -493,6 +494,10 @@ def shadow_prices(ds: xr.Dataset) -> dict[str, float]:
             if not o.shadow or o.name not in ds:
                 continue
             da = ds[o.name]
+            if not da.dims:
+                if not np.isnan(float(da)):
+                    out[f"{o.name}_{o.shadow}"] = float(da)
+                continue
             for label in da[da.dims[0]].values:
                 value = float(da.sel({da.dims[0]: label}))
                 if not np.isnan(value):

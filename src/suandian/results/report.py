@@ -29,6 +29,7 @@ _SHADOW_LABELS = {
     "shadow_pue": "PUE cap, 0.01 lower",
     "shadow_self_consumption": "direct energy used on site, one MWh more",
     "shadow_direct_supply": "direct supply, one MWh more",
+    "shadow_co2_cap": "emissions cap, one tCO2 lower",
 }
 #: energy_mwh keys that are headroom sold (MW x h), not energy that flowed
 _OFFERED = ("reserve_",)
@@ -161,6 +162,11 @@ def _shadow_rows(result: Result) -> list[tuple[str, str]]:
                 continue
             da = result.ds[o.name]
             label = _SHADOW_LABELS.get(o.name, o.name.removeprefix("shadow_").replace("_", " "))
+            if not da.dims:  # one row (the emissions cap)
+                key = f"{o.name}_{o.shadow}"
+                if key in prices:
+                    rows.append((label, _num(prices[key], ",.2f"), o.unit))
+                continue
             for scope in da[da.dims[0]].values:
                 key = f"{o.name}_{scope}_{o.shadow}"
                 if key in prices:

@@ -265,6 +265,17 @@ def _report_targets(out: Diagnosis, model: Model, info: SolveInfo) -> None:
                 f"({excess:,.1f} MWh above it); binding: cooling COP and losses over the "
                 "hours the load must run"
             )
+    excess = float(ds["e_co2_cap_excess"]) if "e_co2_cap_excess" in ds else 0.0
+    if excess > TOL:
+        cap = float(ds["co2_cap"])
+        ledger = ds.attrs.get("co2_cap_emissions", "market")
+        out.shortfalls["co2_cap"] = excess
+        out.findings.append(
+            f"emissions cap ({ledger}-based): at least {cap + excess:,.2f} tCO2 against the cap "
+            f"{cap:,.2f} ({excess:,.2f} tCO2 over); binding: the clean supply available "
+            "(renewables, green contracts and certificates on the market ledger, the grid "
+            "factor on the location ledger); raise policies.carbon_cap.tco2 or add clean supply"
+        )
     # a plan without any shortfall proves nothing (the relaxation found no cause)
     out.proven = info.status == "optimal" and bool(out.findings)
     if not out.findings:

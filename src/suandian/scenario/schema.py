@@ -1515,6 +1515,57 @@ class CfePolicy(_Model):
         return self
 
 
+class CarbonYear(_Model):
+    """The rest of the year around the horizon, for an annual emissions cap."""
+
+    to_date_tco2: NonNeg = Field(
+        0.0, description="emissions of the capped sites this year before the horizon, tCO2"
+    )
+    forecast_tco2: NonNeg = Field(
+        0.0,
+        description="emissions of the capped sites forecast from the horizon's end to the "
+        "year's end, tCO2",
+    )
+
+
+class CarbonCap(_Model):
+    """A cap on the emissions of a set of sites, over the horizon or over the year."""
+
+    tco2: NonNeg = Field(description="the cap, tCO2 (over the horizon, or the year: basis)")
+    basis: Literal["horizon", "year"] = Field(
+        "horizon",
+        description="'horizon': the horizon's emissions meet the cap; 'year': the year's "
+        "(year to date + horizon + forecast, from 'year') meet it",
+    )
+    emissions: Literal["location", "market"] = Field(
+        "market",
+        description="the ledger capped: 'market' (residual-mix factor, green purchases and "
+        "certificates at zero, floored at 0 per site) or 'location' (grid factor)",
+    )
+    sites: list[Name] | None = Field(
+        None, description="the sites whose emissions are capped together; null: all sites"
+    )
+    year: CarbonYear | None = Field(
+        None, description="basis 'year': the year's emissions outside the horizon"
+    )
+
+    @model_validator(mode="after")
+    def _basis_year(self) -> CarbonCap:
+        if self.basis == "year" and self.year is None:
+            raise ValueError(
+                "basis 'year' needs 'year': to_date_tco2 and forecast_tco2 of the capped "
+                "sites; or use basis 'horizon'"
+            )
+        if self.basis == "horizon" and self.year is not None:
+            raise ValueError(
+                "'year' is given but basis is 'horizon', so it would be ignored; set "
+                "basis: year, or remove 'year'"
+            )
+        if self.sites is not None and not self.sites:
+            raise ValueError("sites is empty: the cap would cap nothing; name sites, or null")
+        return self
+
+
 class Policies(_Model):
     """Targets: each is off when absent (null)."""
 
@@ -1540,6 +1591,10 @@ class Policies(_Model):
         description="emissions the carbon price applies to: 'market' (grid energy at the "
         "residual factor; green purchases and certificates count as zero) or 'location' "
         "(all grid-delivered energy at the grid factor)",
+    )
+    carbon_cap: CarbonCap | None = Field(
+        None,
+        description="cap on emissions, tCO2 (docs/math/carbon.md); null: none",
     )
 
 
