@@ -236,4 +236,8 @@ COMPONENT = Component(
     kpis=_kpis,
     validate=_validate,
     kind="policy",
+    stateless=(
+        "a grant follows the capacities it covers, whose own state holds the choice in the "
+        "next window; each window counts its hours' share of it (grant_recovery)"
+    ),
 )
