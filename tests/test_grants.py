@@ -94,6 +94,21 @@ def test_a_grant_tips_the_build(share, energy, objective):
         assert float(ds["grant_cny"].sel(grant="g")) == pytest.approx(expected, abs=1e-3)
 
 
+def test_a_capped_grant_pays_for_the_build_up_to_its_cap_only():
+    """Capex 1,095,000 CNY/MWh (250 CNY/MWh over the horizon), share 0.3 and a cap of
+    ``0.3 * 1,095,000 * 2 = 657,000`` CNY. Up to 2 MWh a MWh costs ``250 * 0.7 = 175 <
+    200`` saved: built; beyond 2 MWh the cap binds and a MWh costs 250 > 200: not built.
+    E = 2 MWh, g = 657,000 CNY (``* 2 / 8,760 = 150`` CNY over the horizon), cost ``1,540 -
+    200 * 2 + 250 * 2 - 150 = 1,490`` CNY."""
+    c, s = _case(1095000.0, share=0.3, max_cny=657000.0)
+    result = solve_ok(c, s)
+    ds = result.ds
+    assert float(ds["storage_energy"].sel(storage="b1")) == pytest.approx(2.0)
+    assert float(ds["grant_cny"].sel(grant="g")) == pytest.approx(657000.0)
+    assert result.costs["grants"] == pytest.approx(-150.0)
+    assert result.objective == pytest.approx(1490.0)
+
+
 def test_the_certifier_catches_a_tampered_grant():
     """The first case's plan with the grant raised to 400,000 CNY (> 337,260, the share of
     the capex built) breaks ``grants.grant_share``; its horizon part no longer equals
@@ -122,3 +137,14 @@ def test_an_unknown_capacity_is_named_with_the_fix():
     text = str(err.value)
     assert "grants[0].capacities[0]" in text and "pv_capacity" in text
     assert "renewable_capacity" in text and "storage_energy" in text
+
+
+def test_a_grant_over_different_lives_is_refused_with_the_fix():
+    """Power chosen with a 10-year life, energy with a 1-year one: 1/10 and 1/1 of the capex
+    a year, so no single rule spreads one grant over both; the build names the grant and
+    the fix (one grant per capacity)."""
+    c, s = _case(219000.0)
+    c["storage"][0]["power"] = {"max": 10.0, "capex_per_unit": 1.0e5, "lifetime_years": 10}
+    c["grants"] = [{"name": "g", "capacities": ["storage_power", "storage_energy"]}]
+    with pytest.raises(ValueError, match="'g'.*one grant per capacity"):
+        suandian.build_model(suandian.load_scenario(c, series=s))
