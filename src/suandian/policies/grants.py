@@ -20,7 +20,16 @@ import xarray as xr
 from pydantic import Field
 
 from ..checks import Rows
-from ..component import Account, Component, Context, FamilyBuilder, Fraction, Name, Output
+from ..component import (
+    Account,
+    Component,
+    Context,
+    FamilyBuilder,
+    Fraction,
+    Name,
+    Output,
+    ScenarioField,
+)
 from ..component import Section as _Model
 from ..linear import Expr
 
@@ -69,7 +78,7 @@ def known_capacities() -> list[str]:
 
 
 def _build(fb: FamilyBuilder, ctx: Context) -> None:
-    grants = ctx.scenario.config.grants
+    grants: list[Grant] = ctx.scenario.section("grants")
     G = len(grants)
     fb.coord("grant", [g.name for g in grants])
     share = np.array([g.share for g in grants], float)
@@ -175,7 +184,7 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
     known = known_capacities()
     problems = []
     seen: set[str] = set()
-    for i, g in enumerate(sc.config.grants):
+    for i, g in enumerate(sc.section("grants")):
         if g.name in seen:
             problems.append(
                 Problem(f"grants[{i}].name", repr(g.name), "duplicate grant name; rename it")
@@ -197,7 +206,7 @@ def _validate(sc: Scenario, refs: SeriesRefs) -> list[Problem]:
 
 def _estimate(sc, options) -> int:
     """Columns of ``grants``: ``grant_cny``, one per grant."""
-    return len(sc.config.grants)
+    return len(sc.section("grants"))
 
 
 COMPONENT = Component(
@@ -236,6 +245,17 @@ COMPONENT = Component(
     kpis=_kpis,
     validate=_validate,
     kind="policy",
+    scenario_fields=(
+        ScenarioField(
+            "grants",
+            list[Grant],
+            Field(
+                default_factory=list,
+                description="one-off capital grants on chosen capacities: a share of their "
+                "capex up to a cap (docs/math/grants.md)",
+            ),
+        ),
+    ),
     stateless=(
         "a grant follows the capacities it covers, whose own state holds the choice in the "
         "next window; each window counts its hours' share of it (grant_recovery)"

@@ -39,7 +39,6 @@ from ..component import Section as _Model
 from ..components.thermal import HeatRecovery, ThermalStorage
 from ..policies.bill import Connection, DemandCharge
 from ..policies.demand_response import DemandResponseEvent
-from ..policies.grants import Grant
 from ..policies.reserves import ReserveProduct
 from .uncertainty import Uncertainty
 
@@ -1583,11 +1582,6 @@ class ScenarioConfig(_Model):
     )
     reserves: list[ReserveProduct] = Field(
         default_factory=list, description="reserve products batteries may offer headroom to"
-    )
-    grants: list[Grant] = Field(
-        default_factory=list,
-        description="one-off capital grants on chosen capacities: a share of their capex up "
-        "to a cap (docs/math/grants.md)",
     )
     policies: Policies = Field(
         default_factory=Policies,  # type: ignore[arg-type]  # as in Policies
