@@ -133,6 +133,8 @@ def _everything_on() -> suandian.Scenario:
     # chosen blocks with none to build (dc.blocks_built, dc.blocks_units, dc.blocks_lumps,
     # dc.n_on_max): the 8 blocks there stay 8
     raw["sites"][1]["blocks"] = {"existing": raw["sites"][1]["blocks"], "max": 0.0, "unit_size": 1}
+    # a grant on those blocks (grants.grant_cny, grants.grant_share)
+    raw["grants"] = [{"name": "supply", "capacities": ["blocks"], "share": 1.0, "max_cny": 2e6}]
     raw["corridors"][0]["block_mw"] = None
     raw["corridors"][0]["windows"] = None  # windows apply to blocks only
     raw["corridors"].append(

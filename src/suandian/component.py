@@ -175,11 +175,14 @@ class Capacity(Section):
         size = float(self.unit_size or 1.0)
         return float(math.ceil(self.min / size - 1e-6)), float(math.floor(self.max / size + 1e-6))
 
+    def recovery(self) -> float:
+        """Capital recovery factor, 1/year: ``r / (1 - (1 + r)^-n)``, ``1 / n`` when ``r = 0``."""
+        r, n = self.discount_rate, self.lifetime_years
+        return 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
+
     def annuity(self) -> float:
         """CNY per unit built and year: capital recovery plus fixed O&M."""
-        r, n = self.discount_rate, self.lifetime_years
-        crf = 1.0 / n if r == 0 else r / (1.0 - (1.0 + r) ** -n)
-        return self.capex_per_unit * crf + self.fixed_om_per_unit_year
+        return self.capex_per_unit * self.recovery() + self.fixed_om_per_unit_year
 
 
 @dataclass(frozen=True)
@@ -689,6 +692,21 @@ def capacity_outputs(name: str, dim: str, unit: str) -> tuple[Output, ...]:
             rounding="up",
         ),
         Output(f"{name}_unit_size", (dim,), unit, "size of a lump (NaN: any amount)", role="input"),
+        Output(
+            f"{name}_capex_per_unit",
+            (dim,),
+            f"CNY/{unit}",
+            "investment per unit built, one-off, before annuity (NaN: fixed)",
+            role="input",
+        ),
+        Output(
+            f"{name}_recovery",
+            (dim,),
+            "1",
+            "share of the investment charged over the horizon: capital recovery factor x "
+            "hours / 8760 (NaN: fixed; a grant on the capex is spread by it)",
+            role="input",
+        ),
     )
 
 
@@ -845,6 +863,31 @@ CommitCosts = Callable[["xr.Dataset", int, Any], dict[str, float]]
 
 
 # --------------------------------------------------------------------------- context
+@dataclass(frozen=True)
+class ChosenCapacity:
+    """A chosen capacity as :meth:`FamilyBuilder.capacity` built it (read by policies).
+
+    Attributes
+    ----------
+    component : str
+        The family that owns it (``stor``, ``dc``).
+    built : Var
+        The decision ``{name}_built`` per item (columns only where chosen).
+    capex_per_unit : numpy.ndarray
+        CNY per unit built, one-off (0 where fixed).
+    recovery : numpy.ndarray
+        Capital recovery factor x hours / 8760 (1; NaN where fixed).
+    chosen : numpy.ndarray
+        Bool per item: whether the model chooses it.
+    """
+
+    component: str
+    built: Var
+    capex_per_unit: np.ndarray
+    recovery: np.ndarray
+    chosen: np.ndarray
+
+
 @dataclass
 class Context:
     """What a builder may read: the scenario, the shared sets, options and the ledgers.
@@ -939,6 +982,9 @@ class Context:
 
     #: reserve headroom offered by the families built so far (:meth:`FamilyBuilder.headroom`)
     headroom: list[Headroom] = field(default_factory=list)
+    #: the chosen capacities built so far, by their Dataset name (``blocks``,
+    #: ``storage_energy``): what a grant on their capex reads (:mod:`suandian.policies.grants`)
+    capacities: dict[str, ChosenCapacity] = field(default_factory=dict)
     #: the components built so far, by name, in build order (a policy may ask which others
     #: are in the model: their cost terms, their :attr:`Component.limits`)
     components: dict[str, Component] = field(default_factory=dict)
@@ -1162,6 +1208,11 @@ class FamilyBuilder:
         self.input(f"{name}_max", np.where(ext, hi, np.nan))
         self.input(f"{name}_existing", np.where(ext, existing, np.nan))
         self.input(f"{name}_annuity", annuity)
+        capex = np.array([c.capex_per_unit if c is not None else np.nan for c in chosen])
+        recovery = np.array([c.recovery() if c is not None else np.nan for c in chosen])
+        recovery = recovery * (self.ctx.hours / HOURS_PER_YEAR)
+        self.input(f"{name}_capex_per_unit", capex)
+        self.input(f"{name}_recovery", recovery)
         # lumps: built = unit_size * units, units an integer (masks: only where stated)
         lumpy = np.array([c is not None and c.unit_size is not None for c in chosen])
         size = np.array([c.unit_size if c is not None and c.unit_size else np.nan for c in chosen])
@@ -1175,6 +1226,9 @@ class FamilyBuilder:
         self.input(f"{name}_unit_size", size)
         self.constrain(f"{name}_lumps", built - units * np.nan_to_num(size), "==", 0.0, mask=lumpy)
         self.cost(f"{name}_capex", built * annuity, per_period=False)
+        self.ctx.capacities[name] = ChosenCapacity(
+            self.component.name, built, np.nan_to_num(capex), recovery, ext
+        )
         total = built.expr() + (fixed + existing)
         cap = CapacityExpr(total.shape, total.row, total.col, total.val, total.const)
         cap.upper = fixed + existing + hi
@@ -1297,6 +1351,7 @@ __all__ = [
     "Account",
     "Capacity",
     "CapacityExpr",
+    "ChosenCapacity",
     "Component",
     "Context",
     "Cut",

@@ -10,6 +10,7 @@ from . import (
     cfe,
     demand_response,
     direct_supply,
+    grants,
     green_share,
     net_metering,
     pue_cap,
@@ -27,6 +28,7 @@ POLICIES = (
     reserves.COMPONENT,
     bill.COMPONENT,
     net_metering.COMPONENT,
+    grants.COMPONENT,
 )
 
 __all__ = ["POLICIES"]

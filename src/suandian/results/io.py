@@ -77,6 +77,7 @@ CSV_COLUMNS = "columns"
 DIMENSIONS = {
     "time": "start of the period (the scenario's clock)",
     "site": "data-center site",
+    "grant": "one-off capital grant on chosen capacities",
     "node": "grid node",
     "workload": "interactive workload",
     "job": "batch job",
