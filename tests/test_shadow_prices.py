@@ -51,5 +51,6 @@ def test_the_declared_shadow_prices_are_the_five_duals_with_their_units():
         "shadow_direct_supply": "cny_per_mwh",
         "shadow_cfe": "cny_per_mwh",  # the 24/7 CFE target (issue 23, docs/math/cfe.md)
         "shadow_cfe_point": "cny_per_point",
+        "shadow_co2_cap": "cny_per_tco2",  # the emissions cap (issue 23, docs/math/carbon.md)
     }
     assert all(o.role == "dual" for c in known(xr.Dataset()) for o in c.outputs if o.shadow)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from ..checks import Rows, attr, budget_weight, counted_share, period_weight
+from ..checks import Rows, attr, budget_weight, counted_share, node_series, period_weight
 from ..component import Account, Component, Context, FamilyBuilder, Output, StateField, Totals
 
 if TYPE_CHECKING:
@@ -229,11 +229,10 @@ def _state_out(ds: xr.Dataset, t: int, flows) -> dict:
     e = e * dt
     if market:
         if "e_certificate" in ds:  # 1 certificate = 1 MWh at the residual factor, credited
-            from ..results.accounting import accounts
-
-            credit = sum(
-                a.horizon["co2_market"] for a in accounts(ds).values() if "co2_market" in a.horizon
-            )
+            # (the green_power account's horizon term; read here from the Dataset, since a
+            # policy does not import the results package)
+            residual = node_series(ds, "residual_emission_factor").mean("time")
+            credit = -ds["e_certificate"] * residual
             e = e + credit * counted_share(ds, flows["intake"], t)
         e = e.clip(min=0.0)
     return {"co2_tco2": float((e * ds["co2_capped"]).sum())}

@@ -390,6 +390,8 @@ def _old_blocks(built: Built, plan: Plan) -> np.ndarray:
 def _fix(lm: LinearModel, built: Built, plan: Plan) -> None:
     """Rows ``x == plan`` for every first-stage decision of ``built`` (``stochastic.fix``)."""
     for name, var in first_stage_vars(built).items():
+        if not (var.cols >= 0).any():
+            continue  # no column (e.g. a grant list left empty): nothing to fix
         if name not in plan:
             raise ValueError(
                 f"the plan has no values for the first-stage decision {name!r}; it holds "
